@@ -1,0 +1,180 @@
+//! `tsunagi-cli`: the IT helper's view of the same install the desktop app uses. A thin
+//! layer over `Desk`: parse, call, print. Errors are one line on stderr and an exit code
+//! a script can branch on.
+
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::config::DataDir;
+use crate::desk::{Desk, DeskOptions};
+use crate::error::{CoreError, Result};
+use crate::keychain::Keychain;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  other failure (the message says which)
+  2  bad arguments
+  3  the OS keychain is unavailable or holds no key for this database
+  4  the database is locked by another program
+  5  the database or its config cannot be read (wrong key, damaged, newer schema)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tsunagi-cli",
+    version,
+    about = "Tsunagi from a terminal: the same data directory and database as the desktop app",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    /// Data directory [default: the OS app-data folder the desktop app uses]
+    #[arg(long, global = true, value_name = "DIR", env = "TSUNAGI_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Refresh the mirror from the configured source now
+    Pull,
+    /// A day's appointments from the mirror, in time order
+    Today {
+        /// The clinic day to show [default: today in the clinic's time zone]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+        /// One JSON object per appointment and line
+        #[arg(long)]
+        json: bool,
+    },
+    /// The source, when the mirror was last refreshed, and what it holds
+    Status {
+        /// One JSON object
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Run the CLI with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    init_logging();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `tsunagi-cli today | head`: the reader left, which is not a failure.
+        Err(CoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tsunagi-cli: {e} [{}]", e.code());
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::MissingSubcommand
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprintln!("tsunagi-cli: a command is required (pull, today, status); see tsunagi-cli --help");
+            ExitCode::from(2)
+        }
+        _ => {
+            let text = e.render().to_string();
+            let line = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("tsunagi-cli: {line} (see tsunagi-cli --help)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Logs go to stderr and are off unless asked for (`TSUNAGI_LOG=info`), so stdout stays
+/// clean for scripts and stderr carries one line per failure.
+fn init_logging() {
+    if let Ok(filter) = std::env::var("TSUNAGI_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
+fn exit_code(e: &CoreError) -> u8 {
+    match e {
+        CoreError::KeyMissing { .. } | CoreError::KeychainUnavailable { .. } => 3,
+        CoreError::Locked { .. } => 4,
+        CoreError::NotDecryptable { .. }
+        | CoreError::SchemaTooNew { .. }
+        | CoreError::ConfigMissing { .. }
+        | CoreError::ConfigInvalid { .. } => 5,
+        CoreError::InvalidInput(_) => 2,
+        _ => 1,
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let data_dir = match cli.data_dir {
+        Some(dir) => DataDir::at(dir),
+        None => DataDir::os_default()?,
+    };
+    let desk = Arc::new(Desk::open(DeskOptions {
+        data_dir,
+        keychain: Arc::new(Keychain::os()),
+        clock: Arc::new(SystemClock),
+        locale: sys_locale::get_locale(),
+    })?);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CoreError::io("async runtime", e))?;
+    runtime.block_on(async {
+        let mut out = std::io::stdout().lock();
+        match cli.command {
+            Command::Pull => {
+                let status = desk.pull().await?;
+                output::pulled(&mut out, &status)
+            }
+            Command::Today { date, json } => {
+                let view = desk.today(date).await?;
+                if view.status.synced_at.is_none() {
+                    eprintln!("tsunagi-cli: the mirror is empty; run `tsunagi-cli pull` first");
+                }
+                if json {
+                    output::today_json(&mut out, &view)
+                } else {
+                    output::today_text(&mut out, &view)
+                }
+            }
+            Command::Status { json } => {
+                let status = desk.status().await?;
+                let dir = desk.data_dir().root().display().to_string();
+                if json {
+                    output::status_json(&mut out, &status, &dir)
+                } else {
+                    output::status_text(&mut out, &status, &dir)
+                }
+            }
+        }
+        .map_err(|e| CoreError::io("standard output", e))
+    })
+}

@@ -1,0 +1,141 @@
+//! How the CLI prints: plain text for people, JSON lines for scripts.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::model::AppointmentStatus;
+use crate::view::{AppointmentView, MirrorStatus, TodayView};
+
+/// One line of `today --json`.
+#[derive(Serialize)]
+struct TodayLine<'a> {
+    id: &'a str,
+    start: Option<&'a str>,
+    end: Option<&'a str>,
+    status: AppointmentStatus,
+    reason: Option<&'a str>,
+    patient_id: Option<&'a str>,
+    patient_name: Option<&'a str>,
+    patient_kana: Option<&'a str>,
+    /// E.164 numbers, in the order to try them.
+    phones: Vec<&'a str>,
+    /// Every number as written, including any that are not valid numbers.
+    phones_display: Vec<&'a str>,
+}
+
+impl<'a> TodayLine<'a> {
+    fn new(a: &'a AppointmentView) -> Self {
+        let patient = a.patient.as_ref();
+        let phones = patient.map(|p| p.phones.as_slice()).unwrap_or_default();
+        TodayLine {
+            id: &a.id,
+            start: a.start.as_deref(),
+            end: a.end.as_deref(),
+            status: a.status,
+            reason: a.reason.as_deref(),
+            patient_id: patient.map(|p| p.id.as_str()),
+            patient_name: patient.map(|p| p.name.as_str()),
+            patient_kana: patient.and_then(|p| p.kana.as_deref()),
+            phones: phones.iter().filter_map(|p| p.e164.as_deref()).collect(),
+            phones_display: phones.iter().map(|p| p.display.as_str()).collect(),
+        }
+    }
+}
+
+fn json_line(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    writeln!(out)
+}
+
+pub fn today_json(out: &mut impl Write, view: &TodayView) -> io::Result<()> {
+    for a in &view.appointments {
+        json_line(out, &TodayLine::new(a))?;
+    }
+    Ok(())
+}
+
+pub fn today_text(out: &mut impl Write, view: &TodayView) -> io::Result<()> {
+    let as_of = view.status.synced_at_label.as_deref().unwrap_or("never");
+    writeln!(
+        out,
+        "{}  {} appointments  (data as of {as_of}{})",
+        view.date,
+        view.appointments.len(),
+        if view.status.is_demo { ", demo" } else { "" }
+    )?;
+    for a in &view.appointments {
+        let patient = a.patient.as_ref();
+        let name = match patient {
+            Some(p) => match &p.kana {
+                Some(k) => format!("{} ({k})", p.name),
+                None => p.name.clone(),
+            },
+            None => "-".to_owned(),
+        };
+        let phones = patient
+            .map(|p| {
+                p.phones
+                    .iter()
+                    .map(|ph| ph.display.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            })
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "-".to_owned());
+        writeln!(
+            out,
+            "{}  {:<16}  {name}  {phones}  {}",
+            a.start_time.as_deref().unwrap_or("--:--"),
+            a.status.code(),
+            a.reason.as_deref().unwrap_or("-"),
+        )?;
+    }
+    Ok(())
+}
+
+pub fn pulled(out: &mut impl Write, status: &MirrorStatus) -> io::Result<()> {
+    writeln!(
+        out,
+        "mirror refreshed at {}: {} appointments, {} patients",
+        status.synced_at.as_deref().unwrap_or("-"),
+        status.appointments,
+        status.patients
+    )
+}
+
+#[derive(Serialize)]
+struct StatusLine<'a> {
+    #[serde(flatten)]
+    status: &'a MirrorStatus,
+    data_dir: &'a str,
+}
+
+pub fn status_json(out: &mut impl Write, status: &MirrorStatus, data_dir: &str) -> io::Result<()> {
+    json_line(out, &StatusLine { status, data_dir })
+}
+
+pub fn status_text(out: &mut impl Write, status: &MirrorStatus, data_dir: &str) -> io::Result<()> {
+    let source = status.configured_source.code();
+    let clinic = status.clinic_name.as_deref().unwrap_or("-");
+    writeln!(out, "source:     {source}{}", if status.is_demo { " (demo data)" } else { "" })?;
+    writeln!(out, "clinic:     {clinic}")?;
+    writeln!(out, "synced at:  {}", status.synced_at.as_deref().unwrap_or("never"))?;
+    writeln!(
+        out,
+        "mirror:     {} appointments, {} patients",
+        status.appointments, status.patients
+    )?;
+    match &status.last_pull {
+        Some(p) if p.ok => writeln!(out, "last pull:  ok at {}", p.finished_at)?,
+        Some(p) => writeln!(
+            out,
+            "last pull:  failed at {}: {}",
+            p.finished_at,
+            p.error.as_ref().map(|e| e.message.as_str()).unwrap_or("-")
+        )?,
+        None => writeln!(out, "last pull:  never")?,
+    }
+    writeln!(out, "time zone:  {}", status.time_zone)?;
+    writeln!(out, "data dir:   {data_dir}")
+}

@@ -1,0 +1,248 @@
+//! Non-secret settings in `config.toml` beside the database, and where that folder is.
+//! Secrets (the database key, later upstream credentials) live only in the OS keychain.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use ts_rs::TS;
+
+use crate::calendar::ClinicCalendar;
+use crate::error::{CoreError, Result};
+use crate::model::SourceKind;
+
+/// The Tauri bundle identifier. The desktop app's app-data dir is `<OS data dir>/<this>`,
+/// and the CLI resolves the same folder so both work on one database.
+pub const APP_IDENTIFIER: &str = "jp.tsunagi.desk";
+
+const DATABASE_FILE: &str = "tsunagi.db";
+const CONFIG_FILE: &str = "config.toml";
+
+/// The folder holding one install's database and config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        DataDir { root: root.into() }
+    }
+
+    /// The OS's app-data folder for Tsunagi (what Tauri's `app_data_dir()` returns).
+    pub fn os_default() -> Result<Self> {
+        dirs::data_dir()
+            .map(|d| DataDir::at(d.join(APP_IDENTIFIER)))
+            .ok_or_else(|| {
+                CoreError::InvalidInput(
+                    "the OS reports no app-data folder; pass --data-dir".to_owned(),
+                )
+            })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.root.join(DATABASE_FILE)
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
+    }
+
+    /// Create the folder, readable by this user only where the OS has such a notion.
+    pub fn ensure(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.root).map_err(|e| CoreError::io(&self.root, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let perms = std::fs::Permissions::from_mode(0o700);
+            std::fs::set_permissions(&self.root, perms)
+                .map_err(|e| CoreError::io(&self.root, e))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Ja,
+    En,
+}
+
+impl Language {
+    /// First start follows the OS: English for an English OS, Japanese otherwise (the
+    /// product is for Japanese clinics, so anything unknown falls back to Japanese).
+    pub fn from_locale(locale: Option<&str>) -> Language {
+        match locale {
+            Some(l) if l.to_ascii_lowercase().starts_with("en") => Language::En,
+            _ => Language::Ja,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Ja => "ja",
+            Language::En => "en",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub kind: SourceKind,
+    /// Days after today to mirror as well.
+    #[serde(default = "default_days_ahead")]
+    pub days_ahead: u32,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig {
+            kind: SourceKind::Demo,
+            days_ahead: default_days_ahead(),
+        }
+    }
+}
+
+fn default_days_ahead() -> u32 {
+    2
+}
+
+fn default_time_zone() -> String {
+    "Asia/Tokyo".to_owned()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// This install's id: names its keychain entry and, later, its receipts.
+    pub device_id: String,
+    /// Shown on screens and printouts; the demo source brings its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clinic_name: Option<String>,
+    /// IANA name; decides what "today" means.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    pub language: Language,
+    /// Start Tsunagi at login.
+    #[serde(default = "default_true")]
+    pub autostart: bool,
+    #[serde(default)]
+    pub source: SourceConfig,
+}
+
+pub const MAX_DAYS_AHEAD: u32 = 14;
+
+impl Config {
+    pub fn first_start(locale: Option<&str>) -> Config {
+        Config {
+            device_id: uuid::Uuid::new_v4().simple().to_string(),
+            clinic_name: None,
+            time_zone: default_time_zone(),
+            language: Language::from_locale(locale),
+            autostart: true,
+            source: SourceConfig::default(),
+        }
+    }
+
+    pub fn calendar(&self) -> ClinicCalendar {
+        // Validated on load; a config built in code with a bad zone is a programming error
+        // that we still answer with the documented default rather than a panic.
+        ClinicCalendar::parse(&self.time_zone)
+            .unwrap_or_else(|_| ClinicCalendar::new(chrono_tz::Asia::Tokyo))
+    }
+
+    /// `Ok(None)` when there is no config file yet.
+    pub fn load(path: &Path) -> Result<Option<Config>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CoreError::io(path, e)),
+        };
+        let invalid = |reason: String| CoreError::ConfigInvalid {
+            path: path.to_owned(),
+            reason,
+        };
+        let config: Config = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        ClinicCalendar::parse(&config.time_zone)
+            .map_err(|_| invalid(format!("unknown time_zone {:?}", config.time_zone)))?;
+        if config.source.days_ahead > MAX_DAYS_AHEAD {
+            return Err(invalid(format!(
+                "source.days_ahead is {}, at most {MAX_DAYS_AHEAD}",
+                config.source.days_ahead
+            )));
+        }
+        if config.device_id.trim().is_empty() {
+            return Err(invalid("device_id is empty".to_owned()));
+        }
+        Ok(Some(config))
+    }
+
+    /// Write atomically (temp file + rename) so a crash never leaves half a config.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let body = toml::to_string_pretty(self).map_err(|e| CoreError::ConfigInvalid {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let text = format!(
+            "# Tsunagi settings (no secrets here: keys and passwords live in the OS keychain).\n\
+             # device_id names this install's keychain entry: do not change it.\n\n{body}"
+        );
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text).map_err(|e| CoreError::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| CoreError::io(path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_start_follows_an_english_os_and_defaults_to_japanese() {
+        assert_eq!(Language::from_locale(Some("en-US")), Language::En);
+        assert_eq!(Language::from_locale(Some("ja-JP")), Language::Ja);
+        assert_eq!(Language::from_locale(Some("fr-FR")), Language::Ja);
+        assert_eq!(Language::from_locale(None), Language::Ja);
+    }
+
+    #[test]
+    fn config_round_trips_and_rejects_bad_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        assert_eq!(Config::load(&path).unwrap(), None);
+
+        let mut c = Config::first_start(Some("ja_JP.UTF-8"));
+        c.clinic_name = Some("さくら内科".into());
+        c.save(&path).unwrap();
+        assert_eq!(Config::load(&path).unwrap(), Some(c));
+
+        std::fs::write(&path, "device_id = \"x\"\nlanguage = \"ja\"\ntime_zone = \"Mars/Base\"\n")
+            .unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert_eq!(err.code(), "config.invalid");
+        assert!(err.to_string().contains("Mars/Base"), "{err}");
+
+        std::fs::write(&path, "device_id = \"x\"\nlanguage = \"ja\"\ncolour = \"red\"\n").unwrap();
+        assert_eq!(Config::load(&path).unwrap_err().code(), "config.invalid");
+    }
+
+    #[test]
+    fn a_minimal_hand_written_config_gets_the_documented_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "device_id = \"abc\"\nlanguage = \"en\"\n").unwrap();
+        let c = Config::load(&path).unwrap().unwrap();
+        assert_eq!(c.time_zone, "Asia/Tokyo");
+        assert!(c.autostart);
+        assert_eq!(c.source, SourceConfig::default());
+        assert_eq!(c.source.days_ahead, 2);
+    }
+}

@@ -1,0 +1,123 @@
+//! Typed errors of the core. Every error has a stable `code` the UI and scripts branch on
+//! (`store.key_missing`, …) and an English message for logs and the CLI. Messages never
+//! carry personal data: they name files, settings and counts, never patients or phones.
+
+use serde::Serialize;
+use std::path::PathBuf;
+use ts_rs::TS;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error(
+        "the database {path} exists but its key is not in the OS keychain; \
+         the file was left untouched"
+    )]
+    KeyMissing { path: PathBuf },
+
+    #[error(
+        "the database {path} cannot be decrypted: the key from the OS keychain does not \
+         match or the file is damaged; the file was left untouched"
+    )]
+    NotDecryptable { path: PathBuf },
+
+    #[error("the database {path} is locked by another program; try again in a moment")]
+    Locked { path: PathBuf },
+
+    #[error(
+        "the database {path} was written by a newer Tsunagi (schema {found}, this build \
+         knows {known}); update Tsunagi"
+    )]
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+
+    #[error(
+        "the data directory {dir} holds a database but no config.toml; \
+         restore the config file (it names the keychain entry) instead of starting over"
+    )]
+    ConfigMissing { dir: PathBuf },
+
+    #[error("the config file {path} is invalid: {reason}")]
+    ConfigInvalid { path: PathBuf, reason: String },
+
+    #[error("the OS keychain is not available: {reason}")]
+    KeychainUnavailable { reason: String },
+
+    #[error("cannot use {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+
+    #[error("the source {source_kind} failed: {reason}")]
+    Source {
+        source_kind: String,
+        reason: String,
+        retryable: bool,
+    },
+
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    #[error("the background task stopped")]
+    Stopped,
+}
+
+impl CoreError {
+    /// A stable identifier the UI translates and scripts branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::KeyMissing { .. } => "store.key_missing",
+            CoreError::NotDecryptable { .. } => "store.not_decryptable",
+            CoreError::Locked { .. } => "store.locked",
+            CoreError::SchemaTooNew { .. } => "store.schema_too_new",
+            CoreError::ConfigMissing { .. } => "config.missing",
+            CoreError::ConfigInvalid { .. } => "config.invalid",
+            CoreError::KeychainUnavailable { .. } => "keychain.unavailable",
+            CoreError::Io { .. } => "io",
+            CoreError::Database(_) => "store.database",
+            CoreError::Source { .. } => "source.failed",
+            CoreError::InvalidInput(_) => "input.invalid",
+            CoreError::Stopped => "internal.stopped",
+        }
+    }
+
+    /// Whether trying the same thing again later can succeed without anyone changing
+    /// anything (a busy database, a flaky upstream), as opposed to needing a person.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            CoreError::Locked { .. } => true,
+            CoreError::Source { retryable, .. } => *retryable,
+            _ => false,
+        }
+    }
+
+    pub fn payload(&self) -> ErrorPayload {
+        ErrorPayload {
+            code: self.code().to_owned(),
+            message: self.to_string(),
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        CoreError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// What an error looks like on the wire to the UI: `{ code, message }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ErrorPayload {
+    pub code: String,
+    pub message: String,
+}

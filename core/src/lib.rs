@@ -1,0 +1,19 @@
+//! Tsunagi's product logic, with no desktop dependency: the encrypted mirror, its sources,
+//! the clinic calendar, and the operations the desktop shell and the CLI both call.
+
+pub mod calendar;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod desk;
+pub mod error;
+pub mod keychain;
+pub mod model;
+pub mod phone;
+pub mod puller;
+pub mod source;
+pub mod store;
+pub mod view;
+
+pub use desk::{Desk, DeskOptions, SettingsChange};
+pub use error::{CoreError, ErrorPayload, Result};

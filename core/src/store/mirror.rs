@@ -1,0 +1,394 @@
+//! The mirror tables: replaced atomically by a complete pull, read by the desk.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+
+use super::Store;
+use crate::calendar::UtcRange;
+use crate::error::{CoreError, ErrorPayload, Result};
+use crate::model::{Appointment, AppointmentStatus, MirrorSnapshot, Patient};
+use crate::phone::Phone;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorMeta {
+    pub source_key: String,
+    pub source_kind: String,
+    pub synced_at: DateTime<Utc>,
+    pub window: UtcRange,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MirrorCounts {
+    pub appointments: u32,
+    pub patients: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRecord {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub source_kind: String,
+    pub error: Option<ErrorPayload>,
+    pub counts: Option<MirrorCounts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAppointment {
+    pub appointment: Appointment,
+    /// `None` when the upstream did not deliver the patient.
+    pub patient: Option<Patient>,
+}
+
+/// UTC, seconds precision, trailing `Z`: one fixed width, so text order is time order.
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+}
+
+fn parse_opt_ts(s: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    s.as_deref().map(parse_ts).transpose()
+}
+
+fn invalid_snapshot(reason: String) -> CoreError {
+    CoreError::Source {
+        source_kind: "snapshot".to_owned(),
+        reason,
+        retryable: false,
+    }
+}
+
+fn check_snapshot(snapshot: &MirrorSnapshot) -> Result<()> {
+    let mut seen = HashSet::new();
+    for p in &snapshot.patients {
+        if !seen.insert(p.source_id.as_str()) {
+            return Err(invalid_snapshot("a patient id appears twice".to_owned()));
+        }
+    }
+    let mut seen = HashSet::new();
+    for a in &snapshot.appointments {
+        if !seen.insert(a.source_id.as_str()) {
+            return Err(invalid_snapshot("an appointment id appears twice".to_owned()));
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Make the mirror hold exactly `snapshot` for `window`, in one transaction that also
+    /// logs the pull. A snapshot from a different upstream replaces the whole mirror.
+    pub fn replace_mirror(
+        &self,
+        snapshot: &MirrorSnapshot,
+        window: UtcRange,
+        started_at: DateTime<Utc>,
+        synced_at: DateTime<Utc>,
+    ) -> Result<MirrorCounts> {
+        check_snapshot(snapshot)?;
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            write_snapshot(&tx, snapshot, window)?;
+            tx.execute(
+                "INSERT INTO mirror_source (id, source_key, source_kind, synced_at, window_start, window_end)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET source_key = excluded.source_key,
+                   source_kind = excluded.source_kind, synced_at = excluded.synced_at,
+                   window_start = excluded.window_start, window_end = excluded.window_end",
+                params![
+                    snapshot.source_key,
+                    snapshot.source_kind.code(),
+                    ts(synced_at),
+                    ts(window.start),
+                    ts(window.end)
+                ],
+            )?;
+            let counts = MirrorCounts {
+                appointments: snapshot.appointments.len() as u32,
+                patients: snapshot.patients.len() as u32,
+            };
+            tx.execute(
+                "INSERT INTO pull_log (started_at, finished_at, source_kind, ok, appointments, patients)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5)",
+                params![
+                    ts(started_at),
+                    ts(synced_at),
+                    snapshot.source_kind.code(),
+                    counts.appointments,
+                    counts.patients
+                ],
+            )?;
+            tx.commit()?;
+            Ok(counts)
+        })
+    }
+
+    /// Log a pull that failed; the mirror itself is not touched.
+    pub fn record_failed_pull(
+        &self,
+        source_kind: &str,
+        started_at: DateTime<Utc>,
+        finished_at: DateTime<Utc>,
+        error: &CoreError,
+    ) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO pull_log (started_at, finished_at, source_kind, ok, error_code, error_text)
+                 VALUES (?1, ?2, ?3, 0, ?4, ?5)",
+                params![
+                    ts(started_at),
+                    ts(finished_at),
+                    source_kind,
+                    error.code(),
+                    error.to_string()
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn mirror_meta(&self) -> Result<Option<MirrorMeta>> {
+        self.with(|conn| {
+            let row = conn
+                .query_row(
+                    "SELECT source_key, source_kind, synced_at, window_start, window_end
+                     FROM mirror_source WHERE id = 1",
+                    [],
+                    |r| {
+                        Ok(MirrorMeta {
+                            source_key: r.get(0)?,
+                            source_kind: r.get(1)?,
+                            synced_at: parse_ts(&r.get::<_, String>(2)?)?,
+                            window: UtcRange {
+                                start: parse_ts(&r.get::<_, String>(3)?)?,
+                                end: parse_ts(&r.get::<_, String>(4)?)?,
+                            },
+                        })
+                    },
+                )
+                .optional()?;
+            Ok(row)
+        })
+    }
+
+    pub fn counts(&self) -> Result<MirrorCounts> {
+        self.with(|conn| {
+            Ok(conn.query_row(
+                "SELECT (SELECT count(*) FROM appointment), (SELECT count(*) FROM patient)",
+                [],
+                |r| {
+                    Ok(MirrorCounts {
+                        appointments: r.get(0)?,
+                        patients: r.get(1)?,
+                    })
+                },
+            )?)
+        })
+    }
+
+    pub fn last_pull(&self) -> Result<Option<PullRecord>> {
+        self.with(|conn| {
+            let row = conn
+                .query_row(
+                    "SELECT started_at, finished_at, source_kind, ok, error_code, error_text,
+                            appointments, patients
+                     FROM pull_log ORDER BY id DESC LIMIT 1",
+                    [],
+                    |r| {
+                        let ok: bool = r.get(3)?;
+                        let error = if ok {
+                            None
+                        } else {
+                            Some(ErrorPayload {
+                                code: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                                message: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                            })
+                        };
+                        let counts = match (r.get::<_, Option<u32>>(6)?, r.get::<_, Option<u32>>(7)?) {
+                            (Some(appointments), Some(patients)) => Some(MirrorCounts {
+                                appointments,
+                                patients,
+                            }),
+                            _ => None,
+                        };
+                        Ok(PullRecord {
+                            started_at: parse_ts(&r.get::<_, String>(0)?)?,
+                            finished_at: parse_ts(&r.get::<_, String>(1)?)?,
+                            source_kind: r.get(2)?,
+                            error,
+                            counts,
+                        })
+                    },
+                )
+                .optional()?;
+            Ok(row)
+        })
+    }
+
+    /// Appointments starting in `range`, in time order, with their patients.
+    pub fn appointments_in(&self, range: UtcRange) -> Result<Vec<StoredAppointment>> {
+        self.with(|conn| {
+            let (from, to) = (ts(range.start), ts(range.end));
+            let mut phones: HashMap<String, Vec<Phone>> = HashMap::new();
+            let mut stmt = conn.prepare(
+                "SELECT patient_id, display, e164 FROM patient_phone
+                 WHERE patient_id IN (SELECT patient_id FROM appointment
+                                      WHERE start_at >= ?1 AND start_at < ?2)
+                 ORDER BY patient_id, position",
+            )?;
+            let rows = stmt.query_map(params![from, to], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Phone {
+                        display: r.get(1)?,
+                        e164: r.get(2)?,
+                    },
+                ))
+            })?;
+            for row in rows {
+                let (patient, phone) = row?;
+                phones.entry(patient).or_default().push(phone);
+            }
+
+            let mut stmt = conn.prepare(
+                "SELECT a.source_id, a.source_version, a.start_at, a.end_at, a.status, a.reason,
+                        a.patient_id, p.source_id, p.source_version, p.name, p.kana
+                 FROM appointment a LEFT JOIN patient p ON p.source_id = a.patient_id
+                 WHERE a.start_at >= ?1 AND a.start_at < ?2
+                 ORDER BY a.start_at, a.source_id",
+            )?;
+            let rows = stmt.query_map(params![from, to], |r| {
+                let status: String = r.get(4)?;
+                let status = AppointmentStatus::from_code(&status).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        4,
+                        rusqlite::types::Type::Text,
+                        format!("unknown appointment status {status:?}").into(),
+                    )
+                })?;
+                let appointment = Appointment {
+                    source_id: r.get(0)?,
+                    source_version: r.get(1)?,
+                    start: parse_opt_ts(r.get(2)?)?,
+                    end: parse_opt_ts(r.get(3)?)?,
+                    status,
+                    reason: r.get(5)?,
+                    patient_id: r.get(6)?,
+                };
+                let patient = match r.get::<_, Option<String>>(7)? {
+                    Some(id) => Some(Patient {
+                        phones: Vec::new(),
+                        source_id: id,
+                        source_version: r.get(8)?,
+                        name: r.get(9)?,
+                        kana: r.get(10)?,
+                    }),
+                    None => None,
+                };
+                Ok(StoredAppointment {
+                    appointment,
+                    patient,
+                })
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let mut row = row?;
+                if let Some(p) = row.patient.as_mut() {
+                    p.phones = phones.get(&p.source_id).cloned().unwrap_or_default();
+                }
+                out.push(row);
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn write_snapshot(tx: &Transaction<'_>, snapshot: &MirrorSnapshot, window: UtcRange) -> Result<()> {
+    let current_key: Option<String> = tx
+        .query_row("SELECT source_key FROM mirror_source WHERE id = 1", [], |r| r.get(0))
+        .optional()?;
+    if current_key.as_deref() != Some(snapshot.source_key.as_str()) {
+        // Another upstream: nothing of the old mirror can be trusted to line up with it.
+        tx.execute("DELETE FROM appointment", [])?;
+        tx.execute("DELETE FROM patient", [])?;
+    }
+
+    // Appointments the upstream no longer has in this window (deleted or moved out).
+    let keep: HashSet<&str> = snapshot
+        .appointments
+        .iter()
+        .map(|a| a.source_id.as_str())
+        .collect();
+    let stale: Vec<String> = {
+        let mut stmt = tx.prepare(
+            "SELECT source_id FROM appointment
+             WHERE start_at IS NULL OR (start_at >= ?1 AND start_at < ?2)",
+        )?;
+        let ids = stmt.query_map(params![ts(window.start), ts(window.end)], |r| {
+            r.get::<_, String>(0)
+        })?;
+        ids.collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|id| !keep.contains(id.as_str()))
+            .collect()
+    };
+    {
+        let mut delete = tx.prepare("DELETE FROM appointment WHERE source_id = ?1")?;
+        for id in &stale {
+            delete.execute([id])?;
+        }
+    }
+
+    {
+        let mut upsert = tx.prepare(
+            "INSERT INTO patient (source_id, source_version, name, kana) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (source_id) DO UPDATE SET source_version = excluded.source_version,
+               name = excluded.name, kana = excluded.kana",
+        )?;
+        let mut clear_phones = tx.prepare("DELETE FROM patient_phone WHERE patient_id = ?1")?;
+        let mut add_phone = tx.prepare(
+            "INSERT INTO patient_phone (patient_id, position, display, e164) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for p in &snapshot.patients {
+            upsert.execute(params![p.source_id, p.source_version, p.name, p.kana])?;
+            clear_phones.execute([&p.source_id])?;
+            for (i, phone) in p.phones.iter().enumerate() {
+                add_phone.execute(params![p.source_id, i as i64, phone.display, phone.e164])?;
+            }
+        }
+    }
+
+    {
+        let mut upsert = tx.prepare(
+            "INSERT INTO appointment (source_id, source_version, start_at, end_at, status, reason, patient_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (source_id) DO UPDATE SET source_version = excluded.source_version,
+               start_at = excluded.start_at, end_at = excluded.end_at, status = excluded.status,
+               reason = excluded.reason, patient_id = excluded.patient_id",
+        )?;
+        for a in &snapshot.appointments {
+            upsert.execute(params![
+                a.source_id,
+                a.source_version,
+                a.start.map(ts),
+                a.end.map(ts),
+                a.status.code(),
+                a.reason,
+                a.patient_id
+            ])?;
+        }
+    }
+
+    // Patients no appointment points at any more are not ours to keep.
+    tx.execute(
+        "DELETE FROM patient WHERE source_id NOT IN
+           (SELECT patient_id FROM appointment WHERE patient_id IS NOT NULL)",
+        [],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! The encrypted local database: one SQLCipher file per install, WAL mode, opened with a
+//! raw 256-bit key. All SQL lives under this module.
+
+mod migrations;
+mod mirror;
+
+pub use migrations::LATEST_VERSION;
+pub use mirror::{MirrorCounts, MirrorMeta, PullRecord, StoredAppointment};
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
+use zeroize::Zeroizing;
+
+use crate::error::{CoreError, Result};
+
+pub const KEY_LEN: usize = 32;
+
+/// A raw SQLCipher key, wiped from memory when dropped.
+pub struct DbKey(Zeroizing<[u8; KEY_LEN]>);
+
+impl DbKey {
+    pub fn generate() -> Result<DbKey> {
+        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+        getrandom::fill(bytes.as_mut()).map_err(|e| {
+            CoreError::io(
+                "OS random source",
+                std::io::Error::other(format!("no randomness: {e}")),
+            )
+        })?;
+        Ok(DbKey(bytes))
+    }
+
+    /// `None` when the bytes are not a key of the right length.
+    pub fn from_bytes(bytes: &[u8]) -> Option<DbKey> {
+        let arr: [u8; KEY_LEN] = bytes.try_into().ok()?;
+        Some(DbKey(Zeroizing::new(arr)))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_ref()
+    }
+
+    fn pragma_value(&self) -> Zeroizing<String> {
+        Zeroizing::new(format!("x'{}'", hex::encode(self.0.as_ref())))
+    }
+}
+
+impl std::fmt::Debug for DbKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbKey(..)")
+    }
+}
+
+/// Whether opening may create the file. Only a first start creates; an existing install
+/// never gets a fresh empty database in place of one it could not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    IfMissing,
+    Never,
+}
+
+/// The open database. Cloning shares the one connection; calls are serialised, which is
+/// plenty for one desk and keeps SQLite's rules simple. Callers in async code reach it
+/// through `spawn_blocking`.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    pub fn open(path: &Path, key: &DbKey, create: Create) -> Result<Store> {
+        let mut conn = open_connection(path, key, create)?;
+        migrations::migrate(&mut conn, LATEST_VERSION).map_err(|e| classify(e, path))?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut conn).map_err(|e| classify(e, &self.path))
+    }
+}
+
+/// Open, key and check a connection without migrating it.
+fn open_connection(path: &Path, key: &DbKey, create: Create) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create == Create::IfMissing {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    } else if !path.exists() {
+        return Err(CoreError::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "database file not found"),
+        ));
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(e.into(), path))?;
+    let setup = || -> rusqlite::Result<()> {
+        // SQLCipher logs decryption failures to stderr itself; we report them as typed
+        // errors instead, so the CLI prints one line and nothing leaks into logs we don't own.
+        conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
+            .optional()?;
+        // The key must be the first statement that touches the database.
+        conn.pragma_update(None, "key", key.pragma_value().as_str())?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // The first read decrypts page 1: a wrong key fails here, before anything writes.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        debug_assert_eq!(mode.to_ascii_lowercase(), "wal");
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(())
+    };
+    setup().map_err(|e| classify(e.into(), path))?;
+    Ok(conn)
+}
+
+/// Turn SQLite's answers into errors a person can act on.
+fn classify(e: CoreError, path: &Path) -> CoreError {
+    match e {
+        CoreError::Database(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == ErrorCode::NotADatabase =>
+        {
+            CoreError::NotDecryptable {
+                path: path.to_owned(),
+            }
+        }
+        CoreError::Database(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+        {
+            CoreError::Locked {
+                path: path.to_owned(),
+            }
+        }
+        CoreError::SchemaTooNew { found, known, .. } => CoreError::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            known,
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A keyed connection migrated only up to `version`: the file an older Tsunagi left.
+    pub fn create_at_version(path: &Path, key: &DbKey, version: i64) -> Connection {
+        let mut conn = open_connection(path, key, Create::IfMissing).unwrap();
+        migrations::migrate(&mut conn, version).unwrap();
+        conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::create_at_version;
+    use super::*;
+    use crate::calendar::UtcRange;
+    use chrono::{TimeZone, Utc};
+
+    fn day() -> UtcRange {
+        UtcRange {
+            start: Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_file_left_by_schema_1_upgrades_in_place_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let key = DbKey::generate().unwrap();
+        {
+            let conn = create_at_version(&path, &key, 1);
+            conn.execute_batch(
+                "INSERT INTO patient VALUES ('p1', '3', '佐藤 健一', 'サトウ ケンイチ');
+                 INSERT INTO patient_phone VALUES ('p1', 0, '090-3481-2271', '+819034812271');
+                 INSERT INTO appointment VALUES ('a1', '7', '2026-11-25T00:00:00Z',
+                     '2026-11-25T00:10:00Z', 'booked', '定期受診', 'p1');",
+            )
+            .unwrap();
+            let v: i64 = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, 1);
+            let has_log: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'pull_log'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(has_log, 0, "schema 1 has no pull log yet");
+        }
+
+        let store = Store::open(&path, &key, Create::Never).unwrap();
+        let rows = store.appointments_in(day()).unwrap();
+        assert_eq!(rows.len(), 1);
+        let patient = rows[0].patient.as_ref().unwrap();
+        assert_eq!(patient.name, "佐藤 健一");
+        assert_eq!(patient.phones[0].e164.as_deref(), Some("+819034812271"));
+        assert_eq!(rows[0].appointment.source_version.as_deref(), Some("7"));
+
+        // What schema 2 added works on the upgraded file.
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+        let err = crate::CoreError::InvalidInput("test".into());
+        store.record_failed_pull("demo", now, now, &err).unwrap();
+        assert_eq!(store.last_pull().unwrap().unwrap().error.unwrap().code, "input.invalid");
+        let v: i64 = store
+            .with(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(v, LATEST_VERSION);
+    }
+
+    #[test]
+    fn a_file_from_a_newer_tsunagi_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("newer.db");
+        let key = DbKey::generate().unwrap();
+        {
+            let conn = create_at_version(&path, &key, LATEST_VERSION);
+            conn.pragma_update(None, "user_version", LATEST_VERSION + 5).unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let err = Store::open(&path, &key, Create::Never).unwrap_err();
+        assert_eq!(err.code(), "store.schema_too_new");
+        assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_write_blocked_by_another_writer_reports_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("busy.db");
+        let key = DbKey::generate().unwrap();
+        let store = Store::open(&path, &key, Create::IfMissing).unwrap();
+
+        let other = open_connection(&path, &key, Create::Never).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+        let err = store
+            .record_failed_pull("demo", t, t, &crate::CoreError::Stopped)
+            .unwrap_err();
+        assert_eq!(err.code(), "store.locked");
+        assert!(err.is_retryable());
+        other.execute_batch("ROLLBACK").unwrap();
+        store
+            .record_failed_pull("demo", t, t, &crate::CoreError::Stopped)
+            .unwrap();
+    }
+}

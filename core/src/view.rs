@@ -1,0 +1,162 @@
+//! What the screens and the CLI show: plain data, already in the clinic's time zone, so
+//! the UI never does date arithmetic. These types are generated to TypeScript.
+
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::calendar::ClinicCalendar;
+use crate::config::{Config, Language};
+use crate::error::ErrorPayload;
+use crate::model::{AppointmentStatus, SourceKind};
+use crate::phone::Phone;
+use crate::store::{MirrorCounts, MirrorMeta, PullRecord, StoredAppointment};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PatientView {
+    pub id: String,
+    pub name: String,
+    pub kana: Option<String>,
+    pub phones: Vec<Phone>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct AppointmentView {
+    pub id: String,
+    /// RFC 3339 with the clinic's offset.
+    pub start: Option<String>,
+    pub end: Option<String>,
+    /// `HH:MM` on the clinic's wall clock.
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    pub status: AppointmentStatus,
+    pub reason: Option<String>,
+    pub patient: Option<PatientView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PullView {
+    pub finished_at: String,
+    pub ok: bool,
+    pub error: Option<ErrorPayload>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct MirrorStatus {
+    /// The upstream the config names.
+    pub configured_source: SourceKind,
+    /// The upstream the mirror came from; null before the first complete pull.
+    pub mirrored_source: Option<String>,
+    pub is_demo: bool,
+    pub clinic_name: Option<String>,
+    pub time_zone: String,
+    /// When the last complete pull finished (RFC 3339, clinic offset).
+    pub synced_at: Option<String>,
+    /// `HH:MM` when that was today at the clinic, else `MM/DD HH:MM`.
+    pub synced_at_label: Option<String>,
+    pub appointments: u32,
+    pub patients: u32,
+    pub last_pull: Option<PullView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct TodayView {
+    /// `YYYY-MM-DD` at the clinic.
+    pub date: String,
+    /// 0 = Sunday … 6 = Saturday.
+    pub weekday: u8,
+    pub appointments: Vec<AppointmentView>,
+    pub status: MirrorStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Settings {
+    pub language: Language,
+    pub autostart: bool,
+    pub clinic_name: Option<String>,
+    pub time_zone: String,
+    pub source: SourceKind,
+    pub days_ahead: u32,
+    pub data_dir: String,
+}
+
+/// Something the desk wants every open screen to know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DeskEvent {
+    MirrorUpdated { status: MirrorStatus },
+    PullFailed { error: ErrorPayload, status: MirrorStatus },
+}
+
+pub(crate) fn local_rfc3339(t: DateTime<Tz>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl AppointmentView {
+    pub(crate) fn new(stored: StoredAppointment, cal: &ClinicCalendar) -> Self {
+        let a = stored.appointment;
+        let start = a.start.map(|t| cal.local(t));
+        let end = a.end.map(|t| cal.local(t));
+        AppointmentView {
+            id: a.source_id,
+            start: start.map(local_rfc3339),
+            end: end.map(local_rfc3339),
+            start_time: start.map(|t| t.format("%H:%M").to_string()),
+            end_time: end.map(|t| t.format("%H:%M").to_string()),
+            status: a.status,
+            reason: a.reason,
+            patient: stored.patient.map(|p| PatientView {
+                id: p.source_id,
+                name: p.name,
+                kana: p.kana,
+                phones: p.phones,
+            }),
+        }
+    }
+}
+
+impl MirrorStatus {
+    pub(crate) fn new(
+        config: &Config,
+        now: DateTime<Utc>,
+        meta: Option<MirrorMeta>,
+        counts: MirrorCounts,
+        last_pull: Option<PullRecord>,
+    ) -> Self {
+        let cal = config.calendar();
+        let is_demo = config.source.kind == SourceKind::Demo;
+        let clinic_name = config
+            .clinic_name
+            .clone()
+            .or_else(|| is_demo.then(|| crate::source::demo::CLINIC_NAME.to_owned()));
+        let synced = meta.as_ref().map(|m| cal.local(m.synced_at));
+        let synced_at_label = synced.map(|t| {
+            if t.date_naive() == cal.today(now) {
+                t.format("%H:%M").to_string()
+            } else {
+                t.format("%m/%d %H:%M").to_string()
+            }
+        });
+        MirrorStatus {
+            configured_source: config.source.kind,
+            mirrored_source: meta.map(|m| m.source_kind),
+            is_demo,
+            clinic_name,
+            time_zone: config.time_zone.clone(),
+            synced_at: synced.map(local_rfc3339),
+            synced_at_label,
+            appointments: counts.appointments,
+            patients: counts.patients,
+            last_pull: last_pull.map(|p| PullView {
+                finished_at: local_rfc3339(cal.local(p.finished_at)),
+                ok: p.error.is_none(),
+                error: p.error,
+            }),
+        }
+    }
+}
+
+pub(crate) fn weekday_sunday_first(date: chrono::NaiveDate) -> u8 {
+    date.weekday().num_days_from_sunday() as u8
+}

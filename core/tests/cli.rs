@@ -1,0 +1,226 @@
+//! `tsunagi-cli` run as a process, as the IT helper runs it, with its key in a real
+//! Secret Service (a private gnome-keyring session per test).
+
+use std::path::Path;
+use std::process::Output;
+
+use chrono::Utc;
+use serde_json::Value;
+use tsunagi_testkit::Session;
+
+const CLI: &str = env!("CARGO_BIN_EXE_tsunagi-cli");
+
+fn cli(session: &Session, data_dir: &Path, args: &[&str]) -> Output {
+    session
+        .command(CLI)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("TSUNAGI_DATA_DIR")
+        .env_remove("TSUNAGI_LOG")
+        .output()
+        .expect("run tsunagi-cli")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Fails unless the command failed with `code` and said so in exactly one line.
+fn assert_one_line_failure(o: &Output, code: i32, mentions: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line, got: {err:?}");
+    assert!(err.starts_with("tsunagi-cli: "), "{err}");
+    assert!(err.contains(mentions), "expected {mentions:?} in {err:?}");
+    assert!(o.stdout.is_empty(), "nothing on stdout on failure");
+}
+
+fn tokyo_today() -> String {
+    Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn pull_then_today_lists_the_demo_day_as_json_lines() {
+    let session = Session::start();
+    let data = tempfile::tempdir().unwrap();
+
+    let pulled = cli(&session, data.path(), &["pull"]);
+    assert!(pulled.status.success(), "{}", stderr(&pulled));
+    assert!(stdout(&pulled).contains("108 appointments"), "{}", stdout(&pulled));
+
+    let today = cli(&session, data.path(), &["today", "--json"]);
+    assert!(today.status.success(), "{}", stderr(&today));
+    let lines: Vec<Value> = stdout(&today)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 36);
+    let starts: Vec<&str> = lines.iter().map(|l| l["start"].as_str().unwrap()).collect();
+    let mut sorted = starts.clone();
+    sorted.sort();
+    assert_eq!(starts, sorted, "time order");
+    let today_date = tokyo_today();
+    assert_eq!(starts[0], format!("{today_date}T09:00:00+09:00"));
+    for l in &lines {
+        assert!(l["id"].as_str().is_some_and(|s| !s.is_empty()));
+        assert!(l["status"].as_str().is_some());
+        assert!(l["patient_name"].as_str().is_some());
+        for phone in l["phones"].as_array().unwrap() {
+            let p = phone.as_str().unwrap();
+            assert!(p.starts_with('+') && p[1..].chars().all(|c| c.is_ascii_digit()), "{p}");
+        }
+    }
+    assert!(lines.iter().any(|l| l["phones"].as_array().unwrap().len() == 2));
+    assert!(lines.iter().any(|l| l["phones"].as_array().unwrap().is_empty()));
+    assert!(lines.iter().any(|l| l["status"] == "cancelled"));
+    assert!(lines.iter().any(|l| l["status"] == "arrived"));
+
+    // --date names the same day explicitly; other days are there too.
+    let same = cli(&session, data.path(), &["today", "--json", "--date", &today_date]);
+    assert_eq!(stdout(&same), stdout(&today));
+    let text = cli(&session, data.path(), &["today"]);
+    assert!(text.status.success());
+    assert_eq!(stdout(&text).lines().count(), 37, "a header and one line each");
+    assert!(stdout(&text).contains("data as of"));
+
+    let status = cli(&session, data.path(), &["status", "--json"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    let s: Value = serde_json::from_str(stdout(&status).trim()).unwrap();
+    assert_eq!(s["configured_source"], "demo");
+    assert_eq!(s["is_demo"], true);
+    assert_eq!(s["appointments"], 108);
+    assert_eq!(s["patients"], 36);
+    assert!(s["synced_at"].as_str().unwrap().ends_with("+09:00"));
+    assert_eq!(s["last_pull"]["ok"], true);
+    assert!(cli(&session, data.path(), &["status"]).status.success());
+}
+
+#[test]
+fn an_empty_mirror_lists_nothing_and_says_how_to_fill_it() {
+    let session = Session::start();
+    let data = tempfile::tempdir().unwrap();
+    let today = cli(&session, data.path(), &["today", "--json"]);
+    assert!(today.status.success());
+    assert!(today.stdout.is_empty());
+    assert!(stderr(&today).contains("tsunagi-cli pull"));
+}
+
+#[test]
+fn bad_arguments_are_one_line_and_exit_2() {
+    let session = Session::start();
+    let data = tempfile::tempdir().unwrap();
+    for args in [
+        &["today", "--date", "2026-13-45"][..],
+        &["today", "--dat", "2026-11-25"][..],
+        &["frobnicate"][..],
+        &[][..],
+    ] {
+        let o = cli(&session, data.path(), args);
+        assert_one_line_failure(&o, 2, "");
+    }
+    let o = cli(&session, data.path(), &["today", "--date", "tomorrow"]);
+    assert_one_line_failure(&o, 2, "--date");
+    // Nothing was created for a command that never ran.
+    assert!(files(data.path()).is_empty());
+    let help = cli(&session, data.path(), &["--help"]);
+    assert!(help.status.success());
+    assert!(stdout(&help).contains("Exit codes"));
+}
+
+#[test]
+fn a_missing_key_is_reported_and_the_database_is_left_alone() {
+    let data = tempfile::tempdir().unwrap();
+    {
+        let session = Session::start();
+        assert!(cli(&session, data.path(), &["pull"]).status.success());
+    }
+    let before = files(data.path());
+    // Another login (a new PC, a reset keyring) has no key for this database.
+    let other = Session::start();
+    let o = cli(&other, data.path(), &["today"]);
+    assert_one_line_failure(&o, 3, "keychain");
+    assert!(stderr(&o).contains("[store.key_missing]"));
+    let o = cli(&other, data.path(), &["pull"]);
+    assert_one_line_failure(&o, 3, "left untouched");
+    assert_eq!(files(data.path()), before);
+}
+
+#[test]
+fn a_corrupt_database_is_reported_and_not_replaced() {
+    let session = Session::start();
+    let data = tempfile::tempdir().unwrap();
+    assert!(cli(&session, data.path(), &["pull"]).status.success());
+    let db = data.path().join("tsunagi.db");
+    let garbage: Vec<u8> = (0..std::fs::metadata(&db).unwrap().len())
+        .map(|i| (i * 7919 % 251) as u8)
+        .collect();
+    std::fs::write(&db, &garbage).unwrap();
+    for args in [&["today"][..], &["pull"][..], &["status", "--json"][..]] {
+        let o = cli(&session, data.path(), args);
+        assert_one_line_failure(&o, 5, "cannot be decrypted");
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), garbage);
+}
+
+/// The raw key as the Secret Service holds it (what keyring stored for this install).
+fn key_from_secret_service(session: &Session, data_dir: &Path) -> Vec<u8> {
+    let config = std::fs::read_to_string(data_dir.join("config.toml")).unwrap();
+    let device = config
+        .lines()
+        .find_map(|l| l.strip_prefix("device_id = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
+    let out = session
+        .command("secret-tool")
+        .args(["lookup", "service", "jp.tsunagi.desk", "username"])
+        .arg(format!("database-key/{device}"))
+        .output()
+        .expect("secret-tool");
+    assert!(out.status.success(), "secret-tool: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+#[test]
+fn a_locked_database_is_reported_as_locked() {
+    let session = Session::start();
+    let data = tempfile::tempdir().unwrap();
+    assert!(cli(&session, data.path(), &["pull"]).status.success());
+    let key = key_from_secret_service(&session, data.path());
+    assert_eq!(key.len(), 32, "a raw 256-bit key");
+
+    // Another program holds the write lock (the key in the keychain opens the file).
+    let other = rusqlite::Connection::open(data.path().join("tsunagi.db")).unwrap();
+    other
+        .pragma_update(None, "key", format!("x'{}'", hex::encode(&key)))
+        .unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let o = cli(&session, data.path(), &["pull"]);
+    assert_one_line_failure(&o, 4, "locked");
+    other.execute_batch("ROLLBACK").unwrap();
+    // Reading while someone writes is fine (WAL), and once the lock is gone pulls work.
+    assert!(cli(&session, data.path(), &["pull"]).status.success());
+}

@@ -1,0 +1,262 @@
+//! Real parts for tests, cleaned up on drop even when a test fails: a private D-Bus
+//! session with an unlocked gnome-keyring (the real Secret Service), an Xvfb display, and
+//! a guard that stops child processes.
+//!
+//! Everything runs under a temporary HOME, so no test reads or writes the developer's own
+//! keyring, autostart entries or app data.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process that is stopped (SIGTERM, then SIGKILL after a grace period) on drop.
+pub struct ChildGuard {
+    name: String,
+    child: Child,
+}
+
+impl ChildGuard {
+    pub fn new(name: impl Into<String>, child: Child) -> Self {
+        ChildGuard {
+            name: name.into(),
+            child,
+        }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn child_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
+    /// Whether it has exited (without waiting).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// SIGTERM, wait up to `grace`, then SIGKILL. Returns how it ended.
+    pub fn stop(&mut self, grace: Duration) -> Option<std::process::ExitStatus> {
+        if let Some(status) = self.exited() {
+            return Some(status);
+        }
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        eprintln!("testkit: {} ignored SIGTERM; killing it", self.name);
+        let _ = self.child.kill();
+        self.child.wait().ok()
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        self.stop(Duration::from_secs(5));
+    }
+}
+
+fn require(program: &str, package: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "{program} is not installed (Debian package {package}); \
+             scripts/test.sh installs everything the tests need"
+        )
+    })
+}
+
+/// Poll `check` until it is true or `timeout` passes.
+pub fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A throwaway login session: temp HOME and XDG folders, a private D-Bus session bus, and
+/// gnome-keyring unlocked on it, serving the real Secret Service API.
+pub struct Session {
+    env: SessionEnv,
+    // Field order is drop order: the keyring leaves before its bus, the folder last.
+    _keyring: ChildGuard,
+    _bus: ChildGuard,
+    home: tempfile::TempDir,
+}
+
+impl Session {
+    pub fn start() -> Session {
+        let dbus_daemon = require("dbus-daemon", "dbus");
+        let keyring_daemon = require("gnome-keyring-daemon", "gnome-keyring");
+        require("dbus-send", "dbus");
+        let home = tempfile::Builder::new()
+            .prefix("tsunagi-session-")
+            .tempdir()
+            .expect("temp home");
+        for dir in ["data", "config", "cache", "run"] {
+            std::fs::create_dir_all(home.path().join(dir)).expect("xdg dir");
+        }
+        set_mode_700(&home.path().join("run"));
+
+        let mut bus = Command::new(dbus_daemon)
+            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dbus-daemon");
+        let mut address = String::new();
+        BufReader::new(bus.stdout.take().expect("dbus stdout"))
+            .read_line(&mut address)
+            .expect("read bus address");
+        let bus = ChildGuard::new("dbus-daemon", bus);
+        let env = SessionEnv {
+            home: home.path().to_owned(),
+            bus_address: address.trim().to_owned(),
+        };
+        assert!(!env.bus_address.is_empty(), "dbus-daemon printed no address");
+
+        let mut keyring = env
+            .command(keyring_daemon)
+            .args(["--foreground", "--components=secrets", "--unlock"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gnome-keyring-daemon");
+        {
+            // --unlock reads the login keyring's password from stdin until EOF.
+            let mut stdin = keyring.stdin.take().expect("keyring stdin");
+            stdin.write_all(b"test-password").expect("unlock keyring");
+        }
+        let keyring = ChildGuard::new("gnome-keyring-daemon", keyring);
+        wait_until(Duration::from_secs(10), "the Secret Service on the bus", || {
+            env.secret_service_ready()
+        });
+        Session {
+            env,
+            _keyring: keyring,
+            _bus: bus,
+            home,
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    /// The environment a program needs to live in this session.
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.env.vars()
+    }
+
+    /// A command that runs inside this session.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        self.env.command(program)
+    }
+}
+
+struct SessionEnv {
+    home: PathBuf,
+    bus_address: String,
+}
+
+impl SessionEnv {
+    fn vars(&self) -> Vec<(String, String)> {
+        let h = |sub: &str| self.home.join(sub).display().to_string();
+        vec![
+            ("HOME".into(), self.home.display().to_string()),
+            ("XDG_DATA_HOME".into(), h("data")),
+            ("XDG_CONFIG_HOME".into(), h("config")),
+            ("XDG_CACHE_HOME".into(), h("cache")),
+            ("XDG_RUNTIME_DIR".into(), h("run")),
+            ("DBUS_SESSION_BUS_ADDRESS".into(), self.bus_address.clone()),
+        ]
+    }
+
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.envs(self.vars());
+        cmd
+    }
+
+    fn secret_service_ready(&self) -> bool {
+        let Ok(out) = self
+            .command("dbus-send")
+            .args([
+                "--session",
+                "--dest=org.freedesktop.DBus",
+                "--type=method_call",
+                "--print-reply",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            ])
+            .output()
+        else {
+            return false;
+        };
+        String::from_utf8_lossy(&out.stdout).contains("boolean true")
+    }
+}
+
+fn set_mode_700(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).expect("chmod 700");
+}
+
+/// A virtual X display for a real window, on a free display number.
+pub struct Display {
+    number: u32,
+    _xvfb: ChildGuard,
+}
+
+impl Display {
+    pub fn start() -> Display {
+        let xvfb = require("Xvfb", "xvfb");
+        for number in 90..140 {
+            if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+                continue;
+            }
+            let child = Command::new(&xvfb)
+                .arg(format!(":{number}"))
+                .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start Xvfb");
+            let mut guard = ChildGuard::new("Xvfb", child);
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline && !socket.exists() && guard.exited().is_none() {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if socket.exists() && guard.exited().is_none() {
+                return Display {
+                    number,
+                    _xvfb: guard,
+                };
+            }
+        }
+        panic!("no free X display between :90 and :139");
+    }
+
+    pub fn name(&self) -> String {
+        format!(":{}", self.number)
+    }
+}
