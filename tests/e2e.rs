@@ -1,1 +1,381 @@
-fn main(){}
+//! The whole app in a real window: Xvfb, a private D-Bus session with gnome-keyring (the
+//! real Secret Service), WebKitWebDriver driven through tauri-driver.
+//!
+//! Needs what scripts/test.sh installs (Debian: xvfb, dbus, gnome-keyring,
+//! webkit2gtk-driver; cargo: tauri-driver). A missing tool fails the test with the name of
+//! what to install; it is never skipped.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use tsunagi_testkit::x11::X11;
+use tsunagi_testkit::{stop_processes_with_arg, ChildGuard, Display, Session};
+
+const APP: &str = env!("CARGO_BIN_EXE_tsunagi");
+const WINDOW_TITLE: &str = "Tsunagi";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
+        return p.into();
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("tauri-driver"))
+            .find(|p| p.is_file())
+    });
+    on_path.unwrap_or_else(|| {
+        panic!("tauri-driver is not installed (cargo install tauri-driver --locked); scripts/test.sh does it")
+    })
+}
+
+/// tsunagi-cli from the same build (the workspace test run builds it beside this test).
+fn cli_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let cli = dir.join("tsunagi-cli");
+    assert!(
+        cli.is_file(),
+        "{} is missing: run the workspace tests (cargo test --workspace) so it is built",
+        cli.display()
+    );
+    cli
+}
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn save_screenshot(client: &Client, name: &str) {
+    // Let WebKit paint what the DOM now holds before taking the picture.
+    client
+        .execute_async(
+            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await
+        .expect("two animation frames");
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(artifacts().join(name), &png).unwrap();
+    if std::env::var_os("TSUNAGI_UPDATE_SCREENSHOTS").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join(name), &png).unwrap();
+    }
+}
+
+async fn eventually<T>(
+    what: &str,
+    timeout: Duration,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn text_of(client: &Client, testid: &str) -> Option<String> {
+    let el = client
+        .find(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .ok()?;
+    el.text().await.ok()
+}
+
+async fn rows(client: &Client) -> usize {
+    client
+        .find_all(Locator::Css("[data-testid=appointment-row]"))
+        .await
+        .map(|r| r.len())
+        .unwrap_or(0)
+}
+
+async fn click(client: &Client, testid: &str) {
+    client
+        .find(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap_or_else(|e| panic!("no {testid}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {testid}: {e}"));
+}
+
+/// Everything one run needs, torn down in reverse order even when an assertion fails.
+struct Rig {
+    port: u16,
+    data_dir: tempfile::TempDir,
+    driver: ChildGuard,
+    display: Display,
+    session: Session,
+}
+
+impl Rig {
+    fn start() -> Rig {
+        let session = Session::start();
+        let display = Display::start();
+        let data_dir = tempfile::Builder::new()
+            .prefix("tsunagi-e2e-")
+            .tempdir()
+            .unwrap();
+        let port = free_port();
+        let native_port = free_port();
+        let driver = session
+            .command(tauri_driver())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("DISPLAY", display.name())
+            .env("LANG", "ja_JP.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("TSUNAGI_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(artifacts().join("app-and-driver.log")).unwrap(),
+            ))
+            .spawn()
+            .expect("start tauri-driver");
+        // Stopped with SIGTERM first: SIGKILL would leave WebKitWebDriver holding its port.
+        let driver = ChildGuard::new("tauri-driver", driver);
+        tsunagi_testkit::wait_until(Duration::from_secs(20), "tauri-driver to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Rig {
+            port,
+            data_dir,
+            driver,
+            display,
+            session,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    async fn client(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert(
+            "tauri:options".into(),
+            json!({ "application": APP, "args": ["--data-dir", self.data_dir()] }),
+        );
+        ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&self.url())
+            .await
+            .expect("a WebDriver session with the app")
+    }
+
+    fn cli_today_json(&self) -> Vec<Value> {
+        let out = self
+            .session
+            .command(cli_binary())
+            .args(["today", "--json", "--data-dir"])
+            .arg(self.data_dir())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn config(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("config.toml")).unwrap()
+    }
+
+    /// Where the login item lands on Linux (auto-launch uses $HOME/.config, not
+    /// $XDG_CONFIG_HOME).
+    fn autostart_entry(&self) -> PathBuf {
+        self.session
+            .home()
+            .join(".config/autostart/Tsunagi.desktop")
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        self.driver.stop(Duration::from_secs(10));
+        // The app is WebKitWebDriver's child; make sure nothing of this run survives it.
+        stop_processes_with_arg(&self.data_dir.path().display().to_string());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_shows_the_demo_day_switches_language_and_lives_in_the_tray() {
+    let rig = Rig::start();
+    let client = rig.client().await;
+
+    // The demo clinic's day fills the window, in Japanese by default.
+    let n = eventually(
+        "appointments in the window",
+        Duration::from_secs(30),
+        async || {
+            let n = rows(&client).await;
+            (n > 0).then_some(n)
+        },
+    )
+    .await;
+    let as_of = text_of(&client, "data-as-of").await.unwrap();
+    assert!(
+        as_of.ends_with("時点のデータ") && as_of.len() > "時点のデータ".len(),
+        "{as_of:?}"
+    );
+    assert_eq!(
+        text_of(&client, "demo-badge").await.as_deref(),
+        Some("デモ")
+    );
+    assert!(text_of(&client, "day-heading")
+        .await
+        .unwrap()
+        .contains("の予約"));
+
+    // The same data directory, read by the CLI, has exactly these appointments.
+    let lines = rig.cli_today_json();
+    assert_eq!(n, lines.len(), "window rows vs tsunagi-cli today --json");
+    let first_row = client
+        .find(Locator::Css("[data-testid=appointment-row]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let first = &lines[0];
+    assert!(first_row.contains(first["patient_name"].as_str().unwrap()));
+    assert!(
+        first_row.contains(&first["start"].as_str().unwrap()[11..16]),
+        "{first_row}"
+    );
+    save_screenshot(&client, "today-ja.png").await;
+
+    // Start at login is on by default.
+    let entry = std::fs::read_to_string(rig.autostart_entry()).expect("an autostart entry");
+    assert!(entry.contains(APP) && entry.contains("--hidden"), "{entry}");
+
+    // Switch to English in the settings.
+    click(&client, "settings-button").await;
+    click(&client, "language-en").await;
+    eventually("English on screen", Duration::from_secs(10), async || {
+        let t = text_of(&client, "data-as-of").await?;
+        t.starts_with("data as of ").then_some(())
+    })
+    .await;
+    click(&client, "autostart-toggle").await;
+    eventually(
+        "the autostart entry removed",
+        Duration::from_secs(10),
+        async || (!rig.autostart_entry().exists()).then_some(()),
+    )
+    .await;
+    click(&client, "settings-close").await;
+    assert!(text_of(&client, "day-heading")
+        .await
+        .unwrap()
+        .starts_with("Appointments for"));
+    let page = client
+        .find(Locator::Css("tbody"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Booked") && page.contains("Cancelled"),
+        "English statuses"
+    );
+    assert_eq!(rows(&client).await, n);
+    save_screenshot(&client, "today-en.png").await;
+    let config = rig.config();
+    assert!(config.contains("language = \"en\""), "{config}");
+    assert!(config.contains("autostart = false"), "{config}");
+
+    // Closing the window hides it to the tray; the app keeps running.
+    let x = X11::connect(&rig.display.name());
+    let window = x.find_window(WINDOW_TITLE).expect("the app's window");
+    assert!(x.is_viewable(window));
+    x.request_close(window);
+    tsunagi_testkit::wait_until(Duration::from_secs(10), "the window to hide", || {
+        !x.is_viewable(window)
+    });
+    assert_eq!(rows(&client).await, n, "still running behind the tray");
+
+    // A second launch does not start a second app: it brings the first one back.
+    let mut second = rig
+        .session
+        .command(APP)
+        .args(["--data-dir"])
+        .arg(rig.data_dir())
+        .env("DISPLAY", rig.display.name())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("second launch");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = second.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = second.kill();
+            panic!("the second instance did not hand over and exit");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+    tsunagi_testkit::wait_until(Duration::from_secs(10), "the window to come back", || {
+        x.is_viewable(window)
+    });
+
+    client.close().await.expect("end the WebDriver session");
+    drop(rig);
+}
+
+#[test]
+fn cli_and_app_agree_on_the_app_data_folder() {
+    // Without --data-dir both use the OS app-data folder named by the bundle identifier.
+    let conf: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tauri.conf.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        conf["identifier"].as_str(),
+        Some(tsunagi_core::config::APP_IDENTIFIER)
+    );
+}

@@ -64,6 +64,11 @@ impl DataDir {
     }
 }
 
+/// The OS's preferred locale (e.g. `ja-JP`), if it reports one.
+pub fn os_locale() -> Option<String> {
+    sys_locale::get_locale()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
@@ -224,13 +229,20 @@ mod tests {
         c.save(&path).unwrap();
         assert_eq!(Config::load(&path).unwrap(), Some(c));
 
-        std::fs::write(&path, "device_id = \"x\"\nlanguage = \"ja\"\ntime_zone = \"Mars/Base\"\n")
-            .unwrap();
+        std::fs::write(
+            &path,
+            "device_id = \"x\"\nlanguage = \"ja\"\ntime_zone = \"Mars/Base\"\n",
+        )
+        .unwrap();
         let err = Config::load(&path).unwrap_err();
         assert_eq!(err.code(), "config.invalid");
         assert!(err.to_string().contains("Mars/Base"), "{err}");
 
-        std::fs::write(&path, "device_id = \"x\"\nlanguage = \"ja\"\ncolour = \"red\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "device_id = \"x\"\nlanguage = \"ja\"\ncolour = \"red\"\n",
+        )
+        .unwrap();
         assert_eq!(Config::load(&path).unwrap_err().code(), "config.invalid");
     }
 

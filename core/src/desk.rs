@@ -4,7 +4,9 @@
 use std::sync::{Arc, RwLock};
 
 use chrono::NaiveDate;
+use serde::Deserialize;
 use tokio::sync::broadcast;
+use ts_rs::TS;
 
 use crate::clock::Clock;
 use crate::config::{Config, DataDir, Language};
@@ -24,10 +26,13 @@ pub struct DeskOptions {
     pub locale: Option<String>,
 }
 
-/// A change to settings; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
+/// A change to settings; a missing field stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[serde(default, deny_unknown_fields)]
 pub struct SettingsChange {
+    #[ts(optional)]
     pub language: Option<Language>,
+    #[ts(optional)]
     pub autostart: Option<bool>,
 }
 
@@ -120,7 +125,10 @@ impl Desk {
     }
 
     pub fn config(&self) -> Config {
-        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<DeskEvent> {

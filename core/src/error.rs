@@ -121,3 +121,9 @@ pub struct ErrorPayload {
     pub code: String,
     pub message: String,
 }
+
+impl From<CoreError> for ErrorPayload {
+    fn from(e: CoreError) -> Self {
+        e.payload()
+    }
+}

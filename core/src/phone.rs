@@ -42,9 +42,18 @@ mod tests {
 
     #[test]
     fn landline_and_mobile_numbers_become_e164() {
-        assert_eq!(Phone::parse("03-3456-7890").e164.as_deref(), Some("+81334567890"));
-        assert_eq!(Phone::parse("090-1234-5678").e164.as_deref(), Some("+819012345678"));
-        assert_eq!(Phone::parse("+81 90 1234 5678").e164.as_deref(), Some("+819012345678"));
+        assert_eq!(
+            Phone::parse("03-3456-7890").e164.as_deref(),
+            Some("+81334567890")
+        );
+        assert_eq!(
+            Phone::parse("090-1234-5678").e164.as_deref(),
+            Some("+819012345678")
+        );
+        assert_eq!(
+            Phone::parse("+81 90 1234 5678").e164.as_deref(),
+            Some("+819012345678")
+        );
     }
 
     #[test]

@@ -85,8 +85,13 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum DeskEvent {
-    MirrorUpdated { status: MirrorStatus },
-    PullFailed { error: ErrorPayload, status: MirrorStatus },
+    MirrorUpdated {
+        status: MirrorStatus,
+    },
+    PullFailed {
+        error: ErrorPayload,
+        status: MirrorStatus,
+    },
 }
 
 pub(crate) fn local_rfc3339(t: DateTime<Tz>) -> String {

@@ -69,7 +69,11 @@ fn pull_then_today_lists_the_demo_day_as_json_lines() {
 
     let pulled = cli(&session, data.path(), &["pull"]);
     assert!(pulled.status.success(), "{}", stderr(&pulled));
-    assert!(stdout(&pulled).contains("108 appointments"), "{}", stdout(&pulled));
+    assert!(
+        stdout(&pulled).contains("108 appointments"),
+        "{}",
+        stdout(&pulled)
+    );
 
     let today = cli(&session, data.path(), &["today", "--json"]);
     assert!(today.status.success(), "{}", stderr(&today));
@@ -90,20 +94,35 @@ fn pull_then_today_lists_the_demo_day_as_json_lines() {
         assert!(l["patient_name"].as_str().is_some());
         for phone in l["phones"].as_array().unwrap() {
             let p = phone.as_str().unwrap();
-            assert!(p.starts_with('+') && p[1..].chars().all(|c| c.is_ascii_digit()), "{p}");
+            assert!(
+                p.starts_with('+') && p[1..].chars().all(|c| c.is_ascii_digit()),
+                "{p}"
+            );
         }
     }
-    assert!(lines.iter().any(|l| l["phones"].as_array().unwrap().len() == 2));
-    assert!(lines.iter().any(|l| l["phones"].as_array().unwrap().is_empty()));
+    assert!(lines
+        .iter()
+        .any(|l| l["phones"].as_array().unwrap().len() == 2));
+    assert!(lines
+        .iter()
+        .any(|l| l["phones"].as_array().unwrap().is_empty()));
     assert!(lines.iter().any(|l| l["status"] == "cancelled"));
     assert!(lines.iter().any(|l| l["status"] == "arrived"));
 
     // --date names the same day explicitly; other days are there too.
-    let same = cli(&session, data.path(), &["today", "--json", "--date", &today_date]);
+    let same = cli(
+        &session,
+        data.path(),
+        &["today", "--json", "--date", &today_date],
+    );
     assert_eq!(stdout(&same), stdout(&today));
     let text = cli(&session, data.path(), &["today"]);
     assert!(text.status.success());
-    assert_eq!(stdout(&text).lines().count(), 37, "a header and one line each");
+    assert_eq!(
+        stdout(&text).lines().count(),
+        37,
+        "a header and one line each"
+    );
     assert!(stdout(&text).contains("data as of"));
 
     let status = cli(&session, data.path(), &["status", "--json"]);
@@ -200,7 +219,11 @@ fn key_from_secret_service(session: &Session, data_dir: &Path) -> Vec<u8> {
         .arg(format!("database-key/{device}"))
         .output()
         .expect("secret-tool");
-    assert!(out.status.success(), "secret-tool: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "secret-tool: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 

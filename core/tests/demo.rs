@@ -69,12 +69,18 @@ fn today_is_a_full_clinic_day_in_time_order_with_the_edge_cases() {
     let appts = &today.appointments;
     assert!(appts.len() >= 30, "only {} appointments", appts.len());
 
-    let times: Vec<&str> = appts.iter().map(|a| a.start_time.as_deref().unwrap()).collect();
+    let times: Vec<&str> = appts
+        .iter()
+        .map(|a| a.start_time.as_deref().unwrap())
+        .collect();
     let mut sorted = times.clone();
     sorted.sort();
     assert_eq!(times, sorted, "in time order");
     assert_eq!(times[0], "09:00");
-    assert!(times.iter().any(|t| *t >= "12:00" && *t < "13:00"), "late morning");
+    assert!(
+        times.iter().any(|t| *t >= "12:00" && *t < "13:00"),
+        "late morning"
+    );
     assert!(times.iter().any(|t| *t >= "17:00"), "evening");
     assert!(appts[0].start.as_deref().unwrap().ends_with("+09:00"));
 
@@ -83,8 +89,14 @@ fn today_is_a_full_clinic_day_in_time_order_with_the_edge_cases() {
     assert_eq!(count(AppointmentStatus::Arrived), 1);
 
     let patients: Vec<_> = appts.iter().map(|a| a.patient.as_ref().unwrap()).collect();
-    assert!(patients.iter().any(|p| p.phones.len() == 2), "someone with two phones");
-    assert!(patients.iter().any(|p| p.phones.is_empty()), "someone with no phone");
+    assert!(
+        patients.iter().any(|p| p.phones.len() == 2),
+        "someone with two phones"
+    );
+    assert!(
+        patients.iter().any(|p| p.phones.is_empty()),
+        "someone with no phone"
+    );
     assert!(patients.iter().all(|p| !p.name.is_empty()));
     assert!(
         patients.iter().filter(|p| p.kana.is_some()).count() >= 30,
@@ -126,7 +138,10 @@ fn the_next_days_are_mirrored_too_and_nobody_has_arrived_there_yet() {
             .all(|a| a.status != AppointmentStatus::Arrived));
     }
     let beyond = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
-    assert!(f.day(Some(beyond)).appointments.is_empty(), "days_ahead is 2");
+    assert!(
+        f.day(Some(beyond)).appointments.is_empty(),
+        "days_ahead is 2"
+    );
     assert_eq!(f.rt.block_on(f.desk.status()).unwrap().appointments, 3 * 36);
 }
 
@@ -138,7 +153,10 @@ fn the_demo_follows_the_clock_and_is_the_same_day_when_pulled_twice() {
     f.clock.advance(Duration::minutes(10));
     f.pull();
     let again = f.day(None);
-    assert_eq!(first.appointments, again.appointments, "a refresh changes nothing");
+    assert_eq!(
+        first.appointments, again.appointments,
+        "a refresh changes nothing"
+    );
     assert_eq!(again.status.synced_at_label.as_deref(), Some("08:40"));
 
     f.clock.advance(Duration::days(1));

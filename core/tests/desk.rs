@@ -39,9 +39,15 @@ async fn a_pull_announces_the_fresh_mirror() {
         DeskEvent::MirrorUpdated { status: announced } => assert_eq!(announced, status),
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(status.synced_at.as_deref(), Some("2026-11-25T10:05:00+09:00"));
+    assert_eq!(
+        status.synced_at.as_deref(),
+        Some("2026-11-25T10:05:00+09:00")
+    );
     assert_eq!(status.synced_at_label.as_deref(), Some("10:05"));
-    assert_eq!(status.clinic_name.as_deref(), Some("さくら通り内科クリニック"));
+    assert_eq!(
+        status.clinic_name.as_deref(),
+        Some("さくら通り内科クリニック")
+    );
     assert!(status.last_pull.unwrap().ok);
 }
 
@@ -50,7 +56,11 @@ async fn settings_changes_are_saved_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let keychain = Arc::new(Keychain::mock());
     let desk = open(dir.path(), keychain.clone(), Some("en-US"));
-    assert_eq!(desk.settings().language, Language::En, "first start follows the OS");
+    assert_eq!(
+        desk.settings().language,
+        Language::En,
+        "first start follows the OS"
+    );
     let s = desk
         .change_settings(SettingsChange {
             language: Some(Language::Ja),
@@ -61,7 +71,9 @@ async fn settings_changes_are_saved_and_survive_a_restart() {
     assert!(!s.autostart);
     drop(desk);
 
-    let saved = Config::load(&DataDir::at(dir.path()).config()).unwrap().unwrap();
+    let saved = Config::load(&DataDir::at(dir.path()).config())
+        .unwrap()
+        .unwrap();
     assert_eq!(saved.language, Language::Ja);
     assert!(!saved.autostart);
     // The OS locale only matters on first start.

@@ -95,7 +95,9 @@ fn unicode_names_round_trip_byte_for_byte() {
         start: start - chrono::Duration::hours(9),
         end: start + chrono::Duration::hours(15),
     };
-    store.replace_mirror(&snapshot, window, start, start).unwrap();
+    store
+        .replace_mirror(&snapshot, window, start, start)
+        .unwrap();
     drop(store);
 
     let store = Store::open(&path, &key, Create::Never).unwrap();
@@ -104,7 +106,10 @@ fn unicode_names_round_trip_byte_for_byte() {
     for (row, (name, kana)) in rows.iter().zip(names) {
         let p = row.patient.as_ref().unwrap();
         assert_eq!(p.name.as_bytes(), name.as_bytes());
-        assert_eq!(p.kana.as_deref().map(str::as_bytes), kana.map(str::as_bytes));
+        assert_eq!(
+            p.kana.as_deref().map(str::as_bytes),
+            kana.map(str::as_bytes)
+        );
         assert_eq!(row.appointment.reason.as_deref(), Some("🤧 くしゃみ"));
         assert_eq!(p.phones[0].e164.as_deref(), Some("+819012345678"));
     }
@@ -137,7 +142,10 @@ fn the_file_on_disk_is_encrypted_and_holds_no_patient_data_in_plaintext() {
         }
     }
     for (name, bytes) in &files {
-        assert!(!bytes.starts_with(b"SQLite format 3\0"), "{name} has a plaintext header");
+        assert!(
+            !bytes.starts_with(b"SQLite format 3\0"),
+            "{name} has a plaintext header"
+        );
         for needle in &needles {
             assert!(
                 !contains(bytes, needle),
@@ -149,7 +157,10 @@ fn the_file_on_disk_is_encrypted_and_holds_no_patient_data_in_plaintext() {
     let files = database_bytes(dir.path());
     for (name, bytes) in &files {
         for needle in &needles {
-            assert!(!contains(bytes, needle), "{name} contains plaintext after close");
+            assert!(
+                !contains(bytes, needle),
+                "{name} contains plaintext after close"
+            );
         }
     }
 }

@@ -1,1 +1,103 @@
+//! The desktop shell: windows, tray, notifications and the bridge to the web UI. Product
+//! logic lives in `tsunagi-core`; everything here adapts it to Tauri.
 
+mod commands;
+mod events;
+mod launch;
+mod state;
+mod tray;
+mod windows;
+
+#[cfg(test)]
+mod bindings;
+
+use std::time::Instant;
+
+use tauri::{Manager, RunEvent};
+use tauri_plugin_autostart::ManagerExt;
+
+use crate::launch::LaunchArgs;
+use crate::state::{Shell, Startup};
+
+pub fn run() {
+    let startup = Startup::new(Instant::now());
+    init_logging();
+    let launch = LaunchArgs::from_env();
+
+    tauri::Builder::default()
+        // First: a second launch must be caught before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            windows::show_main(app);
+        }))
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .app_name("Tsunagi")
+                .args([launch::HIDDEN_FLAG])
+                .build(),
+        )
+        .invoke_handler(tauri::generate_handler![
+            commands::today,
+            commands::status,
+            commands::sync_now,
+            commands::settings,
+            commands::change_settings,
+            commands::mark_populated,
+        ])
+        .on_window_event(windows::on_window_event)
+        .setup(move |app| {
+            let shell = Shell::open(&launch);
+            if let Some(desk) = shell.desk() {
+                apply_autostart(app.handle(), desk.config().autostart);
+                events::forward(app.handle().clone(), desk.clone());
+            }
+            windows::create_main(app.handle(), shell.language())?;
+            tray::create(app.handle(), shell.language())?;
+            let show = !launch.hidden || shell.desk().is_none();
+            app.manage(shell);
+            app.manage(startup);
+            if show {
+                windows::show_main(app.handle());
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("failed to build the Tsunagi window")
+        .run(|app, event| {
+            if let RunEvent::Exit = event {
+                // Let a pull in flight finish its transaction before the process ends.
+                let shell = app.state::<Shell>();
+                tauri::async_runtime::block_on(shell.shutdown());
+            }
+        });
+}
+
+/// Make the OS login items match the setting. Failure is logged, not fatal: the desk
+/// works without autostart, and the settings screen shows the state it could set.
+pub(crate) fn apply_autostart(app: &tauri::AppHandle, enabled: bool) -> bool {
+    let manager = app.autolaunch();
+    let result = match (enabled, manager.is_enabled()) {
+        (true, Ok(false)) => manager.enable(),
+        (false, Ok(true)) => manager.disable(),
+        (_, Ok(_)) => Ok(()),
+        (_, Err(e)) => Err(e),
+    };
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("could not change start-at-login: {e}");
+            false
+        }
+    }
+}
+
+/// Logs go to stderr; `TSUNAGI_LOG` sets the filter (default: warnings, plus Tsunagi's own
+/// info lines). They never carry patient data.
+fn init_logging() {
+    let filter = std::env::var("TSUNAGI_LOG")
+        .unwrap_or_else(|_| "warn,tsunagi_app=info,tsunagi_core=info".to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

@@ -90,9 +90,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
             let _ = e.print();
             ExitCode::SUCCESS
         }
-        ErrorKind::MissingSubcommand
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            eprintln!("tsunagi-cli: a command is required (pull, today, status); see tsunagi-cli --help");
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprintln!(
+                "tsunagi-cli: a command is required (pull, today, status); see tsunagi-cli --help"
+            );
             ExitCode::from(2)
         }
         _ => {
@@ -115,6 +116,7 @@ fn init_logging() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .try_init();
     }
 }
@@ -141,7 +143,7 @@ fn run(cli: Cli) -> Result<()> {
         data_dir,
         keychain: Arc::new(Keychain::os()),
         clock: Arc::new(SystemClock),
-        locale: sys_locale::get_locale(),
+        locale: crate::config::os_locale(),
     })?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

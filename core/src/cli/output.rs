@@ -118,9 +118,17 @@ pub fn status_json(out: &mut impl Write, status: &MirrorStatus, data_dir: &str) 
 pub fn status_text(out: &mut impl Write, status: &MirrorStatus, data_dir: &str) -> io::Result<()> {
     let source = status.configured_source.code();
     let clinic = status.clinic_name.as_deref().unwrap_or("-");
-    writeln!(out, "source:     {source}{}", if status.is_demo { " (demo data)" } else { "" })?;
+    writeln!(
+        out,
+        "source:     {source}{}",
+        if status.is_demo { " (demo data)" } else { "" }
+    )?;
     writeln!(out, "clinic:     {clinic}")?;
-    writeln!(out, "synced at:  {}", status.synced_at.as_deref().unwrap_or("never"))?;
+    writeln!(
+        out,
+        "synced at:  {}",
+        status.synced_at.as_deref().unwrap_or("never")
+    )?;
     writeln!(
         out,
         "mirror:     {} appointments, {} patients",

@@ -49,7 +49,9 @@ pub(crate) fn ts(t: DateTime<Utc>) -> String {
 fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+        })
 }
 
 fn parse_opt_ts(s: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
@@ -74,7 +76,9 @@ fn check_snapshot(snapshot: &MirrorSnapshot) -> Result<()> {
     let mut seen = HashSet::new();
     for a in &snapshot.appointments {
         if !seen.insert(a.source_id.as_str()) {
-            return Err(invalid_snapshot("an appointment id appears twice".to_owned()));
+            return Err(invalid_snapshot(
+                "an appointment id appears twice".to_owned(),
+            ));
         }
     }
     Ok(())
@@ -209,13 +213,14 @@ impl Store {
                                 message: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
                             })
                         };
-                        let counts = match (r.get::<_, Option<u32>>(6)?, r.get::<_, Option<u32>>(7)?) {
-                            (Some(appointments), Some(patients)) => Some(MirrorCounts {
-                                appointments,
-                                patients,
-                            }),
-                            _ => None,
-                        };
+                        let counts =
+                            match (r.get::<_, Option<u32>>(6)?, r.get::<_, Option<u32>>(7)?) {
+                                (Some(appointments), Some(patients)) => Some(MirrorCounts {
+                                    appointments,
+                                    patients,
+                                }),
+                                _ => None,
+                            };
                         Ok(PullRecord {
                             started_at: parse_ts(&r.get::<_, String>(0)?)?,
                             finished_at: parse_ts(&r.get::<_, String>(1)?)?,
@@ -310,7 +315,11 @@ impl Store {
 
 fn write_snapshot(tx: &Transaction<'_>, snapshot: &MirrorSnapshot, window: UtcRange) -> Result<()> {
     let current_key: Option<String> = tx
-        .query_row("SELECT source_key FROM mirror_source WHERE id = 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT source_key FROM mirror_source WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     if current_key.as_deref() != Some(snapshot.source_key.as_str()) {
         // Another upstream: nothing of the old mirror can be trusted to line up with it.

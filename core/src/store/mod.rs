@@ -225,7 +225,10 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
         let err = crate::CoreError::InvalidInput("test".into());
         store.record_failed_pull("demo", now, now, &err).unwrap();
-        assert_eq!(store.last_pull().unwrap().unwrap().error.unwrap().code, "input.invalid");
+        assert_eq!(
+            store.last_pull().unwrap().unwrap().error.unwrap().code,
+            "input.invalid"
+        );
         let v: i64 = store
             .with(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
             .unwrap();
@@ -239,12 +242,16 @@ mod tests {
         let key = DbKey::generate().unwrap();
         {
             let conn = create_at_version(&path, &key, LATEST_VERSION);
-            conn.pragma_update(None, "user_version", LATEST_VERSION + 5).unwrap();
+            conn.pragma_update(None, "user_version", LATEST_VERSION + 5)
+                .unwrap();
         }
         let before = std::fs::read(&path).unwrap();
         let err = Store::open(&path, &key, Create::Never).unwrap_err();
         assert_eq!(err.code(), "store.schema_too_new");
-        assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{err}"
+        );
         assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 

@@ -83,7 +83,10 @@ fn require(program: &str, package: &str) -> PathBuf {
 pub fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !check() {
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -128,7 +131,10 @@ impl Session {
             home: home.path().to_owned(),
             bus_address: address.trim().to_owned(),
         };
-        assert!(!env.bus_address.is_empty(), "dbus-daemon printed no address");
+        assert!(
+            !env.bus_address.is_empty(),
+            "dbus-daemon printed no address"
+        );
 
         let mut keyring = env
             .command(keyring_daemon)
@@ -144,9 +150,11 @@ impl Session {
             stdin.write_all(b"test-password").expect("unlock keyring");
         }
         let keyring = ChildGuard::new("gnome-keyring-daemon", keyring);
-        wait_until(Duration::from_secs(10), "the Secret Service on the bus", || {
-            env.secret_service_ready()
-        });
+        wait_until(
+            Duration::from_secs(10),
+            "the Secret Service on the bus",
+            || env.secret_service_ready(),
+        );
         Session {
             env,
             _keyring: keyring,
@@ -258,5 +266,125 @@ impl Display {
 
     pub fn name(&self) -> String {
         format!(":{}", self.number)
+    }
+}
+
+/// SIGTERM every process whose command line contains `needle` (e.g. a test's unique data
+/// dir), then SIGKILL what is left: grandchildren (the app under WebKitWebDriver) are not
+/// ours to `wait` for, but they must not outlive the test.
+pub fn stop_processes_with_arg(needle: &str) {
+    let matching = || -> Vec<i32> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| *pid != std::process::id() as i32)
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                    .unwrap_or(false)
+            })
+            .collect()
+    };
+    for signal in [libc::SIGTERM, libc::SIGKILL] {
+        let pids = matching();
+        if pids.is_empty() {
+            return;
+        }
+        for pid in pids {
+            // SAFETY: kill(2) with a pid read from /proc; no memory is involved.
+            unsafe {
+                libc::kill(pid, signal);
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && !matching().is_empty() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+pub mod x11 {
+    //! Just enough of X11 to act like a window manager towards the app's window.
+
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{
+        AtomEnum, ClientMessageEvent, ConnectionExt, EventMask, MapState, Window,
+    };
+    use x11rb::rust_connection::RustConnection;
+
+    pub struct X11 {
+        conn: RustConnection,
+        root: Window,
+    }
+
+    impl X11 {
+        pub fn connect(display: &str) -> X11 {
+            let (conn, screen) = RustConnection::connect(Some(display)).expect("connect to X");
+            let root = conn.setup().roots[screen].root;
+            X11 { conn, root }
+        }
+
+        fn atom(&self, name: &str) -> u32 {
+            self.conn
+                .intern_atom(false, name.as_bytes())
+                .expect("intern_atom")
+                .reply()
+                .expect("atom reply")
+                .atom
+        }
+
+        fn title(&self, window: Window) -> String {
+            let utf8 = self.atom("UTF8_STRING");
+            let name = self.atom("_NET_WM_NAME");
+            self.conn
+                .get_property(false, window, name, utf8, 0, 1024)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .map(|r| String::from_utf8_lossy(&r.value).into_owned())
+                .unwrap_or_default()
+        }
+
+        fn speaks_wm_delete(&self, window: Window) -> bool {
+            let protocols = self.atom("WM_PROTOCOLS");
+            let delete = self.atom("WM_DELETE_WINDOW");
+            self.conn
+                .get_property(false, window, protocols, AtomEnum::ATOM, 0, 32)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .and_then(|r| r.value32().map(|v| v.collect::<Vec<_>>()))
+                .is_some_and(|atoms| atoms.contains(&delete))
+        }
+
+        /// The top-level window whose title contains `title` and that accepts close requests.
+        pub fn find_window(&self, title: &str) -> Option<Window> {
+            let tree = self.conn.query_tree(self.root).ok()?.reply().ok()?;
+            tree.children
+                .into_iter()
+                .find(|w| self.title(*w).contains(title) && self.speaks_wm_delete(*w))
+        }
+
+        pub fn is_viewable(&self, window: Window) -> bool {
+            self.conn
+                .get_window_attributes(window)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .is_some_and(|a| a.map_state == MapState::VIEWABLE)
+        }
+
+        /// What a window manager sends when the user clicks the close button.
+        pub fn request_close(&self, window: Window) {
+            let event = ClientMessageEvent::new(
+                32,
+                window,
+                self.atom("WM_PROTOCOLS"),
+                [self.atom("WM_DELETE_WINDOW"), 0, 0, 0, 0],
+            );
+            self.conn
+                .send_event(false, window, EventMask::NO_EVENT, event)
+                .expect("send WM_DELETE_WINDOW");
+            self.conn.flush().expect("flush");
+        }
     }
 }

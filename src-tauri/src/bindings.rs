@@ -1,0 +1,58 @@
+//! The TypeScript types the UI compiles against, generated from the Rust types that cross
+//! the bridge. `ui/src/lib/generated/types.ts` must equal `typescript()`; the test below
+//! fails when it is stale. Regenerate with:
+//!     UPDATE_BINDINGS=1 cargo test -p tsunagi --lib bindings
+
+use ts_rs::{Config, TS};
+use tsunagi_core::config::Language;
+use tsunagi_core::model::{AppointmentStatus, SourceKind};
+use tsunagi_core::phone::Phone;
+use tsunagi_core::view::{
+    AppointmentView, DeskEvent, MirrorStatus, PatientView, PullView, Settings, TodayView,
+};
+use tsunagi_core::{ErrorPayload, SettingsChange};
+
+fn typescript() -> String {
+    let cfg = Config::new();
+    let decls = [
+        ErrorPayload::decl(&cfg),
+        Language::decl(&cfg),
+        SourceKind::decl(&cfg),
+        AppointmentStatus::decl(&cfg),
+        Phone::decl(&cfg),
+        PatientView::decl(&cfg),
+        AppointmentView::decl(&cfg),
+        PullView::decl(&cfg),
+        MirrorStatus::decl(&cfg),
+        TodayView::decl(&cfg),
+        Settings::decl(&cfg),
+        SettingsChange::decl(&cfg),
+        DeskEvent::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from Tsunagi's Rust types (src-tauri/src/bindings.rs). Do not edit:\n\
+         // UPDATE_BINDINGS=1 cargo test -p tsunagi --lib bindings\n",
+    );
+    for decl in decls {
+        out.push_str("\nexport ");
+        out.push_str(decl.trim());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn bindings_match_the_rust_types() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/generated/types.ts");
+    let fresh = typescript();
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == fresh,
+        "{} is stale; regenerate it with UPDATE_BINDINGS=1 cargo test -p tsunagi --lib bindings",
+        path.display()
+    );
+}

@@ -1,0 +1,81 @@
+//! The UI's commands: parse, call the core, map the error to `{code, message}`.
+
+use chrono::NaiveDate;
+use tauri::{AppHandle, State};
+use tsunagi_core::view::{MirrorStatus, Settings, TodayView};
+use tsunagi_core::{ErrorPayload, SettingsChange};
+
+use crate::state::{Shell, Startup};
+
+type Answer<T> = Result<T, ErrorPayload>;
+
+fn parse_date(date: Option<String>) -> Answer<Option<NaiveDate>> {
+    date.map(|d| {
+        NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| ErrorPayload {
+            code: "input.invalid".into(),
+            message: format!("not a date (YYYY-MM-DD): {d:?}"),
+        })
+    })
+    .transpose()
+}
+
+/// A clinic day's appointments (today when no date is given).
+#[tauri::command]
+pub async fn today(shell: State<'_, Shell>, date: Option<String>) -> Answer<TodayView> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.today(parse_date(date)?).await?)
+}
+
+#[tauri::command]
+pub async fn status(shell: State<'_, Shell>) -> Answer<MirrorStatus> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.status().await?)
+}
+
+/// Pull now (the 今すぐ同期 button); the answer is also announced as an event.
+#[tauri::command]
+pub async fn sync_now(shell: State<'_, Shell>) -> Answer<MirrorStatus> {
+    let (_, puller) = shell.ready()?;
+    Ok(puller.pull_now().await?)
+}
+
+#[tauri::command]
+pub async fn settings(shell: State<'_, Shell>) -> Answer<Settings> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.settings())
+}
+
+/// Change language and/or start-at-login. The OS login item is changed first; the setting
+/// is saved only when that worked, so the screen never claims what the OS does not do.
+#[tauri::command]
+pub async fn change_settings(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    change: SettingsChange,
+) -> Answer<Settings> {
+    let (desk, _) = shell.ready()?;
+    if let Some(enabled) = change.autostart {
+        if !crate::apply_autostart(&app, enabled) {
+            return Err(ErrorPayload {
+                code: "autostart.failed".into(),
+                message: "the OS did not accept the start-at-login change".into(),
+            });
+        }
+    }
+    let settings = desk.change_settings(change)?;
+    crate::tray::set_language(&app, settings.language);
+    Ok(settings)
+}
+
+/// The UI reports its first render with appointments on screen (the launch benchmark
+/// reads this line).
+#[tauri::command]
+pub fn mark_populated(startup: State<'_, Startup>, rows: u32) {
+    if let Some(elapsed) = startup.first_report() {
+        tracing::info!(
+            rows,
+            elapsed_ms = elapsed.as_millis() as u64,
+            "window populated"
+        );
+    }
+}

@@ -1,0 +1,43 @@
+//! The main window: shown and focused on demand, hidden (not closed) by its close button so
+//! Tsunagi keeps watching from the tray.
+
+use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder, Window, WindowEvent};
+use tsunagi_core::config::Language;
+
+pub const MAIN: &str = "main";
+
+/// Create the (hidden) main window. The page learns its language before its first paint,
+/// so a Japanese desk never flashes English while settings load.
+pub fn create_main(app: &AppHandle, language: Language) -> tauri::Result<()> {
+    WebviewWindowBuilder::new(app, MAIN, WebviewUrl::default())
+        .title("つなぎ Tsunagi")
+        .inner_size(1120.0, 760.0)
+        .min_inner_size(760.0, 480.0)
+        .center()
+        .visible(false)
+        .initialization_script(format!(
+            "window.__TSUNAGI_LANG__ = \"{}\";",
+            language.code()
+        ))
+        .build()?;
+    Ok(())
+}
+
+pub fn show_main(app: &AppHandle) {
+    let Some(window) = app.get_webview_window(MAIN) else {
+        tracing::warn!("the main window is gone");
+        return;
+    };
+    let _ = window.unminimize();
+    let _ = window.show();
+    let _ = window.set_focus();
+}
+
+pub fn on_window_event(window: &Window, event: &WindowEvent) {
+    if let WindowEvent::CloseRequested { api, .. } = event {
+        if window.label() == MAIN {
+            api.prevent_close();
+            let _ = window.hide();
+        }
+    }
+}

@@ -1,0 +1,52 @@
+// The one typed door to the Rust side: every command and event the UI uses goes through here.
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type {
+  DeskEvent,
+  ErrorPayload,
+  MirrorStatus,
+  Settings,
+  SettingsChange,
+  TodayView,
+} from './generated/types';
+
+/** An error from the backend, with the code the UI translates. */
+export class ApiError extends Error {
+  readonly code: string;
+  constructor(payload: ErrorPayload) {
+    super(payload.message);
+    this.name = 'ApiError';
+    this.code = payload.code;
+  }
+}
+
+export function isErrorPayload(value: unknown): value is ErrorPayload {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Record<string, unknown>)['code'] === 'string' &&
+    typeof (value as Record<string, unknown>)['message'] === 'string'
+  );
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    if (isErrorPayload(e)) throw new ApiError(e);
+    throw new ApiError({ code: 'internal.bridge', message: String(e) });
+  }
+}
+
+export const DESK_EVENT = 'desk-event';
+
+export const api = {
+  today: (date?: string) => call<TodayView>('today', { date: date ?? null }),
+  status: () => call<MirrorStatus>('status'),
+  syncNow: () => call<MirrorStatus>('sync_now'),
+  settings: () => call<Settings>('settings'),
+  changeSettings: (change: SettingsChange) => call<Settings>('change_settings', { change }),
+  markPopulated: (rows: number) => call<void>('mark_populated', { rows }),
+  onDeskEvent: (handler: (event: DeskEvent) => void): Promise<UnlistenFn> =>
+    listen<DeskEvent>(DESK_EVENT, (e) => handler(e.payload)),
+};

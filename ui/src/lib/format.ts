@@ -1,0 +1,25 @@
+// Presentation helpers that need no clock and no time zone: the backend already converted
+// every time to the clinic's wall clock.
+import type { Language } from './generated/types';
+
+const weekdaysJa = ['日', '月', '火', '水', '木', '金', '土'];
+const weekdaysEn = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const monthsEn = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `2026-11-25` + weekday 3 → `11月25日（水）` / `Wed, Nov 25`. */
+export function dayLabel(date: string, weekday: number, lang: Language): string {
+  const [, m, d] = date.split('-').map(Number);
+  if (!m || !d) return date;
+  if (lang === 'ja') return `${m}月${d}日（${weekdaysJa[weekday] ?? ''}）`;
+  return `${weekdaysEn[weekday] ?? ''}, ${monthsEn[m - 1] ?? ''} ${d}`;
+}
+
+/** The language a fresh window uses before the backend has answered. */
+export function browserLanguage(tag: string | undefined): Language {
+  return tag?.toLowerCase().startsWith('en') ? 'en' : 'ja';
+}
+
+/** The shell names the language when it creates the window; a browser guess otherwise. */
+export function initialLanguage(injected: unknown, browserTag: string | undefined): Language {
+  return injected === 'ja' || injected === 'en' ? injected : browserLanguage(browserTag);
+}

@@ -1,0 +1,20 @@
+// The current UI language as reactive state, and `t` to read messages in it.
+import type { AppointmentStatus, Language } from './generated/types';
+import { errorText, format, messages, statusLabels, type ErrorText, type MessageKey } from './messages';
+import { initialLanguage } from './format';
+
+export const locale = $state<{ lang: Language }>({
+  lang: initialLanguage(window.__TSUNAGI_LANG__, navigator.language),
+});
+
+export function t(key: MessageKey, vars?: Record<string, string | number>): string {
+  return format(messages[locale.lang][key], vars);
+}
+
+export function statusLabel(status: AppointmentStatus): string {
+  return statusLabels[locale.lang][status];
+}
+
+export function errorFor(code: string): ErrorText {
+  return errorText(locale.lang, code);
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { errorText, format, knownErrorCodes, messages, statusLabels } from './messages';
+import { browserLanguage, dayLabel, initialLanguage } from './format';
+
+const allStatuses = [
+  'proposed',
+  'pending',
+  'booked',
+  'arrived',
+  'fulfilled',
+  'cancelled',
+  'noshow',
+  'entered-in-error',
+  'checked-in',
+  'waitlist',
+] as const;
+
+describe('messages', () => {
+  it('has every message in both languages, none empty', () => {
+    const ja = Object.keys(messages.ja).sort();
+    expect(Object.keys(messages.en).sort()).toEqual(ja);
+    for (const lang of ['ja', 'en'] as const) {
+      for (const [key, text] of Object.entries(messages[lang])) {
+        expect(text.trim(), `${lang}.${key}`).not.toBe('');
+      }
+    }
+  });
+
+  it('keeps placeholders the same across languages', () => {
+    const holes = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+    for (const key of Object.keys(messages.ja) as (keyof typeof messages.ja)[]) {
+      expect(holes(messages.en[key]), key).toEqual(holes(messages.ja[key]));
+    }
+  });
+
+  it('labels every FHIR appointment status', () => {
+    for (const s of allStatuses) {
+      expect(statusLabels.ja[s]).toBeTruthy();
+      expect(statusLabels.en[s]).toBeTruthy();
+    }
+    expect(statusLabels.ja.cancelled).toBe('キャンセル');
+  });
+
+  it('explains the same error codes in both languages and falls back for unknown ones', () => {
+    expect(knownErrorCodes('en').sort()).toEqual(knownErrorCodes('ja').sort());
+    expect(errorText('ja', 'store.key_missing').action).toContain('そのまま残して');
+    expect(errorText('en', 'nope.unknown').title).toMatch(/unexpected/);
+  });
+
+  it('fills placeholders and leaves unknown ones visible', () => {
+    expect(format(messages.ja.dataAsOf, { time: '08:30' })).toBe('08:30 時点のデータ');
+    expect(format(messages.en.dataAsOf, { time: '08:30' })).toBe('data as of 08:30');
+    expect(format('{a} {b}', { a: 1 })).toBe('1 {b}');
+  });
+});
+
+describe('format', () => {
+  it('writes a clinic day the Japanese and the English way', () => {
+    expect(dayLabel('2026-11-25', 3, 'ja')).toBe('11月25日（水）');
+    expect(dayLabel('2026-11-25', 3, 'en')).toBe('Wed, Nov 25');
+    expect(dayLabel('garbage', 0, 'ja')).toBe('garbage');
+  });
+
+  it('starts in English only for an English browser', () => {
+    expect(browserLanguage('en-US')).toBe('en');
+    expect(browserLanguage('ja')).toBe('ja');
+    expect(browserLanguage(undefined)).toBe('ja');
+  });
+
+  it('prefers the language the shell injected over the browser guess', () => {
+    expect(initialLanguage('ja', 'en-US')).toBe('ja');
+    expect(initialLanguage('en', 'ja')).toBe('en');
+    expect(initialLanguage(undefined, 'en-US')).toBe('en');
+    expect(initialLanguage('<script>', undefined)).toBe('ja');
+  });
+});
