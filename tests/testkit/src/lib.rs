@@ -310,7 +310,7 @@ pub mod x11 {
 
     use x11rb::connection::Connection;
     use x11rb::protocol::xproto::{
-        AtomEnum, ClientMessageEvent, ConnectionExt, EventMask, MapState, Window,
+        AtomEnum, ClientMessageEvent, ConnectionExt, EventMask, ImageFormat, MapState, Window,
     };
     use x11rb::rust_connection::RustConnection;
 
@@ -373,6 +373,46 @@ pub mod x11 {
                 .is_some_and(|a| a.map_state == MapState::VIEWABLE)
         }
 
+        /// How many pixels of the window have exactly this colour (0xRRGGBB), read from
+        /// the X server: what is really on screen, not what the page thinks it drew.
+        pub fn count_color(&self, window: Window, rgb: u32) -> usize {
+            let Some(geo) = self
+                .conn
+                .get_geometry(window)
+                .ok()
+                .and_then(|c| c.reply().ok())
+            else {
+                return 0;
+            };
+            let Some(image) = self
+                .conn
+                .get_image(
+                    ImageFormat::Z_PIXMAP,
+                    window,
+                    0,
+                    0,
+                    geo.width,
+                    geo.height,
+                    !0,
+                )
+                .ok()
+                .and_then(|c| c.reply().ok())
+            else {
+                return 0;
+            };
+            // Depth 24 in 32 bits per pixel, little-endian: B, G, R, pad.
+            let want = [
+                (rgb & 0xff) as u8,
+                (rgb >> 8 & 0xff) as u8,
+                (rgb >> 16 & 0xff) as u8,
+            ];
+            image
+                .data
+                .chunks_exact(4)
+                .filter(|px| px[..3] == want)
+                .count()
+        }
+
         /// What a window manager sends when the user clicks the close button.
         pub fn request_close(&self, window: Window) {
             let event = ClientMessageEvent::new(
@@ -386,5 +426,87 @@ pub mod x11 {
                 .expect("send WM_DELETE_WINDOW");
             self.conn.flush().expect("flush");
         }
+    }
+}
+
+pub mod procfs {
+    //! CPU time and memory of a process and everything it started (WebKit runs its web
+    //! and network processes as children of the app).
+
+    /// `pid` and all its descendants.
+    pub fn tree(pid: i32) -> Vec<i32> {
+        let parents: Vec<(i32, i32)> = std::fs::read_dir("/proc")
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+                    .filter_map(|p| Some((p, parent(p)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut out = vec![pid];
+        let mut i = 0;
+        while i < out.len() {
+            let current = out[i];
+            out.extend(
+                parents
+                    .iter()
+                    .filter(|(_, pp)| *pp == current)
+                    .map(|(p, _)| *p),
+            );
+            i += 1;
+        }
+        out
+    }
+
+    fn stat_fields(pid: i32) -> Option<Vec<String>> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The command name is in parentheses and may hold spaces; fields follow the last ')'.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        Some(rest.split_whitespace().map(str::to_owned).collect())
+    }
+
+    fn parent(pid: i32) -> Option<i32> {
+        stat_fields(pid)?.get(1)?.parse().ok()
+    }
+
+    /// User + system CPU time in clock ticks, summed over `pids`.
+    pub fn cpu_ticks(pids: &[i32]) -> u64 {
+        pids.iter()
+            .filter_map(|p| {
+                let f = stat_fields(*p)?;
+                Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+            })
+            .sum()
+    }
+
+    pub fn ticks_per_second() -> u64 {
+        // SAFETY: sysconf has no memory effects.
+        (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).max(1) as u64
+    }
+
+    fn kb_field(path: &str, field: &str) -> Option<u64> {
+        std::fs::read_to_string(path).ok()?.lines().find_map(|l| {
+            l.strip_prefix(field)?
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()
+        })
+    }
+
+    /// Resident set size in KiB, summed (shared pages counted once per process).
+    pub fn rss_kib(pids: &[i32]) -> u64 {
+        pids.iter()
+            .filter_map(|p| kb_field(&format!("/proc/{p}/status"), "VmRSS:"))
+            .sum()
+    }
+
+    /// Proportional set size in KiB: shared pages split between the processes sharing
+    /// them, so the sum is the tree's real share of memory.
+    pub fn pss_kib(pids: &[i32]) -> u64 {
+        pids.iter()
+            .filter_map(|p| kb_field(&format!("/proc/{p}/smaps_rollup"), "Pss:"))
+            .sum()
     }
 }

@@ -1,0 +1,168 @@
+//! Launch and idle benchmark of the real app (release build), in a private session on a
+//! virtual display: `cargo bench -p tsunagi --bench launch` (scripts/bench.sh).
+//!
+//! - launch to a populated window: from spawning the process until the X server shows the
+//!   appointment table (pixels read back from the screen), median of 5 launches on an
+//!   existing install, plus the very first start (key, database, first pull);
+//! - idle: RSS, PSS and CPU of the app and its WebKit processes over 60 s.
+//!
+//! Goals (issue 2): ≤ 1 s to a populated window, ≤ 100 MB RSS, < 0.5 % CPU idle.
+
+use std::io::Read;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tsunagi_testkit::procfs;
+use tsunagi_testkit::x11::X11;
+use tsunagi_testkit::{ChildGuard, Display, Session};
+
+const APP: &str = env!("CARGO_BIN_EXE_tsunagi");
+/// The "booked" status pill (#e0f2fe): on screen only once rows are painted.
+const BOOKED_PILL: u32 = 0xe0f2fe;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Launch {
+    app: ChildGuard,
+    to_screen: Duration,
+    log: std::path::PathBuf,
+}
+
+fn launch(session: &Session, display: &Display, data: &std::path::Path, n: usize) -> Launch {
+    let x = X11::connect(&display.name());
+    let log = data.with_file_name(format!("launch-{n}.log"));
+    let started = Instant::now();
+    let child = session
+        .command(APP)
+        .arg("--data-dir")
+        .arg(data)
+        .env("DISPLAY", display.name())
+        .env("TSUNAGI_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start the app");
+    let mut app = ChildGuard::new("tsunagi", child);
+    let deadline = started + Duration::from_secs(60);
+    loop {
+        if let Some(w) = x.find_window("Tsunagi") {
+            if x.is_viewable(w) && x.count_color(w, BOOKED_PILL) > 200 {
+                break;
+            }
+        }
+        assert!(app.exited().is_none(), "the app exited during launch");
+        assert!(Instant::now() < deadline, "no populated window within 60 s");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Launch {
+        to_screen: started.elapsed(),
+        app,
+        log,
+    }
+}
+
+/// The app's own mark: process start to the page reporting its first populated paint.
+fn reported_ms(log: &std::path::Path) -> Option<u64> {
+    let mut text = String::new();
+    std::fs::File::open(log)
+        .ok()?
+        .read_to_string(&mut text)
+        .ok()?;
+    text.lines()
+        .find(|l| l.contains("window populated"))?
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("elapsed_ms=")?.parse().ok())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else to parse.
+    let runs: usize = env_or("TSUNAGI_BENCH_RUNS", 5);
+    let idle_secs: u64 = env_or("TSUNAGI_BENCH_IDLE_SECS", 60);
+
+    let session = Session::start();
+    let display = Display::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+
+    println!("Tsunagi launch benchmark ({APP})");
+    let first = launch(&session, &display, &data, 0);
+    let first_ms = first.to_screen.as_secs_f64() * 1000.0;
+    println!(
+        "first start (new key, new database, first pull): {first_ms:.0} ms to a populated window"
+    );
+    drop(first);
+
+    let mut screen = Vec::new();
+    let mut reported = Vec::new();
+    for i in 1..=runs {
+        let mut l = launch(&session, &display, &data, i);
+        let ms = l.to_screen.as_secs_f64() * 1000.0;
+        // Give the app a moment to log its own mark before stopping it.
+        std::thread::sleep(Duration::from_millis(300));
+        l.app.stop(Duration::from_secs(5));
+        let own = reported_ms(&l.log);
+        println!(
+            "launch {i}: {ms:.0} ms on screen (app's own mark: {})",
+            own.map(|m| format!("{m} ms")).unwrap_or_else(|| "-".into())
+        );
+        screen.push(ms);
+        if let Some(m) = own {
+            reported.push(m as f64);
+        }
+    }
+    let med = median(screen);
+    println!(
+        "launch to a populated window, median of {runs}: {med:.0} ms (goal ≤ 1000 ms: {:.2}× the goal){}",
+        med / 1000.0,
+        if reported.is_empty() {
+            String::new()
+        } else {
+            format!("; app's own mark median {:.0} ms", median(reported))
+        }
+    );
+
+    // Idle: an open window on today's schedule, nobody touching it.
+    let l = launch(&session, &display, &data, runs + 1);
+    std::thread::sleep(Duration::from_secs(5));
+    let pid = l.app.id() as i32;
+    let tree = procfs::tree(pid);
+    let t0 = procfs::cpu_ticks(&tree);
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(idle_secs));
+    let tree = procfs::tree(pid);
+    let ticks = procfs::cpu_ticks(&tree).saturating_sub(t0);
+    let secs = started.elapsed().as_secs_f64();
+    let cpu = ticks as f64 / procfs::ticks_per_second() as f64 / secs * 100.0;
+    let mb = |kib: u64| kib as f64 * 1024.0 / 1e6;
+    let app_rss = mb(procfs::rss_kib(&[pid]));
+    let tree_rss = mb(procfs::rss_kib(&tree));
+    let tree_pss = mb(procfs::pss_kib(&tree));
+    println!(
+        "idle over {secs:.0} s, {} processes (app + WebKit):",
+        tree.len()
+    );
+    println!(
+        "  CPU: {cpu:.2} % of one core (goal < 0.5 %: {:.2}× the goal)",
+        cpu / 0.5
+    );
+    println!(
+        "  memory: app process RSS {app_rss:.0} MB; app + WebKit RSS {tree_rss:.0} MB, PSS {tree_pss:.0} MB (goal ≤ 100 MB: PSS is {:.2}× the goal)",
+        tree_pss / 100.0
+    );
+    drop(l);
+}

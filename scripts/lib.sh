@@ -1,0 +1,75 @@
+# Shared by scripts/run.sh and scripts/test.sh: install what is missing, nothing more.
+# Build caches and tools live outside the clone (~/.cache/tsunagi) so later runs are fast.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${TSUNAGI_CACHE:-$HOME/.cache/tsunagi}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/target}
+TOOLS=$CACHE/tools
+export PATH=$TOOLS/bin:$HOME/.cargo/bin:$PATH
+
+# What Tauri needs to build and run on Debian/Ubuntu, and a Japanese font to read the UI.
+BUILD_PACKAGES=(build-essential pkg-config curl wget file libwebkit2gtk-4.1-dev libxdo-dev
+  libssl-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev fonts-noto-cjk
+  gnome-keyring dbus-x11 xvfb xauth)
+# What the tests drive: a virtual display, a private keyring, WebKit's WebDriver.
+TEST_PACKAGES=(imagemagick webkit2gtk-driver dbus libsecret-tools keyutils at-spi2-core
+  nftables iproute2)
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || {
+    echo "No apt-get here: install the prerequisites listed in README.md by hand."
+    return 0
+  }
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && { echo "system packages: all present"; return 0; }
+  step "Installing system packages: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null 2>&1 ||
+    die "Rust is not installed. Install it with rustup (https://rustup.rs), then run this again."
+  local minor
+  minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
+  [ "$minor" -ge 85 ] || die "Rust 1.85 or newer is needed (have $(rustc --version)); run: rustup update"
+}
+
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1; then
+    apt_install nodejs npm
+  fi
+  command -v node >/dev/null 2>&1 || die "Node.js 18 or newer is needed (https://nodejs.org)."
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 18 ] || die "Node.js 18 or newer is needed (have $(node --version))."
+}
+
+ui_deps() {
+  step "UI dependencies (npm ci)"
+  (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+ui_build() {
+  step "Building the UI"
+  (cd "$ROOT/ui" && npm run --silent build)
+}
+
+ensure_tauri_driver() {
+  if [ ! -x "$TOOLS/bin/tauri-driver" ]; then
+    step "Installing tauri-driver into $TOOLS"
+    cargo install tauri-driver --version 2.1.0 --locked --root "$TOOLS"
+  fi
+}
+
+cd "$ROOT"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Set everything up and start Tsunagi (the demo clinic until an upstream is configured).
+# Usage: scripts/run.sh [app arguments, e.g. --data-dir DIR]
+source "$(dirname "$0")/lib.sh"
+
+apt_install "${BUILD_PACKAGES[@]}"
+ensure_rust
+ensure_node
+ui_deps
+ui_build
+step "Building Tsunagi (release; the first build takes a few minutes)"
+cargo build --release --locked -p tsunagi -p tsunagi-core --bins
+app=$CARGO_TARGET_DIR/release/tsunagi
+echo "Tsunagi: $app"
+echo "CLI:     $CARGO_TARGET_DIR/release/tsunagi-cli"
+
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "$(uname)" != "Linux" ]; then
+  step "Starting Tsunagi"
+  exec "$app" "$@"
+fi
+
+# No desktop here (SSH, a server, CI): run on a virtual display with its own session bus
+# and keyring, and save a screenshot so you can see it.
+step "No display found: starting Tsunagi on a virtual display"
+shot=${TSUNAGI_SCREENSHOT:-$CACHE/screenshot.png}
+export TSUNAGI_HEADLESS_SHOT=$shot
+exec dbus-run-session -- bash -c '
+  set -euo pipefail
+  echo -n tsunagi | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  for n in $(seq 90 139); do [ -e /tmp/.X$n-lock ] || break; done
+  Xvfb :$n -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$!
+  trap "kill \$app \$xvfb 2>/dev/null; wait" EXIT INT TERM
+  sleep 1
+  DISPLAY=:$n "$0" "$@" & app=$!
+  sleep 8
+  DISPLAY=:$n import -window root "$TSUNAGI_HEADLESS_SHOT" 2>/dev/null &&
+    echo "Screenshot of the window: $TSUNAGI_HEADLESS_SHOT"
+  echo "Tsunagi is running on virtual display :$n (Ctrl-C to stop)."
+  wait $app
+' "$app" "$@"
