@@ -28,7 +28,7 @@ exec dbus-run-session -- bash -c '
   set -euo pipefail
   echo -n tsunagi | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   for n in $(seq 90 139); do [ -e /tmp/.X$n-lock ] || break; done
-  Xvfb :$n -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$!
+  Xvfb :$n -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 & xvfb=$!
   trap "kill \$app \$xvfb 2>/dev/null; wait" EXIT INT TERM
   sleep 1
   DISPLAY=:$n "$0" "$@" & app=$!

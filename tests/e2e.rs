@@ -17,6 +17,8 @@ use tsunagi_testkit::{stop_processes_with_arg, ChildGuard, Display, Session};
 
 const APP: &str = env!("CARGO_BIN_EXE_tsunagi");
 const WINDOW_TITLE: &str = "Tsunagi";
+/// The "booked" status pill's colour (#e0f2fe), on screen only when rows are painted.
+const BOOKED_PILL: u32 = 0xe0f2fe;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -59,21 +61,18 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-async fn save_screenshot(client: &Client, name: &str) {
-    // Let WebKit paint what the DOM now holds before taking the picture.
-    client
-        .execute_async(
-            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-            vec![],
-        )
-        .await
-        .expect("two animation frames");
-    let png = client.screenshot().await.expect("screenshot");
-    std::fs::write(artifacts().join(name), &png).unwrap();
+/// A picture of the app's window as the X server shows it: what a person sees. (WebKit's
+/// own snapshot, used by WebDriver's screenshot command, can wait forever on a page that
+/// has stopped repainting when compositing is off, as Tsunagi runs it.)
+fn save_screenshot(display: &Display, name: &str) {
+    let x = X11::connect(&display.name());
+    let window = x.find_window(WINDOW_TITLE).expect("the app's window");
+    let path = artifacts().join(name);
+    x.capture_png(&display.name(), window, &path);
     if std::env::var_os("TSUNAGI_UPDATE_SCREENSHOTS").is_some() {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
         std::fs::create_dir_all(&docs).unwrap();
-        std::fs::write(docs.join(name), &png).unwrap();
+        std::fs::copy(&path, docs.join(name)).unwrap();
     }
 }
 
@@ -84,7 +83,9 @@ async fn eventually<T>(
 ) -> T {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Some(v) = probe().await {
+        // A WebDriver call that never answers must fail the test, not hang it.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Ok(Some(v)) = tokio::time::timeout(left, probe()).await {
             return v;
         }
         assert!(
@@ -95,12 +96,17 @@ async fn eventually<T>(
     }
 }
 
+/// The text a person reads in an element (the page's innerText; WebDriver's Get Element
+/// Text can stall like its screenshot).
 async fn text_of(client: &Client, testid: &str) -> Option<String> {
-    let el = client
-        .find(Locator::Css(&format!("[data-testid={testid}]")))
+    let value = client
+        .execute(
+            "const el = document.querySelector(`[data-testid=${arguments[0]}]`); return el ? el.innerText : null;",
+            vec![json!(testid)],
+        )
         .await
         .ok()?;
-    el.text().await.ok()
+    value.as_str().map(|s| s.trim().to_owned())
 }
 
 async fn rows(client: &Client) -> usize {
@@ -269,20 +275,14 @@ async fn the_window_shows_the_demo_day_switches_language_and_lives_in_the_tray()
     // The same data directory, read by the CLI, has exactly these appointments.
     let lines = rig.cli_today_json();
     assert_eq!(n, lines.len(), "window rows vs tsunagi-cli today --json");
-    let first_row = client
-        .find(Locator::Css("[data-testid=appointment-row]"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let first_row = text_of(&client, "appointment-row").await.unwrap();
     let first = &lines[0];
     assert!(first_row.contains(first["patient_name"].as_str().unwrap()));
     assert!(
         first_row.contains(&first["start"].as_str().unwrap()[11..16]),
         "{first_row}"
     );
-    save_screenshot(&client, "today-ja.png").await;
+    save_screenshot(&rig.display, "today-ja.png");
 
     // Start at login is on by default.
     let entry = std::fs::read_to_string(rig.autostart_entry()).expect("an autostart entry");
@@ -303,24 +303,19 @@ async fn the_window_shows_the_demo_day_switches_language_and_lives_in_the_tray()
         async || (!rig.autostart_entry().exists()).then_some(()),
     )
     .await;
+    save_screenshot(&rig.display, "settings-en.png");
     click(&client, "settings-close").await;
     assert!(text_of(&client, "day-heading")
         .await
         .unwrap()
         .starts_with("Appointments for"));
-    let page = client
-        .find(Locator::Css("tbody"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&client, "schedule").await.unwrap();
     assert!(
         page.contains("Booked") && page.contains("Cancelled"),
         "English statuses"
     );
     assert_eq!(rows(&client).await, n);
-    save_screenshot(&client, "today-en.png").await;
+    save_screenshot(&rig.display, "today-en.png");
     let config = rig.config();
     assert!(config.contains("language = \"en\""), "{config}");
     assert!(config.contains("autostart = false"), "{config}");
@@ -361,8 +356,71 @@ async fn the_window_shows_the_demo_day_switches_language_and_lives_in_the_tray()
     tsunagi_testkit::wait_until(Duration::from_secs(10), "the window to come back", || {
         x.is_viewable(window)
     });
+    // ...and really repainted: the appointment table is on screen again.
+    tsunagi_testkit::wait_until(Duration::from_secs(10), "the rows on screen again", || {
+        x.count_color(window, BOOKED_PILL) > 200
+    });
 
     client.close().await.expect("end the WebDriver session");
+    drop(rig);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_whose_key_is_not_in_this_keychain_is_explained_not_replaced() {
+    let rig = Rig::start();
+    // The install was made under another login (another keychain).
+    {
+        let elsewhere = Session::start();
+        let out = elsewhere
+            .command(cli_binary())
+            .args(["pull", "--data-dir"])
+            .arg(rig.data_dir())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let db = rig.data_dir().join("tsunagi.db");
+    let before = std::fs::read(&db).unwrap();
+
+    let client = rig.client().await;
+    let panel = eventually("the error panel", Duration::from_secs(30), async || {
+        let el = client
+            .find(Locator::Css("[data-testid=error-panel]"))
+            .await
+            .ok()?;
+        let code = el.attr("data-code").await.ok()??;
+        // WebKitWebDriver's Get Element Text never answers for this panel (it holds a
+        // <details>); the page's own innerText is what a person reads anyway.
+        let text = client
+            .execute(
+                "return document.querySelector('[data-testid=error-panel]').innerText;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        Some((code, text.as_str()?.to_owned()))
+    })
+    .await;
+    assert_eq!(panel.0, "store.key_missing");
+    assert!(
+        panel.1.contains("データの鍵が見つかりません"),
+        "{}",
+        panel.1
+    );
+    assert!(panel.1.contains("そのまま残しています"), "{}", panel.1);
+    assert_eq!(rows(&client).await, 0);
+    save_screenshot(&rig.display, "error-key-missing-ja.png");
+    client.close().await.expect("end the WebDriver session");
+
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the database was not touched"
+    );
     drop(rig);
 }
 

@@ -9,7 +9,7 @@ pub const MAIN: &str = "main";
 /// Create the (hidden) main window. The page learns its language before its first paint,
 /// so a Japanese desk never flashes English while settings load.
 pub fn create_main(app: &AppHandle, language: Language) -> tauri::Result<()> {
-    WebviewWindowBuilder::new(app, MAIN, WebviewUrl::default())
+    let window = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::default())
         .title("つなぎ Tsunagi")
         .inner_size(1120.0, 760.0)
         .min_inner_size(760.0, 480.0)
@@ -20,7 +20,22 @@ pub fn create_main(app: &AppHandle, language: Language) -> tauri::Result<()> {
             language.code()
         ))
         .build()?;
+    #[cfg(target_os = "linux")]
+    lighten_webkit(&window)?;
     Ok(())
+}
+
+/// WebKitGTK's defaults suit a browser; Tsunagi shows one local page, so it keeps no page
+/// cache between navigations. (GPU compositing is turned off earlier, in
+/// `crate::tune_webkit_before_start`, because it cannot change once the page is up.)
+#[cfg(target_os = "linux")]
+fn lighten_webkit(window: &tauri::WebviewWindow) -> tauri::Result<()> {
+    window.with_webview(|webview| {
+        use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
+        if let Some(context) = webview.inner().context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
+        }
+    })
 }
 
 pub fn show_main(app: &AppHandle) {

@@ -242,7 +242,14 @@ impl Display {
             }
             let child = Command::new(&xvfb)
                 .arg(format!(":{number}"))
-                .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .args([
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                    "-noreset",
+                ])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -411,6 +418,46 @@ pub mod x11 {
                 .chunks_exact(4)
                 .filter(|px| px[..3] == want)
                 .count()
+        }
+
+        /// Wait until the window's pixels stop changing (the X server trails the page by a
+        /// few hundred milliseconds), then save them as a PNG with ImageMagick's `import`.
+        pub fn capture_png(&self, display: &str, window: Window, path: &std::path::Path) {
+            let snapshot = || -> Option<Vec<u8>> {
+                let geo = self.conn.get_geometry(window).ok()?.reply().ok()?;
+                let image = self
+                    .conn
+                    .get_image(
+                        ImageFormat::Z_PIXMAP,
+                        window,
+                        0,
+                        0,
+                        geo.width,
+                        geo.height,
+                        !0,
+                    )
+                    .ok()?
+                    .reply()
+                    .ok()?;
+                Some(image.data)
+            };
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            let mut last = snapshot();
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                let now = snapshot();
+                if now == last || std::time::Instant::now() > deadline {
+                    break;
+                }
+                last = now;
+            }
+            let status = std::process::Command::new(super::require("import", "imagemagick"))
+                .args(["-display", display, "-window"])
+                .arg(window.to_string())
+                .arg(path)
+                .status()
+                .expect("run import");
+            assert!(status.success(), "import failed for {}", path.display());
         }
 
         /// What a window manager sends when the user clicks the close button.
