@@ -55,6 +55,20 @@ fn cli_binary() -> PathBuf {
     cli
 }
 
+/// Run tsunagi-cli in `session` on `data_dir`; its stdout, after asserting it succeeded.
+fn run_cli(session: &Session, data_dir: &Path, args: &[&str]) -> String {
+    let out = session
+        .command(cli_binary())
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tsunagi-cli {args:?}: {err}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn artifacts() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e");
     std::fs::create_dir_all(&dir).unwrap();
@@ -203,20 +217,7 @@ impl Rig {
     }
 
     fn cli_today_json(&self) -> Vec<Value> {
-        let out = self
-            .session
-            .command(cli_binary())
-            .args(["today", "--json", "--data-dir"])
-            .arg(self.data_dir())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
+        run_cli(&self.session, self.data_dir(), &["today", "--json"])
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
@@ -369,20 +370,7 @@ async fn the_window_shows_the_demo_day_switches_language_and_lives_in_the_tray()
 async fn a_database_whose_key_is_not_in_this_keychain_is_explained_not_replaced() {
     let rig = Rig::start();
     // The install was made under another login (another keychain).
-    {
-        let elsewhere = Session::start();
-        let out = elsewhere
-            .command(cli_binary())
-            .args(["pull", "--data-dir"])
-            .arg(rig.data_dir())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    run_cli(&Session::start(), rig.data_dir(), &["pull"]);
     let db = rig.data_dir().join("tsunagi.db");
     let before = std::fs::read(&db).unwrap();
 

@@ -380,18 +380,11 @@ pub mod x11 {
                 .is_some_and(|a| a.map_state == MapState::VIEWABLE)
         }
 
-        /// How many pixels of the window have exactly this colour (0xRRGGBB), read from
-        /// the X server: what is really on screen, not what the page thinks it drew.
-        pub fn count_color(&self, window: Window, rgb: u32) -> usize {
-            let Some(geo) = self
-                .conn
-                .get_geometry(window)
-                .ok()
-                .and_then(|c| c.reply().ok())
-            else {
-                return 0;
-            };
-            let Some(image) = self
+        /// The window's pixels as the X server holds them (depth 24 in 32 bits per pixel,
+        /// little-endian: B, G, R, pad): what is on screen, not what the page thinks it drew.
+        fn pixels(&self, window: Window) -> Option<Vec<u8>> {
+            let geo = self.conn.get_geometry(window).ok()?.reply().ok()?;
+            let image = self
                 .conn
                 .get_image(
                     ImageFormat::Z_PIXMAP,
@@ -402,50 +395,28 @@ pub mod x11 {
                     geo.height,
                     !0,
                 )
-                .ok()
-                .and_then(|c| c.reply().ok())
-            else {
-                return 0;
-            };
-            // Depth 24 in 32 bits per pixel, little-endian: B, G, R, pad.
-            let want = [
-                (rgb & 0xff) as u8,
-                (rgb >> 8 & 0xff) as u8,
-                (rgb >> 16 & 0xff) as u8,
-            ];
-            image
-                .data
-                .chunks_exact(4)
-                .filter(|px| px[..3] == want)
-                .count()
+                .ok()?
+                .reply()
+                .ok()?;
+            Some(image.data)
+        }
+
+        /// How many pixels of the window have exactly this colour (0xRRGGBB).
+        pub fn count_color(&self, window: Window, rgb: u32) -> usize {
+            let want = [rgb as u8, (rgb >> 8) as u8, (rgb >> 16) as u8];
+            self.pixels(window)
+                .map(|data| data.chunks_exact(4).filter(|px| px[..3] == want).count())
+                .unwrap_or(0)
         }
 
         /// Wait until the window's pixels stop changing (the X server trails the page by a
         /// few hundred milliseconds), then save them as a PNG with ImageMagick's `import`.
         pub fn capture_png(&self, display: &str, window: Window, path: &std::path::Path) {
-            let snapshot = || -> Option<Vec<u8>> {
-                let geo = self.conn.get_geometry(window).ok()?.reply().ok()?;
-                let image = self
-                    .conn
-                    .get_image(
-                        ImageFormat::Z_PIXMAP,
-                        window,
-                        0,
-                        0,
-                        geo.width,
-                        geo.height,
-                        !0,
-                    )
-                    .ok()?
-                    .reply()
-                    .ok()?;
-                Some(image.data)
-            };
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            let mut last = snapshot();
+            let mut last = self.pixels(window);
             loop {
                 std::thread::sleep(std::time::Duration::from_millis(250));
-                let now = snapshot();
+                let now = self.pixels(window);
                 if now == last || std::time::Instant::now() > deadline {
                     break;
                 }
