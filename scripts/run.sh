@@ -27,10 +27,12 @@ export TSUNAGI_HEADLESS_SHOT=$shot
 exec dbus-run-session -- bash -c '
   set -euo pipefail
   echo -n tsunagi | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  for n in $(seq 90 139); do [ -e /tmp/.X$n-lock ] || break; done
-  Xvfb :$n -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 & xvfb=$!
-  trap "kill \$app \$xvfb 2>/dev/null; wait" EXIT INT TERM
-  sleep 1
+  # Xvfb picks a free display itself and writes its number to stdout.
+  displayfile=$(mktemp) app=
+  Xvfb -displayfd 1 -screen 0 1280x800x24 -nolisten tcp -noreset >"$displayfile" 2>/dev/null & xvfb=$!
+  trap "kill \$app \$xvfb 2>/dev/null; rm -f $displayfile; wait" EXIT INT TERM
+  for _ in $(seq 1 50); do [ -s "$displayfile" ] && break; sleep 0.1; done
+  n=$(head -1 "$displayfile")
   DISPLAY=:$n "$0" "$@" & app=$!
   sleep 8
   DISPLAY=:$n import -window root "$TSUNAGI_HEADLESS_SHOT" 2>/dev/null &&

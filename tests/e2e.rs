@@ -151,7 +151,8 @@ struct Rig {
 }
 
 impl Rig {
-    fn start() -> Rig {
+    /// `name` labels this run's log in the artifacts folder.
+    fn start(name: &str) -> Rig {
         let session = Session::start();
         let display = Display::start();
         let data_dir = tempfile::Builder::new()
@@ -176,7 +177,7 @@ impl Rig {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(
-                std::fs::File::create(artifacts().join("app-and-driver.log")).unwrap(),
+                std::fs::File::create(artifacts().join(format!("{name}.log"))).unwrap(),
             ))
             .spawn()
             .expect("start tauri-driver");
@@ -246,7 +247,7 @@ impl Drop for Rig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_window_shows_the_demo_day_switches_language_and_lives_in_the_tray() {
-    let rig = Rig::start();
+    let rig = Rig::start("demo-day");
     let client = rig.client().await;
 
     // The demo clinic's day fills the window, in Japanese by default.
@@ -368,7 +369,7 @@ async fn the_window_shows_the_demo_day_switches_language_and_lives_in_the_tray()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_whose_key_is_not_in_this_keychain_is_explained_not_replaced() {
-    let rig = Rig::start();
+    let rig = Rig::start("key-missing");
     // The install was made under another login (another keychain).
     run_cli(&Session::start(), rig.data_dir(), &["pull"]);
     let db = rig.data_dir().join("tsunagi.db");

@@ -47,6 +47,7 @@ pub async fn settings(shell: State<'_, Shell>) -> Answer<Settings> {
 
 /// Change language and/or start-at-login. The OS login item is changed first; the setting
 /// is saved only when that worked, so the screen never claims what the OS does not do.
+/// Both write files, so they run on the blocking pool.
 #[tauri::command]
 pub async fn change_settings(
     app: AppHandle,
@@ -54,16 +55,24 @@ pub async fn change_settings(
     change: SettingsChange,
 ) -> Answer<Settings> {
     let (desk, _) = shell.ready()?;
-    if let Some(enabled) = change.autostart {
-        if !crate::apply_autostart(&app, enabled) {
-            return Err(ErrorPayload {
-                code: "autostart.failed".into(),
-                message: "the OS did not accept the start-at-login change".into(),
-            });
+    let desk = desk.clone();
+    let handle = app.clone();
+    let settings = tauri::async_runtime::spawn_blocking(move || {
+        if let Some(enabled) = change.autostart {
+            if !crate::apply_autostart(&handle, enabled) {
+                return Err(ErrorPayload {
+                    code: "autostart.failed".into(),
+                    message: "the OS did not accept the start-at-login change".into(),
+                });
+            }
         }
-    }
-    let settings = desk.change_settings(change)?;
-    crate::tray::set_language(&app, settings.language);
+        Ok(desk.change_settings(change)?)
+    })
+    .await
+    .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))??;
+    // Relabelling the tray waits for the main thread; the window's answer must not.
+    let language = settings.language;
+    tauri::async_runtime::spawn_blocking(move || crate::tray::set_language(&app, language));
     Ok(settings)
 }
 

@@ -234,41 +234,32 @@ pub struct Display {
 }
 
 impl Display {
+    /// Xvfb picks a free display number itself (`-displayfd`) and tells us which: tests
+    /// starting in parallel never share a screen (a shared one sends one test's clicks to
+    /// the other's window).
     pub fn start() -> Display {
         let xvfb = require("Xvfb", "xvfb");
-        for number in 90..140 {
-            if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
-                continue;
-            }
-            let child = Command::new(&xvfb)
-                .arg(format!(":{number}"))
-                .args([
-                    "-screen",
-                    "0",
-                    "1280x800x24",
-                    "-nolisten",
-                    "tcp",
-                    "-noreset",
-                ])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start Xvfb");
-            let mut guard = ChildGuard::new("Xvfb", child);
-            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline && !socket.exists() && guard.exited().is_none() {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            if socket.exists() && guard.exited().is_none() {
-                return Display {
-                    number,
-                    _xvfb: guard,
-                };
-            }
+        let mut child = Command::new(&xvfb)
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24"])
+            .args(["-nolisten", "tcp", "-noreset"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start Xvfb");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("Xvfb stdout"))
+            .read_line(&mut line)
+            .expect("read the display number");
+        let guard = ChildGuard::new("Xvfb", child);
+        let number = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("Xvfb reported no display number: {line:?}"));
+        Display {
+            number,
+            _xvfb: guard,
         }
-        panic!("no free X display between :90 and :139");
     }
 
     pub fn name(&self) -> String {
