@@ -101,6 +101,9 @@ pub struct SourceConfig {
     /// Days after today to mirror as well.
     #[serde(default = "default_days_ahead")]
     pub days_ahead: u32,
+    /// The FHIR server (kept when switching to another kind, to switch back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fhir: Option<FhirConfig>,
 }
 
 impl Default for SourceConfig {
@@ -108,8 +111,114 @@ impl Default for SourceConfig {
         SourceConfig {
             kind: SourceKind::Demo,
             days_ahead: default_days_ahead(),
+            fhir: None,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum FhirAuthKind {
+    #[default]
+    None,
+    /// `Authorization: Bearer <token>`; the token lives in the OS keychain.
+    Bearer,
+    /// HTTP basic auth; the user name is here, the password in the OS keychain.
+    Basic,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FhirConfig {
+    /// The server's base URL, e.g. `https://fhir.example.jp/r4`.
+    pub base_url: String,
+    #[serde(default)]
+    pub auth: FhirAuthKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// How long one request may take before the server counts as not answering.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+    /// Plain http is accepted only to this machine (loopback) unless the IT helper
+    /// allows it here explicitly.
+    #[serde(default)]
+    pub allow_plain_http: bool,
+}
+
+fn default_timeout_secs() -> u64 {
+    20
+}
+
+impl FhirConfig {
+    pub fn new(base_url: &str) -> FhirConfig {
+        FhirConfig {
+            base_url: base_url.trim().to_owned(),
+            auth: FhirAuthKind::None,
+            username: None,
+            timeout_secs: default_timeout_secs(),
+            allow_plain_http: false,
+        }
+    }
+
+    /// The base URL, checked: http(s) only, and plain http only to loopback unless allowed.
+    pub fn url(&self) -> std::result::Result<reqwest::Url, crate::source::SourceError> {
+        let bad = |why: &str| {
+            crate::source::SourceError::NotConfigured(format!(
+                "the FHIR base URL {:?} {why}",
+                self.base_url
+            ))
+        };
+        let url = reqwest::Url::parse(&self.base_url).map_err(|_| bad("is not a URL"))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if self.allow_plain_http || is_loopback(&url) => {}
+            "http" => {
+                return Err(bad(
+                    "uses plain http to another machine; use https, or set \
+                     allow_plain_http = true in config.toml if the network is trusted",
+                ))
+            }
+            _ => return Err(bad("must start with https://")),
+        }
+        if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("must be a server address without ? or #"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad(
+                "must not carry credentials (they belong in the keychain)",
+            ));
+        }
+        Ok(url)
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Mirror rows of days before today are kept this many days (1: from yesterday on).
+    #[serde(default = "default_mirror_days_back")]
+    pub mirror_days_back: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            mirror_days_back: default_mirror_days_back(),
+        }
+    }
+}
+
+fn default_mirror_days_back() -> u32 {
+    1
 }
 
 fn default_days_ahead() -> u32 {
@@ -141,6 +250,8 @@ pub struct Config {
     pub autostart: bool,
     #[serde(default)]
     pub source: SourceConfig,
+    #[serde(default)]
+    pub retention: RetentionConfig,
 }
 
 pub const MAX_DAYS_AHEAD: u32 = 14;
@@ -154,6 +265,7 @@ impl Config {
             language: Language::from_locale(locale),
             autostart: true,
             source: SourceConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 
@@ -183,6 +295,14 @@ impl Config {
                 "source.days_ahead is {}, at most {MAX_DAYS_AHEAD}",
                 config.source.days_ahead
             )));
+        }
+        if let Some(fhir) = &config.source.fhir {
+            fhir.url().map_err(|e| invalid(e.to_string()))?;
+        }
+        if config.source.kind == SourceKind::Fhir && config.source.fhir.is_none() {
+            return Err(invalid(
+                "source.kind is fhir but [source.fhir] is missing".to_owned(),
+            ));
         }
         if config.device_id.trim().is_empty() {
             return Err(invalid("device_id is empty".to_owned()));

@@ -1,21 +1,23 @@
 //! The desk: one install's config, keychain entry and encrypted store, and the operations
 //! every front end (desktop shell, CLI, tests) performs on them.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate, NaiveTime};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 use ts_rs::TS;
 
 use crate::clock::Clock;
-use crate::config::{Config, DataDir, Language};
+use crate::config::{Config, DataDir, FhirAuthKind, FhirConfig, Language};
 use crate::error::{CoreError, Result};
 use crate::keychain::Keychain;
-use crate::source::{AnySource, PullRequest, Source};
-use crate::store::{Create, DbKey, Store};
+use crate::model::SourceKind;
+use crate::source::{credential_account, fhir, AnySource, PullOutcome, PullRequest, SourceError};
+use crate::store::{Create, DbKey, Refresh, Store};
 use crate::view::{
-    weekday_sunday_first, AppointmentView, DeskEvent, MirrorStatus, Settings, TodayView,
+    weekday_sunday_first, AppointmentView, DeskEvent, FhirSettings, MirrorStatus, Settings,
+    TodayView,
 };
 
 pub struct DeskOptions {
@@ -36,11 +38,48 @@ pub struct SettingsChange {
     pub autostart: Option<bool>,
 }
 
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, TS)]
+pub struct ImportReport {
+    pub appointments: u32,
+    pub patients: u32,
+    /// `YYYY-MM-DD`: the clinic days the file covered (now exactly its rows).
+    pub first_date: String,
+    pub last_date: String,
+    /// The install was on the demo and now uses CSV imports as its source.
+    pub switched_to_csv: bool,
+    /// FHIR is the source: its next successful pull replaces this import.
+    pub upstream_replaces_it: bool,
+}
+
+/// Where appointments should come from, as the settings screen or the CLI says it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SourceSetup {
+    Demo,
+    Csv,
+    Fhir {
+        base_url: String,
+        auth: FhirAuthKind,
+        #[ts(optional)]
+        username: Option<String>,
+        /// The bearer token or password; absent keeps the one already in the keychain.
+        #[ts(optional)]
+        secret: Option<String>,
+        #[serde(default)]
+        #[ts(optional)]
+        allow_plain_http: Option<bool>,
+    },
+}
+
 pub struct Desk {
     data_dir: DataDir,
     store: Store,
     config: RwLock<Config>,
     clock: Arc<dyn Clock>,
+    keychain: Arc<Keychain>,
+    /// Built on the first FHIR pull (loading the OS trust store costs start-up time).
+    http: OnceLock<reqwest::Client>,
     events: broadcast::Sender<DeskEvent>,
 }
 
@@ -116,6 +155,8 @@ impl Desk {
             store,
             config: RwLock::new(config),
             clock,
+            keychain,
+            http: OnceLock::new(),
             events,
         })
     }
@@ -137,6 +178,12 @@ impl Desk {
 
     pub fn settings(&self) -> Settings {
         let c = self.config();
+        let has_credential = self
+            .keychain
+            .get(&credential_account(&c.device_id))
+            .ok()
+            .flatten()
+            .is_some();
         Settings {
             language: c.language,
             autostart: c.autostart,
@@ -144,8 +191,65 @@ impl Desk {
             time_zone: c.time_zone,
             source: c.source.kind,
             days_ahead: c.source.days_ahead,
+            fhir: c.source.fhir.map(|f| FhirSettings {
+                base_url: f.base_url,
+                auth: f.auth,
+                username: f.username,
+                has_credential,
+                allow_plain_http: f.allow_plain_http,
+            }),
             data_dir: self.data_dir.root().display().to_string(),
         }
+    }
+
+    /// Change where appointments come from. Secrets go to the OS keychain only; the config
+    /// is written last, so a failure leaves the previous setup in place.
+    pub fn configure_source(&self, setup: SourceSetup) -> Result<Settings> {
+        let mut next = self.config();
+        let account = credential_account(&next.device_id);
+        match setup {
+            SourceSetup::Demo => next.source.kind = SourceKind::Demo,
+            SourceSetup::Csv => next.source.kind = SourceKind::Csv,
+            SourceSetup::Fhir {
+                base_url,
+                auth,
+                username,
+                secret,
+                allow_plain_http,
+            } => {
+                let secret = secret.map(zeroize::Zeroizing::new);
+                let mut fhir = next
+                    .source
+                    .fhir
+                    .take()
+                    .filter(|f| f.base_url == base_url.trim())
+                    .unwrap_or_else(|| FhirConfig::new(&base_url));
+                fhir.auth = auth;
+                fhir.username = username
+                    .map(|u| u.trim().to_owned())
+                    .filter(|u| !u.is_empty());
+                if let Some(allow) = allow_plain_http {
+                    fhir.allow_plain_http = allow;
+                }
+                fhir.url()?;
+                let invalid = |why: &str| CoreError::Source(SourceError::NotConfigured(why.into()));
+                if auth == FhirAuthKind::Basic && fhir.username.is_none() {
+                    return Err(invalid("basic authentication needs a user name"));
+                }
+                match (auth, secret.as_deref().map(|s| s.trim())) {
+                    (FhirAuthKind::None, _) => self.keychain.delete(&account)?,
+                    (_, Some(s)) if !s.is_empty() => self.keychain.set(&account, s.as_bytes())?,
+                    (_, _) if self.keychain.get(&account)?.is_some() => {}
+                    (FhirAuthKind::Bearer, _) => return Err(invalid("a bearer token is needed")),
+                    (FhirAuthKind::Basic, _) => return Err(invalid("a password is needed")),
+                }
+                next.source.kind = SourceKind::Fhir;
+                next.source.fhir = Some(fhir);
+            }
+        }
+        next.save(&self.data_dir.config())?;
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = next;
+        Ok(self.settings())
     }
 
     /// Apply and persist a settings change; the file is written before memory changes, so
@@ -169,23 +273,53 @@ impl Desk {
     }
 
     /// Refresh the mirror from the configured source. The mirror is replaced only by a
-    /// complete answer; a failure is logged in the database and leaves it as it was.
+    /// complete answer; a failure is logged in the database and leaves it as it was. With
+    /// CSV as the source there is nothing to pull: the mirror changes on import only.
     pub async fn pull(&self) -> Result<MirrorStatus> {
         let config = self.config();
         let started = self.clock.now();
         let request = PullRequest::for_config(&config, started);
-        let source = AnySource::for_config(&config);
-        let fetched = source.fetch(&request).await;
+        let window = request.window();
+        let http = self.http.get_or_init(fhir::http_client);
+        let source = match AnySource::for_config(&config, &self.keychain, http) {
+            Ok(Some(source)) => source,
+            Ok(None) => return self.status().await,
+            Err(e) => {
+                return self
+                    .record_failure(config.source.kind.code(), started, e)
+                    .await
+            }
+        };
+        let kind = source.kind().code();
+        let store = self.store.clone();
+        let previous = blocking(move || store.mirror_state(window)).await?;
+        let fetched = source.fetch(&request, previous.as_ref()).await;
 
+        let cal = config.calendar();
+        let keep_from = cal.at(
+            request
+                .first_day
+                .checked_sub_days(Days::new(config.retention.mirror_days_back.into()))
+                .unwrap_or(request.first_day),
+            NaiveTime::MIN,
+        );
         let store = self.store.clone();
         let clock = self.clock.clone();
-        let window = request.window();
-        let kind = source.kind().code();
         let outcome = blocking(move || {
             let finished = clock.now();
+            let refresh = |since| Refresh {
+                window,
+                since,
+                keep_from,
+                started_at: started,
+                finished_at: finished,
+            };
             match fetched {
-                Ok(snapshot) => store
-                    .replace_mirror(&snapshot, window, started, finished)
+                Ok(PullOutcome::Snapshot { snapshot, since }) => store
+                    .replace_mirror(&snapshot, refresh(since.as_deref()))
+                    .map(Ok),
+                Ok(PullOutcome::Unchanged { since }) => store
+                    .confirm_mirror(kind, refresh(since.as_deref()))
                     .map(Ok),
                 Err(e) => store
                     .record_failed_pull(kind, started, finished, &e)
@@ -193,7 +327,6 @@ impl Desk {
             }
         })
         .await?;
-        let status = self.status().await?;
         match outcome {
             Ok(counts) => {
                 tracing::info!(
@@ -202,20 +335,89 @@ impl Desk {
                     source = kind,
                     "mirror refreshed"
                 );
+                let status = self.status().await?;
                 let _ = self.events.send(DeskEvent::MirrorUpdated {
                     status: status.clone(),
                 });
                 Ok(status)
             }
-            Err(e) => {
-                tracing::warn!(code = e.code(), "pull failed: {e}");
-                let _ = self.events.send(DeskEvent::PullFailed {
-                    error: e.payload(),
-                    status,
-                });
-                Err(e)
-            }
+            Err(e) => self.announce_failure(e).await,
         }
+    }
+
+    /// Import a morning CSV export: the mirror's days in the file become exactly its rows,
+    /// or, if any row is wrong, nothing changes. An install still on the demo switches to
+    /// CSV; with FHIR set up, its next successful pull takes over again.
+    pub async fn import_csv(&self, bytes: Vec<u8>) -> Result<ImportReport> {
+        let mut config = self.config();
+        let cal = config.calendar();
+        let started = self.clock.now();
+        let import = blocking(move || Ok(crate::csv_import::parse_csv(&bytes, &cal)?)).await?;
+        let switched = config.source.kind == SourceKind::Demo;
+        if switched {
+            config.source.kind = SourceKind::Csv;
+            config.save(&self.data_dir.config())?;
+            *self.config.write().unwrap_or_else(|e| e.into_inner()) = config.clone();
+        }
+        let keep_from = cal.at(
+            cal.today(started)
+                .checked_sub_days(Days::new(config.retention.mirror_days_back.into()))
+                .unwrap_or(import.first_date),
+            NaiveTime::MIN,
+        );
+        let report = ImportReport {
+            appointments: import.snapshot.appointments.len() as u32,
+            patients: import.snapshot.patients.len() as u32,
+            first_date: import.first_date.to_string(),
+            last_date: import.last_date.to_string(),
+            switched_to_csv: switched,
+            upstream_replaces_it: config.source.kind == SourceKind::Fhir,
+        };
+        let store = self.store.clone();
+        let clock = self.clock.clone();
+        blocking(move || {
+            let refresh = Refresh {
+                window: import.window,
+                since: None,
+                keep_from,
+                started_at: started,
+                finished_at: clock.now(),
+            };
+            store.replace_mirror(&import.snapshot, refresh)
+        })
+        .await?;
+        tracing::info!(appointments = report.appointments, "CSV imported");
+        let status = self.status().await?;
+        let _ = self.events.send(DeskEvent::MirrorUpdated { status });
+        Ok(report)
+    }
+
+    /// A pull that could not even start (no credential, a bad URL): logged and announced
+    /// like any other failure; always returns the error.
+    async fn record_failure(
+        &self,
+        kind: &'static str,
+        started: chrono::DateTime<chrono::Utc>,
+        error: CoreError,
+    ) -> Result<MirrorStatus> {
+        let store = self.store.clone();
+        let finished = self.clock.now();
+        let error = blocking(move || {
+            store.record_failed_pull(kind, started, finished, &error)?;
+            Ok(error)
+        })
+        .await?;
+        self.announce_failure(error).await
+    }
+
+    async fn announce_failure(&self, e: CoreError) -> Result<MirrorStatus> {
+        tracing::warn!(code = e.code(), "pull failed: {e}");
+        let status = self.status().await?;
+        let _ = self.events.send(DeskEvent::PullFailed {
+            error: e.payload(),
+            status,
+        });
+        Err(e)
     }
 
     pub async fn status(&self) -> Result<MirrorStatus> {

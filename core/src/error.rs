@@ -55,12 +55,11 @@ pub enum CoreError {
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
 
-    #[error("the source {source_kind} failed: {reason}")]
-    Source {
-        source_kind: String,
-        reason: String,
-        retryable: bool,
-    },
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+
+    #[error(transparent)]
+    Import(#[from] crate::csv_import::ImportError),
 
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -82,7 +81,9 @@ impl CoreError {
             CoreError::KeychainUnavailable { .. } => "keychain.unavailable",
             CoreError::Io { .. } => "io",
             CoreError::Database(_) => "store.database",
-            CoreError::Source { .. } => "source.failed",
+            CoreError::Source(e) => e.code(),
+            CoreError::Import(crate::csv_import::ImportError::Unusable(_)) => "import.unusable",
+            CoreError::Import(crate::csv_import::ImportError::Rows(_)) => "import.rows",
             CoreError::InvalidInput(_) => "input.invalid",
             CoreError::Stopped => "internal.stopped",
         }
@@ -93,7 +94,7 @@ impl CoreError {
     pub fn is_retryable(&self) -> bool {
         match self {
             CoreError::Locked { .. } => true,
-            CoreError::Source { retryable, .. } => *retryable,
+            CoreError::Source(e) => e.is_retryable(),
             _ => false,
         }
     }

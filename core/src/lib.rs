@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod csv_import;
 pub mod desk;
 pub mod error;
 pub mod keychain;
@@ -15,5 +16,5 @@ pub mod source;
 pub mod store;
 pub mod view;
 
-pub use desk::{Desk, DeskOptions, SettingsChange};
+pub use desk::{Desk, DeskOptions, ImportReport, SettingsChange, SourceSetup};
 pub use error::{CoreError, ErrorPayload, Result};

@@ -86,13 +86,20 @@ pub struct Appointment {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum SourceKind {
+    /// The built-in demo clinic (the default until an upstream is set up).
     Demo,
+    /// A FHIR R4 server.
+    Fhir,
+    /// Morning CSV exports, imported by hand; nothing to pull.
+    Csv,
 }
 
 impl SourceKind {
     pub fn code(self) -> &'static str {
         match self {
             SourceKind::Demo => "demo",
+            SourceKind::Fhir => "fhir",
+            SourceKind::Csv => "csv",
         }
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::calendar::ClinicCalendar;
-use crate::config::{Config, Language};
+use crate::config::{Config, FhirAuthKind, Language};
 use crate::error::ErrorPayload;
 use crate::model::{AppointmentStatus, SourceKind};
 use crate::phone::Phone;
@@ -49,6 +49,8 @@ pub struct MirrorStatus {
     /// The upstream the mirror came from; null before the first complete pull.
     pub mirrored_source: Option<String>,
     pub is_demo: bool,
+    /// The FHIR server's address when that is the source.
+    pub upstream: Option<String>,
     pub clinic_name: Option<String>,
     pub time_zone: String,
     /// When the last complete pull finished (RFC 3339, clinic offset).
@@ -78,7 +80,20 @@ pub struct Settings {
     pub time_zone: String,
     pub source: SourceKind,
     pub days_ahead: u32,
+    /// The FHIR server setup, kept even while another source is in use.
+    pub fhir: Option<FhirSettings>,
     pub data_dir: String,
+}
+
+/// The FHIR setup as the settings screen shows it: never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct FhirSettings {
+    pub base_url: String,
+    pub auth: FhirAuthKind,
+    pub username: Option<String>,
+    /// Whether the OS keychain holds a token or password for it.
+    pub has_credential: bool,
+    pub allow_plain_http: bool,
 }
 
 /// Something the desk wants every open screen to know.
@@ -147,6 +162,9 @@ impl MirrorStatus {
             configured_source: config.source.kind,
             mirrored_source: meta.map(|m| m.source_kind),
             is_demo,
+            upstream: (config.source.kind == SourceKind::Fhir)
+                .then(|| config.source.fhir.as_ref().map(|f| f.base_url.clone()))
+                .flatten(),
             clinic_name,
             time_zone: config.time_zone.clone(),
             synced_at: synced.map(local_rfc3339),

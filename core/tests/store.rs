@@ -9,7 +9,7 @@ use tsunagi_core::config::DataDir;
 use tsunagi_core::keychain::Keychain;
 use tsunagi_core::model::{Appointment, AppointmentStatus, MirrorSnapshot, Patient, SourceKind};
 use tsunagi_core::phone::Phone;
-use tsunagi_core::store::{Create, DbKey, Store};
+use tsunagi_core::store::{Create, DbKey, Refresh, Store};
 use tsunagi_core::{Desk, DeskOptions};
 
 fn morning() -> chrono::DateTime<Utc> {
@@ -95,9 +95,14 @@ fn unicode_names_round_trip_byte_for_byte() {
         start: start - chrono::Duration::hours(9),
         end: start + chrono::Duration::hours(15),
     };
-    store
-        .replace_mirror(&snapshot, window, start, start)
-        .unwrap();
+    let refresh = Refresh {
+        window,
+        since: None,
+        keep_from: window.start,
+        started_at: start,
+        finished_at: start,
+    };
+    store.replace_mirror(&snapshot, refresh).unwrap();
     drop(store);
 
     let store = Store::open(&path, &key, Create::Never).unwrap();

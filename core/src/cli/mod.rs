@@ -13,7 +13,8 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::SystemClock;
 use crate::config::DataDir;
-use crate::desk::{Desk, DeskOptions};
+use crate::config::FhirAuthKind;
+use crate::desk::{Desk, DeskOptions, SourceSetup};
 use crate::error::{CoreError, Result};
 use crate::keychain::Keychain;
 
@@ -24,7 +25,9 @@ Exit codes:
   2  bad arguments
   3  the OS keychain is unavailable or holds no key for this database
   4  the database is locked by another program
-  5  the database or its config cannot be read (wrong key, damaged, newer schema)";
+  5  the database or its config cannot be read (wrong key, damaged, newer schema)
+  6  the upstream failed (unreachable, credentials refused, not FHIR, ...) or a CSV
+     file cannot be imported (each problem is printed with its line number)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -61,6 +64,44 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Choose where appointments come from, then pull once to check it works
+    #[command(subcommand)]
+    Source(SourceCommand),
+    /// Import appointments from a file
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SourceCommand {
+    /// The built-in demo clinic
+    Demo,
+    /// Morning CSV exports imported with `tsunagi-cli import csv`; nothing is pulled
+    Csv,
+    /// A FHIR R4 server; the token or password is read from standard input and kept only
+    /// in the OS keychain
+    Fhir {
+        /// The server's base URL, e.g. https://fhir.example.jp/r4
+        url: String,
+        /// Read a bearer token from standard input
+        #[arg(long, conflicts_with = "basic")]
+        token_stdin: bool,
+        /// Use HTTP basic authentication with this user name
+        #[arg(long, value_name = "USER", requires = "password_stdin")]
+        basic: Option<String>,
+        /// Read the basic-auth password from standard input
+        #[arg(long, requires = "basic")]
+        password_stdin: bool,
+        /// Allow plain http to another machine (only on a trusted network)
+        #[arg(long)]
+        allow_plain_http: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// A CSV export (UTF-8 or Shift_JIS; columns in docs/csv-import.md)
+    Csv { file: PathBuf },
 }
 
 /// Run the CLI with the process's arguments.
@@ -78,6 +119,11 @@ pub fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("tsunagi-cli: {e} [{}]", e.code());
+            if let CoreError::Import(import) = &e {
+                for p in import.problems().iter().filter(|p| p.line > 0) {
+                    eprintln!("  line {}: {}", p.line, p.message);
+                }
+            }
             ExitCode::from(exit_code(&e))
         }
     }
@@ -130,8 +176,52 @@ fn exit_code(e: &CoreError) -> u8 {
         | CoreError::ConfigMissing { .. }
         | CoreError::ConfigInvalid { .. } => 5,
         CoreError::InvalidInput(_) => 2,
+        CoreError::Source(_) | CoreError::Import(_) => 6,
         _ => 1,
     }
+}
+
+/// Secrets come from standard input so they never appear in the shell history or `ps`.
+fn read_secret() -> Result<String> {
+    use std::io::Read;
+    let mut secret = String::new();
+    std::io::stdin()
+        .read_to_string(&mut secret)
+        .map_err(|e| CoreError::io("standard input", e))?;
+    let secret = secret.trim_end_matches(['\r', '\n']).to_owned();
+    if secret.is_empty() {
+        return Err(CoreError::InvalidInput(
+            "standard input was empty; pipe the secret in".to_owned(),
+        ));
+    }
+    Ok(secret)
+}
+
+fn source_setup(command: SourceCommand) -> Result<SourceSetup> {
+    Ok(match command {
+        SourceCommand::Demo => SourceSetup::Demo,
+        SourceCommand::Csv => SourceSetup::Csv,
+        SourceCommand::Fhir {
+            url,
+            token_stdin,
+            basic,
+            password_stdin: _,
+            allow_plain_http,
+        } => {
+            let (auth, username, secret) = match (token_stdin, basic) {
+                (true, _) => (FhirAuthKind::Bearer, None, Some(read_secret()?)),
+                (false, Some(user)) => (FhirAuthKind::Basic, Some(user), Some(read_secret()?)),
+                (false, None) => (FhirAuthKind::None, None, None),
+            };
+            SourceSetup::Fhir {
+                base_url: url,
+                auth,
+                username,
+                secret,
+                allow_plain_http: Some(allow_plain_http),
+            }
+        }
+    })
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -150,6 +240,7 @@ fn run(cli: Cli) -> Result<()> {
         .build()
         .map_err(|e| CoreError::io("async runtime", e))?;
     runtime.block_on(async {
+        use std::io::Write;
         let mut out = std::io::stdout().lock();
         match cli.command {
             Command::Pull => {
@@ -166,6 +257,21 @@ fn run(cli: Cli) -> Result<()> {
                 } else {
                     output::today_text(&mut out, &view)
                 }
+            }
+            Command::Source(setup) => {
+                let setup = source_setup(setup)?;
+                let settings = desk.configure_source(setup)?;
+                writeln!(out, "source: {}", settings.source.code()).ok();
+                if settings.source == crate::model::SourceKind::Csv {
+                    return Ok(());
+                }
+                let status = desk.pull().await?;
+                output::pulled(&mut out, &status)
+            }
+            Command::Import(ImportCommand::Csv { file }) => {
+                let bytes = std::fs::read(&file).map_err(|e| CoreError::io(&file, e))?;
+                let report = desk.import_csv(bytes).await?;
+                output::imported(&mut out, &report)
             }
             Command::Status { json } => {
                 let status = desk.status().await?;

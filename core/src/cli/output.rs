@@ -104,6 +104,31 @@ pub fn pulled(out: &mut impl Write, status: &MirrorStatus) -> io::Result<()> {
     )
 }
 
+pub fn imported(out: &mut impl Write, report: &crate::desk::ImportReport) -> io::Result<()> {
+    writeln!(
+        out,
+        "imported {} appointments ({} patients) for {}{}",
+        report.appointments,
+        report.patients,
+        report.first_date,
+        if report.last_date == report.first_date {
+            String::new()
+        } else {
+            format!(" to {}", report.last_date)
+        }
+    )?;
+    if report.switched_to_csv {
+        writeln!(out, "the source is now csv (it was the demo clinic)")?;
+    }
+    if report.upstream_replaces_it {
+        writeln!(
+            out,
+            "note: FHIR is still the source; its next successful pull replaces this import"
+        )?;
+    }
+    Ok(())
+}
+
 #[derive(Serialize)]
 struct StatusLine<'a> {
     #[serde(flatten)]

@@ -4,8 +4,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
-use super::{PullRequest, Source};
-use crate::error::Result;
+use super::PullRequest;
 use crate::model::{Appointment, AppointmentStatus, MirrorSnapshot, Patient, SourceKind};
 use crate::phone::Phone;
 
@@ -242,12 +241,9 @@ fn patient_id(index: usize) -> String {
     format!("demo-patient-{:02}", index + 1)
 }
 
-impl Source for DemoSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::Demo
-    }
-
-    async fn fetch(&self, request: &PullRequest) -> Result<MirrorSnapshot> {
+impl DemoSource {
+    /// The demo never fails: it is generated, not fetched.
+    pub fn fetch(&self, request: &PullRequest) -> MirrorSnapshot {
         let mut appointments = Vec::new();
         for d in 0..request.days {
             if let Some(date) = request
@@ -268,11 +264,11 @@ impl Source for DemoSource {
                 phones: d.phones.iter().map(|raw| Phone::parse(raw)).collect(),
             })
             .collect();
-        Ok(MirrorSnapshot {
+        MirrorSnapshot {
             source_key: SOURCE_KEY.to_owned(),
             source_kind: SourceKind::Demo,
             patients,
             appointments,
-        })
+        }
     }
 }

@@ -1,16 +1,23 @@
-//! Where appointments come from. Each upstream kind implements `Source`; `AnySource` picks
-//! one from the config (static dispatch: the set of kinds is ours and small).
+//! Where appointments come from. Each upstream kind implements a `fetch`; `AnySource`
+//! picks one from the config (static dispatch: the set of kinds is ours and small).
 
 pub mod demo;
+mod error;
+pub mod fhir;
 
-use std::future::Future;
+pub use error::SourceError;
+
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use zeroize::Zeroizing;
 
 use crate::calendar::{ClinicCalendar, UtcRange};
-use crate::config::Config;
+use crate::config::{Config, FhirAuthKind};
 use crate::error::Result;
+use crate::keychain::Keychain;
 use crate::model::{MirrorSnapshot, SourceKind};
+use crate::store::MirrorState;
 
 /// One pull: the clinic days to mirror.
 #[derive(Debug, Clone, Copy)]
@@ -38,37 +45,91 @@ impl PullRequest {
     }
 }
 
-pub trait Source {
-    fn kind(&self) -> SourceKind;
+/// What a source answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullOutcome {
+    /// Everything the upstream has for the window: the mirror becomes exactly this.
+    Snapshot {
+        snapshot: MirrorSnapshot,
+        /// Where the next change check starts (the upstream's own clock), if it has one.
+        since: Option<String>,
+    },
+    /// Nothing changed since the previous pull: the mirror is fresh as it is.
+    Unchanged { since: Option<String> },
+}
 
-    /// Everything the upstream has for the request's window, complete or an error: the
-    /// mirror is replaced only by a whole answer.
-    fn fetch(&self, request: &PullRequest) -> impl Future<Output = Result<MirrorSnapshot>> + Send;
+/// The keychain entry holding the FHIR bearer token or basic-auth password.
+pub fn credential_account(device_id: &str) -> String {
+    format!("fhir-credential/{device_id}")
 }
 
 #[derive(Debug, Clone)]
 pub enum AnySource {
     Demo(demo::DemoSource),
+    Fhir(fhir::FhirSource),
 }
 
 impl AnySource {
-    pub fn for_config(config: &Config) -> AnySource {
+    /// The source the config names; `None` for CSV, whose mirror only changes on import.
+    pub fn for_config(
+        config: &Config,
+        keychain: &Keychain,
+        http: &reqwest::Client,
+    ) -> Result<Option<AnySource>> {
         match config.source.kind {
-            SourceKind::Demo => AnySource::Demo(demo::DemoSource),
+            SourceKind::Demo => Ok(Some(AnySource::Demo(demo::DemoSource))),
+            SourceKind::Csv => Ok(None),
+            SourceKind::Fhir => {
+                let fhir = config.source.fhir.as_ref().ok_or_else(|| {
+                    SourceError::NotConfigured("no FHIR base URL in the config".to_owned())
+                })?;
+                let base = fhir.url()?;
+                let secret = || -> Result<Zeroizing<String>> {
+                    let bytes = keychain
+                        .get(&credential_account(&config.device_id))?
+                        .ok_or_else(|| {
+                            SourceError::NotConfigured(
+                                "the FHIR credential is not in the OS keychain".to_owned(),
+                            )
+                        })?;
+                    Ok(Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()))
+                };
+                let auth = match fhir.auth {
+                    FhirAuthKind::None => fhir::FhirAuth::None,
+                    FhirAuthKind::Bearer => fhir::FhirAuth::Bearer(secret()?),
+                    FhirAuthKind::Basic => fhir::FhirAuth::Basic {
+                        username: fhir.username.clone().unwrap_or_default(),
+                        password: secret()?,
+                    },
+                };
+                Ok(Some(AnySource::Fhir(fhir::FhirSource::new(
+                    base,
+                    auth,
+                    Duration::from_secs(fhir.timeout_secs),
+                    http.clone(),
+                ))))
+            }
         }
     }
-}
 
-impl Source for AnySource {
-    fn kind(&self) -> SourceKind {
+    pub fn kind(&self) -> SourceKind {
         match self {
-            AnySource::Demo(s) => s.kind(),
+            AnySource::Demo(_) => SourceKind::Demo,
+            AnySource::Fhir(_) => SourceKind::Fhir,
         }
     }
 
-    async fn fetch(&self, request: &PullRequest) -> Result<MirrorSnapshot> {
+    pub async fn fetch(
+        &self,
+        request: &PullRequest,
+        previous: Option<&MirrorState>,
+    ) -> Result<PullOutcome> {
         match self {
-            AnySource::Demo(s) => s.fetch(request).await,
+            AnySource::Demo(s) => Ok(PullOutcome::Snapshot {
+                snapshot: s.fetch(request),
+                since: None,
+            }),
+            AnySource::Fhir(s) => Ok(s.fetch(request, previous).await?),
         }
     }
 }

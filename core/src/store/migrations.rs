@@ -11,11 +11,17 @@ use crate::error::{CoreError, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_mirror.sql"),
     include_str!("migrations/0002_pull_log.sql"),
+    include_str!("migrations/0003_refresh.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
 
 pub(super) fn migrate(conn: &mut Connection, target: i64) -> Result<()> {
+    // Already current (the usual case): no write lock, so opening never waits on a writer.
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current == target {
+        return Ok(());
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > LATEST_VERSION {

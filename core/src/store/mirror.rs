@@ -25,6 +25,27 @@ pub struct MirrorCounts {
     pub patients: u32,
 }
 
+/// What a source needs to know about the mirror to tell whether anything changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorState {
+    pub source_key: String,
+    pub window: UtcRange,
+    pub since: Option<String>,
+    pub appointments_in_window: u32,
+}
+
+/// One successful pull: what it covered and when.
+#[derive(Debug, Clone, Copy)]
+pub struct Refresh<'a> {
+    pub window: UtcRange,
+    /// Where the next change check starts (the upstream's clock), if the source has one.
+    pub since: Option<&'a str>,
+    /// Mirror rows starting before this are purged (retention), in the same transaction.
+    pub keep_from: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRecord {
     pub started_at: DateTime<Utc>,
@@ -59,11 +80,10 @@ fn parse_opt_ts(s: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
 }
 
 fn invalid_snapshot(reason: String) -> CoreError {
-    CoreError::Source {
-        source_kind: "snapshot".to_owned(),
+    CoreError::Source(crate::source::SourceError::Invalid {
+        host: "the upstream".to_owned(),
         reason,
-        retryable: false,
-    }
+    })
 }
 
 fn check_snapshot(snapshot: &MirrorSnapshot) -> Result<()> {
@@ -85,50 +105,113 @@ fn check_snapshot(snapshot: &MirrorSnapshot) -> Result<()> {
 }
 
 impl Store {
-    /// Make the mirror hold exactly `snapshot` for `window`, in one transaction that also
-    /// logs the pull. A snapshot from a different upstream replaces the whole mirror.
+    /// Make the mirror hold exactly `snapshot` for the refresh's window, in one transaction
+    /// that also purges old days and logs the pull. A snapshot from a different upstream
+    /// replaces the whole mirror.
     pub fn replace_mirror(
         &self,
         snapshot: &MirrorSnapshot,
-        window: UtcRange,
-        started_at: DateTime<Utc>,
-        synced_at: DateTime<Utc>,
+        refresh: Refresh<'_>,
     ) -> Result<MirrorCounts> {
         check_snapshot(snapshot)?;
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            write_snapshot(&tx, snapshot, window)?;
+            write_snapshot(&tx, snapshot, refresh.window)?;
+            purge_before(&tx, refresh.keep_from)?;
             tx.execute(
-                "INSERT INTO mirror_source (id, source_key, source_kind, synced_at, window_start, window_end)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO mirror_source (id, source_key, source_kind, synced_at, window_start, window_end, since)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (id) DO UPDATE SET source_key = excluded.source_key,
                    source_kind = excluded.source_kind, synced_at = excluded.synced_at,
-                   window_start = excluded.window_start, window_end = excluded.window_end",
+                   window_start = excluded.window_start, window_end = excluded.window_end,
+                   since = excluded.since",
                 params![
                     snapshot.source_key,
                     snapshot.source_kind.code(),
-                    ts(synced_at),
-                    ts(window.start),
-                    ts(window.end)
+                    ts(refresh.finished_at),
+                    ts(refresh.window.start),
+                    ts(refresh.window.end),
+                    refresh.since
                 ],
             )?;
             let counts = MirrorCounts {
                 appointments: snapshot.appointments.len() as u32,
                 patients: snapshot.patients.len() as u32,
             };
-            tx.execute(
-                "INSERT INTO pull_log (started_at, finished_at, source_kind, ok, appointments, patients)
-                 VALUES (?1, ?2, ?3, 1, ?4, ?5)",
-                params![
-                    ts(started_at),
-                    ts(synced_at),
-                    snapshot.source_kind.code(),
-                    counts.appointments,
-                    counts.patients
-                ],
-            )?;
+            log_success(&tx, snapshot.source_kind.code(), refresh, counts, true)?;
             tx.commit()?;
             Ok(counts)
+        })
+    }
+
+    /// The upstream has nothing new: mark the mirror fresh without rewriting it.
+    pub fn confirm_mirror(&self, source_kind: &str, refresh: Refresh<'_>) -> Result<MirrorCounts> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            purge_before(&tx, refresh.keep_from)?;
+            tx.execute(
+                "UPDATE mirror_source SET synced_at = ?1, since = ?2 WHERE id = 1",
+                params![ts(refresh.finished_at), refresh.since],
+            )?;
+            let counts = counts_in(&tx, refresh.window)?;
+            log_success(&tx, source_kind, refresh, counts, false)?;
+            tx.commit()?;
+            Ok(counts)
+        })
+    }
+
+    /// The mirror as a source sees it, for its change check.
+    pub fn mirror_state(&self, window: UtcRange) -> Result<Option<MirrorState>> {
+        self.with(|conn| {
+            let row: Option<(String, String, String, Option<String>)> = conn
+                .query_row(
+                    "SELECT source_key, window_start, window_end, since FROM mirror_source WHERE id = 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((source_key, start, end, since)) = row else {
+                return Ok(None);
+            };
+            Ok(Some(MirrorState {
+                source_key,
+                window: UtcRange {
+                    start: parse_ts(&start)?,
+                    end: parse_ts(&end)?,
+                },
+                since,
+                appointments_in_window: counts_in(conn, window)?.appointments,
+            }))
+        })
+    }
+
+    /// Every row of the mirror tables, in a fixed order: equal strings, equal mirrors.
+    /// (Tests prove a failed pull leaves the mirror exactly as it was.)
+    pub fn mirror_fingerprint(&self) -> Result<String> {
+        self.with(|conn| {
+            let mut out = String::new();
+            for sql in [
+                "SELECT id, source_key, source_kind, synced_at, window_start, window_end, since
+                 FROM mirror_source ORDER BY id",
+                "SELECT source_id, source_version, name, kana FROM patient ORDER BY source_id",
+                "SELECT patient_id, position, display, e164 FROM patient_phone
+                 ORDER BY patient_id, position",
+                "SELECT source_id, source_version, start_at, end_at, status, reason, patient_id
+                 FROM appointment ORDER BY source_id",
+            ] {
+                let mut stmt = conn.prepare(sql)?;
+                let columns = stmt.column_count();
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    for i in 0..columns {
+                        let v: rusqlite::types::Value = row.get(i)?;
+                        out.push_str(&format!("{v:?}\u{1f}"));
+                    }
+                    out.push('\n');
+                }
+                out.push_str("--\n");
+            }
+            Ok(out)
         })
     }
 
@@ -313,6 +396,57 @@ impl Store {
     }
 }
 
+fn log_success(
+    tx: &Transaction<'_>,
+    source_kind: &str,
+    refresh: Refresh<'_>,
+    counts: MirrorCounts,
+    changed: bool,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO pull_log (started_at, finished_at, source_kind, ok, appointments, patients, changed)
+         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)",
+        params![
+            ts(refresh.started_at),
+            ts(refresh.finished_at),
+            source_kind,
+            counts.appointments,
+            counts.patients,
+            changed
+        ],
+    )?;
+    Ok(())
+}
+
+fn counts_in(conn: &rusqlite::Connection, window: UtcRange) -> Result<MirrorCounts> {
+    Ok(conn.query_row(
+        "SELECT count(*), count(DISTINCT patient_id) FROM appointment
+         WHERE start_at >= ?1 AND start_at < ?2",
+        params![ts(window.start), ts(window.end)],
+        |r| {
+            Ok(MirrorCounts {
+                appointments: r.get(0)?,
+                patients: r.get(1)?,
+            })
+        },
+    )?)
+}
+
+/// Retention: days before `keep_from` leave the mirror, and patients nobody is booked
+/// with any more leave with them. (When the outbox arrives, rows it still needs stay.)
+fn purge_before(tx: &Transaction<'_>, keep_from: DateTime<Utc>) -> Result<()> {
+    tx.execute(
+        "DELETE FROM appointment WHERE start_at < ?1",
+        params![ts(keep_from)],
+    )?;
+    tx.execute(
+        "DELETE FROM patient WHERE source_id NOT IN
+           (SELECT patient_id FROM appointment WHERE patient_id IS NOT NULL)",
+        [],
+    )?;
+    Ok(())
+}
+
 fn write_snapshot(tx: &Transaction<'_>, snapshot: &MirrorSnapshot, window: UtcRange) -> Result<()> {
     let current_key: Option<String> = tx
         .query_row(
@@ -393,11 +527,5 @@ fn write_snapshot(tx: &Transaction<'_>, snapshot: &MirrorSnapshot, window: UtcRa
         }
     }
 
-    // Patients no appointment points at any more are not ours to keep.
-    tx.execute(
-        "DELETE FROM patient WHERE source_id NOT IN
-           (SELECT patient_id FROM appointment WHERE patient_id IS NOT NULL)",
-        [],
-    )?;
     Ok(())
 }

@@ -5,7 +5,7 @@ mod migrations;
 mod mirror;
 
 pub use migrations::LATEST_VERSION;
-pub use mirror::{MirrorCounts, MirrorMeta, PullRecord, StoredAppointment};
+pub use mirror::{MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, StoredAppointment};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
