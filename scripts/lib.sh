@@ -72,4 +72,19 @@ ensure_tauri_driver() {
   fi
 }
 
+# The Helios FHIR server for the upstream tests: built once per machine (about 28 minutes
+# on 2 cores), kept in the cache, reused by every later run.
+HFS_VERSION=0.2.7
+ensure_hfs() {
+  local bin=$CACHE/hfs/bin/hfs
+  if [ -x "$bin" ] && [ "$(cat "$CACHE/hfs/version" 2>/dev/null)" = "$HFS_VERSION" ]; then
+    return 0
+  fi
+  step "Installing the Helios FHIR server $HFS_VERSION into $CACHE/hfs (once; about 28 minutes)"
+  CARGO_TARGET_DIR=$CACHE/hfs-build cargo install helios-hfs --version "$HFS_VERSION" --locked \
+    --no-default-features --features R4,sqlite --root "$CACHE/hfs"
+  echo "$HFS_VERSION" > "$CACHE/hfs/version"
+  rm -rf "$CACHE/hfs-build"
+}
+
 cd "$ROOT"

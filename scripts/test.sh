@@ -8,6 +8,7 @@ apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 ensure_rust
 ensure_node
 ensure_tauri_driver
+ensure_hfs
 ui_deps
 
 # Tests start daemons (Xvfb, dbus-daemon, gnome-keyring, tauri-driver, the app). They stop

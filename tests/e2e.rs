@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+use tsunagi_testkit::clinic::{clinic_day, names};
+use tsunagi_testkit::fault_proxy::{Fault, FaultProxy};
+use tsunagi_testkit::hfs::Hfs;
 use tsunagi_testkit::x11::X11;
 use tsunagi_testkit::{stop_processes_with_arg, ChildGuard, Display, Session};
 
@@ -19,6 +22,12 @@ const APP: &str = env!("CARGO_BIN_EXE_tsunagi");
 const WINDOW_TITLE: &str = "Tsunagi";
 /// The "booked" status pill's colour (#e0f2fe), on screen only when rows are painted.
 const BOOKED_PILL: u32 = 0xe0f2fe;
+
+fn tokyo_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive()
+}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -410,6 +419,151 @@ async fn a_database_whose_key_is_not_in_this_keychain_is_explained_not_replaced(
         before,
         "the database was not touched"
     );
+    drop(rig);
+}
+
+async fn type_into(client: &Client, testid: &str, text: &str) {
+    client
+        .find(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap_or_else(|e| panic!("no {testid}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("cannot type into {testid}: {e}"));
+}
+
+async fn text_eventually(client: &Client, testid: &str, what: &str, wanted: &str) -> String {
+    eventually(what, Duration::from_secs(20), async || {
+        let t = text_of(client, testid).await?;
+        t.contains(wanted).then_some(t)
+    })
+    .await
+}
+
+/// The FHIR server and its proxy are set up outside the async part: their blocking HTTP
+/// clients must not live inside a runtime.
+#[test]
+fn a_fhir_server_set_up_in_settings_fills_the_window_and_failures_are_named() {
+    let hfs = Hfs::start();
+    hfs.put_all(&clinic_day(tokyo_today(), 12, "e").resources());
+    let proxy = FaultProxy::start(&hfs.base_url());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(fhir_in_the_window(&proxy));
+}
+
+async fn fhir_in_the_window(proxy: &FaultProxy) {
+    let rig = Rig::start("fhir");
+    let client = rig.client().await;
+    eventually("the demo day", Duration::from_secs(30), async || {
+        (rows(&client).await == 36).then_some(())
+    })
+    .await;
+
+    // The IT helper points Tsunagi at the clinic's FHIR server.
+    click(&client, "settings-button").await;
+    click(&client, "source-fhir").await;
+    type_into(&client, "fhir-url", &proxy.url()).await;
+    save_screenshot(&rig.display, "settings-fhir-ja.png");
+    click(&client, "fhir-save").await;
+    text_eventually(
+        &client,
+        "source-outcome",
+        "the connection check",
+        "接続できました（12件",
+    )
+    .await;
+    click(&client, "settings-close").await;
+    eventually("the server's day", Duration::from_secs(20), async || {
+        (rows(&client).await == 12).then_some(())
+    })
+    .await;
+    assert_eq!(
+        text_of(&client, "demo-badge").await,
+        None,
+        "no demo badge any more"
+    );
+    let first = text_of(&client, "appointment-row").await.unwrap();
+    assert!(
+        first.contains(&names(0).0) && first.contains(&names(0).1),
+        "{first}"
+    );
+
+    // A captive portal answers instead: the banner names it, the day stays on screen.
+    proxy.set(Fault::CaptivePortal);
+    click(&client, "sync-button").await;
+    text_eventually(
+        &client,
+        "sync-failed-banner",
+        "the captive portal banner",
+        "予約システムではないページ",
+    )
+    .await;
+    assert_eq!(rows(&client).await, 12);
+    save_screenshot(&rig.display, "sync-failed-captive-portal-ja.png");
+    proxy.set(Fault::Pass);
+
+    // A CSV export with mistakes: every problem with its line, nothing imported.
+    let files = tempfile::tempdir().unwrap();
+    let bad = files.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "日付,時刻,氏名,電話番号\n{d},9:00,山田 太郎,090-1234-5678\n{d},25:00,,\n",
+            d = tokyo_today()
+        ),
+    )
+    .unwrap();
+    click(&client, "settings-button").await;
+    type_into(&client, "csv-file", &bad.display().to_string()).await;
+    let problems =
+        text_eventually(&client, "import-problems", "the import problems", "3行目").await;
+    assert!(problems.contains("何も取り込んでいません"), "{problems}");
+    assert!(
+        problems.contains("時刻が読めません") && problems.contains("氏名が空です"),
+        "each problem in the screen's language: {problems}"
+    );
+    save_screenshot(&rig.display, "import-problems-ja.png");
+    assert_eq!(rows(&client).await, 12, "nothing imported");
+
+    // A good file (Shift_JIS, as Excel saves it) replaces the day until the server's
+    // next successful pull.
+    let good = files.path().join("good.csv");
+    let text = format!(
+        "日付,時刻,氏名,フリガナ,電話番号,来院理由\n{d},09:00,山田 太郎,ヤマダ タロウ,090-1234-5678,定期受診\n{d},09:15,鈴木 花子,スズキ ハナコ,03-3456-7890,発熱\n",
+        d = tokyo_today()
+    );
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+    std::fs::write(&good, &sjis).unwrap();
+    type_into(&client, "csv-file", &good.display().to_string()).await;
+    let done = text_eventually(
+        &client,
+        "import-outcome",
+        "the import",
+        "2件の予約を取り込みました",
+    )
+    .await;
+    assert!(
+        done.contains("置き換わります"),
+        "FHIR stays the source: {done}"
+    );
+    click(&client, "settings-close").await;
+    eventually("the imported day", Duration::from_secs(20), async || {
+        (rows(&client).await == 2).then_some(())
+    })
+    .await;
+    click(&client, "sync-button").await;
+    eventually(
+        "the server's day again",
+        Duration::from_secs(20),
+        async || (rows(&client).await == 12).then_some(()),
+    )
+    .await;
+
+    client.close().await.expect("end the WebDriver session");
     drop(rig);
 }
 

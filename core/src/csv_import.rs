@@ -21,18 +21,94 @@ const MAX_ROWS: usize = 20_000;
 /// Appointments without an end time last this long.
 const DEFAULT_MINUTES: i64 = 15;
 
-/// One problem in the file. Messages name columns and formats, not patient data.
+/// What is wrong, for a screen to say in its own language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// Neither UTF-8 nor Shift_JIS.
+    Encoding,
+    TooLarge,
+    TooManyRows,
+    NoHeader,
+    /// A required column (`date`, `time` or `name`) is missing from the header.
+    MissingColumn {
+        column: RequiredColumn,
+    },
+    NoAppointments,
+    BadCsvLine,
+    BadDate,
+    BadTime,
+    BadEnd,
+    EmptyName,
+    BadStatus,
+    /// The same appointment as on `first_line`.
+    Duplicate {
+        #[ts(type = "number")]
+        first_line: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum RequiredColumn {
+    Date,
+    Time,
+    Name,
+}
+
+impl ProblemKind {
+    /// English, for the CLI and logs. Names columns and formats, never patient data.
+    pub fn message(self) -> String {
+        match self {
+            ProblemKind::Encoding => "the text is neither UTF-8 nor Shift_JIS; save it from the spreadsheet as CSV (UTF-8)".into(),
+            ProblemKind::TooLarge => format!("the file is larger than {} MB", MAX_BYTES / 1024 / 1024),
+            ProblemKind::TooManyRows => format!("more than {MAX_ROWS} rows"),
+            ProblemKind::NoHeader => "the first line is not a CSV header".into(),
+            ProblemKind::MissingColumn { column } => format!(
+                "the header has no {} column (see docs/csv-import.md)",
+                match column {
+                    RequiredColumn::Date => "date (日付)",
+                    RequiredColumn::Time => "time (時刻)",
+                    RequiredColumn::Name => "name (氏名)",
+                }
+            ),
+            ProblemKind::NoAppointments => "the file has no appointments".into(),
+            ProblemKind::BadCsvLine => "this line is not valid CSV (an unclosed quote?)".into(),
+            ProblemKind::BadDate => "the date is not a date like 2026-11-25 or 2026/11/25".into(),
+            ProblemKind::BadTime => "the time is not a time like 09:30".into(),
+            ProblemKind::BadEnd => "the end time is not a time like 09:45".into(),
+            ProblemKind::EmptyName => "the name is empty".into(),
+            ProblemKind::BadStatus => "the status is not one of 予約, キャンセル, 来院, 受付 (or a FHIR code)".into(),
+            ProblemKind::Duplicate { first_line } => format!("the same appointment as on line {first_line}"),
+        }
+    }
+}
+
+/// One problem in the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ImportProblem {
     /// 1-based line in the file; 0 for the file as a whole.
+    #[ts(type = "number")]
     pub line: u64,
+    pub problem: ProblemKind,
+    /// The same in English (the CLI prints it).
     pub message: String,
+}
+
+impl ImportProblem {
+    fn new(line: u64, problem: ProblemKind) -> Self {
+        ImportProblem {
+            line,
+            problem,
+            message: problem.message(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
-    #[error("the file cannot be used: {0}")]
-    Unusable(String),
+    #[error("the file cannot be used: {}", .0.message())]
+    Unusable(ProblemKind),
     #[error("{} problem(s) in the file; nothing was imported", .0.len())]
     Rows(Vec<ImportProblem>),
 }
@@ -40,10 +116,7 @@ pub enum ImportError {
 impl ImportError {
     pub fn problems(&self) -> Vec<ImportProblem> {
         match self {
-            ImportError::Unusable(m) => vec![ImportProblem {
-                line: 0,
-                message: m.clone(),
-            }],
+            ImportError::Unusable(kind) => vec![ImportProblem::new(0, *kind)],
             ImportError::Rows(p) => p.clone(),
         }
     }
@@ -96,12 +169,7 @@ fn decode(bytes: &[u8]) -> Result<String, ImportError> {
     encoding_rs::SHIFT_JIS
         .decode_without_bom_handling_and_without_replacement(bytes)
         .map(|t| t.into_owned())
-        .ok_or_else(|| {
-            ImportError::Unusable(
-                "the text is neither UTF-8 nor Shift_JIS; save it from the spreadsheet as CSV (UTF-8)"
-                    .to_owned(),
-            )
-        })
+        .ok_or(ImportError::Unusable(ProblemKind::Encoding))
 }
 
 fn parse_date(raw: &str) -> Option<NaiveDate> {
@@ -154,10 +222,7 @@ fn stable_id(prefix: &str, parts: &[&str]) -> String {
 
 pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, ImportError> {
     if bytes.len() > MAX_BYTES {
-        return Err(ImportError::Unusable(format!(
-            "the file is larger than {} MB",
-            MAX_BYTES / 1024 / 1024
-        )));
+        return Err(ImportError::Unusable(ProblemKind::TooLarge));
     }
     let text = decode(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
@@ -166,7 +231,7 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|_| ImportError::Unusable("the first line is not a CSV header".to_owned()))?
+        .map_err(|_| ImportError::Unusable(ProblemKind::NoHeader))?
         .clone();
     let mut columns: HashMap<Column, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
@@ -174,15 +239,15 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
             columns.entry(c).or_insert(i);
         }
     }
-    for (column, names) in [
-        (Column::Date, "date (日付)"),
-        (Column::Time, "time (時刻)"),
-        (Column::Name, "name (氏名)"),
+    for (column, required) in [
+        (Column::Date, RequiredColumn::Date),
+        (Column::Time, RequiredColumn::Time),
+        (Column::Name, RequiredColumn::Name),
     ] {
         if !columns.contains_key(&column) {
-            return Err(ImportError::Unusable(format!(
-                "the header has no {names} column (see docs/csv-import.md)"
-            )));
+            return Err(ImportError::Unusable(ProblemKind::MissingColumn {
+                column: required,
+            }));
         }
     }
 
@@ -192,16 +257,13 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
     let mut first_line_of: HashMap<String, u64> = HashMap::new();
     for (n, record) in reader.records().enumerate() {
         if n >= MAX_ROWS {
-            return Err(ImportError::Unusable(format!("more than {MAX_ROWS} rows")));
+            return Err(ImportError::Unusable(ProblemKind::TooManyRows));
         }
         let record = match record {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                problems.push(ImportProblem {
-                    line,
-                    message: "this line is not valid CSV (an unclosed quote?)".to_owned(),
-                });
+                problems.push(ImportProblem::new(line, ProblemKind::BadCsvLine));
                 continue;
             }
         };
@@ -216,34 +278,32 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let mut problem = |message: String| problems.push(ImportProblem { line, message });
+        let mut problem = |kind: ProblemKind| problems.push(ImportProblem::new(line, kind));
         let date = parse_date(cell(Column::Date));
         if date.is_none() {
-            problem("the date is not a date like 2026-11-25 or 2026/11/25".to_owned());
+            problem(ProblemKind::BadDate);
         }
         let time = parse_time(cell(Column::Time));
         if time.is_none() {
-            problem("the time is not a time like 09:30".to_owned());
+            problem(ProblemKind::BadTime);
         }
         let end = match cell(Column::End) {
             "" => None,
             raw => {
                 let t = parse_time(raw);
                 if t.is_none() {
-                    problem("the end time is not a time like 09:45".to_owned());
+                    problem(ProblemKind::BadEnd);
                 }
                 t
             }
         };
         let name = cell(Column::Name);
         if name.is_empty() {
-            problem("the name is empty".to_owned());
+            problem(ProblemKind::EmptyName);
         }
         let status = parse_status(cell(Column::Status));
         if status.is_none() {
-            problem(
-                "the status is not one of 予約, キャンセル, 来院, 受付 (or a FHIR code)".to_owned(),
-            );
+            problem(ProblemKind::BadStatus);
         }
         let (Some(date), Some(time), Some(status)) = (date, time, status) else {
             continue;
@@ -270,10 +330,10 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
             given => format!("csv-{given}"),
         };
         if let Some(first) = first_line_of.get(&id) {
-            problems.push(ImportProblem {
+            problems.push(ImportProblem::new(
                 line,
-                message: format!("the same appointment as on line {first}"),
-            });
+                ProblemKind::Duplicate { first_line: *first },
+            ));
             continue;
         }
         first_line_of.insert(id.clone(), line);
@@ -302,9 +362,7 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
             .map(|t| calendar.today(t))
     };
     let (Some(first_date), Some(last_date)) = (dates().min(), dates().max()) else {
-        return Err(ImportError::Unusable(
-            "the file has no appointments".to_owned(),
-        ));
+        return Err(ImportError::Unusable(ProblemKind::NoAppointments));
     };
     let days = (last_date - first_date).num_days() as u32 + 1;
     Ok(CsvImport {

@@ -52,6 +52,14 @@ pub struct ImportReport {
     pub upstream_replaces_it: bool,
 }
 
+/// An import as the screen shows it: what was imported, or every problem (with line
+/// numbers) and nothing imported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, TS)]
+pub struct ImportResult {
+    pub report: Option<ImportReport>,
+    pub problems: Vec<crate::csv_import::ImportProblem>,
+}
+
 /// Where appointments should come from, as the settings screen or the CLI says it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
@@ -390,6 +398,21 @@ impl Desk {
         let status = self.status().await?;
         let _ = self.events.send(DeskEvent::MirrorUpdated { status });
         Ok(report)
+    }
+
+    /// `import_csv` for a screen: problems in the file are an answer, not an error.
+    pub async fn import_csv_for_screen(&self, bytes: Vec<u8>) -> Result<ImportResult> {
+        match self.import_csv(bytes).await {
+            Ok(report) => Ok(ImportResult {
+                report: Some(report),
+                problems: Vec::new(),
+            }),
+            Err(CoreError::Import(e)) => Ok(ImportResult {
+                report: None,
+                problems: e.problems(),
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     /// A pull that could not even start (no credential, a bad URL): logged and announced

@@ -16,5 +16,5 @@ pub mod source;
 pub mod store;
 pub mod view;
 
-pub use desk::{Desk, DeskOptions, ImportReport, SettingsChange, SourceSetup};
+pub use desk::{Desk, DeskOptions, ImportReport, ImportResult, SettingsChange, SourceSetup};
 pub use error::{CoreError, ErrorPayload, Result};

@@ -24,6 +24,8 @@ pub struct PatientView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct AppointmentView {
     pub id: String,
+    /// The upstream's version of the appointment (FHIR versionId), when it has one.
+    pub version: Option<String>,
     /// RFC 3339 with the clinic's offset.
     pub start: Option<String>,
     pub end: Option<String>,
@@ -40,6 +42,8 @@ pub struct PullView {
     pub finished_at: String,
     pub ok: bool,
     pub error: Option<ErrorPayload>,
+    /// For a successful pull: whether anything changed upstream.
+    pub changed: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -120,6 +124,7 @@ impl AppointmentView {
         let end = a.end.map(|t| cal.local(t));
         AppointmentView {
             id: a.source_id,
+            version: a.source_version,
             start: start.map(local_rfc3339),
             end: end.map(local_rfc3339),
             start_time: start.map(|t| t.format("%H:%M").to_string()),
@@ -175,6 +180,7 @@ impl MirrorStatus {
                 finished_at: local_rfc3339(cal.local(p.finished_at)),
                 ok: p.error.is_none(),
                 error: p.error,
+                changed: p.changed,
             }),
         }
     }

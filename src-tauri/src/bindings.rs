@@ -4,13 +4,15 @@
 //!     UPDATE_BINDINGS=1 cargo test -p tsunagi --lib bindings
 
 use ts_rs::{Config, TS};
-use tsunagi_core::config::Language;
+use tsunagi_core::config::{FhirAuthKind, Language};
+use tsunagi_core::csv_import::{ImportProblem, ProblemKind, RequiredColumn};
 use tsunagi_core::model::{AppointmentStatus, SourceKind};
 use tsunagi_core::phone::Phone;
 use tsunagi_core::view::{
-    AppointmentView, DeskEvent, MirrorStatus, PatientView, PullView, Settings, TodayView,
+    AppointmentView, DeskEvent, FhirSettings, MirrorStatus, PatientView, PullView, Settings,
+    TodayView,
 };
-use tsunagi_core::{ErrorPayload, SettingsChange};
+use tsunagi_core::{ErrorPayload, ImportReport, ImportResult, SettingsChange, SourceSetup};
 
 fn typescript() -> String {
     let cfg = Config::new();
@@ -25,8 +27,16 @@ fn typescript() -> String {
         PullView::decl(&cfg),
         MirrorStatus::decl(&cfg),
         TodayView::decl(&cfg),
+        FhirAuthKind::decl(&cfg),
+        FhirSettings::decl(&cfg),
         Settings::decl(&cfg),
         SettingsChange::decl(&cfg),
+        SourceSetup::decl(&cfg),
+        RequiredColumn::decl(&cfg),
+        ProblemKind::decl(&cfg),
+        ImportProblem::decl(&cfg),
+        ImportReport::decl(&cfg),
+        ImportResult::decl(&cfg),
         DeskEvent::decl(&cfg),
     ];
     let mut out = String::from(

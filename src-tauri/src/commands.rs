@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use tauri::{AppHandle, State};
 use tsunagi_core::view::{MirrorStatus, Settings, TodayView};
-use tsunagi_core::{ErrorPayload, SettingsChange};
+use tsunagi_core::{ErrorPayload, ImportResult, SettingsChange, SourceSetup};
 
 use crate::state::{Shell, Startup};
 
@@ -74,6 +74,35 @@ pub async fn change_settings(
     let language = settings.language;
     tauri::async_runtime::spawn_blocking(move || crate::tray::set_language(&app, language));
     Ok(settings)
+}
+
+/// Set where appointments come from; the UI then pulls once to show whether it works.
+/// Writes the config and the keychain, so it runs on the blocking pool.
+#[tauri::command]
+pub async fn configure_source(shell: State<'_, Shell>, setup: SourceSetup) -> Answer<Settings> {
+    let (desk, _) = shell.ready()?;
+    let desk = desk.clone();
+    tauri::async_runtime::spawn_blocking(move || desk.configure_source(setup))
+        .await
+        .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))?
+        .map_err(ErrorPayload::from)
+}
+
+/// Import a CSV file: the request body is the file's bytes (read by the page from a file
+/// input), so nothing but the chosen file is ever read.
+#[tauri::command]
+pub async fn import_csv(
+    shell: State<'_, Shell>,
+    request: tauri::ipc::Request<'_>,
+) -> Answer<ImportResult> {
+    let (desk, _) = shell.ready()?;
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(ErrorPayload {
+            code: "input.invalid".into(),
+            message: "the file's bytes were expected".into(),
+        });
+    };
+    Ok(desk.import_csv_for_screen(bytes.clone()).await?)
 }
 
 /// The UI reports its first render with appointments on screen (the launch benchmark

@@ -42,6 +42,8 @@ pub fn run() {
             commands::sync_now,
             commands::settings,
             commands::change_settings,
+            commands::configure_source,
+            commands::import_csv,
             commands::mark_populated,
         ])
         .on_window_event(windows::on_window_event)

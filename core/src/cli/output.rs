@@ -11,6 +11,7 @@ use crate::view::{AppointmentView, MirrorStatus, TodayView};
 #[derive(Serialize)]
 struct TodayLine<'a> {
     id: &'a str,
+    version: Option<&'a str>,
     start: Option<&'a str>,
     end: Option<&'a str>,
     status: AppointmentStatus,
@@ -30,6 +31,7 @@ impl<'a> TodayLine<'a> {
         let phones = patient.map(|p| p.phones.as_slice()).unwrap_or_default();
         TodayLine {
             id: &a.id,
+            version: a.version.as_deref(),
             start: a.start.as_deref(),
             end: a.end.as_deref(),
             status: a.status,
@@ -143,11 +145,12 @@ pub fn status_json(out: &mut impl Write, status: &MirrorStatus, data_dir: &str) 
 pub fn status_text(out: &mut impl Write, status: &MirrorStatus, data_dir: &str) -> io::Result<()> {
     let source = status.configured_source.code();
     let clinic = status.clinic_name.as_deref().unwrap_or("-");
-    writeln!(
-        out,
-        "source:     {source}{}",
-        if status.is_demo { " (demo data)" } else { "" }
-    )?;
+    let detail = match (&status.upstream, status.is_demo) {
+        (Some(url), _) => format!(" {url}"),
+        (None, true) => " (demo data)".to_owned(),
+        (None, false) => String::new(),
+    };
+    writeln!(out, "source:     {source}{detail}")?;
     writeln!(out, "clinic:     {clinic}")?;
     writeln!(
         out,
@@ -160,7 +163,16 @@ pub fn status_text(out: &mut impl Write, status: &MirrorStatus, data_dir: &str) 
         status.appointments, status.patients
     )?;
     match &status.last_pull {
-        Some(p) if p.ok => writeln!(out, "last pull:  ok at {}", p.finished_at)?,
+        Some(p) if p.ok => writeln!(
+            out,
+            "last pull:  ok at {}{}",
+            p.finished_at,
+            if p.changed == Some(false) {
+                " (nothing new upstream)"
+            } else {
+                ""
+            }
+        )?,
         Some(p) => writeln!(
             out,
             "last pull:  failed at {}: {}",

@@ -53,6 +53,8 @@ pub struct PullRecord {
     pub source_kind: String,
     pub error: Option<ErrorPayload>,
     pub counts: Option<MirrorCounts>,
+    /// Whether a successful pull rewrote the mirror (false: nothing new upstream).
+    pub changed: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,7 +285,7 @@ impl Store {
             let row = conn
                 .query_row(
                     "SELECT started_at, finished_at, source_kind, ok, error_code, error_text,
-                            appointments, patients
+                            appointments, patients, changed
                      FROM pull_log ORDER BY id DESC LIMIT 1",
                     [],
                     |r| {
@@ -310,6 +312,7 @@ impl Store {
                             source_kind: r.get(2)?,
                             error,
                             counts,
+                            changed: r.get(8)?,
                         })
                     },
                 )

@@ -5,6 +5,10 @@
 //! Everything runs under a temporary HOME, so no test reads or writes the developer's own
 //! keyring, autostart entries or app data.
 
+pub mod clinic;
+pub mod fault_proxy;
+pub mod hfs;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -4,9 +4,11 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   DeskEvent,
   ErrorPayload,
+  ImportResult,
   MirrorStatus,
   Settings,
   SettingsChange,
+  SourceSetup,
   TodayView,
 } from './generated/types';
 
@@ -46,6 +48,16 @@ export const api = {
   syncNow: () => call<MirrorStatus>('sync_now'),
   settings: () => call<Settings>('settings'),
   changeSettings: (change: SettingsChange) => call<Settings>('change_settings', { change }),
+  configureSource: (setup: SourceSetup) => call<Settings>('configure_source', { setup }),
+  /** The file's bytes go as the raw request body. */
+  importCsv: async (bytes: Uint8Array): Promise<ImportResult> => {
+    try {
+      return await invoke<ImportResult>('import_csv', bytes);
+    } catch (e) {
+      if (isErrorPayload(e)) throw new ApiError(e);
+      throw new ApiError({ code: 'internal.bridge', message: String(e) });
+    }
+  },
   markPopulated: (rows: number) => call<void>('mark_populated', { rows }),
   onDeskEvent: (handler: (event: DeskEvent) => void): Promise<UnlistenFn> =>
     listen<DeskEvent>(DESK_EVENT, (e) => handler(e.payload)),

@@ -1,6 +1,14 @@
 // The current UI language as reactive state, and `t` to read messages in it.
-import type { AppointmentStatus, Language } from './generated/types';
-import { errorText, format, messages, statusLabels, type ErrorText, type MessageKey } from './messages';
+import type { AppointmentStatus, Language, ProblemKind } from './generated/types';
+import {
+  errorText,
+  format,
+  importProblemText,
+  messages,
+  statusLabels,
+  type ErrorText,
+  type MessageKey,
+} from './messages';
 import { initialLanguage } from './format';
 
 export const locale = $state<{ lang: Language }>({
@@ -17,4 +25,8 @@ export function statusLabel(status: AppointmentStatus): string {
 
 export function errorFor(code: string): ErrorText {
   return errorText(locale.lang, code);
+}
+
+export function problemText(problem: ProblemKind): string {
+  return importProblemText(locale.lang, problem);
 }

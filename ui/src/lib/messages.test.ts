@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { errorText, format, knownErrorCodes, messages, statusLabels } from './messages';
+import {
+  errorText,
+  format,
+  importProblemText,
+  knownErrorCodes,
+  messages,
+  statusLabels,
+} from './messages';
+import type { ProblemKind } from './generated/types';
 import { browserLanguage, dayLabel, initialLanguage } from './format';
 
 const allStatuses = [
@@ -45,6 +53,30 @@ describe('messages', () => {
     expect(knownErrorCodes('en').sort()).toEqual(knownErrorCodes('ja').sort());
     expect(errorText('ja', 'store.key_missing').action).toContain('そのまま残して');
     expect(errorText('en', 'nope.unknown').title).toMatch(/unexpected/);
+  });
+
+  it('says every CSV problem in both languages', () => {
+    const all: ProblemKind[] = [
+      { kind: 'encoding' },
+      { kind: 'too_large' },
+      { kind: 'too_many_rows' },
+      { kind: 'no_header' },
+      { kind: 'missing_column', column: 'time' },
+      { kind: 'no_appointments' },
+      { kind: 'bad_csv_line' },
+      { kind: 'bad_date' },
+      { kind: 'bad_time' },
+      { kind: 'bad_end' },
+      { kind: 'empty_name' },
+      { kind: 'bad_status' },
+      { kind: 'duplicate', first_line: 7 },
+    ];
+    for (const p of all) {
+      expect(importProblemText('ja', p)).toMatch(/[ぁ-んァ-ヶ一-龠]/);
+      expect(importProblemText('en', p)).toMatch(/^[\x20-\x7e]*[A-Za-z]/);
+    }
+    expect(importProblemText('ja', { kind: 'duplicate', first_line: 7 })).toContain('7行目');
+    expect(importProblemText('ja', { kind: 'missing_column', column: 'time' })).toContain('時刻');
   });
 
   it('fills placeholders and leaves unknown ones visible', () => {

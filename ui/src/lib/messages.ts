@@ -1,6 +1,11 @@
 // Every word on screen, in Japanese (the default) and English. Pure data and functions, so
 // the tests can check both languages are complete.
-import type { AppointmentStatus, Language } from './generated/types';
+import type {
+  AppointmentStatus,
+  Language,
+  ProblemKind,
+  RequiredColumn,
+} from './generated/types';
 
 const ja = {
   appName: 'つなぎ',
@@ -27,7 +32,6 @@ const ja = {
   language: '表示言語',
   autostart: 'パソコンにログインしたら自動で起動する',
   autostartHint: '回線の異常にすぐ気づけるよう、オンをおすすめします。',
-  syncFailedBanner: '最新の予約を取得できませんでした。{time} 時点のデータを表示しています。',
   syncFailedNoData: '予約データを取得できませんでした。',
   details: '詳しい内容',
   retry: 'もう一度試す',
@@ -37,6 +41,32 @@ const ja = {
   timeZone: 'タイムゾーン',
   source: '予約データの取得元',
   sourceDemo: 'デモ（架空のクリニック）',
+  sourceFhir: 'FHIRサーバ',
+  sourceCsv: 'CSVファイルの取り込み',
+  fhirUrl: 'サーバのURL',
+  fhirAuth: '認証',
+  authNone: 'なし',
+  authBearer: 'トークン（Bearer）',
+  authBasic: 'ユーザー名とパスワード',
+  username: 'ユーザー名',
+  token: 'トークン',
+  password: 'パスワード',
+  secretKept: '保存済み（変えるときだけ入力）',
+  secretHint: 'トークンやパスワードはこのパソコンのキーチェーンにだけ保存されます。',
+  saveAndConnect: '保存して接続を確認',
+  connecting: '接続を確認中…',
+  connected: '接続できました（{n}件の予約）',
+  saved: '保存しました',
+  importCsv: 'CSVファイルを取り込む',
+  importing: '取り込み中…',
+  imported: '{n}件の予約を取り込みました（{from}〜{to}）',
+  importedOneDay: '{n}件の予約を取り込みました（{from}）',
+  importSwitched: 'これからは CSV の取り込みが予約データの取得元です。',
+  importUpstream: 'FHIRサーバの次の同期で、この取り込みは置き換わります。',
+  importRejected: 'ファイルに問題があるため、何も取り込んでいません。直してからもう一度取り込んでください。',
+  lineN: '{line}行目: ',
+  csvHelp: '列: 日付, 時刻, 氏名, フリガナ, 電話番号, 来院理由（UTF-8 または Shift_JIS）',
+  syncFailedReason: '最新の予約を取得できませんでした（{reason}）。{time} 時点のデータを表示しています。',
 } as const;
 
 export type MessageKey = keyof typeof ja;
@@ -66,7 +96,6 @@ const en: Record<MessageKey, string> = {
   language: 'Language',
   autostart: 'Start Tsunagi when I log in',
   autostartHint: 'Recommended, so an outage is noticed right away.',
-  syncFailedBanner: 'Could not fetch the latest appointments. Showing data as of {time}.',
   syncFailedNoData: 'Could not fetch appointments.',
   details: 'Details',
   retry: 'Try again',
@@ -76,6 +105,32 @@ const en: Record<MessageKey, string> = {
   timeZone: 'Time zone',
   source: 'Appointments come from',
   sourceDemo: 'Demo (fictional clinic)',
+  sourceFhir: 'FHIR server',
+  sourceCsv: 'CSV file imports',
+  fhirUrl: 'Server URL',
+  fhirAuth: 'Authentication',
+  authNone: 'None',
+  authBearer: 'Token (Bearer)',
+  authBasic: 'User name and password',
+  username: 'User name',
+  token: 'Token',
+  password: 'Password',
+  secretKept: 'Saved (type only to change it)',
+  secretHint: "Tokens and passwords are stored only in this computer's keychain.",
+  saveAndConnect: 'Save and test the connection',
+  connecting: 'Testing the connection…',
+  connected: 'Connected ({n} appointments)',
+  saved: 'Saved',
+  importCsv: 'Import a CSV file',
+  importing: 'Importing…',
+  imported: 'Imported {n} appointments ({from} to {to})',
+  importedOneDay: 'Imported {n} appointments ({from})',
+  importSwitched: 'From now on, CSV imports are where appointments come from.',
+  importUpstream: "The FHIR server's next sync replaces this import.",
+  importRejected: 'The file has problems, so nothing was imported. Fix them and import it again.',
+  lineN: 'line {line}: ',
+  csvHelp: 'Columns: date, time, name, kana, phone, reason (UTF-8 or Shift_JIS)',
+  syncFailedReason: 'Could not fetch the latest appointments ({reason}). Showing data as of {time}.',
 };
 
 export const messages: Record<Language, Record<MessageKey, string>> = { ja, en };
@@ -152,9 +207,48 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
       action:
         'パソコンの資格情報の保管場所（キーチェーン）に接続できません。パソコンを再起動しても直らない場合は、IT担当者に連絡してください。',
     },
-    'source.failed': {
-      title: '予約データを取得できません',
-      action: '少し待ってから「今すぐ同期」を押してください。表示中のデータはそのまま使えます。',
+    'source.not_configured': {
+      title: '取得元の設定が不完全です',
+      action: '設定で、FHIRサーバのURLと認証情報を確認してください。',
+    },
+    'source.unreachable': {
+      title: 'サーバに接続できません',
+      action: '回線かサーバのアドレスに問題があります。表示中のデータはそのまま使えます。',
+    },
+    'source.timeout': {
+      title: 'サーバが応答しません',
+      action: 'しばらくすると自動でもう一度試します。表示中のデータはそのまま使えます。',
+    },
+    'source.auth': {
+      title: '認証エラー',
+      action:
+        'サーバがつなぎの認証情報を受け付けませんでした。設定のトークンまたはパスワードを確認してください（IT担当者）。',
+    },
+    'source.server': {
+      title: 'サーバでエラーが発生しました',
+      action: 'サーバ側の問題です。しばらくすると自動でもう一度試します。',
+    },
+    'source.rejected': {
+      title: 'サーバが要求を受け付けませんでした',
+      action: 'サーバのURLが正しいか確認してください（IT担当者）。',
+    },
+    'source.not_fhir': {
+      title: '予約システムではないページが返ってきました',
+      action:
+        'Wi-Fiのログイン画面やプロキシが間に入っている可能性があります。ブラウザでログインを済ませてから「今すぐ同期」を押してください。',
+    },
+    'source.invalid': {
+      title: 'サーバの応答を読み取れません',
+      action:
+        '応答が途中で切れたか、形式が違います。表示中のデータはそのまま使えます。続くようならIT担当者に連絡してください。',
+    },
+    'source.too_large': {
+      title: 'サーバの応答が大きすぎます',
+      action: '通常ありえない大きさの応答です。IT担当者に連絡してください。',
+    },
+    'import.unusable': {
+      title: 'このファイルは取り込めません',
+      action: 'CSV（UTF-8 または Shift_JIS）で保存し直してください。',
     },
     'autostart.failed': {
       title: '自動起動を切り替えられませんでした',
@@ -194,9 +288,48 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
       action:
         "Tsunagi cannot reach this computer's keychain. If restarting the computer does not help, contact your IT helper.",
     },
-    'source.failed': {
-      title: 'Appointments could not be fetched',
-      action: 'Wait a moment and press Sync now. The data on screen can still be used.',
+    'source.not_configured': {
+      title: 'The source is not fully set up',
+      action: "Check the FHIR server's URL and credentials in the settings.",
+    },
+    'source.unreachable': {
+      title: 'Cannot connect to the server',
+      action: "The line or the server's address is at fault. The data on screen can still be used.",
+    },
+    'source.timeout': {
+      title: 'The server does not answer',
+      action: 'Tsunagi will try again by itself shortly. The data on screen can still be used.',
+    },
+    'source.auth': {
+      title: 'Authentication error',
+      action:
+        "The server refused Tsunagi's credentials. Check the token or password in the settings (IT helper).",
+    },
+    'source.server': {
+      title: 'The server reported an error',
+      action: 'A problem on the server side. Tsunagi will try again by itself shortly.',
+    },
+    'source.rejected': {
+      title: 'The server refused the request',
+      action: "Check the server's URL (IT helper).",
+    },
+    'source.not_fhir': {
+      title: 'A page other than the appointment system answered',
+      action:
+        'A Wi-Fi login page or a proxy may be in the way. Log in with a browser, then press Sync now.',
+    },
+    'source.invalid': {
+      title: "The server's answer cannot be read",
+      action:
+        'It was cut off or is not in the expected format. The data on screen can still be used. If it keeps happening, contact your IT helper.',
+    },
+    'source.too_large': {
+      title: "The server's answer is too large",
+      action: 'An answer this large is not normal. Contact your IT helper.',
+    },
+    'import.unusable': {
+      title: 'This file cannot be imported',
+      action: 'Save it again as CSV (UTF-8 or Shift_JIS).',
     },
     'autostart.failed': {
       title: 'Start at login could not be changed',
@@ -221,3 +354,50 @@ export function errorText(lang: Language, code: string): ErrorText {
 }
 
 export const knownErrorCodes = (lang: Language): string[] => Object.keys(errorTexts[lang]);
+
+/** A CSV import problem in words; the switch fails to compile when a kind is added. */
+export function importProblemText(lang: Language, problem: ProblemKind): string {
+  const ja = lang === 'ja';
+  const column = (c: RequiredColumn) =>
+    ja ? { date: '日付', time: '時刻', name: '氏名' }[c] : { date: 'date', time: 'time', name: 'name' }[c];
+  switch (problem.kind) {
+    case 'encoding':
+      return ja
+        ? '文字コードが UTF-8 でも Shift_JIS でもありません。表計算ソフトから「CSV（UTF-8）」で保存し直してください。'
+        : 'The text is neither UTF-8 nor Shift_JIS. Save it again from the spreadsheet as CSV (UTF-8).';
+    case 'too_large':
+      return ja ? 'ファイルが大きすぎます（10MBまで）。' : 'The file is too large (10 MB at most).';
+    case 'too_many_rows':
+      return ja ? '行が多すぎます（20,000行まで）。' : 'Too many rows (20,000 at most).';
+    case 'no_header':
+      return ja ? '1行目が見出し（列の名前）になっていません。' : 'The first line is not a header with column names.';
+    case 'missing_column':
+      return ja
+        ? `見出しに「${column(problem.column)}」の列がありません。`
+        : `The header has no "${column(problem.column)}" column.`;
+    case 'no_appointments':
+      return ja ? '予約が1件も入っていません。' : 'The file holds no appointments.';
+    case 'bad_csv_line':
+      return ja ? 'CSVとして読めない行です（引用符 " が閉じていない？）。' : 'Not a valid CSV line (an unclosed quote?).';
+    case 'bad_date':
+      return ja ? '日付が読めません（例: 2026/11/25）。' : 'The date cannot be read (e.g. 2026-11-25).';
+    case 'bad_time':
+      return ja ? '時刻が読めません（例: 9:30）。' : 'The time cannot be read (e.g. 09:30).';
+    case 'bad_end':
+      return ja ? '終了時刻が読めません（例: 9:45）。' : 'The end time cannot be read (e.g. 09:45).';
+    case 'empty_name':
+      return ja ? '氏名が空です。' : 'The name is empty.';
+    case 'bad_status':
+      return ja
+        ? '状態は「予約」「キャンセル」「来院」「受付」のいずれかにしてください。'
+        : 'The status must be one of 予約, キャンセル, 来院, 受付 (or a FHIR code).';
+    case 'duplicate':
+      return ja
+        ? `${problem.first_line}行目と同じ予約です。`
+        : `The same appointment as on line ${problem.first_line}.`;
+    default: {
+      const unknown: never = problem;
+      return String(unknown);
+    }
+  }
+}

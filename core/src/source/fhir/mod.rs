@@ -45,8 +45,9 @@ const MAX_PAGES: usize = 200;
 /// Entries per page we ask for.
 const PAGE_SIZE: u32 = 100;
 /// The server's clock at the last full pull, minus this, is where the next change check
-/// starts: a change made while that pull ran is never missed.
-const SINCE_MARGIN: chrono::Duration = chrono::Duration::seconds(5);
+/// starts: covers the HTTP Date header's one-second resolution and the moment between the
+/// server running the search and stamping its answer.
+pub const SINCE_MARGIN: chrono::Duration = chrono::Duration::seconds(2);
 
 #[derive(Debug, Clone)]
 pub struct FhirSource {

@@ -5,7 +5,7 @@ export type ErrorPayload = { code: string, message: string, };
 
 export type Language = "ja" | "en";
 
-export type SourceKind = "demo";
+export type SourceKind = "demo" | "fhir" | "csv";
 
 export type AppointmentStatus = "proposed" | "pending" | "booked" | "arrived" | "fulfilled" | "cancelled" | "noshow" | "entered-in-error" | "checked-in" | "waitlist";
 
@@ -23,6 +23,10 @@ export type PatientView = { id: string, name: string, kana: string | null, phone
 
 export type AppointmentView = { id: string, 
 /**
+ * The upstream's version of the appointment (FHIR versionId), when it has one.
+ */
+version: string | null, 
+/**
  * RFC 3339 with the clinic's offset.
  */
 start: string | null, end: string | null, 
@@ -31,7 +35,11 @@ start: string | null, end: string | null,
  */
 start_time: string | null, end_time: string | null, status: AppointmentStatus, reason: string | null, patient: PatientView | null, };
 
-export type PullView = { finished_at: string, ok: boolean, error: ErrorPayload | null, };
+export type PullView = { finished_at: string, ok: boolean, error: ErrorPayload | null, 
+/**
+ * For a successful pull: whether anything changed upstream.
+ */
+changed: boolean | null, };
 
 export type MirrorStatus = { 
 /**
@@ -41,7 +49,11 @@ configured_source: SourceKind,
 /**
  * The upstream the mirror came from; null before the first complete pull.
  */
-mirrored_source: string | null, is_demo: boolean, clinic_name: string | null, time_zone: string, 
+mirrored_source: string | null, is_demo: boolean, 
+/**
+ * The FHIR server's address when that is the source.
+ */
+upstream: string | null, clinic_name: string | null, time_zone: string, 
 /**
  * When the last complete pull finished (RFC 3339, clinic offset).
  */
@@ -61,8 +73,56 @@ date: string,
  */
 weekday: number, appointments: Array<AppointmentView>, status: MirrorStatus, };
 
-export type Settings = { language: Language, autostart: boolean, clinic_name: string | null, time_zone: string, source: SourceKind, days_ahead: number, data_dir: string, };
+export type FhirAuthKind = "none" | "bearer" | "basic";
+
+export type FhirSettings = { base_url: string, auth: FhirAuthKind, username: string | null, 
+/**
+ * Whether the OS keychain holds a token or password for it.
+ */
+has_credential: boolean, allow_plain_http: boolean, };
+
+export type Settings = { language: Language, autostart: boolean, clinic_name: string | null, time_zone: string, source: SourceKind, days_ahead: number, 
+/**
+ * The FHIR server setup, kept even while another source is in use.
+ */
+fhir: FhirSettings | null, data_dir: string, };
 
 export type SettingsChange = { language?: Language, autostart?: boolean, };
+
+export type SourceSetup = { "kind": "demo" } | { "kind": "csv" } | { "kind": "fhir", base_url: string, auth: FhirAuthKind, username?: string, 
+/**
+ * The bearer token or password; absent keeps the one already in the keychain.
+ */
+secret?: string, allow_plain_http?: boolean, };
+
+export type RequiredColumn = "date" | "time" | "name";
+
+export type ProblemKind = { "kind": "encoding" } | { "kind": "too_large" } | { "kind": "too_many_rows" } | { "kind": "no_header" } | { "kind": "missing_column", column: RequiredColumn, } | { "kind": "no_appointments" } | { "kind": "bad_csv_line" } | { "kind": "bad_date" } | { "kind": "bad_time" } | { "kind": "bad_end" } | { "kind": "empty_name" } | { "kind": "bad_status" } | { "kind": "duplicate", first_line: number, };
+
+export type ImportProblem = { 
+/**
+ * 1-based line in the file; 0 for the file as a whole.
+ */
+line: number, problem: ProblemKind, 
+/**
+ * The same in English (the CLI prints it).
+ */
+message: string, };
+
+export type ImportReport = { appointments: number, patients: number, 
+/**
+ * `YYYY-MM-DD`: the clinic days the file covered (now exactly its rows).
+ */
+first_date: string, last_date: string, 
+/**
+ * The install was on the demo and now uses CSV imports as its source.
+ */
+switched_to_csv: boolean, 
+/**
+ * FHIR is the source: its next successful pull replaces this import.
+ */
+upstream_replaces_it: boolean, };
+
+export type ImportResult = { report: ImportReport | null, problems: Array<ImportProblem>, };
 
 export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, };
