@@ -93,7 +93,7 @@ fn save_screenshot(display: &Display, name: &str) {
     let path = artifacts().join(name);
     x.capture_png(&display.name(), window, &path);
     if std::env::var_os("TSUNAGI_UPDATE_SCREENSHOTS").is_some() {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        let docs = tsunagi_testkit::package_dir().join("docs/screenshots");
         std::fs::create_dir_all(&docs).unwrap();
         std::fs::copy(&path, docs.join(name)).unwrap();
     }
@@ -571,8 +571,7 @@ async fn fhir_in_the_window(proxy: &FaultProxy) {
 fn cli_and_app_agree_on_the_app_data_folder() {
     // Without --data-dir both use the OS app-data folder named by the bundle identifier.
     let conf: Value = serde_json::from_str(
-        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tauri.conf.json"))
-            .unwrap(),
+        &std::fs::read_to_string(tsunagi_testkit::package_dir().join("tauri.conf.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(

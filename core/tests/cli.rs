@@ -247,3 +247,60 @@ fn a_locked_database_is_reported_as_locked() {
     // Reading while someone writes is fine (WAL), and once the lock is gone pulls work.
     assert!(cli(&session, data.path(), &["pull"]).status.success());
 }
+
+#[test]
+fn import_csv_reports_each_problem_with_its_line_and_imports_a_good_file() {
+    let session = Session::start();
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let bad = files.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "日付,時刻,氏名\n2026-11-25,9:00,山田\n2026-02-30,9:10,鈴木\n2026-11-25,9:20,\n",
+    )
+    .unwrap();
+    let o = cli(
+        &session,
+        data.path(),
+        &["import", "csv", bad.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(6));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "a summary and one line per problem: {err}");
+    assert!(lines[0].contains("[import.rows]"), "{err}");
+    assert!(
+        lines[1].contains("line 3") && lines[1].contains("date"),
+        "{err}"
+    );
+    assert!(
+        lines[2].contains("line 4") && lines[2].contains("name"),
+        "{err}"
+    );
+    assert!(!err.contains("鈴木"), "no patient data in errors: {err}");
+
+    let good = files.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "日付,時刻,氏名\n2026-11-25,9:00,山田\n2026-11-26,9:10,鈴木\n",
+    )
+    .unwrap();
+    let o = cli(
+        &session,
+        data.path(),
+        &["import", "csv", good.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("imported 2 appointments"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("source is now csv"), "{}", stdout(&o));
+    let day = cli(
+        &session,
+        data.path(),
+        &["today", "--json", "--date", "2026-11-26"],
+    );
+    assert_eq!(stdout(&day).lines().count(), 1);
+}

@@ -190,3 +190,40 @@ fn the_clinic_time_zone_decides_the_day_and_the_wall_clock() {
     assert_eq!(first.start_time.as_deref(), Some("09:00"));
     assert_eq!(first.start.as_deref(), Some("2026-11-24T09:00:00+01:00"));
 }
+
+#[test]
+fn days_before_yesterday_leave_the_mirror_and_the_window_is_configurable() {
+    let f = fixture(tokyo_morning(), None);
+    f.pull();
+    let d25 = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    f.clock.advance(Duration::days(2));
+    f.pull();
+    // Today is the 27th: the 26th (yesterday) stays, the 25th is gone.
+    assert!(f.day(Some(d25)).appointments.is_empty());
+    assert_eq!(f.day(Some(d25.succ_opt().unwrap())).appointments.len(), 36);
+    assert_eq!(f.rt.block_on(f.desk.status()).unwrap().appointments, 4 * 36);
+
+    // Keeping no past day at all.
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Config::first_start(None);
+    c.retention.mirror_days_back = 0;
+    c.save(&DataDir::at(dir.path()).config()).unwrap();
+    let clock = Arc::new(ManualClock::new(tokyo_morning()));
+    let desk = Desk::open(DeskOptions {
+        data_dir: DataDir::at(dir.path()),
+        keychain: Arc::new(Keychain::mock()),
+        clock: clock.clone(),
+        locale: None,
+    })
+    .unwrap();
+    f.rt.block_on(desk.pull()).unwrap();
+    clock.advance(Duration::days(1));
+    f.rt.block_on(desk.pull()).unwrap();
+    assert!(f
+        .rt
+        .block_on(desk.today(Some(d25)))
+        .unwrap()
+        .appointments
+        .is_empty());
+    assert_eq!(f.rt.block_on(desk.status()).unwrap().appointments, 3 * 36);
+}

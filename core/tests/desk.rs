@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
+use chrono::{NaiveDate, TimeZone, Utc};
 use tsunagi_core::clock::ManualClock;
 use tsunagi_core::config::{Config, DataDir, Language};
 use tsunagi_core::keychain::Keychain;
@@ -108,4 +108,42 @@ async fn the_puller_pulls_at_start_and_on_demand_and_stops_cleanly() {
         "internal.stopped",
         "a stopped puller says so instead of hanging"
     );
+}
+
+#[tokio::test]
+async fn a_csv_import_replaces_its_days_switches_a_demo_install_and_is_not_pulled_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(dir.path(), Arc::new(Keychain::mock()), None);
+    desk.pull().await.unwrap();
+    let csv = "日付,時刻,氏名,フリガナ,電話番号,来院理由\n\
+               2026-11-25,09:00,山田 太郎,ヤマダ タロウ,090-1234-5678,定期受診\n\
+               2026-11-25,09:30,鈴木 花子,スズキ ハナコ,,発熱\n";
+    let report = desk.import_csv(csv.as_bytes().to_vec()).await.unwrap();
+    assert_eq!(report.appointments, 2);
+    assert!(report.switched_to_csv);
+    assert!(!report.upstream_replaces_it);
+    let day = NaiveDate::from_ymd_opt(2026, 11, 25);
+    let view = desk.today(day).await.unwrap();
+    let names: Vec<_> = view
+        .appointments
+        .iter()
+        .map(|a| a.patient.as_ref().unwrap().name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["山田 太郎", "鈴木 花子"],
+        "the demo day is replaced"
+    );
+    assert_eq!(desk.settings().source, tsunagi_core::model::SourceKind::Csv);
+
+    // With CSV as the source the puller has nothing to fetch: the import stays.
+    let before = desk.status().await.unwrap();
+    desk.pull().await.unwrap();
+    assert_eq!(desk.status().await.unwrap(), before);
+
+    // A file with a bad row changes nothing.
+    let bad = "date,time,name\n2026-11-25,9:00,A\n2026-11-25,nine,B\n";
+    let e = desk.import_csv(bad.as_bytes().to_vec()).await.unwrap_err();
+    assert_eq!(e.code(), "import.rows");
+    assert_eq!(desk.today(day).await.unwrap().appointments.len(), 2);
 }

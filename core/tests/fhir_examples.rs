@@ -1,15 +1,13 @@
 //! Every official HL7 R4 example Appointment and Patient parses, and the tricky ones mean
 //! what they say. (Files: tests/fixtures/fhir-r4-examples, unmodified copies.)
 
-use std::path::PathBuf;
-
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
 use tsunagi_core::model::AppointmentStatus;
 use tsunagi_core::source::fhir::resources::{parse_appointment, parse_patient, parse_search_page};
 
 fn examples(prefix: &str) -> Vec<(String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fhir-r4-examples");
+    let dir = tsunagi_testkit::package_dir().join("tests/fixtures/fhir-r4-examples");
     let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -140,7 +140,7 @@ fn a_refresh_checks_cheaply_and_still_sees_edits_deletions_and_moves() {
 }
 
 fn example(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    let path = tsunagi_testkit::package_dir()
         .join("tests/fixtures/fhir-r4-examples")
         .join(name);
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()

@@ -53,8 +53,10 @@ fn typescript() -> String {
 
 #[test]
 fn bindings_match_the_rust_types() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/generated/types.ts");
+    let path = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test"),
+    )
+    .join("ui/src/lib/generated/types.ts");
     let fresh = typescript();
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
         std::fs::write(&path, &fresh).unwrap();

@@ -43,8 +43,7 @@ impl Hfs {
             .expect("temp dir");
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
-        let params = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../fixtures/hfs/search-parameters-r4.json");
+        let params = crate::repo_root().join("tests/fixtures/hfs/search-parameters-r4.json");
         std::fs::copy(&params, data.join("search-parameters-r4.json")).expect("search params");
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()

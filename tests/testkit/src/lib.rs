@@ -14,6 +14,31 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The folder of the package whose tests are running, read when the test runs.
+///
+/// Not `env!("CARGO_MANIFEST_DIR")`: cargo reuses a compiled test from a shared target
+/// folder when the same sources sit in another clone, and the compile-time path would then
+/// name the clone that built it (which CI deletes).
+pub fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .expect("tests are run by cargo, which sets CARGO_MANIFEST_DIR")
+}
+
+/// The repository's root: the nearest folder above the running package with a
+/// `Cargo.toml` that declares the workspace.
+pub fn repo_root() -> PathBuf {
+    let start = package_dir();
+    start
+        .ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|manifest| manifest.contains("[workspace]"))
+        })
+        .unwrap_or_else(|| panic!("no workspace above {}", start.display()))
+        .to_path_buf()
+}
+
 /// A child process that is stopped (SIGTERM, then SIGKILL after a grace period) on drop.
 pub struct ChildGuard {
     name: String,
