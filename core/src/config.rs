@@ -252,6 +252,8 @@ pub struct Config {
     pub source: SourceConfig,
     #[serde(default)]
     pub retention: RetentionConfig,
+    #[serde(default)]
+    pub monitor: crate::monitor::MonitorConfig,
 }
 
 pub const MAX_DAYS_AHEAD: u32 = 14;
@@ -266,6 +268,7 @@ impl Config {
             autostart: true,
             source: SourceConfig::default(),
             retention: RetentionConfig::default(),
+            monitor: Default::default(),
         }
     }
 
@@ -304,6 +307,7 @@ impl Config {
                 "source.kind is fhir but [source.fhir] is missing".to_owned(),
             ));
         }
+        config.monitor.validate().map_err(invalid)?;
         if config.device_id.trim().is_empty() {
             return Err(invalid("device_id is empty".to_owned()));
         }

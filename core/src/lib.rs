@@ -10,6 +10,7 @@ pub mod desk;
 pub mod error;
 pub mod keychain;
 pub mod model;
+pub mod monitor;
 pub mod phone;
 pub mod puller;
 pub mod source;

@@ -70,6 +70,20 @@ enum Command {
     /// Import appointments from a file
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Watch the line in the foreground: one line per change of state (online, degraded,
+    /// offline) with its cause, until Ctrl-C. Probes and intervals come from [monitor] in
+    /// config.toml; changes are recorded as incidents like the desktop app does
+    Monitor {
+        /// One JSON object per line: at, state, cause, from, since, incident_id, probes
+        #[arg(long)]
+        json: bool,
+    },
+    /// Outages, flaps and unclean stops not yet seen at the desk
+    Signals {
+        /// Mark them seen (the desk's "確認しました")
+        #[arg(long)]
+        mark_seen: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +195,56 @@ fn exit_code(e: &CoreError) -> u8 {
     }
 }
 
+/// Run the monitor until SIGINT or SIGTERM, printing each transition as it is declared.
+async fn monitor(desk: &Desk, json: bool, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let monitor = crate::monitor::Monitor::spawn(
+        desk.monitor_options(None, false),
+        &tokio::runtime::Handle::current(),
+    );
+    let mut events = monitor.subscribe();
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            event = events.recv() => match event {
+                Ok(crate::monitor::MonitorEvent::Transition { transition, incident_id, status }) => {
+                    output::transition(out, &transition, incident_id, &status, json)?;
+                }
+                Ok(crate::monitor::MonitorEvent::PathChanged { status }) => {
+                    output::path_changed(out, &status, json)?;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            },
+        }
+    }
+    monitor.shutdown().await;
+    Ok(())
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// Secrets come from standard input so they never appear in the shell history or `ps`.
 fn read_secret() -> Result<String> {
     use std::io::Read;
@@ -272,6 +336,16 @@ fn run(cli: Cli) -> Result<()> {
                 let bytes = std::fs::read(&file).map_err(|e| CoreError::io(&file, e))?;
                 let report = desk.import_csv(bytes).await?;
                 output::imported(&mut out, &report)
+            }
+            Command::Monitor { json } => monitor(&desk, json, &mut out).await,
+            Command::Signals { mark_seen } => {
+                let view = desk.signals().await?;
+                if mark_seen {
+                    desk.mark_signals_seen(&view.until).await?;
+                }
+                view.signals
+                    .iter()
+                    .try_for_each(|s| writeln!(out, "{}", s.text))
             }
             Command::Status { json } => {
                 let status = desk.status().await?;

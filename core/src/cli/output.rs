@@ -184,3 +184,93 @@ pub fn status_text(out: &mut impl Write, status: &MirrorStatus, data_dir: &str) 
     writeln!(out, "time zone:  {}", status.time_zone)?;
     writeln!(out, "data dir:   {data_dir}")
 }
+
+/// One line of `monitor --json`.
+#[derive(Serialize)]
+struct TransitionLine<'a> {
+    at: &'a str,
+    state: crate::monitor::NetState,
+    cause: Option<crate::monitor::Cause>,
+    from: crate::monitor::NetState,
+    since: &'a str,
+    incident_id: Option<i64>,
+    backup_line: bool,
+    probes: &'a [crate::monitor::ProbeResult],
+}
+
+pub fn transition(
+    out: &mut impl Write,
+    t: &crate::monitor::Transition,
+    incident_id: Option<i64>,
+    status: &crate::monitor::MonitorStatus,
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        return json_line(
+            out,
+            &TransitionLine {
+                at: &t.at,
+                state: t.state,
+                cause: t.cause,
+                from: t.from,
+                since: &t.since,
+                incident_id,
+                backup_line: status.backup_line,
+                probes: &t.probes,
+            },
+        );
+    }
+    let failed: Vec<String> = t
+        .probes
+        .iter()
+        .filter(|p| !p.ok)
+        .map(|p| format!("{:?} {}", p.kind, p.target).to_lowercase())
+        .collect();
+    writeln!(
+        out,
+        "{}  {:<8} {:<10} since {}{}{}",
+        t.at,
+        t.state.as_str(),
+        t.cause.map(|c| c.as_str()).unwrap_or("-"),
+        t.since,
+        if status.backup_line {
+            "  (backup line)"
+        } else {
+            ""
+        },
+        if failed.is_empty() {
+            String::new()
+        } else {
+            format!("  failed: {}", failed.join(", "))
+        }
+    )
+}
+
+pub fn path_changed(
+    out: &mut impl Write,
+    status: &crate::monitor::MonitorStatus,
+    json: bool,
+) -> io::Result<()> {
+    let at = status.checked_at.as_deref().unwrap_or("-");
+    if json {
+        return json_line(
+            out,
+            &serde_json::json!({
+                "at": at,
+                "state": status.state,
+                "cause": status.cause,
+                "backup_line": status.backup_line,
+                "path": status.path,
+            }),
+        );
+    }
+    writeln!(
+        out,
+        "{at}  route changed{}",
+        if status.backup_line {
+            ": on the backup line"
+        } else {
+            ": back on the primary line"
+        }
+    )
+}

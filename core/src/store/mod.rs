@@ -3,9 +3,11 @@
 
 mod migrations;
 mod mirror;
+mod monitor;
 
 pub use migrations::LATEST_VERSION;
 pub use mirror::{MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, StoredAppointment};
+pub use monitor::{IncidentRow, RunRow};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -8,6 +8,8 @@
 pub mod clinic;
 pub mod fault_proxy;
 pub mod hfs;
+pub mod netns;
+pub mod probe_servers;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -144,8 +146,12 @@ impl Session {
         }
         set_mode_700(&home.path().join("run"));
 
+        // A socket file, not an abstract socket: abstract sockets belong to one network
+        // namespace, and monitor tests run the app in another.
+        let bus_socket = home.path().join("run/bus");
         let mut bus = Command::new(dbus_daemon)
             .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+            .arg(format!("--address=unix:path={}", bus_socket.display()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -484,3 +484,6 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'sta
         .await
         .map_err(|_| CoreError::Stopped)?
 }
+
+mod line;
+pub use line::SignalsView;

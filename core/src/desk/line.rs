@@ -1,0 +1,82 @@
+//! The desk's side of the monitor: what it watches (the configured upstream), and the
+//! signals shown at start and each morning.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::{blocking, Desk};
+use crate::error::Result;
+use crate::model::SourceKind;
+use crate::monitor::signals::{summarise, Signal};
+use crate::monitor::{MonitorOptions, RecoveryHook};
+
+/// With nothing marked seen yet, signals look back this far.
+const SIGNALS_LOOKBACK_DAYS: i64 = 7;
+
+/// What happened while nobody was looking, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SignalsView {
+    pub signals: Vec<Signal>,
+    /// Pass back to `mark_signals_seen` so later events stay unseen.
+    pub until: String,
+}
+
+impl Desk {
+    /// The monitor for this install: the config's probes, the FHIR server as upstream
+    /// when that is the source, incidents recorded in this desk's store.
+    pub fn monitor_options(
+        &self,
+        on_recovery: Option<RecoveryHook>,
+        track_run: bool,
+    ) -> MonitorOptions {
+        let config = self.config();
+        let upstream = match (config.source.kind, &config.source.fhir) {
+            (SourceKind::Fhir, Some(fhir)) => fhir.url().ok(),
+            _ => None,
+        };
+        MonitorOptions {
+            config: config.monitor,
+            upstream,
+            clock: Arc::clone(&self.clock),
+            store: Some(self.store.clone()),
+            on_recovery,
+            track_run,
+        }
+    }
+
+    /// Outages, flaps and unclean stops not yet marked seen.
+    pub async fn signals(&self) -> Result<SignalsView> {
+        let config = self.config();
+        let now = self.clock.now();
+        let store = self.store.clone();
+        blocking(move || {
+            let from = store
+                .signals_seen_to()?
+                .unwrap_or(now - Duration::days(SIGNALS_LOOKBACK_DAYS));
+            let incidents = store.incidents_between(from, now)?;
+            // An incident still open is on the screen right now, not a signal.
+            let incidents: Vec<_> = incidents
+                .into_iter()
+                .filter(|i| i.ended_at.is_some())
+                .collect();
+            let runs = store.unclean_runs_between(from, now)?;
+            Ok(SignalsView {
+                signals: summarise(&incidents, &runs, now, &config.calendar(), config.language),
+                until: crate::monitor::millis_ts(now),
+            })
+        })
+        .await
+    }
+
+    /// The desk has seen the signals up to `until` (from `signals`).
+    pub async fn mark_signals_seen(&self, until: &str) -> Result<()> {
+        let until = chrono::DateTime::parse_from_rfc3339(until)
+            .map_err(|_| crate::CoreError::InvalidInput(format!("not a time: {until:?}")))?
+            .with_timezone(&chrono::Utc);
+        let store = self.store.clone();
+        blocking(move || store.mark_signals_seen(until)).await
+    }
+}

@@ -1,0 +1,169 @@
+//! `[monitor]` in config.toml: what to probe and how often. Everything has a default that
+//! suits a clinic on an ordinary line; tests point the targets at their own servers.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A plain-http endpoint whose body is known: an answer without `expect` in it comes from
+/// something in the way (a captive portal, a filtering proxy), not from the internet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    pub url: String,
+    pub expect: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Time between heartbeats while everything is fine.
+    #[serde(default = "default_interval_ms")]
+    pub interval_ms: u64,
+    /// Pause before the next round after a failure, to confirm it quickly.
+    #[serde(default = "default_confirm_ms")]
+    pub confirm_interval_ms: u64,
+    /// Time between rounds while offline (watching for the line to return).
+    #[serde(default = "default_offline_ms")]
+    pub offline_interval_ms: u64,
+    /// How long one probe may take.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Consecutive failing rounds before the state falls.
+    #[serde(default = "default_down_after")]
+    pub down_after: u32,
+    /// Consecutive good rounds before it recovers (more than `down_after`: flapping lines
+    /// should not flap the desk).
+    #[serde(default = "default_up_after")]
+    pub up_after: u32,
+    /// How often the upstream (FHIR `/metadata`) is checked while it answers.
+    #[serde(default = "default_upstream_every")]
+    pub upstream_every_secs: u64,
+    #[serde(default = "default_endpoints")]
+    pub endpoints: Vec<Endpoint>,
+    /// A name to resolve; its answer is not cached between probes.
+    #[serde(default = "default_dns_name")]
+    pub dns_name: String,
+    /// DNS servers to ask (`ip` or `ip:port`); empty: the OS's.
+    #[serde(default)]
+    pub dns_servers: Vec<String>,
+    /// The LAN gateway to reach by TCP; absent: the OS's default gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<IpAddr>,
+    /// Any answer on this port (even a refusal) proves the gateway is there.
+    #[serde(default = "default_gateway_port")]
+    pub gateway_port: u16,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_interval_ms() -> u64 {
+    2_000
+}
+fn default_confirm_ms() -> u64 {
+    200
+}
+fn default_offline_ms() -> u64 {
+    1_000
+}
+fn default_timeout_ms() -> u64 {
+    1_000
+}
+fn default_down_after() -> u32 {
+    2
+}
+fn default_up_after() -> u32 {
+    5
+}
+fn default_upstream_every() -> u64 {
+    30
+}
+fn default_gateway_port() -> u16 {
+    80
+}
+fn default_dns_name() -> String {
+    "www.msftconnecttest.com".to_owned()
+}
+
+/// The OS vendors' own connectivity checks (what Windows and macOS ask themselves).
+fn default_endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint {
+            url: "http://www.msftconnecttest.com/connecttest.txt".to_owned(),
+            expect: "Microsoft Connect Test".to_owned(),
+        },
+        Endpoint {
+            url: "http://captive.apple.com/hotspot-detect.html".to_owned(),
+            expect: "Success".to_owned(),
+        },
+    ]
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        MonitorConfig {
+            enabled: true,
+            interval_ms: default_interval_ms(),
+            confirm_interval_ms: default_confirm_ms(),
+            offline_interval_ms: default_offline_ms(),
+            timeout_ms: default_timeout_ms(),
+            down_after: default_down_after(),
+            up_after: default_up_after(),
+            upstream_every_secs: default_upstream_every(),
+            endpoints: default_endpoints(),
+            dns_name: default_dns_name(),
+            dns_servers: Vec::new(),
+            gateway: None,
+            gateway_port: default_gateway_port(),
+        }
+    }
+}
+
+impl MonitorConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.endpoints.is_empty() {
+            return Err("monitor.endpoints must name at least one endpoint".to_owned());
+        }
+        for e in &self.endpoints {
+            let url = url::Url::parse(&e.url)
+                .map_err(|_| format!("monitor endpoint {:?} is not a URL", e.url))?;
+            if !matches!(url.scheme(), "http" | "https") || e.expect.is_empty() {
+                return Err(format!(
+                    "monitor endpoint {:?} must be http(s) with a non-empty expect",
+                    e.url
+                ));
+            }
+        }
+        for s in &self.dns_servers {
+            parse_dns_server(s)?;
+        }
+        if self.timeout_ms == 0 || self.interval_ms == 0 || self.offline_interval_ms == 0 {
+            return Err("monitor intervals and timeout must be above zero".to_owned());
+        }
+        if self.down_after == 0 || self.up_after == 0 {
+            return Err("monitor.down_after and up_after must be at least 1".to_owned());
+        }
+        Ok(())
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    pub fn dns_server_addrs(&self) -> Vec<SocketAddr> {
+        self.dns_servers
+            .iter()
+            .filter_map(|s| parse_dns_server(s).ok())
+            .collect()
+    }
+}
+
+fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
+    s.parse::<SocketAddr>()
+        .or_else(|_| s.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+        .map_err(|_| format!("monitor.dns_servers entry {s:?} is not an address"))
+}

@@ -1,0 +1,356 @@
+//! The monitor as an owned task: probe rounds at the machine's pace, an immediate round on
+//! any link event, every transition stored with its incident before it is announced, and
+//! a clean stop that never cuts a write short.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, oneshot, Notify};
+use ts_rs::TS;
+
+use super::machine::{Machine, Thresholds};
+use super::probe::{Plan, Prober};
+use super::{millis_ts, Cause, MonitorConfig, NetPath, NetState, ProbeResult, Round, Transition};
+use crate::clock::Clock;
+use crate::store::Store;
+
+/// Called once per recovery (back online), after the incident is closed: the sync-back
+/// drains its outbox from here. Must not block; spawn if it has work to do.
+pub type RecoveryHook = Arc<dyn Fn(i64) + Send + Sync>;
+
+/// How the line is, as screens and the tray show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct MonitorStatus {
+    pub state: NetState,
+    pub cause: Option<Cause>,
+    /// When the current outage started (RFC 3339, UTC); null while online.
+    pub since: Option<String>,
+    /// The open incident, if any.
+    pub incident_id: Option<i64>,
+    /// When the last round finished.
+    pub checked_at: Option<String>,
+    /// What the last round found (for the diagnosis panel).
+    pub probes: Vec<ProbeResult>,
+    /// Connectivity came back through another route than the one at start.
+    pub backup_line: bool,
+    pub path: Option<NetPath>,
+}
+
+impl MonitorStatus {
+    fn starting() -> MonitorStatus {
+        MonitorStatus {
+            state: NetState::Online,
+            cause: None,
+            since: None,
+            incident_id: None,
+            checked_at: None,
+            probes: Vec::new(),
+            backup_line: false,
+            path: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MonitorEvent {
+    /// The state or its cause changed.
+    Transition {
+        transition: Transition,
+        /// The incident it opened, extended or (on recovery) closed.
+        incident_id: Option<i64>,
+        status: MonitorStatus,
+    },
+    /// Nothing changed state, but the route out did (e.g. the backup line).
+    PathChanged { status: MonitorStatus },
+}
+
+pub struct MonitorOptions {
+    pub config: MonitorConfig,
+    /// The FHIR server's base URL when that is the source.
+    pub upstream: Option<reqwest::Url>,
+    pub clock: Arc<dyn Clock>,
+    /// Where incidents are recorded; `None` runs without a record.
+    pub store: Option<Store>,
+    pub on_recovery: Option<RecoveryHook>,
+    /// Record this run's start, liveness and clean end (the desktop app), so the next start
+    /// can tell an unclean shutdown.
+    pub track_run: bool,
+}
+
+enum Command {
+    ProbeNow,
+    Shutdown(oneshot::Sender<()>),
+}
+
+#[derive(Clone)]
+pub struct Monitor {
+    commands: mpsc::Sender<Command>,
+    events: broadcast::Sender<MonitorEvent>,
+    status: Arc<RwLock<MonitorStatus>>,
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor").finish_non_exhaustive()
+    }
+}
+
+/// How often a running app marks itself alive (the bound on an unclean stop's time).
+const ALIVE_EVERY: Duration = Duration::from_secs(60);
+
+/// How often the route out is looked at between transitions (local only: no traffic).
+const PATH_EVERY: Duration = Duration::from_secs(5);
+
+impl Monitor {
+    pub fn spawn(options: MonitorOptions, runtime: &tokio::runtime::Handle) -> Monitor {
+        let (commands, receiver) = mpsc::channel(8);
+        let (events, _) = broadcast::channel(64);
+        let status = Arc::new(RwLock::new(MonitorStatus::starting()));
+        let task = Task {
+            machine: Machine::new(Thresholds::from(&options.config)),
+            upstream_every: Duration::from_secs(options.config.upstream_every_secs),
+            prober: Prober::new(options.config, options.upstream),
+            clock: options.clock,
+            store: options.store,
+            on_recovery: options.on_recovery,
+            track_run: options.track_run,
+            events: events.clone(),
+            status: status.clone(),
+        };
+        runtime.spawn(task.run(receiver));
+        Monitor {
+            commands,
+            events,
+            status,
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<MonitorEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn status(&self) -> MonitorStatus {
+        self.status
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Run a round now (e.g. the diagnosis panel's "check again").
+    pub async fn probe_now(&self) {
+        let _ = self.commands.send(Command::ProbeNow).await;
+    }
+
+    /// Stop after the round in flight; returns once stopped and the run is marked clean.
+    pub async fn shutdown(&self) {
+        let (done, stopped) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(done)).await.is_ok() {
+            let _ = stopped.await;
+        }
+    }
+}
+
+struct Task {
+    machine: Machine,
+    prober: Prober,
+    upstream_every: Duration,
+    clock: Arc<dyn Clock>,
+    store: Option<Store>,
+    on_recovery: Option<RecoveryHook>,
+    track_run: bool,
+    events: broadcast::Sender<MonitorEvent>,
+    status: Arc<RwLock<MonitorStatus>>,
+}
+
+impl Task {
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let link_changed = Arc::new(Notify::new());
+        let _watch = super::link::watch(link_changed.clone());
+        let run_id = self.start_run().await;
+        let mut primary = self.prober.path();
+        self.update_status(|s| s.path = Some(primary.clone()));
+        let mut last_upstream: Option<Instant> = None;
+        let mut last_alive = Instant::now();
+        let mut last_path = Instant::now();
+        let mut wait = Duration::ZERO;
+
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = link_changed.notified() => {}
+                command = commands.recv() => match command {
+                    Some(Command::ProbeNow) => {}
+                    Some(Command::Shutdown(done)) => {
+                        self.end_run(run_id).await;
+                        let _ = done.send(());
+                        break;
+                    }
+                    None => {
+                        self.end_run(run_id).await;
+                        break;
+                    }
+                },
+            }
+            let plan = Plan {
+                full: self.machine.wants_full_round(),
+                upstream: self.prober.has_upstream()
+                    && (self.machine.upstream_failing()
+                        || last_upstream.is_none_or(|t| t.elapsed() >= self.upstream_every)),
+            };
+            if plan.upstream || plan.full {
+                last_upstream = Some(Instant::now());
+            }
+            let at = self.clock.now();
+            let results = self.prober.round(plan).await;
+            let round = Round { at, results };
+            let transition = self.machine.observe(&round);
+            let path = if transition.is_some() || last_path.elapsed() >= PATH_EVERY {
+                last_path = Instant::now();
+                Some(self.prober.path())
+            } else {
+                None
+            };
+            self.update_status(|s| {
+                s.checked_at = Some(millis_ts(self.clock.now()));
+                s.probes = round.results.clone();
+            });
+            if let Some(t) = transition {
+                self.on_transition(t, path.clone().unwrap_or_default(), &mut primary)
+                    .await;
+            } else if let Some(path) = path {
+                self.on_path(path, &primary);
+            }
+            if self.track_run && last_alive.elapsed() >= ALIVE_EVERY {
+                last_alive = Instant::now();
+                self.mark_alive(run_id).await;
+            }
+            wait = self.machine.pace();
+        }
+        tracing::debug!("monitor stopped");
+    }
+
+    async fn on_transition(&mut self, t: Transition, path: NetPath, primary: &mut NetPath) {
+        tracing::info!(
+            from = t.from.as_str(),
+            to = t.state.as_str(),
+            cause = t.cause.map(Cause::as_str),
+            "line state changed"
+        );
+        let incident = match &self.store {
+            Some(store) => {
+                let store = store.clone();
+                let t2 = t.clone();
+                let path2 = path.clone();
+                match tokio::task::spawn_blocking(move || store.record_transition(&t2, &path2))
+                    .await
+                {
+                    Ok(Ok(id)) => id,
+                    Ok(Err(e)) => {
+                        tracing::error!(code = e.code(), "could not record the transition: {e}");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::error!("recording the transition stopped: {e}");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        if t.from == NetState::Online && t.state != NetState::Online && primary.gateway.is_none() {
+            // Started without a route: the route before this outage is the primary one.
+            *primary = path.clone();
+        }
+        let backup = is_backup(primary, &path);
+        let status = self.update_status(|s| {
+            s.state = t.state;
+            s.cause = t.cause;
+            s.since =
+                (t.state != NetState::Online).then(|| s.since.clone().unwrap_or(t.since.clone()));
+            s.incident_id = if t.state == NetState::Online {
+                None
+            } else {
+                incident.or(s.incident_id)
+            };
+            s.backup_line = backup;
+            s.path = Some(path.clone());
+        });
+        let recovered = t.state == NetState::Online && t.from != NetState::Online;
+        let _ = self.events.send(MonitorEvent::Transition {
+            transition: t,
+            incident_id: incident,
+            status,
+        });
+        if recovered {
+            if let (Some(hook), Some(id)) = (&self.on_recovery, incident) {
+                hook(id);
+            }
+        }
+    }
+
+    fn on_path(&mut self, path: NetPath, primary: &NetPath) {
+        let backup = is_backup(primary, &path);
+        let before = self.status();
+        if before.path.as_ref() == Some(&path) && before.backup_line == backup {
+            return;
+        }
+        let status = self.update_status(|s| {
+            s.backup_line = backup;
+            s.path = Some(path.clone());
+        });
+        if before.backup_line != backup {
+            let _ = self.events.send(MonitorEvent::PathChanged { status });
+        }
+    }
+
+    fn status(&self) -> MonitorStatus {
+        self.status
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn update_status(&self, f: impl FnOnce(&mut MonitorStatus)) -> MonitorStatus {
+        let mut s = self.status.write().unwrap_or_else(|e| e.into_inner());
+        f(&mut s);
+        s.clone()
+    }
+
+    async fn start_run(&self) -> Option<i64> {
+        let (true, Some(store)) = (self.track_run, self.store.clone()) else {
+            return None;
+        };
+        let now = self.clock.now();
+        match tokio::task::spawn_blocking(move || store.start_run(now)).await {
+            Ok(Ok(id)) => Some(id),
+            Ok(Err(e)) => {
+                tracing::warn!(code = e.code(), "could not record the start: {e}");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    async fn mark_alive(&self, run: Option<i64>) {
+        if let (Some(id), Some(store)) = (run, self.store.clone()) {
+            let now = self.clock.now();
+            let _ = tokio::task::spawn_blocking(move || store.run_alive(id, now)).await;
+        }
+    }
+
+    async fn end_run(&self, run: Option<i64>) {
+        if let (Some(id), Some(store)) = (run, self.store.clone()) {
+            let now = self.clock.now();
+            let _ = tokio::task::spawn_blocking(move || store.end_run(id, now)).await;
+        }
+    }
+}
+
+/// Another gateway or another local address than the primary route: a backup line.
+fn is_backup(primary: &NetPath, now: &NetPath) -> bool {
+    let differs =
+        |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(x), Some(y)) if x != y);
+    differs(&primary.gateway, &now.gateway) || differs(&primary.local_address, &now.local_address)
+}

@@ -1,0 +1,260 @@
+//! The monitor's record: incidents, the transitions inside them, and the app's runs.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::Store;
+use crate::error::{CoreError, Result};
+use crate::monitor::{millis_ts, Cause, NetPath, NetState, Transition};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub started_at: DateTime<Utc>,
+    pub declared_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub cause: Option<Cause>,
+    pub worst_state: NetState,
+    /// The app stopped (crash, power loss) while it was open.
+    pub ended_by_shutdown: bool,
+}
+
+/// A run of the app that did not end cleanly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRow {
+    pub id: i64,
+    pub started_at: DateTime<Utc>,
+    /// Its last sign of life: it stopped between this and the next start.
+    pub alive_at: DateTime<Utc>,
+    /// When the app started again.
+    pub next_start: Option<DateTime<Utc>>,
+}
+
+fn parse(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+        })
+}
+
+fn incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
+    let ended: Option<String> = r.get("ended_at")?;
+    let cause: String = r.get("cause")?;
+    let worst: String = r.get("worst_state")?;
+    let ended_by: Option<String> = r.get("ended_by")?;
+    Ok(IncidentRow {
+        id: r.get("id")?,
+        started_at: parse(&r.get::<_, String>("started_at")?)?,
+        declared_at: parse(&r.get::<_, String>("declared_at")?)?,
+        ended_at: ended.as_deref().map(parse).transpose()?,
+        cause: Cause::parse(&cause),
+        worst_state: NetState::parse(&worst).unwrap_or(NetState::Offline),
+        ended_by_shutdown: ended_by.as_deref() == Some("shutdown"),
+    })
+}
+
+fn worse(a: NetState, b: NetState) -> NetState {
+    if a == NetState::Offline || b == NetState::Offline {
+        NetState::Offline
+    } else {
+        NetState::Degraded
+    }
+}
+
+impl Store {
+    /// Store a transition and open, extend or close its incident, in one transaction.
+    /// Returns the incident it belongs to.
+    pub fn record_transition(&self, t: &Transition, path: &NetPath) -> Result<Option<i64>> {
+        let probes = serde_json::to_string(&t.probes)
+            .map_err(|e| CoreError::InvalidInput(format!("probe results: {e}")))?;
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let open: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT id, worst_state FROM incident WHERE ended_at IS NULL
+                     ORDER BY id DESC LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let incident = match (open, t.state) {
+                (Some((id, _)), NetState::Online) => {
+                    tx.execute(
+                        "UPDATE incident SET ended_at = ?2, ended_by = 'recovery' WHERE id = ?1",
+                        params![id, t.since],
+                    )?;
+                    Some(id)
+                }
+                (None, NetState::Online) => None,
+                (Some((id, worst)), state) => {
+                    let worst = NetState::parse(&worst).unwrap_or(state);
+                    tx.execute(
+                        "UPDATE incident SET worst_state = ?2 WHERE id = ?1",
+                        params![id, worse(worst, state).as_str()],
+                    )?;
+                    Some(id)
+                }
+                (None, state) => {
+                    tx.execute(
+                        "INSERT INTO incident (started_at, declared_at, cause, worst_state)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![
+                            t.since,
+                            t.at,
+                            t.cause.map(Cause::as_str).unwrap_or("internet"),
+                            state.as_str()
+                        ],
+                    )?;
+                    Some(tx.last_insert_rowid())
+                }
+            };
+            tx.execute(
+                "INSERT INTO line_transition (incident_id, at, since, from_state, state, cause,
+                     probes, gateway, local_address)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    incident,
+                    t.at,
+                    t.since,
+                    t.from.as_str(),
+                    t.state.as_str(),
+                    t.cause.map(Cause::as_str),
+                    probes,
+                    path.gateway,
+                    path.local_address
+                ],
+            )?;
+            tx.commit()?;
+            Ok(incident)
+        })
+    }
+
+    pub fn incident(&self, id: i64) -> Result<Option<IncidentRow>> {
+        self.with(|conn| {
+            Ok(conn
+                .query_row("SELECT * FROM incident WHERE id = ?1", [id], incident)
+                .optional()?)
+        })
+    }
+
+    /// Incidents that started in `[from, to)`, oldest first.
+    pub fn incidents_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<IncidentRow>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT * FROM incident WHERE started_at >= ?1 AND started_at < ?2
+                 ORDER BY started_at",
+            )?;
+            let rows = stmt
+                .query_map(params![millis_ts(from), millis_ts(to)], incident)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Record that the app started. An incident left open by a run that did not stop
+    /// cleanly ends at that run's last sign of life.
+    pub fn start_run(&self, now: DateTime<Utc>) -> Result<i64> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let last_alive: Option<String> = tx
+                .query_row(
+                    "SELECT alive_at FROM app_run WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let ended_at = last_alive.unwrap_or_else(|| millis_ts(now));
+            tx.execute(
+                "UPDATE incident SET ended_at = max(started_at, ?1), ended_by = 'shutdown'
+                 WHERE ended_at IS NULL",
+                [&ended_at],
+            )?;
+            tx.execute(
+                "INSERT INTO app_run (started_at, alive_at) VALUES (?1, ?1)",
+                [millis_ts(now)],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    pub fn run_alive(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE app_run SET alive_at = ?2 WHERE id = ?1",
+                params![id, millis_ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn end_run(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE app_run SET alive_at = ?2, ended_at = ?2 WHERE id = ?1",
+                params![id, millis_ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Runs that stopped without a clean end, whose last sign of life is in `[from, to)`
+    /// (the run still going is not one of them).
+    pub fn unclean_runs_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RunRow>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT r.id, r.started_at, r.alive_at,
+                        (SELECT min(n.started_at) FROM app_run n WHERE n.id > r.id)
+                 FROM app_run r
+                 WHERE r.ended_at IS NULL AND r.alive_at >= ?1 AND r.alive_at < ?2
+                   AND EXISTS (SELECT 1 FROM app_run n WHERE n.id > r.id)
+                 ORDER BY r.id",
+            )?;
+            let rows = stmt
+                .query_map(params![millis_ts(from), millis_ts(to)], |r| {
+                    let next: Option<String> = r.get(3)?;
+                    Ok(RunRow {
+                        id: r.get(0)?,
+                        started_at: parse(&r.get::<_, String>(1)?)?,
+                        alive_at: parse(&r.get::<_, String>(2)?)?,
+                        next_start: next.as_deref().map(parse).transpose()?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Signals up to this time have been seen at the desk.
+    pub fn signals_seen_to(&self) -> Result<Option<DateTime<Utc>>> {
+        self.with(|conn| {
+            let s: Option<String> = conn
+                .query_row("SELECT seen_to FROM signal_seen WHERE id = 1", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            Ok(s.as_deref().map(parse).transpose()?)
+        })
+    }
+
+    pub fn mark_signals_seen(&self, to: DateTime<Utc>) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO signal_seen (id, seen_to) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET seen_to = max(seen_to, excluded.seen_to)",
+                [millis_ts(to)],
+            )?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,246 @@
+//! A small network for monitor tests: an "internet" namespace and a desk namespace joined
+//! by a veth pair (the desk's line), optionally a second pair (the backup line).
+//!
+//! The internet namespace holds the gateway address of each line and, on its loopback,
+//! the "public" address the probes target ([`PUBLIC`]). The desk namespace has no default
+//! route, so nothing a test does can leak to the host's network. Faults are nftables rules
+//! in the internet namespace and link changes in the desk's. Needs root (CI runs as root).
+//!
+//! Servers for the internet side are ordinary sockets created inside that namespace by a
+//! helper thread (a socket stays in the namespace it was created in), so the test process
+//! serves them from its own threads.
+
+use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The address every probe target listens on, inside the internet namespace.
+pub const PUBLIC: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
+
+pub struct Line {
+    pub desk_if: String,
+    pub inet_if: String,
+    pub desk_ip: Ipv4Addr,
+    pub gateway: Ipv4Addr,
+}
+
+pub struct Network {
+    pub inet: String,
+    pub desk: String,
+    pub primary: Line,
+    pub backup: Option<Line>,
+}
+
+fn run(args: &[&str]) {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{} is needed (apt: iproute2 nftables): {e}", args[0]));
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn try_run(args: &[&str]) {
+    let _ = Command::new(args[0])
+        .args(&args[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Tests that need namespaces fail (not skip) without root, saying why.
+pub fn require_root() {
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    assert_eq!(
+        uid, 0,
+        "network-namespace tests need root (CI runs as root; locally: sudo scripts/test.sh)"
+    );
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Network {
+    /// Build the namespaces; `with_backup` adds a second line. Removed on drop.
+    pub fn new(with_backup: bool) -> Network {
+        require_root();
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let tag = format!("{}x{n}", std::process::id() % 100_000);
+        let inet = format!("tsi{tag}");
+        let desk = format!("tsd{tag}");
+        // Leftovers of a run killed before its cleanup would make `add` fail.
+        try_run(&["ip", "netns", "del", &inet]);
+        try_run(&["ip", "netns", "del", &desk]);
+        run(&["ip", "netns", "add", &inet]);
+        run(&["ip", "netns", "add", &desk]);
+        let net = Network {
+            primary: Line {
+                desk_if: format!("d0{tag}"),
+                inet_if: format!("i0{tag}"),
+                desk_ip: Ipv4Addr::new(10, 77, n as u8, 2),
+                gateway: Ipv4Addr::new(10, 77, n as u8, 1),
+            },
+            backup: with_backup.then(|| Line {
+                desk_if: format!("d1{tag}"),
+                inet_if: format!("i1{tag}"),
+                desk_ip: Ipv4Addr::new(10, 78, n as u8, 2),
+                gateway: Ipv4Addr::new(10, 78, n as u8, 1),
+            }),
+            inet,
+            desk,
+        };
+        net.inet_exec(&["ip", "link", "set", "lo", "up"]);
+        net.desk_exec(&["ip", "link", "set", "lo", "up"]);
+        net.inet_exec(&["ip", "addr", "add", &format!("{PUBLIC}/32"), "dev", "lo"]);
+        net.link(&net.primary);
+        if let Some(b) = &net.backup {
+            net.link(b);
+        }
+        net.route_via(&net.primary);
+        net.inet_exec(&["nft", "add", "table", "inet", "faults"]);
+        for hook in ["input", "output"] {
+            net.inet_exec(&[
+                "nft",
+                &format!("add chain inet faults {hook} {{ type filter hook {hook} priority 0 ; }}"),
+            ]);
+        }
+        net
+    }
+
+    fn link(&self, line: &Line) {
+        run(&[
+            "ip",
+            "link",
+            "add",
+            &line.desk_if,
+            "netns",
+            &self.desk,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &line.inet_if,
+            "netns",
+            &self.inet,
+        ]);
+        self.desk_exec(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{}/24", line.desk_ip),
+            "dev",
+            &line.desk_if,
+        ]);
+        self.desk_exec(&["ip", "link", "set", &line.desk_if, "up"]);
+        self.inet_exec(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{}/24", line.gateway),
+            "dev",
+            &line.inet_if,
+        ]);
+        self.inet_exec(&["ip", "link", "set", &line.inet_if, "up"]);
+    }
+
+    /// Send the desk's internet traffic over this line (a host route to [`PUBLIC`], not
+    /// a default route).
+    pub fn route_via(&self, line: &Line) {
+        self.desk_exec(&[
+            "ip",
+            "route",
+            "replace",
+            &format!("{PUBLIC}/32"),
+            "via",
+            &line.gateway.to_string(),
+            "dev",
+            &line.desk_if,
+        ]);
+    }
+
+    pub fn inet_exec(&self, args: &[&str]) {
+        let mut all = vec!["ip", "netns", "exec", &self.inet];
+        all.extend_from_slice(args);
+        run(&all);
+    }
+
+    pub fn desk_exec(&self, args: &[&str]) {
+        let mut all = vec!["ip", "netns", "exec", &self.desk];
+        all.extend_from_slice(args);
+        run(&all);
+    }
+
+    /// A command to run inside the desk's namespace.
+    pub fn in_desk(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.desk]).arg(program);
+        c
+    }
+
+    /// Add an nftables rule to the internet side's input and/or output chain, e.g.
+    /// `ip daddr 10.99.0.1 drop`. [`Network::clear_faults`] removes them all.
+    pub fn fault(&self, chain: &str, rule: &str) {
+        self.inet_exec(&["nft", &format!("add rule inet faults {chain} {rule}")]);
+    }
+
+    pub fn clear_faults(&self) {
+        for chain in ["input", "output"] {
+            self.inet_exec(&["nft", &format!("flush chain inet faults {chain}")]);
+        }
+    }
+
+    /// Take the desk's end of a line down (the adapter loses its link) or up again.
+    pub fn set_link(&self, line: &Line, up: bool) {
+        self.desk_exec(&[
+            "ip",
+            "link",
+            "set",
+            &line.desk_if,
+            if up { "up" } else { "down" },
+        ]);
+    }
+
+    /// A TCP listener inside the internet namespace.
+    pub fn listen_tcp(&self, addr: &str) -> TcpListener {
+        let addr = addr.to_owned();
+        self.inside(&self.inet, move || {
+            TcpListener::bind(&addr).expect("bind in namespace")
+        })
+    }
+
+    pub fn bind_udp(&self, addr: &str) -> UdpSocket {
+        let addr = addr.to_owned();
+        self.inside(&self.inet, move || {
+            UdpSocket::bind(&addr).expect("bind in namespace")
+        })
+    }
+
+    /// Run `f` on a thread that has entered namespace `ns`.
+    fn inside<T: Send + 'static>(&self, ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let path = format!("/var/run/netns/{ns}");
+        std::thread::spawn(move || {
+            let file = std::fs::File::open(&path).expect("namespace file");
+            // SAFETY: setns on this thread only, with a namespace fd we hold open.
+            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            f()
+        })
+        .join()
+        .expect("namespace thread")
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        // Deleting a namespace removes its veth ends (and their peers) with it.
+        try_run(&["ip", "netns", "del", &self.desk]);
+        try_run(&["ip", "netns", "del", &self.inet]);
+    }
+}
