@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use tsunagi_testkit::clinic::{clinic_day, names};
 use tsunagi_testkit::fault_proxy::{Fault, FaultProxy};
 use tsunagi_testkit::hfs::Hfs;
+use tsunagi_testkit::probe_servers::{DnsServer, HttpEndpoint, CONNECT_BODY};
 use tsunagi_testkit::x11::X11;
 use tsunagi_testkit::{stop_processes_with_arg, ChildGuard, Display, Session};
 
@@ -151,8 +152,31 @@ async fn click(client: &Client, testid: &str) {
 }
 
 /// Everything one run needs, torn down in reverse order even when an assertion fails.
+/// Seed config.toml (completed by the first start) so the monitor probes endpoints served
+/// here: these tests are about the window on an ordinary day, not about outages.
+fn seed_healthy_monitor(data_dir: &Path) -> (HttpEndpoint, DnsServer) {
+    let http = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dns = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (http_addr, dns_addr) = (http.local_addr().unwrap(), dns.local_addr().unwrap());
+    std::fs::write(
+        data_dir.join("config.toml"),
+        format!(
+            "[monitor]\n\
+             endpoints = [{{ url = \"http://{http_addr}/connect.txt\", expect = \"{CONNECT_BODY}\" }}]\n\
+             dns_name = \"probe.test\"\ndns_servers = [\"{dns_addr}\"]\ngateway = \"127.0.0.1\"\n"
+        ),
+    )
+    .unwrap();
+    (
+        HttpEndpoint::serve(http),
+        DnsServer::serve(dns, std::net::Ipv4Addr::LOCALHOST),
+    )
+}
+
 struct Rig {
     port: u16,
+    /// A healthy "internet" on loopback for the monitor (the machine may have none).
+    _internet: (HttpEndpoint, DnsServer),
     data_dir: tempfile::TempDir,
     driver: ChildGuard,
     display: Display,
@@ -168,6 +192,7 @@ impl Rig {
             .prefix("tsunagi-e2e-")
             .tempdir()
             .unwrap();
+        let internet = seed_healthy_monitor(data_dir.path());
         let port = free_port();
         let native_port = free_port();
         let driver = session
@@ -197,6 +222,7 @@ impl Rig {
         });
         Rig {
             port,
+            _internet: internet,
             data_dir,
             driver,
             display,

@@ -291,6 +291,57 @@ impl Config {
             reason,
         };
         let config: Config = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        config.check(path)?;
+        Ok(Some(config))
+    }
+
+    /// Load, or complete a file the IT helper wrote before the first start (e.g. only
+    /// `[source]` and `[monitor]`): a missing `device_id` is generated and a missing
+    /// `language` follows the OS, and the completed file is saved. `Ok(None)`: no file.
+    /// Only before the first start: with a database beside it, a config without its
+    /// `device_id` has lost the name of the database's key, and that is an error.
+    pub fn load_or_complete(
+        path: &Path,
+        locale: Option<&str>,
+        first_start: bool,
+    ) -> Result<Option<Config>> {
+        if !first_start {
+            return Config::load(path);
+        }
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CoreError::io(path, e)),
+        };
+        let invalid = |reason: String| CoreError::ConfigInvalid {
+            path: path.to_owned(),
+            reason,
+        };
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        let fresh = Config::first_start(locale);
+        let mut completed = false;
+        if !table.contains_key("device_id") {
+            table.insert("device_id".into(), fresh.device_id.clone().into());
+            completed = true;
+        }
+        if !table.contains_key("language") {
+            table.insert("language".into(), fresh.language.code().into());
+            completed = true;
+        }
+        let config: Config = table.try_into().map_err(|e| invalid(e.to_string()))?;
+        config.check(path)?;
+        if completed {
+            config.save(path)?;
+        }
+        Ok(Some(config))
+    }
+
+    fn check(&self, path: &Path) -> Result<()> {
+        let config = self;
+        let invalid = |reason: String| CoreError::ConfigInvalid {
+            path: path.to_owned(),
+            reason,
+        };
         ClinicCalendar::parse(&config.time_zone)
             .map_err(|_| invalid(format!("unknown time_zone {:?}", config.time_zone)))?;
         if config.source.days_ahead > MAX_DAYS_AHEAD {
@@ -311,7 +362,7 @@ impl Config {
         if config.device_id.trim().is_empty() {
             return Err(invalid("device_id is empty".to_owned()));
         }
-        Ok(Some(config))
+        Ok(())
     }
 
     /// Write atomically (temp file + rename) so a crash never leaves half a config.
@@ -368,6 +419,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(Config::load(&path).unwrap_err().code(), "config.invalid");
+    }
+
+    #[test]
+    fn a_config_seeded_before_the_first_start_is_completed_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[monitor]\ndns_name = \"probe.test\"\n").unwrap();
+        let c = Config::load_or_complete(&path, Some("en-US"), true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.language, Language::En, "follows the OS");
+        assert!(!c.device_id.is_empty());
+        assert_eq!(c.monitor.dns_name, "probe.test", "the seeded part is kept");
+        assert_eq!(Config::load(&path).unwrap(), Some(c), "and saved");
+
+        // With a database already there, a missing device_id is an error, not a new id.
+        std::fs::write(&path, "language = \"ja\"\n").unwrap();
+        let err = Config::load_or_complete(&path, None, false).unwrap_err();
+        assert_eq!(err.code(), "config.invalid");
     }
 
     #[test]

@@ -6,7 +6,13 @@
 use ts_rs::{Config, TS};
 use tsunagi_core::config::{FhirAuthKind, Language};
 use tsunagi_core::csv_import::{ImportProblem, ProblemKind, RequiredColumn};
+use tsunagi_core::desk::SignalsView;
 use tsunagi_core::model::{AppointmentStatus, SourceKind};
+use tsunagi_core::monitor::advice::{Advice, LineView};
+use tsunagi_core::monitor::signals::{Signal, SignalKind};
+use tsunagi_core::monitor::{
+    Cause, Failure, MonitorStatus, NetPath, NetState, ProbeKind, ProbeResult,
+};
 use tsunagi_core::phone::Phone;
 use tsunagi_core::view::{
     AppointmentView, DeskEvent, FhirSettings, MirrorStatus, PatientView, PullView, Settings,
@@ -38,6 +44,18 @@ fn typescript() -> String {
         ImportReport::decl(&cfg),
         ImportResult::decl(&cfg),
         DeskEvent::decl(&cfg),
+        NetState::decl(&cfg),
+        Cause::decl(&cfg),
+        ProbeKind::decl(&cfg),
+        Failure::decl(&cfg),
+        ProbeResult::decl(&cfg),
+        NetPath::decl(&cfg),
+        MonitorStatus::decl(&cfg),
+        Advice::decl(&cfg),
+        LineView::decl(&cfg),
+        SignalKind::decl(&cfg),
+        Signal::decl(&cfg),
+        SignalsView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from Tsunagi's Rust types (src-tauri/src/bindings.rs). Do not edit:\n\

@@ -2,6 +2,8 @@
 
 use chrono::NaiveDate;
 use tauri::{AppHandle, State};
+use tsunagi_core::desk::SignalsView;
+use tsunagi_core::monitor::advice::LineView;
 use tsunagi_core::view::{MirrorStatus, Settings, TodayView};
 use tsunagi_core::{ErrorPayload, ImportResult, SettingsChange, SourceSetup};
 
@@ -82,10 +84,45 @@ pub async fn change_settings(
 pub async fn configure_source(shell: State<'_, Shell>, setup: SourceSetup) -> Answer<Settings> {
     let (desk, _) = shell.ready()?;
     let desk = desk.clone();
-    tauri::async_runtime::spawn_blocking(move || desk.configure_source(setup))
-        .await
-        .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))?
-        .map_err(ErrorPayload::from)
+    let settings = {
+        let desk = desk.clone();
+        tauri::async_runtime::spawn_blocking(move || desk.configure_source(setup))
+            .await
+            .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))??
+    };
+    // The monitor now watches the new upstream.
+    let (config, upstream) = desk.monitor_targets();
+    shell.monitor()?.reconfigure(config, upstream).await;
+    Ok(settings)
+}
+
+/// How the line is, with what to tell the desk.
+#[tauri::command]
+pub async fn line_status(shell: State<'_, Shell>) -> Answer<LineView> {
+    let (desk, _) = shell.ready()?;
+    let status = shell.monitor()?.status();
+    Ok(LineView::new(status, None, &desk.config()))
+}
+
+/// Check the line again now (the diagnosis panel's button); the answer comes as an event
+/// when something changed, and in `line_status` either way.
+#[tauri::command]
+pub async fn probe_now(shell: State<'_, Shell>) -> Answer<()> {
+    shell.monitor()?.probe_now().await;
+    Ok(())
+}
+
+/// Outages, flaps and unclean stops the desk has not seen yet.
+#[tauri::command]
+pub async fn signals(shell: State<'_, Shell>) -> Answer<SignalsView> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.signals().await?)
+}
+
+#[tauri::command]
+pub async fn mark_signals_seen(shell: State<'_, Shell>, until: String) -> Answer<()> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.mark_signals_seen(&until).await?)
 }
 
 /// Import a CSV file: the request body is the file's bytes (read by the page from a file

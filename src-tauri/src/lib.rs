@@ -4,6 +4,7 @@
 mod commands;
 mod events;
 mod launch;
+mod line;
 mod state;
 mod tray;
 mod windows;
@@ -30,6 +31,7 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             windows::show_main(app);
         }))
+        .plugin(tauri_plugin_notification::init())
         .plugin(
             tauri_plugin_autostart::Builder::new()
                 .app_name("Tsunagi")
@@ -45,13 +47,21 @@ pub fn run() {
             commands::configure_source,
             commands::import_csv,
             commands::mark_populated,
+            commands::line_status,
+            commands::probe_now,
+            commands::signals,
+            commands::mark_signals_seen,
         ])
         .on_window_event(windows::on_window_event)
         .setup(move |app| {
             let shell = Shell::open(&launch);
+            app.manage(tray::TrayModel::default());
             if let Some(desk) = shell.desk() {
                 apply_autostart(app.handle(), desk.config().autostart);
                 events::forward(app.handle().clone(), desk.clone());
+            }
+            if let (Some(desk), Ok(monitor)) = (shell.desk(), shell.monitor()) {
+                line::forward(app.handle().clone(), desk.clone(), monitor.clone());
             }
             windows::create_main(app.handle(), shell.language())?;
             tray::create(app.handle(), shell.language())?;

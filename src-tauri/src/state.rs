@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tsunagi_core::clock::SystemClock;
 use tsunagi_core::config::{DataDir, Language};
 use tsunagi_core::keychain::Keychain;
+use tsunagi_core::monitor::{Monitor, RecoveryHook};
 use tsunagi_core::puller::Puller;
 use tsunagi_core::{Desk, DeskOptions, ErrorPayload};
 
@@ -20,6 +21,7 @@ pub enum Shell {
     Ready {
         desk: Arc<Desk>,
         puller: Puller,
+        monitor: Monitor,
     },
     /// The desk could not be opened (missing key, damaged file, …): the window explains.
     Unavailable {
@@ -49,7 +51,25 @@ impl Shell {
                 let desk = Arc::new(desk);
                 let runtime = tauri::async_runtime::handle();
                 let puller = Puller::spawn(desk.clone(), PULL_EVERY, runtime.inner());
-                Shell::Ready { desk, puller }
+                // Back online: refresh the mirror at once (the sync-back will drain here too).
+                let on_recovery: RecoveryHook = {
+                    let puller = puller.clone();
+                    Arc::new(move |_incident| {
+                        let puller = puller.clone();
+                        tauri::async_runtime::spawn(async move {
+                            let _ = puller.pull_now().await;
+                        });
+                    })
+                };
+                let monitor = Monitor::spawn(
+                    desk.monitor_options(Some(on_recovery), true),
+                    runtime.inner(),
+                );
+                Shell::Ready {
+                    desk,
+                    puller,
+                    monitor,
+                }
             }
             Err(e) => {
                 tracing::error!(code = e.code(), "cannot open the desk: {e}");
@@ -71,7 +91,14 @@ impl Shell {
     /// The desk and puller, or the error that keeps them from being there.
     pub fn ready(&self) -> Result<(&Arc<Desk>, &Puller), ErrorPayload> {
         match self {
-            Shell::Ready { desk, puller } => Ok((desk, puller)),
+            Shell::Ready { desk, puller, .. } => Ok((desk, puller)),
+            Shell::Unavailable { error, .. } => Err(error.clone()),
+        }
+    }
+
+    pub fn monitor(&self) -> Result<&Monitor, ErrorPayload> {
+        match self {
+            Shell::Ready { monitor, .. } => Ok(monitor),
             Shell::Unavailable { error, .. } => Err(error.clone()),
         }
     }
@@ -84,8 +111,12 @@ impl Shell {
     }
 
     pub async fn shutdown(&self) {
-        if let Shell::Ready { puller, .. } = self {
-            puller.shutdown().await;
+        if let Shell::Ready {
+            puller, monitor, ..
+        } = self
+        {
+            // The monitor marks this run as cleanly ended.
+            tokio::join!(puller.shutdown(), monitor.shutdown());
         }
     }
 }

@@ -1,11 +1,15 @@
 //! The tray icon: its colour says how the desk is doing, its menu opens the window, pulls
 //! now, or quits. Labels follow the UI language.
 
+use std::sync::Mutex;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
+
 use tauri::{AppHandle, Manager};
 use tsunagi_core::config::Language;
+use tsunagi_core::monitor::advice::LineView;
+use tsunagi_core::monitor::NetState;
 use tsunagi_core::view::{DeskEvent, MirrorStatus};
 
 use crate::state::Shell;
@@ -21,12 +25,14 @@ const QUIT: &str = "quit";
 pub enum Health {
     Online,
     Degraded,
+    Offline,
 }
 
 fn icon(health: Health) -> Image<'static> {
     let bytes: &'static [u8] = match health {
         Health::Online => include_bytes!("../../icons/tray-online.png"),
         Health::Degraded => include_bytes!("../../icons/tray-degraded.png"),
+        Health::Offline => include_bytes!("../../icons/tray-offline.png"),
     };
     Image::from_bytes(bytes).expect("tray icons are valid PNGs")
 }
@@ -125,15 +131,79 @@ pub fn set_language(app: &AppHandle, language: Language) {
     }
 }
 
+/// What the tray shows is decided by the line first, then by the last pull.
+#[derive(Default)]
+pub struct TrayModel(Mutex<Inputs>);
+
+#[derive(Default)]
+struct Inputs {
+    line: Option<LineView>,
+    pull: Option<(MirrorStatus, bool)>,
+}
+
 /// Show the latest pull in the icon and tooltip.
 pub fn reflect(app: &AppHandle, language: Language, event: &DeskEvent) {
-    let Some(tray) = app.tray_by_id(TRAY) else {
+    let pull = match event {
+        DeskEvent::MirrorUpdated { status } => (status.clone(), false),
+        DeskEvent::PullFailed { status, .. } => (status.clone(), true),
+    };
+    render(app, language, |i| i.pull = Some(pull));
+}
+
+/// Show the line's state: red offline, yellow degraded, with the cause in the tooltip.
+pub fn reflect_line(app: &AppHandle, language: Language, view: &LineView) {
+    render(app, language, |i| i.line = Some(view.clone()));
+}
+
+fn render(app: &AppHandle, language: Language, update: impl FnOnce(&mut Inputs)) {
+    let Some(model) = app.try_state::<TrayModel>() else {
         return;
     };
-    let (health, status, failed) = match event {
-        DeskEvent::MirrorUpdated { status } => (Health::Online, status, false),
-        DeskEvent::PullFailed { status, .. } => (Health::Degraded, status, true),
+    let (health, tip) = {
+        let mut inputs = model.0.lock().unwrap_or_else(|e| e.into_inner());
+        update(&mut inputs);
+        describe(language, &inputs)
     };
-    let _ = tray.set_icon(Some(icon(health)));
-    let _ = tray.set_tooltip(Some(tooltip(language, status, failed)));
+    if let Some(tray) = app.tray_by_id(TRAY) {
+        let _ = tray.set_icon(Some(icon(health)));
+        let _ = tray.set_tooltip(Some(tip));
+    }
+}
+
+fn describe(language: Language, inputs: &Inputs) -> (Health, String) {
+    let as_of = inputs
+        .pull
+        .as_ref()
+        .and_then(|(s, _)| s.synced_at_label.clone());
+    if let Some(line) = inputs
+        .line
+        .as_ref()
+        .filter(|l| l.status.state != NetState::Online)
+    {
+        let health = match line.status.state {
+            NetState::Offline => Health::Offline,
+            _ => Health::Degraded,
+        };
+        let data = match (language, as_of) {
+            (Language::Ja, Some(t)) => format!("（{t} 時点のデータ）"),
+            (Language::En, Some(t)) => format!(" (data as of {t})"),
+            (_, None) => String::new(),
+        };
+        let name = match language {
+            Language::Ja => "つなぎ",
+            Language::En => "Tsunagi",
+        };
+        return (health, format!("{name} — {}{data}", line.advice.headline));
+    }
+    match &inputs.pull {
+        Some((status, failed)) => (
+            if *failed {
+                Health::Degraded
+            } else {
+                Health::Online
+            },
+            tooltip(language, status, *failed),
+        ),
+        None => (Health::Online, "つなぎ Tsunagi".to_owned()),
+    }
 }

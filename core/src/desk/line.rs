@@ -11,7 +11,7 @@ use super::{blocking, Desk};
 use crate::error::Result;
 use crate::model::SourceKind;
 use crate::monitor::signals::{summarise, Signal};
-use crate::monitor::{MonitorOptions, RecoveryHook};
+use crate::monitor::{MonitorConfig, MonitorOptions, RecoveryHook};
 
 /// With nothing marked seen yet, signals look back this far.
 const SIGNALS_LOOKBACK_DAYS: i64 = 7;
@@ -32,19 +32,25 @@ impl Desk {
         on_recovery: Option<RecoveryHook>,
         track_run: bool,
     ) -> MonitorOptions {
-        let config = self.config();
-        let upstream = match (config.source.kind, &config.source.fhir) {
-            (SourceKind::Fhir, Some(fhir)) => fhir.url().ok(),
-            _ => None,
-        };
+        let (config, upstream) = self.monitor_targets();
         MonitorOptions {
-            config: config.monitor,
+            config,
             upstream,
             clock: Arc::clone(&self.clock),
             store: Some(self.store.clone()),
             on_recovery,
             track_run,
         }
+    }
+
+    /// What the monitor probes under the current config (for `Monitor::reconfigure`).
+    pub fn monitor_targets(&self) -> (MonitorConfig, Option<reqwest::Url>) {
+        let config = self.config();
+        let upstream = match (config.source.kind, &config.source.fhir) {
+            (SourceKind::Fhir, Some(fhir)) => fhir.url().ok(),
+            _ => None,
+        };
+        (config.monitor, upstream)
     }
 
     /// Outages, flaps and unclean stops not yet marked seen.

@@ -118,19 +118,20 @@ impl Desk {
         let db_path = data_dir.database();
         let db_exists = db_path.exists();
 
-        let config = match Config::load(&data_dir.config())? {
-            Some(c) => c,
-            None if db_exists => {
-                return Err(CoreError::ConfigMissing {
-                    dir: data_dir.root().to_owned(),
-                })
-            }
-            None => {
-                let c = Config::first_start(locale.as_deref());
-                c.save(&data_dir.config())?;
-                c
-            }
-        };
+        let config =
+            match Config::load_or_complete(&data_dir.config(), locale.as_deref(), !db_exists)? {
+                Some(c) => c,
+                None if db_exists => {
+                    return Err(CoreError::ConfigMissing {
+                        dir: data_dir.root().to_owned(),
+                    })
+                }
+                None => {
+                    let c = Config::first_start(locale.as_deref());
+                    c.save(&data_dir.config())?;
+                    c
+                }
+            };
 
         let account = key_account(&config);
         let key = match keychain.get(&account)? {

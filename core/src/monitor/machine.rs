@@ -81,6 +81,10 @@ impl Machine {
         }
     }
 
+    pub fn set_thresholds(&mut self, thresholds: Thresholds) {
+        self.thresholds = thresholds;
+    }
+
     pub fn state(&self) -> NetState {
         self.state
     }

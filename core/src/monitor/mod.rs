@@ -5,6 +5,7 @@
 //! OS link events trigger an immediate round (`link`), and an owned task ties them together
 //! and records every transition as part of an incident (`runner`).
 
+pub mod advice;
 mod config;
 pub mod link;
 mod machine;

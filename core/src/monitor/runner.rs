@@ -81,6 +81,7 @@ pub struct MonitorOptions {
 
 enum Command {
     ProbeNow,
+    Reconfigure(Box<(MonitorConfig, Option<reqwest::Url>)>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -111,6 +112,7 @@ impl Monitor {
         let task = Task {
             machine: Machine::new(Thresholds::from(&options.config)),
             upstream_every: Duration::from_secs(options.config.upstream_every_secs),
+            enabled: options.config.enabled,
             prober: Prober::new(options.config, options.upstream),
             clock: options.clock,
             store: options.store,
@@ -143,6 +145,14 @@ impl Monitor {
         let _ = self.commands.send(Command::ProbeNow).await;
     }
 
+    /// Probe other targets from the next round on (the settings or the source changed).
+    pub async fn reconfigure(&self, config: MonitorConfig, upstream: Option<reqwest::Url>) {
+        let _ = self
+            .commands
+            .send(Command::Reconfigure(Box::new((config, upstream))))
+            .await;
+    }
+
     /// Stop after the round in flight; returns once stopped and the run is marked clean.
     pub async fn shutdown(&self) {
         let (done, stopped) = oneshot::channel();
@@ -156,6 +166,7 @@ struct Task {
     machine: Machine,
     prober: Prober,
     upstream_every: Duration,
+    enabled: bool,
     clock: Arc<dyn Clock>,
     store: Option<Store>,
     on_recovery: Option<RecoveryHook>,
@@ -182,6 +193,14 @@ impl Task {
                 _ = link_changed.notified() => {}
                 command = commands.recv() => match command {
                     Some(Command::ProbeNow) => {}
+                    Some(Command::Reconfigure(new)) => {
+                        let (config, upstream) = *new;
+                        self.machine.set_thresholds(Thresholds::from(&config));
+                        self.upstream_every = Duration::from_secs(config.upstream_every_secs);
+                        self.enabled = config.enabled;
+                        self.prober = Prober::new(config, upstream);
+                        last_upstream = None;
+                    }
                     Some(Command::Shutdown(done)) => {
                         self.end_run(run_id).await;
                         let _ = done.send(());
@@ -192,6 +211,11 @@ impl Task {
                         break;
                     }
                 },
+            }
+            if !self.enabled {
+                // Switched off in config.toml: nothing is probed, the state stays as is.
+                wait = Duration::from_secs(3600);
+                continue;
             }
             let plan = Plan {
                 full: self.machine.wants_full_round(),

@@ -5,9 +5,11 @@ import type {
   DeskEvent,
   ErrorPayload,
   ImportResult,
+  LineView,
   MirrorStatus,
   Settings,
   SettingsChange,
+  SignalsView,
   SourceSetup,
   TodayView,
 } from './generated/types';
@@ -41,6 +43,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 }
 
 export const DESK_EVENT = 'desk-event';
+export const LINE_EVENT = 'line-event';
 
 export const api = {
   today: (date?: string) => call<TodayView>('today', { date: date ?? null }),
@@ -59,6 +62,12 @@ export const api = {
     }
   },
   markPopulated: (rows: number) => call<void>('mark_populated', { rows }),
+  lineStatus: () => call<LineView>('line_status'),
+  probeNow: () => call<void>('probe_now'),
+  signals: () => call<SignalsView>('signals'),
+  markSignalsSeen: (until: string) => call<void>('mark_signals_seen', { until }),
+  onLineEvent: (handler: (view: LineView) => void): Promise<UnlistenFn> =>
+    listen<LineView>(LINE_EVENT, (e) => handler(e.payload)),
   onDeskEvent: (handler: (event: DeskEvent) => void): Promise<UnlistenFn> =>
     listen<DeskEvent>(DESK_EVENT, (e) => handler(e.payload)),
 };

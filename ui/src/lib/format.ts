@@ -23,3 +23,11 @@ export function browserLanguage(tag: string | undefined): Language {
 export function initialLanguage(injected: unknown, browserTag: string | undefined): Language {
   return injected === 'ja' || injected === 'en' ? injected : browserLanguage(browserTag);
 }
+
+/** Whole minutes from an RFC 3339 time to `nowMs` (the caller's clock), never negative. */
+export function minutesSince(since: string, nowMs: number): number {
+  const start = Date.parse(since);
+  if (Number.isNaN(start)) return 0;
+  return Math.max(0, Math.floor((nowMs - start) / 60_000));
+}
+

@@ -1,10 +1,12 @@
 // The current UI language as reactive state, and `t` to read messages in it.
-import type { AppointmentStatus, Language, ProblemKind } from './generated/types';
+import type { AppointmentStatus, Failure, Language, ProbeKind, ProblemKind } from './generated/types';
 import {
   errorText,
+  failureLabels,
   format,
   importProblemText,
   messages,
+  probeKindLabels,
   statusLabels,
   type ErrorText,
   type MessageKey,
@@ -29,4 +31,12 @@ export function errorFor(code: string): ErrorText {
 
 export function problemText(problem: ProblemKind): string {
   return importProblemText(locale.lang, problem);
+}
+
+export function probeKindLabel(kind: ProbeKind): string {
+  return probeKindLabels[locale.lang][kind];
+}
+
+export function failureLabel(failure: Failure): string {
+  return failureLabels[locale.lang][failure];
 }

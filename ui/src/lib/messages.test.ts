@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   errorText,
+  failureLabels,
   format,
   importProblemText,
   knownErrorCodes,
   messages,
+  probeKindLabels,
   statusLabels,
 } from './messages';
 import type { ProblemKind } from './generated/types';
-import { browserLanguage, dayLabel, initialLanguage } from './format';
+import { browserLanguage, dayLabel, initialLanguage, minutesSince } from './format';
 
 const allStatuses = [
   'proposed',
@@ -104,5 +106,23 @@ describe('format', () => {
     expect(initialLanguage('en', 'ja')).toBe('en');
     expect(initialLanguage(undefined, 'en-US')).toBe('en');
     expect(initialLanguage('<script>', undefined)).toBe('ja');
+  });
+});
+
+describe('the line banner and diagnosis', () => {
+  it('names every probe and every failure in both languages', () => {
+    for (const lang of ['ja', 'en'] as const) {
+      for (const label of Object.values(probeKindLabels[lang])) expect(label).not.toBe('');
+      for (const label of Object.values(failureLabels[lang])) expect(label).not.toBe('');
+    }
+    expect(Object.keys(failureLabels.ja).sort()).toEqual(Object.keys(failureLabels.en).sort());
+  });
+
+  it('counts whole minutes since the outage began, never below zero', () => {
+    const since = '2026-11-25T02:14:00.000Z';
+    expect(minutesSince(since, Date.parse('2026-11-25T02:14:59.000Z'))).toBe(0);
+    expect(minutesSince(since, Date.parse('2026-11-25T02:26:30.000Z'))).toBe(12);
+    expect(minutesSince(since, Date.parse('2026-11-25T02:00:00.000Z'))).toBe(0);
+    expect(minutesSince('not a time', Date.now())).toBe(0);
   });
 });

@@ -2,12 +2,30 @@
 // the tests can check both languages are complete.
 import type {
   AppointmentStatus,
+  Failure,
   Language,
+  ProbeKind,
   ProblemKind,
   RequiredColumn,
 } from './generated/types';
 
 const ja = {
+  lineOffline: '回線断',
+  lineDegraded: '回線不安定',
+  lineDownFor: '{minutes}分経過',
+  lineDownJustNow: '発生直後',
+  lineDataAsOf: '予約データは {time} 時点',
+  lineNoData: '予約データはまだありません',
+  diagnose: '診断',
+  backupLine: '予備回線で接続中',
+  diagnosisTitle: '回線の診断',
+  checkAgain: 'もう一度確認',
+  whatWasChecked: '確認した項目',
+  whatToTry: '試すこと',
+  probeOk: '正常',
+  checkedAt: '{time} に確認',
+  signalsTitle: '不在中のできごと',
+  signalsSeen: '確認しました',
   appName: 'つなぎ',
   demo: 'デモ',
   demoHint: '架空のクリニックのデモデータです',
@@ -72,6 +90,22 @@ const ja = {
 export type MessageKey = keyof typeof ja;
 
 const en: Record<MessageKey, string> = {
+  lineOffline: 'Line down',
+  lineDegraded: 'Line unreliable',
+  lineDownFor: 'for {minutes} min',
+  lineDownJustNow: 'just now',
+  lineDataAsOf: 'appointments as of {time}',
+  lineNoData: 'no appointment data yet',
+  diagnose: 'Diagnose',
+  backupLine: 'On the backup line',
+  diagnosisTitle: 'Line diagnosis',
+  checkAgain: 'Check again',
+  whatWasChecked: 'What was checked',
+  whatToTry: 'What to try',
+  probeOk: 'OK',
+  checkedAt: 'checked at {time}',
+  signalsTitle: 'While nobody was looking',
+  signalsSeen: 'Got it',
   appName: 'Tsunagi',
   demo: 'DEMO',
   demoHint: 'Demo data of a fictional clinic',
@@ -401,3 +435,45 @@ export function importProblemText(lang: Language, problem: ProblemKind): string 
     }
   }
 }
+
+export const probeKindLabels: Record<Language, Record<ProbeKind, string>> = {
+  ja: {
+    link: 'ネットワーク接続（このパソコン）',
+    gateway: 'ルーター',
+    dns: '名前解決（DNS）',
+    endpoint: 'インターネット',
+    upstream: '予約システム',
+  },
+  en: {
+    link: 'Network connection (this computer)',
+    gateway: 'Router',
+    dns: 'Name resolution (DNS)',
+    endpoint: 'Internet',
+    upstream: 'Booking system',
+  },
+};
+
+export const failureLabels: Record<Language, Record<Failure, string>> = {
+  ja: {
+    timeout: '応答なし',
+    refused: '接続を拒否',
+    unreachable: '経路なし',
+    name_not_resolved: '名前解決できない',
+    wrong_content: '別の内容が返った（ログイン画面など）',
+    status: 'エラー応答',
+    tls: '証明書・暗号化の失敗',
+    no_link: '接続されていない',
+    other: '失敗',
+  },
+  en: {
+    timeout: 'no answer',
+    refused: 'refused',
+    unreachable: 'no route',
+    name_not_resolved: 'name not resolved',
+    wrong_content: 'something else answered (login page?)',
+    status: 'error answer',
+    tls: 'certificate or encryption failed',
+    no_link: 'not connected',
+    other: 'failed',
+  },
+};

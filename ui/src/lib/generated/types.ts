@@ -126,3 +126,75 @@ upstream_replaces_it: boolean, };
 export type ImportResult = { report: ImportReport | null, problems: Array<ImportProblem>, };
 
 export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, };
+
+export type NetState = "online" | "degraded" | "offline";
+
+export type Cause = "local_link" | "gateway" | "internet" | "dns" | "upstream" | "captive" | "loss";
+
+export type ProbeKind = "link" | "gateway" | "dns" | "endpoint" | "upstream";
+
+export type Failure = "timeout" | "refused" | "unreachable" | "name_not_resolved" | "wrong_content" | "status" | "tls" | "no_link" | "other";
+
+export type ProbeResult = { kind: ProbeKind, target: string, ok: boolean, failure: Failure | null, 
+/**
+ * The HTTP status, when one came back.
+ */
+status: number | null, millis: number, };
+
+export type NetPath = { gateway: string | null, local_address: string | null, };
+
+export type MonitorStatus = { state: NetState, cause: Cause | null, 
+/**
+ * When the current outage started (RFC 3339, UTC); null while online.
+ */
+since: string | null, 
+/**
+ * The open incident, if any.
+ */
+incident_id: bigint | null, 
+/**
+ * When the last round finished.
+ */
+checked_at: string | null, 
+/**
+ * What the last round found (for the diagnosis panel).
+ */
+probes: Array<ProbeResult>, 
+/**
+ * Connectivity came back through another route than the one at start.
+ */
+backup_line: boolean, path: NetPath | null, };
+
+export type Advice = { headline: string, 
+/**
+ * What to try, most likely fix first.
+ */
+steps: Array<string>, };
+
+export type LineView = { status: MonitorStatus, advice: Advice, 
+/**
+ * Set on the event that announces a transition (state before it).
+ */
+changed_from: NetState | null, 
+/**
+ * When the last round finished, `HH:MM:SS` on the clinic's clock.
+ */
+checked_at_label: string | null, };
+
+export type SignalKind = "outages" | "flaps" | "unclean_stop";
+
+export type Signal = { kind: SignalKind, count: number, 
+/**
+ * RFC 3339, UTC.
+ */
+from: string, to: string | null, 
+/**
+ * The line as the desk reads it, in the desk's language.
+ */
+text: string, };
+
+export type SignalsView = { signals: Array<Signal>, 
+/**
+ * Pass back to `mark_signals_seen` so later events stay unseen.
+ */
+until: string, };
