@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (print figures; not part of the test command): launch and idle of the release
-# app under a virtual display, and pulling a 300-appointment day from hfs. TSUNAGI_BENCH_RUNS / TSUNAGI_BENCH_IDLE_SECS override.
+# app under a virtual display, pulling a 300-appointment day from hfs, and the monitor's
+# detection, recovery, loss and idle traffic in network namespaces (needs root).
+# TSUNAGI_BENCH_RUNS / _IDLE_SECS / _TRIALS / _LOSS_SECS override.
 source "$(dirname "$0")/lib.sh"
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
@@ -13,3 +15,5 @@ cargo bench --locked -p tsunagi --bench launch
 ensure_hfs
 step "cargo bench --bench fhir_pull (300 appointments from hfs on loopback)"
 cargo bench --locked -p tsunagi-core --bench fhir_pull
+step "cargo bench --bench monitor (network namespaces; about 20 minutes)"
+cargo bench --locked -p tsunagi-core --bench monitor

@@ -8,6 +8,7 @@
 pub mod clinic;
 pub mod fault_proxy;
 pub mod hfs;
+pub mod monitor_rig;
 pub mod netns;
 pub mod probe_servers;
 

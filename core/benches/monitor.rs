@@ -1,0 +1,165 @@
+//! How fast the monitor notices, how fast it recovers, whether heavy loss fools it, and what
+//! it costs an idle line. `tsunagi-cli monitor` runs in a network namespace with default
+//! intervals and two endpoints (like the defaults); faults are applied on the "internet"
+//! side (see tests/testkit/src/monitor_rig.rs). Needs root. scripts/bench.sh runs it.
+//!
+//! TSUNAGI_BENCH_TRIALS (default 20), TSUNAGI_BENCH_LOSS_SECS (default 600) and
+//! TSUNAGI_BENCH_IDLE_SECS (default 60) shorten it.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tsunagi_testkit::monitor_rig::MonitorRig;
+use tsunagi_testkit::netns::PUBLIC;
+
+const CLI: &str = env!("CARGO_BIN_EXE_tsunagi-cli");
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(v: &[Duration], p: f64) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i]
+}
+
+fn report(name: &str, v: &[Duration], goal: Duration) {
+    let p50 = percentile(v, 0.5);
+    let p95 = percentile(v, 0.95);
+    println!(
+        "{name:<28} n={:<3} p50 {:>6.2} s  p95 {:>6.2} s  max {:>6.2} s  goal p95 <= {:.0} s  ({:.0} % of goal) {}",
+        v.len(),
+        p50.as_secs_f64(),
+        p95.as_secs_f64(),
+        percentile(v, 1.0).as_secs_f64(),
+        goal.as_secs_f64(),
+        100.0 * p95.as_secs_f64() / goal.as_secs_f64(),
+        if p95 <= goal { "ok" } else { "MISSED" }
+    );
+}
+
+/// Bytes through the internet side of the line (both directions), IP headers included.
+fn line_bytes(rig: &MonitorRig) -> u64 {
+    let out = std::process::Command::new("ip")
+        .args([
+            "-n",
+            &rig.net.inet,
+            "-s",
+            "-j",
+            "link",
+            "show",
+            "dev",
+            &rig.net.primary.inet_if,
+        ])
+        .output()
+        .expect("ip -s link");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ip -j output");
+    let stats = &v[0]["stats64"];
+    stats["rx"]["bytes"].as_u64().unwrap_or(0) + stats["tx"]["bytes"].as_u64().unwrap_or(0)
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else to parse.
+    let trials = env_or("TSUNAGI_BENCH_TRIALS", 20) as usize;
+    let loss_secs = env_or("TSUNAGI_BENCH_LOSS_SECS", 600);
+    let idle_secs = env_or("TSUNAGI_BENCH_IDLE_SECS", 60);
+    let cli = Path::new(CLI);
+
+    // Idle traffic first, on a quiet line with the FHIR server as upstream.
+    {
+        let rig = MonitorRig::start(cli, false, true);
+        std::thread::sleep(Duration::from_secs(5));
+        let before = line_bytes(&rig);
+        std::thread::sleep(Duration::from_secs(idle_secs));
+        let per_minute = (line_bytes(&rig) - before) as f64 * 60.0 / idle_secs as f64;
+        println!(
+            "idle probe traffic           {:.1} KB per minute (goal <= 50 KB, {:.0} % of goal) {}",
+            per_minute / 1000.0,
+            100.0 * per_minute / 50_000.0,
+            if per_minute <= 50_000.0 {
+                "ok"
+            } else {
+                "MISSED"
+            }
+        );
+    }
+
+    let mut rig = MonitorRig::start(cli, false, false);
+    let mut drop_detect = Vec::new();
+    let mut drop_recover = Vec::new();
+    for _ in 0..trials {
+        // A random point in the heartbeat cycle, as a real cut would fall.
+        std::thread::sleep(Duration::from_millis(1500 + fastrand_ms(2000)));
+        rig.net.fault("input", &format!("ip daddr {PUBLIC} drop"));
+        let (_, took) = rig.expect("offline", Some("internet"), Duration::from_secs(30));
+        drop_detect.push(took);
+        rig.net.clear_faults();
+        let (_, took) = rig.expect("online", None, Duration::from_secs(30));
+        drop_recover.push(took);
+    }
+    let mut link_detect = Vec::new();
+    let mut link_recover = Vec::new();
+    for _ in 0..trials {
+        std::thread::sleep(Duration::from_millis(1500 + fastrand_ms(2000)));
+        rig.net.set_link(&rig.net.primary, false);
+        let (_, took) = rig.expect("offline", Some("local_link"), Duration::from_secs(30));
+        link_detect.push(took);
+        let started = Instant::now();
+        rig.net.set_link(&rig.net.primary, true);
+        rig.net.route_via(&rig.net.primary);
+        rig.expect("online", None, Duration::from_secs(30));
+        link_recover.push(started.elapsed());
+    }
+    report(
+        "silent drop → offline",
+        &drop_detect,
+        Duration::from_secs(5),
+    );
+    report("link down → offline", &link_detect, Duration::from_secs(1));
+    report(
+        "silent drop lifted → online",
+        &drop_recover,
+        Duration::from_secs(10),
+    );
+    report("link back → online", &link_recover, Duration::from_secs(10));
+
+    // Heavy random loss both ways: never offline.
+    std::thread::sleep(Duration::from_secs(10));
+    let desk_ip = rig.net.primary.desk_ip;
+    rig.net.fault(
+        "input",
+        &format!("ip saddr {desk_ip} numgen random mod 100 < 30 drop"),
+    );
+    rig.net.fault(
+        "output",
+        &format!("ip daddr {desk_ip} numgen random mod 100 < 30 drop"),
+    );
+    let seen_before = rig.seen.len();
+    let started = Instant::now();
+    let watch = Duration::from_secs(loss_secs);
+    while let Some(left) = watch.checked_sub(started.elapsed()) {
+        let _ = rig.next(left);
+    }
+    let during = &rig.seen[seen_before..];
+    let false_offline = during.iter().filter(|v| v["state"] == "offline").count();
+    let degraded = during.iter().filter(|v| v["state"] == "degraded").count();
+    println!(
+        "30 % loss for {loss_secs} s        {false_offline} false offline declarations (goal 0) {}; {degraded} degraded transitions",
+        if false_offline == 0 { "ok" } else { "MISSED" }
+    );
+    rig.net.clear_faults();
+}
+
+/// A pseudo-random number of milliseconds below `max`, from the clock (no extra crate).
+fn fastrand_ms(max: u64) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos() as u64;
+    nanos % max
+}

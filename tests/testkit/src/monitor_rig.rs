@@ -1,0 +1,182 @@
+//! The monitor against a real network, shared by the namespace tests and the detection
+//! benchmark: `tsunagi-cli monitor --json` runs in a desk namespace whose only way out is a
+//! veth line to an "internet" namespace serving two connectivity endpoints, DNS and
+//! (optionally) the real FHIR server relayed in. Needs root.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::hfs::Hfs;
+use crate::netns::{Network, PUBLIC};
+use crate::probe_servers::{DnsServer, HttpEndpoint, TcpRelay, CONNECT_BODY};
+use crate::{wait_until, ChildGuard, Session};
+
+/// Fields drop in order: the monitor stops before the servers and the network go.
+pub struct MonitorRig {
+    monitor: Option<ChildGuard>,
+    lines: Option<Receiver<Value>>,
+    /// Every line read so far.
+    pub seen: Vec<Value>,
+    pub endpoint: HttpEndpoint,
+    second: HttpEndpoint,
+    _dns: DnsServer,
+    pub relay: Option<(TcpRelay, Hfs)>,
+    cli: PathBuf,
+    data: tempfile::TempDir,
+    pub net: Network,
+    pub session: Session,
+}
+
+impl MonitorRig {
+    /// `cli`: the tsunagi-cli binary; `backup`: a second line; `upstream`: the real FHIR
+    /// server relayed in as the source.
+    pub fn start(cli: &Path, backup: bool, upstream: bool) -> MonitorRig {
+        let session = Session::start();
+        let net = Network::new(backup);
+        // Two endpoints, like the defaults (the OS vendors' two).
+        let endpoint = HttpEndpoint::serve(net.listen_tcp(&format!("{PUBLIC}:80")));
+        let second = HttpEndpoint::serve(net.listen_tcp(&format!("{PUBLIC}:81")));
+        let dns = DnsServer::serve(net.bind_udp(&format!("{PUBLIC}:53")), PUBLIC);
+        let relay = upstream.then(|| {
+            let hfs = Hfs::start();
+            let relay = TcpRelay::serve(
+                net.listen_tcp(&format!("{PUBLIC}:8080")),
+                format!("127.0.0.1:{}", hfs.port()),
+            );
+            (relay, hfs)
+        });
+        let data = tempfile::tempdir().unwrap();
+        let source = if upstream {
+            format!(
+                "kind = \"fhir\"\n[source.fhir]\nbase_url = \"http://{PUBLIC}:8080\"\n\
+                 allow_plain_http = true\n"
+            )
+        } else {
+            "kind = \"demo\"\n".to_owned()
+        };
+        std::fs::write(
+            data.path().join("config.toml"),
+            format!(
+                "device_id = \"netns\"\nlanguage = \"en\"\nautostart = false\n\
+                 [source]\n{source}\n\
+                 [monitor]\nendpoints = [{{ url = \"http://{PUBLIC}/connect.txt\", expect = \"{CONNECT_BODY}\" }}, \
+                 {{ url = \"http://{PUBLIC}:81/hotspot.html\", expect = \"{CONNECT_BODY}\" }}]\n\
+                 dns_name = \"probe.test\"\ndns_servers = [\"{PUBLIC}\"]\ngateway = \"{}\"\n\
+                 upstream_every_secs = 2\n",
+                net.primary.gateway
+            ),
+        )
+        .unwrap();
+        let mut rig = MonitorRig {
+            monitor: None,
+            lines: None,
+            seen: Vec::new(),
+            endpoint,
+            second,
+            _dns: dns,
+            relay,
+            cli: cli.to_owned(),
+            data,
+            net,
+            session,
+        };
+        rig.spawn_monitor();
+        rig
+    }
+
+    /// Both endpoints answer with a login page (a captive portal catches all plain http).
+    pub fn set_captive(&self, on: bool) {
+        self.endpoint.set_captive(on);
+        self.second.set_captive(on);
+    }
+
+    pub fn spawn_monitor(&mut self) {
+        let mut cmd = self.session.command("ip");
+        cmd.args(["netns", "exec", &self.net.desk])
+            .arg(&self.cli)
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .args(["monitor", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("start tsunagi-cli monitor");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let v: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not a JSON line: {line:?}: {e}"));
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        self.monitor = Some(ChildGuard::new("tsunagi-cli monitor", child));
+        self.lines = Some(rx);
+        // Healthy first: the endpoint has been probed a few times.
+        let endpoint = &self.endpoint;
+        wait_until(Duration::from_secs(20), "the first heartbeats", || {
+            endpoint.requests() >= 3
+        });
+    }
+
+    /// The next transition line, within `timeout`.
+    pub fn next(&mut self, timeout: Duration) -> Option<Value> {
+        let v = self.lines.as_ref().unwrap().recv_timeout(timeout).ok()?;
+        self.seen.push(v.clone());
+        Some(v)
+    }
+
+    /// Wait for a line with this state and cause; returns it and how long it took.
+    pub fn expect(
+        &mut self,
+        state: &str,
+        cause: Option<&str>,
+        within: Duration,
+    ) -> (Value, Duration) {
+        let started = Instant::now();
+        while let Some(left) = within.checked_sub(started.elapsed()) {
+            let Some(v) = self.next(left) else { break };
+            if v["state"] == state && v["cause"].as_str() == cause {
+                return (v, started.elapsed());
+            }
+        }
+        panic!(
+            "no {state}/{cause:?} line within {within:?}; lines so far: {:#?}",
+            self.seen
+        );
+    }
+
+    pub fn stop_monitor(&mut self) {
+        if let Some(mut m) = self.monitor.take() {
+            let status = m.stop(Duration::from_secs(10));
+            assert!(
+                status.is_some_and(|s| s.success()),
+                "the monitor stops cleanly on SIGTERM: {status:?}"
+            );
+        }
+    }
+
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = self
+            .session
+            .command(&self.cli)
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
