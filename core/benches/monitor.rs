@@ -72,7 +72,7 @@ fn main() {
 
     // Idle traffic first, on a quiet line with the FHIR server as upstream.
     {
-        let rig = MonitorRig::start(cli, false, true);
+        let rig = MonitorRig::start_with(cli, false, true, "");
         std::thread::sleep(Duration::from_secs(5));
         let before = line_bytes(&rig);
         std::thread::sleep(Duration::from_secs(idle_secs));

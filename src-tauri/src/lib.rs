@@ -62,6 +62,7 @@ pub fn run() {
             }
             if let (Some(desk), Ok(monitor)) = (shell.desk(), shell.monitor()) {
                 line::forward(app.handle().clone(), desk.clone(), monitor.clone());
+                line::morning_summaries(app.handle().clone(), desk.clone());
             }
             windows::create_main(app.handle(), shell.language())?;
             tray::create(app.handle(), shell.language())?;

@@ -15,6 +15,47 @@ use tsunagi_core::Desk;
 /// The event name the UI listens to; its payload is a `LineView`.
 pub const LINE_EVENT: &str = "line-event";
 
+/// Sent (without payload) when the morning summary is due: the window reloads its signals.
+pub const SIGNALS_EVENT: &str = "signals-event";
+
+/// Each morning (07:30 clinic time by default) tell the desk what happened overnight: a
+/// notification and the window's signals list. Checked each minute against the wall
+/// clock, so a PC that slept through the night still gets it when it wakes.
+pub fn morning_summaries(app: AppHandle, desk: Arc<Desk>) {
+    tauri::async_runtime::spawn(async move {
+        let mut due = desk.next_morning_summary();
+        loop {
+            let wait = desk.until(due);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait.min(std::time::Duration::from_secs(60))).await;
+                continue;
+            }
+            due = desk.next_morning_summary();
+            let Ok(view) = desk.signals().await else {
+                continue;
+            };
+            if view.signals.is_empty() {
+                continue;
+            }
+            let title = match desk.config().language {
+                Language::Ja => "つなぎ：不在中のできごと",
+                Language::En => "Tsunagi: while nobody was looking",
+            };
+            let body: Vec<&str> = view.signals.iter().map(|s| s.text.as_str()).collect();
+            if let Err(e) = app
+                .notification()
+                .builder()
+                .title(title)
+                .body(body.join("\n"))
+                .show()
+            {
+                tracing::warn!("could not show a notification: {e}");
+            }
+            let _ = app.emit(SIGNALS_EVENT, ());
+        }
+    });
+}
+
 pub fn forward(app: AppHandle, desk: Arc<Desk>, monitor: Monitor) {
     let mut events = monitor.subscribe();
     tauri::async_runtime::spawn(async move {

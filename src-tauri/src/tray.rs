@@ -207,3 +207,43 @@ fn describe(language: Language, inputs: &Inputs) -> (Health, String) {
         None => (Health::Online, "つなぎ Tsunagi".to_owned()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tsunagi_core::config::Config;
+    use tsunagi_core::monitor::{Cause, MonitorStatus};
+
+    fn line(state: NetState, cause: Option<Cause>) -> LineView {
+        let status = MonitorStatus {
+            state,
+            cause,
+            since: None,
+            incident_id: None,
+            checked_at: None,
+            probes: Vec::new(),
+            backup_line: false,
+            path: None,
+        };
+        LineView::new(status, None, &Config::first_start(Some("ja-JP")))
+    }
+
+    #[test]
+    fn the_line_decides_the_colour_before_the_last_pull() {
+        let mut inputs = Inputs {
+            line: Some(line(NetState::Offline, Some(Cause::Internet))),
+            pull: None,
+        };
+        let (health, tip) = describe(Language::Ja, &inputs);
+        assert_eq!(health, Health::Offline);
+        assert_eq!(tip, "つなぎ — インターネット回線が切れています");
+
+        inputs.line = Some(line(NetState::Degraded, Some(Cause::Upstream)));
+        let (health, tip) = describe(Language::Ja, &inputs);
+        assert_eq!(health, Health::Degraded);
+        assert!(tip.contains("予約システムが応答しません"), "{tip}");
+
+        inputs.line = Some(line(NetState::Online, None));
+        assert_eq!(describe(Language::En, &inputs).0, Health::Online);
+    }
+}

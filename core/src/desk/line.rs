@@ -53,6 +53,21 @@ impl Desk {
         (config.monitor, upstream)
     }
 
+    /// How long from now (the desk's clock) until `at`; zero once it has passed.
+    pub fn until(&self, at: chrono::DateTime<chrono::Utc>) -> std::time::Duration {
+        (at - self.clock.now()).to_std().unwrap_or_default()
+    }
+
+    /// When the next morning summary is due (UTC).
+    pub fn next_morning_summary(&self) -> chrono::DateTime<chrono::Utc> {
+        let config = self.config();
+        let at = config
+            .monitor
+            .morning_time()
+            .unwrap_or_else(|_| chrono::NaiveTime::from_hms_opt(7, 30, 0).unwrap_or_default());
+        crate::monitor::signals::next_morning(self.clock.now(), &config.calendar(), at)
+    }
+
     /// Outages, flaps and unclean stops not yet marked seen.
     pub async fn signals(&self) -> Result<SignalsView> {
         let config = self.config();

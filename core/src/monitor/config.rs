@@ -56,6 +56,9 @@ pub struct MonitorConfig {
     /// Any answer on this port (even a refusal) proves the gateway is there.
     #[serde(default = "default_gateway_port")]
     pub gateway_port: u16,
+    /// When the desk is told each morning (clinic time, `HH:MM`) what happened overnight.
+    #[serde(default = "default_morning")]
+    pub morning_summary_at: String,
 }
 
 fn yes() -> bool {
@@ -84,6 +87,9 @@ fn default_upstream_every() -> u64 {
 }
 fn default_gateway_port() -> u16 {
     80
+}
+fn default_morning() -> String {
+    "07:30".to_owned()
 }
 fn default_dns_name() -> String {
     "www.msftconnecttest.com".to_owned()
@@ -119,6 +125,7 @@ impl Default for MonitorConfig {
             dns_servers: Vec::new(),
             gateway: None,
             gateway_port: default_gateway_port(),
+            morning_summary_at: default_morning(),
         }
     }
 }
@@ -144,10 +151,20 @@ impl MonitorConfig {
         if self.timeout_ms == 0 || self.interval_ms == 0 || self.offline_interval_ms == 0 {
             return Err("monitor intervals and timeout must be above zero".to_owned());
         }
+        self.morning_time()?;
         if self.down_after == 0 || self.up_after == 0 {
             return Err("monitor.down_after and up_after must be at least 1".to_owned());
         }
         Ok(())
+    }
+
+    pub fn morning_time(&self) -> Result<chrono::NaiveTime, String> {
+        chrono::NaiveTime::parse_from_str(&self.morning_summary_at, "%H:%M").map_err(|_| {
+            format!(
+                "monitor.morning_summary_at {:?} is not a time like 07:30",
+                self.morning_summary_at
+            )
+        })
     }
 
     pub fn timeout(&self) -> Duration {

@@ -44,10 +44,12 @@ enum Verdict {
     Down(Cause),
 }
 
-/// Rounds remembered to judge packet loss, and how many lossy ones make the line degraded.
-const LOSS_WINDOW: usize = 10;
-const LOSSY_TO_DEGRADE: usize = 4;
-const LOSSY_TO_STAY_DEGRADED: usize = 2;
+/// Endpoint answers remembered to judge packet loss; how many lost ones make the line
+/// degraded, and how few let it recover (a gap between the two keeps a lossy line from
+/// flapping between yellow and green).
+const LOSS_WINDOW: usize = 40;
+const LOST_TO_DEGRADE: usize = 6;
+const LOST_TO_STAY_DEGRADED: usize = 2;
 
 #[derive(Debug, Clone)]
 pub struct Machine {
@@ -59,7 +61,10 @@ pub struct Machine {
     streak: u32,
     streak_since: Option<DateTime<Utc>>,
     last_verdict: Verdict,
+    /// Recent endpoint answers (`true`: lost) from rounds that were not an outage.
     losses: VecDeque<bool>,
+    /// A failing round's answers, counted as loss if the next round shows no outage.
+    pending: Vec<bool>,
     /// The upstream's last answer: it is checked less often than the rest.
     upstream_ok: Option<bool>,
 }
@@ -77,6 +82,7 @@ impl Machine {
             streak_since: None,
             last_verdict: Verdict::Healthy,
             losses: VecDeque::with_capacity(LOSS_WINDOW),
+            pending: Vec::new(),
             upstream_ok: None,
         }
     }
@@ -125,12 +131,22 @@ impl Machine {
         }
         let verdict = self.verdict(&round.results);
         self.last_verdict = verdict;
-        let lossy = matches!(verdict, Verdict::Lossy);
-        if matches!(verdict, Verdict::Healthy | Verdict::Lossy) {
-            if self.losses.len() == LOSS_WINDOW {
-                self.losses.pop_front();
+        let answers: Vec<bool> = round
+            .results
+            .iter()
+            .filter(|r| r.kind == ProbeKind::Endpoint)
+            .map(|r| !r.ok)
+            .collect();
+        if matches!(verdict, Verdict::Down(_)) {
+            // An outage, or one unlucky round: the next round tells.
+            self.pending = answers;
+        } else {
+            for lost in std::mem::take(&mut self.pending).into_iter().chain(answers) {
+                if self.losses.len() == LOSS_WINDOW {
+                    self.losses.pop_front();
+                }
+                self.losses.push_back(lost);
             }
-            self.losses.push_back(lossy);
         }
         let desired = self.desired(verdict);
 
@@ -164,8 +180,10 @@ impl Machine {
         self.candidate = None;
         self.streak = 0;
         self.streak_since = None;
-        if self.state == NetState::Online {
+        if self.state == NetState::Offline {
+            // What was lost in an outage says nothing about the line's quality after it.
             self.losses.clear();
+            self.pending.clear();
         }
         Some(Transition {
             at: millis_ts(round.at),
@@ -182,9 +200,9 @@ impl Machine {
             Verdict::Down(c) => (NetState::Offline, Some(c)),
             Verdict::Degraded(c) => (NetState::Degraded, Some(c)),
             Verdict::Healthy | Verdict::Lossy => {
-                let lossy = self.losses.iter().filter(|l| **l).count();
+                let lost = self.losses.iter().filter(|l| **l).count();
                 let in_loss = self.state == NetState::Degraded && self.cause == Some(Cause::Loss);
-                if lossy >= LOSSY_TO_DEGRADE || (in_loss && lossy >= LOSSY_TO_STAY_DEGRADED) {
+                if lost >= LOST_TO_DEGRADE || (in_loss && lost >= LOST_TO_STAY_DEGRADED) {
                     (NetState::Degraded, Some(Cause::Loss))
                 } else {
                     (NetState::Online, None)
@@ -206,12 +224,9 @@ impl Machine {
         let failed = |f: Failure| endpoints.iter().filter(move |r| r.failure == Some(f));
 
         if !endpoint_ok && !endpoints.is_empty() {
-            // Every failure is "no route": the adapter or its network is gone.
-            if endpoints
-                .iter()
-                .all(|r| r.failure == Some(Failure::Unreachable))
-                && gateway_failed
-            {
+            // No route even to the router: the adapter or its network is gone. (Endpoints
+            // on a kept-alive connection time out instead, so they cannot tell.)
+            if of(ProbeKind::Gateway).any(|r| r.failure == Some(Failure::Unreachable)) {
                 return Verdict::Down(Cause::LocalLink);
             }
             if failed(Failure::WrongContent).count() > 0 || failed(Failure::Tls).count() > 0 {

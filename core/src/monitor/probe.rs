@@ -6,6 +6,7 @@
 //! several times over fresh connections, the gateway and the upstream.
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
@@ -40,6 +41,8 @@ pub struct Prober {
     /// Fresh connections for confirming rounds, so one stuck connection cannot decide.
     fresh: reqwest::Client,
     resolver: Option<TokioResolver>,
+    /// Which endpoint the next heartbeat asks.
+    turn: AtomicUsize,
 }
 
 impl Prober {
@@ -60,6 +63,7 @@ impl Prober {
             http,
             fresh,
             resolver,
+            turn: AtomicUsize::new(0),
         }
     }
 
@@ -69,18 +73,32 @@ impl Prober {
 
     /// Run one round's probes concurrently.
     pub async fn round(&self, plan: Plan) -> Vec<ProbeResult> {
+        // Without an adapter nothing else can answer, and some probes (DNS) would only
+        // give up at their timeout: say so at once.
+        let link = link();
+        if !link.ok {
+            return vec![link];
+        }
         let timeout = if plan.full {
             self.config.timeout().mul_f64(CONFIRM_TIMEOUT_FACTOR)
         } else {
             self.config.timeout()
         };
         let mut http = Vec::new();
-        for endpoint in &self.config.endpoints {
-            http.push(self.endpoint(&self.http, endpoint, timeout));
-            if plan.full {
+        if plan.full {
+            for endpoint in &self.config.endpoints {
+                http.push(self.endpoint(&self.http, endpoint, timeout));
                 for _ in 1..CONFIRM_REQUESTS {
                     http.push(self.endpoint(&self.fresh, endpoint, timeout));
                 }
+            }
+        } else {
+            // A heartbeat asks one endpoint, taking turns: half the traffic on a metered
+            // line, and a failure still brings a confirming round that asks all of them.
+            let n = self.config.endpoints.len().max(1);
+            let turn = self.turn.fetch_add(1, Ordering::Relaxed) % n;
+            if let Some(endpoint) = self.config.endpoints.get(turn) {
+                http.push(self.endpoint(&self.http, endpoint, timeout));
             }
         }
         let upstream = async {
@@ -98,7 +116,7 @@ impl Prober {
         };
         let (endpoints, dns, gateway, upstream) =
             tokio::join!(join_all(http), self.dns(timeout), gateway, upstream);
-        let mut results = vec![link()];
+        let mut results = vec![link];
         results.extend(endpoints);
         results.push(dns);
         results.extend(gateway);
@@ -309,6 +327,8 @@ fn resolver(config: &MonitorConfig) -> Option<TokioResolver> {
     opts.attempts = 1;
     opts.timeout = config.timeout();
     opts.use_hosts_file = hickory_resolver::config::ResolveHosts::Never;
+    // One A query per probe; AAAA only when there is no A record.
+    opts.ip_strategy = hickory_resolver::config::LookupIpStrategy::Ipv4thenIpv6;
     builder.build().ok()
 }
 

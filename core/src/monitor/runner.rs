@@ -188,9 +188,12 @@ impl Task {
         let mut wait = Duration::ZERO;
 
         loop {
+            // A link event asks everything at once: the gateway tells a lost adapter from a
+            // lost line.
+            let mut link_event = false;
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = link_changed.notified() => {}
+                _ = link_changed.notified() => link_event = true,
                 command = commands.recv() => match command {
                     Some(Command::ProbeNow) => {}
                     Some(Command::Reconfigure(new)) => {
@@ -218,7 +221,7 @@ impl Task {
                 continue;
             }
             let plan = Plan {
-                full: self.machine.wants_full_round(),
+                full: link_event || self.machine.wants_full_round(),
                 upstream: self.prober.has_upstream()
                     && (self.machine.upstream_failing()
                         || last_upstream.is_none_or(|t| t.elapsed() >= self.upstream_every)),
@@ -227,7 +230,14 @@ impl Task {
                 last_upstream = Some(Instant::now());
             }
             let at = self.clock.now();
+            let started = Instant::now();
             let results = self.prober.round(plan).await;
+            tracing::debug!(
+                millis = started.elapsed().as_millis() as u64,
+                full = plan.full,
+                failed = results.iter().filter(|r| !r.ok).count(),
+                "probe round"
+            );
             let round = Round { at, results };
             let transition = self.machine.observe(&round);
             let path = if transition.is_some() || last_path.elapsed() >= PATH_EVERY {

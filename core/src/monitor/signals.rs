@@ -117,6 +117,22 @@ pub fn summarise(
     out.into_iter().map(|(_, s)| s).collect()
 }
 
+/// The next time the morning summary is due: `at` on the clinic's clock, today if that is
+/// still ahead, else tomorrow.
+pub fn next_morning(
+    now: DateTime<Utc>,
+    calendar: &ClinicCalendar,
+    at: chrono::NaiveTime,
+) -> DateTime<Utc> {
+    let today = calendar.today(now);
+    let due = calendar.at(today, at);
+    if due > now {
+        due
+    } else {
+        calendar.at(today.succ_opt().unwrap_or(today), at)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum When {
     LastNight,
@@ -258,6 +274,15 @@ mod tests {
         assert_eq!(s[0].text, "Yesterday 2:14–2:16: the line went down 2 times");
         assert_eq!(s[1].kind, SignalKind::Flaps);
         assert_eq!(s[1].text, "Last night 23:00: the line dropped briefly once");
+    }
+
+    #[test]
+    fn the_morning_summary_is_due_at_the_next_half_past_seven_clinic_time() {
+        let cal = ClinicCalendar::new(chrono_tz::Asia::Tokyo);
+        let at = chrono::NaiveTime::from_hms_opt(7, 30, 0).unwrap();
+        assert_eq!(next_morning(jst(25, 6, 0, 0), &cal, at), jst(25, 7, 30, 0));
+        assert_eq!(next_morning(jst(25, 7, 30, 0), &cal, at), jst(26, 7, 30, 0));
+        assert_eq!(next_morning(jst(25, 23, 0, 0), &cal, at), jst(26, 7, 30, 0));
     }
 
     #[test]

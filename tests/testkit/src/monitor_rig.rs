@@ -34,8 +34,23 @@ pub struct MonitorRig {
 
 impl MonitorRig {
     /// `cli`: the tsunagi-cli binary; `backup`: a second line; `upstream`: the real FHIR
-    /// server relayed in as the source.
+    /// server relayed in as the source, checked every 2 s (tests) instead of every 30 s.
     pub fn start(cli: &Path, backup: bool, upstream: bool) -> MonitorRig {
+        Self::start_with(
+            cli,
+            backup,
+            upstream,
+            if upstream {
+                "upstream_every_secs = 2\n"
+            } else {
+                ""
+            },
+        )
+    }
+
+    /// As `start`, with the monitor's defaults apart from its targets and `extra` lines
+    /// for `[monitor]`.
+    pub fn start_with(cli: &Path, backup: bool, upstream: bool, extra: &str) -> MonitorRig {
         let session = Session::start();
         let net = Network::new(backup);
         // Two endpoints, like the defaults (the OS vendors' two).
@@ -67,7 +82,7 @@ impl MonitorRig {
                  [monitor]\nendpoints = [{{ url = \"http://{PUBLIC}/connect.txt\", expect = \"{CONNECT_BODY}\" }}, \
                  {{ url = \"http://{PUBLIC}:81/hotspot.html\", expect = \"{CONNECT_BODY}\" }}]\n\
                  dns_name = \"probe.test\"\ndns_servers = [\"{PUBLIC}\"]\ngateway = \"{}\"\n\
-                 upstream_every_secs = 2\n",
+                 {extra}",
                 net.primary.gateway
             ),
         )

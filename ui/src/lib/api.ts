@@ -44,6 +44,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 export const DESK_EVENT = 'desk-event';
 export const LINE_EVENT = 'line-event';
+export const SIGNALS_EVENT = 'signals-event';
 
 export const api = {
   today: (date?: string) => call<TodayView>('today', { date: date ?? null }),
@@ -68,6 +69,7 @@ export const api = {
   markSignalsSeen: (until: string) => call<void>('mark_signals_seen', { until }),
   onLineEvent: (handler: (view: LineView) => void): Promise<UnlistenFn> =>
     listen<LineView>(LINE_EVENT, (e) => handler(e.payload)),
+  onSignalsDue: (handler: () => void): Promise<UnlistenFn> => listen(SIGNALS_EVENT, () => handler()),
   onDeskEvent: (handler: (event: DeskEvent) => void): Promise<UnlistenFn> =>
     listen<DeskEvent>(DESK_EVENT, (e) => handler(e.payload)),
 };
