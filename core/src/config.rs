@@ -281,16 +281,10 @@ impl Config {
 
     /// `Ok(None)` when there is no config file yet.
     pub fn load(path: &Path) -> Result<Option<Config>> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(CoreError::io(path, e)),
+        let Some(text) = read_if_present(path)? else {
+            return Ok(None);
         };
-        let invalid = |reason: String| CoreError::ConfigInvalid {
-            path: path.to_owned(),
-            reason,
-        };
-        let config: Config = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        let config: Config = toml::from_str(&text).map_err(|e| invalid(path, e.to_string()))?;
         config.check(path)?;
         Ok(Some(config))
     }
@@ -308,16 +302,11 @@ impl Config {
         if !first_start {
             return Config::load(path);
         }
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(CoreError::io(path, e)),
+        let Some(text) = read_if_present(path)? else {
+            return Ok(None);
         };
-        let invalid = |reason: String| CoreError::ConfigInvalid {
-            path: path.to_owned(),
-            reason,
-        };
-        let mut table: toml::Table = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        let mut table: toml::Table =
+            toml::from_str(&text).map_err(|e| invalid(path, e.to_string()))?;
         let fresh = Config::first_start(locale);
         let mut completed = false;
         if !table.contains_key("device_id") {
@@ -328,7 +317,9 @@ impl Config {
             table.insert("language".into(), fresh.language.code().into());
             completed = true;
         }
-        let config: Config = table.try_into().map_err(|e| invalid(e.to_string()))?;
+        let config: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid(path, e.to_string()))?;
         config.check(path)?;
         if completed {
             config.save(path)?;
@@ -338,10 +329,7 @@ impl Config {
 
     fn check(&self, path: &Path) -> Result<()> {
         let config = self;
-        let invalid = |reason: String| CoreError::ConfigInvalid {
-            path: path.to_owned(),
-            reason,
-        };
+        let invalid = |reason: String| invalid(path, reason);
         ClinicCalendar::parse(&config.time_zone)
             .map_err(|_| invalid(format!("unknown time_zone {:?}", config.time_zone)))?;
         if config.source.days_ahead > MAX_DAYS_AHEAD {
@@ -378,6 +366,21 @@ impl Config {
         let tmp = path.with_extension("toml.tmp");
         std::fs::write(&tmp, text).map_err(|e| CoreError::io(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| CoreError::io(path, e))
+    }
+}
+
+fn read_if_present(path: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CoreError::io(path, e)),
+    }
+}
+
+fn invalid(path: &Path, reason: String) -> CoreError {
+    CoreError::ConfigInvalid {
+        path: path.to_owned(),
+        reason,
     }
 }
 

@@ -112,15 +112,7 @@ fn link_down_is_local_link_and_the_backup_line_is_named_when_it_carries_the_desk
 #[test]
 fn heavy_random_loss_is_never_offline() {
     let mut rig = start(false, false);
-    let desk_ip = rig.net.primary.desk_ip;
-    rig.net.fault(
-        "input",
-        &format!("ip saddr {desk_ip} numgen random mod 100 < 30 drop"),
-    );
-    rig.net.fault(
-        "output",
-        &format!("ip daddr {desk_ip} numgen random mod 100 < 30 drop"),
-    );
+    rig.random_loss(30);
     let started = Instant::now();
     let watch = Duration::from_secs(60);
     while let Some(left) = watch.checked_sub(started.elapsed()) {

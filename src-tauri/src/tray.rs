@@ -218,12 +218,7 @@ mod tests {
         let status = MonitorStatus {
             state,
             cause,
-            since: None,
-            incident_id: None,
-            checked_at: None,
-            probes: Vec::new(),
-            backup_line: false,
-            path: None,
+            ..MonitorStatus::starting()
         };
         LineView::new(status, None, &Config::first_start(Some("ja-JP")))
     }

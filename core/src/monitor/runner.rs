@@ -38,7 +38,8 @@ pub struct MonitorStatus {
 }
 
 impl MonitorStatus {
-    fn starting() -> MonitorStatus {
+    /// Before the first round: assumed online (an alarm at every start would be worse).
+    pub fn starting() -> MonitorStatus {
         MonitorStatus {
             state: NetState::Online,
             cause: None,

@@ -104,6 +104,14 @@ impl MonitorRig {
         rig
     }
 
+    /// Drop this share of the desk's packets at random, both ways.
+    pub fn random_loss(&self, percent: u8) {
+        let desk_ip = self.net.primary.desk_ip;
+        let rule = |dir: &str| format!("ip {dir} {desk_ip} numgen random mod 100 < {percent} drop");
+        self.net.fault("input", &rule("saddr"));
+        self.net.fault("output", &rule("daddr"));
+    }
+
     /// Both endpoints answer with a login page (a captive portal catches all plain http).
     pub fn set_captive(&self, on: bool) {
         self.endpoint.set_captive(on);
