@@ -2,6 +2,7 @@
 //! the clinic calendar, and the operations the desktop shell and the CLI both call.
 
 pub mod calendar;
+pub mod calls;
 pub mod cli;
 pub mod clock;
 pub mod config;

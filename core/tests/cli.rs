@@ -304,3 +304,54 @@ fn import_csv_reports_each_problem_with_its_line_and_imports_a_good_file() {
     );
     assert_eq!(stdout(&day).lines().count(), 1);
 }
+
+#[test]
+fn calls_lists_who_to_phone_and_call_records_an_outcome() {
+    let session = Session::start();
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cli(&session, dir.path(), &["pull"]).status.success());
+
+    // Tomorrow morning is on the list whatever the hour the test runs.
+    let list = |s: &Session| -> Vec<Value> {
+        let o = cli(s, dir.path(), &["calls", "--json", "--tomorrow-morning"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let before = list(&session);
+    assert!(!before.is_empty());
+    let last = before.last().unwrap();
+    for key in [
+        "appointment_id",
+        "time",
+        "start",
+        "status",
+        "patient_name",
+        "phones",
+        "reached",
+    ] {
+        assert!(last.get(key).is_some(), "{key} missing in {last}");
+    }
+    let id = last["appointment_id"].as_str().unwrap().to_owned();
+    assert_eq!(last["reached"], false);
+
+    let o = cli(
+        &session,
+        dir.path(),
+        &["call", &id, "cancelled", "--staff", "受付 佐々木"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = list(&session);
+    let entry = after
+        .iter()
+        .find(|e| e["appointment_id"] == id.as_str())
+        .unwrap();
+    assert_eq!(entry["reached"], true);
+    assert_eq!(entry["last_outcome"], "cancelled");
+    assert_eq!(entry["status"], "cancelled");
+
+    let o = cli(&session, dir.path(), &["call", &id, "maybe"]);
+    assert_one_line_failure(&o, 2, "unknown outcome");
+}

@@ -78,6 +78,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The call list: booked patients from now to the end of the day, with outcomes so far
+    Calls {
+        /// One JSON object per patient and line
+        #[arg(long)]
+        json: bool,
+        /// Include tomorrow morning
+        #[arg(long)]
+        tomorrow_morning: bool,
+    },
+    /// Record a call: cancelled, rescheduled (with --to), coming, no_answer, left_message,
+    /// wrong_number. A cancel or reschedule changes the appointment and is queued for the
+    /// clinic's system
+    Call {
+        appointment_id: String,
+        #[arg(value_parser = parse_outcome)]
+        outcome: crate::calls::CallOutcome,
+        /// The new date and time of a reschedule, e.g. "2026-11-26 10:30"
+        #[arg(long, value_name = "DATE TIME")]
+        to: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        staff: Option<String>,
+    },
     /// Outages, flaps and unclean stops not yet seen at the desk
     Signals {
         /// Mark them seen (the desk's "確認しました")
@@ -245,6 +269,16 @@ async fn stop_signal() {
     }
 }
 
+fn parse_outcome(s: &str) -> std::result::Result<crate::calls::CallOutcome, String> {
+    crate::calls::CallOutcome::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = crate::calls::CallOutcome::ALL
+            .iter()
+            .map(|o| o.code())
+            .collect();
+        format!("unknown outcome {s:?}; one of {}", all.join(", "))
+    })
+}
+
 /// Secrets come from standard input so they never appear in the shell history or `ps`.
 fn read_secret() -> Result<String> {
     use std::io::Read;
@@ -338,6 +372,31 @@ fn run(cli: Cli) -> Result<()> {
                 output::imported(&mut out, &report)
             }
             Command::Monitor { json } => monitor(&desk, json, &mut out).await,
+            Command::Calls {
+                json,
+                tomorrow_morning,
+            } => {
+                let view = desk.call_list(tomorrow_morning).await?;
+                output::calls(&mut out, &view, json)
+            }
+            Command::Call {
+                appointment_id,
+                outcome,
+                to,
+                note,
+                staff,
+            } => {
+                let id = desk
+                    .record_call(crate::calls::CallRecord {
+                        appointment_id,
+                        outcome,
+                        new_start: to,
+                        note,
+                        staff,
+                    })
+                    .await?;
+                writeln!(out, "recorded call attempt {id}")
+            }
             Command::Signals { mark_seen } => {
                 let view = desk.signals().await?;
                 if mark_seen {

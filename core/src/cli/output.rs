@@ -274,3 +274,78 @@ pub fn path_changed(
         }
     )
 }
+
+/// One line of `calls --json`.
+#[derive(Serialize)]
+struct CallLine<'a> {
+    appointment_id: &'a str,
+    time: &'a str,
+    start: &'a str,
+    status: AppointmentStatus,
+    reason: Option<&'a str>,
+    patient_id: Option<&'a str>,
+    patient_name: Option<&'a str>,
+    patient_kana: Option<&'a str>,
+    phones: Vec<&'a str>,
+    reached: bool,
+    retry_due: bool,
+    attempts: usize,
+    last_outcome: Option<crate::calls::CallOutcome>,
+}
+
+pub fn calls(
+    out: &mut impl Write,
+    view: &crate::calls::CallListView,
+    json: bool,
+) -> io::Result<()> {
+    for e in &view.entries {
+        let p = e.patient.as_ref();
+        let phones: Vec<&str> = p
+            .map(|p| {
+                p.phones
+                    .iter()
+                    .map(|ph| ph.e164.as_deref().unwrap_or(&ph.display))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let last = e.attempts.last().map(|a| a.outcome);
+        if json {
+            json_line(
+                out,
+                &CallLine {
+                    appointment_id: &e.appointment_id,
+                    time: &e.time_label,
+                    start: &e.start,
+                    status: e.status,
+                    reason: e.reason.as_deref(),
+                    patient_id: p.map(|p| p.id.as_str()),
+                    patient_name: p.map(|p| p.name.as_str()),
+                    patient_kana: p.and_then(|p| p.kana.as_deref()),
+                    phones,
+                    reached: e.reached,
+                    retry_due: e.retry_due,
+                    attempts: e.attempts.len(),
+                    last_outcome: last,
+                },
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{}  {:<12} {}  {}  {}",
+                e.time_label,
+                p.map(|p| p.name.as_str()).unwrap_or("-"),
+                if phones.is_empty() {
+                    "-".to_owned()
+                } else {
+                    phones.join(" ")
+                },
+                last.map(|o| o.code()).unwrap_or("not called"),
+                e.appointment_id,
+            )?;
+        }
+    }
+    if !json {
+        writeln!(out, "{}/{} reached", view.reached, view.total)?;
+    }
+    Ok(())
+}

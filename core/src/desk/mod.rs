@@ -488,3 +488,4 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'sta
 
 mod line;
 pub use line::SignalsView;
+mod calls;

@@ -1,10 +1,12 @@
 //! The encrypted local database: one SQLCipher file per install, WAL mode, opened with a
 //! raw 256-bit key. All SQL lives under this module.
 
+mod calls;
 mod migrations;
 mod mirror;
 mod monitor;
 
+pub use calls::{CallInsert, OutboxRow};
 pub use migrations::LATEST_VERSION;
 pub use mirror::{MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, StoredAppointment};
 pub use monitor::{IncidentRow, RunRow};

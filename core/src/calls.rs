@@ -1,0 +1,145 @@
+//! The call list: booked patients to phone during an outage, and what each call achieved.
+//! Attempts are history (a new row each, never overwritten); outcomes that change the
+//! appointment (cancel, reschedule) change the mirror and queue the change for the
+//! upstream in the same transaction.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{CoreError, Result};
+use crate::view::PatientView;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// キャンセル
+    Cancelled,
+    /// 日時変更 (with the new date and time)
+    Rescheduled,
+    /// 来院予定: coming anyway
+    Coming,
+    /// 不在: no answer, try again later
+    NoAnswer,
+    /// 留守電
+    LeftMessage,
+    /// 番号違い
+    WrongNumber,
+}
+
+impl CallOutcome {
+    pub const ALL: [CallOutcome; 6] = [
+        CallOutcome::Cancelled,
+        CallOutcome::Rescheduled,
+        CallOutcome::Coming,
+        CallOutcome::NoAnswer,
+        CallOutcome::LeftMessage,
+        CallOutcome::WrongNumber,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CallOutcome::Cancelled => "cancelled",
+            CallOutcome::Rescheduled => "rescheduled",
+            CallOutcome::Coming => "coming",
+            CallOutcome::NoAnswer => "no_answer",
+            CallOutcome::LeftMessage => "left_message",
+            CallOutcome::WrongNumber => "wrong_number",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CallOutcome> {
+        CallOutcome::ALL.into_iter().find(|o| o.code() == s)
+    }
+
+    /// The patient was reached and the visit is settled (counts as 連絡済).
+    pub fn reached(self) -> bool {
+        matches!(
+            self,
+            CallOutcome::Cancelled | CallOutcome::Rescheduled | CallOutcome::Coming
+        )
+    }
+}
+
+/// A call to record, as the screen or the CLI says it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CallRecord {
+    pub appointment_id: String,
+    pub outcome: CallOutcome,
+    /// Rescheduled: the new start, `YYYY-MM-DDTHH:MM` on the clinic's clock.
+    #[ts(optional)]
+    pub new_start: Option<String>,
+    #[ts(optional)]
+    pub note: Option<String>,
+    #[ts(optional)]
+    pub staff: Option<String>,
+}
+
+/// One attempt as the screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct CallAttemptView {
+    pub id: i64,
+    pub outcome: CallOutcome,
+    /// `HH:MM` on the clinic's clock.
+    pub at_label: String,
+    pub at: String,
+    /// Rescheduled: the new start, `MM/DD HH:MM` on the clinic's clock.
+    pub new_start_label: Option<String>,
+    /// No answer: when to try again, `HH:MM`.
+    pub retry_at_label: Option<String>,
+    pub staff: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct CallListEntry {
+    pub appointment_id: String,
+    /// `HH:MM` on the clinic's clock (with `MM/DD ` when not today).
+    pub time_label: String,
+    pub start: String,
+    pub reason: Option<String>,
+    pub status: crate::model::AppointmentStatus,
+    pub patient: Option<PatientView>,
+    /// Oldest first.
+    pub attempts: Vec<CallAttemptView>,
+    pub reached: bool,
+    /// A no-answer whose retry time has come.
+    pub retry_due: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct CallListView {
+    pub entries: Vec<CallListEntry>,
+    pub reached: u32,
+    pub total: u32,
+    /// Until when the list reaches (RFC 3339).
+    pub until: String,
+}
+
+/// A stored attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: i64,
+    pub appointment_id: String,
+    pub outcome: CallOutcome,
+    pub new_start: Option<DateTime<Utc>>,
+    pub retry_at: Option<DateTime<Utc>>,
+    pub staff: Option<String>,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Staff names and notes are typed at a busy desk: trimmed, empty means none, and kept to
+/// a sane length.
+pub(crate) fn clean_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if v.chars().count() > max {
+        return Err(CoreError::InvalidInput(format!(
+            "{field} is longer than {max} characters"
+        )));
+    }
+    Ok(Some(v.to_owned()))
+}

@@ -1,0 +1,173 @@
+//! The desk's call list: who to phone from now to the horizon, and recording each call.
+
+use chrono::{Duration, NaiveDateTime, Utc};
+
+use super::{blocking, Desk};
+use crate::calls::{
+    clean_text, Attempt, CallAttemptView, CallListEntry, CallListView, CallOutcome, CallRecord,
+};
+use crate::error::{CoreError, Result};
+use crate::model::AppointmentStatus;
+use crate::store::{CallInsert, OutboxRow};
+use crate::view::AppointmentView;
+
+/// After no answer, the call list reminds staff to try again after this long.
+const RETRY_AFTER_MINUTES: i64 = 30;
+const NOTE_MAX: usize = 500;
+const STAFF_MAX: usize = 40;
+
+/// Statuses of a visit that is still expected (and so worth a call).
+fn expected(status: AppointmentStatus) -> bool {
+    matches!(
+        status,
+        AppointmentStatus::Booked | AppointmentStatus::Pending | AppointmentStatus::Proposed
+    )
+}
+
+impl Desk {
+    /// The booked patients from now to the end of the clinic day (and the next day's
+    /// morning when `tomorrow_morning`), in time order, with every attempt so far.
+    /// Patients already called stay on the list (with their outcome) until the end.
+    pub async fn call_list(&self, tomorrow_morning: bool) -> Result<CallListView> {
+        let config = self.config();
+        let cal = config.calendar();
+        let now = self.clock.now();
+        let today = cal.today(now);
+        let until = if tomorrow_morning {
+            let noon = chrono::NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default();
+            cal.at(today.succ_opt().unwrap_or(today), noon)
+        } else {
+            cal.days(today, 1).end
+        };
+        let store = self.store.clone();
+        let range = crate::calendar::UtcRange {
+            start: now - Duration::minutes(30),
+            end: until,
+        };
+        let (rows, attempts) = blocking(move || {
+            let rows = store.appointments_in(range)?;
+            let ids: Vec<String> = rows
+                .iter()
+                .map(|r| r.appointment.source_id.clone())
+                .collect();
+            let attempts = store.attempts_for(&ids)?;
+            Ok((rows, attempts))
+        })
+        .await?;
+        let mut entries = Vec::new();
+        for row in rows {
+            let id = row.appointment.source_id.clone();
+            let mine: Vec<&Attempt> = attempts.iter().filter(|a| a.appointment_id == id).collect();
+            // Not expected and never called (already arrived, cancelled upstream): not a call.
+            if !expected(row.appointment.status) && mine.is_empty() {
+                continue;
+            }
+            let start = row.appointment.start.unwrap_or(now);
+            let label = |t: chrono::DateTime<Utc>, with_date: bool| {
+                let local = cal.local(t);
+                if with_date || local.date_naive() != today {
+                    local.format("%m/%d %H:%M").to_string()
+                } else {
+                    local.format("%H:%M").to_string()
+                }
+            };
+            let view = AppointmentView::new(row, &cal);
+            let last = mine.last();
+            entries.push(CallListEntry {
+                appointment_id: id,
+                time_label: label(start, false),
+                start: view.start.clone().unwrap_or_default(),
+                reason: view.reason,
+                status: view.status,
+                patient: view.patient,
+                reached: mine.iter().any(|a| a.outcome.reached()),
+                retry_due: last.is_some_and(|a| {
+                    a.outcome == CallOutcome::NoAnswer && a.retry_at.is_some_and(|r| r <= now)
+                }),
+                attempts: mine
+                    .iter()
+                    .map(|a| CallAttemptView {
+                        id: a.id,
+                        outcome: a.outcome,
+                        at_label: cal.local(a.at).format("%H:%M").to_string(),
+                        at: crate::monitor::millis_ts(a.at),
+                        new_start_label: a.new_start.map(|t| label(t, true)),
+                        retry_at_label: a
+                            .retry_at
+                            .map(|t| cal.local(t).format("%H:%M").to_string()),
+                        staff: a.staff.clone(),
+                        note: a.note.clone(),
+                    })
+                    .collect(),
+            });
+        }
+        Ok(CallListView {
+            reached: entries.iter().filter(|e| e.reached).count() as u32,
+            total: entries.len() as u32,
+            entries,
+            until: crate::monitor::millis_ts(until),
+        })
+    }
+
+    /// Record one call. A cancel or reschedule changes the mirror and queues the change for
+    /// the upstream; every call is queued as well (a Communication upstream). One
+    /// transaction: the screen never shows a change the upstream will not get.
+    pub async fn record_call(&self, record: CallRecord) -> Result<i64> {
+        let cal = self.config().calendar();
+        let now = self.clock.now();
+        let new_start = match (record.outcome, record.new_start.as_deref()) {
+            (CallOutcome::Rescheduled, Some(text)) => {
+                let local = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
+                    .or_else(|_| NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M"))
+                    .map_err(|_| {
+                        CoreError::InvalidInput(format!(
+                            "the new date and time {text:?} is not like 2026-11-26 10:30"
+                        ))
+                    })?;
+                Some(cal.at(local.date(), local.time()))
+            }
+            (CallOutcome::Rescheduled, None) => {
+                return Err(CoreError::InvalidInput(
+                    "a reschedule needs the new date and time".to_owned(),
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(CoreError::InvalidInput(
+                    "a new date and time belongs only to a reschedule".to_owned(),
+                ))
+            }
+            (_, None) => None,
+        };
+        let insert = CallInsert {
+            appointment_id: record.appointment_id.trim().to_owned(),
+            outcome: record.outcome,
+            new_start,
+            retry_at: (record.outcome == CallOutcome::NoAnswer)
+                .then(|| now + Duration::minutes(RETRY_AFTER_MINUTES)),
+            staff: clean_text("the staff name", record.staff.as_deref(), STAFF_MAX)?,
+            note: clean_text("the note", record.note.as_deref(), NOTE_MAX)?,
+            at: now,
+            call_key: self.op_key(),
+            change_key: self.op_key(),
+        };
+        let store = self.store.clone();
+        blocking(move || store.record_call(&insert)).await
+    }
+
+    /// Everything queued for the upstream, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxRow>> {
+        let store = self.store.clone();
+        blocking(move || store.outbox()).await
+    }
+
+    /// A UUIDv7 on the desk's clock: sortable by time, unique across desks.
+    fn op_key(&self) -> String {
+        let now = self.clock.now();
+        let ts = uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            now.timestamp().max(0) as u64,
+            now.timestamp_subsec_nanos(),
+        );
+        uuid::Uuid::new_v7(ts).to_string()
+    }
+}

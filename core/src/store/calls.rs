@@ -1,0 +1,225 @@
+//! Call attempts and the outbox entries they write, in one transaction each.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::mirror::ts;
+use super::Store;
+use crate::calls::{Attempt, CallOutcome};
+use crate::error::{CoreError, Result};
+
+/// A call to store. The keys are the outbox entries' UUIDv7s, made by the caller.
+#[derive(Debug, Clone)]
+pub struct CallInsert {
+    pub appointment_id: String,
+    pub outcome: CallOutcome,
+    pub new_start: Option<DateTime<Utc>>,
+    pub retry_at: Option<DateTime<Utc>>,
+    pub staff: Option<String>,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+    /// The call's own entry (a Communication upstream).
+    pub call_key: String,
+    /// The appointment change's entry, for outcomes that change it.
+    pub change_key: String,
+}
+
+/// One outbox entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub seq: i64,
+    pub key: String,
+    pub kind: String,
+    pub target_id: Option<String>,
+    pub base_version: Option<String>,
+    pub payload: serde_json::Value,
+    pub state: String,
+    pub attempts: i64,
+    pub created_at: String,
+    pub incident_id: Option<i64>,
+}
+
+fn parse(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+        })
+}
+
+impl Store {
+    /// Store the attempt, change the mirror for a cancel or reschedule, and queue both for
+    /// the upstream: all or nothing. Returns the attempt's id.
+    pub fn record_call(&self, call: &CallInsert) -> Result<i64> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found: Option<(Option<String>, Option<String>, Option<String>)> = tx
+                .query_row(
+                    "SELECT source_version, start_at, end_at FROM appointment WHERE source_id = ?1",
+                    [&call.appointment_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((version, start, end)) = found else {
+                return Err(CoreError::InvalidInput(format!(
+                    "no appointment {:?} in the mirror",
+                    call.appointment_id
+                )));
+            };
+            let incident: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM incident WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let now = ts(call.at);
+            let queue = |key: &str, kind: &str, payload: serde_json::Value| {
+                tx.execute(
+                    "INSERT INTO outbox (op_key, kind, target_id, base_version, payload,
+                         created_at, incident_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        key,
+                        kind,
+                        call.appointment_id,
+                        version,
+                        payload.to_string(),
+                        now,
+                        incident
+                    ],
+                )
+            };
+            match call.outcome {
+                CallOutcome::Cancelled => {
+                    tx.execute(
+                        "UPDATE appointment SET status = 'cancelled' WHERE source_id = ?1",
+                        [&call.appointment_id],
+                    )?;
+                    queue(
+                        &call.change_key,
+                        "appointment_cancel",
+                        serde_json::json!({ "appointment_id": call.appointment_id, "status": "cancelled" }),
+                    )?;
+                }
+                CallOutcome::Rescheduled => {
+                    let new_start = call.new_start.ok_or_else(|| {
+                        CoreError::InvalidInput("a reschedule needs the new date and time".into())
+                    })?;
+                    // Keep the slot's length.
+                    let length = match (start.as_deref(), end.as_deref()) {
+                        (Some(s), Some(e)) => parse(e)? - parse(s)?,
+                        _ => chrono::Duration::zero(),
+                    };
+                    let new_end = (length > chrono::Duration::zero()).then(|| new_start + length);
+                    tx.execute(
+                        "UPDATE appointment SET start_at = ?2, end_at = ?3 WHERE source_id = ?1",
+                        params![call.appointment_id, ts(new_start), new_end.map(ts)],
+                    )?;
+                    queue(
+                        &call.change_key,
+                        "appointment_reschedule",
+                        serde_json::json!({
+                            "appointment_id": call.appointment_id,
+                            "start": ts(new_start),
+                            "end": new_end.map(ts),
+                        }),
+                    )?;
+                }
+                _ => {}
+            }
+            queue(
+                &call.call_key,
+                "call_outcome",
+                serde_json::json!({
+                    "appointment_id": call.appointment_id,
+                    "outcome": call.outcome.code(),
+                    "at": now,
+                    "new_start": call.new_start.map(ts),
+                    "staff": call.staff,
+                    "note": call.note,
+                }),
+            )?;
+            tx.execute(
+                "INSERT INTO call_attempt (appointment_id, outcome, new_start, retry_at, staff,
+                     note, at, incident_id, op_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    call.appointment_id,
+                    call.outcome.code(),
+                    call.new_start.map(ts),
+                    call.retry_at.map(ts),
+                    call.staff,
+                    call.note,
+                    now,
+                    incident,
+                    call.call_key
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    /// Every attempt on these appointments, oldest first.
+    pub fn attempts_for(&self, appointment_ids: &[String]) -> Result<Vec<Attempt>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, appointment_id, outcome, new_start, retry_at, staff, note, at
+                 FROM call_attempt WHERE appointment_id = ?1 ORDER BY id",
+            )?;
+            let mut out = Vec::new();
+            for id in appointment_ids {
+                let rows = stmt.query_map([id], |r| {
+                    let outcome: String = r.get(2)?;
+                    let new_start: Option<String> = r.get(3)?;
+                    let retry_at: Option<String> = r.get(4)?;
+                    Ok(Attempt {
+                        id: r.get(0)?,
+                        appointment_id: r.get(1)?,
+                        outcome: CallOutcome::parse(&outcome).unwrap_or(CallOutcome::NoAnswer),
+                        new_start: new_start.as_deref().map(parse).transpose()?,
+                        retry_at: retry_at.as_deref().map(parse).transpose()?,
+                        staff: r.get(5)?,
+                        note: r.get(6)?,
+                        at: parse(&r.get::<_, String>(7)?)?,
+                    })
+                })?;
+                for row in rows {
+                    out.push(row?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The outbox, oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxRow>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, op_key, kind, target_id, base_version, payload, state, attempts,
+                        created_at, incident_id
+                 FROM outbox ORDER BY id",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    let payload: String = r.get(5)?;
+                    Ok(OutboxRow {
+                        seq: r.get(0)?,
+                        key: r.get(1)?,
+                        kind: r.get(2)?,
+                        target_id: r.get(3)?,
+                        base_version: r.get(4)?,
+                        payload: serde_json::from_str(&payload).unwrap_or_default(),
+                        state: r.get(6)?,
+                        attempts: r.get(7)?,
+                        created_at: r.get(8)?,
+                        incident_id: r.get(9)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+}
