@@ -61,6 +61,9 @@ pub enum CoreError {
     #[error(transparent)]
     Import(#[from] crate::csv_import::ImportError),
 
+    #[error(transparent)]
+    Receipt(#[from] crate::store::ReceiptError),
+
     #[error("invalid input: {0}")]
     InvalidInput(String),
 
@@ -84,6 +87,7 @@ impl CoreError {
             CoreError::Source(e) => e.code(),
             CoreError::Import(crate::csv_import::ImportError::Unusable(_)) => "import.unusable",
             CoreError::Import(crate::csv_import::ImportError::Rows(_)) => "import.rows",
+            CoreError::Receipt(e) => e.code(),
             CoreError::InvalidInput(_) => "input.invalid",
             CoreError::Stopped => "internal.stopped",
         }

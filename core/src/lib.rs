@@ -14,6 +14,7 @@ pub mod model;
 pub mod monitor;
 pub mod phone;
 pub mod puller;
+pub mod receipts;
 pub mod source;
 pub mod store;
 pub mod view;

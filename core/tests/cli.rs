@@ -355,3 +355,69 @@ fn calls_lists_who_to_phone_and_call_records_an_outcome() {
     let o = cli(&session, dir.path(), &["call", &id, "maybe"]);
     assert_one_line_failure(&o, 2, "unknown outcome");
 }
+
+#[test]
+fn receipts_are_added_voided_listed_and_summed_from_the_terminal() {
+    let session = Session::start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = cli(&session, dir.path(), args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    let cash = run(&[
+        "receipt",
+        "add",
+        "--amount",
+        "３０００",
+        "--method",
+        "cash",
+        "--name",
+        "山田 太郎",
+    ]);
+    let card = run(&[
+        "receipt",
+        "add",
+        "--amount",
+        "5,000",
+        "--method",
+        "card",
+        "--name",
+        "佐藤 花子",
+    ]);
+    let (cash, card) = (cash.trim().to_owned(), card.trim().to_owned());
+    assert!(
+        cash.ends_with("-001") && card.ends_with("-002"),
+        "{cash} {card}"
+    );
+    run(&["receipt", "void", &card, "--reason", "カード決済の取消"]);
+
+    let o = cli(
+        &session,
+        dir.path(),
+        &["receipt", "add", "--amount", "-100", "--method", "cash"],
+    );
+    assert_one_line_failure(&o, 2, "negative");
+    let o = cli(
+        &session,
+        dir.path(),
+        &["receipt", "void", &card, "--reason", "again"],
+    );
+    assert_one_line_failure(&o, 2, "already voided");
+
+    let list: Vec<Value> = run(&["receipt", "list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[0]["number"], cash.as_str());
+    assert_eq!(list[0]["amount"], 3000);
+    assert_eq!(list[0]["method"], "cash");
+    assert_eq!(list[2]["kind"], "void");
+    assert_eq!(list[2]["amount"], -5000);
+    let summary: Value = serde_json::from_str(&run(&["receipt", "summary", "--json"])).unwrap();
+    assert_eq!(summary["total"], 3000);
+    assert_eq!(summary["voids"], 1);
+    let csv = run(&["receipt", "export"]);
+    assert_eq!(csv.lines().count(), 4, "header and three entries");
+}

@@ -22,7 +22,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  other failure (the message says which)
-  2  bad arguments
+  2  bad arguments (including an amount or a receipt number that cannot be used)
   3  the OS keychain is unavailable or holds no key for this database
   4  the database is locked by another program
   5  the database or its config cannot be read (wrong key, damaged, newer schema)
@@ -102,6 +102,9 @@ enum Command {
         #[arg(long)]
         staff: Option<String>,
     },
+    /// The receipt ledger (仮領収書): add, void, list, summary, export
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
     /// Outages, flaps and unclean stops not yet seen at the desk
     Signals {
         /// Mark them seen (the desk's "確認しました")
@@ -133,6 +136,56 @@ enum SourceCommand {
         /// Allow plain http to another machine (only on a trusted network)
         #[arg(long)]
         allow_plain_http: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReceiptCommand {
+    /// Record a payment; prints its provisional receipt number
+    Add {
+        /// Yen, e.g. 3000 (full-width digits and 3,000 are fine)
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        #[arg(long, value_parser = parse_method)]
+        method: crate::receipts::PaymentMethod,
+        /// A patient from the mirror (see `today --json`)
+        #[arg(long, conflicts_with = "name")]
+        patient: Option<String>,
+        /// Or the name as given
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        memo: Option<String>,
+        #[arg(long)]
+        staff: Option<String>,
+    },
+    /// Void a receipt (a new entry; the original stays)
+    Void {
+        number: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        staff: Option<String>,
+    },
+    /// Today's receipts (--all-days for every day)
+    List {
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        all_days: bool,
+    },
+    /// Today's totals per method (for the cash drawer)
+    Summary {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every receipt as CSV on standard output, for the billing system
+    Export,
+    /// Mark a receipt as entered in the billing system
+    Entered {
+        number: String,
+        #[arg(long)]
+        staff: Option<String>,
     },
 }
 
@@ -213,7 +266,7 @@ fn exit_code(e: &CoreError) -> u8 {
         | CoreError::SchemaTooNew { .. }
         | CoreError::ConfigMissing { .. }
         | CoreError::ConfigInvalid { .. } => 5,
-        CoreError::InvalidInput(_) => 2,
+        CoreError::InvalidInput(_) | CoreError::Receipt(_) => 2,
         CoreError::Source(_) | CoreError::Import(_) => 6,
         _ => 1,
     }
@@ -267,6 +320,63 @@ async fn stop_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+async fn receipt(
+    desk: &Desk,
+    command: ReceiptCommand,
+    out: &mut impl std::io::Write,
+) -> Result<std::io::Result<()>> {
+    Ok(match command {
+        ReceiptCommand::Add {
+            amount,
+            method,
+            patient,
+            name,
+            memo,
+            staff,
+        } => {
+            let r = desk
+                .add_receipt(crate::receipts::ReceiptInput {
+                    amount,
+                    method,
+                    patient_id: patient,
+                    patient_name: name,
+                    memo,
+                    staff,
+                })
+                .await?;
+            writeln!(out, "{}", r.number)
+        }
+        ReceiptCommand::Void {
+            number,
+            reason,
+            staff,
+        } => {
+            let r = desk
+                .void_receipt(&number, &reason, staff.as_deref())
+                .await?;
+            writeln!(out, "{}", r.number)
+        }
+        ReceiptCommand::List { json, all_days } => {
+            let rows = desk.receipts_of(all_days).await?;
+            output::receipts(out, &rows, json)
+        }
+        ReceiptCommand::Summary { json } => {
+            let s = desk.receipt_summary().await?;
+            output::receipt_summary(out, &s, json)
+        }
+        ReceiptCommand::Export => out.write_all(&desk.receipts_csv().await?),
+        ReceiptCommand::Entered { number, staff } => {
+            desk.mark_receipt_entered(&number, staff.as_deref()).await?;
+            Ok(())
+        }
+    })
+}
+
+fn parse_method(s: &str) -> std::result::Result<crate::receipts::PaymentMethod, String> {
+    crate::receipts::PaymentMethod::parse(s)
+        .ok_or_else(|| format!("unknown method {s:?}; one of cash, card, qr, deferred"))
 }
 
 fn parse_outcome(s: &str) -> std::result::Result<crate::calls::CallOutcome, String> {
@@ -372,6 +482,7 @@ fn run(cli: Cli) -> Result<()> {
                 output::imported(&mut out, &report)
             }
             Command::Monitor { json } => monitor(&desk, json, &mut out).await,
+            Command::Receipt(command) => receipt(&desk, command, &mut out).await?,
             Command::Calls {
                 json,
                 tomorrow_morning,

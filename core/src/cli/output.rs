@@ -349,3 +349,50 @@ pub fn calls(
     }
     Ok(())
 }
+
+pub fn receipts(
+    out: &mut impl Write,
+    rows: &[crate::receipts::ReceiptView],
+    json: bool,
+) -> io::Result<()> {
+    for r in rows {
+        if json {
+            json_line(out, r)?;
+        } else {
+            writeln!(
+                out,
+                "{}  {:>9}  {:<8} {}{}",
+                r.number,
+                r.amount,
+                r.method.code(),
+                r.patient_name.as_deref().unwrap_or("-"),
+                match (&r.voids, &r.voided_by) {
+                    (Some(v), _) => format!("  (voids {v})"),
+                    (_, Some(by)) => format!("  (voided by {by})"),
+                    _ => String::new(),
+                }
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub fn receipt_summary(
+    out: &mut impl Write,
+    s: &crate::receipts::DaySummary,
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        return json_line(out, s);
+    }
+    for m in &s.methods {
+        writeln!(
+            out,
+            "{:<9} {:>3}  {:>10}",
+            m.method.code(),
+            m.count,
+            m.total
+        )?;
+    }
+    writeln!(out, "total         {:>10}  ({} voids)", s.total, s.voids)
+}

@@ -161,7 +161,7 @@ impl Desk {
     }
 
     /// A UUIDv7 on the desk's clock: sortable by time, unique across desks.
-    fn op_key(&self) -> String {
+    pub(super) fn op_key(&self) -> String {
         let now = self.clock.now();
         let ts = uuid::Timestamp::from_unix(
             uuid::NoContext,

@@ -489,3 +489,4 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'sta
 mod line;
 pub use line::SignalsView;
 mod calls;
+mod receipts;

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_refresh.sql"),
     include_str!("migrations/0004_monitor.sql"),
     include_str!("migrations/0005_calls_outbox.sql"),
+    include_str!("migrations/0006_receipts.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

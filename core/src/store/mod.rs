@@ -5,11 +5,13 @@ mod calls;
 mod migrations;
 mod mirror;
 mod monitor;
+mod receipts;
 
 pub use calls::{CallInsert, OutboxRow};
 pub use migrations::LATEST_VERSION;
 pub use mirror::{MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, StoredAppointment};
 pub use monitor::{IncidentRow, RunRow};
+pub use receipts::{ReceiptError, ReceiptInsert};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,126 @@
+//! The desk's receipt ledger: record, void, list, summarise, export, mark entered.
+
+use super::{blocking, Desk};
+use crate::calls::clean_text;
+use crate::error::{CoreError, Result};
+use crate::receipts::{parse_yen, summarise, DaySummary, ReceiptInput, ReceiptView};
+use crate::store::{ReceiptError, ReceiptInsert};
+
+const MEMO_MAX: usize = 200;
+const NAME_MAX: usize = 60;
+const STAFF_MAX: usize = 40;
+
+impl Desk {
+    /// This desk's part of receipt numbers: six characters of its device id, so two desks
+    /// of one clinic never hand out the same number.
+    fn device_prefix(&self) -> String {
+        self.config()
+            .device_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(6)
+            .collect::<String>()
+            .to_ascii_uppercase()
+    }
+
+    /// Record a payment; returns its provisional receipt (仮領収書) number.
+    pub async fn add_receipt(&self, input: ReceiptInput) -> Result<ReceiptView> {
+        let amount = parse_yen(&input.amount).map_err(ReceiptError::from)?;
+        let patient_id = clean_text("the patient id", input.patient_id.as_deref(), 200)?;
+        let patient_name = clean_text("the patient name", input.patient_name.as_deref(), NAME_MAX)?;
+        let insert = ReceiptInsert {
+            day: self.clinic_day(),
+            device_prefix: self.device_prefix(),
+            patient_id,
+            patient_name,
+            amount,
+            method: input.method,
+            memo: clean_text("the memo", input.memo.as_deref(), MEMO_MAX)?,
+            staff: clean_text("the staff name", input.staff.as_deref(), STAFF_MAX)?,
+            reason: None,
+            voids: None,
+            at: self.clock.now(),
+            op_key: self.op_key(),
+        };
+        self.insert_receipt(insert).await
+    }
+
+    /// Void a receipt: a new entry with the reason; the original stays as it was.
+    pub async fn void_receipt(
+        &self,
+        number: &str,
+        reason: &str,
+        staff: Option<&str>,
+    ) -> Result<ReceiptView> {
+        let reason = clean_text("the reason", Some(reason), MEMO_MAX)?
+            .ok_or(CoreError::Receipt(ReceiptError::ReasonMissing))?;
+        let insert = ReceiptInsert {
+            day: self.clinic_day(),
+            device_prefix: self.device_prefix(),
+            patient_id: None,
+            patient_name: None,
+            amount: 0,
+            method: crate::receipts::PaymentMethod::Cash,
+            memo: None,
+            staff: clean_text("the staff name", staff, STAFF_MAX)?,
+            reason: Some(reason),
+            voids: Some(number.trim().to_owned()),
+            at: self.clock.now(),
+            op_key: self.op_key(),
+        };
+        self.insert_receipt(insert).await
+    }
+
+    async fn insert_receipt(&self, insert: ReceiptInsert) -> Result<ReceiptView> {
+        let store = self.store.clone();
+        let number = blocking(move || store.add_receipt(&insert)).await?;
+        self.receipts(None)
+            .await?
+            .into_iter()
+            .find(|r| r.number == number)
+            .ok_or(CoreError::Receipt(ReceiptError::NotFound(number)))
+    }
+
+    /// The ledger (today's when `all_days` is false), oldest first, times on the clinic's
+    /// clock.
+    pub async fn receipts_of(&self, all_days: bool) -> Result<Vec<ReceiptView>> {
+        let day = (!all_days).then(|| self.clinic_day());
+        self.receipts(day).await
+    }
+
+    async fn receipts(&self, day: Option<String>) -> Result<Vec<ReceiptView>> {
+        let cal = self.config().calendar();
+        let store = self.store.clone();
+        let mut rows = blocking(move || store.receipts(day.as_deref())).await?;
+        for r in &mut rows {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&r.at) {
+                r.at = cal.local(t.with_timezone(&chrono::Utc)).to_rfc3339();
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Today's money per method, voids taken off.
+    pub async fn receipt_summary(&self) -> Result<DaySummary> {
+        let day = self.clinic_day();
+        let rows = self.receipts(Some(day.clone())).await?;
+        Ok(summarise(&day, &rows))
+    }
+
+    /// Every receipt as CSV, for entering into the billing system.
+    pub async fn receipts_csv(&self) -> Result<Vec<u8>> {
+        Ok(crate::receipts::to_csv(&self.receipts(None).await?))
+    }
+
+    pub async fn mark_receipt_entered(&self, number: &str, staff: Option<&str>) -> Result<()> {
+        let (number, staff) = (number.trim().to_owned(), staff.map(str::to_owned));
+        let now = self.clock.now();
+        let store = self.store.clone();
+        blocking(move || store.mark_receipt_entered(&number, staff.as_deref(), now)).await
+    }
+
+    fn clinic_day(&self) -> String {
+        let cal = self.config().calendar();
+        cal.today(self.clock.now()).format("%Y-%m-%d").to_string()
+    }
+}

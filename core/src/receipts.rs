@@ -1,0 +1,288 @@
+//! The receipt ledger: payments taken at the desk while the billing system is out of
+//! reach, as provisional receipts (仮領収書). Integer yen; never edited or deleted; a void
+//! is a later entry with a reason.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use unicode_normalization::UnicodeNormalization;
+
+/// The largest amount one receipt may carry (¥10,000,000): anything above is a typing
+/// slip at a clinic desk.
+pub const MAX_YEN: i64 = 10_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    /// 現金
+    Cash,
+    /// カード（Square などの端末）
+    Card,
+    /// QRコード決済
+    Qr,
+    /// 後日精算
+    Deferred,
+}
+
+impl PaymentMethod {
+    pub const ALL: [PaymentMethod; 4] = [
+        PaymentMethod::Cash,
+        PaymentMethod::Card,
+        PaymentMethod::Qr,
+        PaymentMethod::Deferred,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PaymentMethod::Cash => "cash",
+            PaymentMethod::Card => "card",
+            PaymentMethod::Qr => "qr",
+            PaymentMethod::Deferred => "deferred",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentMethod> {
+        PaymentMethod::ALL.into_iter().find(|m| m.code() == s)
+    }
+}
+
+/// Why an amount was refused; each has its own error code and words on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("the amount is empty")]
+    Empty,
+    #[error("the amount is not a number of yen")]
+    NotANumber,
+    #[error("the amount must be more than zero")]
+    Zero,
+    #[error("the amount cannot be negative")]
+    Negative,
+    #[error("the amount is more than ¥10,000,000")]
+    TooLarge,
+}
+
+impl AmountError {
+    pub fn code(self) -> &'static str {
+        match self {
+            AmountError::Empty => "receipt.amount_empty",
+            AmountError::NotANumber => "receipt.amount_not_a_number",
+            AmountError::Zero => "receipt.amount_zero",
+            AmountError::Negative => "receipt.amount_negative",
+            AmountError::TooLarge => "receipt.amount_too_large",
+        }
+    }
+}
+
+/// Read an amount as typed at the desk: full-width digits (３，０００), thousands separators
+/// and a yen sign or 円 are fine; anything else is refused with the reason.
+pub fn parse_yen(text: &str) -> Result<i64, AmountError> {
+    let folded: String = text.nfkc().collect();
+    let mut s = folded.trim();
+    if s.is_empty() {
+        return Err(AmountError::Empty);
+    }
+    s = s
+        .strip_prefix('¥')
+        .or_else(|| s.strip_prefix('\\'))
+        .unwrap_or(s);
+    s = s.strip_suffix('円').unwrap_or(s).trim();
+    let negative = s.starts_with(['-', '−', '▲']);
+    let digits: String = s
+        .trim_start_matches(['-', '−', '▲', '+'])
+        .chars()
+        .filter(|c| *c != ',' && *c != ' ')
+        .collect();
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(AmountError::NotANumber);
+    }
+    if negative && digits.chars().any(|c| c != '0') {
+        return Err(AmountError::Negative);
+    }
+    // More digits than any allowed amount has: too large (and no overflow to worry about).
+    if digits.trim_start_matches('0').len() > 8 {
+        return Err(AmountError::TooLarge);
+    }
+    let yen: i64 = digits.parse().map_err(|_| AmountError::NotANumber)?;
+    match yen {
+        0 => Err(AmountError::Zero),
+        y if y > MAX_YEN => Err(AmountError::TooLarge),
+        y => Ok(y),
+    }
+}
+
+/// A payment to record, as the screen or the CLI says it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptInput {
+    /// As typed (full-width digits accepted).
+    pub amount: String,
+    pub method: PaymentMethod,
+    /// A patient picked from the mirror…
+    #[ts(optional)]
+    pub patient_id: Option<String>,
+    /// …or a name typed at the desk.
+    #[ts(optional)]
+    pub patient_name: Option<String>,
+    #[ts(optional)]
+    pub memo: Option<String>,
+    #[ts(optional)]
+    pub staff: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptKind {
+    Payment,
+    Void,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ReceiptView {
+    pub number: String,
+    pub kind: ReceiptKind,
+    /// For a void: the receipt it voids.
+    pub voids: Option<String>,
+    /// For a payment: the void that cancelled it, if any.
+    pub voided_by: Option<String>,
+    pub patient_id: Option<String>,
+    pub patient_name: Option<String>,
+    /// Yen; negative for a void.
+    #[ts(type = "number")]
+    pub amount: i64,
+    pub method: PaymentMethod,
+    pub memo: Option<String>,
+    pub staff: Option<String>,
+    pub reason: Option<String>,
+    /// RFC 3339 with the clinic's offset.
+    pub at: String,
+    /// `YYYY-MM-DD` at the clinic.
+    pub day: String,
+    pub entered_in_billing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct MethodTotal {
+    pub method: PaymentMethod,
+    /// Payments not voided.
+    pub count: u32,
+    #[ts(type = "number")]
+    pub total: i64,
+}
+
+/// One clinic day's money per method (for the cash drawer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct DaySummary {
+    pub day: String,
+    pub methods: Vec<MethodTotal>,
+    #[ts(type = "number")]
+    pub total: i64,
+    pub voids: u32,
+}
+
+/// The day's summary from its ledger lines: voids cancel what they void.
+pub fn summarise(day: &str, receipts: &[ReceiptView]) -> DaySummary {
+    let mut methods: Vec<MethodTotal> = PaymentMethod::ALL
+        .iter()
+        .map(|m| MethodTotal {
+            method: *m,
+            count: 0,
+            total: 0,
+        })
+        .collect();
+    let mut voids = 0;
+    for r in receipts.iter().filter(|r| r.day == day) {
+        let Some(m) = methods.iter_mut().find(|m| m.method == r.method) else {
+            continue;
+        };
+        m.total += r.amount;
+        match r.kind {
+            ReceiptKind::Payment if r.voided_by.is_none() => m.count += 1,
+            ReceiptKind::Payment => {}
+            ReceiptKind::Void => voids += 1,
+        }
+    }
+    DaySummary {
+        day: day.to_owned(),
+        total: methods.iter().map(|m| m.total).sum(),
+        methods,
+        voids,
+    }
+}
+
+/// The ledger as CSV for entering into the billing system by hand (UTF-8 with BOM, so
+/// Excel on a Japanese Windows reads it).
+pub fn to_csv(receipts: &[ReceiptView]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
+    let _ = w.write_record([
+        "number",
+        "day",
+        "at",
+        "kind",
+        "voids",
+        "patient_id",
+        "patient_name",
+        "amount",
+        "method",
+        "memo",
+        "staff",
+        "reason",
+        "entered_in_billing",
+    ]);
+    for r in receipts {
+        let kind = match r.kind {
+            ReceiptKind::Payment => "payment",
+            ReceiptKind::Void => "void",
+        };
+        let _ = w.write_record([
+            r.number.as_str(),
+            &r.day,
+            &r.at,
+            kind,
+            r.voids.as_deref().unwrap_or(""),
+            r.patient_id.as_deref().unwrap_or(""),
+            r.patient_name.as_deref().unwrap_or(""),
+            &r.amount.to_string(),
+            r.method.code(),
+            r.memo.as_deref().unwrap_or(""),
+            r.staff.as_deref().unwrap_or(""),
+            r.reason.as_deref().unwrap_or(""),
+            if r.entered_in_billing { "yes" } else { "no" },
+        ]);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_read_as_a_desk_types_them() {
+        assert_eq!(parse_yen("3000"), Ok(3000));
+        assert_eq!(
+            parse_yen("３，０００"),
+            Ok(3000),
+            "full-width digits and comma"
+        );
+        assert_eq!(parse_yen("¥1,280"), Ok(1280));
+        assert_eq!(parse_yen(" 4500円 "), Ok(4500));
+        assert_eq!(parse_yen("10000000"), Ok(MAX_YEN));
+    }
+
+    #[test]
+    fn bad_amounts_are_refused_with_their_reason() {
+        assert_eq!(parse_yen(""), Err(AmountError::Empty));
+        assert_eq!(parse_yen("   "), Err(AmountError::Empty));
+        assert_eq!(parse_yen("0"), Err(AmountError::Zero));
+        assert_eq!(parse_yen("０"), Err(AmountError::Zero));
+        assert_eq!(parse_yen("-500"), Err(AmountError::Negative));
+        assert_eq!(parse_yen("−５００"), Err(AmountError::Negative));
+        assert_eq!(parse_yen("10000001"), Err(AmountError::TooLarge));
+        assert_eq!(
+            parse_yen("99999999999999999999999"),
+            Err(AmountError::TooLarge)
+        );
+        assert_eq!(parse_yen("12.5"), Err(AmountError::NotANumber));
+        assert_eq!(parse_yen("千円"), Err(AmountError::NotANumber));
+        assert_eq!(parse_yen("abc"), Err(AmountError::NotANumber));
+    }
+}

@@ -1,0 +1,228 @@
+//! The receipt ledger on a demo desk: amounts, numbering across desks and days, voids,
+//! the day's summary, the CSV export, and the outbox entries each writes.
+
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+use tsunagi_core::clock::ManualClock;
+use tsunagi_core::config::{Config, DataDir};
+use tsunagi_core::keychain::Keychain;
+use tsunagi_core::receipts::{PaymentMethod, ReceiptInput, ReceiptKind};
+use tsunagi_core::{Desk, DeskOptions};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    desk: Desk,
+    clock: Arc<ManualClock>,
+    rt: tokio::runtime::Runtime,
+}
+
+/// A desk with this device id, pulled at 10:00 in Tokyo on 2026-11-25.
+fn desk(device_id: &str) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::first_start(Some("ja-JP"));
+    config.device_id = device_id.to_owned();
+    config.save(&DataDir::at(dir.path()).config()).unwrap();
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 25, 1, 0, 0).unwrap(),
+    ));
+    let desk = Desk::open(DeskOptions {
+        data_dir: DataDir::at(dir.path()),
+        keychain: Arc::new(Keychain::mock()),
+        clock: clock.clone(),
+        locale: None,
+    })
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(desk.pull()).unwrap();
+    Fixture {
+        _dir: dir,
+        desk,
+        clock,
+        rt,
+    }
+}
+
+fn pay(amount: &str, method: PaymentMethod, name: &str) -> ReceiptInput {
+    ReceiptInput {
+        amount: amount.to_owned(),
+        method,
+        patient_id: None,
+        patient_name: Some(name.to_owned()),
+        memo: None,
+        staff: Some("受付 佐々木".to_owned()),
+    }
+}
+
+impl Fixture {
+    fn add(
+        &self,
+        input: ReceiptInput,
+    ) -> tsunagi_core::Result<tsunagi_core::receipts::ReceiptView> {
+        self.rt.block_on(self.desk.add_receipt(input))
+    }
+    fn void(
+        &self,
+        number: &str,
+        reason: &str,
+    ) -> tsunagi_core::Result<tsunagi_core::receipts::ReceiptView> {
+        self.rt
+            .block_on(self.desk.void_receipt(number, reason, Some("院長")))
+    }
+    fn ledger(&self) -> Vec<tsunagi_core::receipts::ReceiptView> {
+        self.rt.block_on(self.desk.receipts_of(true)).unwrap()
+    }
+    fn outbox_kinds(&self) -> Vec<String> {
+        self.rt
+            .block_on(self.desk.outbox())
+            .unwrap()
+            .into_iter()
+            .map(|o| o.kind)
+            .collect()
+    }
+}
+
+#[test]
+fn numbers_are_unique_across_desks_and_restart_each_day() {
+    let a = desk("a1b2c3d4e5f6");
+    let b = desk("ffee99887766");
+    let a1 = a
+        .add(pay("3000", PaymentMethod::Cash, "山田 太郎"))
+        .unwrap();
+    let a2 = a
+        .add(pay("1200", PaymentMethod::Card, "髙橋 𠮷子"))
+        .unwrap();
+    let b1 = b
+        .add(pay("3000", PaymentMethod::Cash, "山田 太郎"))
+        .unwrap();
+    assert_eq!(a1.number, "A1B2C3-20261125-001");
+    assert_eq!(a2.number, "A1B2C3-20261125-002");
+    assert_eq!(b1.number, "FFEE99-20261125-001");
+    assert_eq!(
+        a2.patient_name.as_deref(),
+        Some("髙橋 𠮷子"),
+        "names beyond the BMP survive"
+    );
+
+    a.clock.advance(Duration::days(1));
+    let next = a.add(pay("500", PaymentMethod::Qr, "山田 太郎")).unwrap();
+    assert_eq!(next.number, "A1B2C3-20261126-001");
+    assert_eq!(a.outbox_kinds(), ["receipt", "receipt", "receipt"]);
+}
+
+#[test]
+fn bad_amounts_are_refused_in_plain_words_and_write_nothing() {
+    let f = desk("a1b2c3d4e5f6");
+    for (typed, code) in [
+        ("0", "receipt.amount_zero"),
+        ("-500", "receipt.amount_negative"),
+        ("99999999999999999999", "receipt.amount_too_large"),
+        ("三千", "receipt.amount_not_a_number"),
+        ("", "receipt.amount_empty"),
+    ] {
+        let err = f
+            .add(pay(typed, PaymentMethod::Cash, "山田 太郎"))
+            .unwrap_err();
+        assert_eq!(err.code(), code, "{typed:?}");
+    }
+    assert!(f.ledger().is_empty());
+    assert!(f.outbox_kinds().is_empty());
+    let ok = f
+        .add(pay("３，０００円", PaymentMethod::Cash, "山田 太郎"))
+        .unwrap();
+    assert_eq!(ok.amount, 3000, "full-width digits are fine");
+}
+
+#[test]
+fn a_void_is_a_new_entry_and_the_original_stays() {
+    let f = desk("a1b2c3d4e5f6");
+    let paid = f
+        .add(pay("5000", PaymentMethod::Card, "山田 太郎"))
+        .unwrap();
+    assert_eq!(
+        f.void(&paid.number, "  ").unwrap_err().code(),
+        "receipt.reason_missing"
+    );
+    let void = f.void(&paid.number, "金額の誤り").unwrap();
+    assert_eq!(void.kind, ReceiptKind::Void);
+    assert_eq!(void.amount, -5000);
+    assert_eq!(void.method, PaymentMethod::Card);
+    assert_eq!(void.voids.as_deref(), Some(paid.number.as_str()));
+    assert_eq!(void.patient_name.as_deref(), Some("山田 太郎"));
+
+    let ledger = f.ledger();
+    assert_eq!(ledger.len(), 2);
+    assert_eq!(ledger[0].amount, 5000, "the original is not edited");
+    assert_eq!(ledger[0].voided_by.as_deref(), Some(void.number.as_str()));
+
+    assert_eq!(
+        f.void(&paid.number, "again").unwrap_err().code(),
+        "receipt.already_voided"
+    );
+    assert_eq!(
+        f.void(&void.number, "undo").unwrap_err().code(),
+        "receipt.void_of_void"
+    );
+    assert_eq!(
+        f.void("NOPE-1", "x").unwrap_err().code(),
+        "receipt.not_found"
+    );
+    assert_eq!(f.outbox_kinds(), ["receipt", "receipt_void"]);
+}
+
+#[test]
+fn the_day_summary_adds_up_per_method_without_voided_money() {
+    let f = desk("a1b2c3d4e5f6");
+    f.add(pay("3000", PaymentMethod::Cash, "A")).unwrap();
+    f.add(pay("5000", PaymentMethod::Card, "B")).unwrap();
+    let wrong = f.add(pay("1000", PaymentMethod::Cash, "C")).unwrap();
+    f.add(pay("800", PaymentMethod::Deferred, "D")).unwrap();
+    f.void(&wrong.number, "二重入力").unwrap();
+
+    let s = f.rt.block_on(f.desk.receipt_summary()).unwrap();
+    let of = |m: PaymentMethod| s.methods.iter().find(|t| t.method == m).unwrap().clone();
+    assert_eq!(
+        (of(PaymentMethod::Cash).count, of(PaymentMethod::Cash).total),
+        (1, 3000)
+    );
+    assert_eq!(
+        (of(PaymentMethod::Card).count, of(PaymentMethod::Card).total),
+        (1, 5000)
+    );
+    assert_eq!(of(PaymentMethod::Qr).total, 0);
+    assert_eq!(of(PaymentMethod::Deferred).total, 800);
+    assert_eq!(s.total, 8800);
+    assert_eq!(s.voids, 1);
+}
+
+#[test]
+fn a_patient_picked_from_the_mirror_keeps_the_name_and_the_csv_is_ready_for_billing() {
+    let f = desk("a1b2c3d4e5f6");
+    let today = f.rt.block_on(f.desk.today(None)).unwrap();
+    let patient = today
+        .appointments
+        .iter()
+        .find_map(|a| a.patient.clone())
+        .unwrap();
+    let mut input = pay("2400", PaymentMethod::Cash, "");
+    input.patient_name = None;
+    input.patient_id = Some(patient.id.clone());
+    let r = f.add(input.clone()).unwrap();
+    assert_eq!(r.patient_name.as_deref(), Some(patient.name.as_str()));
+    input.patient_id = Some("nobody".into());
+    assert_eq!(f.add(input).unwrap_err().code(), "input.invalid");
+
+    f.rt.block_on(f.desk.mark_receipt_entered(&r.number, Some("医事課")))
+        .unwrap();
+    let csv = f.rt.block_on(f.desk.receipts_csv()).unwrap();
+    assert!(csv.starts_with("\u{feff}".as_bytes()), "BOM for Excel");
+    let text = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[1].starts_with(&r.number));
+    assert!(lines[1].contains(&patient.name) && lines[1].contains(",2400,cash,"));
+    assert!(lines[1].ends_with(",yes"), "entered in the billing system");
+}
