@@ -226,3 +226,68 @@ fn a_patient_picked_from_the_mirror_keeps_the_name_and_the_csv_is_ready_for_bill
     assert!(lines[1].contains(&patient.name) && lines[1].contains(",2400,cash,"));
     assert!(lines[1].ends_with(",yes"), "entered in the billing system");
 }
+
+#[test]
+fn nothing_recorded_in_a_drill_reaches_the_mirror_the_ledger_or_the_outbox() {
+    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    let f = desk("a1b2c3d4e5f6");
+    let real = f
+        .add(pay("1000", PaymentMethod::Cash, "本番 患者"))
+        .unwrap();
+    let outbox_before = f.outbox_kinds();
+
+    f.rt.block_on(f.desk.start_drill(Some("院長"))).unwrap();
+    assert_eq!(
+        f.rt.block_on(f.desk.start_drill(None)).unwrap_err().code(),
+        "input.invalid",
+        "one drill at a time"
+    );
+    let list = f.rt.block_on(f.desk.call_list(false)).unwrap();
+    let first = list.entries[0].appointment_id.clone();
+    assert!(
+        list.entries.iter().all(|e| e.attempts.is_empty()),
+        "a drill starts clean"
+    );
+    f.rt.block_on(f.desk.record_call(CallRecord {
+        appointment_id: first.clone(),
+        outcome: CallOutcome::Cancelled,
+        new_start: None,
+        note: None,
+        staff: None,
+    }))
+    .unwrap();
+    let practice = f
+        .add(pay("3000", PaymentMethod::Cash, "訓練 患者"))
+        .unwrap();
+    assert!(practice.number.ends_with("-T001"), "{}", practice.number);
+    assert_eq!(
+        f.void(&real.number, "x").unwrap_err().code(),
+        "receipt.not_found",
+        "a drill cannot void real money"
+    );
+    f.void(&practice.number, "練習").unwrap();
+    // During the drill the desk sees its practice work…
+    assert_eq!(f.rt.block_on(f.desk.receipts_of(false)).unwrap().len(), 2);
+    let during = f.rt.block_on(f.desk.call_list(false)).unwrap();
+    assert_eq!(during.reached, 1);
+
+    // …but the mirror and the outbox never saw it.
+    let today = f.rt.block_on(f.desk.today(None)).unwrap();
+    let appt = today.appointments.iter().find(|a| a.id == first).unwrap();
+    assert_ne!(
+        appt.status,
+        tsunagi_core::model::AppointmentStatus::Cancelled
+    );
+    assert_eq!(f.outbox_kinds(), outbox_before);
+
+    f.rt.block_on(f.desk.end_drill()).unwrap();
+    let ledger = f.ledger();
+    assert_eq!(ledger.len(), 1, "only the real receipt");
+    assert_eq!(ledger[0].number, real.number);
+    let after = f.rt.block_on(f.desk.call_list(false)).unwrap();
+    assert_eq!(
+        after.reached, 0,
+        "the drill's calls are archived, not on the real list"
+    );
+    assert_eq!(f.rt.block_on(f.desk.receipt_summary()).unwrap().total, 1000);
+}

@@ -105,6 +105,13 @@ enum Command {
     /// The receipt ledger (仮領収書): add, void, list, summary, export
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// A drill (訓練): practise an outage on the real mirror; nothing is sent upstream
+    Drill {
+        #[arg(value_parser = ["start", "end"])]
+        action: String,
+        #[arg(long)]
+        staff: Option<String>,
+    },
     /// Outages, flaps and unclean stops not yet seen at the desk
     Signals {
         /// Mark them seen (the desk's "確認しました")
@@ -483,6 +490,18 @@ fn run(cli: Cli) -> Result<()> {
             }
             Command::Monitor { json } => monitor(&desk, json, &mut out).await,
             Command::Receipt(command) => receipt(&desk, command, &mut out).await?,
+            Command::Drill { action, staff } => {
+                if action == "start" {
+                    let id = desk.start_drill(staff.as_deref()).await?;
+                    writeln!(
+                        out,
+                        "drill {id} started: calls and receipts are practice until `drill end`"
+                    )
+                } else {
+                    let id = desk.end_drill().await?;
+                    writeln!(out, "drill {id} ended and archived")
+                }
+            }
             Command::Calls {
                 json,
                 tomorrow_morning,

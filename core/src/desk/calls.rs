@@ -50,7 +50,7 @@ impl Desk {
                 .iter()
                 .map(|r| r.appointment.source_id.clone())
                 .collect();
-            let attempts = store.attempts_for(&ids)?;
+            let attempts = store.attempts_for(&ids, store.active_drill()?)?;
             Ok((rows, attempts))
         })
         .await?;

@@ -91,7 +91,11 @@ impl Desk {
     async fn receipts(&self, day: Option<String>) -> Result<Vec<ReceiptView>> {
         let cal = self.config().calendar();
         let store = self.store.clone();
-        let mut rows = blocking(move || store.receipts(day.as_deref())).await?;
+        let mut rows = blocking(move || {
+            let drill = store.active_drill()?;
+            store.receipts(day.as_deref(), drill)
+        })
+        .await?;
         for r in &mut rows {
             if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&r.at) {
                 r.at = cal.local(t.with_timezone(&chrono::Utc)).to_rfc3339();
@@ -117,6 +121,26 @@ impl Desk {
         let now = self.clock.now();
         let store = self.store.clone();
         blocking(move || store.mark_receipt_entered(&number, staff.as_deref(), now)).await
+    }
+
+    /// Start a drill (訓練): until it ends, calls and receipts are practice, kept apart and
+    /// never sent upstream.
+    pub async fn start_drill(&self, staff: Option<&str>) -> Result<i64> {
+        let staff = clean_text("the staff name", staff, STAFF_MAX)?;
+        let (store, now) = (self.store.clone(), self.clock.now());
+        blocking(move || store.start_drill(now, staff.as_deref())).await
+    }
+
+    /// End the drill; what it recorded stays archived under its id.
+    pub async fn end_drill(&self) -> Result<i64> {
+        let (store, now) = (self.store.clone(), self.clock.now());
+        blocking(move || store.end_drill(now)).await
+    }
+
+    /// The drill in progress (0: none).
+    pub async fn active_drill(&self) -> Result<i64> {
+        let store = self.store.clone();
+        blocking(move || store.active_drill()).await
     }
 
     fn clinic_day(&self) -> String {

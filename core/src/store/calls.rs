@@ -39,6 +39,15 @@ pub struct OutboxRow {
     pub incident_id: Option<i64>,
 }
 
+/// The drill in progress, or 0.
+pub(super) fn active_drill(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT coalesce((SELECT id FROM drill WHERE ended_at IS NULL), 0)",
+        [],
+        |r| r.get(0),
+    )
+}
+
 fn parse(s: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
@@ -73,8 +82,13 @@ impl Store {
                     |r| r.get(0),
                 )
                 .optional()?;
+            let drill = active_drill(&tx)?;
             let now = ts(call.at);
+            // In a drill nothing reaches the mirror or the outbox: only the attempt is kept.
             let queue = |key: &str, kind: &str, payload: serde_json::Value| {
+                if drill != 0 {
+                    return Ok(0);
+                }
                 tx.execute(
                     "INSERT INTO outbox (op_key, kind, target_id, base_version, payload,
                          created_at, incident_id)
@@ -91,7 +105,7 @@ impl Store {
                 )
             };
             match call.outcome {
-                CallOutcome::Cancelled => {
+                CallOutcome::Cancelled if drill == 0 => {
                     tx.execute(
                         "UPDATE appointment SET status = 'cancelled' WHERE source_id = ?1",
                         [&call.appointment_id],
@@ -102,7 +116,7 @@ impl Store {
                         serde_json::json!({ "appointment_id": call.appointment_id, "status": "cancelled" }),
                     )?;
                 }
-                CallOutcome::Rescheduled => {
+                CallOutcome::Rescheduled if drill == 0 => {
                     let new_start = call.new_start.ok_or_else(|| {
                         CoreError::InvalidInput("a reschedule needs the new date and time".into())
                     })?;
@@ -142,8 +156,8 @@ impl Store {
             )?;
             tx.execute(
                 "INSERT INTO call_attempt (appointment_id, outcome, new_start, retry_at, staff,
-                     note, at, incident_id, op_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     note, at, incident_id, op_key, drill)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     call.appointment_id,
                     call.outcome.code(),
@@ -153,7 +167,8 @@ impl Store {
                     call.note,
                     now,
                     incident,
-                    call.call_key
+                    (drill == 0).then_some(&call.call_key),
+                    drill
                 ],
             )?;
             let id = tx.last_insert_rowid();
@@ -162,16 +177,17 @@ impl Store {
         })
     }
 
-    /// Every attempt on these appointments, oldest first.
-    pub fn attempts_for(&self, appointment_ids: &[String]) -> Result<Vec<Attempt>> {
+    /// Every attempt on these appointments, oldest first: the real ones (`drill` 0) or
+    /// those of one drill.
+    pub fn attempts_for(&self, appointment_ids: &[String], drill: i64) -> Result<Vec<Attempt>> {
         self.with(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT id, appointment_id, outcome, new_start, retry_at, staff, note, at
-                 FROM call_attempt WHERE appointment_id = ?1 ORDER BY id",
+                 FROM call_attempt WHERE drill = ?2 AND appointment_id = ?1 ORDER BY id",
             )?;
             let mut out = Vec::new();
             for id in appointment_ids {
-                let rows = stmt.query_map([id], |r| {
+                let rows = stmt.query_map(params![id, drill], |r| {
                     let outcome: String = r.get(2)?;
                     let new_start: Option<String> = r.get(3)?;
                     let retry_at: Option<String> = r.get(4)?;

@@ -37,13 +37,15 @@ impl Store {
     pub fn add_receipt(&self, r: &ReceiptInsert) -> Result<String> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let drill = super::calls::active_drill(&tx)?;
             let mut r = r.clone();
             if let Some(voided) = &r.voids {
+                // A drill voids only its own receipts; real ones only outside a drill.
                 let original: Option<Voided> = tx
                     .query_row(
                         "SELECT kind, amount, method, patient_id, patient_name FROM receipt
-                         WHERE number = ?1",
-                        [voided],
+                         WHERE number = ?1 AND drill = ?2",
+                        params![voided, drill],
                         |row| {
                             Ok((
                                 row.get(0)?,
@@ -91,11 +93,16 @@ impl Store {
                 }
             }
             let seq: i64 = tx.query_row(
-                "SELECT coalesce(max(seq), 0) + 1 FROM receipt WHERE day = ?1",
-                [&r.day],
+                "SELECT coalesce(max(seq), 0) + 1 FROM receipt WHERE day = ?1 AND drill = ?2",
+                params![r.day, drill],
                 |row| row.get(0),
             )?;
-            let number = format!("{}-{}-{seq:03}", r.device_prefix, r.day.replace('-', ""));
+            let number = format!(
+                "{}-{}-{}{seq:03}",
+                r.device_prefix,
+                r.day.replace('-', ""),
+                if drill == 0 { "" } else { "T" }
+            );
             let incident: Option<i64> = tx
                 .query_row(
                     "SELECT id FROM incident WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1",
@@ -107,8 +114,8 @@ impl Store {
             let at = ts(r.at);
             tx.execute(
                 "INSERT INTO receipt (number, day, seq, kind, voids, patient_id, patient_name,
-                     amount, method, memo, staff, reason, at, incident_id, op_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                     amount, method, memo, staff, reason, at, incident_id, op_key, drill)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 params![
                     number,
                     r.day,
@@ -124,9 +131,15 @@ impl Store {
                     r.reason,
                     at,
                     incident,
-                    r.op_key
+                    (drill == 0).then_some(&r.op_key),
+                    drill
                 ],
             )?;
+            if drill != 0 {
+                // A drill's money is practice: never sent upstream.
+                tx.commit()?;
+                return Ok(number);
+            }
             let payload = serde_json::json!({
                 "number": number,
                 "kind": kind,
@@ -161,8 +174,9 @@ impl Store {
         })
     }
 
-    /// The ledger (one day, or all), oldest first; `at` in UTC.
-    pub fn receipts(&self, day: Option<&str>) -> Result<Vec<ReceiptView>> {
+    /// The ledger (one day, or all), oldest first; `at` in UTC. The real receipts (`drill`
+    /// 0) or those of one drill.
+    pub fn receipts(&self, day: Option<&str>, drill: i64) -> Result<Vec<ReceiptView>> {
         self.with(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT r.number, r.kind, r.voids, v.number, r.patient_id, r.patient_name,
@@ -171,11 +185,11 @@ impl Store {
                  FROM receipt r
                  LEFT JOIN receipt v ON v.voids = r.number
                  LEFT JOIN receipt_entered e ON e.number = r.number
-                 WHERE ?1 IS NULL OR r.day = ?1
+                 WHERE (?1 IS NULL OR r.day = ?1) AND r.drill = ?2
                  ORDER BY r.id",
             )?;
             let rows = stmt
-                .query_map([day], |row| {
+                .query_map(params![day, drill], |row| {
                     let kind: String = row.get(1)?;
                     let method: String = row.get(7)?;
                     Ok(ReceiptView {
@@ -292,7 +306,7 @@ mod tests {
                 .to_string();
             assert!(err.contains("never"), "{sql}: {err}");
         }
-        assert_eq!(store.receipts(None).unwrap()[0].number, number);
-        assert_eq!(store.receipts(None).unwrap()[0].amount, 3000);
+        assert_eq!(store.receipts(None, 0).unwrap()[0].number, number);
+        assert_eq!(store.receipts(None, 0).unwrap()[0].amount, 3000);
     }
 }

@@ -21,6 +21,15 @@ CREATE TABLE outbox (
 
 CREATE INDEX outbox_by_state ON outbox (state, id);
 
+-- A drill (訓練): a simulated outage on the real mirror. What is recorded during it carries
+-- its id and never reaches the mirror or the outbox.
+CREATE TABLE drill (
+    id         INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    ended_at   TEXT,
+    staff      TEXT
+) STRICT;
+
 -- One row per call attempt: history, never updated or deleted.
 CREATE TABLE call_attempt (
     id             INTEGER PRIMARY KEY,
@@ -33,7 +42,8 @@ CREATE TABLE call_attempt (
     note           TEXT,
     at             TEXT NOT NULL,
     incident_id    INTEGER REFERENCES incident (id),
-    op_key         TEXT                  -- the outbox entry it wrote
+    op_key         TEXT,                 -- the outbox entry it wrote (none in a drill)
+    drill          INTEGER NOT NULL DEFAULT 0   -- 0: real; else the drill's id
 ) STRICT;
 
-CREATE INDEX call_attempt_by_appointment ON call_attempt (appointment_id, id);
+CREATE INDEX call_attempt_by_appointment ON call_attempt (drill, appointment_id, id);

@@ -1,6 +1,6 @@
 -- 0006: the receipt ledger. Append-only: a receipt is never edited or deleted; a void is a
 -- later entry pointing at it. Numbers are unique across desks: device prefix + clinic date
--- + this desk's sequence for that day.
+-- + this desk's sequence for that day (a drill's receipts count apart, marked T).
 CREATE TABLE receipt (
     id           INTEGER PRIMARY KEY,
     number       TEXT NOT NULL UNIQUE,
@@ -17,8 +17,9 @@ CREATE TABLE receipt (
     reason       TEXT,                        -- a void's reason
     at           TEXT NOT NULL,
     incident_id  INTEGER REFERENCES incident (id),
-    op_key       TEXT NOT NULL,
-    UNIQUE (day, seq),
+    op_key       TEXT,                        -- its outbox entry (none in a drill)
+    drill        INTEGER NOT NULL DEFAULT 0,  -- 0: real; else the drill's id
+    UNIQUE (day, drill, seq),
     CHECK ((kind = 'payment' AND amount > 0 AND voids IS NULL)
         OR (kind = 'void' AND amount < 0 AND voids IS NOT NULL AND reason IS NOT NULL))
 ) STRICT;
