@@ -254,6 +254,10 @@ pub struct Config {
     pub retention: RetentionConfig,
     #[serde(default)]
     pub monitor: crate::monitor::MonitorConfig,
+    /// The outage checklist's steps, in order; empty: the built-in ones in the desk's
+    /// language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checklist: Vec<String>,
 }
 
 pub const MAX_DAYS_AHEAD: u32 = 14;
@@ -269,6 +273,7 @@ impl Config {
             source: SourceConfig::default(),
             retention: RetentionConfig::default(),
             monitor: Default::default(),
+            checklist: Vec::new(),
         }
     }
 

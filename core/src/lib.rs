@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod calls;
+pub mod checklist;
 pub mod cli;
 pub mod clock;
 pub mod config;

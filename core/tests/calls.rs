@@ -233,3 +233,39 @@ fn a_call_on_an_unknown_appointment_is_refused_and_writes_nothing() {
     assert_eq!(f.call(long).unwrap_err().code(), "input.invalid");
     assert!(f.outbox().is_empty());
 }
+
+#[test]
+fn the_outage_checklist_is_ticked_with_time_and_staff_and_a_drill_has_its_own() {
+    let f = fixture();
+    let list = f.rt.block_on(f.desk.checklist()).unwrap();
+    assert_eq!(list.items.len(), 5, "the built-in steps");
+    assert!(
+        list.items[0].text.contains("予備回線"),
+        "Japanese by default"
+    );
+    assert_eq!(list.done, 0);
+
+    let ticked =
+        f.rt.block_on(f.desk.tick(1, true, Some("受付 佐々木")))
+            .unwrap();
+    assert_eq!(ticked.done, 1);
+    assert_eq!(ticked.items[1].at_label.as_deref(), Some("08:30"));
+    assert_eq!(ticked.items[1].staff.as_deref(), Some("受付 佐々木"));
+    f.clock.advance(Duration::minutes(5));
+    let unticked = f.rt.block_on(f.desk.tick(1, false, None)).unwrap();
+    assert_eq!(unticked.done, 0, "the latest tick decides");
+    assert_eq!(
+        f.rt.block_on(f.desk.tick(9, true, None))
+            .unwrap_err()
+            .code(),
+        "input.invalid"
+    );
+
+    f.rt.block_on(f.desk.start_drill(None)).unwrap();
+    let drill = f.rt.block_on(f.desk.tick(0, true, None)).unwrap();
+    assert!(drill.drill > 0);
+    assert_eq!(drill.done, 1);
+    f.rt.block_on(f.desk.end_drill()).unwrap();
+    let real = f.rt.block_on(f.desk.checklist()).unwrap();
+    assert_eq!(real.done, 0, "the drill's ticks stay with the drill");
+}

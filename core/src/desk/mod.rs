@@ -489,4 +489,5 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'sta
 mod line;
 pub use line::SignalsView;
 mod calls;
+mod checklist;
 mod receipts;

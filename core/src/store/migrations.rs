@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_monitor.sql"),
     include_str!("migrations/0005_calls_outbox.sql"),
     include_str!("migrations/0006_receipts.sql"),
+    include_str!("migrations/0007_checklist.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -2,6 +2,7 @@
 //! raw 256-bit key. All SQL lives under this module.
 
 mod calls;
+mod checklist;
 mod drill;
 mod migrations;
 mod mirror;

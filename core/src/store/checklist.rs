@@ -1,0 +1,75 @@
+//! Checklist ticks: appended, never edited.
+
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+use super::mirror::ts;
+use super::Store;
+use crate::checklist::Tick;
+use crate::error::Result;
+
+impl Store {
+    /// The open incident (or None) and the running drill (or 0): what a tick belongs to.
+    pub fn checklist_scope(&self) -> Result<(Option<i64>, i64)> {
+        self.with(|conn| {
+            let incident = conn.query_row(
+                "SELECT (SELECT id FROM incident WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1)",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok((incident, super::calls::active_drill(conn)?))
+        })
+    }
+
+    pub fn add_tick(
+        &self,
+        scope: (Option<i64>, i64),
+        step: u32,
+        text: &str,
+        done: bool,
+        staff: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO checklist_tick (incident_id, drill, step, step_text, done, staff, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![scope.0, scope.1, step, text, done, staff, ts(at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The latest tick of each step in this scope.
+    pub fn ticks(&self, scope: (Option<i64>, i64)) -> Result<Vec<Tick>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT step, done, staff, at FROM checklist_tick t
+                 WHERE incident_id IS ?1 AND drill = ?2
+                   AND id = (SELECT max(id) FROM checklist_tick u
+                             WHERE u.incident_id IS ?1 AND u.drill = ?2 AND u.step = t.step)
+                 ORDER BY step",
+            )?;
+            let rows = stmt
+                .query_map(params![scope.0, scope.1], |r| {
+                    let at: String = r.get(3)?;
+                    Ok(Tick {
+                        step: r.get(0)?,
+                        done: r.get(1)?,
+                        staff: r.get(2)?,
+                        at: DateTime::parse_from_rfc3339(&at)
+                            .map(|t| t.with_timezone(&Utc))
+                            .map_err(|e| {
+                                rusqlite::Error::FromSqlConversionFailure(
+                                    3,
+                                    rusqlite::types::Type::Text,
+                                    e.into(),
+                                )
+                            })?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+}
