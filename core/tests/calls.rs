@@ -1,47 +1,20 @@
 //! The call list on the demo clinic's day: who to call, and what recording a call does to
 //! the mirror and the outbox.
 
-use std::sync::Arc;
-
 use chrono::{Duration, TimeZone, Utc};
 use tsunagi_core::calls::{CallOutcome, CallRecord};
-use tsunagi_core::clock::ManualClock;
-use tsunagi_core::config::DataDir;
-use tsunagi_core::keychain::Keychain;
 use tsunagi_core::model::AppointmentStatus;
-use tsunagi_core::{Desk, DeskOptions};
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    desk: Desk,
-    clock: Arc<ManualClock>,
-    rt: tokio::runtime::Runtime,
-}
+mod common;
+
+use common::{demo_desk, DemoDesk as Fixture};
 
 /// The demo clinic, pulled at 08:30 in Tokyo on 2026-11-25.
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(
+    demo_desk(
         Utc.with_ymd_and_hms(2026, 11, 24, 23, 30, 0).unwrap(),
-    ));
-    let desk = Desk::open(DeskOptions {
-        data_dir: DataDir::at(dir.path()),
-        keychain: Arc::new(Keychain::mock()),
-        clock: clock.clone(),
-        locale: None,
-    })
-    .unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(desk.pull()).unwrap();
-    Fixture {
-        _dir: dir,
-        desk,
-        clock,
-        rt,
-    }
+        |_| {},
+    )
 }
 
 fn record(id: &str, outcome: CallOutcome) -> CallRecord {

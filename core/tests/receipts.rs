@@ -1,49 +1,18 @@
 //! The receipt ledger on a demo desk: amounts, numbering across desks and days, voids,
 //! the day's summary, the CSV export, and the outbox entries each writes.
 
-use std::sync::Arc;
-
 use chrono::{Duration, TimeZone, Utc};
-use tsunagi_core::clock::ManualClock;
-use tsunagi_core::config::{Config, DataDir};
-use tsunagi_core::keychain::Keychain;
 use tsunagi_core::receipts::{PaymentMethod, ReceiptInput, ReceiptKind};
-use tsunagi_core::{Desk, DeskOptions};
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    desk: Desk,
-    clock: Arc<ManualClock>,
-    rt: tokio::runtime::Runtime,
-}
+mod common;
+
+use common::{demo_desk, DemoDesk as Fixture};
 
 /// A desk with this device id, pulled at 10:00 in Tokyo on 2026-11-25.
 fn desk(device_id: &str) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::first_start(Some("ja-JP"));
-    config.device_id = device_id.to_owned();
-    config.save(&DataDir::at(dir.path()).config()).unwrap();
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 25, 1, 0, 0).unwrap(),
-    ));
-    let desk = Desk::open(DeskOptions {
-        data_dir: DataDir::at(dir.path()),
-        keychain: Arc::new(Keychain::mock()),
-        clock: clock.clone(),
-        locale: None,
+    demo_desk(Utc.with_ymd_and_hms(2026, 11, 25, 1, 0, 0).unwrap(), |c| {
+        c.device_id = device_id.to_owned()
     })
-    .unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(desk.pull()).unwrap();
-    Fixture {
-        _dir: dir,
-        desk,
-        clock,
-        rt,
-    }
 }
 
 fn pay(amount: &str, method: PaymentMethod, name: &str) -> ReceiptInput {

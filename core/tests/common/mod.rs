@@ -55,3 +55,35 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// A demo-clinic desk on a manual clock, already pulled, with its own runtime.
+pub struct DemoDesk {
+    pub dir: tempfile::TempDir,
+    pub desk: Desk,
+    pub clock: Arc<ManualClock>,
+    pub rt: tokio::runtime::Runtime,
+}
+
+/// `config` adjusts the first-start config (device id, time zone, …) before the desk opens.
+pub fn demo_desk(now: DateTime<Utc>, config: impl FnOnce(&mut Config)) -> DemoDesk {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Config::first_start(Some("ja-JP"));
+    config(&mut c);
+    c.save(&DataDir::at(dir.path()).config()).unwrap();
+    let clock = Arc::new(ManualClock::new(now));
+    let desk = Desk::open(DeskOptions {
+        data_dir: DataDir::at(dir.path()),
+        keychain: Arc::new(Keychain::mock()),
+        clock: clock.clone(),
+        locale: None,
+    })
+    .unwrap();
+    let rt = runtime();
+    rt.block_on(desk.pull()).unwrap();
+    DemoDesk {
+        dir,
+        desk,
+        clock,
+        rt,
+    }
+}
