@@ -4,6 +4,8 @@
 //!     UPDATE_BINDINGS=1 cargo test -p tsunagi --lib bindings
 
 use ts_rs::{Config, TS};
+use tsunagi_core::calls::{CallAttemptView, CallListEntry, CallListView, CallOutcome, CallRecord};
+use tsunagi_core::checklist::{ChecklistItem, ChecklistView};
 use tsunagi_core::config::{FhirAuthKind, Language};
 use tsunagi_core::csv_import::{ImportProblem, ProblemKind, RequiredColumn};
 use tsunagi_core::desk::SignalsView;
@@ -56,6 +58,13 @@ fn typescript() -> String {
         SignalKind::decl(&cfg),
         Signal::decl(&cfg),
         SignalsView::decl(&cfg),
+        CallOutcome::decl(&cfg),
+        CallRecord::decl(&cfg),
+        CallAttemptView::decl(&cfg),
+        CallListEntry::decl(&cfg),
+        CallListView::decl(&cfg),
+        ChecklistItem::decl(&cfg),
+        ChecklistView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from Tsunagi's Rust types (src-tauri/src/bindings.rs). Do not edit:\n\

@@ -2,6 +2,8 @@
 
 use chrono::NaiveDate;
 use tauri::{AppHandle, State};
+use tsunagi_core::calls::{CallListView, CallRecord};
+use tsunagi_core::checklist::ChecklistView;
 use tsunagi_core::desk::SignalsView;
 use tsunagi_core::monitor::advice::LineView;
 use tsunagi_core::view::{MirrorStatus, Settings, TodayView};
@@ -153,4 +155,40 @@ pub fn mark_populated(startup: State<'_, Startup>, rows: u32) {
             "window populated"
         );
     }
+}
+
+/// The call list (from now to the end of the day; with tomorrow morning on request).
+#[tauri::command]
+pub async fn call_list(shell: State<'_, Shell>, tomorrow_morning: bool) -> Answer<CallListView> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.call_list(tomorrow_morning).await?)
+}
+
+/// Record one call; the answer is the refreshed list.
+#[tauri::command]
+pub async fn record_call(
+    shell: State<'_, Shell>,
+    record: CallRecord,
+    tomorrow_morning: bool,
+) -> Answer<CallListView> {
+    let (desk, _) = shell.ready()?;
+    desk.record_call(record).await?;
+    Ok(desk.call_list(tomorrow_morning).await?)
+}
+
+#[tauri::command]
+pub async fn checklist(shell: State<'_, Shell>) -> Answer<ChecklistView> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.checklist().await?)
+}
+
+#[tauri::command]
+pub async fn tick(
+    shell: State<'_, Shell>,
+    step: u32,
+    done: bool,
+    staff: Option<String>,
+) -> Answer<ChecklistView> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.tick(step, done, staff.as_deref()).await?)
 }

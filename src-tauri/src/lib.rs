@@ -51,6 +51,10 @@ pub fn run() {
             commands::probe_now,
             commands::signals,
             commands::mark_signals_seen,
+            commands::call_list,
+            commands::record_call,
+            commands::checklist,
+            commands::tick,
         ])
         .on_window_event(windows::on_window_event)
         .setup(move |app| {

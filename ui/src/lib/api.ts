@@ -2,6 +2,9 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
+  CallListView,
+  CallRecord,
+  ChecklistView,
   DeskEvent,
   ErrorPayload,
   ImportResult,
@@ -63,6 +66,13 @@ export const api = {
     }
   },
   markPopulated: (rows: number) => call<void>('mark_populated', { rows }),
+  callList: (tomorrowMorning: boolean) =>
+    call<CallListView>('call_list', { tomorrowMorning }),
+  recordCall: (record: CallRecord, tomorrowMorning: boolean) =>
+    call<CallListView>('record_call', { record, tomorrowMorning }),
+  checklist: () => call<ChecklistView>('checklist'),
+  tick: (step: number, done: boolean, staff: string | null) =>
+    call<ChecklistView>('tick', { step, done, staff }),
   lineStatus: () => call<LineView>('line_status'),
   probeNow: () => call<void>('probe_now'),
   signals: () => call<SignalsView>('signals'),

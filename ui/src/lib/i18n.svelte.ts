@@ -1,11 +1,19 @@
 // The current UI language as reactive state, and `t` to read messages in it.
-import type { AppointmentStatus, Failure, Language, ProbeKind, ProblemKind } from './generated/types';
+import type {
+  AppointmentStatus,
+  CallOutcome,
+  Failure,
+  Language,
+  ProbeKind,
+  ProblemKind,
+} from './generated/types';
 import {
   errorText,
   failureLabels,
   format,
   importProblemText,
   messages,
+  outcomeLabels,
   probeKindLabels,
   statusLabels,
   type ErrorText,
@@ -39,4 +47,8 @@ export function probeKindLabel(kind: ProbeKind): string {
 
 export function failureLabel(failure: Failure): string {
   return failureLabels[locale.lang][failure];
+}
+
+export function outcomeLabel(outcome: CallOutcome): string {
+  return outcomeLabels[locale.lang][outcome];
 }

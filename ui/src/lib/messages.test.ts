@@ -6,6 +6,7 @@ import {
   importProblemText,
   knownErrorCodes,
   messages,
+  outcomeLabels,
   probeKindLabels,
   statusLabels,
 } from './messages';
@@ -124,5 +125,14 @@ describe('the line banner and diagnosis', () => {
     expect(minutesSince(since, Date.parse('2026-11-25T02:26:30.000Z'))).toBe(12);
     expect(minutesSince(since, Date.parse('2026-11-25T02:00:00.000Z'))).toBe(0);
     expect(minutesSince('not a time', Date.now())).toBe(0);
+  });
+});
+
+describe('the call list', () => {
+  it('names every call outcome in both languages, as the desk says them', () => {
+    expect(Object.keys(outcomeLabels.ja).sort()).toEqual(Object.keys(outcomeLabels.en).sort());
+    expect(outcomeLabels.ja.cancelled).toBe('キャンセル');
+    expect(outcomeLabels.ja.no_answer).toBe('不在');
+    for (const label of Object.values(outcomeLabels.en)) expect(label).not.toBe('');
   });
 });

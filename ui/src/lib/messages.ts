@@ -2,6 +2,7 @@
 // the tests can check both languages are complete.
 import type {
   AppointmentStatus,
+  CallOutcome,
   Failure,
   Language,
   ProbeKind,
@@ -10,6 +11,20 @@ import type {
 } from './generated/types';
 
 const ja = {
+  tabSchedule: '予約一覧',
+  tabCalls: '電話連絡',
+  callProgress: '{done}/{total} 連絡済',
+  notReachedOnly: '未連絡のみ',
+  includeTomorrowMorning: '明日の午前も表示',
+  staffName: '担当者',
+  notCalledYet: '未連絡',
+  retryDue: 'かけ直す時間です',
+  retryAt: '{time} にかけ直す',
+  newDateTime: '新しい日時',
+  recordOutcome: '記録',
+  callListEmpty: 'この時間帯に連絡する予約はありません',
+  checklistTitle: '障害時チェックリスト',
+  checkedBy: '{time} {staff}',
   lineOffline: '回線断',
   lineDegraded: '回線不安定',
   lineDownFor: '{minutes}分経過',
@@ -90,6 +105,20 @@ const ja = {
 export type MessageKey = keyof typeof ja;
 
 const en: Record<MessageKey, string> = {
+  tabSchedule: 'Appointments',
+  tabCalls: 'Calls',
+  callProgress: '{done}/{total} reached',
+  notReachedOnly: 'Not reached yet',
+  includeTomorrowMorning: 'Include tomorrow morning',
+  staffName: 'Staff',
+  notCalledYet: 'Not called',
+  retryDue: 'Time to call again',
+  retryAt: 'call again at {time}',
+  newDateTime: 'New date and time',
+  recordOutcome: 'Record',
+  callListEmpty: 'Nobody to call in this period',
+  checklistTitle: 'Outage checklist',
+  checkedBy: '{time} {staff}',
   lineOffline: 'Line down',
   lineDegraded: 'Line unreliable',
   lineDownFor: 'for {minutes} min',
@@ -475,5 +504,24 @@ export const failureLabels: Record<Language, Record<Failure, string>> = {
     tls: 'certificate or encryption failed',
     no_link: 'not connected',
     other: 'failed',
+  },
+};
+
+export const outcomeLabels: Record<Language, Record<CallOutcome, string>> = {
+  ja: {
+    cancelled: 'キャンセル',
+    rescheduled: '日時変更',
+    coming: '来院予定',
+    no_answer: '不在',
+    left_message: '留守電',
+    wrong_number: '番号違い',
+  },
+  en: {
+    cancelled: 'Cancelled',
+    rescheduled: 'Rescheduled',
+    coming: 'Coming anyway',
+    no_answer: 'No answer',
+    left_message: 'Left a message',
+    wrong_number: 'Wrong number',
   },
 };

@@ -198,3 +198,57 @@ export type SignalsView = { signals: Array<Signal>,
  * Pass back to `mark_signals_seen` so later events stay unseen.
  */
 until: string, };
+
+export type CallOutcome = "cancelled" | "rescheduled" | "coming" | "no_answer" | "left_message" | "wrong_number";
+
+export type CallRecord = { appointment_id: string, outcome: CallOutcome, 
+/**
+ * Rescheduled: the new start, `YYYY-MM-DDTHH:MM` on the clinic's clock.
+ */
+new_start?: string, note?: string, staff?: string, };
+
+export type CallAttemptView = { id: bigint, outcome: CallOutcome, 
+/**
+ * `HH:MM` on the clinic's clock.
+ */
+at_label: string, at: string, 
+/**
+ * Rescheduled: the new start, `MM/DD HH:MM` on the clinic's clock.
+ */
+new_start_label: string | null, 
+/**
+ * No answer: when to try again, `HH:MM`.
+ */
+retry_at_label: string | null, staff: string | null, note: string | null, };
+
+export type CallListEntry = { appointment_id: string, 
+/**
+ * `HH:MM` on the clinic's clock (with `MM/DD ` when not today).
+ */
+time_label: string, start: string, reason: string | null, status: AppointmentStatus, patient: PatientView | null, 
+/**
+ * Oldest first.
+ */
+attempts: Array<CallAttemptView>, reached: boolean, 
+/**
+ * A no-answer whose retry time has come.
+ */
+retry_due: boolean, };
+
+export type CallListView = { entries: Array<CallListEntry>, reached: number, total: number, 
+/**
+ * Until when the list reaches (RFC 3339).
+ */
+until: string, };
+
+export type ChecklistItem = { step: number, text: string, done: boolean, 
+/**
+ * `HH:MM` on the clinic's clock, when ticked.
+ */
+at_label: string | null, staff: string | null, };
+
+export type ChecklistView = { 
+/**
+ * The incident it belongs to (none: no outage open; a drill has its own list).
+ */
+incident_id: number | null, drill: number, items: Array<ChecklistItem>, done: number, };
