@@ -605,3 +605,44 @@ fn cli_and_app_agree_on_the_app_data_folder() {
         Some(tsunagi_core::config::APP_IDENTIFIER)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
+    let rig = Rig::start("call-list");
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    click(&client, "tab-calls").await;
+    // Tomorrow morning too, so there is somebody to call whatever the hour.
+    click(&client, "include-tomorrow").await;
+    type_into(&client, "staff", "受付 佐々木").await;
+    let row = eventually("a patient to call", Duration::from_secs(20), async || {
+        client
+            .find(Locator::Css("[data-testid=call-row]"))
+            .await
+            .ok()
+    })
+    .await;
+    let id = row.attr("data-id").await.unwrap().expect("row id");
+    row.find(Locator::Css("[data-outcome=coming]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_eventually(&client, "call-progress", "the progress", "1/").await;
+    let outcome = text_eventually(&client, "last-outcome", "the outcome", "来院予定").await;
+    assert!(outcome.contains("来院予定"));
+
+    let line: Value = run_cli(
+        &rig.session,
+        rig.data_dir(),
+        &["calls", "--json", "--tomorrow-morning"],
+    )
+    .lines()
+    .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    .find(|v| v["appointment_id"] == id.as_str())
+    .expect("the called patient");
+    assert_eq!(line["reached"], true);
+    assert_eq!(line["last_outcome"], "coming");
+    client.close().await.unwrap();
+}
