@@ -646,3 +646,37 @@ async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
     assert_eq!(line["last_outcome"], "coming");
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
+    let rig = Rig::start("receipts");
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    click(&client, "tab-receipts").await;
+
+    type_into(&client, "amount", "０").await;
+    click(&client, "add-receipt").await;
+    text_eventually(&client, "receipt-problem", "the refusal", "0円").await;
+
+    for (amount, name) in [("３，０００", "山田 太郎"), ("1200", "髙橋 美咲")] {
+        let field = client
+            .find(Locator::Css("[data-testid=amount]"))
+            .await
+            .unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(amount).await.unwrap();
+        type_into(&client, "receipt-name", name).await;
+        click(&client, "add-receipt").await;
+    }
+    text_eventually(&client, "receipt-total", "the day's total", "4,200").await;
+    save_screenshot(&rig.display, "receipts-ja.png");
+
+    let summary: Value = serde_json::from_str(&run_cli(
+        &rig.session,
+        rig.data_dir(),
+        &["receipt", "summary", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(summary["total"], 4200);
+    client.close().await.unwrap();
+}

@@ -178,6 +178,13 @@ pub struct DaySummary {
     pub voids: u32,
 }
 
+/// Today's receipts and their summary, as the ledger screen shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LedgerView {
+    pub receipts: Vec<ReceiptView>,
+    pub summary: DaySummary,
+}
+
 /// The day's summary from its ledger lines: voids cancel what they void.
 pub fn summarise(day: &str, receipts: &[ReceiptView]) -> DaySummary {
     let mut methods: Vec<MethodTotal> = PaymentMethod::ALL

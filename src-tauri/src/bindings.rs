@@ -16,6 +16,9 @@ use tsunagi_core::monitor::{
     Cause, Failure, MonitorStatus, NetPath, NetState, ProbeKind, ProbeResult,
 };
 use tsunagi_core::phone::Phone;
+use tsunagi_core::receipts::{
+    DaySummary, LedgerView, MethodTotal, PaymentMethod, ReceiptInput, ReceiptKind, ReceiptView,
+};
 use tsunagi_core::view::{
     AppointmentView, DeskEvent, FhirSettings, MirrorStatus, PatientView, PullView, Settings,
     TodayView,
@@ -65,6 +68,13 @@ fn typescript() -> String {
         CallListView::decl(&cfg),
         ChecklistItem::decl(&cfg),
         ChecklistView::decl(&cfg),
+        PaymentMethod::decl(&cfg),
+        ReceiptInput::decl(&cfg),
+        ReceiptKind::decl(&cfg),
+        ReceiptView::decl(&cfg),
+        MethodTotal::decl(&cfg),
+        DaySummary::decl(&cfg),
+        LedgerView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from Tsunagi's Rust types (src-tauri/src/bindings.rs). Do not edit:\n\

@@ -6,6 +6,7 @@ use tsunagi_core::calls::{CallListView, CallRecord};
 use tsunagi_core::checklist::ChecklistView;
 use tsunagi_core::desk::SignalsView;
 use tsunagi_core::monitor::advice::LineView;
+use tsunagi_core::receipts::{LedgerView, ReceiptInput};
 use tsunagi_core::view::{MirrorStatus, Settings, TodayView};
 use tsunagi_core::{ErrorPayload, ImportResult, SettingsChange, SourceSetup};
 
@@ -191,4 +192,31 @@ pub async fn tick(
 ) -> Answer<ChecklistView> {
     let (desk, _) = shell.ready()?;
     Ok(desk.tick(step, done, staff.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn ledger(shell: State<'_, Shell>) -> Answer<LedgerView> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.ledger().await?)
+}
+
+/// Record a payment; the answer is the refreshed ledger.
+#[tauri::command]
+pub async fn add_receipt(shell: State<'_, Shell>, input: ReceiptInput) -> Answer<LedgerView> {
+    let (desk, _) = shell.ready()?;
+    desk.add_receipt(input).await?;
+    Ok(desk.ledger().await?)
+}
+
+#[tauri::command]
+pub async fn void_receipt(
+    shell: State<'_, Shell>,
+    number: String,
+    reason: String,
+    staff: Option<String>,
+) -> Answer<LedgerView> {
+    let (desk, _) = shell.ready()?;
+    desk.void_receipt(&number, &reason, staff.as_deref())
+        .await?;
+    Ok(desk.ledger().await?)
 }

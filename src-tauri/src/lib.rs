@@ -55,6 +55,9 @@ pub fn run() {
             commands::record_call,
             commands::checklist,
             commands::tick,
+            commands::ledger,
+            commands::add_receipt,
+            commands::void_receipt,
         ])
         .on_window_event(windows::on_window_event)
         .setup(move |app| {

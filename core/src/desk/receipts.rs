@@ -111,6 +111,14 @@ impl Desk {
         Ok(summarise(&day, &rows))
     }
 
+    /// Today's receipts with their summary (the ledger screen).
+    pub async fn ledger(&self) -> Result<crate::receipts::LedgerView> {
+        Ok(crate::receipts::LedgerView {
+            receipts: self.receipts_of(false).await?,
+            summary: self.receipt_summary().await?,
+        })
+    }
+
     /// Every receipt as CSV, for entering into the billing system.
     pub async fn receipts_csv(&self) -> Result<Vec<u8>> {
         Ok(crate::receipts::to_csv(&self.receipts(None).await?))

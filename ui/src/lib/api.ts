@@ -6,6 +6,8 @@ import type {
   CallRecord,
   ChecklistView,
   DeskEvent,
+  LedgerView,
+  ReceiptInput,
   ErrorPayload,
   ImportResult,
   LineView,
@@ -73,6 +75,10 @@ export const api = {
   checklist: () => call<ChecklistView>('checklist'),
   tick: (step: number, done: boolean, staff: string | null) =>
     call<ChecklistView>('tick', { step, done, staff }),
+  ledger: () => call<LedgerView>('ledger'),
+  addReceipt: (input: ReceiptInput) => call<LedgerView>('add_receipt', { input }),
+  voidReceipt: (number: string, reason: string, staff: string | null) =>
+    call<LedgerView>('void_receipt', { number, reason, staff }),
   lineStatus: () => call<LineView>('line_status'),
   probeNow: () => call<void>('probe_now'),
   signals: () => call<SignalsView>('signals'),

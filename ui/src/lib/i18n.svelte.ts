@@ -4,6 +4,7 @@ import type {
   CallOutcome,
   Failure,
   Language,
+  PaymentMethod,
   ProbeKind,
   ProblemKind,
 } from './generated/types';
@@ -13,7 +14,9 @@ import {
   format,
   importProblemText,
   messages,
+  methodLabels,
   outcomeLabels,
+  receiptErrorTexts,
   probeKindLabels,
   statusLabels,
   type ErrorText,
@@ -51,4 +54,13 @@ export function failureLabel(failure: Failure): string {
 
 export function outcomeLabel(outcome: CallOutcome): string {
   return outcomeLabels[locale.lang][outcome];
+}
+
+export function methodLabel(method: PaymentMethod): string {
+  return methodLabels[locale.lang][method];
+}
+
+/** The words for a receipt error, or the backend's own message. */
+export function receiptError(code: string, message: string): string {
+  return receiptErrorTexts[locale.lang][code] ?? message;
 }

@@ -5,12 +5,25 @@ import type {
   CallOutcome,
   Failure,
   Language,
+  PaymentMethod,
   ProbeKind,
   ProblemKind,
   RequiredColumn,
 } from './generated/types';
 
 const ja = {
+  tabReceipts: '領収書',
+  amountYen: '金額（円）',
+  method: '支払方法',
+  patientName: '患者さん',
+  memo: 'メモ',
+  addReceipt: '仮領収書を発行',
+  voidReceipt: '取消',
+  voidReason: '取消の理由',
+  voided: '取消済',
+  todayTotal: '本日の合計',
+  voidCount: '取消 {n}件',
+  noReceipts: '本日の領収書はまだありません',
   tabSchedule: '予約一覧',
   tabCalls: '電話連絡',
   callProgress: '{done}/{total} 連絡済',
@@ -105,6 +118,18 @@ const ja = {
 export type MessageKey = keyof typeof ja;
 
 const en: Record<MessageKey, string> = {
+  tabReceipts: 'Receipts',
+  amountYen: 'Amount (yen)',
+  method: 'Method',
+  patientName: 'Patient',
+  memo: 'Memo',
+  addReceipt: 'Issue provisional receipt',
+  voidReceipt: 'Void',
+  voidReason: 'Reason for voiding',
+  voided: 'Voided',
+  todayTotal: "Today's total",
+  voidCount: '{n} voided',
+  noReceipts: 'No receipts yet today',
   tabSchedule: 'Appointments',
   tabCalls: 'Calls',
   callProgress: '{done}/{total} reached',
@@ -523,5 +548,32 @@ export const outcomeLabels: Record<Language, Record<CallOutcome, string>> = {
     no_answer: 'No answer',
     left_message: 'Left a message',
     wrong_number: 'Wrong number',
+  },
+};
+
+export const methodLabels: Record<Language, Record<PaymentMethod, string>> = {
+  ja: { cash: '現金', card: 'カード', qr: 'QR決済', deferred: '後日精算' },
+  en: { cash: 'Cash', card: 'Card', qr: 'QR payment', deferred: 'Pay later' },
+};
+
+/** Error codes of the receipt ledger, in words for the desk. */
+export const receiptErrorTexts: Record<Language, Record<string, string>> = {
+  ja: {
+    'receipt.amount_empty': '金額を入力してください',
+    'receipt.amount_not_a_number': '金額は数字で入力してください',
+    'receipt.amount_zero': '0円の領収書は発行できません',
+    'receipt.amount_negative': 'マイナスの金額は入力できません（取消を使ってください）',
+    'receipt.amount_too_large': '金額が大きすぎます（1,000万円まで）',
+    'receipt.already_voided': 'この領収書はすでに取消済みです',
+    'receipt.reason_missing': '取消の理由を入力してください',
+  },
+  en: {
+    'receipt.amount_empty': 'Enter an amount',
+    'receipt.amount_not_a_number': 'The amount must be a number of yen',
+    'receipt.amount_zero': 'A receipt cannot be for 0 yen',
+    'receipt.amount_negative': 'Amounts cannot be negative (void the receipt instead)',
+    'receipt.amount_too_large': 'The amount is too large (up to 10,000,000 yen)',
+    'receipt.already_voided': 'This receipt is already voided',
+    'receipt.reason_missing': 'Enter a reason for voiding',
   },
 };

@@ -252,3 +252,53 @@ export type ChecklistView = {
  * The incident it belongs to (none: no outage open; a drill has its own list).
  */
 incident_id: number | null, drill: number, items: Array<ChecklistItem>, done: number, };
+
+export type PaymentMethod = "cash" | "card" | "qr" | "deferred";
+
+export type ReceiptInput = { 
+/**
+ * As typed (full-width digits accepted).
+ */
+amount: string, method: PaymentMethod, 
+/**
+ * A patient picked from the mirror…
+ */
+patient_id?: string, 
+/**
+ * …or a name typed at the desk.
+ */
+patient_name?: string, memo?: string, staff?: string, };
+
+export type ReceiptKind = "payment" | "void";
+
+export type ReceiptView = { number: string, kind: ReceiptKind, 
+/**
+ * For a void: the receipt it voids.
+ */
+voids: string | null, 
+/**
+ * For a payment: the void that cancelled it, if any.
+ */
+voided_by: string | null, patient_id: string | null, patient_name: string | null, 
+/**
+ * Yen; negative for a void.
+ */
+amount: number, method: PaymentMethod, memo: string | null, staff: string | null, reason: string | null, 
+/**
+ * RFC 3339 with the clinic's offset.
+ */
+at: string, 
+/**
+ * `YYYY-MM-DD` at the clinic.
+ */
+day: string, entered_in_billing: boolean, };
+
+export type MethodTotal = { method: PaymentMethod, 
+/**
+ * Payments not voided.
+ */
+count: number, total: number, };
+
+export type DaySummary = { day: string, methods: Array<MethodTotal>, total: number, voids: number, };
+
+export type LedgerView = { receipts: Array<ReceiptView>, summary: DaySummary, };
