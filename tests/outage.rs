@@ -147,5 +147,15 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
         x.is_viewable(window),
         "the window stays for the desk to see"
     );
+    wait_until(
+        Duration::from_secs(5),
+        "a notification that the line is back",
+        || {
+            std::fs::read_to_string(&notes_path)
+                .unwrap_or_default()
+                .contains("回線が復旧しました")
+        },
+    );
+    save(&x, &display, window, "outage-recovered.png");
     drop(app);
 }

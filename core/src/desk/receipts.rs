@@ -73,14 +73,26 @@ impl Desk {
 
     async fn insert_receipt(&self, insert: ReceiptInsert) -> Result<ReceiptView> {
         let store = self.store.clone();
-        let number = blocking(move || store.add_receipt(&insert)).await?;
-        self.receipts(None)
-            .await?
-            .into_iter()
-            .find(|r| r.number == number)
-            .ok_or(CoreError::Receipt(ReceiptError::NotFound(number)))
+        let mut row = blocking(move || {
+            let number = store.add_receipt(&insert)?;
+            store
+                .receipt(&number)?
+                .ok_or(CoreError::Receipt(ReceiptError::NotFound(number)))
+        })
+        .await?;
+        clinic_time(&self.config().calendar(), &mut row);
+        Ok(row)
     }
+}
 
+/// Stored times are UTC; screens show the clinic's clock.
+fn clinic_time(cal: &crate::calendar::ClinicCalendar, r: &mut ReceiptView) {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&r.at) {
+        r.at = cal.local(t.with_timezone(&chrono::Utc)).to_rfc3339();
+    }
+}
+
+impl Desk {
     /// The ledger (today's when `all_days` is false), oldest first, times on the clinic's
     /// clock.
     pub async fn receipts_of(&self, all_days: bool) -> Result<Vec<ReceiptView>> {
@@ -89,17 +101,15 @@ impl Desk {
     }
 
     async fn receipts(&self, day: Option<String>) -> Result<Vec<ReceiptView>> {
-        let cal = self.config().calendar();
         let store = self.store.clone();
         let mut rows = blocking(move || {
             let drill = store.active_drill()?;
             store.receipts(day.as_deref(), drill)
         })
         .await?;
+        let cal = self.config().calendar();
         for r in &mut rows {
-            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&r.at) {
-                r.at = cal.local(t.with_timezone(&chrono::Utc)).to_rfc3339();
-            }
+            clinic_time(&cal, r);
         }
         Ok(rows)
     }
@@ -113,9 +123,11 @@ impl Desk {
 
     /// Today's receipts with their summary (the ledger screen).
     pub async fn ledger(&self) -> Result<crate::receipts::LedgerView> {
+        let day = self.clinic_day();
+        let receipts = self.receipts(Some(day.clone())).await?;
         Ok(crate::receipts::LedgerView {
-            receipts: self.receipts_of(false).await?,
-            summary: self.receipt_summary().await?,
+            summary: summarise(&day, &receipts),
+            receipts,
         })
     }
 

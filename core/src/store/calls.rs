@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::mirror::ts;
+use super::mirror::{parse_ts, ts};
 use super::Store;
 use crate::calls::{Attempt, CallOutcome};
 use crate::error::{CoreError, Result};
@@ -48,14 +48,6 @@ pub(super) fn active_drill(conn: &rusqlite::Connection) -> rusqlite::Result<i64>
     )
 }
 
-fn parse(s: &str) -> rusqlite::Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-        })
-}
-
 impl Store {
     /// Store the attempt, change the mirror for a cancel or reschedule, and queue both for
     /// the upstream: all or nothing. Returns the attempt's id.
@@ -75,13 +67,7 @@ impl Store {
                     call.appointment_id
                 )));
             };
-            let incident: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM incident WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let incident = super::monitor::open_incident(&tx)?;
             let drill = active_drill(&tx)?;
             let now = ts(call.at);
             // In a drill nothing reaches the mirror or the outbox: only the attempt is kept.
@@ -122,7 +108,7 @@ impl Store {
                     })?;
                     // Keep the slot's length.
                     let length = match (start.as_deref(), end.as_deref()) {
-                        (Some(s), Some(e)) => parse(e)? - parse(s)?,
+                        (Some(s), Some(e)) => parse_ts(e)? - parse_ts(s)?,
                         _ => chrono::Duration::zero(),
                     };
                     let new_end = (length > chrono::Duration::zero()).then(|| new_start + length);
@@ -195,11 +181,11 @@ impl Store {
                         id: r.get(0)?,
                         appointment_id: r.get(1)?,
                         outcome: CallOutcome::parse(&outcome).unwrap_or(CallOutcome::NoAnswer),
-                        new_start: new_start.as_deref().map(parse).transpose()?,
-                        retry_at: retry_at.as_deref().map(parse).transpose()?,
+                        new_start: new_start.as_deref().map(parse_ts).transpose()?,
+                        retry_at: retry_at.as_deref().map(parse_ts).transpose()?,
                         staff: r.get(5)?,
                         note: r.get(6)?,
-                        at: parse(&r.get::<_, String>(7)?)?,
+                        at: parse_ts(&r.get::<_, String>(7)?)?,
                     })
                 })?;
                 for row in rows {

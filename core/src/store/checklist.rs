@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::mirror::ts;
+use super::mirror::{parse_ts, ts};
 use super::Store;
 use crate::checklist::Tick;
 use crate::error::Result;
@@ -12,11 +12,7 @@ impl Store {
     /// The open incident (or None) and the running drill (or 0): what a tick belongs to.
     pub fn checklist_scope(&self) -> Result<(Option<i64>, i64)> {
         self.with(|conn| {
-            let incident = conn.query_row(
-                "SELECT (SELECT id FROM incident WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1)",
-                [],
-                |r| r.get(0),
-            )?;
+            let incident = super::monitor::open_incident(conn)?;
             Ok((incident, super::calls::active_drill(conn)?))
         })
     }
@@ -57,15 +53,7 @@ impl Store {
                         step: r.get(0)?,
                         done: r.get(1)?,
                         staff: r.get(2)?,
-                        at: DateTime::parse_from_rfc3339(&at)
-                            .map(|t| t.with_timezone(&Utc))
-                            .map_err(|e| {
-                                rusqlite::Error::FromSqlConversionFailure(
-                                    3,
-                                    rusqlite::types::Type::Text,
-                                    e.into(),
-                                )
-                            })?,
+                        at: parse_ts(&at)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -69,7 +69,8 @@ pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+/// Read a stored time (any RFC 3339 width: seconds here, milliseconds in the monitor's tables).
+pub(crate) fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| {

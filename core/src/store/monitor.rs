@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
+use super::mirror::parse_ts;
 use super::Store;
 use crate::error::{CoreError, Result};
 use crate::monitor::{millis_ts, Cause, NetPath, NetState, Transition};
@@ -30,12 +31,13 @@ pub struct RunRow {
     pub next_start: Option<DateTime<Utc>>,
 }
 
-fn parse(s: &str) -> rusqlite::Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-        })
+/// The incident still open (the line is down now), if any: what desk work during it hangs on.
+pub(super) fn open_incident(conn: &rusqlite::Connection) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT (SELECT id FROM incident WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1)",
+        [],
+        |r| r.get(0),
+    )
 }
 
 fn incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
@@ -45,9 +47,9 @@ fn incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
     let ended_by: Option<String> = r.get("ended_by")?;
     Ok(IncidentRow {
         id: r.get("id")?,
-        started_at: parse(&r.get::<_, String>("started_at")?)?,
-        declared_at: parse(&r.get::<_, String>("declared_at")?)?,
-        ended_at: ended.as_deref().map(parse).transpose()?,
+        started_at: parse_ts(&r.get::<_, String>("started_at")?)?,
+        declared_at: parse_ts(&r.get::<_, String>("declared_at")?)?,
+        ended_at: ended.as_deref().map(parse_ts).transpose()?,
         cause: Cause::parse(&cause),
         worst_state: NetState::parse(&worst).unwrap_or(NetState::Offline),
         ended_by_shutdown: ended_by.as_deref() == Some("shutdown"),
@@ -127,14 +129,6 @@ impl Store {
             )?;
             tx.commit()?;
             Ok(incident)
-        })
-    }
-
-    pub fn incident(&self, id: i64) -> Result<Option<IncidentRow>> {
-        self.with(|conn| {
-            Ok(conn
-                .query_row("SELECT * FROM incident WHERE id = ?1", [id], incident)
-                .optional()?)
         })
     }
 
@@ -225,9 +219,9 @@ impl Store {
                     let next: Option<String> = r.get(3)?;
                     Ok(RunRow {
                         id: r.get(0)?,
-                        started_at: parse(&r.get::<_, String>(1)?)?,
-                        alive_at: parse(&r.get::<_, String>(2)?)?,
-                        next_start: next.as_deref().map(parse).transpose()?,
+                        started_at: parse_ts(&r.get::<_, String>(1)?)?,
+                        alive_at: parse_ts(&r.get::<_, String>(2)?)?,
+                        next_start: next.as_deref().map(parse_ts).transpose()?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -243,7 +237,7 @@ impl Store {
                     r.get(0)
                 })
                 .optional()?;
-            Ok(s.as_deref().map(parse).transpose()?)
+            Ok(s.as_deref().map(parse_ts).transpose()?)
         })
     }
 

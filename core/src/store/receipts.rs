@@ -103,13 +103,7 @@ impl Store {
                 r.day.replace('-', ""),
                 if drill == 0 { "" } else { "T" }
             );
-            let incident: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM incident WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1",
-                    [],
-                    |row| row.get(0),
-                )
-                .optional()?;
+            let incident = super::monitor::open_incident(&tx)?;
             let kind = if r.voids.is_some() { "void" } else { "payment" };
             let at = ts(r.at);
             tx.execute(
@@ -177,19 +171,34 @@ impl Store {
     /// The ledger (one day, or all), oldest first; `at` in UTC. The real receipts (`drill`
     /// 0) or those of one drill.
     pub fn receipts(&self, day: Option<&str>, drill: i64) -> Result<Vec<ReceiptView>> {
+        self.ledger_rows(
+            "(?1 IS NULL OR r.day = ?1) AND r.drill = ?2",
+            params![day, drill],
+        )
+    }
+
+    /// One receipt by its number.
+    pub fn receipt(&self, number: &str) -> Result<Option<ReceiptView>> {
+        Ok(self
+            .ledger_rows("r.number = ?1", params![number])?
+            .into_iter()
+            .next())
+    }
+
+    fn ledger_rows(&self, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<ReceiptView>> {
         self.with(|conn| {
-            let mut stmt = conn.prepare(
+            let mut stmt = conn.prepare(&format!(
                 "SELECT r.number, r.kind, r.voids, v.number, r.patient_id, r.patient_name,
                         r.amount, r.method, r.memo, r.staff, r.reason, r.at, r.day,
                         e.number IS NOT NULL
                  FROM receipt r
                  LEFT JOIN receipt v ON v.voids = r.number
                  LEFT JOIN receipt_entered e ON e.number = r.number
-                 WHERE (?1 IS NULL OR r.day = ?1) AND r.drill = ?2
-                 ORDER BY r.id",
-            )?;
+                 WHERE {filter}
+                 ORDER BY r.id"
+            ))?;
             let rows = stmt
-                .query_map(params![day, drill], |row| {
+                .query_map(args, |row| {
                     let kind: String = row.get(1)?;
                     let method: String = row.get(7)?;
                     Ok(ReceiptView {

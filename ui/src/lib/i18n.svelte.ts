@@ -16,7 +16,6 @@ import {
   messages,
   methodLabels,
   outcomeLabels,
-  receiptErrorTexts,
   probeKindLabels,
   statusLabels,
   type ErrorText,
@@ -58,9 +57,4 @@ export function outcomeLabel(outcome: CallOutcome): string {
 
 export function methodLabel(method: PaymentMethod): string {
   return methodLabels[locale.lang][method];
-}
-
-/** The words for a receipt error, or the backend's own message. */
-export function receiptError(code: string, message: string): string {
-  return receiptErrorTexts[locale.lang][code] ?? message;
 }

@@ -334,6 +334,42 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
       title: 'サーバの応答が大きすぎます',
       action: '通常ありえない大きさの応答です。IT担当者に連絡してください。',
     },
+    'receipt.amount_empty': {
+      title: '金額を入力してください',
+      action: '入力を直して、もう一度お試しください。',
+    },
+    'receipt.amount_not_a_number': {
+      title: '金額は数字で入力してください',
+      action: '入力を直して、もう一度お試しください。',
+    },
+    'receipt.amount_zero': {
+      title: '0円の領収書は発行できません',
+      action: '入力を直して、もう一度お試しください。',
+    },
+    'receipt.amount_negative': {
+      title: 'マイナスの金額は入力できません（取消を使ってください）',
+      action: '入力を直して、もう一度お試しください。',
+    },
+    'receipt.amount_too_large': {
+      title: '金額が大きすぎます（1,000万円まで）',
+      action: '入力を直して、もう一度お試しください。',
+    },
+    'receipt.already_voided': {
+      title: 'この領収書はすでに取消済みです',
+      action: '入力を直して、もう一度お試しください。',
+    },
+    'receipt.reason_missing': {
+      title: '取消の理由を入力してください',
+      action: '入力を直して、もう一度お試しください。',
+    },
+    'receipt.not_found': {
+      title: 'その番号の領収書はありません',
+      action: '番号を確かめてください（訓練中は訓練の領収書だけが対象です）。',
+    },
+    'receipt.void_of_void': {
+      title: '取消を取り消すことはできません',
+      action: '必要なら、あらためて領収書を発行してください。',
+    },
     'import.unusable': {
       title: 'このファイルは取り込めません',
       action: 'CSV（UTF-8 または Shift_JIS）で保存し直してください。',
@@ -414,6 +450,42 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
     'source.too_large': {
       title: "The server's answer is too large",
       action: 'An answer this large is not normal. Contact your IT helper.',
+    },
+    'receipt.amount_empty': {
+      title: 'Enter an amount',
+      action: 'Correct the entry and try again.',
+    },
+    'receipt.amount_not_a_number': {
+      title: 'The amount must be a number of yen',
+      action: 'Correct the entry and try again.',
+    },
+    'receipt.amount_zero': {
+      title: 'A receipt cannot be for 0 yen',
+      action: 'Correct the entry and try again.',
+    },
+    'receipt.amount_negative': {
+      title: 'Amounts cannot be negative (void the receipt instead)',
+      action: 'Correct the entry and try again.',
+    },
+    'receipt.amount_too_large': {
+      title: 'The amount is too large (up to 10,000,000 yen)',
+      action: 'Correct the entry and try again.',
+    },
+    'receipt.already_voided': {
+      title: 'This receipt is already voided',
+      action: 'Correct the entry and try again.',
+    },
+    'receipt.reason_missing': {
+      title: 'Enter a reason for voiding',
+      action: 'Correct the entry and try again.',
+    },
+    'receipt.not_found': {
+      title: 'There is no receipt with that number',
+      action: 'Check the number (during a drill only drill receipts count).',
+    },
+    'receipt.void_of_void': {
+      title: 'A void cannot be voided',
+      action: 'Issue a new receipt instead, if needed.',
     },
     'import.unusable': {
       title: 'This file cannot be imported',
@@ -554,26 +626,4 @@ export const outcomeLabels: Record<Language, Record<CallOutcome, string>> = {
 export const methodLabels: Record<Language, Record<PaymentMethod, string>> = {
   ja: { cash: '現金', card: 'カード', qr: 'QR決済', deferred: '後日精算' },
   en: { cash: 'Cash', card: 'Card', qr: 'QR payment', deferred: 'Pay later' },
-};
-
-/** Error codes of the receipt ledger, in words for the desk. */
-export const receiptErrorTexts: Record<Language, Record<string, string>> = {
-  ja: {
-    'receipt.amount_empty': '金額を入力してください',
-    'receipt.amount_not_a_number': '金額は数字で入力してください',
-    'receipt.amount_zero': '0円の領収書は発行できません',
-    'receipt.amount_negative': 'マイナスの金額は入力できません（取消を使ってください）',
-    'receipt.amount_too_large': '金額が大きすぎます（1,000万円まで）',
-    'receipt.already_voided': 'この領収書はすでに取消済みです',
-    'receipt.reason_missing': '取消の理由を入力してください',
-  },
-  en: {
-    'receipt.amount_empty': 'Enter an amount',
-    'receipt.amount_not_a_number': 'The amount must be a number of yen',
-    'receipt.amount_zero': 'A receipt cannot be for 0 yen',
-    'receipt.amount_negative': 'Amounts cannot be negative (void the receipt instead)',
-    'receipt.amount_too_large': 'The amount is too large (up to 10,000,000 yen)',
-    'receipt.already_voided': 'This receipt is already voided',
-    'receipt.reason_missing': 'Enter a reason for voiding',
-  },
 };
