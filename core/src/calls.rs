@@ -106,6 +106,35 @@ pub struct CallListEntry {
     pub reached: bool,
     /// A no-answer whose retry time has come.
     pub retry_due: bool,
+    /// The call script with this patient's name and time filled in.
+    pub script: String,
+}
+
+/// The built-in call script; `{clinic}`, `{name}`, `{time}` and `{date}` are filled in.
+pub fn default_script(language: crate::config::Language) -> &'static str {
+    match language {
+        crate::config::Language::Ja => {
+            "{clinic}の受付です。{name}様のお電話でよろしいでしょうか。\
+             {date} {time}のご予約の件でお電話しました。\
+             ただいま院内のシステムに障害が起きており、受付や会計にお時間をいただく場合がございます。\
+             このままご来院いただけますか。日時の変更やキャンセルもお受けできます。"
+        }
+        crate::config::Language::En => {
+            "Hello, this is the front desk of {clinic}. May I speak with {name}? \
+             We are calling about your appointment on {date} at {time}. \
+             Our clinic system is down at the moment, so check-in and payment may take longer. \
+             Would you still like to come, or shall we change the time or cancel?"
+        }
+    }
+}
+
+/// Fill a call script's placeholders.
+pub fn fill_script(template: &str, clinic: &str, name: &str, date: &str, time: &str) -> String {
+    template
+        .replace("{clinic}", clinic)
+        .replace("{name}", name)
+        .replace("{date}", date)
+        .replace("{time}", time)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

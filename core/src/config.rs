@@ -258,6 +258,63 @@ pub struct Config {
     /// language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checklist: Vec<String>,
+    /// What staff say on the phone during an outage; `{clinic}`, `{name}`, `{time}` and
+    /// `{date}` are filled in per patient. None: the built-in script in the desk's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_script: Option<String>,
+    #[serde(default)]
+    pub printouts: PrintoutConfig,
+}
+
+/// Where paper copies go: the downtime sheet (on a schedule) and the receipts CSV.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrintoutConfig {
+    /// None: `printouts` inside the data folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<PathBuf>,
+    /// Clinic-clock times (`HH:MM`) the downtime sheet is written each day.
+    #[serde(default = "default_sheet_times")]
+    pub sheet_times: Vec<String>,
+    /// Sheets older than this many days are removed from the folder (they hold names and
+    /// phone numbers in plain text).
+    #[serde(default = "default_sheet_keep_days")]
+    pub keep_days: u32,
+}
+
+impl Default for PrintoutConfig {
+    fn default() -> Self {
+        PrintoutConfig {
+            folder: None,
+            sheet_times: default_sheet_times(),
+            keep_days: default_sheet_keep_days(),
+        }
+    }
+}
+
+impl PrintoutConfig {
+    /// The sheet times, in order of the day.
+    pub fn times(&self) -> std::result::Result<Vec<chrono::NaiveTime>, String> {
+        let mut times = self
+            .sheet_times
+            .iter()
+            .map(|t| {
+                chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M")
+                    .map_err(|_| format!("printouts.sheet_times has {t:?}, not like 07:30"))
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        times.sort();
+        times.dedup();
+        Ok(times)
+    }
+}
+
+fn default_sheet_times() -> Vec<String> {
+    vec!["07:30".to_owned(), "12:30".to_owned()]
+}
+
+fn default_sheet_keep_days() -> u32 {
+    7
 }
 
 pub const MAX_DAYS_AHEAD: u32 = 14;
@@ -274,7 +331,17 @@ impl Config {
             retention: RetentionConfig::default(),
             monitor: Default::default(),
             checklist: Vec::new(),
+            call_script: None,
+            printouts: PrintoutConfig::default(),
         }
+    }
+
+    /// The clinic's name for screens and paper: the configured one, or the demo clinic's.
+    pub fn shown_clinic_name(&self) -> Option<String> {
+        self.clinic_name.clone().or_else(|| {
+            (self.source.kind == SourceKind::Demo)
+                .then(|| crate::source::demo::CLINIC_NAME.to_owned())
+        })
     }
 
     pub fn calendar(&self) -> ClinicCalendar {
@@ -352,6 +419,7 @@ impl Config {
             ));
         }
         config.monitor.validate().map_err(invalid)?;
+        config.printouts.times().map_err(invalid)?;
         if config.device_id.trim().is_empty() {
             return Err(invalid("device_id is empty".to_owned()));
         }

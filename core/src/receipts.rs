@@ -157,6 +157,8 @@ pub struct ReceiptView {
     /// `YYYY-MM-DD` at the clinic.
     pub day: String,
     pub entered_in_billing: bool,
+    /// Recorded in a drill (訓練): practice, never sent upstream.
+    pub drill: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -187,6 +189,13 @@ pub struct LedgerView {
 
 /// The day's summary from its ledger lines: voids cancel what they void.
 pub fn summarise(day: &str, receipts: &[ReceiptView]) -> DaySummary {
+    let mut summary = totals(receipts.iter().filter(|r| r.day == day));
+    summary.day = day.to_owned();
+    summary
+}
+
+/// Money per method over any receipts (a report's, across days); `day` left empty.
+pub fn totals<'a>(receipts: impl Iterator<Item = &'a ReceiptView>) -> DaySummary {
     let mut methods: Vec<MethodTotal> = PaymentMethod::ALL
         .iter()
         .map(|m| MethodTotal {
@@ -196,7 +205,7 @@ pub fn summarise(day: &str, receipts: &[ReceiptView]) -> DaySummary {
         })
         .collect();
     let mut voids = 0;
-    for r in receipts.iter().filter(|r| r.day == day) {
+    for r in receipts {
         let Some(m) = methods.iter_mut().find(|m| m.method == r.method) else {
             continue;
         };
@@ -208,7 +217,7 @@ pub fn summarise(day: &str, receipts: &[ReceiptView]) -> DaySummary {
         }
     }
     DaySummary {
-        day: day.to_owned(),
+        day: String::new(),
         total: methods.iter().map(|m| m.total).sum(),
         methods,
         voids,

@@ -87,6 +87,14 @@ pub struct Settings {
     /// The FHIR server setup, kept even while another source is in use.
     pub fhir: Option<FhirSettings>,
     pub data_dir: String,
+    /// The call script as staff see it before filling (the built-in one unless changed).
+    pub call_script: String,
+    pub call_script_is_default: bool,
+    /// Where downtime sheets and exports are written.
+    pub printouts_folder: String,
+    /// The drill in progress (0: none).
+    #[ts(type = "number")]
+    pub drill: i64,
 }
 
 /// The FHIR setup as the settings screen shows it: never the secret itself.
@@ -110,6 +118,11 @@ pub enum DeskEvent {
     PullFailed {
         error: ErrorPayload,
         status: MirrorStatus,
+    },
+    /// A drill started (its id) or ended (0).
+    DrillChanged {
+        #[ts(type = "number")]
+        drill: i64,
     },
 }
 
@@ -151,10 +164,7 @@ impl MirrorStatus {
     ) -> Self {
         let cal = config.calendar();
         let is_demo = config.source.kind == SourceKind::Demo;
-        let clinic_name = config
-            .clinic_name
-            .clone()
-            .or_else(|| is_demo.then(|| crate::source::demo::CLINIC_NAME.to_owned()));
+        let clinic_name = config.shown_clinic_name();
         let synced = meta.as_ref().map(|m| cal.local(m.synced_at));
         let synced_at_label = synced.map(|t| {
             if t.date_naive() == cal.today(now) {

@@ -421,3 +421,82 @@ fn receipts_are_added_voided_listed_and_summed_from_the_terminal() {
     let csv = run(&["receipt", "export"]);
     assert_eq!(csv.lines().count(), 4, "header and three entries");
 }
+
+#[test]
+fn a_drill_from_the_terminal_is_reported_and_never_queued_and_the_sheet_is_written() {
+    let session = Session::start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = cli(&session, dir.path(), args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    let json_lines = |text: String| -> Vec<Value> {
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    run(&["pull"]);
+    run(&["receipt", "add", "--amount", "800", "--method", "qr"]);
+    let queued = json_lines(run(&["outbox", "list", "--json"]));
+    assert_eq!(queued.len(), 1);
+    for key in ["seq", "key", "kind", "state", "attempts"] {
+        assert!(
+            queued[0].get(key).is_some(),
+            "{key} missing in {}",
+            queued[0]
+        );
+    }
+    assert_eq!(queued[0]["kind"], "receipt");
+    assert_eq!(queued[0]["state"], "pending");
+
+    run(&["drill", "start", "--staff", "院長"]);
+    // Tomorrow morning too, so the list has patients whatever the hour.
+    let calls = json_lines(run(&["calls", "--json", "--tomorrow-morning"]));
+    let id = calls.last().expect("patients to call")["appointment_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run(&["call", &id, "no_answer", "--note", "練習"]);
+    let after = json_lines(run(&["calls", "--json", "--tomorrow-morning"]));
+    let entry = after
+        .iter()
+        .find(|e| e["appointment_id"] == id.as_str())
+        .unwrap();
+    assert_eq!(entry["history"][0]["outcome"], "no_answer");
+    assert_eq!(entry["history"][0]["note"], "練習");
+    assert!(entry["script"].as_str().unwrap().contains("様"));
+    run(&["receipt", "add", "--amount", "1000", "--method", "cash"]);
+    run(&["drill", "end"]);
+    assert_eq!(
+        json_lines(run(&["outbox", "list", "--json"])).len(),
+        1,
+        "nothing from the drill"
+    );
+
+    let reports = json_lines(run(&["report", "--json"]));
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["kind"], "drill");
+    assert_eq!(reports[0]["receipts"], 1);
+    let page = dir.path().join("drill.html");
+    let shown: Value = serde_json::from_str(&run(&[
+        "report",
+        "drill",
+        &reports[0]["id"].to_string(),
+        "--json",
+        "--html",
+        page.to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert_eq!(shown["receipts"][0]["amount"], 1000);
+    assert!(std::fs::read_to_string(&page).unwrap().contains("訓練記録"));
+    let o = cli(&session, dir.path(), &["report", "outage", "42"]);
+    assert_one_line_failure(&o, 2, "42");
+
+    let sheet = run(&["sheet"]);
+    let sheet = Path::new(sheet.trim());
+    assert!(sheet.starts_with(dir.path()), "{}", sheet.display());
+    assert!(std::fs::read_to_string(sheet)
+        .unwrap()
+        .contains("<!DOCTYPE html>"));
+}

@@ -65,6 +65,7 @@ async fn settings_changes_are_saved_and_survive_a_restart() {
         .change_settings(SettingsChange {
             language: Some(Language::Ja),
             autostart: Some(false),
+            ..Default::default()
         })
         .unwrap();
     assert_eq!(s.language, Language::Ja);

@@ -17,6 +17,7 @@ use crate::config::FhirAuthKind;
 use crate::desk::{Desk, DeskOptions, SourceSetup};
 use crate::error::{CoreError, Result};
 use crate::keychain::Keychain;
+use crate::report::ReportKind;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -112,11 +113,36 @@ enum Command {
         #[arg(long)]
         staff: Option<String>,
     },
+    /// What is queued for the upstream (the outbox)
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// Outage and drill reports: list them, or show one (`report outage 3`)
+    Report {
+        #[arg(value_parser = ["outage", "drill"], requires = "id")]
+        kind: Option<String>,
+        id: Option<i64>,
+        /// Write the printable page (HTML) to this file
+        #[arg(long, requires = "kind")]
+        html: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the printable downtime sheet (today's schedule with phones) now
+    Sheet,
     /// Outages, flaps and unclean stops not yet seen at the desk
     Signals {
         /// Mark them seen (the desk's "確認しました")
         #[arg(long)]
         mark_seen: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// Every queued change, oldest first, with its state
+    List {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -526,6 +552,44 @@ fn run(cli: Cli) -> Result<()> {
                     })
                     .await?;
                 writeln!(out, "recorded call attempt {id}")
+            }
+            Command::Outbox(OutboxCommand::List { json }) => {
+                output::outbox(&mut out, &desk.outbox().await?, json)
+            }
+            Command::Report {
+                kind,
+                id,
+                html,
+                json,
+            } => match (kind.as_deref().and_then(ReportKind::parse), id) {
+                (Some(kind), Some(id)) => {
+                    let report = desk.report(kind, id).await?;
+                    if let Some(path) = html {
+                        let page = crate::printout::report(&report, desk.config().language);
+                        let doc = crate::printout::document(&page, desk.config().language);
+                        std::fs::write(&path, doc).map_err(|e| CoreError::io(&path, e))?;
+                    }
+                    if json {
+                        writeln!(
+                            out,
+                            "{}",
+                            serde_json::to_string(&report).unwrap_or_default()
+                        )
+                    } else {
+                        output::reports(
+                            &mut out,
+                            &crate::report::ReportList {
+                                reports: vec![report.summary],
+                            },
+                            false,
+                        )
+                    }
+                }
+                _ => output::reports(&mut out, &desk.reports().await?, json),
+            },
+            Command::Sheet => {
+                let path = desk.write_downtime_sheet().await?;
+                writeln!(out, "{}", path.display())
             }
             Command::Signals { mark_seen } => {
                 let view = desk.signals().await?;

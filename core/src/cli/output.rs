@@ -291,6 +291,9 @@ struct CallLine<'a> {
     retry_due: bool,
     attempts: usize,
     last_outcome: Option<crate::calls::CallOutcome>,
+    /// Every attempt, oldest first, as the screen lists them.
+    history: &'a [crate::calls::CallAttemptView],
+    script: &'a str,
 }
 
 pub fn calls(
@@ -326,6 +329,8 @@ pub fn calls(
                     retry_due: e.retry_due,
                     attempts: e.attempts.len(),
                     last_outcome: last,
+                    history: &e.attempts,
+                    script: &e.script,
                 },
             )?;
         } else {
@@ -395,4 +400,87 @@ pub fn receipt_summary(
         )?;
     }
     writeln!(out, "total         {:>10}  ({} voids)", s.total, s.voids)
+}
+
+/// One line of `outbox list --json`.
+#[derive(Serialize)]
+struct OutboxLine<'a> {
+    seq: i64,
+    key: &'a str,
+    kind: &'a str,
+    target_id: Option<&'a str>,
+    base_version: Option<&'a str>,
+    state: &'a str,
+    attempts: i64,
+    created_at: &'a str,
+    incident_id: Option<i64>,
+}
+
+pub fn outbox(
+    out: &mut impl Write,
+    rows: &[crate::store::OutboxRow],
+    json: bool,
+) -> io::Result<()> {
+    for r in rows {
+        if json {
+            json_line(
+                out,
+                &OutboxLine {
+                    seq: r.seq,
+                    key: &r.key,
+                    kind: &r.kind,
+                    target_id: r.target_id.as_deref(),
+                    base_version: r.base_version.as_deref(),
+                    state: &r.state,
+                    attempts: r.attempts,
+                    created_at: &r.created_at,
+                    incident_id: r.incident_id,
+                },
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{:>5}  {:<8} {:<22} {:<2} {}  {}",
+                r.seq,
+                r.state,
+                r.kind,
+                r.attempts,
+                r.key,
+                r.target_id.as_deref().unwrap_or("-")
+            )?;
+        }
+    }
+    if !json {
+        let pending = rows.iter().filter(|r| r.state == "pending").count();
+        writeln!(out, "{} queued, {pending} pending", rows.len())?;
+    }
+    Ok(())
+}
+
+pub fn reports(
+    out: &mut impl Write,
+    list: &crate::report::ReportList,
+    json: bool,
+) -> io::Result<()> {
+    for r in &list.reports {
+        if json {
+            json_line(out, r)?;
+        } else {
+            let kind = match r.kind {
+                crate::report::ReportKind::Outage => "outage",
+                crate::report::ReportKind::Drill => "drill",
+            };
+            writeln!(
+                out,
+                "{kind:<6} {:>4}  {} – {}  {} calls, {} receipts  {}",
+                r.id,
+                r.started_label,
+                r.ended_label.as_deref().unwrap_or("ongoing"),
+                r.calls,
+                r.receipts,
+                r.cause_text.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -4,7 +4,8 @@ use chrono::{Duration, NaiveDateTime, Utc};
 
 use super::{blocking, Desk};
 use crate::calls::{
-    clean_text, Attempt, CallAttemptView, CallListEntry, CallListView, CallOutcome, CallRecord,
+    clean_text, default_script, fill_script, Attempt, CallAttemptView, CallListEntry, CallListView,
+    CallOutcome, CallRecord,
 };
 use crate::error::{CoreError, Result};
 use crate::model::AppointmentStatus;
@@ -54,6 +55,15 @@ impl Desk {
             Ok((rows, attempts))
         })
         .await?;
+        let template = config
+            .call_script
+            .clone()
+            .unwrap_or_else(|| default_script(config.language).to_owned());
+        let clinic = config.shown_clinic_name().unwrap_or_default();
+        let date_format = match config.language {
+            crate::config::Language::Ja => "%-m月%-d日",
+            crate::config::Language::En => "%b %-d",
+        };
         let mut entries = Vec::new();
         for row in rows {
             let id = row.appointment.source_id.clone();
@@ -72,6 +82,14 @@ impl Desk {
                 }
             };
             let view = AppointmentView::new(row, &cal);
+            let local_start = cal.local(start);
+            let script = fill_script(
+                &template,
+                &clinic,
+                view.patient.as_ref().map_or("", |p| p.name.as_str()),
+                &local_start.format(date_format).to_string(),
+                &local_start.format("%H:%M").to_string(),
+            );
             let last = mine.last();
             entries.push(CallListEntry {
                 appointment_id: id,
@@ -81,6 +99,7 @@ impl Desk {
                 status: view.status,
                 patient: view.patient,
                 reached: mine.iter().any(|a| a.outcome.reached()),
+                script,
                 retry_due: last.is_some_and(|a| {
                     a.outcome == CallOutcome::NoAnswer && a.retry_at.is_some_and(|r| r <= now)
                 }),

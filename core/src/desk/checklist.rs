@@ -2,11 +2,33 @@
 
 use super::{blocking, Desk};
 use crate::calls::clean_text;
-use crate::checklist::{default_steps, ChecklistItem, ChecklistView};
+use crate::checklist::{default_steps, ChecklistItem, ChecklistView, Tick};
 use crate::error::{CoreError, Result};
 
+/// The steps with who ticked what (the latest tick of each step decides).
+pub(super) fn items(
+    steps: Vec<String>,
+    ticks: &[Tick],
+    cal: &crate::calendar::ClinicCalendar,
+) -> Vec<ChecklistItem> {
+    steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let tick = ticks.iter().find(|t| t.step as usize == i && t.done);
+            ChecklistItem {
+                step: i as u32,
+                text,
+                done: tick.is_some(),
+                at_label: tick.map(|t| cal.local(t.at).format("%H:%M").to_string()),
+                staff: tick.and_then(|t| t.staff.clone()),
+            }
+        })
+        .collect()
+}
+
 impl Desk {
-    fn checklist_steps(&self) -> Vec<String> {
+    pub(super) fn checklist_steps(&self) -> Vec<String> {
         let config = self.config();
         if config.checklist.is_empty() {
             default_steps(config.language)
@@ -25,22 +47,7 @@ impl Desk {
             Ok((scope, store.ticks(scope)?))
         })
         .await?;
-        let items: Vec<ChecklistItem> = steps
-            .into_iter()
-            .enumerate()
-            .map(|(i, text)| {
-                let tick = ticks.iter().find(|t| t.step as usize == i);
-                ChecklistItem {
-                    step: i as u32,
-                    text,
-                    done: tick.is_some_and(|t| t.done),
-                    at_label: tick
-                        .filter(|t| t.done)
-                        .map(|t| cal.local(t.at).format("%H:%M").to_string()),
-                    staff: tick.filter(|t| t.done).and_then(|t| t.staff.clone()),
-                }
-            })
-            .collect();
+        let items = items(steps, &ticks, &cal);
         Ok(ChecklistView {
             incident_id: scope.0,
             drill: scope.1,

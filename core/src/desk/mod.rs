@@ -20,6 +20,8 @@ use crate::view::{
     TodayView,
 };
 
+const CALL_SCRIPT_MAX: usize = 1000;
+
 pub struct DeskOptions {
     pub data_dir: DataDir,
     pub keychain: Arc<Keychain>,
@@ -36,6 +38,9 @@ pub struct SettingsChange {
     pub language: Option<Language>,
     #[ts(optional)]
     pub autostart: Option<bool>,
+    /// The call script; empty goes back to the built-in one.
+    #[ts(optional)]
+    pub call_script: Option<String>,
 }
 
 /// What an import did.
@@ -208,6 +213,13 @@ impl Desk {
                 allow_plain_http: f.allow_plain_http,
             }),
             data_dir: self.data_dir.root().display().to_string(),
+            call_script_is_default: c.call_script.is_none(),
+            call_script: c
+                .call_script
+                .clone()
+                .unwrap_or_else(|| crate::calls::default_script(c.language).to_owned()),
+            printouts_folder: self.printouts_folder().display().to_string(),
+            drill: self.store.active_drill().unwrap_or(0),
         }
     }
 
@@ -272,6 +284,15 @@ impl Desk {
             }
             if let Some(a) = change.autostart {
                 next.autostart = a;
+            }
+            if let Some(script) = change.call_script {
+                let script = script.trim();
+                if script.chars().count() > CALL_SCRIPT_MAX {
+                    return Err(CoreError::InvalidInput(format!(
+                        "the call script is longer than {CALL_SCRIPT_MAX} characters"
+                    )));
+                }
+                next.call_script = (!script.is_empty()).then(|| script.to_owned());
             }
             if next != *config {
                 next.save(&self.data_dir.config())?;
@@ -491,3 +512,4 @@ pub use line::SignalsView;
 mod calls;
 mod checklist;
 mod receipts;
+mod report;

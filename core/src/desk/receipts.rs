@@ -86,7 +86,7 @@ impl Desk {
 }
 
 /// Stored times are UTC; screens show the clinic's clock.
-fn clinic_time(cal: &crate::calendar::ClinicCalendar, r: &mut ReceiptView) {
+pub(super) fn clinic_time(cal: &crate::calendar::ClinicCalendar, r: &mut ReceiptView) {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&r.at) {
         r.at = cal.local(t.with_timezone(&chrono::Utc)).to_rfc3339();
     }
@@ -148,13 +148,21 @@ impl Desk {
     pub async fn start_drill(&self, staff: Option<&str>) -> Result<i64> {
         let staff = clean_text("the staff name", staff, STAFF_MAX)?;
         let (store, now) = (self.store.clone(), self.clock.now());
-        blocking(move || store.start_drill(now, staff.as_deref())).await
+        let id = blocking(move || store.start_drill(now, staff.as_deref())).await?;
+        let _ = self
+            .events
+            .send(crate::view::DeskEvent::DrillChanged { drill: id });
+        Ok(id)
     }
 
     /// End the drill; what it recorded stays archived under its id.
     pub async fn end_drill(&self) -> Result<i64> {
         let (store, now) = (self.store.clone(), self.clock.now());
-        blocking(move || store.end_drill(now)).await
+        let id = blocking(move || store.end_drill(now)).await?;
+        let _ = self
+            .events
+            .send(crate::view::DeskEvent::DrillChanged { drill: 0 });
+        Ok(id)
     }
 
     /// The drill in progress (0: none).

@@ -8,12 +8,14 @@ mod migrations;
 mod mirror;
 mod monitor;
 mod receipts;
+mod report;
 
 pub use calls::{CallInsert, OutboxRow};
 pub use migrations::LATEST_VERSION;
 pub use mirror::{MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, StoredAppointment};
 pub use monitor::{IncidentRow, RunRow};
 pub use receipts::{ReceiptError, ReceiptInsert};
+pub use report::{DrillRow, ReportAttempt, ReportScope, ScopeCounts};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -40,7 +40,7 @@ pub(super) fn open_incident(conn: &rusqlite::Connection) -> rusqlite::Result<Opt
     )
 }
 
-fn incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
+pub(super) fn incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
     let ended: Option<String> = r.get("ended_at")?;
     let cause: String = r.get("cause")?;
     let worst: String = r.get("worst_state")?;

@@ -185,12 +185,16 @@ impl Store {
             .next())
     }
 
-    fn ledger_rows(&self, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<ReceiptView>> {
+    pub(super) fn ledger_rows(
+        &self,
+        filter: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<ReceiptView>> {
         self.with(|conn| {
             let mut stmt = conn.prepare(&format!(
                 "SELECT r.number, r.kind, r.voids, v.number, r.patient_id, r.patient_name,
                         r.amount, r.method, r.memo, r.staff, r.reason, r.at, r.day,
-                        e.number IS NOT NULL
+                        e.number IS NOT NULL, r.drill != 0
                  FROM receipt r
                  LEFT JOIN receipt v ON v.voids = r.number
                  LEFT JOIN receipt_entered e ON e.number = r.number
@@ -220,6 +224,7 @@ impl Store {
                         at: row.get(11)?,
                         day: row.get(12)?,
                         entered_in_billing: row.get(13)?,
+                        drill: row.get(14)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -1,0 +1,203 @@
+//! What an incident or a drill report reads: its calls, receipts and checklist ticks.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+
+use super::mirror::parse_ts;
+use super::monitor::incident;
+use super::{IncidentRow, Store};
+use crate::calls::{Attempt, CallOutcome};
+use crate::checklist::Tick;
+use crate::error::Result;
+use crate::receipts::ReceiptView;
+
+/// Whose records a report gathers: a real outage's (drill records excluded) or a drill's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportScope {
+    Incident(i64),
+    Drill(i64),
+}
+
+impl ReportScope {
+    /// A filter on a table with `incident_id` and `drill` columns, binding `?1`.
+    fn filter(self, alias: &str) -> (String, i64) {
+        match self {
+            ReportScope::Incident(id) => (
+                format!("{alias}.incident_id = ?1 AND {alias}.drill = 0"),
+                id,
+            ),
+            ReportScope::Drill(id) => (format!("{alias}.drill = ?1"), id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrillRow {
+    pub id: i64,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub staff: Option<String>,
+}
+
+/// A call attempt with what the mirror still knows of its appointment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportAttempt {
+    pub attempt: Attempt,
+    pub patient_name: Option<String>,
+    pub appointment_start: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScopeCounts {
+    pub calls: u32,
+    pub receipts: u32,
+}
+
+fn drill(r: &rusqlite::Row<'_>) -> rusqlite::Result<DrillRow> {
+    let ended: Option<String> = r.get(2)?;
+    Ok(DrillRow {
+        id: r.get(0)?,
+        started_at: parse_ts(&r.get::<_, String>(1)?)?,
+        ended_at: ended.as_deref().map(parse_ts).transpose()?,
+        staff: r.get(3)?,
+    })
+}
+
+impl Store {
+    /// The latest incidents, newest first.
+    pub fn recent_incidents(&self, limit: u32) -> Result<Vec<IncidentRow>> {
+        self.with(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT * FROM incident ORDER BY started_at DESC LIMIT ?1")?;
+            let rows = stmt
+                .query_map([limit], incident)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    pub fn incident(&self, id: i64) -> Result<Option<IncidentRow>> {
+        self.with(|conn| {
+            Ok(conn
+                .query_row("SELECT * FROM incident WHERE id = ?1", [id], incident)
+                .optional()?)
+        })
+    }
+
+    /// The latest drills, newest first.
+    pub fn recent_drills(&self, limit: u32) -> Result<Vec<DrillRow>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, started_at, ended_at, staff FROM drill ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = stmt
+                .query_map([limit], drill)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    pub fn drill(&self, id: i64) -> Result<Option<DrillRow>> {
+        self.with(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id, started_at, ended_at, staff FROM drill WHERE id = ?1",
+                    [id],
+                    drill,
+                )
+                .optional()?)
+        })
+    }
+
+    /// How many calls and receipts a report holds.
+    pub fn scope_counts(&self, scope: ReportScope) -> Result<ScopeCounts> {
+        self.with(|conn| {
+            let (calls, id) = scope.filter("c");
+            let (receipts, _) = scope.filter("r");
+            Ok(conn.query_row(
+                &format!(
+                    "SELECT (SELECT count(*) FROM call_attempt c WHERE {calls}),
+                            (SELECT count(*) FROM receipt r WHERE {receipts})"
+                ),
+                [id],
+                |r| {
+                    Ok(ScopeCounts {
+                        calls: r.get(0)?,
+                        receipts: r.get(1)?,
+                    })
+                },
+            )?)
+        })
+    }
+
+    /// The calls of a report, oldest first, with the patient's name while the mirror has it.
+    pub fn report_attempts(&self, scope: ReportScope) -> Result<Vec<ReportAttempt>> {
+        self.with(|conn| {
+            let (filter, id) = scope.filter("c");
+            let mut stmt = conn.prepare(&format!(
+                "SELECT c.id, c.appointment_id, c.outcome, c.new_start, c.retry_at, c.staff,
+                        c.note, c.at, p.name, a.start_at
+                 FROM call_attempt c
+                 LEFT JOIN appointment a ON a.source_id = c.appointment_id
+                 LEFT JOIN patient p ON p.source_id = a.patient_id
+                 WHERE {filter} ORDER BY c.id"
+            ))?;
+            let rows = stmt
+                .query_map([id], |r| {
+                    let outcome: String = r.get(2)?;
+                    let opt_ts = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+                        let t: Option<String> = r.get(i)?;
+                        t.as_deref().map(parse_ts).transpose()
+                    };
+                    Ok(ReportAttempt {
+                        attempt: Attempt {
+                            id: r.get(0)?,
+                            appointment_id: r.get(1)?,
+                            outcome: CallOutcome::parse(&outcome).unwrap_or(CallOutcome::NoAnswer),
+                            new_start: opt_ts(3)?,
+                            retry_at: opt_ts(4)?,
+                            staff: r.get(5)?,
+                            note: r.get(6)?,
+                            at: parse_ts(&r.get::<_, String>(7)?)?,
+                        },
+                        patient_name: r.get(8)?,
+                        appointment_start: opt_ts(9)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// The receipts and voids of a report, oldest first.
+    pub fn report_receipts(&self, scope: ReportScope) -> Result<Vec<ReceiptView>> {
+        let (filter, id) = scope.filter("r");
+        self.ledger_rows(&filter, params![id])
+    }
+
+    /// The latest tick of each checklist step in a report.
+    pub fn report_ticks(&self, scope: ReportScope) -> Result<Vec<Tick>> {
+        self.with(|conn| {
+            let (filter, id) = scope.filter("t");
+            let (same, _) = scope.filter("u");
+            let mut stmt = conn.prepare(&format!(
+                "SELECT step, done, staff, at FROM checklist_tick t
+                 WHERE {filter}
+                   AND id = (SELECT max(id) FROM checklist_tick u WHERE {same} AND u.step = t.step)
+                 ORDER BY step"
+            ))?;
+            let rows = stmt
+                .query_map([id], |r| {
+                    let at: String = r.get(3)?;
+                    Ok(Tick {
+                        step: r.get(0)?,
+                        done: r.get(1)?,
+                        staff: r.get(2)?,
+                        at: parse_ts(&at)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+}
