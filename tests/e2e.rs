@@ -680,3 +680,256 @@ async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
     assert_eq!(summary["total"], 4200);
     client.close().await.unwrap();
 }
+
+/// The attribute `name` of every element matching `css`, in page order.
+async fn attrs(client: &Client, css: &str, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for el in client.find_all(Locator::Css(css)).await.unwrap_or_default() {
+        if let Ok(Some(v)) = el.attr(name).await {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Issue 5's drill, start to end in the window: the call list comes up by itself, three
+/// outcomes (one from the keyboard), a cash and a card receipt, one voided, the totals,
+/// the printed receipt and report, and nothing of it queued for the upstream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox() {
+    let rig = Rig::start("drill");
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    let queued_before = run_cli(&rig.session, rig.data_dir(), &["outbox", "list", "--json"]);
+
+    click(&client, "settings-button").await;
+    click(&client, "drill-start").await;
+    text_eventually(&client, "drill-banner", "the drill banner", "訓練").await;
+    // The outage routine opens by itself: the call list with its checklist.
+    text_eventually(&client, "call-progress", "the call list", "連絡済").await;
+    text_eventually(&client, "checklist", "the checklist", "予備回線").await;
+    click(&client, "include-tomorrow").await;
+    eventually(
+        "tomorrow morning on the list",
+        Duration::from_secs(10),
+        async || {
+            let checked = client
+                .execute(
+                    "return document.querySelector('[data-testid=include-tomorrow]').checked",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            (checked == json!(true)).then_some(())
+        },
+    )
+    .await;
+    type_into(&client, "staff", "受付 佐々木").await;
+    let ids = eventually(
+        "three patients to call",
+        Duration::from_secs(20),
+        async || {
+            let ids = attrs(&client, "[data-testid=call-row]", "data-id").await;
+            (ids.len() >= 3).then_some(ids)
+        },
+    )
+    .await;
+    let row = |id: &str| format!("[data-testid=call-row][data-id=\"{id}\"]");
+
+    client
+        .find(Locator::Css(&format!(
+            "{} [data-outcome=cancelled]",
+            row(&ids[0])
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_eventually(&client, "call-progress", "the first outcome", "1/").await;
+    // The second from the keyboard: the row in focus, 4 = 不在 (no answer).
+    client
+        .find(Locator::Css(&row(&ids[1])))
+        .await
+        .unwrap()
+        .send_keys("4")
+        .await
+        .unwrap();
+    eventually("no answer recorded", Duration::from_secs(20), async || {
+        let text = client
+            .find(Locator::Css(&row(&ids[1])))
+            .await
+            .ok()?
+            .html(true)
+            .await
+            .ok()?;
+        text.contains("不在").then_some(())
+    })
+    .await;
+    client
+        .find(Locator::Css(&format!(
+            "{} [data-outcome=coming]",
+            row(&ids[2])
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_eventually(&client, "call-progress", "the third outcome", "2/").await;
+    // The call script, filled in for this patient.
+    client
+        .find(Locator::Css(&format!(
+            "{} [data-testid=script-toggle]",
+            row(&ids[2])
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let script = text_eventually(&client, "call-script", "the call script", "様").await;
+    assert!(
+        script.contains("さくら通り内科クリニック"),
+        "the clinic's name: {script}"
+    );
+    save_screenshot(&rig.display, "drill-calls-ja.png");
+
+    // Receipts: cash for a patient picked from the schedule, card for a typed name.
+    click(&client, "tab-receipts").await;
+    let amount = client
+        .find(Locator::Css("[data-testid=amount]"))
+        .await
+        .unwrap();
+    amount.send_keys("3,000").await.unwrap();
+    client
+        .find(Locator::Css("[data-testid=receipt-patient]"))
+        .await
+        .unwrap()
+        .select_by_index(1)
+        .await
+        .unwrap();
+    click(&client, "add-receipt").await;
+    text_eventually(&client, "receipt-total", "the cash receipt", "3,000").await;
+    let amount = client
+        .find(Locator::Css("[data-testid=amount]"))
+        .await
+        .unwrap();
+    amount.send_keys("1500").await.unwrap();
+    client
+        .find(Locator::Css("[data-testid=method]"))
+        .await
+        .unwrap()
+        .select_by_value("card")
+        .await
+        .unwrap();
+    type_into(&client, "receipt-name", "髙橋 美咲").await;
+    click(&client, "add-receipt").await;
+    text_eventually(&client, "receipt-total", "both receipts", "4,500").await;
+    let numbers = attrs(&client, "[data-testid=receipt-row]", "data-number").await;
+    assert_eq!(numbers.len(), 2, "{numbers:?}");
+    assert!(
+        numbers.iter().all(|n| n.contains("-T")),
+        "drill numbers: {numbers:?}"
+    );
+    let card = format!("[data-testid=receipt-row][data-number=\"{}\"]", numbers[1]);
+    client
+        .find(Locator::Css(&format!("{card} [data-testid=void-receipt]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    type_into(&client, "void-reason", "金額の誤り").await;
+    click(&client, "void-confirm").await;
+    let total = text_eventually(&client, "receipt-summary", "the void", "取消 1件").await;
+    assert!(
+        total.contains("¥3,000"),
+        "cash only after the void: {total}"
+    );
+    save_screenshot(&rig.display, "drill-receipts-ja.png");
+
+    // The 仮領収書 of the cash payment, as it prints.
+    let cash = format!("[data-testid=receipt-row][data-number=\"{}\"]", numbers[0]);
+    client
+        .find(Locator::Css(&format!("{cash} [data-testid=print-receipt]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = text_eventually(&client, "print-area", "the receipt to print", "仮領収書").await;
+    assert!(page.contains("¥3,000") && page.contains("訓練"), "{page}");
+    save_screenshot(&rig.display, "receipt-print-ja.png");
+    click(&client, "print-close").await;
+
+    // End the drill: it is archived as a report.
+    click(&client, "drill-end").await;
+    text_eventually(&client, "drill-ended", "the drill to end", "記録").await;
+    let kinds = eventually("the drill's report", Duration::from_secs(20), async || {
+        let kinds = attrs(&client, "[data-testid=report-row]", "data-kind").await;
+        (!kinds.is_empty()).then_some(kinds)
+    })
+    .await;
+    assert_eq!(kinds[0], "drill");
+    click(&client, "open-report").await;
+    let report = text_eventually(&client, "print-area", "the report", "訓練記録").await;
+    for expected in ["不在", "キャンセル", "来院予定", "金額の誤り", "¥3,000"] {
+        assert!(
+            report.contains(expected),
+            "{expected} in the report: {report}"
+        );
+    }
+    save_screenshot(&rig.display, "report-drill-ja.png");
+    click(&client, "print-close").await;
+    assert!(
+        text_of(&client, "drill-banner").await.is_none(),
+        "no 訓練 after the drill"
+    );
+
+    // Nothing of the drill reached the outbox, the real ledger or the real call list.
+    assert_eq!(
+        run_cli(&rig.session, rig.data_dir(), &["outbox", "list", "--json"]),
+        queued_before
+    );
+    assert_eq!(
+        run_cli(&rig.session, rig.data_dir(), &["receipt", "list", "--json"]),
+        ""
+    );
+    let reports: Vec<Value> = run_cli(&rig.session, rig.data_dir(), &["report", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        (
+            reports[0]["calls"].as_u64(),
+            reports[0]["receipts"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
+    client.close().await.unwrap();
+}
+
+/// The downtime sheet from the window: today's schedule with phones, saved to the folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_downtime_sheet_opens_for_printing_and_saves_to_the_folder() {
+    let rig = Rig::start("downtime-sheet");
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    eventually("the day's rows", Duration::from_secs(20), async || {
+        (rows(&client).await > 0).then_some(())
+    })
+    .await;
+    click(&client, "downtime-sheet").await;
+    let page = text_eventually(&client, "print-area", "the sheet", "ダウンタイム用予定表").await;
+    let first = rig.cli_today_json().into_iter().next().expect("a demo day");
+    let name = first["patient_name"].as_str().unwrap();
+    assert!(page.contains(name), "{name} on the sheet");
+    save_screenshot(&rig.display, "downtime-sheet-ja.png");
+    click(&client, "save-sheet").await;
+    let saved = text_eventually(&client, "sheet-saved", "the saved path", "downtime-").await;
+    let path = saved.split('：').nth(1).expect("a path").trim().to_owned();
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.contains(name));
+    client.close().await.unwrap();
+}

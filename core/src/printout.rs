@@ -26,7 +26,7 @@ const STYLE: &str = "<style>
 .tp h1{font-size:16pt;margin:0 0 4px}.tp h2{font-size:12pt;margin:16px 0 4px;border-bottom:1px solid #999}
 .tp .meta{color:#444;margin:0 0 8px}.tp table{border-collapse:collapse;width:100%}
 .tp th,.tp td{border:1px solid #999;padding:3px 6px;text-align:left;vertical-align:top}
-.tp th{background:#eee}.tp td.num{text-align:right;white-space:nowrap}.tp .blank{width:22%}
+.tp th{background:#eee}.tp .nw{white-space:nowrap}.tp td.num{text-align:right;white-space:nowrap}.tp .blank{width:22%}
 .tp .drill{display:inline-block;border:2px solid #b91c1c;color:#b91c1c;font-weight:700;padding:0 8px;margin-left:8px}
 .tp .void{text-decoration:line-through;color:#666}.tp .receipt{max-width:150mm;border:1px solid #333;padding:10mm}
 .tp .amount{font-size:22pt;font-weight:700;border-bottom:2px solid #111;display:inline-block;padding:0 12px}
@@ -348,7 +348,7 @@ pub fn report(rep: &IncidentReport, language: Language) -> Printout {
             }
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td>{}</td></tr>",
                 escape(&c.at_label),
                 escape(c.patient_name.as_deref().unwrap_or(&c.appointment_id)),
                 opt(c.appointment_label.as_deref()),
@@ -408,7 +408,7 @@ fn receipts_table(h: &mut String, receipts: &[ReceiptView], language: Language) 
         };
         let _ = write!(
             h,
-            "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "<tr{class}><td class=\"nw\">{}</td><td>{}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&r.number),
             time,
             opt(r.patient_name.as_deref()),
@@ -483,7 +483,7 @@ pub fn downtime_sheet(day: &TodayView, made_at_label: &str, language: Language) 
         };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{name}{kana}</td><td>{phones}</td><td>{}</td><td>{}</td><td></td></tr>",
+            "<tr><td>{}</td><td class=\"nw\">{name}{kana}</td><td class=\"nw\">{phones}</td><td>{}</td><td class=\"nw\">{}</td><td></td></tr>",
             opt(a.start_time.as_deref()),
             opt(a.reason.as_deref()),
             status_label(a.status, language)

@@ -92,6 +92,8 @@ pub struct Settings {
     pub call_script_is_default: bool,
     /// Where downtime sheets and exports are written.
     pub printouts_folder: String,
+    /// When the downtime sheet is written each day (`HH:MM`).
+    pub sheet_times: Vec<String>,
     /// The drill in progress (0: none).
     #[ts(type = "number")]
     pub drill: i64,

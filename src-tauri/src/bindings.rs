@@ -16,9 +16,11 @@ use tsunagi_core::monitor::{
     Cause, Failure, MonitorStatus, NetPath, NetState, ProbeKind, ProbeResult,
 };
 use tsunagi_core::phone::Phone;
+use tsunagi_core::printout::Printout;
 use tsunagi_core::receipts::{
     DaySummary, LedgerView, MethodTotal, PaymentMethod, ReceiptInput, ReceiptKind, ReceiptView,
 };
+use tsunagi_core::report::{IncidentReport, ReportCall, ReportKind, ReportList, ReportSummary};
 use tsunagi_core::view::{
     AppointmentView, DeskEvent, FhirSettings, MirrorStatus, PatientView, PullView, Settings,
     TodayView,
@@ -75,6 +77,12 @@ fn typescript() -> String {
         MethodTotal::decl(&cfg),
         DaySummary::decl(&cfg),
         LedgerView::decl(&cfg),
+        ReportKind::decl(&cfg),
+        ReportSummary::decl(&cfg),
+        ReportCall::decl(&cfg),
+        IncidentReport::decl(&cfg),
+        ReportList::decl(&cfg),
+        Printout::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from Tsunagi's Rust types (src-tauri/src/bindings.rs). Do not edit:\n\

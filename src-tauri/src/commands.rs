@@ -6,7 +6,9 @@ use tsunagi_core::calls::{CallListView, CallRecord};
 use tsunagi_core::checklist::ChecklistView;
 use tsunagi_core::desk::SignalsView;
 use tsunagi_core::monitor::advice::LineView;
+use tsunagi_core::printout::Printout;
 use tsunagi_core::receipts::{LedgerView, ReceiptInput};
+use tsunagi_core::report::{IncidentReport, ReportKind, ReportList};
 use tsunagi_core::view::{MirrorStatus, Settings, TodayView};
 use tsunagi_core::{ErrorPayload, ImportResult, SettingsChange, SourceSetup};
 
@@ -219,4 +221,95 @@ pub async fn void_receipt(
     desk.void_receipt(&number, &reason, staff.as_deref())
         .await?;
     Ok(desk.ledger().await?)
+}
+
+/// Mark a receipt as entered in the billing system; the answer is the refreshed ledger.
+#[tauri::command]
+pub async fn mark_receipt_entered(
+    shell: State<'_, Shell>,
+    number: String,
+    staff: Option<String>,
+) -> Answer<LedgerView> {
+    let (desk, _) = shell.ready()?;
+    desk.mark_receipt_entered(&number, staff.as_deref()).await?;
+    Ok(desk.ledger().await?)
+}
+
+/// Every receipt as CSV in the printouts folder; the answer is the file's path.
+#[tauri::command]
+pub async fn export_receipts(shell: State<'_, Shell>) -> Answer<String> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.export_receipts().await?.display().to_string())
+}
+
+/// Start a drill (訓練); the window and the tray hear it as a desk event.
+#[tauri::command]
+pub async fn start_drill(shell: State<'_, Shell>, staff: Option<String>) -> Answer<i64> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.start_drill(staff.as_deref()).await?)
+}
+
+/// End the drill; the answer is its id (its report is archived under it).
+#[tauri::command]
+pub async fn end_drill(shell: State<'_, Shell>) -> Answer<i64> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.end_drill().await?)
+}
+
+#[tauri::command]
+pub async fn reports(shell: State<'_, Shell>) -> Answer<ReportList> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.reports().await?)
+}
+
+#[tauri::command]
+pub async fn report(shell: State<'_, Shell>, kind: ReportKind, id: i64) -> Answer<IncidentReport> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.report(kind, id).await?)
+}
+
+/// What the print view shows: an outage or drill report, a 仮領収書, or the downtime sheet.
+#[derive(Debug, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PrintRequest {
+    Report { report: ReportKind, id: i64 },
+    Receipt { number: String },
+    DowntimeSheet,
+}
+
+#[tauri::command]
+pub async fn printout(shell: State<'_, Shell>, request: PrintRequest) -> Answer<Printout> {
+    let (desk, _) = shell.ready()?;
+    Ok(match request {
+        PrintRequest::Report { report, id } => desk.report_printout(report, id).await?,
+        PrintRequest::Receipt { number } => desk.receipt_printout(&number).await?,
+        PrintRequest::DowntimeSheet => desk.downtime_sheet().await?,
+    })
+}
+
+/// Write the downtime sheet to the printouts folder now; the answer is its path.
+#[tauri::command]
+pub async fn write_downtime_sheet(shell: State<'_, Shell>) -> Answer<String> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.write_downtime_sheet().await?.display().to_string())
+}
+
+/// Open the OS print dialog for the window (its print styles show only the print view;
+/// the dialog also saves as PDF).
+#[tauri::command]
+pub fn print_window(window: tauri::WebviewWindow) -> Answer<()> {
+    window.print().map_err(|e| ErrorPayload {
+        code: "print.failed".into(),
+        message: e.to_string(),
+    })
+}
+
+/// Put text on the clipboard (the call script's copy button).
+#[tauri::command]
+pub fn copy_text(app: AppHandle, text: String) -> Answer<()> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    app.clipboard().write_text(text).map_err(|e| ErrorPayload {
+        code: "clipboard.failed".into(),
+        message: e.to_string(),
+    })
 }

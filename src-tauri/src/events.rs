@@ -27,3 +27,17 @@ pub fn forward(app: AppHandle, desk: Arc<Desk>) {
         }
     });
 }
+
+/// Write the downtime sheet at its times (07:30 and 12:30 by default), and at start when
+/// today's latest one is missing. Checked each minute against the wall clock, so a PC that
+/// slept past a time still writes it when it wakes.
+pub fn downtime_sheets(desk: Arc<Desk>) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            if let Err(e) = desk.write_sheet_if_due().await {
+                tracing::warn!(code = e.code(), "could not write the downtime sheet: {e}");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    });
+}

@@ -32,6 +32,7 @@ pub fn run() {
             windows::show_main(app);
         }))
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(
             tauri_plugin_autostart::Builder::new()
                 .app_name("Tsunagi")
@@ -58,6 +59,16 @@ pub fn run() {
             commands::ledger,
             commands::add_receipt,
             commands::void_receipt,
+            commands::mark_receipt_entered,
+            commands::export_receipts,
+            commands::start_drill,
+            commands::end_drill,
+            commands::reports,
+            commands::report,
+            commands::printout,
+            commands::write_downtime_sheet,
+            commands::print_window,
+            commands::copy_text,
         ])
         .on_window_event(windows::on_window_event)
         .setup(move |app| {
@@ -71,8 +82,19 @@ pub fn run() {
                 line::forward(app.handle().clone(), desk.clone(), monitor.clone());
                 line::morning_summaries(app.handle().clone(), desk.clone());
             }
+            if let Some(desk) = shell.desk() {
+                events::downtime_sheets(desk.clone());
+            }
             windows::create_main(app.handle(), shell.language())?;
             tray::create(app.handle(), shell.language())?;
+            if let Some(desk) = shell.desk() {
+                // A drill left running by the last start still shows in the tray.
+                let drill = tauri::async_runtime::block_on(desk.active_drill()).unwrap_or(0);
+                if drill != 0 {
+                    let event = tsunagi_core::view::DeskEvent::DrillChanged { drill };
+                    tray::reflect(app.handle(), desk.config().language, &event);
+                }
+            }
             let show = !launch.hidden || shell.desk().is_none();
             app.manage(shell);
             app.manage(startup);

@@ -18,6 +18,7 @@ use crate::windows;
 const TRAY: &str = "main";
 const OPEN: &str = "open";
 const SYNC: &str = "sync";
+const DRILL: &str = "drill";
 const QUIT: &str = "quit";
 
 /// Icon variants: green online, yellow degraded, red offline (the monitor's states).
@@ -40,6 +41,8 @@ fn icon(health: Health) -> Image<'static> {
 struct Labels {
     open: &'static str,
     sync: &'static str,
+    drill_start: &'static str,
+    drill_end: &'static str,
     quit: &'static str,
 }
 
@@ -48,11 +51,15 @@ fn labels(language: Language) -> Labels {
         Language::Ja => Labels {
             open: "開く",
             sync: "今すぐ同期",
+            drill_start: "訓練を開始",
+            drill_end: "訓練を終了",
             quit: "終了",
         },
         Language::En => Labels {
             open: "Open",
             sync: "Sync now",
+            drill_start: "Start a drill",
+            drill_end: "End the drill",
             quit: "Quit",
         },
     }
@@ -70,13 +77,15 @@ fn tooltip(language: Language, status: &MirrorStatus, failed: bool) -> String {
     }
 }
 
-fn menu(app: &AppHandle, language: Language) -> tauri::Result<Menu<tauri::Wry>> {
+fn menu(app: &AppHandle, language: Language, drill: bool) -> tauri::Result<Menu<tauri::Wry>> {
     let l = labels(language);
+    let drill_label = if drill { l.drill_end } else { l.drill_start };
     Menu::with_items(
         app,
         &[
             &MenuItem::with_id(app, OPEN, l.open, true, None::<&str>)?,
             &MenuItem::with_id(app, SYNC, l.sync, true, None::<&str>)?,
+            &MenuItem::with_id(app, DRILL, drill_label, true, None::<&str>)?,
             &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, QUIT, l.quit, true, None::<&str>)?,
         ],
@@ -87,11 +96,12 @@ pub fn create(app: &AppHandle, language: Language) -> tauri::Result<()> {
     TrayIconBuilder::with_id(TRAY)
         .icon(icon(Health::Online))
         .tooltip("つなぎ Tsunagi")
-        .menu(&menu(app, language)?)
+        .menu(&menu(app, language, false)?)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match event.id().as_ref() {
             OPEN => windows::show_main(app),
             SYNC => sync_now(app),
+            DRILL => toggle_drill(app),
             QUIT => app.exit(0),
             _ => {}
         })
@@ -120,9 +130,33 @@ fn sync_now(app: &AppHandle) {
     });
 }
 
+/// Start a drill, or end the one running; the window comes up to show it.
+fn toggle_drill(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let shell = app.state::<Shell>();
+        let Ok((desk, _)) = shell.ready() else {
+            return;
+        };
+        let result = match desk.active_drill().await {
+            Ok(0) => desk.start_drill(None).await,
+            Ok(_) => desk.end_drill().await,
+            Err(e) => Err(e),
+        };
+        match result {
+            // The desk event relabels this menu and tells the window.
+            Ok(_) => windows::show_main(&app),
+            Err(e) => tracing::warn!(code = e.code(), "drill from the tray failed: {e}"),
+        }
+    });
+}
+
 pub fn set_language(app: &AppHandle, language: Language) {
+    let drill = app
+        .try_state::<TrayModel>()
+        .is_some_and(|m| m.0.lock().unwrap_or_else(|e| e.into_inner()).drill);
     if let Some(tray) = app.tray_by_id(TRAY) {
-        match menu(app, language) {
+        match menu(app, language, drill) {
             Ok(m) => {
                 let _ = tray.set_menu(Some(m));
             }
@@ -139,15 +173,26 @@ pub struct TrayModel(Mutex<Inputs>);
 struct Inputs {
     line: Option<LineView>,
     pull: Option<(MirrorStatus, bool)>,
+    /// A drill is running: the tooltip and the menu say so.
+    drill: bool,
 }
 
-/// Show the latest pull in the icon and tooltip.
+/// Show the latest pull, or a drill starting or ending, in the icon, tooltip and menu.
 pub fn reflect(app: &AppHandle, language: Language, event: &DeskEvent) {
-    let pull = match event {
-        DeskEvent::MirrorUpdated { status } => (status.clone(), false),
-        DeskEvent::PullFailed { status, .. } => (status.clone(), true),
-    };
-    render(app, language, |i| i.pull = Some(pull));
+    match event {
+        DeskEvent::MirrorUpdated { status } => {
+            let pull = (status.clone(), false);
+            render(app, language, |i| i.pull = Some(pull));
+        }
+        DeskEvent::PullFailed { status, .. } => {
+            let pull = (status.clone(), true);
+            render(app, language, |i| i.pull = Some(pull));
+        }
+        DeskEvent::DrillChanged { drill } => {
+            render(app, language, |i| i.drill = *drill != 0);
+            set_language(app, language);
+        }
+    }
 }
 
 /// Show the line's state: red offline, yellow degraded, with the cause in the tooltip.
@@ -171,6 +216,15 @@ fn render(app: &AppHandle, language: Language, update: impl FnOnce(&mut Inputs))
 }
 
 fn describe(language: Language, inputs: &Inputs) -> (Health, String) {
+    let (health, tip) = describe_line(language, inputs);
+    match (inputs.drill, language) {
+        (false, _) => (health, tip),
+        (true, Language::Ja) => (health, format!("【訓練中】{tip}")),
+        (true, Language::En) => (health, format!("[Drill] {tip}")),
+    }
+}
+
+fn describe_line(language: Language, inputs: &Inputs) -> (Health, String) {
     let as_of = inputs
         .pull
         .as_ref()
@@ -228,6 +282,7 @@ mod tests {
         let mut inputs = Inputs {
             line: Some(line(NetState::Offline, Some(Cause::Internet))),
             pull: None,
+            drill: false,
         };
         let (health, tip) = describe(Language::Ja, &inputs);
         assert_eq!(health, Health::Offline);
@@ -240,5 +295,14 @@ mod tests {
 
         inputs.line = Some(line(NetState::Online, None));
         assert_eq!(describe(Language::En, &inputs).0, Health::Online);
+
+        inputs.drill = true;
+        let (health, tip) = describe(Language::Ja, &inputs);
+        assert_eq!(
+            health,
+            Health::Online,
+            "a drill is practice: the line is as it is"
+        );
+        assert!(tip.starts_with("【訓練中】"), "{tip}");
     }
 }

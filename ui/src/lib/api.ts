@@ -17,7 +17,17 @@ import type {
   SignalsView,
   SourceSetup,
   TodayView,
+  IncidentReport,
+  Printout,
+  ReportKind,
+  ReportList,
 } from './generated/types';
+
+/** What the print view shows. */
+export type PrintRequest =
+  | { kind: 'report'; report: ReportKind; id: number }
+  | { kind: 'receipt'; number: string }
+  | { kind: 'downtime_sheet' };
 
 /** An error from the backend, with the code the UI translates. */
 export class ApiError extends Error {
@@ -79,6 +89,17 @@ export const api = {
   addReceipt: (input: ReceiptInput) => call<LedgerView>('add_receipt', { input }),
   voidReceipt: (number: string, reason: string, staff: string | null) =>
     call<LedgerView>('void_receipt', { number, reason, staff }),
+  markReceiptEntered: (number: string, staff: string | null) =>
+    call<LedgerView>('mark_receipt_entered', { number, staff }),
+  exportReceipts: () => call<string>('export_receipts'),
+  startDrill: (staff: string | null) => call<number>('start_drill', { staff }),
+  endDrill: () => call<number>('end_drill'),
+  reports: () => call<ReportList>('reports'),
+  report: (kind: ReportKind, id: number) => call<IncidentReport>('report', { kind, id }),
+  printout: (request: PrintRequest) => call<Printout>('printout', { request }),
+  writeDowntimeSheet: () => call<string>('write_downtime_sheet'),
+  printWindow: () => call<void>('print_window'),
+  copyText: (text: string) => call<void>('copy_text', { text }),
   lineStatus: () => call<LineView>('line_status'),
   probeNow: () => call<void>('probe_now'),
   signals: () => call<SignalsView>('signals'),

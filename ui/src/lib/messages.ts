@@ -12,6 +12,44 @@ import type {
 } from './generated/types';
 
 const ja = {
+  tabReports: '記録',
+  drillBanner: '訓練中：回線が切れた想定で練習しています。ここでの記録は本番に送られません',
+  drillStart: '訓練を開始',
+  drillEnd: '訓練を終了',
+  drillEnded: '訓練を終了しました。記録タブに保存されています',
+  drillTitle: '訓練モード',
+  drillHint:
+    '本物の予約データで障害時の流れを練習します。電話の記録や領収書は練習用として別に保存され、送信されません。',
+  callScript: '電話の台本',
+  callScriptHint: '{clinic}（医院名）・{name}（患者名）・{date}（日付）・{time}（時刻）が自動で入ります',
+  save: '保存',
+  resetDefault: '元に戻す',
+  showScript: '台本',
+  copy: 'コピー',
+  copied: 'コピーしました',
+  shortcutsHint: '↑↓ 患者を移動　1〜6 結果を記録　S 台本　N 未連絡のみ',
+  printoutsTitle: '印刷と書き出し',
+  printoutsFolder: '保存先フォルダ',
+  downtimeSheet: 'ダウンタイム用紙',
+  downtimeSheetHint: '毎日 {times} に本日の予約と電話番号を保存します（パソコンが止まっても紙で対応できるように）',
+  writeSheetNow: 'フォルダに保存',
+  savedTo: '保存しました：{path}',
+  print: '印刷',
+  printReceipt: '仮領収書',
+  enteredInBilling: '入力済',
+  markEntered: '入力済にする',
+  exportCsv: 'CSVを書き出す',
+  pickPatient: '予約から選ぶ',
+  typeName: '（手入力）',
+  voidConfirm: '取り消す',
+  back: 'やめる',
+  reportsEmpty: 'まだ障害も訓練も記録されていません',
+  reportOutage: '障害',
+  reportDrill: '訓練',
+  reportOngoing: '継続中',
+  reportCounts: '電話 {calls}件・領収書 {receipts}件',
+  reportMinutes: '{m}分',
+  view: '表示',
   tabReceipts: '領収書',
   amountYen: '金額（円）',
   method: '支払方法',
@@ -118,6 +156,44 @@ const ja = {
 export type MessageKey = keyof typeof ja;
 
 const en: Record<MessageKey, string> = {
+  tabReports: 'Records',
+  drillBanner: 'Drill: practising as if the line were down. Nothing recorded here is sent upstream',
+  drillStart: 'Start a drill',
+  drillEnd: 'End the drill',
+  drillEnded: 'The drill has ended. Its report is under Records',
+  drillTitle: 'Drill mode',
+  drillHint:
+    'Practise the outage routine on the real schedule. Calls and receipts are kept apart as practice and never sent.',
+  callScript: 'Call script',
+  callScriptHint: '{clinic} (clinic name), {name} (patient), {date} and {time} are filled in',
+  save: 'Save',
+  resetDefault: 'Reset',
+  showScript: 'Script',
+  copy: 'Copy',
+  copied: 'Copied',
+  shortcutsHint: '↑↓ move   1–6 record outcome   S script   N not reached only',
+  printoutsTitle: 'Printing and export',
+  printoutsFolder: 'Folder',
+  downtimeSheet: 'Downtime sheet',
+  downtimeSheetHint: "Today's schedule with phone numbers is saved daily at {times}, so the desk has paper if the PC fails",
+  writeSheetNow: 'Save to folder',
+  savedTo: 'Saved: {path}',
+  print: 'Print',
+  printReceipt: 'Receipt',
+  enteredInBilling: 'Entered',
+  markEntered: 'Mark entered',
+  exportCsv: 'Export CSV',
+  pickPatient: 'From the schedule',
+  typeName: '(type a name)',
+  voidConfirm: 'Void',
+  back: 'Back',
+  reportsEmpty: 'No outages or drills recorded yet',
+  reportOutage: 'Outage',
+  reportDrill: 'Drill',
+  reportOngoing: 'ongoing',
+  reportCounts: '{calls} calls, {receipts} receipts',
+  reportMinutes: '{m} min',
+  view: 'View',
   tabReceipts: 'Receipts',
   amountYen: 'Amount (yen)',
   method: 'Method',
@@ -264,6 +340,14 @@ export interface ErrorText {
 
 const errorTexts: Record<Language, Record<string, ErrorText>> = {
   ja: {
+    'print.failed': {
+      title: '印刷できませんでした',
+      action: 'プリンターの設定を確認してください。印刷画面から PDF として保存することもできます。',
+    },
+    'clipboard.failed': {
+      title: 'コピーできませんでした',
+      action: '台本の文章を選択して手でコピーしてください。',
+    },
     'store.key_missing': {
       title: 'データの鍵が見つかりません',
       action:
@@ -380,6 +464,14 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
     },
   },
   en: {
+    'print.failed': {
+      title: 'Could not print',
+      action: 'Check the printer settings. The print dialog can also save a PDF.',
+    },
+    'clipboard.failed': {
+      title: 'Could not copy',
+      action: 'Select the script text and copy it by hand.',
+    },
     'store.key_missing': {
       title: 'The data key is missing',
       action:

@@ -85,9 +85,29 @@ export type Settings = { language: Language, autostart: boolean, clinic_name: st
 /**
  * The FHIR server setup, kept even while another source is in use.
  */
-fhir: FhirSettings | null, data_dir: string, };
+fhir: FhirSettings | null, data_dir: string, 
+/**
+ * The call script as staff see it before filling (the built-in one unless changed).
+ */
+call_script: string, call_script_is_default: boolean, 
+/**
+ * Where downtime sheets and exports are written.
+ */
+printouts_folder: string, 
+/**
+ * When the downtime sheet is written each day (`HH:MM`).
+ */
+sheet_times: Array<string>, 
+/**
+ * The drill in progress (0: none).
+ */
+drill: number, };
 
-export type SettingsChange = { language?: Language, autostart?: boolean, };
+export type SettingsChange = { language?: Language, autostart?: boolean, 
+/**
+ * The call script; empty goes back to the built-in one.
+ */
+call_script?: string, };
 
 export type SourceSetup = { "kind": "demo" } | { "kind": "csv" } | { "kind": "fhir", base_url: string, auth: FhirAuthKind, username?: string, 
 /**
@@ -125,7 +145,7 @@ upstream_replaces_it: boolean, };
 
 export type ImportResult = { report: ImportReport | null, problems: Array<ImportProblem>, };
 
-export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, };
+export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, } | { "kind": "drill-changed", drill: number, };
 
 export type NetState = "online" | "degraded" | "offline";
 
@@ -233,7 +253,11 @@ attempts: Array<CallAttemptView>, reached: boolean,
 /**
  * A no-answer whose retry time has come.
  */
-retry_due: boolean, };
+retry_due: boolean, 
+/**
+ * The call script with this patient's name and time filled in.
+ */
+script: string, };
 
 export type CallListView = { entries: Array<CallListEntry>, reached: number, total: number, 
 /**
@@ -291,7 +315,11 @@ at: string,
 /**
  * `YYYY-MM-DD` at the clinic.
  */
-day: string, entered_in_billing: boolean, };
+day: string, entered_in_billing: boolean, 
+/**
+ * Recorded in a drill (訓練): practice, never sent upstream.
+ */
+drill: boolean, };
 
 export type MethodTotal = { method: PaymentMethod, 
 /**
@@ -302,3 +330,43 @@ count: number, total: number, };
 export type DaySummary = { day: string, methods: Array<MethodTotal>, total: number, voids: number, };
 
 export type LedgerView = { receipts: Array<ReceiptView>, summary: DaySummary, };
+
+export type ReportKind = "outage" | "drill";
+
+export type ReportSummary = { kind: ReportKind, id: number, 
+/**
+ * `YYYY-MM-DD HH:MM` on the clinic's clock.
+ */
+started_label: string, 
+/**
+ * None: still going.
+ */
+ended_label: string | null, minutes: number | null, cause: Cause | null, 
+/**
+ * What failed, in the desk's language (outages only).
+ */
+cause_text: string | null, calls: number, receipts: number, };
+
+export type ReportCall = { 
+/**
+ * `HH:MM` on the clinic's clock.
+ */
+at_label: string, appointment_id: string, 
+/**
+ * While the mirror still holds the appointment.
+ */
+patient_name: string | null, 
+/**
+ * The appointment's time, `MM/DD HH:MM`.
+ */
+appointment_label: string | null, outcome: CallOutcome, new_start_label: string | null, staff: string | null, note: string | null, };
+
+export type IncidentReport = { summary: ReportSummary, clinic_name: string | null, checklist: Array<ChecklistItem>, checklist_done: number, calls: Array<ReportCall>, receipts: Array<ReceiptView>, 
+/**
+ * Money per method over the whole report, voids taken off.
+ */
+totals: DaySummary, };
+
+export type ReportList = { reports: Array<ReportSummary>, };
+
+export type Printout = { title: string, html: string, };
