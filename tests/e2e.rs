@@ -726,11 +726,11 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
     .await;
     type_into(&client, "staff", "受付 佐々木").await;
     let ids = eventually(
-        "three patients to call",
+        "four patients to call",
         Duration::from_secs(20),
         async || {
             let ids = attrs(&client, "[data-testid=call-row]", "data-id").await;
-            (ids.len() >= 3).then_some(ids)
+            (ids.len() >= 4).then_some(ids)
         },
     )
     .await;
@@ -777,6 +777,19 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
         .await
         .unwrap();
     text_eventually(&client, "call-progress", "the third outcome", "2/").await;
+    // A patient at the desk is checked in (来院).
+    client
+        .find(Locator::Css(&format!(
+            "{} [data-testid=arrive]",
+            row(&ids[3])
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_eventually(&client, "call-progress", "the check-in", "3/").await;
+    text_eventually(&client, "arrived", "the check-in time", "来院").await;
     // The call script, filled in for this patient.
     client
         .find(Locator::Css(&format!(
@@ -906,6 +919,24 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
             reports[0]["receipts"].as_u64()
         ),
         (Some(3), Some(3))
+    );
+    let drilled_in = rig
+        .cli_today_json()
+        .into_iter()
+        .chain(
+            run_cli(
+                &rig.session,
+                rig.data_dir(),
+                &["calls", "--json", "--tomorrow-morning"],
+            )
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()),
+        )
+        .filter(|v| v["id"] == ids[3].as_str() || v["appointment_id"] == ids[3].as_str())
+        .any(|v| v["status"] == "arrived" || !v["arrived_at"].is_null());
+    assert!(
+        !drilled_in,
+        "the drill's check-in left the mirror as it was"
     );
     client.close().await.unwrap();
 }

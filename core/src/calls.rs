@@ -108,6 +108,8 @@ pub struct CallListEntry {
     pub retry_due: bool,
     /// The call script with this patient's name and time filled in.
     pub script: String,
+    /// Checked in at the desk (受付), `HH:MM`.
+    pub arrived_at_label: Option<String>,
 }
 
 /// The built-in call script; `{clinic}`, `{name}`, `{time}` and `{date}` are filled in.

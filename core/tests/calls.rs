@@ -242,3 +242,62 @@ fn the_outage_checklist_is_ticked_with_time_and_staff_and_a_drill_has_its_own() 
     let real = f.rt.block_on(f.desk.checklist()).unwrap();
     assert_eq!(real.done, 0, "the drill's ticks stay with the drill");
 }
+
+#[test]
+fn a_patient_checked_in_at_the_desk_is_arrived_in_the_mirror_and_queued_once() {
+    let f = fixture();
+    let id = f.list().entries[0].appointment_id.clone();
+    let before = f.outbox().len();
+    f.rt.block_on(f.desk.record_arrival(&id, Some("受付 佐々木")))
+        .unwrap();
+
+    let today = f.rt.block_on(f.desk.today(None)).unwrap();
+    let appt = today.appointments.iter().find(|a| a.id == id).unwrap();
+    assert_eq!(appt.status, AppointmentStatus::Arrived);
+    let outbox = f.outbox();
+    assert_eq!(outbox.len(), before + 1);
+    let op = outbox.last().unwrap();
+    assert_eq!(op.kind, "appointment_arrival");
+    assert_eq!(op.target_id.as_deref(), Some(id.as_str()));
+    assert_eq!(op.payload["status"], "arrived");
+
+    let entry = f
+        .list()
+        .entries
+        .into_iter()
+        .find(|e| e.appointment_id == id)
+        .expect("stays on the list with its check-in");
+    assert!(entry.reached);
+    assert_eq!(entry.arrived_at_label.as_deref(), Some("08:30"));
+
+    let again = f.rt.block_on(f.desk.record_arrival(&id, None)).unwrap_err();
+    assert!(again.to_string().contains("already checked in"), "{again}");
+    assert_eq!(f.outbox().len(), before + 1, "queued once");
+
+    // In a drill the check-in is practice: the mirror and the outbox stay as they were.
+    let other = f.list().entries[1].appointment_id.clone();
+    f.rt.block_on(f.desk.start_drill(None)).unwrap();
+    f.rt.block_on(f.desk.record_arrival(&other, None)).unwrap();
+    let drilled = f
+        .list()
+        .entries
+        .into_iter()
+        .find(|e| e.appointment_id == other)
+        .unwrap();
+    assert!(drilled.arrived_at_label.is_some());
+    f.rt.block_on(f.desk.end_drill()).unwrap();
+    let today = f.rt.block_on(f.desk.today(None)).unwrap();
+    let appt = today.appointments.iter().find(|a| a.id == other).unwrap();
+    assert_ne!(appt.status, AppointmentStatus::Arrived);
+    assert_eq!(f.outbox().len(), before + 1);
+    let after = f
+        .list()
+        .entries
+        .into_iter()
+        .find(|e| e.appointment_id == other)
+        .unwrap();
+    assert_eq!(
+        after.arrived_at_label, None,
+        "the drill's check-in is archived"
+    );
+}

@@ -179,6 +179,20 @@ pub async fn record_call(
     Ok(desk.call_list(tomorrow_morning).await?)
 }
 
+/// Check a patient in at the desk; the answer is the refreshed list.
+#[tauri::command]
+pub async fn record_arrival(
+    shell: State<'_, Shell>,
+    appointment_id: String,
+    staff: Option<String>,
+    tomorrow_morning: bool,
+) -> Answer<CallListView> {
+    let (desk, _) = shell.ready()?;
+    desk.record_arrival(&appointment_id, staff.as_deref())
+        .await?;
+    Ok(desk.call_list(tomorrow_morning).await?)
+}
+
 #[tauri::command]
 pub async fn checklist(shell: State<'_, Shell>) -> Answer<ChecklistView> {
     let (desk, _) = shell.ready()?;

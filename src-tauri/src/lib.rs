@@ -54,6 +54,7 @@ pub fn run() {
             commands::mark_signals_seen,
             commands::call_list,
             commands::record_call,
+            commands::record_arrival,
             commands::checklist,
             commands::tick,
             commands::ledger,

@@ -103,6 +103,12 @@ enum Command {
         #[arg(long)]
         staff: Option<String>,
     },
+    /// Check a patient in at the desk (受付): the appointment becomes arrived and is queued
+    Arrive {
+        appointment_id: String,
+        #[arg(long)]
+        staff: Option<String>,
+    },
     /// The receipt ledger (仮領収書): add, void, list, summary, export
     #[command(subcommand)]
     Receipt(ReceiptCommand),
@@ -552,6 +558,15 @@ fn run(cli: Cli) -> Result<()> {
                     })
                     .await?;
                 writeln!(out, "recorded call attempt {id}")
+            }
+            Command::Arrive {
+                appointment_id,
+                staff,
+            } => {
+                let id = desk
+                    .record_arrival(&appointment_id, staff.as_deref())
+                    .await?;
+                writeln!(out, "checked in (arrival {id})")
             }
             Command::Outbox(OutboxCommand::List { json }) => {
                 output::outbox(&mut out, &desk.outbox().await?, json)

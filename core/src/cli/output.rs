@@ -293,6 +293,7 @@ struct CallLine<'a> {
     last_outcome: Option<crate::calls::CallOutcome>,
     /// Every attempt, oldest first, as the screen lists them.
     history: &'a [crate::calls::CallAttemptView],
+    arrived_at: Option<&'a str>,
     script: &'a str,
 }
 
@@ -330,6 +331,7 @@ pub fn calls(
                     attempts: e.attempts.len(),
                     last_outcome: last,
                     history: &e.attempts,
+                    arrived_at: e.arrived_at_label.as_deref(),
                     script: &e.script,
                 },
             )?;

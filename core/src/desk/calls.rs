@@ -45,14 +45,16 @@ impl Desk {
             start: now - Duration::minutes(30),
             end: until,
         };
-        let (rows, attempts) = blocking(move || {
+        let (rows, attempts, arrivals) = blocking(move || {
             let rows = store.appointments_in(range)?;
             let ids: Vec<String> = rows
                 .iter()
                 .map(|r| r.appointment.source_id.clone())
                 .collect();
-            let attempts = store.attempts_for(&ids, store.active_drill()?)?;
-            Ok((rows, attempts))
+            let drill = store.active_drill()?;
+            let attempts = store.attempts_for(&ids, drill)?;
+            let arrivals = store.arrivals_for(&ids, drill)?;
+            Ok((rows, attempts, arrivals))
         })
         .await?;
         let template = config
@@ -68,8 +70,10 @@ impl Desk {
         for row in rows {
             let id = row.appointment.source_id.clone();
             let mine: Vec<&Attempt> = attempts.iter().filter(|a| a.appointment_id == id).collect();
-            // Not expected and never called (already arrived, cancelled upstream): not a call.
-            if !expected(row.appointment.status) && mine.is_empty() {
+            let arrived_at = arrivals.iter().find(|(a, _)| *a == id).map(|(_, at)| *at);
+            // Not expected (already here, cancelled upstream) and never touched at this desk:
+            // not a call. Those called or checked in here stay, with what happened.
+            if !expected(row.appointment.status) && mine.is_empty() && arrived_at.is_none() {
                 continue;
             }
             let start = row.appointment.start.unwrap_or(now);
@@ -98,7 +102,8 @@ impl Desk {
                 reason: view.reason,
                 status: view.status,
                 patient: view.patient,
-                reached: mine.iter().any(|a| a.outcome.reached()),
+                reached: arrived_at.is_some() || mine.iter().any(|a| a.outcome.reached()),
+                arrived_at_label: arrived_at.map(|t| cal.local(t).format("%H:%M").to_string()),
                 script,
                 retry_due: last.is_some_and(|a| {
                     a.outcome == CallOutcome::NoAnswer && a.retry_at.is_some_and(|r| r <= now)
@@ -171,6 +176,14 @@ impl Desk {
         };
         let store = self.store.clone();
         blocking(move || store.record_call(&insert)).await
+    }
+
+    /// Check a patient in at the desk (受付) while the clinic's system is unreachable.
+    pub async fn record_arrival(&self, appointment_id: &str, staff: Option<&str>) -> Result<i64> {
+        let id = appointment_id.trim().to_owned();
+        let staff = clean_text("the staff name", staff, STAFF_MAX)?;
+        let (store, now, key) = (self.store.clone(), self.clock.now(), self.op_key());
+        blocking(move || store.record_arrival(&id, staff.as_deref(), now, &key)).await
     }
 
     /// Everything queued for the upstream, oldest first.

@@ -163,6 +163,115 @@ impl Store {
         })
     }
 
+    /// Check a patient in at the desk: the mirror's appointment becomes `arrived` and the
+    /// change is queued with the version it was based on, all or nothing. In a drill only the
+    /// arrival is kept. Returns the arrival's id.
+    pub fn record_arrival(
+        &self,
+        appointment_id: &str,
+        staff: Option<&str>,
+        at: DateTime<Utc>,
+        key: &str,
+    ) -> Result<i64> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found: Option<(Option<String>, String)> = tx
+                .query_row(
+                    "SELECT source_version, status FROM appointment WHERE source_id = ?1",
+                    [appointment_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((version, status)) = found else {
+                return Err(CoreError::InvalidInput(format!(
+                    "no appointment {appointment_id:?} in the mirror"
+                )));
+            };
+            let drill = active_drill(&tx)?;
+            let already: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM arrival WHERE appointment_id = ?1 AND drill = ?2)",
+                params![appointment_id, drill],
+                |r| r.get(0),
+            )?;
+            if already || (drill == 0 && matches!(status.as_str(), "arrived" | "checked-in")) {
+                return Err(CoreError::InvalidInput(
+                    "this patient is already checked in".to_owned(),
+                ));
+            }
+            if matches!(status.as_str(), "cancelled" | "entered-in-error") {
+                return Err(CoreError::InvalidInput(
+                    "this appointment is cancelled; book the patient again first".to_owned(),
+                ));
+            }
+            let incident = super::monitor::open_incident(&tx)?;
+            let now = ts(at);
+            if drill == 0 {
+                tx.execute(
+                    "UPDATE appointment SET status = 'arrived' WHERE source_id = ?1",
+                    [appointment_id],
+                )?;
+                tx.execute(
+                    "INSERT INTO outbox (op_key, kind, target_id, base_version, payload,
+                         created_at, incident_id)
+                     VALUES (?1, 'appointment_arrival', ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        key,
+                        appointment_id,
+                        version,
+                        serde_json::json!({
+                            "appointment_id": appointment_id,
+                            "status": "arrived",
+                            "at": now,
+                            "staff": staff,
+                        })
+                        .to_string(),
+                        now,
+                        incident
+                    ],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO arrival (appointment_id, staff, at, incident_id, op_key, drill)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    appointment_id,
+                    staff,
+                    now,
+                    incident,
+                    (drill == 0).then_some(key),
+                    drill
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    /// When each of these appointments was checked in at the desk (real, or in one drill).
+    pub fn arrivals_for(
+        &self,
+        appointment_ids: &[String],
+        drill: i64,
+    ) -> Result<Vec<(String, DateTime<Utc>)>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT at FROM arrival WHERE drill = ?2 AND appointment_id = ?1
+                 ORDER BY id LIMIT 1",
+            )?;
+            let mut out = Vec::new();
+            for id in appointment_ids {
+                let at: Option<String> = stmt
+                    .query_row(params![id, drill], |r| r.get(0))
+                    .optional()?;
+                if let Some(at) = at {
+                    out.push((id.clone(), parse_ts(&at)?));
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// Every attempt on these appointments, oldest first: the real ones (`drill` 0) or
     /// those of one drill.
     pub fn attempts_for(&self, appointment_ids: &[String], drill: i64) -> Result<Vec<Attempt>> {

@@ -82,6 +82,8 @@ export const api = {
     call<CallListView>('call_list', { tomorrowMorning }),
   recordCall: (record: CallRecord, tomorrowMorning: boolean) =>
     call<CallListView>('record_call', { record, tomorrowMorning }),
+  recordArrival: (appointmentId: string, staff: string | null, tomorrowMorning: boolean) =>
+    call<CallListView>('record_arrival', { appointmentId, staff, tomorrowMorning }),
   checklist: () => call<ChecklistView>('checklist'),
   tick: (step: number, done: boolean, staff: string | null) =>
     call<ChecklistView>('tick', { step, done, staff }),

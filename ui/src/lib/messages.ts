@@ -13,6 +13,8 @@ import type {
 
 const ja = {
   tabReports: '記録',
+  arrive: '来院（受付）',
+  arrivedAt: '{time} 来院',
   drillBanner: '訓練中：回線が切れた想定で練習しています。ここでの記録は本番に送られません',
   drillStart: '訓練を開始',
   drillEnd: '訓練を終了',
@@ -27,7 +29,7 @@ const ja = {
   showScript: '台本',
   copy: 'コピー',
   copied: 'コピーしました',
-  shortcutsHint: '↑↓ 患者を移動　1〜6 結果を記録　S 台本　N 未連絡のみ',
+  shortcutsHint: '↑↓ 患者を移動　1〜6 結果を記録　A 来院　S 台本　N 未連絡のみ',
   printoutsTitle: '印刷と書き出し',
   printoutsFolder: '保存先フォルダ',
   downtimeSheet: 'ダウンタイム用紙',
@@ -157,6 +159,8 @@ export type MessageKey = keyof typeof ja;
 
 const en: Record<MessageKey, string> = {
   tabReports: 'Records',
+  arrive: 'Arrived',
+  arrivedAt: 'arrived {time}',
   drillBanner: 'Drill: practising as if the line were down. Nothing recorded here is sent upstream',
   drillStart: 'Start a drill',
   drillEnd: 'End the drill',
@@ -171,7 +175,7 @@ const en: Record<MessageKey, string> = {
   showScript: 'Script',
   copy: 'Copy',
   copied: 'Copied',
-  shortcutsHint: '↑↓ move   1–6 record outcome   S script   N not reached only',
+  shortcutsHint: '↑↓ move   1–6 record outcome   A arrived   S script   N not reached only',
   printoutsTitle: 'Printing and export',
   printoutsFolder: 'Folder',
   downtimeSheet: 'Downtime sheet',

@@ -257,7 +257,11 @@ retry_due: boolean,
 /**
  * The call script with this patient's name and time filled in.
  */
-script: string, };
+script: string, 
+/**
+ * Checked in at the desk (受付), `HH:MM`.
+ */
+arrived_at_label: string | null, };
 
 export type CallListView = { entries: Array<CallListEntry>, reached: number, total: number, 
 /**
