@@ -142,13 +142,17 @@ async fn rows(client: &Client) -> usize {
 }
 
 async fn click(client: &Client, testid: &str) {
+    click_css(client, &format!("[data-testid={testid}]")).await;
+}
+
+async fn click_css(client: &Client, css: &str) {
     client
-        .find(Locator::Css(&format!("[data-testid={testid}]")))
+        .find(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("no {testid}: {e}"))
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
         .click()
         .await
-        .unwrap_or_else(|e| panic!("cannot click {testid}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
 }
 
 /// Everything one run needs, torn down in reverse order even when an assertion fails.
@@ -736,16 +740,11 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
     .await;
     let row = |id: &str| format!("[data-testid=call-row][data-id=\"{id}\"]");
 
-    client
-        .find(Locator::Css(&format!(
-            "{} [data-outcome=cancelled]",
-            row(&ids[0])
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_css(
+        &client,
+        &format!("{} [data-outcome=cancelled]", row(&ids[0])),
+    )
+    .await;
     text_eventually(&client, "call-progress", "the first outcome", "1/").await;
     // The second from the keyboard: the row in focus, 4 = 不在 (no answer).
     client
@@ -766,41 +765,18 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
         text.contains("不在").then_some(())
     })
     .await;
-    client
-        .find(Locator::Css(&format!(
-            "{} [data-outcome=coming]",
-            row(&ids[2])
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_css(&client, &format!("{} [data-outcome=coming]", row(&ids[2]))).await;
     text_eventually(&client, "call-progress", "the third outcome", "2/").await;
     // A patient at the desk is checked in (来院).
-    client
-        .find(Locator::Css(&format!(
-            "{} [data-testid=arrive]",
-            row(&ids[3])
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_css(&client, &format!("{} [data-testid=arrive]", row(&ids[3]))).await;
     text_eventually(&client, "call-progress", "the check-in", "3/").await;
     text_eventually(&client, "arrived", "the check-in time", "来院").await;
     // The call script, filled in for this patient.
-    client
-        .find(Locator::Css(&format!(
-            "{} [data-testid=script-toggle]",
-            row(&ids[2])
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_css(
+        &client,
+        &format!("{} [data-testid=script-toggle]", row(&ids[2])),
+    )
+    .await;
     let script = text_eventually(&client, "call-script", "the call script", "様").await;
     assert!(
         script.contains("さくら通り内科クリニック"),
@@ -846,13 +822,7 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
         "drill numbers: {numbers:?}"
     );
     let card = format!("[data-testid=receipt-row][data-number=\"{}\"]", numbers[1]);
-    client
-        .find(Locator::Css(&format!("{card} [data-testid=void-receipt]")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_css(&client, &format!("{card} [data-testid=void-receipt]")).await;
     type_into(&client, "void-reason", "金額の誤り").await;
     click(&client, "void-confirm").await;
     let total = text_eventually(&client, "receipt-summary", "the void", "取消 1件").await;
@@ -864,13 +834,7 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
 
     // The 仮領収書 of the cash payment, as it prints.
     let cash = format!("[data-testid=receipt-row][data-number=\"{}\"]", numbers[0]);
-    client
-        .find(Locator::Css(&format!("{cash} [data-testid=print-receipt]")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_css(&client, &format!("{cash} [data-testid=print-receipt]")).await;
     let page = text_eventually(&client, "print-area", "the receipt to print", "仮領収書").await;
     assert!(page.contains("¥3,000") && page.contains("訓練"), "{page}");
     save_screenshot(&rig.display, "receipt-print-ja.png");

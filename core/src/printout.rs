@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::calls::CallOutcome;
@@ -19,6 +19,22 @@ use crate::view::TodayView;
 pub struct Printout {
     pub title: String,
     pub html: String,
+}
+
+/// Which page a print view shows.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PrintRequest {
+    /// An outage's or a drill's report.
+    Report {
+        report: ReportKind,
+        #[ts(type = "number")]
+        id: i64,
+    },
+    /// The 仮領収書 of one payment.
+    Receipt { number: String },
+    /// Today's schedule with phones.
+    DowntimeSheet,
 }
 
 const STYLE: &str = "<style>

@@ -94,9 +94,6 @@ pub struct Settings {
     pub printouts_folder: String,
     /// When the downtime sheet is written each day (`HH:MM`).
     pub sheet_times: Vec<String>,
-    /// The drill in progress (0: none).
-    #[ts(type = "number")]
-    pub drill: i64,
 }
 
 /// The FHIR setup as the settings screen shows it: never the secret itself.

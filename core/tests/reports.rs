@@ -109,7 +109,11 @@ fn an_outage_report_holds_its_checklist_calls_and_receipts_and_a_drill_keeps_its
     let outage = &list.reports[1];
     assert_eq!((outage.kind, outage.id), (ReportKind::Outage, incident));
     assert_eq!(outage.started_label, "2026-11-25 09:05");
-    assert_eq!(outage.ended_label.as_deref(), Some("2026-11-25 09:47"));
+    assert_eq!(
+        outage.ended_label.as_deref(),
+        Some("09:47"),
+        "same day: time only"
+    );
     assert_eq!(outage.minutes, Some(42));
     assert_eq!((outage.calls, outage.receipts), (2, 3));
     assert!(outage

@@ -16,7 +16,7 @@ use tsunagi_core::monitor::{
     Cause, Failure, MonitorStatus, NetPath, NetState, ProbeKind, ProbeResult,
 };
 use tsunagi_core::phone::Phone;
-use tsunagi_core::printout::Printout;
+use tsunagi_core::printout::{PrintRequest, Printout};
 use tsunagi_core::receipts::{
     DaySummary, LedgerView, MethodTotal, PaymentMethod, ReceiptInput, ReceiptKind, ReceiptView,
 };
@@ -83,6 +83,7 @@ fn typescript() -> String {
         IncidentReport::decl(&cfg),
         ReportList::decl(&cfg),
         Printout::decl(&cfg),
+        PrintRequest::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from Tsunagi's Rust types (src-tauri/src/bindings.rs). Do not edit:\n\

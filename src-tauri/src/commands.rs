@@ -6,7 +6,7 @@ use tsunagi_core::calls::{CallListView, CallRecord};
 use tsunagi_core::checklist::ChecklistView;
 use tsunagi_core::desk::SignalsView;
 use tsunagi_core::monitor::advice::LineView;
-use tsunagi_core::printout::Printout;
+use tsunagi_core::printout::{PrintRequest, Printout};
 use tsunagi_core::receipts::{LedgerView, ReceiptInput};
 use tsunagi_core::report::{IncidentReport, ReportKind, ReportList};
 use tsunagi_core::view::{MirrorStatus, Settings, TodayView};
@@ -263,6 +263,13 @@ pub async fn start_drill(shell: State<'_, Shell>, staff: Option<String>) -> Answ
     Ok(desk.start_drill(staff.as_deref()).await?)
 }
 
+/// The drill in progress (0: none).
+#[tauri::command]
+pub async fn active_drill(shell: State<'_, Shell>) -> Answer<i64> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.active_drill().await?)
+}
+
 /// End the drill; the answer is its id (its report is archived under it).
 #[tauri::command]
 pub async fn end_drill(shell: State<'_, Shell>) -> Answer<i64> {
@@ -283,22 +290,10 @@ pub async fn report(shell: State<'_, Shell>, kind: ReportKind, id: i64) -> Answe
 }
 
 /// What the print view shows: an outage or drill report, a 仮領収書, or the downtime sheet.
-#[derive(Debug, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum PrintRequest {
-    Report { report: ReportKind, id: i64 },
-    Receipt { number: String },
-    DowntimeSheet,
-}
-
 #[tauri::command]
 pub async fn printout(shell: State<'_, Shell>, request: PrintRequest) -> Answer<Printout> {
     let (desk, _) = shell.ready()?;
-    Ok(match request {
-        PrintRequest::Report { report, id } => desk.report_printout(report, id).await?,
-        PrintRequest::Receipt { number } => desk.receipt_printout(&number).await?,
-        PrintRequest::DowntimeSheet => desk.downtime_sheet().await?,
-    })
+    Ok(desk.printout(request).await?)
 }
 
 /// Write the downtime sheet to the printouts folder now; the answer is its path.

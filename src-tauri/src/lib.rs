@@ -64,6 +64,7 @@ pub fn run() {
             commands::export_receipts,
             commands::start_drill,
             commands::end_drill,
+            commands::active_drill,
             commands::reports,
             commands::report,
             commands::printout,
@@ -89,12 +90,7 @@ pub fn run() {
             windows::create_main(app.handle(), shell.language())?;
             tray::create(app.handle(), shell.language())?;
             if let Some(desk) = shell.desk() {
-                // A drill left running by the last start still shows in the tray.
-                let drill = tauri::async_runtime::block_on(desk.active_drill()).unwrap_or(0);
-                if drill != 0 {
-                    let event = tsunagi_core::view::DeskEvent::DrillChanged { drill };
-                    tray::reflect(app.handle(), desk.config().language, &event);
-                }
+                tray::show_running_drill(app.handle().clone(), desk.clone());
             }
             let show = !launch.hidden || shell.desk().is_none();
             app.manage(shell);

@@ -130,6 +130,17 @@ fn sync_now(app: &AppHandle) {
     });
 }
 
+/// A drill left running by the last start still shows in the tray (looked up off the
+/// start-up path).
+pub fn show_running_drill(app: AppHandle, desk: std::sync::Arc<tsunagi_core::Desk>) {
+    tauri::async_runtime::spawn(async move {
+        if let Ok(drill @ 1..) = desk.active_drill().await {
+            let event = DeskEvent::DrillChanged { drill };
+            reflect(&app, desk.config().language, &event);
+        }
+    });
+}
+
 /// Start a drill, or end the one running; the window comes up to show it.
 fn toggle_drill(app: &AppHandle) {
     let app = app.clone();
@@ -138,12 +149,7 @@ fn toggle_drill(app: &AppHandle) {
         let Ok((desk, _)) = shell.ready() else {
             return;
         };
-        let result = match desk.active_drill().await {
-            Ok(0) => desk.start_drill(None).await,
-            Ok(_) => desk.end_drill().await,
-            Err(e) => Err(e),
-        };
-        match result {
+        match desk.toggle_drill(None).await {
             // The desk event relabels this menu and tells the window.
             Ok(_) => windows::show_main(&app),
             Err(e) => tracing::warn!(code = e.code(), "drill from the tray failed: {e}"),

@@ -220,7 +220,6 @@ impl Desk {
                 .unwrap_or_else(|| crate::calls::default_script(c.language).to_owned()),
             printouts_folder: self.printouts_folder().display().to_string(),
             sheet_times: c.printouts.sheet_times.clone(),
-            drill: self.store.active_drill().unwrap_or(0),
         }
     }
 

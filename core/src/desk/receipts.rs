@@ -165,6 +165,15 @@ impl Desk {
         Ok(id)
     }
 
+    /// Start a drill, or end the one running (the tray's single menu item); returns the
+    /// drill's id.
+    pub async fn toggle_drill(&self, staff: Option<&str>) -> Result<i64> {
+        match self.active_drill().await? {
+            0 => self.start_drill(staff).await,
+            _ => self.end_drill().await,
+        }
+    }
+
     /// The drill in progress (0: none).
     pub async fn active_drill(&self) -> Result<i64> {
         let store = self.store.clone();

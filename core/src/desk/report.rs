@@ -10,10 +10,10 @@ use crate::calendar::ClinicCalendar;
 use crate::config::Language;
 use crate::error::{CoreError, Result};
 use crate::monitor::{advice::advice, NetState};
-use crate::printout::{self, Printout};
+use crate::printout::{self, PrintRequest, Printout};
 use crate::receipts::ReceiptKind;
 use crate::report::{IncidentReport, ReportCall, ReportKind, ReportList, ReportSummary};
-use crate::store::{ReceiptError, ReportScope, ScopeCounts};
+use crate::store::{DrillRow, IncidentRow, ReceiptError, ReportScope, ScopeCounts};
 
 /// How many outages and drills the reports list shows.
 const RECENT: u32 = 30;
@@ -34,18 +34,50 @@ struct Span {
     cause: Option<crate::monitor::Cause>,
 }
 
+impl Span {
+    fn outage(i: &IncidentRow) -> Span {
+        Span {
+            kind: ReportKind::Outage,
+            id: i.id,
+            started: i.started_at,
+            ended: i.ended_at,
+            cause: i.cause,
+        }
+    }
+
+    fn drill(d: &DrillRow) -> Span {
+        Span {
+            kind: ReportKind::Drill,
+            id: d.id,
+            started: d.started_at,
+            ended: d.ended_at,
+            cause: None,
+        }
+    }
+}
+
 fn summary(
     span: &Span,
     counts: ScopeCounts,
     cal: &ClinicCalendar,
     language: Language,
 ) -> ReportSummary {
-    let label = |t: DateTime<Utc>| cal.local(t).format("%Y-%m-%d %H:%M").to_string();
+    let started = cal.local(span.started);
+    // The end without its date when it is the start's day.
+    let ended_label = span.ended.map(|t| {
+        let t = cal.local(t);
+        let format = if t.date_naive() == started.date_naive() {
+            "%H:%M"
+        } else {
+            "%Y-%m-%d %H:%M"
+        };
+        t.format(format).to_string()
+    });
     ReportSummary {
         kind: span.kind,
         id: span.id,
-        started_label: label(span.started),
-        ended_label: span.ended.map(label),
+        started_label: started.format("%Y-%m-%d %H:%M").to_string(),
+        ended_label,
         minutes: span
             .ended
             .map(|e| (e - span.started).num_minutes().max(0) as u32),
@@ -67,29 +99,15 @@ impl Desk {
         let spans = blocking(move || {
             let mut spans: Vec<(Span, ScopeCounts)> = Vec::new();
             for i in store.recent_incidents(RECENT)? {
-                let counts = store.scope_counts(ReportScope::Incident(i.id))?;
                 spans.push((
-                    Span {
-                        kind: ReportKind::Outage,
-                        id: i.id,
-                        started: i.started_at,
-                        ended: i.ended_at,
-                        cause: i.cause,
-                    },
-                    counts,
+                    Span::outage(&i),
+                    store.scope_counts(ReportScope::Incident(i.id))?,
                 ));
             }
             for d in store.recent_drills(RECENT)? {
-                let counts = store.scope_counts(ReportScope::Drill(d.id))?;
                 spans.push((
-                    Span {
-                        kind: ReportKind::Drill,
-                        id: d.id,
-                        started: d.started_at,
-                        ended: d.ended_at,
-                        cause: None,
-                    },
-                    counts,
+                    Span::drill(&d),
+                    store.scope_counts(ReportScope::Drill(d.id))?,
                 ));
             }
             spans.sort_by_key(|s| std::cmp::Reverse(s.0.started));
@@ -112,20 +130,8 @@ impl Desk {
         let sc = scope(kind, id);
         let (span, counts, attempts, mut receipts, ticks) = blocking(move || {
             let span = match kind {
-                ReportKind::Outage => store.incident(id)?.map(|i| Span {
-                    kind,
-                    id,
-                    started: i.started_at,
-                    ended: i.ended_at,
-                    cause: i.cause,
-                }),
-                ReportKind::Drill => store.drill(id)?.map(|d| Span {
-                    kind,
-                    id,
-                    started: d.started_at,
-                    ended: d.ended_at,
-                    cause: None,
-                }),
+                ReportKind::Outage => store.incident(id)?.as_ref().map(Span::outage),
+                ReportKind::Drill => store.drill(id)?.as_ref().map(Span::drill),
             }
             .ok_or_else(|| CoreError::InvalidInput(format!("there is no {kind:?} {id}")))?;
             Ok((
@@ -163,6 +169,15 @@ impl Desk {
             totals: crate::receipts::totals(receipts.iter()),
             receipts,
         })
+    }
+
+    /// The page a print view asked for.
+    pub async fn printout(&self, request: PrintRequest) -> Result<Printout> {
+        match request {
+            PrintRequest::Report { report, id } => self.report_printout(report, id).await,
+            PrintRequest::Receipt { number } => self.receipt_printout(&number).await,
+            PrintRequest::DowntimeSheet => self.downtime_sheet().await,
+        }
     }
 
     pub async fn report_printout(&self, kind: ReportKind, id: i64) -> Result<Printout> {

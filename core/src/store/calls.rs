@@ -39,6 +39,24 @@ pub struct OutboxRow {
     pub incident_id: Option<i64>,
 }
 
+/// A call attempt from a row whose first eight columns are `id, appointment_id, outcome,
+/// new_start, retry_at, staff, note, at`.
+pub(super) fn attempt(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
+    let outcome: String = r.get(2)?;
+    let new_start: Option<String> = r.get(3)?;
+    let retry_at: Option<String> = r.get(4)?;
+    Ok(Attempt {
+        id: r.get(0)?,
+        appointment_id: r.get(1)?,
+        outcome: CallOutcome::parse(&outcome).unwrap_or(CallOutcome::NoAnswer),
+        new_start: new_start.as_deref().map(parse_ts).transpose()?,
+        retry_at: retry_at.as_deref().map(parse_ts).transpose()?,
+        staff: r.get(5)?,
+        note: r.get(6)?,
+        at: parse_ts(&r.get::<_, String>(7)?)?,
+    })
+}
+
 /// The drill in progress, or 0.
 pub(super) fn active_drill(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
     conn.query_row(
@@ -282,21 +300,7 @@ impl Store {
             )?;
             let mut out = Vec::new();
             for id in appointment_ids {
-                let rows = stmt.query_map(params![id, drill], |r| {
-                    let outcome: String = r.get(2)?;
-                    let new_start: Option<String> = r.get(3)?;
-                    let retry_at: Option<String> = r.get(4)?;
-                    Ok(Attempt {
-                        id: r.get(0)?,
-                        appointment_id: r.get(1)?,
-                        outcome: CallOutcome::parse(&outcome).unwrap_or(CallOutcome::NoAnswer),
-                        new_start: new_start.as_deref().map(parse_ts).transpose()?,
-                        retry_at: retry_at.as_deref().map(parse_ts).transpose()?,
-                        staff: r.get(5)?,
-                        note: r.get(6)?,
-                        at: parse_ts(&r.get::<_, String>(7)?)?,
-                    })
-                })?;
+                let rows = stmt.query_map(params![id, drill], attempt)?;
                 for row in rows {
                     out.push(row?);
                 }

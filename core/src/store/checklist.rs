@@ -39,25 +39,39 @@ impl Store {
     /// The latest tick of each step in this scope.
     pub fn ticks(&self, scope: (Option<i64>, i64)) -> Result<Vec<Tick>> {
         self.with(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT step, done, staff, at FROM checklist_tick t
-                 WHERE incident_id IS ?1 AND drill = ?2
-                   AND id = (SELECT max(id) FROM checklist_tick u
-                             WHERE u.incident_id IS ?1 AND u.drill = ?2 AND u.step = t.step)
-                 ORDER BY step",
-            )?;
-            let rows = stmt
-                .query_map(params![scope.0, scope.1], |r| {
-                    let at: String = r.get(3)?;
-                    Ok(Tick {
-                        step: r.get(0)?,
-                        done: r.get(1)?,
-                        staff: r.get(2)?,
-                        at: parse_ts(&at)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
+            latest_ticks(
+                conn,
+                "{a}.incident_id IS ?1 AND {a}.drill = ?2",
+                params![scope.0, scope.1],
+            )
         })
     }
+}
+
+/// The latest tick of each step among the ticks `filter` selects (`{a}` stands for the
+/// table's alias).
+pub(super) fn latest_ticks(
+    conn: &rusqlite::Connection,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Tick>> {
+    let (outer, inner) = (filter.replace("{a}", "t"), filter.replace("{a}", "u"));
+    let mut stmt = conn.prepare(&format!(
+        "SELECT step, done, staff, at FROM checklist_tick t
+         WHERE {outer}
+           AND id = (SELECT max(id) FROM checklist_tick u WHERE {inner} AND u.step = t.step)
+         ORDER BY step"
+    ))?;
+    let rows = stmt
+        .query_map(args, |r| {
+            let at: String = r.get(3)?;
+            Ok(Tick {
+                step: r.get(0)?,
+                done: r.get(1)?,
+                staff: r.get(2)?,
+                at: parse_ts(&at)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }

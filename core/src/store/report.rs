@@ -6,7 +6,7 @@ use rusqlite::{params, OptionalExtension};
 use super::mirror::parse_ts;
 use super::monitor::incident;
 use super::{IncidentRow, Store};
-use crate::calls::{Attempt, CallOutcome};
+use crate::calls::Attempt;
 use crate::checklist::Tick;
 use crate::error::Result;
 use crate::receipts::ReceiptView;
@@ -144,24 +144,11 @@ impl Store {
             ))?;
             let rows = stmt
                 .query_map([id], |r| {
-                    let outcome: String = r.get(2)?;
-                    let opt_ts = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
-                        let t: Option<String> = r.get(i)?;
-                        t.as_deref().map(parse_ts).transpose()
-                    };
+                    let start: Option<String> = r.get(9)?;
                     Ok(ReportAttempt {
-                        attempt: Attempt {
-                            id: r.get(0)?,
-                            appointment_id: r.get(1)?,
-                            outcome: CallOutcome::parse(&outcome).unwrap_or(CallOutcome::NoAnswer),
-                            new_start: opt_ts(3)?,
-                            retry_at: opt_ts(4)?,
-                            staff: r.get(5)?,
-                            note: r.get(6)?,
-                            at: parse_ts(&r.get::<_, String>(7)?)?,
-                        },
+                        attempt: super::calls::attempt(r)?,
                         patient_name: r.get(8)?,
-                        appointment_start: opt_ts(9)?,
+                        appointment_start: start.as_deref().map(parse_ts).transpose()?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -177,27 +164,7 @@ impl Store {
 
     /// The latest tick of each checklist step in a report.
     pub fn report_ticks(&self, scope: ReportScope) -> Result<Vec<Tick>> {
-        self.with(|conn| {
-            let (filter, id) = scope.filter("t");
-            let (same, _) = scope.filter("u");
-            let mut stmt = conn.prepare(&format!(
-                "SELECT step, done, staff, at FROM checklist_tick t
-                 WHERE {filter}
-                   AND id = (SELECT max(id) FROM checklist_tick u WHERE {same} AND u.step = t.step)
-                 ORDER BY step"
-            ))?;
-            let rows = stmt
-                .query_map([id], |r| {
-                    let at: String = r.get(3)?;
-                    Ok(Tick {
-                        step: r.get(0)?,
-                        done: r.get(1)?,
-                        staff: r.get(2)?,
-                        at: parse_ts(&at)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
-        })
+        let (filter, id) = scope.filter("{a}");
+        self.with(|conn| super::checklist::latest_ticks(conn, &filter, params![id]))
     }
 }

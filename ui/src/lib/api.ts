@@ -21,13 +21,10 @@ import type {
   Printout,
   ReportKind,
   ReportList,
+  PrintRequest,
 } from './generated/types';
 
-/** What the print view shows. */
-export type PrintRequest =
-  | { kind: 'report'; report: ReportKind; id: number }
-  | { kind: 'receipt'; number: string }
-  | { kind: 'downtime_sheet' };
+export type { PrintRequest };
 
 /** An error from the backend, with the code the UI translates. */
 export class ApiError extends Error {
@@ -96,6 +93,7 @@ export const api = {
   exportReceipts: () => call<string>('export_receipts'),
   startDrill: (staff: string | null) => call<number>('start_drill', { staff }),
   endDrill: () => call<number>('end_drill'),
+  activeDrill: () => call<number>('active_drill'),
   reports: () => call<ReportList>('reports'),
   report: (kind: ReportKind, id: number) => call<IncidentReport>('report', { kind, id }),
   printout: (request: PrintRequest) => call<Printout>('printout', { request }),

@@ -97,11 +97,7 @@ printouts_folder: string,
 /**
  * When the downtime sheet is written each day (`HH:MM`).
  */
-sheet_times: Array<string>, 
-/**
- * The drill in progress (0: none).
- */
-drill: number, };
+sheet_times: Array<string>, };
 
 export type SettingsChange = { language?: Language, autostart?: boolean, 
 /**
@@ -374,3 +370,5 @@ totals: DaySummary, };
 export type ReportList = { reports: Array<ReportSummary>, };
 
 export type Printout = { title: string, html: string, };
+
+export type PrintRequest = { "kind": "report", report: ReportKind, id: number, } | { "kind": "receipt", number: string, } | { "kind": "downtime_sheet" };
