@@ -13,6 +13,7 @@ pub mod error;
 pub mod keychain;
 pub mod model;
 pub mod monitor;
+pub mod outbox;
 pub mod phone;
 pub mod printout;
 pub mod puller;

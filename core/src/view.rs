@@ -123,6 +123,10 @@ pub enum DeskEvent {
         #[ts(type = "number")]
         drill: i64,
     },
+    /// Ops were sent, parked or resolved: how many are in each state now.
+    OutboxChanged {
+        counts: crate::outbox::OutboxCounts,
+    },
 }
 
 pub(crate) fn local_rfc3339(t: DateTime<Tz>) -> String {

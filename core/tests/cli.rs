@@ -500,3 +500,60 @@ fn a_drill_from_the_terminal_is_reported_and_never_queued_and_the_sheet_is_writt
         .unwrap()
         .contains("<!DOCTYPE html>"));
 }
+
+#[test]
+fn outbox_drain_says_by_its_exit_code_whether_anything_is_left() {
+    let session = Session::start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| cli(&session, dir.path(), args);
+    assert!(run(&["pull"]).status.success());
+    let receipt = |amount: &str| {
+        let o = run(&[
+            "receipt",
+            "add",
+            "--amount",
+            amount,
+            "--method",
+            "cash",
+            "--name",
+            "窓口 太郎",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    receipt("1200");
+
+    // The demo clinic takes every change: exit 0, everything done.
+    let o = run(&["outbox", "drain"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("everything is on the upstream"),
+        "{}",
+        stdout(&o)
+    );
+    let ops: Vec<Value> = stdout(&run(&["outbox", "list", "--json"]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0]["state"], "done");
+    assert_eq!(ops[0]["upstream_ref"], "demo:receipt");
+
+    // With CSV imports there is nothing to send to: exit 8, and the op still waits.
+    assert!(run(&["source", "csv"]).status.success());
+    receipt("800");
+    let o = run(&["outbox", "drain", "--json"]);
+    assert_eq!(o.status.code(), Some(8), "{}", stdout(&o));
+    let report: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(report["end"], "no_upstream");
+    assert_eq!(report["counts"]["pending"], 1);
+
+    // Resolving what is not a conflict or rejection is refused in one line.
+    let o = run(&["outbox", "resolve", "2", "keep-mine"]);
+    assert_one_line_failure(&o, 2, "op 2 is pending");
+    let o = run(&["outbox", "export"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let path = stdout(&o).trim().to_owned();
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(csv.starts_with("seq,incident,time,kind,state"), "{csv}");
+    assert!(csv.contains(",receipt,pending,"), "{csv}");
+}

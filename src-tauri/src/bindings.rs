@@ -15,6 +15,8 @@ use tsunagi_core::monitor::signals::{Signal, SignalKind};
 use tsunagi_core::monitor::{
     Cause, Failure, MonitorStatus, NetPath, NetState, ProbeKind, ProbeResult,
 };
+use tsunagi_core::outbox::view::{AppointmentSide, OpView, SyncGroup, SyncView};
+use tsunagi_core::outbox::{OpAction, OpKind, OpState, OutboxCounts};
 use tsunagi_core::phone::Phone;
 use tsunagi_core::printout::{PrintRequest, Printout};
 use tsunagi_core::receipts::{
@@ -78,6 +80,14 @@ fn typescript() -> String {
         DaySummary::decl(&cfg),
         LedgerView::decl(&cfg),
         ReportKind::decl(&cfg),
+        OpKind::decl(&cfg),
+        OpState::decl(&cfg),
+        OpAction::decl(&cfg),
+        OutboxCounts::decl(&cfg),
+        AppointmentSide::decl(&cfg),
+        OpView::decl(&cfg),
+        SyncGroup::decl(&cfg),
+        SyncView::decl(&cfg),
         ReportSummary::decl(&cfg),
         ReportCall::decl(&cfg),
         IncidentReport::decl(&cfg),

@@ -6,6 +6,8 @@ use tsunagi_core::calls::{CallListView, CallRecord};
 use tsunagi_core::checklist::ChecklistView;
 use tsunagi_core::desk::SignalsView;
 use tsunagi_core::monitor::advice::LineView;
+use tsunagi_core::outbox::view::SyncView;
+use tsunagi_core::outbox::OpAction;
 use tsunagi_core::printout::{PrintRequest, Printout};
 use tsunagi_core::receipts::{LedgerView, ReceiptInput};
 use tsunagi_core::report::{IncidentReport, ReportKind, ReportList};
@@ -39,11 +41,36 @@ pub async fn status(shell: State<'_, Shell>) -> Answer<MirrorStatus> {
     Ok(desk.status().await?)
 }
 
-/// Pull now (the 今すぐ同期 button); the answer is also announced as an event.
+/// Send what waits, then pull (the 今すぐ同期 button); both are also announced as events.
 #[tauri::command]
 pub async fn sync_now(shell: State<'_, Shell>) -> Answer<MirrorStatus> {
-    let (_, puller) = shell.ready()?;
-    Ok(puller.pull_now().await?)
+    shell.sync_now().await
+}
+
+/// The reconciliation view (同期 tab).
+#[tauri::command]
+pub async fn sync_view(shell: State<'_, Shell>) -> Answer<SyncView> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.sync_view().await?)
+}
+
+/// A person's decision on a conflict or a rejection.
+#[tauri::command]
+pub async fn resolve_op(
+    shell: State<'_, Shell>,
+    seq: i64,
+    action: OpAction,
+    staff: Option<String>,
+) -> Answer<SyncView> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.resolve_op(seq, action, staff.as_deref()).await?)
+}
+
+/// The reconciliation view's ops as CSV in the printouts folder; returns the file's path.
+#[tauri::command]
+pub async fn export_outbox(shell: State<'_, Shell>) -> Answer<String> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.export_outbox().await?.display().to_string())
 }
 
 #[tauri::command]

@@ -9,7 +9,9 @@ use tsunagi_core::clock::SystemClock;
 use tsunagi_core::config::{DataDir, Language};
 use tsunagi_core::keychain::Keychain;
 use tsunagi_core::monitor::{Monitor, RecoveryHook};
+use tsunagi_core::outbox::task::SyncBack;
 use tsunagi_core::puller::Puller;
+use tsunagi_core::view::MirrorStatus;
 use tsunagi_core::{Desk, DeskOptions, ErrorPayload};
 
 use crate::launch::LaunchArgs;
@@ -17,10 +19,15 @@ use crate::launch::LaunchArgs;
 /// How often the mirror is refreshed while the app runs.
 const PULL_EVERY: Duration = Duration::from_secs(60);
 
+/// How often the sync-back looks for queued changes while nothing prompts it (it is also
+/// prompted by the line coming back and by 今すぐ同期).
+const SEND_EVERY: Duration = Duration::from_secs(30);
+
 pub enum Shell {
     Ready {
         desk: Arc<Desk>,
         puller: Puller,
+        sync_back: SyncBack,
         monitor: Monitor,
     },
     /// The desk could not be opened (missing key, damaged file, …): the window explains.
@@ -51,14 +58,15 @@ impl Shell {
                 let desk = Arc::new(desk);
                 let runtime = tauri::async_runtime::handle();
                 let puller = Puller::spawn(desk.clone(), PULL_EVERY, runtime.inner());
-                // Back online: refresh the mirror at once (the sync-back will drain here too).
+                let sync_back = SyncBack::spawn(desk.clone(), SEND_EVERY, runtime.inner());
+                // Back online: send what was done offline, then refresh the mirror.
                 let on_recovery: RecoveryHook = {
-                    let puller = puller.clone();
+                    let (puller, sync_back) = (puller.clone(), sync_back.clone());
                     Arc::new(move |_incident| {
-                        let puller = puller.clone();
-                        tauri::async_runtime::spawn(async move {
-                            let _ = puller.pull_now().await;
-                        });
+                        let (puller, sync_back) = (puller.clone(), sync_back.clone());
+                        tauri::async_runtime::spawn(
+                            async move { sync_now(&sync_back, &puller).await },
+                        );
                     })
                 };
                 let monitor = Monitor::spawn(
@@ -68,6 +76,7 @@ impl Shell {
                 Shell::Ready {
                     desk,
                     puller,
+                    sync_back,
                     monitor,
                 }
             }
@@ -96,6 +105,16 @@ impl Shell {
         }
     }
 
+    /// 今すぐ同期: send what waits, then refresh the mirror.
+    pub async fn sync_now(&self) -> Result<MirrorStatus, ErrorPayload> {
+        match self {
+            Shell::Ready {
+                puller, sync_back, ..
+            } => Ok(sync_now(sync_back, puller).await?),
+            Shell::Unavailable { error, .. } => Err(error.clone()),
+        }
+    }
+
     pub fn monitor(&self) -> Result<&Monitor, ErrorPayload> {
         match self {
             Shell::Ready { monitor, .. } => Ok(monitor),
@@ -112,11 +131,14 @@ impl Shell {
 
     pub async fn shutdown(&self) {
         if let Shell::Ready {
-            puller, monitor, ..
+            puller,
+            sync_back,
+            monitor,
+            ..
         } = self
         {
             // The monitor marks this run as cleanly ended.
-            tokio::join!(puller.shutdown(), monitor.shutdown());
+            tokio::join!(puller.shutdown(), sync_back.shutdown(), monitor.shutdown());
         }
     }
 }
@@ -139,4 +161,11 @@ impl Startup {
     pub fn first_report(&self) -> Option<Duration> {
         (!self.reported.swap(true, Ordering::SeqCst)).then(|| self.at.elapsed())
     }
+}
+
+/// Changes go up before the mirror is pulled down, so the fresh mirror already has them.
+/// A failed send is not the pull's business: it shows in the 同期 tab.
+async fn sync_now(sync_back: &SyncBack, puller: &Puller) -> tsunagi_core::Result<MirrorStatus> {
+    let _ = sync_back.drain_now().await;
+    puller.pull_now().await
 }

@@ -122,11 +122,8 @@ pub fn create(app: &AppHandle, language: Language) -> tauri::Result<()> {
 fn sync_now(app: &AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let shell = app.state::<Shell>();
-        if let Ok((_, puller)) = shell.ready() {
-            // The outcome reaches the window and the tray as a desk event.
-            let _ = puller.pull_now().await;
-        }
+        // The outcome reaches the window and the tray as desk events.
+        let _ = app.state::<Shell>().sync_now().await;
     });
 }
 
@@ -198,6 +195,7 @@ pub fn reflect(app: &AppHandle, language: Language, event: &DeskEvent) {
             render(app, language, |i| i.drill = *drill != 0);
             set_language(app, language);
         }
+        DeskEvent::OutboxChanged { .. } => {}
     }
 }
 

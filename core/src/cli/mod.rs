@@ -150,6 +150,26 @@ enum OutboxCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Send what is queued to the upstream now. Exit 0: everything is done; 7: only
+    /// conflicts or rejections are left (see the window's 同期 tab or `outbox resolve`);
+    /// 8: changes still wait (the upstream could not be reached in time, or there is none)
+    Drain {
+        /// Keep retrying a failing upstream for this many seconds
+        #[arg(long, default_value_t = 120)]
+        patience: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decide on a conflict (keep-mine, take-server) or a rejection (retry, discard)
+    Resolve {
+        seq: i64,
+        #[arg(value_parser = ["keep-mine", "take-server", "retry", "discard"])]
+        action: String,
+        #[arg(long)]
+        staff: Option<String>,
+    },
+    /// Write every op of the reconciliation view as CSV to the printouts folder
+    Export,
 }
 
 #[derive(Debug, Subcommand)]
@@ -242,7 +262,7 @@ pub fn main() -> ExitCode {
     };
     init_logging();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         // `tsunagi-cli today | head`: the reader left, which is not a failure.
         Err(CoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
             ExitCode::SUCCESS
@@ -471,7 +491,8 @@ fn source_setup(command: SourceCommand) -> Result<SourceSetup> {
     })
 }
 
-fn run(cli: Cli) -> Result<()> {
+/// Runs one command; the exit code for an answer that is not an error (`outbox drain`).
+fn run(cli: Cli) -> Result<u8> {
     let data_dir = match cli.data_dir {
         Some(dir) => DataDir::at(dir),
         None => DataDir::os_default()?,
@@ -486,6 +507,7 @@ fn run(cli: Cli) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| CoreError::io("async runtime", e))?;
+    let mut exit = 0u8;
     runtime.block_on(async {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -571,6 +593,36 @@ fn run(cli: Cli) -> Result<()> {
             Command::Outbox(OutboxCommand::List { json }) => {
                 output::outbox(&mut out, &desk.outbox().await?, json)
             }
+            Command::Outbox(OutboxCommand::Drain { patience, json }) => {
+                let mut backoff = crate::outbox::backoff::Backoff::standard();
+                let report = desk
+                    .drain(std::time::Duration::from_secs(patience), &mut backoff)
+                    .await?;
+                exit = match report.end {
+                    crate::outbox::DrainEnd::Empty => 0,
+                    crate::outbox::DrainEnd::NeedsAPerson => 7,
+                    crate::outbox::DrainEnd::StillWaiting | crate::outbox::DrainEnd::NoUpstream => {
+                        8
+                    }
+                };
+                output::drained(&mut out, &report, json)
+            }
+            Command::Outbox(OutboxCommand::Resolve { seq, action, staff }) => {
+                let action = crate::outbox::OpAction::parse(&action.replace('-', "_"))
+                    .ok_or_else(|| CoreError::InvalidInput(format!("unknown action {action}")))?;
+                let view = desk.resolve_op(seq, action, staff.as_deref()).await?;
+                writeln!(
+                    out,
+                    "op {seq}: {}; {} waiting, {} for a person",
+                    action.code(),
+                    view.counts.waiting(),
+                    view.counts.need_a_person()
+                )
+            }
+            Command::Outbox(OutboxCommand::Export) => {
+                let path = desk.export_outbox().await?;
+                writeln!(out, "{}", path.display())
+            }
             Command::Report {
                 kind,
                 id,
@@ -626,5 +678,6 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         .map_err(|e| CoreError::io("standard output", e))
-    })
+    })?;
+    Ok(exit)
 }

@@ -416,6 +416,12 @@ struct OutboxLine<'a> {
     attempts: i64,
     created_at: &'a str,
     incident_id: Option<i64>,
+    /// The last failure's code and HTTP status (the server's words are in the window
+    /// and the export: they may name a patient).
+    last_code: Option<&'a str>,
+    last_status: Option<i64>,
+    upstream_ref: Option<&'a str>,
+    resolution: Option<&'a str>,
 }
 
 pub fn outbox(
@@ -437,6 +443,10 @@ pub fn outbox(
                     attempts: r.attempts,
                     created_at: &r.created_at,
                     incident_id: r.incident_id,
+                    last_code: r.last_code.as_deref(),
+                    last_status: r.last_status,
+                    upstream_ref: r.upstream_ref.as_deref(),
+                    resolution: r.resolution.as_deref(),
                 },
             )?;
         } else {
@@ -457,6 +467,43 @@ pub fn outbox(
         writeln!(out, "{} queued, {pending} pending", rows.len())?;
     }
     Ok(())
+}
+
+pub fn drained(
+    out: &mut impl Write,
+    report: &crate::outbox::DrainReport,
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        return json_line(out, report);
+    }
+    let c = &report.counts;
+    writeln!(
+        out,
+        "sent {}, parked {}, retried {} times; now {} done, {} waiting, {} conflicts, {} rejected",
+        report.delivered,
+        report.parked,
+        report.retries,
+        c.done,
+        c.waiting(),
+        c.conflict,
+        c.rejected
+    )?;
+    let what = match report.end {
+        crate::outbox::DrainEnd::Empty => "everything is on the upstream".to_owned(),
+        crate::outbox::DrainEnd::NeedsAPerson => {
+            "conflicts or rejections need a person: open the 同期 tab or use `outbox resolve`"
+                .to_owned()
+        }
+        crate::outbox::DrainEnd::NoUpstream => {
+            "there is no upstream to send to (CSV imports); export with `outbox export`".to_owned()
+        }
+        crate::outbox::DrainEnd::StillWaiting => match &report.last_error {
+            Some(e) => format!("changes still wait: {} [{}]", e.message, e.code),
+            None => "changes still wait".to_owned(),
+        },
+    };
+    writeln!(out, "{what}")
 }
 
 pub fn reports(

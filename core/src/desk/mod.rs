@@ -513,3 +513,5 @@ mod calls;
 mod checklist;
 mod receipts;
 mod report;
+mod sync;
+pub use sync::{Round, RoundEnd};

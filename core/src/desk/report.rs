@@ -292,9 +292,14 @@ impl Desk {
     /// Every receipt as CSV in the printouts folder, for entering into the billing system.
     pub async fn export_receipts(&self) -> Result<PathBuf> {
         let bytes = self.receipts_csv().await?;
+        self.write_export("receipts", "csv", &bytes)
+    }
+
+    /// Write an explicit export to the printouts folder as `<prefix>-<local time>.<ext>`.
+    pub(super) fn write_export(&self, prefix: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf> {
         let now = self.config().calendar().local(self.clock.now());
         let folder = self.ensure_printouts_folder()?;
-        let path = folder.join(format!("receipts-{}.csv", now.format("%Y-%m-%d-%H%M%S")));
+        let path = folder.join(format!("{prefix}-{}.{ext}", now.format("%Y-%m-%d-%H%M%S")));
         std::fs::write(&path, bytes).map_err(|e| CoreError::io(&path, e))?;
         Ok(path)
     }

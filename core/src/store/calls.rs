@@ -4,9 +4,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::mirror::{parse_ts, ts};
+use super::outbox::{queue, OpInsert};
 use super::Store;
 use crate::calls::{Attempt, CallOutcome};
 use crate::error::{CoreError, Result};
+use crate::outbox::OpKind;
 
 /// A call to store. The keys are the outbox entries' UUIDv7s, made by the caller.
 #[derive(Debug, Clone)]
@@ -24,20 +26,13 @@ pub struct CallInsert {
     pub change_key: String,
 }
 
-/// One outbox entry as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxRow {
-    pub seq: i64,
-    pub key: String,
-    pub kind: String,
-    pub target_id: Option<String>,
-    pub base_version: Option<String>,
-    pub payload: serde_json::Value,
-    pub state: String,
-    pub attempts: i64,
-    pub created_at: String,
-    pub incident_id: Option<i64>,
-}
+/// The appointment a call is about: version, start, end, patient.
+type Found = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// A call attempt from a row whose first eight columns are `id, appointment_id, outcome,
 /// new_start, retry_at, staff, note, at`.
@@ -72,14 +67,15 @@ impl Store {
     pub fn record_call(&self, call: &CallInsert) -> Result<i64> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let found: Option<(Option<String>, Option<String>, Option<String>)> = tx
+            let found: Option<Found> = tx
                 .query_row(
-                    "SELECT source_version, start_at, end_at FROM appointment WHERE source_id = ?1",
+                    "SELECT source_version, start_at, end_at, patient_id FROM appointment
+                     WHERE source_id = ?1",
                     [&call.appointment_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
-            let Some((version, start, end)) = found else {
+            let Some((version, start, end, patient_id)) = found else {
                 return Err(CoreError::InvalidInput(format!(
                     "no appointment {:?} in the mirror",
                     call.appointment_id
@@ -89,23 +85,21 @@ impl Store {
             let drill = active_drill(&tx)?;
             let now = ts(call.at);
             // In a drill nothing reaches the mirror or the outbox: only the attempt is kept.
-            let queue = |key: &str, kind: &str, payload: serde_json::Value| {
+            let queue = |key: &str, kind: OpKind, payload: serde_json::Value| {
                 if drill != 0 {
-                    return Ok(0);
+                    return Ok(());
                 }
-                tx.execute(
-                    "INSERT INTO outbox (op_key, kind, target_id, base_version, payload,
-                         created_at, incident_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![
+                queue(
+                    &tx,
+                    OpInsert {
                         key,
                         kind,
-                        call.appointment_id,
-                        version,
-                        payload.to_string(),
-                        now,
-                        incident
-                    ],
+                        target_id: &call.appointment_id,
+                        base_version: version.as_deref(),
+                        payload,
+                        at: &now,
+                        incident,
+                    },
                 )
             };
             match call.outcome {
@@ -116,7 +110,7 @@ impl Store {
                     )?;
                     queue(
                         &call.change_key,
-                        "appointment_cancel",
+                        OpKind::AppointmentCancel,
                         serde_json::json!({ "appointment_id": call.appointment_id, "status": "cancelled" }),
                     )?;
                 }
@@ -136,7 +130,7 @@ impl Store {
                     )?;
                     queue(
                         &call.change_key,
-                        "appointment_reschedule",
+                        OpKind::AppointmentReschedule,
                         serde_json::json!({
                             "appointment_id": call.appointment_id,
                             "start": ts(new_start),
@@ -148,9 +142,10 @@ impl Store {
             }
             queue(
                 &call.call_key,
-                "call_outcome",
+                OpKind::CallOutcome,
                 serde_json::json!({
                     "appointment_id": call.appointment_id,
+                    "patient_id": patient_id,
                     "outcome": call.outcome.code(),
                     "at": now,
                     "new_start": call.new_start.map(ts),
@@ -228,24 +223,22 @@ impl Store {
                     "UPDATE appointment SET status = 'arrived' WHERE source_id = ?1",
                     [appointment_id],
                 )?;
-                tx.execute(
-                    "INSERT INTO outbox (op_key, kind, target_id, base_version, payload,
-                         created_at, incident_id)
-                     VALUES (?1, 'appointment_arrival', ?2, ?3, ?4, ?5, ?6)",
-                    params![
+                queue(
+                    &tx,
+                    OpInsert {
                         key,
-                        appointment_id,
-                        version,
-                        serde_json::json!({
+                        kind: OpKind::AppointmentArrival,
+                        target_id: appointment_id,
+                        base_version: version.as_deref(),
+                        payload: serde_json::json!({
                             "appointment_id": appointment_id,
                             "status": "arrived",
                             "at": now,
                             "staff": staff,
-                        })
-                        .to_string(),
-                        now,
-                        incident
-                    ],
+                        }),
+                        at: &now,
+                        incident,
+                    },
                 )?;
             }
             tx.execute(
@@ -306,35 +299,6 @@ impl Store {
                 }
             }
             Ok(out)
-        })
-    }
-
-    /// The outbox, oldest first.
-    pub fn outbox(&self) -> Result<Vec<OutboxRow>> {
-        self.with(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT id, op_key, kind, target_id, base_version, payload, state, attempts,
-                        created_at, incident_id
-                 FROM outbox ORDER BY id",
-            )?;
-            let rows = stmt
-                .query_map([], |r| {
-                    let payload: String = r.get(5)?;
-                    Ok(OutboxRow {
-                        seq: r.get(0)?,
-                        key: r.get(1)?,
-                        kind: r.get(2)?,
-                        target_id: r.get(3)?,
-                        base_version: r.get(4)?,
-                        payload: serde_json::from_str(&payload).unwrap_or_default(),
-                        state: r.get(6)?,
-                        attempts: r.get(7)?,
-                        created_at: r.get(8)?,
-                        incident_id: r.get(9)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
         })
     }
 }

@@ -120,6 +120,7 @@ impl Store {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             write_snapshot(&tx, snapshot, refresh.window)?;
+            super::outbox::reapply_unsent(&tx)?;
             purge_before(&tx, refresh.keep_from)?;
             tx.execute(
                 "INSERT INTO mirror_source (id, source_key, source_kind, synced_at, window_start, window_end, since)

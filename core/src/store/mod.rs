@@ -7,13 +7,15 @@ mod drill;
 mod migrations;
 mod mirror;
 mod monitor;
+mod outbox;
 mod receipts;
 mod report;
 
-pub use calls::{CallInsert, OutboxRow};
+pub use calls::CallInsert;
 pub use migrations::LATEST_VERSION;
 pub use mirror::{MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, StoredAppointment};
 pub use monitor::{IncidentRow, RunRow};
+pub use outbox::{Delivery, OutboxRow};
 pub use receipts::{ReceiptError, ReceiptInsert};
 pub use report::{DrillRow, ReportAttempt, ReportScope, ScopeCounts};
 

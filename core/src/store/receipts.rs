@@ -7,6 +7,7 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use super::mirror::ts;
 use super::Store;
 use crate::error::{CoreError, Result};
+use crate::outbox::OpKind;
 use crate::receipts::{PaymentMethod, ReceiptKind, ReceiptView};
 
 #[derive(Debug, Clone)]
@@ -147,21 +148,21 @@ impl Store {
                 "reason": r.reason,
                 "at": at,
             });
-            tx.execute(
-                "INSERT INTO outbox (op_key, kind, target_id, payload, created_at, incident_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    r.op_key,
-                    if r.voids.is_some() {
-                        "receipt_void"
+            super::outbox::queue(
+                &tx,
+                super::outbox::OpInsert {
+                    key: &r.op_key,
+                    kind: if r.voids.is_some() {
+                        OpKind::ReceiptVoid
                     } else {
-                        "receipt"
+                        OpKind::Receipt
                     },
-                    number,
-                    payload.to_string(),
-                    at,
-                    incident
-                ],
+                    target_id: &number,
+                    base_version: None,
+                    payload,
+                    at: &at,
+                    incident,
+                },
             )?;
             tx.commit()?;
             Ok(number)

@@ -1,6 +1,8 @@
 //! Helpers shared by the tests that pull from a real FHIR server.
 #![allow(dead_code)]
 
+pub mod ops;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -34,6 +34,15 @@ pub enum Fault {
     Huge { bytes: usize, declared: bool },
     /// Send half the upstream's answer, then reset the connection.
     Reset,
+    /// Forward the request (the server commits it), then reset the connection without a
+    /// word of the answer: the client cannot know whether its change landed.
+    DropAfterCommit,
+    /// Forward the request (the server commits it), then hold the connection silent.
+    StallAfterCommit,
+    /// Reset the connection before forwarding anything.
+    ResetBeforeSend,
+    /// Forward faithfully after this many milliseconds (a slow line).
+    Delay(u64),
 }
 
 #[derive(Debug)]
@@ -47,6 +56,13 @@ struct State {
     /// `Authorization` header value required, if any (401 otherwise).
     require_auth: Option<String>,
     paths: Vec<String>,
+    /// Only requests whose `METHOD path` contains this are faulted (others pass).
+    only: Option<String>,
+    /// Random faults: each matching request gets one of these with this chance (percent),
+    /// drawn from a seeded generator so a failing run can be replayed.
+    random: Option<(u32, Vec<Fault>, u64)>,
+    /// Faults injected so far, by kind (for the test to show what it went through).
+    injected: Vec<Fault>,
 }
 
 pub struct FaultProxy {
@@ -70,6 +86,9 @@ impl FaultProxy {
             bytes_out: 0,
             require_auth: None,
             paths: Vec::new(),
+            only: None,
+            random: None,
+            injected: Vec::new(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let upstream = upstream.trim_end_matches('/').to_owned();
@@ -121,6 +140,24 @@ impl FaultProxy {
         s.fault = fault;
     }
 
+    /// Fault only requests whose `METHOD path` contains `needle` (e.g. `POST /Invoice`).
+    pub fn only(&self, needle: Option<&str>) {
+        self.state.lock().unwrap().only = needle.map(str::to_owned);
+    }
+
+    /// From now on, each request (that `only` lets through) gets one of `faults`, picked
+    /// at random, with `percent` chance; the rest pass. Replaces `set`.
+    pub fn set_random(&self, percent: u32, faults: Vec<Fault>, seed: u64) {
+        let mut s = self.state.lock().unwrap();
+        s.fault = Fault::Pass;
+        s.random = Some((percent, faults, seed.max(1)));
+    }
+
+    /// Faults injected so far.
+    pub fn injected(&self) -> Vec<Fault> {
+        self.state.lock().unwrap().injected.clone()
+    }
+
     /// Answer 401 unless the request carries exactly this `Authorization` value.
     pub fn require_authorization(&self, value: Option<&str>) {
         self.state.lock().unwrap().require_auth = value.map(str::to_owned);
@@ -159,10 +196,35 @@ impl Drop for FaultProxy {
 }
 
 struct Request {
+    method: String,
     path: String,
     authorization: Option<String>,
-    accept: Option<String>,
+    /// Headers forwarded as they came (content type, accept, conditions).
+    forwarded: Vec<(String, String)>,
+    body: Vec<u8>,
     raw_len: usize,
+}
+
+/// Request headers a FHIR client's meaning depends on.
+const FORWARDED: [&str; 5] = [
+    "accept",
+    "content-type",
+    "if-match",
+    "if-none-exist",
+    "prefer",
+];
+
+/// Answer headers the client reads.
+const RETURNED: [&str; 5] = ["date", "etag", "location", "last-modified", "retry-after"];
+
+/// xorshift64: a tiny seeded generator (tests replay a run from its seed).
+fn next_random(seed: &mut u64) -> u64 {
+    let mut x = *seed;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *seed = x;
+    x
 }
 
 fn read_request(stream: &mut TcpStream) -> std::io::Result<Request> {
@@ -175,13 +237,14 @@ fn read_request(stream: &mut TcpStream) -> std::io::Result<Request> {
         }
         buf.extend_from_slice(&byte[..n]);
     }
-    let head = String::from_utf8_lossy(&buf).into_owned();
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let mut body = buf[split..].to_vec();
     let mut lines = head.split("\r\n");
-    let path = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap_or("/")
-        .to_owned();
+    let first = lines.next().unwrap_or_default().to_owned();
+    let mut words = first.split_whitespace();
+    let method = words.next().unwrap_or("GET").to_owned();
+    let path = words.next().unwrap_or("/").to_owned();
     let header = |name: &str| {
         head.split("\r\n").find_map(|l| {
             let (k, v) = l.split_once(':')?;
@@ -190,11 +253,27 @@ fn read_request(stream: &mut TcpStream) -> std::io::Result<Request> {
                 .then(|| v.trim().to_owned())
         })
     };
+    let length: usize = header("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    while body.len() < length {
+        let n = stream.read(&mut byte)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        body.extend_from_slice(&byte[..n]);
+    }
+    let forwarded = FORWARDED
+        .iter()
+        .filter_map(|name| Some((name.to_string(), header(name)?)))
+        .collect();
     Ok(Request {
+        method,
         path,
         authorization: header("authorization"),
-        accept: header("accept"),
-        raw_len: buf.len(),
+        forwarded,
+        raw_len: split + length,
+        body,
     })
 }
 
@@ -271,15 +350,32 @@ fn serve(
                 );
             }
         }
-        if n >= s.fault_from {
-            s.fault.clone()
-        } else {
+        let line = format!("{} {}", request.method, request.path);
+        let matches = s.only.as_deref().is_none_or(|needle| line.contains(needle));
+        let fault = if !matches || n < s.fault_from {
             Fault::Pass
+        } else if let Some((percent, faults, seed)) = &mut s.random {
+            let roll = next_random(seed);
+            if (roll % 100) < u64::from(*percent) && !faults.is_empty() {
+                faults[(next_random(seed) % faults.len() as u64) as usize].clone()
+            } else {
+                Fault::Pass
+            }
+        } else {
+            s.fault.clone()
+        };
+        if fault != Fault::Pass {
+            s.injected.push(fault.clone());
         }
+        fault
     };
     match fault {
+        Fault::ResetBeforeSend => {
+            reset(stream);
+            Ok(())
+        }
         Fault::Status(code) => {
-            let extra = if code == 429 {
+            let extra = if code == 429 || code == 503 {
                 "Retry-After: 1\r\n"
             } else {
                 ""
@@ -352,14 +448,42 @@ fn serve(
             }
             Ok(())
         }
-        Fault::Pass | Fault::TruncatedJson | Fault::Reset => {
-            let mut forward = http.get(format!("{upstream}{}", request.path));
-            if let Some(accept) = &request.accept {
-                forward = forward.header("Accept", accept);
+        Fault::Pass
+        | Fault::Delay(_)
+        | Fault::TruncatedJson
+        | Fault::Reset
+        | Fault::DropAfterCommit
+        | Fault::StallAfterCommit => {
+            if let Fault::Delay(ms) = fault {
+                std::thread::sleep(Duration::from_millis(ms));
+            }
+            let method = reqwest::Method::from_bytes(request.method.as_bytes())
+                .unwrap_or(reqwest::Method::GET);
+            let mut forward = http.request(method, format!("{upstream}{}", request.path));
+            for (name, value) in &request.forwarded {
+                // Conditions name the proxy's own address in no case; bodies may (refs).
+                forward = forward.header(name.as_str(), value.as_str());
+            }
+            if !request.body.is_empty() {
+                let body = String::from_utf8_lossy(&request.body).replace(own, upstream);
+                forward = forward.body(body);
             }
             let Ok(answer) = forward.send() else {
                 return respond(&mut stream, state, 502, "text/plain", "", b"upstream down");
             };
+            match fault {
+                Fault::DropAfterCommit => {
+                    reset(stream);
+                    return Ok(());
+                }
+                Fault::StallAfterCommit => {
+                    while !stop.load(Ordering::SeqCst) {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    return Ok(());
+                }
+                _ => {}
+            }
             let status = answer.status().as_u16();
             let content_type = answer
                 .headers()
@@ -367,12 +491,13 @@ fn serve(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("application/octet-stream")
                 .to_owned();
-            let date = answer
-                .headers()
-                .get("date")
-                .and_then(|v| v.to_str().ok())
-                .map(|d| format!("Date: {d}\r\n"))
-                .unwrap_or_default();
+            let date: String = RETURNED
+                .iter()
+                .filter_map(|name| {
+                    let v = answer.headers().get(*name)?.to_str().ok()?;
+                    Some(format!("{name}: {}\r\n", v.replace(upstream, own)))
+                })
+                .collect();
             let body = answer.bytes().unwrap_or_default();
             let body = String::from_utf8_lossy(&body)
                 .replace(upstream, own)

@@ -3,6 +3,9 @@
 //! following `next` links, with a cheap "has anything changed?" check before pulling again.
 
 pub mod resources;
+mod write;
+
+pub use write::Answer;
 
 use std::time::Duration;
 
@@ -116,20 +119,44 @@ impl FhirSource {
         ]
     }
 
-    async fn get(&self, url: Url) -> Result<Page, SourceError> {
-        let host = self.host();
-        let mut request = self
+    /// A request to this server with its credentials and timeout, asking for FHIR JSON.
+    fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
+        let request = self
             .http
-            .get(url)
+            .request(method, url)
             .timeout(self.timeout)
             .header(ACCEPT, "application/fhir+json, application/json;q=0.9");
-        request = match &self.auth {
+        match &self.auth {
             FhirAuth::None => request,
             FhirAuth::Bearer(token) => request.header(AUTHORIZATION, format!("Bearer {}", **token)),
             FhirAuth::Basic { username, password } => {
                 request.basic_auth(username, Some(password.as_str()))
             }
+        }
+    }
+
+    /// The body of an answer, refusing one larger than `MAX_PAGE_BYTES`.
+    async fn read_body(&self, response: &mut reqwest::Response) -> Result<Vec<u8>, SourceError> {
+        let too_large = || SourceError::TooLarge {
+            host: self.host(),
+            limit: MAX_PAGE_BYTES,
         };
+        if content_length(response.headers()).is_some_and(|l| l > MAX_PAGE_BYTES) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+            if body.len() as u64 + chunk.len() as u64 > MAX_PAGE_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    async fn get(&self, url: Url) -> Result<Page, SourceError> {
+        let host = self.host();
+        let request = self.request(reqwest::Method::GET, url);
         let mut response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status();
         let headers = response.headers().clone();
@@ -139,25 +166,7 @@ impl FhirSource {
             .unwrap_or("")
             .to_owned();
         let is_json = content_type.contains("json");
-
-        if let Some(length) = content_length(&headers) {
-            if length > MAX_PAGE_BYTES {
-                return Err(SourceError::TooLarge {
-                    host,
-                    limit: MAX_PAGE_BYTES,
-                });
-            }
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
-            if body.len() as u64 + chunk.len() as u64 > MAX_PAGE_BYTES {
-                return Err(SourceError::TooLarge {
-                    host,
-                    limit: MAX_PAGE_BYTES,
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = self.read_body(&mut response).await?;
 
         match status {
             s if s.is_success() => {}

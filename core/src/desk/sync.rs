@@ -1,0 +1,452 @@
+//! The sync-back at the desk: drain rounds (one sender at a time per install, one request
+//! in flight, oldest first), a drain that retries with backoff, the reconciliation view, a
+//! person's decisions and the export of what was queued.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::{blocking, Desk};
+use crate::error::{CoreError, ErrorPayload, Result};
+use crate::outbox::backoff::Backoff;
+use crate::outbox::sender::{deliver, Attempt, Upstream};
+use crate::outbox::view::{AppointmentSide, OpView, SyncGroup, SyncView};
+use crate::outbox::{DrainEnd, DrainReport, OpAction, OpKind, OpState};
+use crate::source::fhir;
+use crate::store::Delivery;
+use crate::view::DeskEvent;
+
+/// How a round of sending ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoundEnd {
+    /// No op left whose turn it is.
+    Settled,
+    /// A request failed; ops wait. `retryable`: waiting can fix it (else a setting must).
+    Failed {
+        error: ErrorPayload,
+        retryable: bool,
+        retry_after: Option<Duration>,
+    },
+    /// Another sender (the app or a CLI) is draining this install right now.
+    Busy,
+    /// CSV imports: nothing to send to.
+    NoUpstream,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Round {
+    pub delivered: u32,
+    pub parked: u32,
+    pub end: RoundEnd,
+}
+
+/// Failures that waiting can fix: the line, the server's load, a login page in the way.
+fn retryable(code: &str) -> bool {
+    matches!(
+        code,
+        "source.unreachable" | "source.timeout" | "source.server" | "source.not_fhir"
+    )
+}
+
+/// Throttle for progress events during a long drain.
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+
+impl Desk {
+    /// One sender per install: a lock file held while a round runs (released by the OS if
+    /// the process dies, so a kill never leaves it stuck).
+    fn try_sender_lock(&self) -> Result<Option<std::fs::File>> {
+        let path = self.data_dir.root().join("outbox.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| CoreError::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(CoreError::io(&path, e)),
+        }
+    }
+
+    /// Send ops, oldest first and one at a time, until none is left whose turn it is or a
+    /// request fails in a way that stops the queue (the line, the server, credentials).
+    /// A rejection or a conflict parks that op and the round goes on with the others.
+    pub async fn drain_round(&self) -> Result<Round> {
+        self.drain_round_until(&AtomicBool::new(false)).await
+    }
+
+    /// `drain_round`, stopping between two ops once `stop` is set (the app is quitting).
+    pub async fn drain_round_until(&self, stop: &AtomicBool) -> Result<Round> {
+        let config = self.config();
+        let http = self.http.get_or_init(fhir::http_client).clone();
+        let ended = |end| {
+            Ok(Round {
+                delivered: 0,
+                parked: 0,
+                end,
+            })
+        };
+        let upstream = match Upstream::for_config(&config, &self.keychain, &http) {
+            Ok(Upstream::None) => return ended(RoundEnd::NoUpstream),
+            Ok(u) => u,
+            Err(e) => {
+                return ended(RoundEnd::Failed {
+                    retryable: e.is_retryable(),
+                    error: e.payload(),
+                    retry_after: None,
+                })
+            }
+        };
+        let Some(_lock) = self.try_sender_lock()? else {
+            return ended(RoundEnd::Busy);
+        };
+        let store = self.store.clone();
+        blocking(move || store.resume_interrupted()).await?;
+
+        let mut round = Round {
+            delivered: 0,
+            parked: 0,
+            end: RoundEnd::Settled,
+        };
+        let mut last_event = tokio::time::Instant::now();
+        while !stop.load(Ordering::SeqCst) {
+            let store = self.store.clone();
+            let Some(mut op) = blocking(move || {
+                let op = store.next_op()?;
+                if let Some(op) = &op {
+                    store.op_sending(op.seq)?;
+                }
+                Ok(op)
+            })
+            .await?
+            else {
+                break;
+            };
+            op.attempts += 1;
+            let attempt = match &upstream {
+                Upstream::Fhir(f) => deliver(f, &op, config.language).await,
+                _ => Attempt {
+                    delivery: Delivery::Done {
+                        upstream_ref: format!("demo:{}", op.kind),
+                        new_version: None,
+                    },
+                    retry_after: None,
+                },
+            };
+            let store = self.store.clone();
+            let at = self.clock.now();
+            let delivery = attempt.delivery.clone();
+            let seq = op.seq;
+            blocking(move || store.op_delivered(seq, &delivery, at)).await?;
+            match attempt.delivery {
+                Delivery::Done { .. } => round.delivered += 1,
+                Delivery::Conflict { .. } | Delivery::Rejected { .. } => {
+                    tracing::warn!(seq, kind = op.kind, "op parked for a person");
+                    round.parked += 1;
+                }
+                Delivery::Failed { code, status, text } => {
+                    tracing::info!(seq, code, status, "sending paused");
+                    round.end = RoundEnd::Failed {
+                        retryable: retryable(&code),
+                        error: ErrorPayload {
+                            message: text,
+                            code,
+                        },
+                        retry_after: attempt.retry_after,
+                    };
+                    break;
+                }
+            }
+            if last_event.elapsed() >= PROGRESS_EVERY {
+                last_event = tokio::time::Instant::now();
+                self.announce_outbox().await;
+            }
+        }
+        let store = self.store.clone();
+        let at = self.clock.now();
+        blocking(move || store.close_reconciled_incidents(at)).await?;
+        if round.delivered + round.parked > 0 {
+            tracing::info!(
+                delivered = round.delivered,
+                parked = round.parked,
+                "sync-back round"
+            );
+        }
+        self.announce_outbox().await;
+        Ok(round)
+    }
+
+    /// Drain until nothing is left to send now, retrying failures with `backoff` for at
+    /// most `patience` (the CLI's `outbox drain`; the app's sender runs rounds itself).
+    pub async fn drain(&self, patience: Duration, backoff: &mut Backoff) -> Result<DrainReport> {
+        let deadline = tokio::time::Instant::now() + patience;
+        let (mut delivered, mut parked, mut retries) = (0, 0, 0);
+        let mut last_error = None;
+        let end = loop {
+            let round = self.drain_round().await?;
+            delivered += round.delivered;
+            parked += round.parked;
+            if round.delivered > 0 {
+                backoff.reset();
+            }
+            let wait = match round.end {
+                RoundEnd::Settled => {
+                    last_error = None;
+                    break DrainEnd::Empty;
+                }
+                RoundEnd::NoUpstream => break DrainEnd::NoUpstream,
+                RoundEnd::Busy => Duration::from_millis(500),
+                RoundEnd::Failed {
+                    error,
+                    retryable,
+                    retry_after,
+                } => {
+                    last_error = Some(error);
+                    if !retryable {
+                        break DrainEnd::StillWaiting;
+                    }
+                    retries += 1;
+                    backoff.next(retry_after)
+                }
+            };
+            if tokio::time::Instant::now() + wait > deadline {
+                break DrainEnd::StillWaiting;
+            }
+            tokio::time::sleep(wait).await;
+        };
+        let store = self.store.clone();
+        let counts = blocking(move || store.outbox_counts()).await?;
+        let end = match end {
+            DrainEnd::Empty if counts.need_a_person() > 0 => DrainEnd::NeedsAPerson,
+            DrainEnd::Empty if counts.waiting() > 0 => DrainEnd::StillWaiting,
+            other => other,
+        };
+        Ok(DrainReport {
+            end,
+            delivered,
+            parked,
+            retries,
+            counts,
+            last_error,
+        })
+    }
+
+    async fn announce_outbox(&self) {
+        let store = self.store.clone();
+        if let Ok(counts) = blocking(move || store.outbox_counts()).await {
+            let _ = self.events.send(DeskEvent::OutboxChanged { counts });
+        }
+    }
+
+    /// A person's decision on a conflict (keep mine / take the server's) or a rejection
+    /// (retry / discard). Returns the view as it is now.
+    pub async fn resolve_op(
+        &self,
+        seq: i64,
+        action: OpAction,
+        staff: Option<&str>,
+    ) -> Result<SyncView> {
+        let store = self.store.clone();
+        let staff = crate::calls::clean_text("staff", staff, 60)?;
+        let at = self.clock.now();
+        blocking(move || store.resolve_op(seq, action, staff.as_deref(), at)).await?;
+        tracing::info!(seq, action = action.code(), "op resolved by a person");
+        self.announce_outbox().await;
+        self.sync_view().await
+    }
+
+    /// The reconciliation view: every incident still being reconciled, and the latest
+    /// reconciled ones, with their ops.
+    pub async fn sync_view(&self) -> Result<SyncView> {
+        let config = self.config();
+        let cal = config.calendar();
+        let store = self.store.clone();
+        let (incidents, rows, counts) = blocking(move || {
+            let incidents = store.sync_incidents(3)?;
+            let mut ids: Vec<Option<i64>> = incidents.iter().map(|i| Some(i.id)).collect();
+            ids.push(None);
+            let rows = store.outbox_of_incidents(&ids)?;
+            Ok((incidents, rows, store.outbox_counts()?))
+        })
+        .await?;
+        let appointment_ids: Vec<String> = rows
+            .iter()
+            .filter(|r| r.op_kind().is_some_and(|k| !is_receipt(k)))
+            .filter_map(|r| r.target_id.clone())
+            .collect();
+        let store = self.store.clone();
+        let briefs = blocking(move || store.appointment_briefs(&appointment_ids)).await?;
+        let label = |t: DateTime<Utc>| cal.local(t).format("%m/%d %H:%M").to_string();
+        let parse = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        };
+
+        let waiting_because = rows
+            .iter()
+            .find(|r| r.op_state() == OpState::Pending && r.last_error.is_some())
+            .and_then(|r| r.last_error.clone());
+        let mut views: Vec<(Option<i64>, OpView)> = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let kind = r.op_kind().unwrap_or(OpKind::CallOutcome);
+            let state = r.op_state();
+            let p = &r.payload;
+            let brief = r.target_id.as_ref().and_then(|t| briefs.get(t));
+            let receipt = is_receipt(kind);
+            let held_by = (state == OpState::Pending)
+                .then(|| {
+                    rows.iter()
+                        .filter(|b| b.seq < r.seq && b.chain.is_some() && b.chain == r.chain)
+                        .find(|b| matches!(b.op_state(), OpState::Conflict | OpState::Rejected))
+                        .map(|b| b.seq)
+                })
+                .flatten();
+            let side = |v: &serde_json::Value| AppointmentSide {
+                status: v["status"].as_str().map(str::to_owned),
+                start_label: v["start"].as_str().and_then(parse).map(label),
+                deleted: v["deleted"].as_bool() == Some(true),
+            };
+            let conflict = state == OpState::Conflict;
+            views.push((
+                r.incident_id,
+                OpView {
+                    seq: r.seq,
+                    key: r.key.clone(),
+                    kind,
+                    state,
+                    attempts: r.attempts.max(0) as u32,
+                    at_label: parse(&r.created_at)
+                        .map(|t| cal.local(t).format("%H:%M").to_string())
+                        .unwrap_or_default(),
+                    patient: if receipt {
+                        p["patient_name"].as_str().map(str::to_owned)
+                    } else {
+                        brief.and_then(|b| b.1.clone())
+                    },
+                    appointment_label: brief.and_then(|b| b.0).map(label),
+                    outcome: p["outcome"]
+                        .as_str()
+                        .and_then(crate::calls::CallOutcome::parse),
+                    new_time_label: (kind == OpKind::AppointmentReschedule)
+                        .then(|| p["start"].as_str().and_then(parse).map(label))
+                        .flatten(),
+                    receipt_number: receipt.then(|| r.target_id.clone()).flatten(),
+                    amount: p["amount"].as_i64().filter(|_| receipt),
+                    method: p["method"]
+                        .as_str()
+                        .and_then(crate::receipts::PaymentMethod::parse),
+                    error_code: r.last_code.clone(),
+                    http_status: r.last_status.and_then(|s| u16::try_from(s).ok()),
+                    error: r.last_error.clone(),
+                    mine: conflict.then(|| side(&crate::outbox::fhir::desired_state(r))),
+                    theirs: conflict
+                        .then(|| side(r.server_state.as_ref().unwrap_or(&serde_json::Value::Null))),
+                    held_by,
+                    resolution: r.resolution.clone(),
+                    resolved_by: r.resolved_by.clone(),
+                    actions: OpAction::offered(state),
+                },
+            ));
+        }
+        let mut groups: Vec<SyncGroup> = incidents
+            .iter()
+            .map(|i| SyncGroup {
+                incident: Some(i.id),
+                started_label: Some(label(i.started_at)),
+                ended_label: i.ended_at.map(label),
+                reconciled: i.reconciled,
+                ops: Vec::new(),
+            })
+            .collect();
+        let mut loose = SyncGroup {
+            incident: None,
+            started_label: None,
+            ended_label: None,
+            reconciled: false,
+            ops: Vec::new(),
+        };
+        for (incident, view) in views {
+            match groups
+                .iter_mut()
+                .find(|g| incident.is_some() && g.incident == incident)
+            {
+                Some(g) => g.ops.push(view),
+                // Changes made while the line was up: listed until they are done.
+                None if view.state != OpState::Done => loose.ops.push(view),
+                None => {}
+            }
+        }
+        if !loose.ops.is_empty() {
+            groups.push(loose);
+        }
+        Ok(SyncView {
+            counts,
+            source: config.source.kind,
+            waiting_because,
+            groups,
+        })
+    }
+
+    /// Every op of the reconciliation view as CSV in the printouts folder (for the
+    /// clinic's records or for entering by hand what the server refused).
+    pub async fn export_outbox(&self) -> Result<PathBuf> {
+        let view = self.sync_view().await?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let csv_err = |e: csv::Error| CoreError::InvalidInput(format!("CSV: {e}"));
+        w.write_record([
+            "seq",
+            "incident",
+            "time",
+            "kind",
+            "state",
+            "attempts",
+            "patient",
+            "appointment",
+            "outcome",
+            "new_time",
+            "receipt",
+            "amount",
+            "method",
+            "error",
+            "resolution",
+            "key",
+        ])
+        .map_err(csv_err)?;
+        for g in &view.groups {
+            for o in &g.ops {
+                let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+                w.write_record([
+                    o.seq.to_string(),
+                    g.incident.map(|i| i.to_string()).unwrap_or_default(),
+                    o.at_label.clone(),
+                    o.kind.code().to_owned(),
+                    o.state.code().to_owned(),
+                    o.attempts.to_string(),
+                    opt(&o.patient),
+                    opt(&o.appointment_label),
+                    o.outcome.map(|x| x.code().to_owned()).unwrap_or_default(),
+                    opt(&o.new_time_label),
+                    opt(&o.receipt_number),
+                    o.amount.map(|a| a.to_string()).unwrap_or_default(),
+                    o.method.map(|m| m.code().to_owned()).unwrap_or_default(),
+                    opt(&o.error),
+                    opt(&o.resolution),
+                    o.key.clone(),
+                ])
+                .map_err(csv_err)?;
+            }
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| CoreError::InvalidInput(format!("CSV: {e}")))?;
+        self.write_export("outbox", "csv", &bytes)
+    }
+}
+
+fn is_receipt(kind: OpKind) -> bool {
+    matches!(kind, OpKind::Receipt | OpKind::ReceiptVoid)
+}

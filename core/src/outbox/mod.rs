@@ -1,0 +1,195 @@
+//! The sync-back: every change made at the desk for the upstream (an op) waits in the
+//! outbox until one sender delivers it exactly once. This module names the ops and their
+//! states, maps them to FHIR (`fhir`), delivers them (`sender`), spaces out retries
+//! (`backoff`) and runs in the background (`task`). See docs/sync-back.md for the design.
+
+pub mod backoff;
+pub mod fhir;
+pub mod sender;
+pub mod task;
+pub mod view;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What an op asks of the upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    AppointmentCancel,
+    AppointmentReschedule,
+    AppointmentArrival,
+    CallOutcome,
+    Receipt,
+    ReceiptVoid,
+}
+
+impl OpKind {
+    pub const ALL: [OpKind; 6] = [
+        OpKind::AppointmentCancel,
+        OpKind::AppointmentReschedule,
+        OpKind::AppointmentArrival,
+        OpKind::CallOutcome,
+        OpKind::Receipt,
+        OpKind::ReceiptVoid,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            OpKind::AppointmentCancel => "appointment_cancel",
+            OpKind::AppointmentReschedule => "appointment_reschedule",
+            OpKind::AppointmentArrival => "appointment_arrival",
+            OpKind::CallOutcome => "call_outcome",
+            OpKind::Receipt => "receipt",
+            OpKind::ReceiptVoid => "receipt_void",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<OpKind> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// An update of an existing upstream appointment (If-Match), as opposed to a create.
+    pub fn is_appointment_change(self) -> bool {
+        matches!(
+            self,
+            OpKind::AppointmentCancel | OpKind::AppointmentReschedule | OpKind::AppointmentArrival
+        )
+    }
+}
+
+/// Where an op is on its way upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OpState {
+    /// Waiting its turn (also after a failure that waiting can fix).
+    Pending,
+    /// A request is (or was, when the app stopped) on its way.
+    Sending,
+    /// On the server, or settled by a person.
+    Done,
+    /// The server's copy changed since the desk's change was made: a person decides.
+    Conflict,
+    /// The server refused it (a 4xx other than 412): a person decides.
+    Rejected,
+}
+
+impl OpState {
+    pub fn code(self) -> &'static str {
+        match self {
+            OpState::Pending => "pending",
+            OpState::Sending => "sending",
+            OpState::Done => "done",
+            OpState::Conflict => "conflict",
+            OpState::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<OpState> {
+        [
+            OpState::Pending,
+            OpState::Sending,
+            OpState::Done,
+            OpState::Conflict,
+            OpState::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+}
+
+/// What a person can do with an op that needs one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OpAction {
+    /// A rejected op: send it again (after the server's problem was fixed).
+    Retry,
+    /// A conflict: apply the desk's change on top of the server's current version.
+    KeepMine,
+    /// A conflict: the server's version stands; the mirror takes it.
+    TakeServer,
+    /// A rejected op: give up on sending it (entered by hand instead).
+    Discard,
+}
+
+impl OpAction {
+    pub fn code(self) -> &'static str {
+        match self {
+            OpAction::Retry => "retry",
+            OpAction::KeepMine => "keep_mine",
+            OpAction::TakeServer => "take_server",
+            OpAction::Discard => "discard",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<OpAction> {
+        [
+            OpAction::Retry,
+            OpAction::KeepMine,
+            OpAction::TakeServer,
+            OpAction::Discard,
+        ]
+        .into_iter()
+        .find(|a| a.code() == code)
+    }
+
+    /// The actions an op in `state` offers.
+    pub fn offered(state: OpState) -> Vec<OpAction> {
+        match state {
+            OpState::Conflict => vec![OpAction::KeepMine, OpAction::TakeServer],
+            OpState::Rejected => vec![OpAction::Retry, OpAction::Discard],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// How many ops are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+pub struct OutboxCounts {
+    pub pending: u32,
+    pub sending: u32,
+    pub done: u32,
+    pub conflict: u32,
+    pub rejected: u32,
+}
+
+impl OutboxCounts {
+    /// Ops still on their way (a restart turns `sending` back into `pending`).
+    pub fn waiting(&self) -> u32 {
+        self.pending + self.sending
+    }
+
+    /// Ops a person must look at.
+    pub fn need_a_person(&self) -> u32 {
+        self.conflict + self.rejected
+    }
+}
+
+/// How a drain ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DrainEnd {
+    /// Nothing is left: every op is done.
+    Empty,
+    /// Only conflicts and rejections are left, for a person.
+    NeedsAPerson,
+    /// The upstream could not be reached (or kept failing); ops are still waiting.
+    StillWaiting,
+    /// There is no upstream to send to (CSV imports): ops wait for a person.
+    NoUpstream,
+}
+
+/// What a drain did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct DrainReport {
+    pub end: DrainEnd,
+    /// Ops this drain delivered.
+    pub delivered: u32,
+    /// Ops that became conflicts or rejections in this drain.
+    pub parked: u32,
+    /// Requests that failed and were retried.
+    pub retries: u32,
+    pub counts: OutboxCounts,
+    /// The last failure that kept ops waiting (code and message, no personal data).
+    pub last_error: Option<crate::error::ErrorPayload>,
+}
