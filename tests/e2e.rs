@@ -928,3 +928,254 @@ async fn the_downtime_sheet_opens_for_printing_and_saves_to_the_folder() {
     assert!(html.contains(name));
     client.close().await.unwrap();
 }
+
+/// Issue 6 end to end: the desk's line to the clinic's FHIR server (Helios, reached at a
+/// public-looking address through a network namespace) is cut; outcomes and a receipt are
+/// recorded in the window; the line is restored and, with nobody pressing anything, the
+/// outbox drains: the 同期 tab shows every change sent and the incident reconciled, and
+/// the server holds each one once. Needs root for the namespaces (CI runs as root).
+#[test]
+fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_returns() {
+    use tsunagi_testkit::netns::{Network, PUBLIC};
+    tsunagi_testkit::netns::require_root();
+    let session = Session::start();
+    let display = Display::start();
+    let net = Network::new(false);
+    let _endpoint = HttpEndpoint::serve(net.listen_tcp(&format!("{PUBLIC}:80")));
+    let _dns = DnsServer::serve(net.bind_udp(&format!("{PUBLIC}:53")), PUBLIC);
+    let hfs = Hfs::start();
+    // Tomorrow morning's patients: on the call list whatever the hour the test runs.
+    let tomorrow = tokyo_today().succ_opt().unwrap();
+    let day = clinic_day(tomorrow, 30, "e");
+    hfs.put_all(&day.resources());
+    let _upstream =
+        FaultProxy::start_on(net.listen_tcp(&format!("{PUBLIC}:8080")), &hfs.base_url());
+
+    let data = tempfile::Builder::new()
+        .prefix("tsunagi-e2e-sync-")
+        .tempdir()
+        .unwrap();
+    std::fs::write(
+        data.path().join("config.toml"),
+        format!(
+            "device_id = \"sync-e2e\"\nlanguage = \"ja\"\nautostart = false\n\
+             [source]\nkind = \"fhir\"\n\
+             [source.fhir]\nbase_url = \"http://{PUBLIC}:8080\"\nauth = \"none\"\n\
+             allow_plain_http = true\ntimeout_secs = 5\n\
+             [monitor]\nendpoints = [{{ url = \"http://{PUBLIC}/connect.txt\", expect = \"{CONNECT_BODY}\" }}]\n\
+             dns_name = \"probe.test\"\ndns_servers = [\"{PUBLIC}\"]\ngateway = \"{}\"\n",
+            net.primary.gateway
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let native_port = free_port();
+    let driver = session
+        .command("ip")
+        .args(["netns", "exec", &net.desk])
+        .arg(tauri_driver())
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("DISPLAY", display.name())
+        .env("LANG", "ja_JP.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("TSUNAGI_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(artifacts().join("sync-e2e.log")).unwrap(),
+        ))
+        .spawn()
+        .expect("start tauri-driver in the desk's namespace");
+    let mut driver = ChildGuard::new("tauri-driver", driver);
+    let data_arg = data.path().display().to_string();
+    let cleanup = scopeguard(|| {
+        driver.stop(Duration::from_secs(10));
+        stop_processes_with_arg(&data_arg);
+    });
+
+    // The WebDriver client lives in the desk's namespace too (the driver listens there).
+    net.within_desk(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            tsunagi_testkit::wait_until(Duration::from_secs(20), "tauri-driver", || {
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            });
+            let mut caps = serde_json::Map::new();
+            caps.insert("browserName".into(), json!("wry"));
+            caps.insert(
+                "tauri:options".into(),
+                json!({ "application": APP, "args": ["--data-dir", data.path()] }),
+            );
+            let client = ClientBuilder::native()
+                .capabilities(caps)
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+                .expect("a WebDriver session with the app");
+            text_eventually(&client, "appointment-count", "the day to load", "件").await;
+            click(&client, "tab-calls").await;
+            click(&client, "include-tomorrow").await;
+            type_into(&client, "staff", "受付 佐々木").await;
+            let ids = eventually("patients to call", Duration::from_secs(40), async || {
+                let ids = attrs(&client, "[data-testid=call-row]", "data-id").await;
+                (ids.len() >= 3).then_some(ids)
+            })
+            .await;
+
+            // The line goes.
+            net.set_link(&net.primary, false);
+            eventually("the offline banner", Duration::from_secs(20), async || {
+                let el = client
+                    .find(Locator::Css("[data-testid=line-banner]"))
+                    .await
+                    .ok()?;
+                (el.attr("data-state").await.ok()?.as_deref() == Some("offline")).then_some(())
+            })
+            .await;
+            let row = |id: &str| format!("[data-testid=call-row][data-id=\"{id}\"]");
+            click_css(
+                &client,
+                &format!("{} [data-outcome=cancelled]", row(&ids[0])),
+            )
+            .await;
+            text_eventually(&client, "call-progress", "the cancel", "1/").await;
+            click_css(
+                &client,
+                &format!("{} [data-outcome=no_answer]", row(&ids[1])),
+            )
+            .await;
+            click_css(&client, &format!("{} [data-outcome=coming]", row(&ids[2]))).await;
+            text_eventually(&client, "call-progress", "the third call", "2/").await;
+            click(&client, "tab-receipts").await;
+            type_into(&client, "amount", "3000").await;
+            type_into(&client, "receipt-name", "窓口 花子").await;
+            click(&client, "add-receipt").await;
+            text_eventually(&client, "receipt-total", "the receipt", "3,000").await;
+
+            // Meanwhile someone at the clinic moves the cancelled patient on the server.
+            let mut moved = day
+                .appointments
+                .iter()
+                .find(|a| a["id"] == ids[0].as_str())
+                .unwrap()
+                .clone();
+            moved["start"] = json!(format!("{}T15:00:00+09:00", tomorrow.format("%Y-%m-%d")));
+            moved["end"] = json!(format!("{}T15:10:00+09:00", tomorrow.format("%Y-%m-%d")));
+            // (reqwest's blocking client may not run on an async thread.)
+            std::thread::scope(|s| s.spawn(|| hfs.put(&moved)).join().unwrap());
+
+            // While the line is down the changes wait in the 同期 tab.
+            click(&client, "tab-sync").await;
+            eventually(
+                "five changes waiting",
+                Duration::from_secs(20),
+                async || {
+                    let states =
+                        attrs(&client, "[data-testid^=op-][data-state]", "data-state").await;
+                    (states.len() == 5 && states.iter().all(|s| s == "pending")).then_some(())
+                },
+            )
+            .await;
+            save_screenshot(&display, "sync-waiting-ja.png");
+
+            // The line comes back; nobody touches anything.
+            net.set_link(&net.primary, true);
+            net.route_via(&net.primary);
+            eventually(
+                "four sent, the cancel in conflict",
+                Duration::from_secs(90),
+                async || {
+                    let mut states =
+                        attrs(&client, "[data-testid^=op-][data-state]", "data-state").await;
+                    states.sort();
+                    (states == ["conflict", "done", "done", "done", "done"]).then_some(())
+                },
+            )
+            .await;
+            let conflict = attrs(&client, "[data-state=conflict]", "data-testid").await;
+            let sides = text_eventually(
+                &client,
+                &format!("{}-sides", conflict[0]),
+                "both sides",
+                "15:00",
+            )
+            .await;
+            assert!(
+                sides.contains("キャンセル") || sides.contains("取消"),
+                "{sides}"
+            );
+            save_screenshot(&display, "sync-conflict-ja.png");
+            // The patient did call to cancel: the desk's change stands, on the server's version.
+            click(&client, &format!("{}-keep_mine", conflict[0])).await;
+            eventually("everything sent", Duration::from_secs(60), async || {
+                let states = attrs(&client, "[data-testid^=op-][data-state]", "data-state").await;
+                (states.len() == 5 && states.iter().all(|s| s == "done")).then_some(())
+            })
+            .await;
+            let reconciled = eventually(
+                "the incident reconciled",
+                Duration::from_secs(30),
+                async || {
+                    let r = attrs(&client, "[data-testid^=sync-group-]", "data-reconciled").await;
+                    (r.first().map(String::as_str) == Some("true")).then_some(r)
+                },
+            )
+            .await;
+            assert_eq!(reconciled.len(), 1, "one incident: {reconciled:?}");
+            save_screenshot(&display, "sync-done-ja.png");
+            client.close().await.unwrap();
+        });
+    });
+
+    // The server holds each change once: the cancel, three calls, the receipt.
+    let ops: Vec<Value> = run_cli(&session, data.path(), &["outbox", "list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(ops.len(), 5);
+    for op in &ops {
+        assert_eq!(op["state"], "done", "{op}");
+        let key = op["key"].as_str().unwrap();
+        let count = |kind: &str| {
+            hfs.get(&format!(
+                "{kind}?identifier=urn:ietf:rfc:3986|urn:uuid:{key}&_summary=count"
+            ))["total"]
+                .as_u64()
+                .unwrap()
+        };
+        match op["kind"].as_str().unwrap() {
+            "call_outcome" => assert_eq!(count("Communication"), 1, "{op}"),
+            "receipt" => assert_eq!(count("Invoice"), 1, "{op}"),
+            "appointment_cancel" => {
+                let id = op["target_id"].as_str().unwrap();
+                let a = hfs.get(&format!("Appointment/{id}"));
+                assert_eq!(a["status"], "cancelled");
+                assert!(a["start"].as_str().unwrap().contains("T15:00"), "{a}");
+                assert_eq!(op["resolution"], "kept_mine");
+            }
+            other => panic!("unexpected op {other}"),
+        }
+    }
+    drop(cleanup);
+}
+
+/// Runs `f` when dropped, also when the test fails half-way.
+fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
+}

@@ -63,7 +63,10 @@ pub async fn resolve_op(
     staff: Option<String>,
 ) -> Answer<SyncView> {
     let (desk, _) = shell.ready()?;
-    Ok(desk.resolve_op(seq, action, staff.as_deref()).await?)
+    let view = desk.resolve_op(seq, action, staff.as_deref()).await?;
+    // Kept or retried: on its way now, not at the next timer.
+    shell.nudge_sync_back();
+    Ok(view)
 }
 
 /// The reconciliation view's ops as CSV in the printouts folder; returns the file's path.

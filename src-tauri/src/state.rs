@@ -115,6 +115,13 @@ impl Shell {
         }
     }
 
+    /// Ask the sender for a round without waiting (a person just resolved an op).
+    pub fn nudge_sync_back(&self) {
+        if let Shell::Ready { sync_back, .. } = self {
+            sync_back.nudge();
+        }
+    }
+
     pub fn monitor(&self) -> Result<&Monitor, ErrorPayload> {
         match self {
             Shell::Ready { monitor, .. } => Ok(monitor),

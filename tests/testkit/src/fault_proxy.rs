@@ -75,7 +75,15 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// A proxy to `upstream` (e.g. `http://127.0.0.1:8080`).
     pub fn start(upstream: &str) -> FaultProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        FaultProxy::start_on(
+            TcpListener::bind("127.0.0.1:0").expect("bind proxy"),
+            upstream,
+        )
+    }
+
+    /// A proxy listening on `listener` (e.g. one bound inside a network namespace, so the
+    /// desk reaches the server at a public-looking address).
+    pub fn start_on(listener: TcpListener, upstream: &str) -> FaultProxy {
         let addr = listener.local_addr().unwrap();
         listener.set_nonblocking(true).unwrap();
         let state = Arc::new(Mutex::new(State {

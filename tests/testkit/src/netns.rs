@@ -222,6 +222,24 @@ impl Network {
         })
     }
 
+    /// Run `f` on a thread inside the desk's namespace (its sockets are the desk's: e.g. a
+    /// WebDriver client talking to a driver that runs there). `f` may borrow.
+    pub fn within_desk<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        let path = format!("/var/run/netns/{}", self.desk);
+        std::thread::scope(|scope| {
+            scope
+                .spawn(move || {
+                    let file = std::fs::File::open(&path).expect("namespace file");
+                    // SAFETY: setns on this thread only, with a namespace fd we hold open.
+                    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+                    assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+                    f()
+                })
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        })
+    }
+
     /// Run `f` on a thread that has entered namespace `ns`.
     fn inside<T: Send + 'static>(&self, ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
         let path = format!("/var/run/netns/{ns}");

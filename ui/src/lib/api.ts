@@ -12,10 +12,12 @@ import type {
   ImportResult,
   LineView,
   MirrorStatus,
+  OpAction,
   Settings,
   SettingsChange,
   SignalsView,
   SourceSetup,
+  SyncView,
   TodayView,
   IncidentReport,
   Printout,
@@ -61,7 +63,13 @@ export const SIGNALS_EVENT = 'signals-event';
 export const api = {
   today: (date?: string) => call<TodayView>('today', { date: date ?? null }),
   status: () => call<MirrorStatus>('status'),
+  /** Sends the queued changes (the outbox) first, then pulls. */
   syncNow: () => call<MirrorStatus>('sync_now'),
+  syncView: () => call<SyncView>('sync_view'),
+  resolveOp: (seq: number, action: OpAction, staff: string | null) =>
+    call<SyncView>('resolve_op', { seq, action, staff }),
+  /** Writes the outbox as CSV to the printouts folder; returns the file's path. */
+  exportOutbox: () => call<string>('export_outbox'),
   settings: () => call<Settings>('settings'),
   changeSettings: (change: SettingsChange) => call<Settings>('change_settings', { change }),
   configureSource: (setup: SourceSetup) => call<Settings>('configure_source', { setup }),

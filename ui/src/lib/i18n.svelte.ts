@@ -4,6 +4,9 @@ import type {
   CallOutcome,
   Failure,
   Language,
+  OpAction,
+  OpKind,
+  OpState,
   PaymentMethod,
   ProbeKind,
   ProblemKind,
@@ -15,8 +18,12 @@ import {
   importProblemText,
   messages,
   methodLabels,
+  opActionLabels,
+  opKindLabels,
+  opStateLabels,
   outcomeLabels,
   probeKindLabels,
+  resolutionLabels,
   statusLabels,
   type ErrorText,
   type MessageKey,
@@ -33,6 +40,12 @@ export function t(key: MessageKey, vars?: Record<string, string | number>): stri
 
 export function statusLabel(status: AppointmentStatus): string {
   return statusLabels[locale.lang][status];
+}
+
+/** A status code that arrives as plain text (a conflict's sides): its label, else the code. */
+export function statusCodeLabel(code: string): string {
+  const labels: Record<string, string> = statusLabels[locale.lang];
+  return Object.hasOwn(labels, code) ? (labels[code] ?? code) : code;
 }
 
 export function errorFor(code: string): ErrorText {
@@ -57,4 +70,22 @@ export function outcomeLabel(outcome: CallOutcome): string {
 
 export function methodLabel(method: PaymentMethod): string {
   return methodLabels[locale.lang][method];
+}
+
+export function opKindLabel(kind: OpKind): string {
+  return opKindLabels[locale.lang][kind];
+}
+
+export function opStateLabel(state: OpState): string {
+  return opStateLabels[locale.lang][state];
+}
+
+export function opActionLabel(action: OpAction): string {
+  return opActionLabels[locale.lang][action];
+}
+
+/** A resolution code's words; an unknown code shows as it is. */
+export function resolutionLabel(code: string): string {
+  const labels: Record<string, string> = resolutionLabels[locale.lang];
+  return Object.hasOwn(labels, code) ? (labels[code] ?? code) : code;
 }

@@ -6,12 +6,16 @@ import {
   importProblemText,
   knownErrorCodes,
   messages,
+  opActionLabels,
+  opKindLabels,
+  opStateLabels,
   outcomeLabels,
   probeKindLabels,
+  resolutionLabels,
   statusLabels,
 } from './messages';
 import type { ProblemKind } from './generated/types';
-import { browserLanguage, dayLabel, initialLanguage, minutesSince } from './format';
+import { browserLanguage, dayLabel, initialLanguage, minutesSince, yen } from './format';
 
 const allStatuses = [
   'proposed',
@@ -108,6 +112,11 @@ describe('format', () => {
     expect(initialLanguage(undefined, 'en-US')).toBe('en');
     expect(initialLanguage('<script>', undefined)).toBe('ja');
   });
+
+  it('writes yen with thousands separators, a void keeping its minus', () => {
+    expect(yen(12340)).toBe('¥12,340');
+    expect(yen(-500)).toBe('¥-500');
+  });
 });
 
 describe('the line banner and diagnosis', () => {
@@ -134,5 +143,19 @@ describe('the call list', () => {
     expect(outcomeLabels.ja.cancelled).toBe('キャンセル');
     expect(outcomeLabels.ja.no_answer).toBe('不在');
     for (const label of Object.values(outcomeLabels.en)) expect(label).not.toBe('');
+  });
+});
+
+describe('the sync view', () => {
+  it('names every op kind, state, action and resolution in both languages', () => {
+    for (const labels of [opKindLabels, opStateLabels, opActionLabels, resolutionLabels]) {
+      expect(Object.keys(labels.en).sort()).toEqual(Object.keys(labels.ja).sort());
+      for (const lang of ['ja', 'en'] as const) {
+        for (const label of Object.values(labels[lang])) expect(label).not.toBe('');
+      }
+    }
+    expect(opStateLabels.ja.conflict).toBe('競合');
+    expect(opKindLabels.ja.receipt_void).toBe('取消伝票');
+    expect(resolutionLabels.ja.discarded).toBe('送信しない（手入力）');
   });
 });

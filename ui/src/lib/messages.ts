@@ -5,6 +5,9 @@ import type {
   CallOutcome,
   Failure,
   Language,
+  OpAction,
+  OpKind,
+  OpState,
   PaymentMethod,
   ProbeKind,
   ProblemKind,
@@ -12,6 +15,28 @@ import type {
 } from './generated/types';
 
 const ja = {
+  tabSync: '同期',
+  sendNow: '今すぐ送信',
+  sendingNow: '送信中…',
+  exportOutbox: '書き出し (CSV)',
+  syncWaitingBecause: '送信を待っています: {reason}',
+  syncCsvNote:
+    '送信先のシステムがありません（CSV取り込みモード）。変更を書き出して、予約システムに手で入力してください。',
+  syncDemoNote: 'デモのクリニックは、すべての変更を受け付けます。',
+  syncIncident: '障害 {from} ～ {to}',
+  syncNoIncident: '回線正常時の変更',
+  syncReconciled: '照合済み',
+  syncReconciling: '照合中',
+  syncEmpty: '送信する変更はありません',
+  opAttempt: '{n}回目',
+  opServerSaid: 'サーバーの回答: {error}',
+  opHttpStatus: '（HTTP {status}）',
+  opHeldBy: '#{seq} の解決待ち',
+  opResolvedBy: '{what}（{staff}）',
+  opNewTime: '→ {time}',
+  opMine: 'この端末の変更',
+  opTheirs: 'サーバーの現在',
+  opServerDeleted: 'サーバーで削除済み',
   tabReports: '記録',
   arrive: '来院（受付）',
   arrivedAt: '{time} 来院',
@@ -158,6 +183,28 @@ const ja = {
 export type MessageKey = keyof typeof ja;
 
 const en: Record<MessageKey, string> = {
+  tabSync: 'Sync',
+  sendNow: 'Send now',
+  sendingNow: 'Sending…',
+  exportOutbox: 'Export (CSV)',
+  syncWaitingBecause: 'Waiting to send: {reason}',
+  syncCsvNote:
+    'There is no upstream system to send to (CSV import mode). Export the changes and enter them into the booking system by hand.',
+  syncDemoNote: 'The demo clinic accepts every change.',
+  syncIncident: 'Outage {from} – {to}',
+  syncNoIncident: 'Changes made while the line was up',
+  syncReconciled: 'Reconciled',
+  syncReconciling: 'Reconciling',
+  syncEmpty: 'No changes to send',
+  opAttempt: 'attempt {n}',
+  opServerSaid: 'The server said: {error}',
+  opHttpStatus: '(HTTP {status})',
+  opHeldBy: 'waiting for #{seq} to be resolved',
+  opResolvedBy: '{what} ({staff})',
+  opNewTime: '→ {time}',
+  opMine: "This desk's change",
+  opTheirs: 'On the server now',
+  opServerDeleted: 'Deleted on the server',
   tabReports: 'Records',
   arrive: 'Arrived',
   arrivedAt: 'arrived {time}',
@@ -722,4 +769,41 @@ export const outcomeLabels: Record<Language, Record<CallOutcome, string>> = {
 export const methodLabels: Record<Language, Record<PaymentMethod, string>> = {
   ja: { cash: '現金', card: 'カード', qr: 'QR決済', deferred: '後日精算' },
   en: { cash: 'Cash', card: 'Card', qr: 'QR payment', deferred: 'Pay later' },
+};
+
+export const opKindLabels: Record<Language, Record<OpKind, string>> = {
+  ja: {
+    appointment_cancel: '予約の取消',
+    appointment_reschedule: '予約の変更',
+    appointment_arrival: '来院',
+    call_outcome: '電話連絡',
+    receipt: '仮領収書',
+    receipt_void: '取消伝票',
+  },
+  en: {
+    appointment_cancel: 'Cancellation',
+    appointment_reschedule: 'Reschedule',
+    appointment_arrival: 'Arrival',
+    call_outcome: 'Phone call',
+    receipt: 'Provisional receipt',
+    receipt_void: 'Void slip',
+  },
+};
+
+export const opStateLabels: Record<Language, Record<OpState, string>> = {
+  ja: { pending: '送信待ち', sending: '送信中', done: '送信済み', conflict: '競合', rejected: '却下' },
+  en: { pending: 'Waiting', sending: 'Sending', done: 'Sent', conflict: 'Conflict', rejected: 'Rejected' },
+};
+
+export const opActionLabels: Record<Language, Record<OpAction, string>> = {
+  ja: { keep_mine: '自分の変更を採用', take_server: 'サーバーを採用', retry: '再送', discard: '送信しない' },
+  en: { keep_mine: 'Keep mine', take_server: "Take the server's", retry: 'Send again', discard: "Don't send" },
+};
+
+/** How a person settled a conflict or a rejection (the backend's `resolution` codes). */
+export type Resolution = 'kept_mine' | 'took_server' | 'discarded';
+
+export const resolutionLabels: Record<Language, Record<Resolution, string>> = {
+  ja: { kept_mine: '自分の変更を採用', took_server: 'サーバーを採用', discarded: '送信しない（手入力）' },
+  en: { kept_mine: 'Kept mine', took_server: "Took the server's", discarded: 'Not sent (entered by hand)' },
 };

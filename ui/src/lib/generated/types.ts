@@ -141,7 +141,7 @@ upstream_replaces_it: boolean, };
 
 export type ImportResult = { report: ImportReport | null, problems: Array<ImportProblem>, };
 
-export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, } | { "kind": "drill-changed", drill: number, };
+export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, } | { "kind": "drill-changed", drill: number, } | { "kind": "outbox-changed", counts: OutboxCounts, };
 
 export type NetState = "online" | "degraded" | "offline";
 
@@ -332,6 +332,78 @@ export type DaySummary = { day: string, methods: Array<MethodTotal>, total: numb
 export type LedgerView = { receipts: Array<ReceiptView>, summary: DaySummary, };
 
 export type ReportKind = "outage" | "drill";
+
+export type OpKind = "appointment_cancel" | "appointment_reschedule" | "appointment_arrival" | "call_outcome" | "receipt" | "receipt_void";
+
+export type OpState = "pending" | "sending" | "done" | "conflict" | "rejected";
+
+export type OpAction = "retry" | "keep_mine" | "take_server" | "discard";
+
+export type OutboxCounts = { pending: number, sending: number, done: number, conflict: number, rejected: number, };
+
+export type AppointmentSide = { 
+/**
+ * A FHIR appointment status code (`cancelled`, `booked`, …), when this side sets one.
+ */
+status: string | null, 
+/**
+ * `MM/DD HH:MM`, when this side sets the time.
+ */
+start_label: string | null, deleted: boolean, };
+
+export type OpView = { seq: number, key: string, kind: OpKind, state: OpState, attempts: number, 
+/**
+ * When it was made, `HH:MM` at the clinic.
+ */
+at_label: string, patient: string | null, 
+/**
+ * The appointment it is about, `MM/DD HH:MM`.
+ */
+appointment_label: string | null, outcome: CallOutcome | null, 
+/**
+ * A reschedule's new time, `MM/DD HH:MM`.
+ */
+new_time_label: string | null, receipt_number: string | null, amount: number | null, method: PaymentMethod | null, 
+/**
+ * The last failure's code, HTTP status and text (the server's own words).
+ */
+error_code: string | null, http_status: number | null, error: string | null, 
+/**
+ * A conflict: the desk's change and the server's appointment, side by side.
+ */
+mine: AppointmentSide | null, theirs: AppointmentSide | null, 
+/**
+ * Waiting behind this op of the same appointment or receipt (a conflict or rejection).
+ */
+held_by: number | null, 
+/**
+ * `kept_mine`, `took_server` or `discarded`, and by whom.
+ */
+resolution: string | null, resolved_by: string | null, actions: Array<OpAction>, };
+
+export type SyncGroup = { 
+/**
+ * `None`: changes made while the line was up.
+ */
+incident: number | null, 
+/**
+ * `MM/DD HH:MM` at the clinic.
+ */
+started_label: string | null, ended_label: string | null, 
+/**
+ * The line is back and nothing of it waits: the incident is closed.
+ */
+reconciled: boolean, ops: Array<OpView>, };
+
+export type SyncView = { counts: OutboxCounts, source: SourceKind, 
+/**
+ * Why ops are still waiting (the last failure of the oldest waiting op), if they are.
+ */
+waiting_because: string | null, 
+/**
+ * Newest incident first; ops recorded while no incident was open come last.
+ */
+groups: Array<SyncGroup>, };
 
 export type ReportSummary = { kind: ReportKind, id: number, 
 /**
