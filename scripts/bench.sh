@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (print figures; not part of the test command): launch and idle of the release
-# app under a virtual display, pulling a 300-appointment day from hfs, and the monitor's
+# app under a virtual display, pulling a 300-appointment day from hfs, draining 300 and
+# 3,000 ops into hfs, and the monitor's
 # detection, recovery, loss and idle traffic in network namespaces (needs root).
 # TSUNAGI_BENCH_RUNS / _IDLE_SECS / _TRIALS / _LOSS_SECS override.
 source "$(dirname "$0")/lib.sh"
@@ -15,5 +16,7 @@ cargo bench --locked -p tsunagi --bench launch
 ensure_hfs
 step "cargo bench --bench fhir_pull (300 appointments from hfs on loopback)"
 cargo bench --locked -p tsunagi-core --bench fhir_pull
+step "cargo bench --bench sync_drain (300 and 3,000 ops into hfs on loopback)"
+cargo bench --locked -p tsunagi-core --bench sync_drain
 step "cargo bench --bench monitor (network namespaces; about 20 minutes)"
 cargo bench --locked -p tsunagi-core --bench monitor
