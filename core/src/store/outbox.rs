@@ -446,6 +446,16 @@ impl Store {
                          WHERE id = ?1",
                         params![seq, staff, now],
                     )?;
+                    if op.op_kind() == Some(OpKind::Receipt) {
+                        // The void of a receipt the server never gets must not reach it
+                        // either: it goes by hand with the receipt.
+                        tx.execute(
+                            "UPDATE outbox SET state = 'done', resolution = 'discarded',
+                                 resolved_by = ?2, resolved_at = ?3, done_at = ?3
+                             WHERE chain = ?4 AND id > ?1 AND state != 'done'",
+                            params![seq, staff, now, op.chain],
+                        )?;
+                    }
                 }
             }
             close_reconciled(&tx, at)?;
