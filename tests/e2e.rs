@@ -177,6 +177,58 @@ fn seed_healthy_monitor(data_dir: &Path) -> (HttpEndpoint, DnsServer) {
     )
 }
 
+/// tauri-driver on a free port (in the desk's network namespace when given), logging to
+/// `<name>.log` in the artifacts folder; returns once it listens. Stop it with SIGTERM first:
+/// SIGKILL would leave WebKitWebDriver holding its port.
+fn start_driver(
+    session: &Session,
+    display: &Display,
+    name: &str,
+    net: Option<&tsunagi_testkit::netns::Network>,
+) -> (ChildGuard, u16) {
+    let port = free_port();
+    let native_port = free_port();
+    let mut command = match net {
+        Some(net) => {
+            let mut c = session.command("ip");
+            c.args(["netns", "exec", &net.desk]).arg(tauri_driver());
+            c
+        }
+        None => session.command(tauri_driver()),
+    };
+    let driver = command
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("DISPLAY", display.name())
+        .env("LANG", "ja_JP.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("TSUNAGI_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(artifacts().join(format!("{name}.log"))).unwrap(),
+        ))
+        .spawn()
+        .expect("start tauri-driver");
+    let driver = ChildGuard::new("tauri-driver", driver);
+    let wait = || {
+        tsunagi_testkit::wait_until(Duration::from_secs(20), "tauri-driver to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })
+    };
+    match net {
+        // Its port is inside the namespace: look from there.
+        Some(net) => net.within_desk(wait),
+        None => wait(),
+    }
+    (driver, port)
+}
+
 struct Rig {
     port: u16,
     /// A healthy "internet" on loopback for the monitor (the machine may have none).
@@ -197,33 +249,7 @@ impl Rig {
             .tempdir()
             .unwrap();
         let internet = seed_healthy_monitor(data_dir.path());
-        let port = free_port();
-        let native_port = free_port();
-        let driver = session
-            .command(tauri_driver())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("DISPLAY", display.name())
-            .env("LANG", "ja_JP.UTF-8")
-            .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .env("TSUNAGI_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(artifacts().join(format!("{name}.log"))).unwrap(),
-            ))
-            .spawn()
-            .expect("start tauri-driver");
-        // Stopped with SIGTERM first: SIGKILL would leave WebKitWebDriver holding its port.
-        let driver = ChildGuard::new("tauri-driver", driver);
-        tsunagi_testkit::wait_until(Duration::from_secs(20), "tauri-driver to listen", || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
+        let (driver, port) = start_driver(&session, &display, name, None);
         Rig {
             port,
             _internet: internet,
@@ -968,31 +994,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
         ),
     )
     .unwrap();
-    let port = free_port();
-    let native_port = free_port();
-    let driver = session
-        .command("ip")
-        .args(["netns", "exec", &net.desk])
-        .arg(tauri_driver())
-        .args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .env("DISPLAY", display.name())
-        .env("LANG", "ja_JP.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("TSUNAGI_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::File::create(artifacts().join("sync-e2e.log")).unwrap(),
-        ))
-        .spawn()
-        .expect("start tauri-driver in the desk's namespace");
-    let mut driver = ChildGuard::new("tauri-driver", driver);
+    let (mut driver, port) = start_driver(&session, &display, "sync-e2e", Some(&net));
     let data_arg = data.path().display().to_string();
     let cleanup = scopeguard(|| {
         driver.stop(Duration::from_secs(10));
@@ -1006,9 +1008,6 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
             .build()
             .unwrap();
         rt.block_on(async {
-            tsunagi_testkit::wait_until(Duration::from_secs(20), "tauri-driver", || {
-                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-            });
             let mut caps = serde_json::Map::new();
             caps.insert("browserName".into(), json!("wry"));
             caps.insert(
@@ -1051,6 +1050,18 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
                 &client,
                 &format!("{} [data-outcome=no_answer]", row(&ids[1])),
             )
+            .await;
+            // The list redraws after each outcome: the next click waits for it.
+            eventually("no answer recorded", Duration::from_secs(20), async || {
+                let html = client
+                    .find(Locator::Css(&row(&ids[1])))
+                    .await
+                    .ok()?
+                    .html(true)
+                    .await
+                    .ok()?;
+                html.contains("不在").then_some(())
+            })
             .await;
             click_css(&client, &format!("{} [data-outcome=coming]", row(&ids[2]))).await;
             text_eventually(&client, "call-progress", "the third call", "2/").await;

@@ -65,6 +65,15 @@ impl Attempt {
         })
     }
 
+    /// An appointment update landed, as version `version` (`Appointment/a1/_history/4`).
+    fn updated(id: &str, version: Option<String>) -> Attempt {
+        let reference = match &version {
+            Some(v) => format!("Appointment/{id}/_history/{v}"),
+            None => format!("Appointment/{id}"),
+        };
+        Attempt::done(reference, version)
+    }
+
     /// No HTTP answer at all.
     fn transport(e: SourceError) -> Attempt {
         Attempt::settled(Delivery::Failed {
@@ -218,14 +227,7 @@ async fn update_appointment(fhir: &FhirSource, op: &OutboxRow) -> Attempt {
         .update(&format!("Appointment/{id}"), &resource, version.as_deref())
         .await
     {
-        Ok(a) if a.is_success() => {
-            let v = a.version.clone();
-            let reference = match &v {
-                Some(v) => format!("Appointment/{id}/_history/{v}"),
-                None => format!("Appointment/{id}"),
-            };
-            Attempt::done(reference, v)
-        }
+        Ok(a) if a.is_success() => Attempt::updated(id, a.version.clone()),
         Ok(a) if matches!(a.status, 409 | 412) => settle_moved(fhir, op, id).await,
         Ok(a) => Attempt::refused(&a),
         Err(e) => Attempt::transport(e),
@@ -251,11 +253,7 @@ async fn settle_moved(fhir: &FhirSource, op: &OutboxRow, id: &str) -> Attempt {
                 .find(|r| map::made_by(r, &op.key))
             {
                 let v = ours["meta"]["versionId"].as_str().map(str::to_owned);
-                let reference = match &v {
-                    Some(v) => format!("Appointment/{id}/_history/{v}"),
-                    None => format!("Appointment/{id}"),
-                };
-                return Attempt::done(reference, v);
+                return Attempt::updated(id, v);
             }
         }
         Ok(h) if h.status >= 500 || h.status == 429 => return Attempt::refused(&h),
@@ -268,13 +266,9 @@ async fn settle_moved(fhir: &FhirSource, op: &OutboxRow, id: &str) -> Attempt {
             server_state: serde_json::json!({ "deleted": true }),
         }),
         Ok(a) if a.is_success() => match &a.json {
-            Some(current) if map::made_by(current, &op.key) => Attempt::done(
-                format!(
-                    "Appointment/{id}/_history/{}",
-                    a.version.clone().unwrap_or_default()
-                ),
-                a.version.clone(),
-            ),
+            Some(current) if map::made_by(current, &op.key) => {
+                Attempt::updated(id, a.version.clone())
+            }
             Some(current) if current["resourceType"].as_str() == Some("Appointment") => {
                 Attempt::settled(Delivery::Conflict {
                     server_version: a.version.clone(),

@@ -343,7 +343,7 @@ impl Store {
                             params![target, version, base],
                         )?;
                     }
-                    close_reconciled(&tx, at)?;
+                    // Incidents are closed at the end of the round, not once per op.
                 }
                 Delivery::Failed { code, status, text } => {
                     tx.execute(
@@ -440,22 +440,21 @@ impl Store {
                     take_server_state(&tx, &op)?;
                 }
                 OpAction::Discard => {
+                    // A receipt's void goes with it: a credit for a receipt the server never
+                    // gets must not reach it either (both are entered by hand).
                     tx.execute(
                         "UPDATE outbox SET state = 'done', resolution = 'discarded',
                              resolved_by = ?2, resolved_at = ?3, done_at = ?3
-                         WHERE id = ?1",
-                        params![seq, staff, now],
+                         WHERE id = ?1
+                            OR (?4 AND chain = ?5 AND id > ?1 AND state != 'done')",
+                        params![
+                            seq,
+                            staff,
+                            now,
+                            op.op_kind() == Some(OpKind::Receipt),
+                            op.chain
+                        ],
                     )?;
-                    if op.op_kind() == Some(OpKind::Receipt) {
-                        // The void of a receipt the server never gets must not reach it
-                        // either: it goes by hand with the receipt.
-                        tx.execute(
-                            "UPDATE outbox SET state = 'done', resolution = 'discarded',
-                                 resolved_by = ?2, resolved_at = ?3, done_at = ?3
-                             WHERE chain = ?4 AND id > ?1 AND state != 'done'",
-                            params![seq, staff, now, op.chain],
-                        )?;
-                    }
                 }
             }
             close_reconciled(&tx, at)?;

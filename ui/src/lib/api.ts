@@ -38,6 +38,11 @@ export class ApiError extends Error {
   }
 }
 
+/** Any failure as an ApiError (a thrown non-API error becomes `internal.ui`). */
+export function asApiError(e: unknown): ApiError {
+  return e instanceof ApiError ? e : new ApiError({ code: 'internal.ui', message: String(e) });
+}
+
 export function isErrorPayload(value: unknown): value is ErrorPayload {
   return (
     typeof value === 'object' &&
