@@ -201,20 +201,35 @@ fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How long personal data stays on the desk. A purge never touches a change still waiting
+/// to reach the upstream, nor anything it needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionConfig {
     /// Mirror rows of days before today are kept this many days (1: from yesterday on).
     #[serde(default = "default_mirror_days_back")]
     pub mirror_days_back: u32,
+    /// Outages (with their calls, check-ins and checklist) and drills are kept this many
+    /// days after they ended and everything of them reached the upstream.
+    #[serde(default = "default_keep_days")]
+    pub incidents_days: u32,
+    /// Receipts are kept this many days after they (and their void) reached the upstream.
+    #[serde(default = "default_keep_days")]
+    pub receipts_days: u32,
 }
 
 impl Default for RetentionConfig {
     fn default() -> Self {
         RetentionConfig {
             mirror_days_back: default_mirror_days_back(),
+            incidents_days: default_keep_days(),
+            receipts_days: default_keep_days(),
         }
     }
+}
+
+fn default_keep_days() -> u32 {
+    90
 }
 
 fn default_mirror_days_back() -> u32 {

@@ -1,12 +1,14 @@
 //! Tsunagi's product logic, with no desktop dependency: the encrypted mirror, its sources,
 //! the clinic calendar, and the operations the desktop shell and the CLI both call.
 
+pub mod audit;
 pub mod calendar;
 pub mod calls;
 pub mod checklist;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod crash;
 pub mod csv_import;
 pub mod desk;
 pub mod error;

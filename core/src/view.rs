@@ -94,6 +94,8 @@ pub struct Settings {
     pub printouts_folder: String,
     /// When the downtime sheet is written each day (`HH:MM`).
     pub sheet_times: Vec<String>,
+    /// How long data stays on the desk (set in config.toml).
+    pub retention: crate::config::RetentionConfig,
 }
 
 /// The FHIR setup as the settings screen shows it: never the secret itself.

@@ -4,11 +4,12 @@
 //!     UPDATE_BINDINGS=1 cargo test -p tsunagi --lib bindings
 
 use ts_rs::{Config, TS};
+use tsunagi_core::audit::{AuditCheck, AuditProblem};
 use tsunagi_core::calls::{CallAttemptView, CallListEntry, CallListView, CallOutcome, CallRecord};
 use tsunagi_core::checklist::{ChecklistItem, ChecklistView};
-use tsunagi_core::config::{FhirAuthKind, Language};
+use tsunagi_core::config::{FhirAuthKind, Language, RetentionConfig};
 use tsunagi_core::csv_import::{ImportProblem, ProblemKind, RequiredColumn};
-use tsunagi_core::desk::SignalsView;
+use tsunagi_core::desk::{FreshStart, SignalsView, StaffView};
 use tsunagi_core::model::{AppointmentStatus, SourceKind};
 use tsunagi_core::monitor::advice::{Advice, LineView};
 use tsunagi_core::monitor::signals::{Signal, SignalKind};
@@ -44,7 +45,12 @@ fn typescript() -> String {
         TodayView::decl(&cfg),
         FhirAuthKind::decl(&cfg),
         FhirSettings::decl(&cfg),
+        RetentionConfig::decl(&cfg),
         Settings::decl(&cfg),
+        StaffView::decl(&cfg),
+        AuditProblem::decl(&cfg),
+        AuditCheck::decl(&cfg),
+        FreshStart::decl(&cfg),
         SettingsChange::decl(&cfg),
         SourceSetup::decl(&cfg),
         RequiredColumn::decl(&cfg),

@@ -1,10 +1,12 @@
 //! The UI's commands: parse, call the core, map the error to `{code, message}`.
 
 use chrono::NaiveDate;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
+use tsunagi_core::audit::AuditCheck;
 use tsunagi_core::calls::{CallListView, CallRecord};
 use tsunagi_core::checklist::ChecklistView;
 use tsunagi_core::desk::SignalsView;
+use tsunagi_core::desk::{FreshStart, StaffView};
 use tsunagi_core::monitor::advice::LineView;
 use tsunagi_core::outbox::view::SyncView;
 use tsunagi_core::outbox::OpAction;
@@ -351,4 +353,55 @@ pub fn copy_text(app: AppHandle, text: String) -> Answer<()> {
         code: "clipboard.failed".into(),
         message: e.to_string(),
     })
+}
+
+/// Who is at the desk, and the names the quick switcher offers.
+#[tauri::command]
+pub async fn staff(shell: State<'_, Shell>) -> Answer<StaffView> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.staff_view().await?)
+}
+
+/// The quick switcher: this person is at the desk now (a new name joins the list).
+#[tauri::command]
+pub async fn switch_staff(shell: State<'_, Shell>, name: String) -> Answer<StaffView> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.switch_staff(&name).await?)
+}
+
+#[tauri::command]
+pub async fn forget_staff(shell: State<'_, Shell>, name: String) -> Answer<StaffView> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.forget_staff(&name).await?)
+}
+
+/// Check the audit trail's chain.
+#[tauri::command]
+pub async fn verify_audit(shell: State<'_, Shell>) -> Answer<AuditCheck> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.verify_audit().await?)
+}
+
+/// The audit trail as CSV in the printouts folder; the answer is the file's path.
+#[tauri::command]
+pub async fn export_audit(shell: State<'_, Shell>) -> Answer<String> {
+    let (desk, _) = shell.ready()?;
+    Ok(desk.export_audit(None).await?.display().to_string())
+}
+
+/// Key lost: keep the unreadable database aside and start with a fresh mirror; the window
+/// reloads afterwards and finds the desk ready.
+#[tauri::command]
+pub async fn start_fresh(app: AppHandle, shell: State<'_, Shell>) -> Answer<FreshStart> {
+    let fresh = {
+        let app = app.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            let shell = app.state::<Shell>();
+            shell.start_fresh()
+        })
+        .await
+        .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))??
+    };
+    crate::attach(&app, &shell);
+    Ok(fresh)
 }

@@ -28,6 +28,19 @@ pub fn forward(app: AppHandle, desk: Arc<Desk>) {
     });
 }
 
+/// Retention: purge what is past its time at start and every few hours (a desk left on for
+/// weeks still forgets old outages). A purge never touches changes still waiting to be sent.
+pub fn retention(desk: Arc<Desk>) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            if let Err(e) = desk.purge().await {
+                tracing::warn!(code = e.code(), "retention purge failed: {e}");
+            }
+            tokio::time::sleep(tsunagi_core::desk::PURGE_EVERY).await;
+        }
+    });
+}
+
 /// Write the downtime sheet at its times (07:30 and 12:30 by default), and at start when
 /// today's latest one is missing. Checked each minute against the wall clock, so a PC that
 /// slept past a time still writes it when it wakes.

@@ -24,6 +24,7 @@ pub fn run() {
     let startup = Startup::new(Instant::now());
     tune_webkit_before_start();
     init_logging();
+    tsunagi_core::crash::install_panic_hook("tsunagi");
     let launch = LaunchArgs::from_env();
 
     tauri::Builder::default()
@@ -74,27 +75,20 @@ pub fn run() {
             commands::write_downtime_sheet,
             commands::print_window,
             commands::copy_text,
+            commands::staff,
+            commands::switch_staff,
+            commands::forget_staff,
+            commands::verify_audit,
+            commands::export_audit,
+            commands::start_fresh,
         ])
         .on_window_event(windows::on_window_event)
         .setup(move |app| {
             let shell = Shell::open(&launch);
             app.manage(tray::TrayModel::default());
-            if let Some(desk) = shell.desk() {
-                apply_autostart(app.handle(), desk.config().autostart);
-                events::forward(app.handle().clone(), desk.clone());
-            }
-            if let (Some(desk), Ok(monitor)) = (shell.desk(), shell.monitor()) {
-                line::forward(app.handle().clone(), desk.clone(), monitor.clone());
-                line::morning_summaries(app.handle().clone(), desk.clone());
-            }
-            if let Some(desk) = shell.desk() {
-                events::downtime_sheets(desk.clone());
-            }
             windows::create_main(app.handle(), shell.language())?;
             tray::create(app.handle(), shell.language())?;
-            if let Some(desk) = shell.desk() {
-                tray::show_running_drill(app.handle().clone(), desk.clone());
-            }
+            attach(app.handle(), &shell);
             let show = !launch.hidden || shell.desk().is_none();
             app.manage(shell);
             app.manage(startup);
@@ -112,6 +106,21 @@ pub fn run() {
                 tauri::async_runtime::block_on(shell.shutdown());
             }
         });
+}
+
+/// Connect an open desk to the window, the tray and its schedules (at start, or once staff
+/// started over with a fresh mirror).
+pub(crate) fn attach(app: &tauri::AppHandle, shell: &Shell) {
+    let (Some(desk), Ok(monitor)) = (shell.desk(), shell.monitor()) else {
+        return;
+    };
+    apply_autostart(app, desk.config().autostart);
+    events::forward(app.clone(), desk.clone());
+    line::forward(app.clone(), desk.clone(), monitor);
+    line::morning_summaries(app.clone(), desk.clone());
+    events::downtime_sheets(desk.clone());
+    events::retention(desk.clone());
+    tray::show_running_drill(app.clone(), desk);
 }
 
 /// Make the OS login items match the setting. Failure is logged, not fatal: the desk

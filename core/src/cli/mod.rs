@@ -28,7 +28,10 @@ Exit codes:
   4  the database is locked by another program
   5  the database or its config cannot be read (wrong key, damaged, newer schema)
   6  the upstream failed (unreachable, credentials refused, not FHIR, ...) or a CSV
-     file cannot be imported (each problem is printed with its line number)";
+     file cannot be imported (each problem is printed with its line number)
+  7  outbox drain: only conflicts or rejections are left
+  8  outbox drain: changes still wait
+  9  audit verify found the trail tampered with, or doctor found a failing check";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,6 +44,10 @@ struct Cli {
     /// Data directory [default: the OS app-data folder the desktop app uses]
     #[arg(long, global = true, value_name = "DIR", env = "TSUNAGI_DATA_DIR")]
     data_dir: Option<PathBuf>,
+
+    /// Who is acting, for the audit trail and the records [default: terminal (OS user)]
+    #[arg(long, global = true, value_name = "NAME", env = "TSUNAGI_STAFF")]
+    staff: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -100,15 +107,9 @@ enum Command {
         to: Option<String>,
         #[arg(long)]
         note: Option<String>,
-        #[arg(long)]
-        staff: Option<String>,
     },
     /// Check a patient in at the desk (受付): the appointment becomes arrived and is queued
-    Arrive {
-        appointment_id: String,
-        #[arg(long)]
-        staff: Option<String>,
-    },
+    Arrive { appointment_id: String },
     /// The receipt ledger (仮領収書): add, void, list, summary, export
     #[command(subcommand)]
     Receipt(ReceiptCommand),
@@ -116,8 +117,6 @@ enum Command {
     Drill {
         #[arg(value_parser = ["start", "end"])]
         action: String,
-        #[arg(long)]
-        staff: Option<String>,
     },
     /// What is queued for the upstream (the outbox)
     #[command(subcommand)]
@@ -135,11 +134,58 @@ enum Command {
     },
     /// Write the printable downtime sheet (today's schedule with phones) now
     Sheet,
+    /// The audit trail: who saw or changed which records, and when
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// The names offered by the desk's quick switcher (most recent first; * at the desk)
+    Staff,
+    /// Remove what is past its retention period now (the app does this every 6 hours);
+    /// changes still waiting to be sent are never touched
+    Purge {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keychain, database, config, source and monitor health on one screen (exit 9 when
+    /// something fails). Works even when the database cannot be opened
+    Doctor {
+        #[arg(long)]
+        json: bool,
+        /// Skip asking the line and the upstream (no network traffic)
+        #[arg(long)]
+        no_probe: bool,
+    },
+    /// The database key is lost: move the unreadable database aside (never deleted) and
+    /// start with a fresh, empty mirror. Refused while the database opens
+    StartFresh {
+        /// Confirm: changes in the old file that were never sent stay in it
+        #[arg(long, required = true)]
+        yes: bool,
+    },
+    /// Crash on purpose with a patient's details in the panic (a privacy check: the crash
+    /// output must not show them)
+    #[command(hide = true)]
+    DebugPanic,
     /// Outages, flaps and unclean stops not yet seen at the desk
     Signals {
         /// Mark them seen (the desk's "確認しました")
         #[arg(long)]
         mark_seen: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check every row's hash and link; exit 9 and name the rows when the trail was edited,
+    /// reordered or cut
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the trail as CSV (with every row's hash) for the clinic's records
+    Export {
+        /// Where to write it [default: the printouts folder]
+        #[arg(long, value_name = "FILE")]
+        to: Option<PathBuf>,
     },
 }
 
@@ -165,8 +211,6 @@ enum OutboxCommand {
         seq: i64,
         #[arg(value_parser = ["keep-mine", "take-server", "retry", "discard"])]
         action: String,
-        #[arg(long)]
-        staff: Option<String>,
     },
     /// Write every op of the reconciliation view as CSV to the printouts folder
     Export,
@@ -215,16 +259,12 @@ enum ReceiptCommand {
         name: Option<String>,
         #[arg(long)]
         memo: Option<String>,
-        #[arg(long)]
-        staff: Option<String>,
     },
     /// Void a receipt (a new entry; the original stays)
     Void {
         number: String,
         #[arg(long)]
         reason: String,
-        #[arg(long)]
-        staff: Option<String>,
     },
     /// Today's receipts (--all-days for every day)
     List {
@@ -241,11 +281,7 @@ enum ReceiptCommand {
     /// Every receipt as CSV on standard output, for the billing system
     Export,
     /// Mark a receipt as entered in the billing system
-    Entered {
-        number: String,
-        #[arg(long)]
-        staff: Option<String>,
-    },
+    Entered { number: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,6 +297,7 @@ pub fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     init_logging();
+    crate::crash::install_panic_hook("tsunagi-cli");
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         // `tsunagi-cli today | head`: the reader left, which is not a failure.
@@ -268,7 +305,14 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("tsunagi-cli: {e} [{}]", e.code());
+            // One line, with the way out when the key is lost.
+            let hint = if crate::desk::is_key_loss(&e) {
+                "; if the key cannot be restored, `tsunagi-cli start-fresh --yes` keeps the \
+                 file aside and starts a fresh mirror (`tsunagi-cli doctor` shows more)"
+            } else {
+                ""
+            };
+            eprintln!("tsunagi-cli: {e} [{}]{hint}", e.code());
             if let CoreError::Import(import) = &e {
                 for p in import.problems().iter().filter(|p| p.line > 0) {
                     eprintln!("  line {}: {}", p.line, p.message);
@@ -393,7 +437,6 @@ async fn receipt(
             patient,
             name,
             memo,
-            staff,
         } => {
             let r = desk
                 .add_receipt(crate::receipts::ReceiptInput {
@@ -402,19 +445,13 @@ async fn receipt(
                     patient_id: patient,
                     patient_name: name,
                     memo,
-                    staff,
+                    staff: None,
                 })
                 .await?;
             writeln!(out, "{}", r.number)
         }
-        ReceiptCommand::Void {
-            number,
-            reason,
-            staff,
-        } => {
-            let r = desk
-                .void_receipt(&number, &reason, staff.as_deref())
-                .await?;
+        ReceiptCommand::Void { number, reason } => {
+            let r = desk.void_receipt(&number, &reason, None).await?;
             writeln!(out, "{}", r.number)
         }
         ReceiptCommand::List { json, all_days } => {
@@ -426,8 +463,8 @@ async fn receipt(
             output::receipt_summary(out, &s, json)
         }
         ReceiptCommand::Export => out.write_all(&desk.receipts_csv().await?),
-        ReceiptCommand::Entered { number, staff } => {
-            desk.mark_receipt_entered(&number, staff.as_deref()).await?;
+        ReceiptCommand::Entered { number } => {
+            desk.mark_receipt_entered(&number, None).await?;
             Ok(())
         }
     })
@@ -497,16 +534,42 @@ fn run(cli: Cli) -> Result<u8> {
         Some(dir) => DataDir::at(dir),
         None => DataDir::os_default()?,
     };
-    let desk = Arc::new(Desk::open(DeskOptions {
+    let options = DeskOptions {
         data_dir,
         keychain: Arc::new(Keychain::os()),
         clock: Arc::new(SystemClock),
         locale: crate::config::os_locale(),
-    })?);
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CoreError::io("async runtime", e))?;
+    let staff = cli.staff.clone().unwrap_or_else(terminal_user);
+    // Commands for a desk that may not open.
+    match cli.command {
+        Command::Doctor { json, no_probe } => {
+            let report = runtime.block_on(crate::desk::doctor::examine(options, !no_probe));
+            let mut out = std::io::stdout().lock();
+            output::doctor(&mut out, &report, json)
+                .map_err(|e| CoreError::io("standard output", e))?;
+            return Ok(if report.failing() { 9 } else { 0 });
+        }
+        Command::StartFresh { yes: _ } => {
+            let (desk, fresh) = Desk::start_fresh(options)?;
+            desk.act_as(Some(&staff))?;
+            println!(
+                "the unreadable database is kept at {}\na fresh database was created;                  run `tsunagi-cli pull` to mirror today again",
+                fresh.kept_at
+            );
+            if let Some(account) = fresh.old_key_account {
+                println!("the keychain entry that did not open it is kept as {account}");
+            }
+            return Ok(0);
+        }
+        _ => {}
+    }
+    let desk = Arc::new(Desk::open(options)?);
+    desk.act_as(Some(&staff))?;
     let mut exit = 0u8;
     runtime.block_on(async {
         use std::io::Write;
@@ -544,9 +607,9 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Command::Monitor { json } => monitor(&desk, json, &mut out).await,
             Command::Receipt(command) => receipt(&desk, command, &mut out).await?,
-            Command::Drill { action, staff } => {
+            Command::Drill { action } => {
                 if action == "start" {
-                    let id = desk.start_drill(staff.as_deref()).await?;
+                    let id = desk.start_drill(None).await?;
                     writeln!(
                         out,
                         "drill {id} started: calls and receipts are practice until `drill end`"
@@ -568,7 +631,6 @@ fn run(cli: Cli) -> Result<u8> {
                 outcome,
                 to,
                 note,
-                staff,
             } => {
                 let id = desk
                     .record_call(crate::calls::CallRecord {
@@ -576,18 +638,13 @@ fn run(cli: Cli) -> Result<u8> {
                         outcome,
                         new_start: to,
                         note,
-                        staff,
+                        staff: None,
                     })
                     .await?;
                 writeln!(out, "recorded call attempt {id}")
             }
-            Command::Arrive {
-                appointment_id,
-                staff,
-            } => {
-                let id = desk
-                    .record_arrival(&appointment_id, staff.as_deref())
-                    .await?;
+            Command::Arrive { appointment_id } => {
+                let id = desk.record_arrival(&appointment_id, None).await?;
                 writeln!(out, "checked in (arrival {id})")
             }
             Command::Outbox(OutboxCommand::List { json }) => {
@@ -607,10 +664,10 @@ fn run(cli: Cli) -> Result<u8> {
                 };
                 output::drained(&mut out, &report, json)
             }
-            Command::Outbox(OutboxCommand::Resolve { seq, action, staff }) => {
+            Command::Outbox(OutboxCommand::Resolve { seq, action }) => {
                 let action = crate::outbox::OpAction::parse(&action.replace('-', "_"))
                     .ok_or_else(|| CoreError::InvalidInput(format!("unknown action {action}")))?;
-                let view = desk.resolve_op(seq, action, staff.as_deref()).await?;
+                let view = desk.resolve_op(seq, action, None).await?;
                 writeln!(
                     out,
                     "op {seq}: {}; {} waiting, {} for a person",
@@ -654,6 +711,48 @@ fn run(cli: Cli) -> Result<u8> {
                 }
                 _ => output::reports(&mut out, &desk.reports().await?, json),
             },
+            Command::Audit(AuditCommand::Verify { json }) => {
+                let check = desk.verify_audit().await?;
+                if !check.intact() {
+                    exit = 9;
+                }
+                output::audit_check(&mut out, &check, json)
+            }
+            Command::Audit(AuditCommand::Export { to }) => {
+                let path = desk.export_audit(to).await?;
+                writeln!(out, "{}", path.display())
+            }
+            Command::Staff => {
+                let view = desk.staff_view().await?;
+                let at_desk = desk.staff_at_desk().await?;
+                view.names.iter().try_for_each(|n| {
+                    let mark = if at_desk.as_deref() == Some(n.as_str()) {
+                        "*"
+                    } else {
+                        " "
+                    };
+                    writeln!(out, "{mark} {n}")
+                })
+            }
+            Command::Purge { json } => {
+                let report = desk.purge_as(crate::desk::Actor::Person(None)).await?;
+                if json {
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::to_string(&report).unwrap_or_default()
+                    )
+                } else {
+                    output::purged(&mut out, &report)
+                }
+            }
+            Command::Doctor { .. } | Command::StartFresh { .. } => Ok(()),
+            Command::DebugPanic => {
+                let view = desk.today(None).await?;
+                let patient = view.appointments.iter().find_map(|a| a.patient.as_ref());
+                // The worst case a careless `expect` could make: personal data in the payload.
+                panic!("debug panic while holding {patient:?}");
+            }
             Command::Sheet => {
                 let path = desk.write_downtime_sheet().await?;
                 writeln!(out, "{}", path.display())
@@ -680,4 +779,18 @@ fn run(cli: Cli) -> Result<u8> {
         .map_err(|e| CoreError::io("standard output", e))
     })?;
     Ok(exit)
+}
+
+/// Who the CLI acts as when `--staff` is not given: the terminal's OS user, so the trail
+/// never credits the receptionist picked at the desk with what the IT helper did.
+fn terminal_user() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_default();
+    let user: String = user.chars().filter(|c| !c.is_control()).take(28).collect();
+    if user.is_empty() {
+        "terminal".to_owned()
+    } else {
+        format!("terminal ({user})")
+    }
 }

@@ -533,3 +533,77 @@ pub fn reports(
     }
     Ok(())
 }
+
+pub fn audit_check(
+    out: &mut impl Write,
+    check: &crate::audit::AuditCheck,
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        return json_line(out, check);
+    }
+    if check.intact() {
+        writeln!(
+            out,
+            "audit trail intact: {} rows; last hash {}",
+            check.rows,
+            check.head.as_deref().unwrap_or("-")
+        )
+    } else {
+        writeln!(
+            out,
+            "audit trail TAMPERED WITH: {} rows, {} problems",
+            check.rows,
+            check.problems.len()
+        )?;
+        check
+            .problems
+            .iter()
+            .try_for_each(|p| writeln!(out, "  {p}"))
+    }
+}
+
+pub fn purged(out: &mut impl Write, r: &crate::store::PurgeReport) -> io::Result<()> {
+    if r.is_empty() {
+        return writeln!(out, "nothing is past its retention period");
+    }
+    writeln!(
+        out,
+        "removed: {} appointments, {} patients, {} outages, {} drills, {} calls, \
+         {} check-ins, {} checklist ticks, {} receipts, {} sent changes, {} log rows",
+        r.appointments,
+        r.patients,
+        r.incidents,
+        r.drills,
+        r.calls,
+        r.arrivals,
+        r.checklist_ticks,
+        r.receipts,
+        r.ops,
+        r.log_rows
+    )
+}
+
+pub fn doctor(
+    out: &mut impl Write,
+    report: &crate::desk::doctor::DoctorReport,
+    json: bool,
+) -> io::Result<()> {
+    use crate::desk::doctor::Health;
+    if json {
+        return json_line(out, report);
+    }
+    writeln!(out, "Tsunagi doctor: {}", report.data_dir)?;
+    for c in &report.checks {
+        let mark = match c.health {
+            Health::Ok => "ok  ",
+            Health::Warn => "warn",
+            Health::Fail => "FAIL",
+        };
+        writeln!(out, "  {mark}  {:<9} {}", c.area, c.summary)?;
+        if let Some(hint) = &c.hint {
+            writeln!(out, "        {:<9} → {hint}", "")?;
+        }
+    }
+    Ok(())
+}

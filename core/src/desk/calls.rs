@@ -2,7 +2,8 @@
 
 use chrono::{Duration, NaiveDateTime, Utc};
 
-use super::{blocking, Desk};
+use super::{blocking, Actor, Desk};
+use crate::audit::AuditAction;
 use crate::calls::{
     clean_text, default_script, fill_script, Attempt, CallAttemptView, CallListEntry, CallListView,
     CallOutcome, CallRecord,
@@ -15,7 +16,6 @@ use crate::view::AppointmentView;
 /// After no answer, the call list reminds staff to try again after this long.
 const RETRY_AFTER_MINUTES: i64 = 30;
 const NOTE_MAX: usize = 500;
-const STAFF_MAX: usize = 40;
 
 /// Statuses of a visit that is still expected (and so worth a call).
 fn expected(status: AppointmentStatus) -> bool {
@@ -125,6 +125,16 @@ impl Desk {
                     .collect(),
             });
         }
+        self.audit(
+            Actor::Person(None),
+            AuditAction::CallListView,
+            entries
+                .iter()
+                .map(|e| format!("appointment:{}", e.appointment_id))
+                .collect(),
+            serde_json::json!({ "tomorrow_morning": tomorrow_morning }),
+        )
+        .await;
         Ok(CallListView {
             reached: entries.iter().filter(|e| e.reached).count() as u32,
             total: entries.len() as u32,
@@ -168,22 +178,44 @@ impl Desk {
             new_start,
             retry_at: (record.outcome == CallOutcome::NoAnswer)
                 .then(|| now + Duration::minutes(RETRY_AFTER_MINUTES)),
-            staff: clean_text("the staff name", record.staff.as_deref(), STAFF_MAX)?,
+            staff: self.staff_for(record.staff.as_deref())?,
             note: clean_text("the note", record.note.as_deref(), NOTE_MAX)?,
             at: now,
             call_key: self.op_key(),
             change_key: self.op_key(),
         };
+        let (appointment, outcome, staff) = (
+            insert.appointment_id.clone(),
+            insert.outcome,
+            insert.staff.clone(),
+        );
         let store = self.store.clone();
-        blocking(move || store.record_call(&insert)).await
+        let id = blocking(move || store.record_call(&insert)).await?;
+        self.audit(
+            Actor::Person(staff.as_deref()),
+            AuditAction::CallRecord,
+            vec![format!("appointment:{appointment}")],
+            serde_json::json!({ "outcome": outcome.code() }),
+        )
+        .await;
+        Ok(id)
     }
 
     /// Check a patient in at the desk (受付) while the clinic's system is unreachable.
     pub async fn record_arrival(&self, appointment_id: &str, staff: Option<&str>) -> Result<i64> {
         let id = appointment_id.trim().to_owned();
-        let staff = clean_text("the staff name", staff, STAFF_MAX)?;
+        let staff = self.staff_for(staff)?;
         let (store, now, key) = (self.store.clone(), self.clock.now(), self.op_key());
-        blocking(move || store.record_arrival(&id, staff.as_deref(), now, &key)).await
+        let (appointment, who) = (id.clone(), staff.clone());
+        let row = blocking(move || store.record_arrival(&id, staff.as_deref(), now, &key)).await?;
+        self.audit(
+            Actor::Person(who.as_deref()),
+            AuditAction::ArrivalRecord,
+            vec![format!("appointment:{appointment}")],
+            serde_json::json!({}),
+        )
+        .await;
+        Ok(row)
     }
 
     /// Everything queued for the upstream, oldest first.

@@ -1,7 +1,7 @@
 //! The desk's outage checklist for the open incident (or the running drill).
 
-use super::{blocking, Desk};
-use crate::calls::clean_text;
+use super::{blocking, Actor, Desk};
+use crate::audit::AuditAction;
 use crate::checklist::{default_steps, ChecklistItem, ChecklistView, Tick};
 use crate::error::{CoreError, Result};
 
@@ -63,13 +63,20 @@ impl Desk {
             .get(step as usize)
             .cloned()
             .ok_or_else(|| CoreError::InvalidInput(format!("there is no checklist step {step}")))?;
-        let staff = clean_text("the staff name", staff, 40)?;
-        let (store, now) = (self.store.clone(), self.clock.now());
+        let staff = self.staff_for(staff)?;
+        let (store, now, who) = (self.store.clone(), self.clock.now(), staff.clone());
         blocking(move || {
             let scope = store.checklist_scope()?;
             store.add_tick(scope, step, &text, done, staff.as_deref(), now)
         })
         .await?;
+        self.audit(
+            Actor::Person(who.as_deref()),
+            AuditAction::ChecklistTick,
+            Vec::new(),
+            serde_json::json!({ "step": step, "done": done }),
+        )
+        .await;
         self.checklist().await
     }
 }

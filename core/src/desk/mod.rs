@@ -22,6 +22,7 @@ use crate::view::{
 
 const CALL_SCRIPT_MAX: usize = 1000;
 
+#[derive(Clone)]
 pub struct DeskOptions {
     pub data_dir: DataDir,
     pub keychain: Arc<Keychain>,
@@ -94,6 +95,8 @@ pub struct Desk {
     /// Built on the first FHIR pull (loading the OS trust store costs start-up time).
     http: OnceLock<reqwest::Client>,
     events: broadcast::Sender<DeskEvent>,
+    /// Who is at the desk (the quick switcher); the last one picked after a restart.
+    staff: RwLock<Option<String>>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -163,6 +166,7 @@ impl Desk {
             Create::IfMissing
         };
         let store = Store::open(&db_path, &key, create)?;
+        let (_, last_staff) = store.staff_members()?;
         let (events, _) = broadcast::channel(32);
         Ok(Desk {
             data_dir,
@@ -172,6 +176,7 @@ impl Desk {
             keychain,
             http: OnceLock::new(),
             events,
+            staff: RwLock::new(last_staff),
         })
     }
 
@@ -220,6 +225,7 @@ impl Desk {
                 .unwrap_or_else(|| crate::calls::default_script(c.language).to_owned()),
             printouts_folder: self.printouts_folder().display().to_string(),
             sheet_times: c.printouts.sheet_times.clone(),
+            retention: c.retention.clone(),
         }
     }
 
@@ -269,7 +275,18 @@ impl Desk {
             }
         }
         next.save(&self.data_dir.config())?;
+        let detail = serde_json::json!({
+            "kind": next.source.kind.code(),
+            "host": next.source.fhir.as_ref().and_then(|f| f.url().ok())
+                .and_then(|u| u.host_str().map(str::to_owned)),
+        });
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = next;
+        self.audit_blocking(
+            Actor::Person(None),
+            crate::audit::AuditAction::SourceConfigure,
+            Vec::new(),
+            detail,
+        );
         Ok(self.settings())
     }
 
@@ -296,7 +313,22 @@ impl Desk {
             }
             if next != *config {
                 next.save(&self.data_dir.config())?;
+                let changed: Vec<&str> = [
+                    ("language", next.language != config.language),
+                    ("autostart", next.autostart != config.autostart),
+                    ("call_script", next.call_script != config.call_script),
+                ]
+                .into_iter()
+                .filter_map(|(name, changed)| changed.then_some(name))
+                .collect();
                 *config = next;
+                drop(config);
+                self.audit_blocking(
+                    Actor::Person(None),
+                    crate::audit::AuditAction::SettingsChange,
+                    Vec::new(),
+                    serde_json::json!({ "changed": changed }),
+                );
             }
         }
         Ok(self.settings())
@@ -417,6 +449,18 @@ impl Desk {
         })
         .await?;
         tracing::info!(appointments = report.appointments, "CSV imported");
+        self.audit(
+            Actor::Person(None),
+            crate::audit::AuditAction::CsvImport,
+            Vec::new(),
+            serde_json::json!({
+                "appointments": report.appointments,
+                "patients": report.patients,
+                "first_date": report.first_date,
+                "last_date": report.last_date,
+            }),
+        )
+        .await;
         let status = self.status().await?;
         let _ = self.events.send(DeskEvent::MirrorUpdated { status });
         Ok(report)
@@ -481,8 +525,25 @@ impl Desk {
         .await
     }
 
-    /// The appointments of one clinic day (today when `date` is `None`), in time order.
+    /// The appointments of one clinic day (today when `date` is `None`), in time order;
+    /// a person looked at them.
     pub async fn today(&self, date: Option<NaiveDate>) -> Result<TodayView> {
+        let view = self.day_view(date).await?;
+        self.audit(
+            Actor::Person(None),
+            crate::audit::AuditAction::TodayView,
+            view.appointments
+                .iter()
+                .map(|a| format!("appointment:{}", a.id))
+                .collect(),
+            serde_json::json!({ "date": view.date }),
+        )
+        .await;
+        Ok(view)
+    }
+
+    /// `today` without the trail: for pages Tsunagi writes on its own schedule.
+    async fn day_view(&self, date: Option<NaiveDate>) -> Result<TodayView> {
         let config = self.config();
         let cal = config.calendar();
         let date = date.unwrap_or_else(|| cal.today(self.clock.now()));
@@ -507,6 +568,13 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'sta
         .map_err(|_| CoreError::Stopped)?
 }
 
+pub mod doctor;
+mod fresh;
+mod retention;
+pub use fresh::{is_key_loss, FreshStart};
+pub use retention::PURGE_EVERY;
+mod audit;
+pub use audit::{Actor, StaffView, STAFF_NAME_MAX, UNNAMED};
 mod line;
 pub use line::SignalsView;
 mod calls;

@@ -1,6 +1,7 @@
 //! The desk's receipt ledger: record, void, list, summarise, export, mark entered.
 
-use super::{blocking, Desk};
+use super::{blocking, Actor, Desk};
+use crate::audit::AuditAction;
 use crate::calls::clean_text;
 use crate::error::{CoreError, Result};
 use crate::receipts::{parse_yen, summarise, DaySummary, ReceiptInput, ReceiptView};
@@ -8,7 +9,6 @@ use crate::store::{ReceiptError, ReceiptInsert};
 
 const MEMO_MAX: usize = 200;
 const NAME_MAX: usize = 60;
-const STAFF_MAX: usize = 40;
 
 impl Desk {
     /// This desk's part of receipt numbers: six characters of its device id, so two desks
@@ -36,7 +36,7 @@ impl Desk {
             amount,
             method: input.method,
             memo: clean_text("the memo", input.memo.as_deref(), MEMO_MAX)?,
-            staff: clean_text("the staff name", input.staff.as_deref(), STAFF_MAX)?,
+            staff: self.staff_for(input.staff.as_deref())?,
             reason: None,
             voids: None,
             at: self.clock.now(),
@@ -62,7 +62,7 @@ impl Desk {
             amount: 0,
             method: crate::receipts::PaymentMethod::Cash,
             memo: None,
-            staff: clean_text("the staff name", staff, STAFF_MAX)?,
+            staff: self.staff_for(staff)?,
             reason: Some(reason),
             voids: Some(number.trim().to_owned()),
             at: self.clock.now(),
@@ -72,6 +72,22 @@ impl Desk {
     }
 
     async fn insert_receipt(&self, insert: ReceiptInsert) -> Result<ReceiptView> {
+        let (action, mut records, staff) = match &insert.voids {
+            Some(voided) => (
+                AuditAction::ReceiptVoid,
+                vec![format!("receipt:{voided}")],
+                insert.staff.clone(),
+            ),
+            None => (
+                AuditAction::ReceiptAdd,
+                insert
+                    .patient_id
+                    .iter()
+                    .map(|p| format!("patient:{p}"))
+                    .collect(),
+                insert.staff.clone(),
+            ),
+        };
         let store = self.store.clone();
         let mut row = blocking(move || {
             let number = store.add_receipt(&insert)?;
@@ -80,6 +96,14 @@ impl Desk {
                 .ok_or(CoreError::Receipt(ReceiptError::NotFound(number)))
         })
         .await?;
+        records.insert(0, format!("receipt:{}", row.number));
+        self.audit(
+            Actor::Person(staff.as_deref()),
+            action,
+            records,
+            serde_json::json!({ "amount": row.amount }),
+        )
+        .await;
         clinic_time(&self.config().calendar(), &mut row);
         Ok(row)
     }
@@ -97,7 +121,21 @@ impl Desk {
     /// clock.
     pub async fn receipts_of(&self, all_days: bool) -> Result<Vec<ReceiptView>> {
         let day = (!all_days).then(|| self.clinic_day());
-        self.receipts(day).await
+        let rows = self.receipts(day).await?;
+        self.audit_ledger_view(&rows).await;
+        Ok(rows)
+    }
+
+    async fn audit_ledger_view(&self, rows: &[ReceiptView]) {
+        self.audit(
+            Actor::Person(None),
+            AuditAction::LedgerView,
+            rows.iter()
+                .map(|r| format!("receipt:{}", r.number))
+                .collect(),
+            serde_json::json!({}),
+        )
+        .await;
     }
 
     async fn receipts(&self, day: Option<String>) -> Result<Vec<ReceiptView>> {
@@ -125,6 +163,7 @@ impl Desk {
     pub async fn ledger(&self) -> Result<crate::receipts::LedgerView> {
         let day = self.clinic_day();
         let receipts = self.receipts(Some(day.clone())).await?;
+        self.audit_ledger_view(&receipts).await;
         Ok(crate::receipts::LedgerView {
             summary: summarise(&day, &receipts),
             receipts,
@@ -133,22 +172,48 @@ impl Desk {
 
     /// Every receipt as CSV, for entering into the billing system.
     pub async fn receipts_csv(&self) -> Result<Vec<u8>> {
-        Ok(crate::receipts::to_csv(&self.receipts(None).await?))
+        let rows = self.receipts(None).await?;
+        self.audit(
+            Actor::Person(None),
+            AuditAction::ReceiptsExport,
+            rows.iter()
+                .map(|r| format!("receipt:{}", r.number))
+                .collect(),
+            serde_json::json!({}),
+        )
+        .await;
+        Ok(crate::receipts::to_csv(&rows))
     }
 
     pub async fn mark_receipt_entered(&self, number: &str, staff: Option<&str>) -> Result<()> {
-        let (number, staff) = (number.trim().to_owned(), staff.map(str::to_owned));
+        let (number, staff) = (number.trim().to_owned(), self.staff_for(staff)?);
         let now = self.clock.now();
         let store = self.store.clone();
-        blocking(move || store.mark_receipt_entered(&number, staff.as_deref(), now)).await
+        let (record, who) = (format!("receipt:{number}"), staff.clone());
+        blocking(move || store.mark_receipt_entered(&number, staff.as_deref(), now)).await?;
+        self.audit(
+            Actor::Person(who.as_deref()),
+            AuditAction::ReceiptEntered,
+            vec![record],
+            serde_json::json!({}),
+        )
+        .await;
+        Ok(())
     }
 
     /// Start a drill (訓練): until it ends, calls and receipts are practice, kept apart and
     /// never sent upstream.
     pub async fn start_drill(&self, staff: Option<&str>) -> Result<i64> {
-        let staff = clean_text("the staff name", staff, STAFF_MAX)?;
-        let (store, now) = (self.store.clone(), self.clock.now());
+        let staff = self.staff_for(staff)?;
+        let (store, now, who) = (self.store.clone(), self.clock.now(), staff.clone());
         let id = blocking(move || store.start_drill(now, staff.as_deref())).await?;
+        self.audit(
+            Actor::Person(who.as_deref()),
+            AuditAction::DrillStart,
+            vec![format!("drill:{id}")],
+            serde_json::json!({}),
+        )
+        .await;
         let _ = self
             .events
             .send(crate::view::DeskEvent::DrillChanged { drill: id });
@@ -159,6 +224,13 @@ impl Desk {
     pub async fn end_drill(&self) -> Result<i64> {
         let (store, now) = (self.store.clone(), self.clock.now());
         let id = blocking(move || store.end_drill(now)).await?;
+        self.audit(
+            Actor::Person(None),
+            AuditAction::DrillEnd,
+            vec![format!("drill:{id}")],
+            serde_json::json!({}),
+        )
+        .await;
         let _ = self
             .events
             .send(crate::view::DeskEvent::DrillChanged { drill: 0 });

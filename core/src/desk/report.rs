@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
-use super::{blocking, Desk};
+use super::{blocking, Actor, Desk};
+use crate::audit::AuditAction;
 use crate::calendar::ClinicCalendar;
 use crate::config::Language;
 use crate::error::{CoreError, Result};
@@ -124,6 +125,18 @@ impl Desk {
 
     /// One outage's or drill's report: when, why, the checklist, every call and receipt.
     pub async fn report(&self, kind: ReportKind, id: i64) -> Result<IncidentReport> {
+        let report = self.build_report(kind, id).await?;
+        self.audit(
+            Actor::Person(None),
+            AuditAction::ReportView,
+            vec![report_record(kind, id)],
+            serde_json::json!({}),
+        )
+        .await;
+        Ok(report)
+    }
+
+    async fn build_report(&self, kind: ReportKind, id: i64) -> Result<IncidentReport> {
         let config = self.config();
         let cal = config.calendar();
         let store = self.store.clone();
@@ -173,15 +186,29 @@ impl Desk {
 
     /// The page a print view asked for.
     pub async fn printout(&self, request: PrintRequest) -> Result<Printout> {
-        match request {
-            PrintRequest::Report { report, id } => self.report_printout(report, id).await,
-            PrintRequest::Receipt { number } => self.receipt_printout(&number).await,
-            PrintRequest::DowntimeSheet => self.downtime_sheet().await,
-        }
+        let (page, record) = match request {
+            PrintRequest::Report { report, id } => (
+                self.report_printout(report, id).await?,
+                report_record(report, id),
+            ),
+            PrintRequest::Receipt { number } => (
+                self.receipt_printout(&number).await?,
+                format!("receipt:{}", number.trim()),
+            ),
+            PrintRequest::DowntimeSheet => (self.downtime_sheet().await?, "sheet:today".to_owned()),
+        };
+        self.audit(
+            Actor::Person(None),
+            AuditAction::PrintoutView,
+            vec![record],
+            serde_json::json!({}),
+        )
+        .await;
+        Ok(page)
     }
 
     pub async fn report_printout(&self, kind: ReportKind, id: i64) -> Result<Printout> {
-        let report = self.report(kind, id).await?;
+        let report = self.build_report(kind, id).await?;
         Ok(printout::report(&report, self.config().language))
     }
 
@@ -232,7 +259,7 @@ impl Desk {
     pub async fn downtime_sheet(&self) -> Result<Printout> {
         let config = self.config();
         let made = config.calendar().local(self.clock.now());
-        let today = self.today(None).await?;
+        let today = self.day_view(None).await?;
         Ok(printout::downtime_sheet(
             &today,
             &made.format("%H:%M").to_string(),
@@ -243,11 +270,14 @@ impl Desk {
     /// Write the downtime sheet now (`downtime-YYYY-MM-DD-HHMM.html`); returns its path.
     pub async fn write_downtime_sheet(&self) -> Result<PathBuf> {
         let now = self.config().calendar().local(self.clock.now());
-        self.write_sheet_named(&now.format("%Y-%m-%d-%H%M").to_string())
-            .await
+        self.write_sheet_named(
+            &now.format("%Y-%m-%d-%H%M").to_string(),
+            Actor::Person(None),
+        )
+        .await
     }
 
-    async fn write_sheet_named(&self, stamp: &str) -> Result<PathBuf> {
+    async fn write_sheet_named(&self, stamp: &str, actor: Actor<'_>) -> Result<PathBuf> {
         let page = self.downtime_sheet().await?;
         let config = self.config();
         let folder = self.ensure_printouts_folder()?;
@@ -259,6 +289,13 @@ impl Desk {
         let today = config.calendar().today(self.clock.now());
         prune_sheets(&folder, today, config.printouts.keep_days);
         tracing::info!("downtime sheet written");
+        self.audit(
+            actor,
+            AuditAction::SheetWrite,
+            vec![format!("sheet:{stamp}")],
+            serde_json::json!({}),
+        )
+        .await;
         Ok(path)
     }
 
@@ -286,7 +323,9 @@ impl Desk {
         {
             return Ok(None);
         }
-        self.write_sheet_named(&stamp).await.map(Some)
+        self.write_sheet_named(&stamp, Actor::Schedule)
+            .await
+            .map(Some)
     }
 
     /// Every receipt as CSV in the printouts folder, for entering into the billing system.
@@ -302,6 +341,13 @@ impl Desk {
         let path = folder.join(format!("{prefix}-{}.{ext}", now.format("%Y-%m-%d-%H%M%S")));
         std::fs::write(&path, bytes).map_err(|e| CoreError::io(&path, e))?;
         Ok(path)
+    }
+}
+
+fn report_record(kind: ReportKind, id: i64) -> String {
+    match kind {
+        ReportKind::Outage => format!("incident:{id}"),
+        ReportKind::Drill => format!("drill:{id}"),
     }
 }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{blocking, Desk};
+use super::{blocking, Actor, Desk};
+use crate::audit::AuditAction;
 use crate::error::{CoreError, ErrorPayload, Result};
 use crate::outbox::backoff::Backoff;
 use crate::outbox::sender::{deliver, Attempt, Upstream};
@@ -250,10 +251,17 @@ impl Desk {
         staff: Option<&str>,
     ) -> Result<SyncView> {
         let store = self.store.clone();
-        let staff = crate::calls::clean_text("staff", staff, 60)?;
-        let at = self.clock.now();
+        let staff = self.staff_for(staff)?;
+        let (at, who) = (self.clock.now(), staff.clone());
         blocking(move || store.resolve_op(seq, action, staff.as_deref(), at)).await?;
         tracing::info!(seq, action = action.code(), "op resolved by a person");
+        self.audit(
+            Actor::Person(who.as_deref()),
+            AuditAction::OpResolve,
+            vec![format!("op:{seq}")],
+            serde_json::json!({ "action": action.code() }),
+        )
+        .await;
         self.announce_outbox().await;
         self.sync_view().await
     }
@@ -383,6 +391,17 @@ impl Desk {
         if !loose.ops.is_empty() {
             groups.push(loose);
         }
+        self.audit(
+            Actor::Person(None),
+            AuditAction::SyncView,
+            groups
+                .iter()
+                .flat_map(|g| &g.ops)
+                .map(|o| format!("op:{}", o.seq))
+                .collect(),
+            serde_json::json!({}),
+        )
+        .await;
         Ok(SyncView {
             counts,
             source: config.source.kind,
@@ -443,7 +462,15 @@ impl Desk {
         let bytes = w
             .into_inner()
             .map_err(|e| CoreError::InvalidInput(format!("CSV: {e}")))?;
-        self.write_export("outbox", "csv", &bytes)
+        let path = self.write_export("outbox", "csv", &bytes)?;
+        self.audit(
+            Actor::Person(None),
+            AuditAction::OutboxExport,
+            Vec::new(),
+            serde_json::json!({}),
+        )
+        .await;
+        Ok(path)
     }
 }
 

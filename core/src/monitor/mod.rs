@@ -9,7 +9,7 @@ pub mod advice;
 mod config;
 pub mod link;
 mod machine;
-mod probe;
+pub(crate) mod probe;
 mod runner;
 pub mod signals;
 

@@ -10,6 +10,12 @@ pub enum SourceError {
     #[error("cannot connect to {host}: {reason}")]
     Unreachable { host: String, reason: String },
 
+    #[error(
+        "the certificate of {host} cannot be trusted ({reason}); Tsunagi did not connect. \
+         Check the server address, or ask whoever runs the server to renew or fix it"
+    )]
+    Certificate { host: String, reason: String },
+
     #[error("{host} did not answer within {secs} s")]
     Timeout { host: String, secs: u64 },
 
@@ -39,11 +45,51 @@ pub enum SourceError {
     TooLarge { host: String, limit: u64 },
 }
 
+/// A certificate the TLS layer refused, in words an IT helper can act on; `None` when the
+/// failure was something else. Certificates are never bypassed: the connection is refused.
+pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use rustls::CertificateError as C;
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        // reqwest's connector wraps rustls' error in io::Errors (two deep), whose `source`
+        // skips the wrapped error itself.
+        let mut inner: &(dyn std::error::Error + 'static) = err;
+        while let Some(wrapped) = inner
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            inner = wrapped;
+        }
+        if let Some(rustls::Error::InvalidCertificate(c)) = inner.downcast_ref::<rustls::Error>() {
+            return Some(
+                match c {
+                    C::Expired | C::ExpiredContext { .. } => "it has expired",
+                    C::NotValidYet | C::NotValidYetContext { .. } => "it is not valid yet",
+                    C::NotValidForName | C::NotValidForNameContext { .. } => {
+                        "it was issued for another server name"
+                    }
+                    C::UnknownIssuer => "it was not issued by an authority this computer trusts",
+                    C::Revoked => "it has been revoked",
+                    C::BadSignature | C::BadEncoding => "it is malformed or its signature is bad",
+                    _ => "it was refused",
+                }
+                .to_owned(),
+            );
+        }
+        if err.to_string().to_ascii_lowercase().contains("certificate") {
+            return Some(err.to_string());
+        }
+        cause = err.source();
+    }
+    None
+}
+
 impl SourceError {
     pub fn code(&self) -> &'static str {
         match self {
             SourceError::NotConfigured(_) => "source.not_configured",
             SourceError::Unreachable { .. } => "source.unreachable",
+            SourceError::Certificate { .. } => "source.certificate",
             SourceError::Timeout { .. } => "source.timeout",
             SourceError::Auth { .. } => "source.auth",
             SourceError::Server { .. } => "source.server",

@@ -2,7 +2,7 @@
 //! picks one from the config (static dispatch: the set of kinds is ours and small).
 
 pub mod demo;
-mod error;
+pub(crate) mod error;
 pub mod fhir;
 
 pub use error::SourceError;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_checklist.sql"),
     include_str!("migrations/0008_arrival.sql"),
     include_str!("migrations/0009_sync_back.sql"),
+    include_str!("migrations/0010_privacy.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -439,7 +439,7 @@ fn counts_in(conn: &rusqlite::Connection, window: UtcRange) -> Result<MirrorCoun
 
 /// Retention: days before `keep_from` leave the mirror, and patients nobody is booked
 /// with any more leave with them. (When the outbox arrives, rows it still needs stay.)
-fn purge_before(tx: &Transaction<'_>, keep_from: DateTime<Utc>) -> Result<()> {
+pub(super) fn purge_before(tx: &Transaction<'_>, keep_from: DateTime<Utc>) -> Result<()> {
     tx.execute(
         "DELETE FROM appointment WHERE start_at < ?1",
         params![ts(keep_from)],

@@ -1,6 +1,7 @@
 //! The encrypted local database: one SQLCipher file per install, WAL mode, opened with a
 //! raw 256-bit key. All SQL lives under this module.
 
+mod audit;
 mod calls;
 mod checklist;
 mod drill;
@@ -10,14 +11,17 @@ mod monitor;
 mod outbox;
 mod receipts;
 mod report;
+mod retention;
 
 pub use calls::CallInsert;
 pub use migrations::LATEST_VERSION;
+pub(crate) use mirror::parse_ts;
 pub use mirror::{MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, StoredAppointment};
-pub use monitor::{IncidentRow, RunRow};
+pub use monitor::{IncidentRow, MonitorHealth, RunRow};
 pub use outbox::{Delivery, OutboxRow};
 pub use receipts::{ReceiptError, ReceiptInsert};
 pub use report::{DrillRow, ReportAttempt, ReportScope, ScopeCounts};
+pub use retention::{PurgeCutoffs, PurgeReport};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

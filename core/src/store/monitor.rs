@@ -252,3 +252,44 @@ impl Store {
         })
     }
 }
+
+/// What `doctor` says about the monitor: the app's last sign of life and the line's last
+/// recorded state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorHealth {
+    /// (last sign of life, whether that run ended cleanly)
+    pub last_run: Option<(String, bool)>,
+    /// (when, state, cause) of the latest transition
+    pub last_transition: Option<(String, String, Option<String>)>,
+    pub open_incident: Option<i64>,
+}
+
+impl Store {
+    pub fn monitor_health(&self) -> Result<MonitorHealth> {
+        self.with(|conn| {
+            Ok(MonitorHealth {
+                last_run: conn
+                    .query_row(
+                        "SELECT alive_at, ended_at IS NOT NULL FROM app_run ORDER BY id DESC LIMIT 1",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?,
+                last_transition: conn
+                    .query_row(
+                        "SELECT at, state, cause FROM line_transition ORDER BY id DESC LIMIT 1",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?,
+                open_incident: conn
+                    .query_row(
+                        "SELECT id FROM incident WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .optional()?,
+            })
+        })
+    }
+}

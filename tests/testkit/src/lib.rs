@@ -11,6 +11,7 @@ pub mod hfs;
 pub mod monitor_rig;
 pub mod netns;
 pub mod probe_servers;
+pub mod tls;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

@@ -224,9 +224,11 @@ impl FhirSource {
                 host,
                 secs: self.timeout.as_secs(),
             }
+        } else if let Some(reason) = crate::source::error::certificate_problem(&e) {
+            SourceError::Certificate { host, reason }
         } else {
-            // The innermost cause says what happened (refused, reset, unknown host, a
-            // certificate problem); reqwest's own text repeats the URL.
+            // The innermost cause says what happened (refused, reset, unknown host);
+            // reqwest's own text repeats the URL.
             let mut cause: &dyn std::error::Error = &e;
             while let Some(next) = cause.source() {
                 cause = next;

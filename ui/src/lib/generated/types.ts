@@ -81,6 +81,21 @@ export type FhirSettings = { base_url: string, auth: FhirAuthKind, username: str
  */
 has_credential: boolean, allow_plain_http: boolean, };
 
+export type RetentionConfig = { 
+/**
+ * Mirror rows of days before today are kept this many days (1: from yesterday on).
+ */
+mirror_days_back: number, 
+/**
+ * Outages (with their calls, check-ins and checklist) and drills are kept this many
+ * days after they ended and everything of them reached the upstream.
+ */
+incidents_days: number, 
+/**
+ * Receipts are kept this many days after they (and their void) reached the upstream.
+ */
+receipts_days: number, };
+
 export type Settings = { language: Language, autostart: boolean, clinic_name: string | null, time_zone: string, source: SourceKind, days_ahead: number, 
 /**
  * The FHIR server setup, kept even while another source is in use.
@@ -97,7 +112,39 @@ printouts_folder: string,
 /**
  * When the downtime sheet is written each day (`HH:MM`).
  */
-sheet_times: Array<string>, };
+sheet_times: Array<string>, 
+/**
+ * How long data stays on the desk (set in config.toml).
+ */
+retention: RetentionConfig, };
+
+export type StaffView = { current: string | null, 
+/**
+ * Most recently picked first.
+ */
+names: Array<string>, };
+
+export type AuditProblem = { "kind": "edited", seq: bigint, } | { "kind": "missing", from: bigint, to: bigint, } | { "kind": "out_of_order", seq: bigint, } | { "kind": "tail_missing", last_seq: bigint, head_seq: bigint, } | { "kind": "head_mismatch", last_seq: bigint, };
+
+export type AuditCheck = { rows: number, 
+/**
+ * The last row's hash: write it down (or keep an export) to pin today's trail.
+ */
+head: string | null, problems: Array<AuditProblem>, };
+
+export type FreshStart = { 
+/**
+ * The unreadable database, moved here untouched (with its -wal/-shm files if any).
+ */
+kept_at: string, 
+/**
+ * Why it could not be opened (`store.key_missing` or `store.not_decryptable`).
+ */
+reason: string, 
+/**
+ * The keychain entry that did not open it, kept under this account name.
+ */
+old_key_account: string | null, };
 
 export type SettingsChange = { language?: Language, autostart?: boolean, 
 /**

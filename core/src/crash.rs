@@ -1,0 +1,25 @@
+//! What a crash prints. Rust's default panic message repeats the panic's payload, and a
+//! payload can carry whatever the failing code held (a patient's name in an `expect`, a
+//! row in a `Debug` dump). Tsunagi's hook prints where it failed and withholds the rest;
+//! a backtrace (`RUST_BACKTRACE=1`) names code locations only.
+
+use std::io::Write;
+
+pub fn install_panic_hook(program: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_else(|| "an unknown place".to_owned());
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "{program}: internal error at {location}; its details are withheld because they \
+             may hold patient data. Please report this line to the Tsunagi team."
+        );
+        let trace = std::backtrace::Backtrace::capture();
+        if trace.status() == std::backtrace::BacktraceStatus::Captured {
+            let _ = writeln!(err, "{trace}");
+        }
+    }));
+}

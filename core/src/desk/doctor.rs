@@ -1,0 +1,380 @@
+//! `tsunagi-cli doctor`: keychain, database, config, source and monitor in one screen, for
+//! the IT helper. Works when the desk cannot open (that is when it is needed most), and
+//! never creates or changes anything but one audit row (that the trail was checked).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{blocking, is_key_loss, key_account, Desk, DeskOptions};
+use crate::config::Config;
+use crate::error::CoreError;
+use crate::model::SourceKind;
+use crate::monitor::probe::{Plan, Prober};
+use crate::store::KEY_LEN;
+
+/// A heartbeat within this long means the app is running.
+const ALIVE_WITHIN_SECS: i64 = 3 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub area: &'static str,
+    pub health: Health,
+    pub summary: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoctorReport {
+    pub data_dir: String,
+    pub checks: Vec<Check>,
+}
+
+impl DoctorReport {
+    pub fn failing(&self) -> bool {
+        self.checks.iter().any(|c| c.health == Health::Fail)
+    }
+}
+
+fn check(area: &'static str, health: Health, summary: impl Into<String>) -> Check {
+    Check {
+        area,
+        health,
+        summary: summary.into(),
+        hint: None,
+    }
+}
+
+impl Check {
+    fn hint(mut self, hint: impl Into<String>) -> Check {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+const FRESH_HINT: &str = "restore the key in the OS keychain if it can be found; otherwise \
+     `tsunagi-cli start-fresh --yes` keeps the file aside and starts a fresh mirror";
+
+/// Look at everything; `probe` also asks the line and the upstream (a few seconds).
+pub async fn examine(options: DeskOptions, probe: bool) -> DoctorReport {
+    let data_dir = options.data_dir.clone();
+    let mut checks = Vec::new();
+    let db_exists = data_dir.database().exists();
+
+    let config = match Config::load(&data_dir.config()) {
+        Ok(Some(c)) => {
+            checks.push(check(
+                "config",
+                Health::Ok,
+                format!(
+                    "{} (source {}, time zone {})",
+                    data_dir.config().display(),
+                    c.source.kind.code(),
+                    c.time_zone
+                ),
+            ));
+            Some(c)
+        }
+        Ok(None) if db_exists => {
+            checks.push(
+                check(
+                    "config",
+                    Health::Fail,
+                    "config.toml is missing beside the database",
+                )
+                .hint("restore config.toml from a backup: it names the keychain entry"),
+            );
+            None
+        }
+        Ok(None) => {
+            checks.push(check(
+                "config",
+                Health::Warn,
+                "not set up yet: the app or any command creates it at first start",
+            ));
+            None
+        }
+        Err(e) => {
+            checks.push(check("config", Health::Fail, e.to_string()).hint("fix config.toml"));
+            None
+        }
+    };
+
+    if let Some(config) = &config {
+        let account = key_account(config);
+        checks.push(match options.keychain.get(&account) {
+            Ok(Some(key)) if key.len() == KEY_LEN => check(
+                "keychain",
+                Health::Ok,
+                format!("the database key is in the OS keychain ({account})"),
+            ),
+            Ok(Some(_)) => check(
+                "keychain",
+                Health::Fail,
+                format!("the keychain entry {account} is not a database key"),
+            )
+            .hint(FRESH_HINT),
+            Ok(None) if db_exists => check(
+                "keychain",
+                Health::Fail,
+                format!("no database key in the OS keychain ({account})"),
+            )
+            .hint(FRESH_HINT),
+            Ok(None) => check("keychain", Health::Ok, "reachable (no database yet)"),
+            Err(e) => check("keychain", Health::Fail, e.to_string())
+                .hint("unlock the OS keychain (log in again), then retry"),
+        });
+    }
+
+    let desk = match (config.is_some(), db_exists) {
+        (true, true) => match Desk::open(options.clone()) {
+            Ok(desk) => Some(desk),
+            Err(e) => {
+                let c = check("database", Health::Fail, e.to_string());
+                checks.push(if is_key_loss(&e) {
+                    c.hint(FRESH_HINT)
+                } else if matches!(e, CoreError::Locked { .. }) {
+                    Check {
+                        health: Health::Warn,
+                        ..c.hint("another program is writing; try again in a moment")
+                    }
+                } else {
+                    c
+                });
+                None
+            }
+        },
+        (_, false) => {
+            checks.push(check("database", Health::Warn, "no database yet"));
+            None
+        }
+        (false, true) => None,
+    };
+
+    if let Some(desk) = &desk {
+        examine_desk(desk, &mut checks).await;
+    }
+
+    if let Some(config) = &config {
+        examine_source(config, &mut checks);
+        if probe {
+            examine_line(config, &mut checks).await;
+        }
+    }
+
+    DoctorReport {
+        data_dir: data_dir.root().display().to_string(),
+        checks,
+    }
+}
+
+async fn examine_desk(desk: &Desk, checks: &mut Vec<Check>) {
+    let path = desk.data_dir.database();
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let store = desk.store.clone();
+    let found = blocking(move || {
+        Ok((
+            store.counts()?,
+            store.outbox_counts()?,
+            store.monitor_health()?,
+            store.last_pull()?,
+        ))
+    })
+    .await;
+    let (counts, outbox, monitor, last_pull) = match found {
+        Ok(found) => found,
+        Err(e) => {
+            checks.push(check("database", Health::Fail, e.to_string()));
+            return;
+        }
+    };
+    checks.push(check(
+        "database",
+        Health::Ok,
+        format!(
+            "{} opens ({} KB, schema {}); {} appointments, {} patients mirrored",
+            path.display(),
+            size / 1024,
+            crate::store::LATEST_VERSION,
+            counts.appointments,
+            counts.patients
+        ),
+    ));
+    checks.push(match (outbox.waiting(), outbox.need_a_person()) {
+        (0, 0) => check("outbox", Health::Ok, "nothing waits to be sent"),
+        (w, 0) => check(
+            "outbox",
+            Health::Warn,
+            format!("{w} changes wait to be sent"),
+        )
+        .hint("`tsunagi-cli outbox drain` sends them when the upstream answers"),
+        (w, p) => check(
+            "outbox",
+            Health::Warn,
+            format!("{w} changes wait, {p} need a person"),
+        )
+        .hint("see the window's 同期 tab or `tsunagi-cli outbox list`"),
+    });
+    match desk.verify_audit().await {
+        Ok(a) if a.intact() => checks.push(check(
+            "audit",
+            Health::Ok,
+            format!("{} rows, chain intact", a.rows),
+        )),
+        Ok(a) => checks.push(
+            check(
+                "audit",
+                Health::Fail,
+                format!(
+                    "{} rows; {} problems: {}",
+                    a.rows,
+                    a.problems.len(),
+                    a.problems[0]
+                ),
+            )
+            .hint("`tsunagi-cli audit verify` lists them; keep the file for the record"),
+        ),
+        Err(e) => checks.push(check("audit", Health::Fail, e.to_string())),
+    }
+    checks.push(match last_pull {
+        Some(p) if p.error.is_none() => check(
+            "mirror",
+            Health::Ok,
+            format!(
+                "last refreshed {}",
+                p.finished_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        ),
+        Some(p) => check(
+            "mirror",
+            Health::Warn,
+            format!(
+                "the last refresh failed ({}) at {}",
+                p.error.map(|e| e.code).unwrap_or_default(),
+                p.finished_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        ),
+        None => check("mirror", Health::Warn, "never refreshed").hint("`tsunagi-cli pull`"),
+    });
+    let now = desk.clock.now();
+    let app = match &monitor.last_run {
+        Some((alive, false)) if age_secs(alive, now) < ALIVE_WITHIN_SECS => check(
+            "monitor",
+            Health::Ok,
+            "the app is running and watching the line",
+        ),
+        Some((alive, clean)) => check(
+            "monitor",
+            Health::Warn,
+            format!(
+                "the app is not running (last seen {alive}{})",
+                if *clean { "" } else { ", did not stop cleanly" }
+            ),
+        )
+        .hint("start Tsunagi; nothing watches the line meanwhile"),
+        None => check("monitor", Health::Warn, "the app has never run here"),
+    };
+    checks.push(app);
+    if let Some((at, state, cause)) = monitor.last_transition {
+        let incident = monitor
+            .open_incident
+            .map(|id| format!("; outage {id} is open"))
+            .unwrap_or_default();
+        let health = if state == "online" {
+            Health::Ok
+        } else {
+            Health::Warn
+        };
+        checks.push(check(
+            "line",
+            health,
+            format!(
+                "last recorded {state}{} at {at}{incident}",
+                cause.map(|c| format!(" ({c})")).unwrap_or_default()
+            ),
+        ));
+    }
+}
+
+fn age_secs(at: &str, now: DateTime<Utc>) -> i64 {
+    DateTime::parse_from_rfc3339(at)
+        .map(|t| (now - t.with_timezone(&Utc)).num_seconds())
+        .unwrap_or(i64::MAX)
+}
+
+fn examine_source(config: &Config, checks: &mut Vec<Check>) {
+    match (config.source.kind, &config.source.fhir) {
+        (SourceKind::Fhir, Some(fhir)) => match fhir.url() {
+            Ok(url) => {
+                let tls = if url.scheme() == "https" {
+                    "TLS with certificates checked against the OS trust store"
+                } else {
+                    "plain http (allowed: loopback or allow_plain_http)"
+                };
+                checks.push(check("source", Health::Ok, format!("FHIR {url} ({tls})")));
+            }
+            Err(e) => checks.push(check("source", Health::Fail, e.to_string())),
+        },
+        (SourceKind::Fhir, None) => checks.push(
+            check(
+                "source",
+                Health::Fail,
+                "FHIR is chosen but no server is set",
+            )
+            .hint("`tsunagi-cli source fhir URL`"),
+        ),
+        (kind, _) => checks.push(check(
+            "source",
+            Health::Ok,
+            format!("{} (nothing to connect to)", kind.code()),
+        )),
+    }
+}
+
+async fn examine_line(config: &Config, checks: &mut Vec<Check>) {
+    let upstream = match (config.source.kind, &config.source.fhir) {
+        (SourceKind::Fhir, Some(fhir)) => fhir.url().ok(),
+        _ => None,
+    };
+    let prober = Prober::new(config.monitor.clone(), upstream);
+    let results = prober
+        .round(Plan {
+            full: true,
+            upstream: true,
+        })
+        .await;
+    let mut seen = std::collections::HashSet::new();
+    for r in results {
+        // A confirming round asks each endpoint several times: one line per target.
+        if !seen.insert((format!("{:?}", r.kind), r.target.clone(), r.ok)) {
+            continue;
+        }
+        let what = format!("{:?} {}", r.kind, r.target).to_lowercase();
+        checks.push(if r.ok {
+            check(
+                "probe",
+                Health::Ok,
+                format!("{what}: answered in {} ms", r.millis),
+            )
+        } else {
+            let failure = r
+                .failure
+                .map(|f| format!("{f:?}").to_lowercase())
+                .unwrap_or_default();
+            let health = if r.kind == crate::monitor::ProbeKind::Upstream {
+                Health::Fail
+            } else {
+                Health::Warn
+            };
+            check("probe", health, format!("{what}: {failure}"))
+        });
+    }
+}

@@ -1,0 +1,65 @@
+//! Retention on a schedule: the mirror's past days, old outages and drills, and receipts
+//! long since sent leave the desk.
+
+use std::time::Duration;
+
+use chrono::{Days, NaiveTime};
+
+use super::{blocking, Actor, Desk};
+use crate::audit::AuditAction;
+use crate::error::Result;
+use crate::store::{PurgeCutoffs, PurgeReport};
+
+/// How often the app purges (also at start).
+pub const PURGE_EVERY: Duration = Duration::from_secs(6 * 60 * 60);
+
+impl Desk {
+    /// The cut-offs the config gives, from now.
+    pub fn purge_cutoffs(&self) -> PurgeCutoffs {
+        let config = self.config();
+        let cal = config.calendar();
+        let now = self.clock.now();
+        let today = cal.today(now);
+        let keep = &config.retention;
+        PurgeCutoffs {
+            mirror_before: cal.at(
+                today
+                    .checked_sub_days(Days::new(keep.mirror_days_back.into()))
+                    .unwrap_or(today),
+                NaiveTime::MIN,
+            ),
+            incidents_before: now - chrono::Duration::days(keep.incidents_days.into()),
+            receipts_before: now - chrono::Duration::days(keep.receipts_days.into()),
+        }
+    }
+
+    /// Remove what is past its time. Never touches an op still waiting to be sent, nor the
+    /// receipt or outage it belongs to. Recorded in the audit trail when it removed rows.
+    pub async fn purge(&self) -> Result<PurgeReport> {
+        self.purge_as(Actor::Schedule).await
+    }
+
+    /// `purge`, asked for by a person (`tsunagi-cli purge`).
+    pub async fn purge_as(&self, actor: Actor<'_>) -> Result<PurgeReport> {
+        let cut = self.purge_cutoffs();
+        let store = self.store.clone();
+        let report = blocking(move || store.purge(cut)).await?;
+        if !report.is_empty() {
+            tracing::info!(
+                appointments = report.appointments,
+                incidents = report.incidents,
+                receipts = report.receipts,
+                ops = report.ops,
+                "retention purge"
+            );
+            self.audit(
+                actor,
+                AuditAction::RetentionPurge,
+                Vec::new(),
+                serde_json::to_value(report).unwrap_or_default(),
+            )
+            .await;
+        }
+        Ok(report)
+    }
+}

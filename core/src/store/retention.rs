@@ -1,0 +1,221 @@
+//! Retention: what is past its time leaves the database, in one transaction. Anything an
+//! undrained op needs stays: its receipt, its incident and the op itself.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Transaction, TransactionBehavior};
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::mirror::ts;
+use super::Store;
+use crate::error::Result;
+
+/// The times before which things go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeCutoffs {
+    /// Mirror appointments starting before this.
+    pub mirror_before: DateTime<Utc>,
+    /// Outages and drills ended (and, for outages, fully sent) before this.
+    pub incidents_before: DateTime<Utc>,
+    /// Receipts whose op and void's op were sent before this.
+    pub receipts_before: DateTime<Utc>,
+}
+
+/// What a purge removed (rows).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+pub struct PurgeReport {
+    pub appointments: u32,
+    pub patients: u32,
+    pub incidents: u32,
+    pub drills: u32,
+    pub calls: u32,
+    pub arrivals: u32,
+    pub checklist_ticks: u32,
+    pub receipts: u32,
+    pub ops: u32,
+    pub log_rows: u32,
+}
+
+impl PurgeReport {
+    pub fn is_empty(&self) -> bool {
+        *self == PurgeReport::default()
+    }
+}
+
+impl Store {
+    pub fn purge(&self, cut: PurgeCutoffs) -> Result<PurgeReport> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut r = PurgeReport::default();
+            let patients_before = count(&tx, "SELECT count(*) FROM patient")?;
+            r.appointments = count_p(
+                &tx,
+                "SELECT count(*) FROM appointment WHERE start_at < ?1",
+                ts(cut.mirror_before),
+            )?;
+            super::mirror::purge_before(&tx, cut.mirror_before)?;
+            r.patients = patients_before - count(&tx, "SELECT count(*) FROM patient")?;
+
+            // Receipts are otherwise never deleted (a trigger); this transaction may.
+            tx.execute("INSERT INTO purge_permit (id) VALUES (1)", [])?;
+            purge_receipts(&tx, ts(cut.receipts_before), &mut r)?;
+            purge_drills(&tx, ts(cut.incidents_before), &mut r)?;
+            purge_incidents(&tx, ts(cut.incidents_before), &mut r)?;
+            purge_loose(&tx, ts(cut.incidents_before), &mut r)?;
+            tx.execute("DELETE FROM purge_permit", [])?;
+            tx.commit()?;
+            Ok(r)
+        })
+    }
+}
+
+fn count(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<u32> {
+    tx.query_row(sql, [], |r| r.get(0))
+}
+
+fn count_p(tx: &Transaction<'_>, sql: &str, p: String) -> rusqlite::Result<u32> {
+    tx.query_row(sql, [p], |r| r.get(0))
+}
+
+fn ids(tx: &Transaction<'_>, sql: &str, cut: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = tx.prepare(sql)?;
+    let rows = stmt.query_map([cut], |r| r.get::<_, rusqlite::types::Value>(0))?;
+    rows.map(|v| {
+        v.map(|v| match v {
+            rusqlite::types::Value::Integer(i) => i.to_string(),
+            rusqlite::types::Value::Text(t) => t,
+            _ => String::new(),
+        })
+    })
+    .collect()
+}
+
+/// Payments whose op, and whose void's op if voided, were sent (or discarded by a person)
+/// before the cut; with their voids, "entered" marks and ops.
+fn purge_receipts(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Result<()> {
+    let numbers = ids(
+        tx,
+        "SELECT p.number FROM receipt p
+         JOIN outbox po ON po.op_key = p.op_key
+         LEFT JOIN receipt v ON v.voids = p.number
+         LEFT JOIN outbox vo ON vo.op_key = v.op_key
+         WHERE p.kind = 'payment' AND p.drill = 0
+           AND po.state = 'done' AND po.done_at < ?1
+           AND (v.number IS NULL OR (vo.state = 'done' AND vo.done_at < ?1))",
+        &cut,
+    )?;
+    for number in &numbers {
+        r.ops += tx.execute(
+            "DELETE FROM outbox WHERE op_key IN
+               (SELECT op_key FROM receipt WHERE number = ?1 OR voids = ?1)",
+            [number],
+        )? as u32;
+        tx.execute(
+            "DELETE FROM receipt_entered WHERE number IN
+               (SELECT number FROM receipt WHERE number = ?1 OR voids = ?1)",
+            [number],
+        )?;
+        // The void first: it refers to the payment.
+        r.receipts += tx.execute("DELETE FROM receipt WHERE voids = ?1", [number])? as u32;
+        r.receipts += tx.execute("DELETE FROM receipt WHERE number = ?1", [number])? as u32;
+    }
+    Ok(())
+}
+
+/// Drills ended before the cut, with everything practised in them.
+fn purge_drills(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Result<()> {
+    for id in ids(
+        tx,
+        "SELECT id FROM drill WHERE ended_at IS NOT NULL AND ended_at < ?1",
+        &cut,
+    )? {
+        r.calls += tx.execute("DELETE FROM call_attempt WHERE drill = ?1", [&id])? as u32;
+        r.arrivals += tx.execute("DELETE FROM arrival WHERE drill = ?1", [&id])? as u32;
+        r.checklist_ticks +=
+            tx.execute("DELETE FROM checklist_tick WHERE drill = ?1", [&id])? as u32;
+        tx.execute(
+            "DELETE FROM receipt_entered WHERE number IN
+               (SELECT number FROM receipt WHERE drill = ?1)",
+            [&id],
+        )?;
+        r.receipts += tx.execute(
+            "DELETE FROM receipt WHERE drill = ?1 AND kind = 'void'",
+            [&id],
+        )? as u32;
+        r.receipts += tx.execute("DELETE FROM receipt WHERE drill = ?1", [&id])? as u32;
+        r.drills += tx.execute("DELETE FROM drill WHERE id = ?1", [&id])? as u32;
+    }
+    Ok(())
+}
+
+/// Outages ended before the cut whose every op was sent before it and whose receipts are
+/// gone (kept longer, they keep their outage).
+fn purge_incidents(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Result<()> {
+    for id in ids(
+        tx,
+        "SELECT i.id FROM incident i
+         WHERE i.ended_at IS NOT NULL AND i.ended_at < ?1
+           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.incident_id = i.id
+                             AND (o.state != 'done' OR o.done_at >= ?1))
+           AND NOT EXISTS (SELECT 1 FROM receipt c WHERE c.incident_id = i.id)",
+        &cut,
+    )? {
+        tx.execute("DELETE FROM line_transition WHERE incident_id = ?1", [&id])?;
+        r.calls += tx.execute(
+            "DELETE FROM call_attempt WHERE incident_id = ?1 AND drill = 0",
+            [&id],
+        )? as u32;
+        r.arrivals += tx.execute(
+            "DELETE FROM arrival WHERE incident_id = ?1 AND drill = 0",
+            [&id],
+        )? as u32;
+        r.checklist_ticks += tx.execute(
+            "DELETE FROM checklist_tick WHERE incident_id = ?1 AND drill = 0",
+            [&id],
+        )? as u32;
+        r.ops += tx.execute("DELETE FROM outbox WHERE incident_id = ?1", [&id])? as u32;
+        r.incidents += tx.execute("DELETE FROM incident WHERE id = ?1", [&id])? as u32;
+    }
+    Ok(())
+}
+
+/// Calls and check-ins made outside an outage, their sent ops, and old logs.
+fn purge_loose(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Result<()> {
+    let sent = "(op_key IS NULL OR op_key IN (SELECT op_key FROM outbox WHERE state = 'done'))";
+    r.calls += tx.execute(
+        &format!(
+            "DELETE FROM call_attempt WHERE incident_id IS NULL AND drill = 0 AND at < ?1
+               AND {sent}"
+        ),
+        [&cut],
+    )? as u32;
+    r.arrivals += tx.execute(
+        &format!(
+            "DELETE FROM arrival WHERE incident_id IS NULL AND drill = 0 AND at < ?1 AND {sent}"
+        ),
+        [&cut],
+    )? as u32;
+    r.checklist_ticks += tx.execute(
+        "DELETE FROM checklist_tick WHERE incident_id IS NULL AND drill = 0 AND at < ?1",
+        [&cut],
+    )? as u32;
+    r.ops += tx.execute(
+        "DELETE FROM outbox WHERE incident_id IS NULL AND state = 'done' AND done_at < ?1
+           AND kind NOT IN ('receipt', 'receipt_void')",
+        [&cut],
+    )? as u32;
+    r.log_rows += tx.execute(
+        "DELETE FROM pull_log WHERE finished_at < ?1
+           AND id != (SELECT max(id) FROM pull_log)",
+        [&cut],
+    )? as u32;
+    r.log_rows += tx.execute(
+        "DELETE FROM line_transition WHERE incident_id IS NULL AND at < ?1",
+        [&cut],
+    )? as u32;
+    r.log_rows += tx.execute(
+        "DELETE FROM app_run WHERE ended_at IS NOT NULL AND ended_at < ?1",
+        [&cut],
+    )? as u32;
+    Ok(())
+}
