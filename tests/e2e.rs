@@ -5,310 +5,24 @@
 //! webkit2gtk-driver; cargo: tauri-driver). A missing tool fails the test with the name of
 //! what to install; it is never skipped.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+mod window;
+
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{ClientBuilder, Locator};
 use serde_json::{json, Value};
 use tsunagi_testkit::clinic::{clinic_day, names};
 use tsunagi_testkit::fault_proxy::{Fault, FaultProxy};
 use tsunagi_testkit::hfs::Hfs;
 use tsunagi_testkit::probe_servers::{DnsServer, HttpEndpoint, CONNECT_BODY};
 use tsunagi_testkit::x11::X11;
-use tsunagi_testkit::{stop_processes_with_arg, ChildGuard, Display, Session};
+use tsunagi_testkit::{stop_processes_with_arg, Display, Session};
+use window::*;
 
-const APP: &str = env!("CARGO_BIN_EXE_tsunagi");
-const WINDOW_TITLE: &str = "Tsunagi";
 /// The "booked" status pill's colour (#e0f2fe), on screen only when rows are painted.
 const BOOKED_PILL: u32 = 0xe0f2fe;
-
-fn tokyo_today() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Tokyo)
-        .date_naive()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn tauri_driver() -> PathBuf {
-    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
-        return p.into();
-    }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("tauri-driver"))
-            .find(|p| p.is_file())
-    });
-    on_path.unwrap_or_else(|| {
-        panic!("tauri-driver is not installed (cargo install tauri-driver --locked); scripts/test.sh does it")
-    })
-}
-
-/// tsunagi-cli from the same build (the workspace test run builds it beside this test).
-fn cli_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let cli = dir.join("tsunagi-cli");
-    assert!(
-        cli.is_file(),
-        "{} is missing: run the workspace tests (cargo test --workspace) so it is built",
-        cli.display()
-    );
-    cli
-}
-
-/// Run tsunagi-cli in `session` on `data_dir`; its stdout, after asserting it succeeded.
-fn run_cli(session: &Session, data_dir: &Path, args: &[&str]) -> String {
-    let out = session
-        .command(cli_binary())
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "tsunagi-cli {args:?}: {err}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn artifacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A picture of the app's window as the X server shows it: what a person sees. (WebKit's
-/// own snapshot, used by WebDriver's screenshot command, can wait forever on a page that
-/// has stopped repainting when compositing is off, as Tsunagi runs it.)
-fn save_screenshot(display: &Display, name: &str) {
-    let x = X11::connect(&display.name());
-    let window = x.find_window(WINDOW_TITLE).expect("the app's window");
-    let path = artifacts().join(name);
-    x.capture_png(&display.name(), window, &path);
-    if std::env::var_os("TSUNAGI_UPDATE_SCREENSHOTS").is_some() {
-        let docs = tsunagi_testkit::package_dir().join("docs/screenshots");
-        std::fs::create_dir_all(&docs).unwrap();
-        std::fs::copy(&path, docs.join(name)).unwrap();
-    }
-}
-
-async fn eventually<T>(
-    what: &str,
-    timeout: Duration,
-    mut probe: impl AsyncFnMut() -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        // A WebDriver call that never answers must fail the test, not hang it.
-        let left = deadline.saturating_duration_since(Instant::now());
-        if let Ok(Some(v)) = tokio::time::timeout(left, probe()).await {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?}: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The text a person reads in an element (the page's innerText; WebDriver's Get Element
-/// Text can stall like its screenshot).
-async fn text_of(client: &Client, testid: &str) -> Option<String> {
-    let value = client
-        .execute(
-            "const el = document.querySelector(`[data-testid=${arguments[0]}]`); return el ? el.innerText : null;",
-            vec![json!(testid)],
-        )
-        .await
-        .ok()?;
-    value.as_str().map(|s| s.trim().to_owned())
-}
-
-async fn rows(client: &Client) -> usize {
-    client
-        .find_all(Locator::Css("[data-testid=appointment-row]"))
-        .await
-        .map(|r| r.len())
-        .unwrap_or(0)
-}
-
-async fn click(client: &Client, testid: &str) {
-    click_css(client, &format!("[data-testid={testid}]")).await;
-}
-
-async fn click_css(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
-}
-
-/// Everything one run needs, torn down in reverse order even when an assertion fails.
-/// Seed config.toml (completed by the first start) so the monitor probes endpoints served
-/// here: these tests are about the window on an ordinary day, not about outages.
-fn seed_healthy_monitor(data_dir: &Path) -> (HttpEndpoint, DnsServer) {
-    let http = TcpListener::bind("127.0.0.1:0").unwrap();
-    let dns = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let (http_addr, dns_addr) = (http.local_addr().unwrap(), dns.local_addr().unwrap());
-    std::fs::write(
-        data_dir.join("config.toml"),
-        format!(
-            "[monitor]\n\
-             endpoints = [{{ url = \"http://{http_addr}/connect.txt\", expect = \"{CONNECT_BODY}\" }}]\n\
-             dns_name = \"probe.test\"\ndns_servers = [\"{dns_addr}\"]\ngateway = \"127.0.0.1\"\n"
-        ),
-    )
-    .unwrap();
-    (
-        HttpEndpoint::serve(http),
-        DnsServer::serve(dns, std::net::Ipv4Addr::LOCALHOST),
-    )
-}
-
-/// tauri-driver on a free port (in the desk's network namespace when given), logging to
-/// `<name>.log` in the artifacts folder; returns once it listens. Stop it with SIGTERM first:
-/// SIGKILL would leave WebKitWebDriver holding its port.
-fn start_driver(
-    session: &Session,
-    display: &Display,
-    name: &str,
-    net: Option<&tsunagi_testkit::netns::Network>,
-) -> (ChildGuard, u16) {
-    let port = free_port();
-    let native_port = free_port();
-    let mut command = match net {
-        Some(net) => {
-            let mut c = session.command("ip");
-            c.args(["netns", "exec", &net.desk]).arg(tauri_driver());
-            c
-        }
-        None => session.command(tauri_driver()),
-    };
-    let driver = command
-        .args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .env("DISPLAY", display.name())
-        .env("LANG", "ja_JP.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("TSUNAGI_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::File::create(artifacts().join(format!("{name}.log"))).unwrap(),
-        ))
-        .spawn()
-        .expect("start tauri-driver");
-    let driver = ChildGuard::new("tauri-driver", driver);
-    let wait = || {
-        tsunagi_testkit::wait_until(Duration::from_secs(20), "tauri-driver to listen", || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        })
-    };
-    match net {
-        // Its port is inside the namespace: look from there.
-        Some(net) => net.within_desk(wait),
-        None => wait(),
-    }
-    (driver, port)
-}
-
-struct Rig {
-    port: u16,
-    /// A healthy "internet" on loopback for the monitor (the machine may have none).
-    _internet: (HttpEndpoint, DnsServer),
-    data_dir: tempfile::TempDir,
-    driver: ChildGuard,
-    display: Display,
-    session: Session,
-}
-
-impl Rig {
-    /// `name` labels this run's log in the artifacts folder.
-    fn start(name: &str) -> Rig {
-        let session = Session::start();
-        let display = Display::start();
-        let data_dir = tempfile::Builder::new()
-            .prefix("tsunagi-e2e-")
-            .tempdir()
-            .unwrap();
-        let internet = seed_healthy_monitor(data_dir.path());
-        let (driver, port) = start_driver(&session, &display, name, None);
-        Rig {
-            port,
-            _internet: internet,
-            data_dir,
-            driver,
-            display,
-            session,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn data_dir(&self) -> &Path {
-        self.data_dir.path()
-    }
-
-    async fn client(&self) -> Client {
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), json!("wry"));
-        caps.insert(
-            "tauri:options".into(),
-            json!({ "application": APP, "args": ["--data-dir", self.data_dir()] }),
-        );
-        ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&self.url())
-            .await
-            .expect("a WebDriver session with the app")
-    }
-
-    fn cli_today_json(&self) -> Vec<Value> {
-        run_cli(&self.session, self.data_dir(), &["today", "--json"])
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
-    fn config(&self) -> String {
-        std::fs::read_to_string(self.data_dir().join("config.toml")).unwrap()
-    }
-
-    /// Where the login item lands on Linux (auto-launch uses $HOME/.config, not
-    /// $XDG_CONFIG_HOME).
-    fn autostart_entry(&self) -> PathBuf {
-        self.session
-            .home()
-            .join(".config/autostart/Tsunagi.desktop")
-    }
-}
-
-impl Drop for Rig {
-    fn drop(&mut self) {
-        self.driver.stop(Duration::from_secs(10));
-        // The app is WebKitWebDriver's child; make sure nothing of this run survives it.
-        stop_processes_with_arg(&self.data_dir.path().display().to_string());
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_window_shows_the_demo_day_switches_language_and_lives_in_the_tray() {
@@ -467,33 +181,120 @@ async fn a_database_whose_key_is_not_in_this_keychain_is_explained_not_replaced(
     );
     assert!(panel.1.contains("そのまま残しています"), "{}", panel.1);
     assert_eq!(rows(&client).await, 0);
-    save_screenshot(&rig.display, "error-key-missing-ja.png");
-    client.close().await.expect("end the WebDriver session");
-
     assert_eq!(
         std::fs::read(&db).unwrap(),
         before,
         "the database was not touched"
     );
+    save_screenshot(&rig.display, "error-key-missing-ja.png");
+
+    // Issue 7: start over with a fresh mirror; the unreadable file is kept aside.
+    click_js(&client, "fresh-start").await;
+    save_screenshot(&rig.display, "key-loss-confirm-ja.png");
+    click_js(&client, "fresh-start-confirm").await;
+    let kept = text_eventually(
+        &client,
+        "fresh-start-done",
+        "where the file went",
+        "unreadable",
+    )
+    .await;
+    let aside: Vec<_> = std::fs::read_dir(rig.data_dir().join("unreadable"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "db"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(kept.contains(&aside[0].display().to_string()), "{kept}");
+    assert_eq!(
+        std::fs::read(&aside[0]).unwrap(),
+        before,
+        "kept byte for byte"
+    );
+    save_screenshot(&rig.display, "key-loss-done-ja.png");
+    click_js(&client, "fresh-start-continue").await;
+    eventually(
+        "the demo day in a fresh mirror",
+        Duration::from_secs(30),
+        async || (rows(&client).await > 0).then_some(()),
+    )
+    .await;
+    client.close().await.expect("end the WebDriver session");
     drop(rig);
 }
 
-async fn type_into(client: &Client, testid: &str, text: &str) {
-    client
-        .find(Locator::Css(&format!("[data-testid={testid}]")))
-        .await
-        .unwrap_or_else(|e| panic!("no {testid}: {e}"))
-        .send_keys(text)
-        .await
-        .unwrap_or_else(|e| panic!("cannot type into {testid}: {e}"));
-}
-
-async fn text_eventually(client: &Client, testid: &str, what: &str, wanted: &str) -> String {
-    eventually(what, Duration::from_secs(20), async || {
-        let t = text_of(client, testid).await?;
-        t.contains(wanted).then_some(t)
+/// Issue 7: staff pick their name in the header; settings show retention and check and
+/// export the audit trail, which names who did what.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_pick_their_name_and_the_audit_trail_is_checked_and_exported_in_settings() {
+    let rig = Rig::start("audit");
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    let nobody = text_of(&client, "staff-switcher").await.unwrap();
+    assert!(nobody.contains("担当者を選択"), "{nobody}");
+    pick_staff(&client, "受付 佐々木").await;
+    pick_staff(&client, "会計 田中").await;
+    click(&client, "staff-switcher").await;
+    let names = eventually("the names to pick from", Duration::from_secs(10), async || {
+        let v = client
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=staff-option]')].map(e => e.innerText.trim());",
+                vec![],
+            )
+            .await
+            .ok()?;
+        let names: Vec<String> = serde_json::from_value(v).ok()?;
+        (names.len() == 2).then_some(names)
     })
-    .await
+    .await;
+    assert_eq!(names, ["会計 田中", "受付 佐々木"], "most recent first");
+    save_screenshot(&rig.display, "staff-switcher-ja.png");
+    client
+        .execute(
+            "document.querySelectorAll('[data-testid=staff-option]')[1].click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    text_eventually(&client, "staff-switcher", "the switch back", "受付 佐々木").await;
+
+    click(&client, "settings-button").await;
+    let retention = text_eventually(&client, "retention", "the retention periods", "90").await;
+    assert!(retention.contains("90"), "{retention}");
+    click_js(&client, "audit-verify").await;
+    let result = eventually("the audit check", Duration::from_secs(20), async || {
+        client
+            .find(Locator::Css("[data-testid=audit-result][data-ok=true]"))
+            .await
+            .ok()
+    })
+    .await;
+    drop(result);
+    click_js(&client, "audit-export").await;
+    let saved = text_eventually(&client, "audit-exported", "the export's path", "audit-").await;
+    save_screenshot(&rig.display, "settings-records-ja.png");
+    client.close().await.unwrap();
+
+    let path = saved
+        .split_whitespace()
+        .find(|w| w.contains("audit-"))
+        .unwrap()
+        .trim_matches(|c: char| !c.is_ascii_graphic() || c == '「' || c == '」');
+    let csv = std::fs::read_to_string(
+        rig.data_dir()
+            .join("printouts")
+            .join(Path::new(path).file_name().unwrap()),
+    )
+    .unwrap();
+    let switch = csv
+        .lines()
+        .filter(|l| l.contains("staff.switch"))
+        .map(|l| l.split(',').nth(3).unwrap().to_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(switch, ["受付 佐々木", "会計 田中", "受付 佐々木"]);
+    assert!(csv.contains("today.view"), "{csv}");
+    let verify = run_cli(&rig.session, rig.data_dir(), &["audit", "verify"]);
+    assert!(verify.contains("intact"), "{verify}");
 }
 
 /// The FHIR server and its proxy are set up outside the async part: their blocking HTTP
@@ -644,7 +445,7 @@ async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
     click(&client, "tab-calls").await;
     // Tomorrow morning too, so there is somebody to call whatever the hour.
     click(&client, "include-tomorrow").await;
-    type_into(&client, "staff", "受付 佐々木").await;
+    pick_staff(&client, "受付 佐々木").await;
     let row = eventually("a patient to call", Duration::from_secs(20), async || {
         client
             .find(Locator::Css("[data-testid=call-row]"))
@@ -711,17 +512,6 @@ async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
     client.close().await.unwrap();
 }
 
-/// The attribute `name` of every element matching `css`, in page order.
-async fn attrs(client: &Client, css: &str, name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for el in client.find_all(Locator::Css(css)).await.unwrap_or_default() {
-        if let Ok(Some(v)) = el.attr(name).await {
-            out.push(v);
-        }
-    }
-    out
-}
-
 /// Issue 5's drill, start to end in the window: the call list comes up by itself, three
 /// outcomes (one from the keyboard), a cash and a card receipt, one voided, the totals,
 /// the printed receipt and report, and nothing of it queued for the upstream.
@@ -754,7 +544,7 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
         },
     )
     .await;
-    type_into(&client, "staff", "受付 佐々木").await;
+    pick_staff(&client, "受付 佐々木").await;
     let ids = eventually(
         "four patients to call",
         Duration::from_secs(20),
@@ -1022,7 +812,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
             text_eventually(&client, "appointment-count", "the day to load", "件").await;
             click(&client, "tab-calls").await;
             click(&client, "include-tomorrow").await;
-            type_into(&client, "staff", "受付 佐々木").await;
+            pick_staff(&client, "受付 佐々木").await;
             let ids = eventually("patients to call", Duration::from_secs(40), async || {
                 let ids = attrs(&client, "[data-testid=call-row]", "data-id").await;
                 (ids.len() >= 3).then_some(ids)
@@ -1176,17 +966,4 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
         }
     }
     drop(cleanup);
-}
-
-/// Runs `f` when dropped, also when the test fails half-way.
-fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
-    struct Guard<F: FnOnce()>(Option<F>);
-    impl<F: FnOnce()> Drop for Guard<F> {
-        fn drop(&mut self) {
-            if let Some(f) = self.0.take() {
-                f();
-            }
-        }
-    }
-    Guard(Some(f))
 }

@@ -161,15 +161,34 @@ impl AuditRow {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AuditProblem {
     /// The row's contents do not match its hash.
-    Edited { seq: i64 },
+    Edited {
+        #[ts(type = "number")]
+        seq: i64,
+    },
     /// Rows are missing before this one (its number skips some).
-    Missing { from: i64, to: i64 },
+    Missing {
+        #[ts(type = "number")]
+        from: i64,
+        #[ts(type = "number")]
+        to: i64,
+    },
     /// The row does not follow the row before it (moved, or the one before was replaced).
-    OutOfOrder { seq: i64 },
+    OutOfOrder {
+        #[ts(type = "number")]
+        seq: i64,
+    },
     /// The trail ends before the last row ever written.
-    TailMissing { last_seq: i64, head_seq: i64 },
+    TailMissing {
+        #[ts(type = "number")]
+        last_seq: i64,
+        #[ts(type = "number")]
+        head_seq: i64,
+    },
     /// The head is gone or does not match the last row.
-    HeadMismatch { last_seq: i64 },
+    HeadMismatch {
+        #[ts(type = "number")]
+        last_seq: i64,
+    },
 }
 
 impl std::fmt::Display for AuditProblem {

@@ -143,7 +143,7 @@ impl Session {
             .prefix("tsunagi-session-")
             .tempdir()
             .expect("temp home");
-        for dir in ["data", "config", "cache", "run"] {
+        for dir in ["data", "config", "cache", "run", "tmp"] {
             std::fs::create_dir_all(home.path().join(dir)).expect("xdg dir");
         }
         set_mode_700(&home.path().join("run"));
@@ -229,6 +229,8 @@ impl SessionEnv {
             ("XDG_CONFIG_HOME".into(), h("config")),
             ("XDG_CACHE_HOME".into(), h("cache")),
             ("XDG_RUNTIME_DIR".into(), h("run")),
+            // Temporary files land inside the session too (the privacy scan reads them).
+            ("TMPDIR".into(), h("tmp")),
             ("DBUS_SESSION_BUS_ADDRESS".into(), self.bus_address.clone()),
         ]
     }

@@ -2,10 +2,12 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
+  AuditCheck,
   CallListView,
   CallRecord,
   ChecklistView,
   DeskEvent,
+  FreshStart,
   LedgerView,
   ReceiptInput,
   ErrorPayload,
@@ -17,6 +19,7 @@ import type {
   SettingsChange,
   SignalsView,
   SourceSetup,
+  StaffView,
   SyncView,
   TodayView,
   IncidentReport,
@@ -59,6 +62,14 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
     if (isErrorPayload(e)) throw new ApiError(e);
     throw new ApiError({ code: 'internal.bridge', message: String(e) });
   }
+}
+
+/** Codes for a database that cannot be opened for want of its key: only these may offer
+ *  a fresh start (a locked file or an unreachable keychain must not cost the data). */
+export const KEY_LOSS_CODES: readonly string[] = ['store.key_missing', 'store.not_decryptable'];
+
+export function isKeyLoss(code: string): boolean {
+  return KEY_LOSS_CODES.includes(code);
 }
 
 export const DESK_EVENT = 'desk-event';
@@ -116,6 +127,17 @@ export const api = {
   lineStatus: () => call<LineView>('line_status'),
   probeNow: () => call<void>('probe_now'),
   signals: () => call<SignalsView>('signals'),
+  /** Who is at the desk, and the names the switcher offers (most recently picked first). */
+  staff: () => call<StaffView>('staff'),
+  /** This person is at the desk now (a new name joins the list). */
+  switchStaff: (name: string) => call<StaffView>('switch_staff', { name }),
+  /** Take a name off the list; if it was at the desk, nobody is. */
+  forgetStaff: (name: string) => call<StaffView>('forget_staff', { name }),
+  verifyAudit: () => call<AuditCheck>('verify_audit'),
+  /** Writes the audit trail as CSV to the printouts folder; returns the file's path. */
+  exportAudit: () => call<string>('export_audit'),
+  /** Key lost: keep the unreadable database aside and open a fresh one (reload after). */
+  startFresh: () => call<FreshStart>('start_fresh'),
   markSignalsSeen: (until: string) => call<void>('mark_signals_seen', { until }),
   onLineEvent: (handler: (view: LineView) => void): Promise<UnlistenFn> =>
     listen<LineView>(LINE_EVENT, (e) => handler(e.payload)),

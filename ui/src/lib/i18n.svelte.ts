@@ -1,6 +1,7 @@
 // The current UI language as reactive state, and `t` to read messages in it.
 import type {
   AppointmentStatus,
+  AuditProblem,
   CallOutcome,
   Failure,
   Language,
@@ -12,6 +13,7 @@ import type {
   ProblemKind,
 } from './generated/types';
 import {
+  auditProblemText,
   errorText,
   failureLabels,
   format,
@@ -54,6 +56,10 @@ export function errorFor(code: string): ErrorText {
 
 export function problemText(problem: ProblemKind): string {
   return importProblemText(locale.lang, problem);
+}
+
+export function auditProblemLabel(problem: AuditProblem): string {
+  return auditProblemText(locale.lang, problem);
 }
 
 export function probeKindLabel(kind: ProbeKind): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  auditProblemText,
   errorText,
   failureLabels,
   format,
@@ -14,7 +15,7 @@ import {
   resolutionLabels,
   statusLabels,
 } from './messages';
-import type { ProblemKind } from './generated/types';
+import type { AuditProblem, ProblemKind } from './generated/types';
 import { browserLanguage, dayLabel, initialLanguage, minutesSince, yen } from './format';
 
 const allStatuses = [
@@ -157,5 +158,97 @@ describe('the sync view', () => {
     expect(opStateLabels.ja.conflict).toBe('競合');
     expect(opKindLabels.ja.receipt_void).toBe('取消伝票');
     expect(resolutionLabels.ja.discarded).toBe('送信しない（手入力）');
+  });
+});
+
+describe('the new error codes', () => {
+  const added = [
+    'source.certificate',
+    'outbox.lock',
+    'outbox.rejected',
+    'outbox.unknown_kind',
+    'outbox.no_target',
+    'input.invalid',
+  ];
+
+  it('explains each in both languages, not with the fallback', () => {
+    for (const code of added) {
+      for (const lang of ['ja', 'en'] as const) {
+        expect(knownErrorCodes(lang), `${lang} ${code}`).toContain(code);
+        const text = errorText(lang, code);
+        expect(text.title.trim(), `${lang} ${code}`).not.toBe('');
+        expect(text.action.trim(), `${lang} ${code}`).not.toBe('');
+      }
+      expect(errorText('ja', code).title).toMatch(/[ぁ-んァ-ヶ一-龠]/);
+      expect(errorText('en', code).title).toMatch(/^[\x20-\x7e]+$/);
+    }
+  });
+
+  it('says a refused certificate plainly: not connected, the data on screen still usable', () => {
+    const ja = errorText('ja', 'source.certificate');
+    expect(ja.title).toBe('サーバの証明書を確認できません');
+    expect(ja.action).toBe(
+      '接続していません。URL が正しいか確認し、IT担当者に連絡してください。表示中のデータはそのまま使えます。',
+    );
+    expect(errorText('en', 'source.certificate').action).toMatch(/did not connect/);
+  });
+
+  it('points the outbox rejections at the Sync tab, with the same action words as its buttons', () => {
+    for (const code of ['outbox.rejected', 'outbox.unknown_kind', 'outbox.no_target']) {
+      expect(errorText('ja', code).action).toContain(opActionLabels.ja.discard);
+      expect(errorText('en', code).action).toContain(opActionLabels.en.discard);
+    }
+  });
+});
+
+describe('the key loss screen', () => {
+  it('says the file is kept, never deleted, and asks before starting fresh', () => {
+    expect(messages.ja.freshMoved).toContain('削除はしません');
+    expect(messages.ja.freshConfirm).toBe('はい、新しく始める');
+    expect(messages.ja.freshStart).toBe('新しいデータで始める');
+    expect(format(messages.ja.freshKeptAt)).toBe('古いファイルの保管先:');
+    expect(messages.ja.freshUnsent).toContain('送信できません');
+    expect(messages.en.freshUnsent).toMatch(/cannot be sent unless the key is found/);
+  });
+});
+
+describe('records and retention', () => {
+  it('writes the retention periods with their numbers', () => {
+    expect(format(messages.ja.retentionMirror, { n: 7 })).toContain('過去 7 日');
+    expect(format(messages.ja.retentionIncidents, { n: 90 })).toBe('障害・訓練の記録: 90 日');
+    expect(format(messages.ja.retentionReceipts, { n: 30 })).toBe('領収書: 送信後 30 日');
+    expect(format(messages.ja.auditOk, { n: 12 })).toBe('12 件、改ざんなし');
+    expect(format(messages.en.auditOk, { n: 12 })).toBe('12 entries, not tampered with');
+    for (const key of ['incidents_days', 'receipts_days', 'mirror_days_back', '[retention]']) {
+      expect(messages.ja.retentionHint).toContain(key);
+      expect(messages.en.retentionHint).toContain(key);
+    }
+  });
+
+  it('says every audit problem in both languages, with the entry numbers', () => {
+    const all: AuditProblem[] = [
+      { kind: 'edited', seq: 7n },
+      { kind: 'missing', from: 3n, to: 5n },
+      { kind: 'missing', from: 4n, to: 4n },
+      { kind: 'out_of_order', seq: 9n },
+      { kind: 'tail_missing', last_seq: 4n, head_seq: 6n },
+      { kind: 'head_mismatch', last_seq: 6n },
+    ];
+    for (const p of all) {
+      expect(auditProblemText('ja', p)).toMatch(/[ぁ-んァ-ヶ一-龠]/);
+      expect(auditProblemText('en', p)).toMatch(/^[\x20-\x7e]+$/);
+    }
+    expect(auditProblemText('ja', { kind: 'edited', seq: 7n })).toContain('#7');
+    expect(auditProblemText('ja', { kind: 'missing', from: 3n, to: 5n })).toContain('#3〜#5');
+    expect(auditProblemText('en', { kind: 'missing', from: 4n, to: 4n })).toBe('Entry #4 was deleted.');
+    const tail = auditProblemText('en', { kind: 'tail_missing', last_seq: 4n, head_seq: 6n });
+    expect(tail).toContain('#4');
+    expect(tail).toContain('#6');
+  });
+
+  it('reads the numbers as the backend sends them (plain JSON numbers, not bigints)', () => {
+    // ts-rs types i64 as bigint, but Tauri delivers JSON numbers.
+    const fromWire = JSON.parse('{"kind":"missing","from":2,"to":2}') as AuditProblem;
+    expect(auditProblemText('ja', fromWire)).toBe('記録 #2 が削除されています。');
   });
 });

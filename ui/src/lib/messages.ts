@@ -2,6 +2,7 @@
 // the tests can check both languages are complete.
 import type {
   AppointmentStatus,
+  AuditProblem,
   CallOutcome,
   Failure,
   Language,
@@ -95,6 +96,49 @@ const ja = {
   notReachedOnly: '未連絡のみ',
   includeTomorrowMorning: '明日の午前も表示',
   staffName: '担当者',
+  staffUnset: '未選択',
+  staffCurrent: '担当: {name}',
+  staffChoose: '担当者を選択',
+  staffSwitcherTitle: 'いま受付にいる人',
+  staffNoNames: 'まだ名前がありません。下に入力して追加してください。',
+  staffNewPlaceholder: '新しい名前',
+  staffAdd: '追加',
+  staffForget: '{name} を一覧から外す',
+  staffNameTooLong: '名前は{max}文字までです',
+  staffNameControl: '名前に使えない文字が入っています',
+  staffHint: 'パスワードはありません。記録に残す名前を選ぶだけです。（Alt+S で開く）',
+  keyLossChoose: '次のどちらかを選んでください',
+  keyLossItTitle: '1. IT担当者に連絡して、鍵を元に戻してもらう',
+  keyLossItText:
+    '鍵が戻れば、元のデータがそのまま使えます。戻したあと、つなぎを終了して起動し直してください。',
+  freshTitle: '2. 新しいデータで始める',
+  freshMoved: '開けないデータファイルは、別のフォルダに移して保管します（削除はしません）。',
+  freshUnsent:
+    'そのファイルに記録された、まだ送信していない変更（電話の記録・来院・仮領収書など）は、鍵が見つからない限り送信できません。',
+  freshRefetch:
+    '今日の予約は、予約システムからもう一度取得します（CSV 取り込みの場合は、もう一度取り込んでください）。',
+  freshStart: '新しいデータで始める',
+  freshConfirmQuestion:
+    '本当に新しいデータで始めますか？ 古いファイルは保管されますが、鍵が見つかるまで中身は使えません。',
+  freshConfirm: 'はい、新しく始める',
+  freshStarting: '準備中…',
+  freshDoneTitle: '新しいデータで始める準備ができました',
+  freshKeptAt: '古いファイルの保管先:',
+  freshOldKey: '合わなかった鍵も、キーチェーンに「{account}」という名前で残しています。',
+  freshDoneHint: 'この保管先を IT担当者に伝えてください。鍵が見つかれば、古いデータを戻せます。',
+  freshContinue: '続ける',
+  recordsTitle: '記録と保存期間',
+  retentionMirror: 'ミラー（予約データの控え）: 過去 {n} 日',
+  retentionIncidents: '障害・訓練の記録: {n} 日',
+  retentionReceipts: '領収書: 送信後 {n} 日',
+  retentionHint:
+    '保存期間は IT担当者が config.toml の [retention]（incidents_days、receipts_days、mirror_days_back）で変更します。',
+  auditVerify: '監査ログを確認',
+  auditExport: '監査ログを書き出す',
+  auditOk: '{n} 件、改ざんなし',
+  auditProblems: '{n} 件を確認し、問題が見つかりました:',
+  auditProblemsHint: 'IT担当者に連絡してください。書き出したファイルを渡すと調べやすくなります。',
+  auditHead: '最後の記録の指紋:',
   notCalledYet: '未連絡',
   retryDue: 'かけ直す時間です',
   retryAt: '{time} にかけ直す',
@@ -263,6 +307,49 @@ const en: Record<MessageKey, string> = {
   notReachedOnly: 'Not reached yet',
   includeTomorrowMorning: 'Include tomorrow morning',
   staffName: 'Staff',
+  staffUnset: 'not chosen',
+  staffCurrent: 'Staff: {name}',
+  staffChoose: 'Who is at the desk?',
+  staffSwitcherTitle: 'Who is at the desk now',
+  staffNoNames: 'No names yet. Type one below to add it.',
+  staffNewPlaceholder: 'New name',
+  staffAdd: 'Add',
+  staffForget: 'Remove {name} from the list',
+  staffNameTooLong: 'A name can have at most {max} characters',
+  staffNameControl: 'The name holds characters that cannot be used',
+  staffHint: 'No passwords: this only picks the name written on the records. (Alt+S opens it)',
+  keyLossChoose: 'Choose one of these',
+  keyLossItTitle: '1. Ask your IT helper to restore the key',
+  keyLossItText:
+    'Once the key is back, the old data is there as it was. Then quit Tsunagi and start it again.',
+  freshTitle: '2. Start with fresh data',
+  freshMoved: 'The data file that cannot be opened is moved to another folder and kept (not deleted).',
+  freshUnsent:
+    'Changes recorded in it that were not sent yet (calls, arrivals, provisional receipts…) cannot be sent unless the key is found.',
+  freshRefetch:
+    "Today's appointments are fetched again from the booking system (with CSV imports, import the file again).",
+  freshStart: 'Start with fresh data',
+  freshConfirmQuestion:
+    'Start with fresh data? The old file is kept, but what is in it cannot be used until the key is found.',
+  freshConfirm: 'Yes, start fresh',
+  freshStarting: 'Preparing…',
+  freshDoneTitle: 'Ready to start with fresh data',
+  freshKeptAt: 'The old file is kept at:',
+  freshOldKey: 'The key that did not fit is kept in the keychain too, as "{account}".',
+  freshDoneHint: 'Tell your IT helper where it is kept. If the key turns up, the old data can be brought back.',
+  freshContinue: 'Continue',
+  recordsTitle: 'Records and retention',
+  retentionMirror: 'Mirror (copy of the appointments): the past {n} days',
+  retentionIncidents: 'Outage and drill records: {n} days',
+  retentionReceipts: 'Receipts: {n} days after sending',
+  retentionHint:
+    'Your IT helper changes these in config.toml, under [retention] (incidents_days, receipts_days, mirror_days_back).',
+  auditVerify: 'Check the audit log',
+  auditExport: 'Export the audit log',
+  auditOk: '{n} entries, not tampered with',
+  auditProblems: 'Checked {n} entries and found problems:',
+  auditProblemsHint: 'Contact your IT helper. An exported copy of the log helps them look into it.',
+  auditHead: 'Fingerprint of the last entry:',
   notCalledYet: 'Not called',
   retryDue: 'Time to call again',
   retryAt: 'call again at {time}',
@@ -430,6 +517,33 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
       action:
         'パソコンの資格情報の保管場所（キーチェーン）に接続できません。パソコンを再起動しても直らない場合は、IT担当者に連絡してください。',
     },
+    'source.certificate': {
+      title: 'サーバの証明書を確認できません',
+      action:
+        '接続していません。URL が正しいか確認し、IT担当者に連絡してください。表示中のデータはそのまま使えます。',
+    },
+    'outbox.lock': {
+      title: '別のつなぎが送信中です',
+      action: 'このパソコンで、ほかのつなぎが変更を送信しています。終わると自動で続きを送ります。',
+    },
+    'outbox.rejected': {
+      title: 'サーバがこの変更を受け付けませんでした',
+      action:
+        '同期タブでサーバーの回答を確認し、「再送」するか、「送信しない」を選んで予約システムに手で入力してください。',
+    },
+    'outbox.unknown_kind': {
+      title: 'このつなぎでは送信できない種類の変更です',
+      action:
+        'つなぎを更新してください。急ぐときは、同期タブで「送信しない」を選び、予約システムに手で入力してください。',
+    },
+    'outbox.no_target': {
+      title: '変更する予約が分かりません',
+      action: '同期タブで「送信しない」を選び、予約システムに手で入力してください。',
+    },
+    'input.invalid': {
+      title: '入力内容を使えません',
+      action: '入力を直して、もう一度お試しください。',
+    },
     'source.not_configured': {
       title: '取得元の設定が不完全です',
       action: '設定で、FHIRサーバのURLと認証情報を確認してください。',
@@ -554,6 +668,33 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
       title: 'The keychain is not available',
       action:
         "Tsunagi cannot reach this computer's keychain. If restarting the computer does not help, contact your IT helper.",
+    },
+    'source.certificate': {
+      title: "The server's certificate cannot be verified",
+      action:
+        'Tsunagi did not connect. Check that the URL is right and contact your IT helper. The data on screen can still be used.',
+    },
+    'outbox.lock': {
+      title: 'Another Tsunagi is sending',
+      action: 'Another Tsunagi on this computer is sending changes. The rest is sent by itself when it is done.',
+    },
+    'outbox.rejected': {
+      title: 'The server refused this change',
+      action:
+        'Read what the server said in the Sync tab, then send it again, or choose "Don\'t send" and enter it into the booking system by hand.',
+    },
+    'outbox.unknown_kind': {
+      title: 'This Tsunagi cannot send this kind of change',
+      action:
+        'Update Tsunagi. If it cannot wait, choose "Don\'t send" in the Sync tab and enter it into the booking system by hand.',
+    },
+    'outbox.no_target': {
+      title: 'The change names no appointment',
+      action: 'Choose "Don\'t send" in the Sync tab and enter it into the booking system by hand.',
+    },
+    'input.invalid': {
+      title: 'The entry cannot be used',
+      action: 'Correct the entry and try again.',
     },
     'source.not_configured': {
       title: 'The source is not fully set up',
@@ -698,6 +839,40 @@ export function importProblemText(lang: Language, problem: ProblemKind): string 
       return ja
         ? `${problem.first_line}行目と同じ予約です。`
         : `The same appointment as on line ${problem.first_line}.`;
+    default: {
+      const unknown: never = problem;
+      return String(unknown);
+    }
+  }
+}
+
+/** A problem the audit check found, in words; the switch fails to compile when a kind is added. */
+export function auditProblemText(lang: Language, problem: AuditProblem): string {
+  const ja = lang === 'ja';
+  switch (problem.kind) {
+    case 'edited':
+      return ja
+        ? `記録 #${problem.seq} が書き換えられています（内容が指紋と一致しません）。`
+        : `Entry #${problem.seq} was altered (its contents no longer match its fingerprint).`;
+    case 'missing':
+      if (String(problem.from) === String(problem.to)) {
+        return ja ? `記録 #${problem.from} が削除されています。` : `Entry #${problem.from} was deleted.`;
+      }
+      return ja
+        ? `記録 #${problem.from}〜#${problem.to} が削除されています。`
+        : `Entries #${problem.from} to #${problem.to} were deleted.`;
+    case 'out_of_order':
+      return ja
+        ? `記録 #${problem.seq} が前の記録とつながっていません（並べ替えか差し替え）。`
+        : `Entry #${problem.seq} does not follow the one before it (reordered or replaced).`;
+    case 'tail_missing':
+      return ja
+        ? `記録 #${problem.last_seq} より後ろが削除されています（#${problem.head_seq} まであったはずです）。`
+        : `Entries after #${problem.last_seq} were deleted (the log had reached #${problem.head_seq}).`;
+    case 'head_mismatch':
+      return ja
+        ? `最後の記録 #${problem.last_seq} が、保存された終わりの印と一致しません（末尾が変えられています）。`
+        : `The last entry, #${problem.last_seq}, does not match the saved end marker (the end was changed).`;
     default: {
       const unknown: never = problem;
       return String(unknown);

@@ -1,0 +1,373 @@
+//! What the window tests share: the rig (private session, display, tauri-driver), the app
+//! and CLI binaries, and WebDriver helpers that never hang.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use tsunagi_testkit::probe_servers::{DnsServer, HttpEndpoint, CONNECT_BODY};
+use tsunagi_testkit::x11::X11;
+use tsunagi_testkit::{stop_processes_with_arg, ChildGuard, Display, Session};
+
+pub const APP: &str = env!("CARGO_BIN_EXE_tsunagi");
+pub const WINDOW_TITLE: &str = "Tsunagi";
+
+pub fn tokyo_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn tauri_driver() -> PathBuf {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
+        return p.into();
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("tauri-driver"))
+            .find(|p| p.is_file())
+    });
+    on_path.unwrap_or_else(|| {
+        panic!("tauri-driver is not installed (cargo install tauri-driver --locked); scripts/test.sh does it")
+    })
+}
+
+/// tsunagi-cli from the same build (the workspace test run builds it beside this test).
+pub fn cli_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let cli = dir.join("tsunagi-cli");
+    assert!(
+        cli.is_file(),
+        "{} is missing: run the workspace tests (cargo test --workspace) so it is built",
+        cli.display()
+    );
+    cli
+}
+
+/// Run tsunagi-cli in `session` on `data_dir`; its stdout, after asserting it succeeded.
+pub fn run_cli(session: &Session, data_dir: &Path, args: &[&str]) -> String {
+    let out = session
+        .command(cli_binary())
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tsunagi-cli {args:?}: {err}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A picture of the app's window as the X server shows it: what a person sees. (WebKit's
+/// own snapshot, used by WebDriver's screenshot command, can wait forever on a page that
+/// has stopped repainting when compositing is off, as Tsunagi runs it.)
+pub fn save_screenshot(display: &Display, name: &str) {
+    let x = X11::connect(&display.name());
+    let window = x.find_window(WINDOW_TITLE).expect("the app's window");
+    let path = artifacts().join(name);
+    x.capture_png(&display.name(), window, &path);
+    if std::env::var_os("TSUNAGI_UPDATE_SCREENSHOTS").is_some() {
+        let docs = tsunagi_testkit::package_dir().join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::copy(&path, docs.join(name)).unwrap();
+    }
+}
+
+pub async fn eventually<T>(
+    what: &str,
+    timeout: Duration,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        // A WebDriver call that never answers must fail the test, not hang it.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Ok(Some(v)) = tokio::time::timeout(left, probe()).await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The text a person reads in an element (the page's innerText; WebDriver's Get Element
+/// Text can stall like its screenshot).
+pub async fn text_of(client: &Client, testid: &str) -> Option<String> {
+    let value = client
+        .execute(
+            "const el = document.querySelector(`[data-testid=${arguments[0]}]`); return el ? el.innerText : null;",
+            vec![json!(testid)],
+        )
+        .await
+        .ok()?;
+    value.as_str().map(|s| s.trim().to_owned())
+}
+
+pub async fn rows(client: &Client) -> usize {
+    client
+        .find_all(Locator::Css("[data-testid=appointment-row]"))
+        .await
+        .map(|r| r.len())
+        .unwrap_or(0)
+}
+
+pub async fn click(client: &Client, testid: &str) {
+    click_css(client, &format!("[data-testid={testid}]")).await;
+}
+
+pub async fn click_css(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+}
+
+/// Everything one run needs, torn down in reverse order even when an assertion fails.
+/// Seed config.toml (completed by the first start) so the monitor probes endpoints served
+/// here: these tests are about the window on an ordinary day, not about outages.
+pub fn seed_healthy_monitor(data_dir: &Path) -> (HttpEndpoint, DnsServer) {
+    let http = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dns = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (http_addr, dns_addr) = (http.local_addr().unwrap(), dns.local_addr().unwrap());
+    std::fs::write(
+        data_dir.join("config.toml"),
+        format!(
+            "[monitor]\n\
+             endpoints = [{{ url = \"http://{http_addr}/connect.txt\", expect = \"{CONNECT_BODY}\" }}]\n\
+             dns_name = \"probe.test\"\ndns_servers = [\"{dns_addr}\"]\ngateway = \"127.0.0.1\"\n"
+        ),
+    )
+    .unwrap();
+    (
+        HttpEndpoint::serve(http),
+        DnsServer::serve(dns, std::net::Ipv4Addr::LOCALHOST),
+    )
+}
+
+/// tauri-driver on a free port (in the desk's network namespace when given), logging to
+/// `<name>.log` in the artifacts folder; returns once it listens. Stop it with SIGTERM first:
+/// SIGKILL would leave WebKitWebDriver holding its port.
+pub fn start_driver(
+    session: &Session,
+    display: &Display,
+    name: &str,
+    net: Option<&tsunagi_testkit::netns::Network>,
+) -> (ChildGuard, u16) {
+    let port = free_port();
+    let native_port = free_port();
+    let mut command = match net {
+        Some(net) => {
+            let mut c = session.command("ip");
+            c.args(["netns", "exec", &net.desk]).arg(tauri_driver());
+            c
+        }
+        None => session.command(tauri_driver()),
+    };
+    let driver = command
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("DISPLAY", display.name())
+        .env("LANG", "ja_JP.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("TSUNAGI_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(artifacts().join(format!("{name}.log"))).unwrap(),
+        ))
+        .spawn()
+        .expect("start tauri-driver");
+    let driver = ChildGuard::new("tauri-driver", driver);
+    let wait = || {
+        tsunagi_testkit::wait_until(Duration::from_secs(20), "tauri-driver to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })
+    };
+    match net {
+        // Its port is inside the namespace: look from there.
+        Some(net) => net.within_desk(wait),
+        None => wait(),
+    }
+    (driver, port)
+}
+
+pub struct Rig {
+    pub port: u16,
+    /// A healthy "internet" on loopback for the monitor (the machine may have none).
+    _internet: (HttpEndpoint, DnsServer),
+    pub data_dir: tempfile::TempDir,
+    pub driver: ChildGuard,
+    pub display: Display,
+    pub session: Session,
+}
+
+impl Rig {
+    /// `name` labels this run's log in the artifacts folder.
+    pub fn start(name: &str) -> Rig {
+        let session = Session::start();
+        let display = Display::start();
+        let data_dir = tempfile::Builder::new()
+            .prefix("tsunagi-e2e-")
+            .tempdir()
+            .unwrap();
+        let internet = seed_healthy_monitor(data_dir.path());
+        let (driver, port) = start_driver(&session, &display, name, None);
+        Rig {
+            port,
+            _internet: internet,
+            data_dir,
+            driver,
+            display,
+            session,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    pub async fn client(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert(
+            "tauri:options".into(),
+            json!({ "application": APP, "args": ["--data-dir", self.data_dir()] }),
+        );
+        ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&self.url())
+            .await
+            .expect("a WebDriver session with the app")
+    }
+
+    pub fn cli_today_json(&self) -> Vec<Value> {
+        run_cli(&self.session, self.data_dir(), &["today", "--json"])
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    pub fn config(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("config.toml")).unwrap()
+    }
+
+    /// Where the login item lands on Linux (auto-launch uses $HOME/.config, not
+    /// $XDG_CONFIG_HOME).
+    pub fn autostart_entry(&self) -> PathBuf {
+        self.session
+            .home()
+            .join(".config/autostart/Tsunagi.desktop")
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        self.driver.stop(Duration::from_secs(10));
+        // The app is WebKitWebDriver's child; make sure nothing of this run survives it.
+        stop_processes_with_arg(&self.data_dir.path().display().to_string());
+    }
+}
+
+pub async fn type_into(client: &Client, testid: &str, text: &str) {
+    client
+        .find(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap_or_else(|e| panic!("no {testid}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("cannot type into {testid}: {e}"));
+}
+
+pub async fn text_eventually(client: &Client, testid: &str, what: &str, wanted: &str) -> String {
+    eventually(what, Duration::from_secs(20), async || {
+        let t = text_of(client, testid).await?;
+        t.contains(wanted).then_some(t)
+    })
+    .await
+}
+
+/// The attribute `name` of every element matching `css`, in page order.
+pub async fn attrs(client: &Client, css: &str, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for el in client.find_all(Locator::Css(css)).await.unwrap_or_default() {
+        if let Ok(Some(v)) = el.attr(name).await {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Runs `f` when dropped, also when the test fails half-way.
+pub fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
+}
+
+/// Pick who is at the desk with the header's quick switcher (a new name is added).
+pub async fn pick_staff(client: &Client, name: &str) {
+    click(client, "staff-switcher").await;
+    type_into(client, "staff-new", name).await;
+    click(client, "staff-add").await;
+    text_eventually(
+        client,
+        "staff-switcher",
+        "the staff name in the header",
+        name,
+    )
+    .await;
+}
+
+/// Click through the page's own DOM (for controls WebDriver finds not interactable, such
+/// as a button further down a scrolled dialog).
+pub async fn click_js(client: &Client, testid: &str) {
+    let found = client
+        .execute(
+            "const el = document.querySelector(`[data-testid=${arguments[0]}]`); \
+             if (!el) return false; el.scrollIntoView({block: 'center'}); el.click(); return true;",
+            vec![json!(testid)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {testid}: {e}"));
+    assert_eq!(found, json!(true), "no {testid} on the page");
+}
