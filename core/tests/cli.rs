@@ -204,35 +204,12 @@ fn a_corrupt_database_is_reported_and_not_replaced() {
     assert_eq!(std::fs::read(&db).unwrap(), garbage);
 }
 
-/// The raw key as the Secret Service holds it (what keyring stored for this install).
-fn key_from_secret_service(session: &Session, data_dir: &Path) -> Vec<u8> {
-    let config = std::fs::read_to_string(data_dir.join("config.toml")).unwrap();
-    let device = config
-        .lines()
-        .find_map(|l| l.strip_prefix("device_id = "))
-        .unwrap()
-        .trim_matches('"')
-        .to_owned();
-    let out = session
-        .command("secret-tool")
-        .args(["lookup", "service", "jp.tsunagi.desk", "username"])
-        .arg(format!("database-key/{device}"))
-        .output()
-        .expect("secret-tool");
-    assert!(
-        out.status.success(),
-        "secret-tool: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 #[test]
 fn a_locked_database_is_reported_as_locked() {
     let session = Session::start();
     let data = tempfile::tempdir().unwrap();
     assert!(cli(&session, data.path(), &["pull"]).status.success());
-    let key = key_from_secret_service(&session, data.path());
+    let key = session.database_key(data.path());
     assert_eq!(key.len(), 32, "a raw 256-bit key");
 
     // Another program holds the write lock (the key in the keychain opens the file).

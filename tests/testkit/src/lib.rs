@@ -209,6 +209,34 @@ impl Session {
         self.env.vars()
     }
 
+    /// A secret the Secret Service holds for `service` and `username` (what keyring
+    /// stored), read with secret-tool.
+    pub fn secret(&self, service: &str, username: &str) -> Vec<u8> {
+        let out = self
+            .command("secret-tool")
+            .args(["lookup", "service", service, "username", username])
+            .output()
+            .expect("secret-tool (Debian: libsecret-tools)");
+        assert!(
+            out.status.success(),
+            "secret-tool: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// The raw database key of the install in `data_dir` (its config names the entry).
+    pub fn database_key(&self, data_dir: &Path) -> Vec<u8> {
+        let config = std::fs::read_to_string(data_dir.join("config.toml")).expect("config.toml");
+        let device = config
+            .lines()
+            .find_map(|l| l.strip_prefix("device_id = "))
+            .expect("a device_id")
+            .trim_matches('"')
+            .to_owned();
+        self.secret("jp.tsunagi.desk", &format!("database-key/{device}"))
+    }
+
     /// A command that runs inside this session.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         self.env.command(program)
