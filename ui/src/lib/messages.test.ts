@@ -227,27 +227,26 @@ describe('records and retention', () => {
 
   it('says every audit problem in both languages, with the entry numbers', () => {
     const all: AuditProblem[] = [
-      { kind: 'edited', seq: 7n },
-      { kind: 'missing', from: 3n, to: 5n },
-      { kind: 'missing', from: 4n, to: 4n },
-      { kind: 'out_of_order', seq: 9n },
-      { kind: 'tail_missing', last_seq: 4n, head_seq: 6n },
-      { kind: 'head_mismatch', last_seq: 6n },
+      { kind: 'edited', seq: 7 },
+      { kind: 'missing', from: 3, to: 5 },
+      { kind: 'missing', from: 4, to: 4 },
+      { kind: 'out_of_order', seq: 9 },
+      { kind: 'tail_missing', last_seq: 4, head_seq: 6 },
+      { kind: 'head_mismatch', last_seq: 6 },
     ];
     for (const p of all) {
       expect(auditProblemText('ja', p)).toMatch(/[ぁ-んァ-ヶ一-龠]/);
       expect(auditProblemText('en', p)).toMatch(/^[\x20-\x7e]+$/);
     }
-    expect(auditProblemText('ja', { kind: 'edited', seq: 7n })).toContain('#7');
-    expect(auditProblemText('ja', { kind: 'missing', from: 3n, to: 5n })).toContain('#3〜#5');
-    expect(auditProblemText('en', { kind: 'missing', from: 4n, to: 4n })).toBe('Entry #4 was deleted.');
-    const tail = auditProblemText('en', { kind: 'tail_missing', last_seq: 4n, head_seq: 6n });
+    expect(auditProblemText('ja', { kind: 'edited', seq: 7 })).toContain('#7');
+    expect(auditProblemText('ja', { kind: 'missing', from: 3, to: 5 })).toContain('#3〜#5');
+    expect(auditProblemText('en', { kind: 'missing', from: 4, to: 4 })).toBe('Entry #4 was deleted.');
+    const tail = auditProblemText('en', { kind: 'tail_missing', last_seq: 4, head_seq: 6 });
     expect(tail).toContain('#4');
     expect(tail).toContain('#6');
   });
 
-  it('reads the numbers as the backend sends them (plain JSON numbers, not bigints)', () => {
-    // ts-rs types i64 as bigint, but Tauri delivers JSON numbers.
+  it('reads the numbers as the backend sends them (plain JSON numbers)', () => {
     const fromWire = JSON.parse('{"kind":"missing","from":2,"to":2}') as AuditProblem;
     expect(auditProblemText('ja', fromWire)).toBe('記録 #2 が削除されています。');
   });

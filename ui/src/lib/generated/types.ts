@@ -124,7 +124,7 @@ export type StaffView = { current: string | null,
  */
 names: Array<string>, };
 
-export type AuditProblem = { "kind": "edited", seq: bigint, } | { "kind": "missing", from: bigint, to: bigint, } | { "kind": "out_of_order", seq: bigint, } | { "kind": "tail_missing", last_seq: bigint, head_seq: bigint, } | { "kind": "head_mismatch", last_seq: bigint, };
+export type AuditProblem = { "kind": "edited", seq: number, } | { "kind": "missing", from: number, to: number, } | { "kind": "out_of_order", seq: number, } | { "kind": "tail_missing", last_seq: number, head_seq: number, } | { "kind": "head_mismatch", last_seq: number, };
 
 export type AuditCheck = { rows: number, 
 /**
