@@ -435,11 +435,28 @@ async fn issue_7_no_seeded_patient_appears_outside_the_encrypted_store_and_expli
     .await;
     click_js(&client, "audit-export").await;
     text_eventually(&client, "audit-exported", "the audit export", "audit-").await;
+    // A crash in the app while it holds a patient (the task dies; the window stays).
+    client
+        .execute(
+            "window.__TAURI_INTERNALS__.invoke('debug_panic').catch(() => {}); return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let log = artifacts().join("privacy.log");
+    eventually(
+        "the app's crash report",
+        Duration::from_secs(20),
+        async || {
+            let text = std::fs::read_to_string(&log).ok()?;
+            text.contains("tsunagi: internal error").then_some(())
+        },
+    )
+    .await;
     client.close().await.unwrap();
 
     let data_dir = rig.data_dir().to_owned();
     let home = rig.session.home().to_owned();
-    let log = artifacts().join("privacy.log");
     let runs = std::mem::take(&mut cli.runs);
     drop(cli);
     // Stop the app and the driver (their files are complete then); the rig's folders stay

@@ -5,6 +5,18 @@
 
 use std::io::Write;
 
+/// Set to 1 in the app's environment to let the window crash it on purpose (the privacy
+/// scan does; nothing else should).
+pub const DEBUG_PANIC_ENV: &str = "TSUNAGI_DEBUG_PANIC";
+
+/// Crash while holding a patient's details: the worst a careless `expect` could do. The
+/// privacy scan checks the crash output shows none of them.
+pub async fn debug_panic(desk: &crate::Desk) -> crate::Result<()> {
+    let view = desk.today(None).await?;
+    let patient = view.appointments.iter().find_map(|a| a.patient.as_ref());
+    panic!("debug panic while holding {patient:?}");
+}
+
 pub fn install_panic_hook(program: &'static str) {
     std::panic::set_hook(Box::new(move |info| {
         let location = info

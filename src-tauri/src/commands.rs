@@ -405,3 +405,17 @@ pub async fn start_fresh(app: AppHandle, shell: State<'_, Shell>) -> Answer<Fres
     crate::attach(&app, &shell);
     Ok(fresh)
 }
+
+/// Crash on purpose (only when the app was started with TSUNAGI_DEBUG_PANIC=1): the
+/// privacy scan checks what a crash in the window prints.
+#[tauri::command]
+pub async fn debug_panic(shell: State<'_, Shell>) -> Answer<()> {
+    if std::env::var(tsunagi_core::crash::DEBUG_PANIC_ENV).as_deref() != Ok("1") {
+        return Err(ErrorPayload {
+            code: "input.invalid".into(),
+            message: "not available".into(),
+        });
+    }
+    let (desk, _) = shell.ready()?;
+    Ok(tsunagi_core::crash::debug_panic(&desk).await?)
+}

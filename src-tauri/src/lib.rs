@@ -81,6 +81,7 @@ pub fn run() {
             commands::verify_audit,
             commands::export_audit,
             commands::start_fresh,
+            commands::debug_panic,
         ])
         .on_window_event(windows::on_window_event)
         .setup(move |app| {

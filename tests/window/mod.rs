@@ -200,6 +200,8 @@ pub fn start_driver(
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
         .env("TSUNAGI_LOG", "info")
+        // The privacy scan crashes the app once on purpose; no other test asks.
+        .env("TSUNAGI_DEBUG_PANIC", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(

@@ -748,10 +748,8 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Command::Doctor { .. } | Command::StartFresh { .. } => Ok(()),
             Command::DebugPanic => {
-                let view = desk.today(None).await?;
-                let patient = view.appointments.iter().find_map(|a| a.patient.as_ref());
-                // The worst case a careless `expect` could make: personal data in the payload.
-                panic!("debug panic while holding {patient:?}");
+                crate::crash::debug_panic(&desk).await?;
+                Ok(())
             }
             Command::Sheet => {
                 let path = desk.write_downtime_sheet().await?;
