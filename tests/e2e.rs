@@ -446,13 +446,7 @@ async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
     // Tomorrow morning too, so there is somebody to call whatever the hour.
     click(&client, "include-tomorrow").await;
     pick_staff(&client, "受付 佐々木").await;
-    let row = eventually("a patient to call", Duration::from_secs(20), async || {
-        client
-            .find(Locator::Css("[data-testid=call-row]"))
-            .await
-            .ok()
-    })
-    .await;
+    let row = first_call_row(&client).await;
     let id = row.attr("data-id").await.unwrap().expect("row id");
     row.find(Locator::Css("[data-outcome=coming]"))
         .await

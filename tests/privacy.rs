@@ -389,13 +389,7 @@ async fn issue_7_no_seeded_patient_appears_outside_the_encrypted_store_and_expli
     pick_staff(&client, "受付 走査").await;
     click(&client, "tab-calls").await;
     click(&client, "include-tomorrow").await;
-    let row = eventually("a patient to call", Duration::from_secs(20), async || {
-        client
-            .find(Locator::Css("[data-testid=call-row]"))
-            .await
-            .ok()
-    })
-    .await;
+    let row = first_call_row(&client).await;
     row.find(Locator::Css("[data-outcome=left_message]"))
         .await
         .unwrap()

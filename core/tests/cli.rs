@@ -8,19 +8,8 @@ use chrono::Utc;
 use serde_json::Value;
 use tsunagi_testkit::Session;
 
-const CLI: &str = env!("CARGO_BIN_EXE_tsunagi-cli");
-
-fn cli(session: &Session, data_dir: &Path, args: &[&str]) -> Output {
-    session
-        .command(CLI)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("TSUNAGI_DATA_DIR")
-        .env_remove("TSUNAGI_LOG")
-        .output()
-        .expect("run tsunagi-cli")
-}
+mod common;
+use common::cli;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()

@@ -2,24 +2,11 @@
 //! the real (encrypted) trail; `doctor` on one screen; `start-fresh` after a lost key.
 
 use std::path::Path;
-use std::process::Output;
 
 use tsunagi_testkit::Session;
 
-const CLI: &str = env!("CARGO_BIN_EXE_tsunagi-cli");
-
-fn cli(session: &Session, data_dir: &Path, args: &[&str]) -> Output {
-    session
-        .command(CLI)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("TSUNAGI_DATA_DIR")
-        .env_remove("TSUNAGI_LOG")
-        .env_remove("TSUNAGI_STAFF")
-        .output()
-        .expect("run tsunagi-cli")
-}
+mod common;
+use common::cli;
 
 fn ok(session: &Session, data_dir: &Path, args: &[&str]) -> String {
     let o = cli(session, data_dir, args);

@@ -9,7 +9,7 @@ use tsunagi_core::calls::{CallOutcome, CallRecord};
 use tsunagi_core::clock::ManualClock;
 use tsunagi_core::config::{Config, DataDir};
 use tsunagi_core::keychain::Keychain;
-use tsunagi_core::monitor::{Cause, NetPath, NetState, Transition};
+use tsunagi_core::monitor::NetState;
 use tsunagi_core::printout::PrintRequest;
 use tsunagi_core::receipts::{PaymentMethod, ReceiptInput};
 use tsunagi_core::report::ReportKind;
@@ -25,19 +25,6 @@ fn nine() -> DateTime<Utc> {
 }
 
 impl Fixture {
-    fn line(&self, at: DateTime<Utc>, from: NetState, state: NetState) -> Option<i64> {
-        let store = self.desk.monitor_options(None, false).store.unwrap();
-        let t = Transition {
-            at: at.to_rfc3339(),
-            since: at.to_rfc3339(),
-            from,
-            state,
-            cause: (state == NetState::Offline).then_some(Cause::Internet),
-            probes: Vec::new(),
-        };
-        store.record_transition(&t, &NetPath::default()).unwrap()
-    }
-
     fn pay(&self, amount: &str) -> String {
         self.rt
             .block_on(self.desk.add_receipt(ReceiptInput {
@@ -71,6 +58,13 @@ impl Fixture {
             }))
             .unwrap();
         id
+    }
+
+    /// Send everything that waits (the demo upstream takes it all).
+    fn drain_all(&self) {
+        self.rt.block_on(self.desk.drain_round()).unwrap();
+        let ops = self.rt.block_on(self.desk.outbox()).unwrap();
+        assert!(ops.iter().all(|o| o.state == "done"), "{ops:?}");
     }
 
     /// The trail as the export writes it: (staff, action, records) per row.
@@ -200,13 +194,7 @@ fn issue_7_retention_purges_old_outages_and_sent_receipts_but_never_what_still_w
     let sent_receipt = f.pay("1200");
     f.line(at(60), NetState::Offline, NetState::Online);
     f.clock.set(at(61));
-    f.rt.block_on(d.drain_round()).unwrap();
-    assert!(f
-        .rt
-        .block_on(d.outbox())
-        .unwrap()
-        .iter()
-        .all(|o| o.state == "done"));
+    f.drain_all();
 
     // Outage 2: nothing of it is sent yet.
     let waiting_outage = f
@@ -279,13 +267,7 @@ fn issue_7_retention_purges_old_outages_and_sent_receipts_but_never_what_still_w
     );
 
     // They still go out, and then their time starts.
-    f.rt.block_on(d.drain_round()).unwrap();
-    assert!(f
-        .rt
-        .block_on(d.outbox())
-        .unwrap()
-        .iter()
-        .all(|o| o.state == "done"));
+    f.drain_all();
     f.clock.set(nine() + Duration::days(200));
     let report = f.rt.block_on(d.purge()).unwrap();
     assert_eq!((report.incidents, report.receipts), (1, 1), "{report:?}");

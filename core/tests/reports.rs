@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tsunagi_core::calls::{CallOutcome, CallRecord};
-use tsunagi_core::monitor::{Cause, NetPath, NetState, Transition};
+use tsunagi_core::monitor::NetState;
 use tsunagi_core::receipts::{PaymentMethod, ReceiptInput};
 use tsunagi_core::report::ReportKind;
 use tsunagi_core::SettingsChange;
@@ -17,25 +17,7 @@ fn nine() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap()
 }
 
-fn transition(at: DateTime<Utc>, from: NetState, state: NetState) -> Transition {
-    Transition {
-        at: at.to_rfc3339(),
-        since: at.to_rfc3339(),
-        from,
-        state,
-        cause: (state == NetState::Offline).then_some(Cause::Internet),
-        probes: Vec::new(),
-    }
-}
-
 impl Fixture {
-    /// The line goes down at `at` (as the monitor records it); returns the incident.
-    fn line(&self, at: DateTime<Utc>, from: NetState, state: NetState) -> Option<i64> {
-        let store = self.desk.monitor_options(None, false).store.unwrap();
-        store
-            .record_transition(&transition(at, from, state), &NetPath::default())
-            .unwrap()
-    }
     fn call(&self, id: &str, outcome: CallOutcome, note: &str) {
         self.rt
             .block_on(self.desk.record_call(CallRecord {

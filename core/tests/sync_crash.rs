@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::cli;
 use common::ops::{assert_each_once, OpRef};
 use serde_json::Value;
 use tsunagi_testkit::clinic::clinic_day;
@@ -17,17 +18,6 @@ use tsunagi_testkit::hfs::Hfs;
 use tsunagi_testkit::Session;
 
 const CLI: &str = env!("CARGO_BIN_EXE_tsunagi-cli");
-
-fn cli(session: &Session, data: &Path, args: &[&str]) -> Output {
-    session
-        .command(CLI)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("TSUNAGI_LOG")
-        .output()
-        .expect("run tsunagi-cli")
-}
 
 fn ok(o: Output) -> String {
     assert!(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tsunagi_core::clock::SystemClock;
 use tsunagi_core::config::{DataDir, Language};
-use tsunagi_core::desk::{is_key_loss, FreshStart};
+use tsunagi_core::desk::FreshStart;
 use tsunagi_core::keychain::Keychain;
 use tsunagi_core::monitor::{Monitor, RecoveryHook};
 use tsunagi_core::outbox::task::SyncBack;
@@ -43,8 +43,6 @@ enum State {
     Unavailable {
         error: ErrorPayload,
         language: Language,
-        /// A fresh mirror would answer it (the key is missing or does not open the file).
-        key_lost: bool,
     },
 }
 
@@ -57,7 +55,6 @@ impl Shell {
                 State::Unavailable {
                     error: e.payload(),
                     language: Language::from_locale(tsunagi_core::config::os_locale().as_deref()),
-                    key_lost: is_key_loss(&e),
                 }
             }
         };
@@ -86,13 +83,12 @@ impl Shell {
         }
     }
 
-    /// Key lost: move the unreadable database aside and open a fresh one. Only offered
-    /// while the desk is unavailable for that reason.
+    /// Key lost: move the unreadable database aside and open a fresh one (core refuses
+    /// every other reason the desk could not open).
     pub fn start_fresh(&self) -> Result<FreshStart, ErrorPayload> {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         match &*state {
-            State::Unavailable { key_lost: true, .. } => {}
-            State::Unavailable { error, .. } => return Err(error.clone()),
+            State::Unavailable { .. } => {}
             State::Ready { .. } => {
                 return Err(ErrorPayload {
                     code: "input.invalid".into(),

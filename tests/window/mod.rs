@@ -373,3 +373,14 @@ pub async fn click_js(client: &Client, testid: &str) {
         .unwrap_or_else(|e| panic!("cannot click {testid}: {e}"));
     assert_eq!(found, json!(true), "no {testid} on the page");
 }
+
+/// The call list's first row, once it has one.
+pub async fn first_call_row(client: &Client) -> fantoccini::elements::Element {
+    eventually("a patient to call", Duration::from_secs(20), async || {
+        client
+            .find(Locator::Css("[data-testid=call-row]"))
+            .await
+            .ok()
+    })
+    .await
+}

@@ -694,11 +694,7 @@ fn run(cli: Cli) -> Result<u8> {
                         std::fs::write(&path, doc).map_err(|e| CoreError::io(&path, e))?;
                     }
                     if json {
-                        writeln!(
-                            out,
-                            "{}",
-                            serde_json::to_string(&report).unwrap_or_default()
-                        )
+                        output::json_line(&mut out, &report)
                     } else {
                         output::reports(
                             &mut out,
@@ -737,15 +733,12 @@ fn run(cli: Cli) -> Result<u8> {
             Command::Purge { json } => {
                 let report = desk.purge_as(crate::desk::Actor::Person(None)).await?;
                 if json {
-                    writeln!(
-                        out,
-                        "{}",
-                        serde_json::to_string(&report).unwrap_or_default()
-                    )
+                    output::json_line(&mut out, &report)
                 } else {
                     output::purged(&mut out, &report)
                 }
             }
+            // Answered above, before the desk opened.
             Command::Doctor { .. } | Command::StartFresh { .. } => Ok(()),
             Command::DebugPanic => {
                 crate::crash::debug_panic(&desk).await?;

@@ -45,7 +45,7 @@ impl<'a> TodayLine<'a> {
     }
 }
 
-fn json_line(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+pub fn json_line(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
     serde_json::to_writer(&mut *out, value)?;
     writeln!(out)
 }

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock, RwLock};
 
-use chrono::{Days, NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use tokio::sync::broadcast;
 use ts_rs::TS;
@@ -357,14 +357,7 @@ impl Desk {
         let previous = blocking(move || store.mirror_state(window)).await?;
         let fetched = source.fetch(&request, previous.as_ref()).await;
 
-        let cal = config.calendar();
-        let keep_from = cal.at(
-            request
-                .first_day
-                .checked_sub_days(Days::new(config.retention.mirror_days_back.into()))
-                .unwrap_or(request.first_day),
-            NaiveTime::MIN,
-        );
+        let keep_from = retention::mirror_keep_from(&config, started);
         let store = self.store.clone();
         let clock = self.clock.clone();
         let outcome = blocking(move || {
@@ -421,12 +414,7 @@ impl Desk {
             config.save(&self.data_dir.config())?;
             *self.config.write().unwrap_or_else(|e| e.into_inner()) = config.clone();
         }
-        let keep_from = cal.at(
-            cal.today(started)
-                .checked_sub_days(Days::new(config.retention.mirror_days_back.into()))
-                .unwrap_or(import.first_date),
-            NaiveTime::MIN,
-        );
+        let keep_from = retention::mirror_keep_from(&config, started);
         let report = ImportReport {
             appointments: import.snapshot.appointments.len() as u32,
             patients: import.snapshot.patients.len() as u32,

@@ -3,12 +3,25 @@
 
 use std::time::Duration;
 
-use chrono::{Days, NaiveTime};
+use chrono::{DateTime, Days, NaiveTime, Utc};
+
+use crate::config::Config;
 
 use super::{blocking, Actor, Desk};
 use crate::audit::AuditAction;
 use crate::error::Result;
 use crate::store::{PurgeCutoffs, PurgeReport};
+
+/// Mirror rows starting before this leave the mirror: midnight (clinic time) of
+/// `mirror_days_back` days before today. Pulls, imports and the schedule all cut here.
+pub(super) fn mirror_keep_from(config: &Config, now: DateTime<Utc>) -> DateTime<Utc> {
+    let cal = config.calendar();
+    let today = cal.today(now);
+    let first = today
+        .checked_sub_days(Days::new(config.retention.mirror_days_back.into()))
+        .unwrap_or(today);
+    cal.at(first, NaiveTime::MIN)
+}
 
 /// How often the app purges (also at start).
 pub const PURGE_EVERY: Duration = Duration::from_secs(6 * 60 * 60);
@@ -17,17 +30,10 @@ impl Desk {
     /// The cut-offs the config gives, from now.
     pub fn purge_cutoffs(&self) -> PurgeCutoffs {
         let config = self.config();
-        let cal = config.calendar();
         let now = self.clock.now();
-        let today = cal.today(now);
         let keep = &config.retention;
         PurgeCutoffs {
-            mirror_before: cal.at(
-                today
-                    .checked_sub_days(Days::new(keep.mirror_days_back.into()))
-                    .unwrap_or(today),
-                NaiveTime::MIN,
-            ),
+            mirror_before: mirror_keep_from(&config, now),
             incidents_before: now - chrono::Duration::days(keep.incidents_days.into()),
             receipts_before: now - chrono::Duration::days(keep.receipts_days.into()),
         }

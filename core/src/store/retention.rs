@@ -77,23 +77,21 @@ fn count_p(tx: &Transaction<'_>, sql: &str, p: String) -> rusqlite::Result<u32> 
     tx.query_row(sql, [p], |r| r.get(0))
 }
 
-fn ids(tx: &Transaction<'_>, sql: &str, cut: &str) -> rusqlite::Result<Vec<String>> {
+/// The first column of `sql`'s rows, for the cut-off `cut`.
+fn column<T: rusqlite::types::FromSql>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    cut: &str,
+) -> rusqlite::Result<Vec<T>> {
     let mut stmt = tx.prepare(sql)?;
-    let rows = stmt.query_map([cut], |r| r.get::<_, rusqlite::types::Value>(0))?;
-    rows.map(|v| {
-        v.map(|v| match v {
-            rusqlite::types::Value::Integer(i) => i.to_string(),
-            rusqlite::types::Value::Text(t) => t,
-            _ => String::new(),
-        })
-    })
-    .collect()
+    let rows = stmt.query_map([cut], |r| r.get(0))?;
+    rows.collect()
 }
 
 /// Payments whose op, and whose void's op if voided, were sent (or discarded by a person)
 /// before the cut; with their voids, "entered" marks and ops.
 fn purge_receipts(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Result<()> {
-    let numbers = ids(
+    let numbers: Vec<String> = column(
         tx,
         "SELECT p.number FROM receipt p
          JOIN outbox po ON po.op_key = p.op_key
@@ -124,7 +122,7 @@ fn purge_receipts(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Res
 
 /// Drills ended before the cut, with everything practised in them.
 fn purge_drills(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Result<()> {
-    for id in ids(
+    for id in column::<i64>(
         tx,
         "SELECT id FROM drill WHERE ended_at IS NOT NULL AND ended_at < ?1",
         &cut,
@@ -151,7 +149,7 @@ fn purge_drills(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Resul
 /// Outages ended before the cut whose every op was sent before it and whose receipts are
 /// gone (kept longer, they keep their outage).
 fn purge_incidents(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Result<()> {
-    for id in ids(
+    for id in column::<i64>(
         tx,
         "SELECT i.id FROM incident i
          WHERE i.ended_at IS NOT NULL AND i.ended_at < ?1

@@ -1,4 +1,5 @@
-//! Helpers shared by the tests that pull from a real FHIR server.
+//! Helpers shared by the core's integration tests: desks on a manual clock, and
+//! `tsunagi-cli` run as a process.
 #![allow(dead_code)]
 
 pub mod ops;
@@ -66,6 +67,29 @@ pub struct DemoDesk {
     pub rt: tokio::runtime::Runtime,
 }
 
+impl DemoDesk {
+    /// The line changes state at `at`, as the monitor records it; returns the incident an
+    /// outage opens.
+    pub fn line(
+        &self,
+        at: DateTime<Utc>,
+        from: tsunagi_core::monitor::NetState,
+        state: tsunagi_core::monitor::NetState,
+    ) -> Option<i64> {
+        use tsunagi_core::monitor::{Cause, NetPath, NetState, Transition};
+        let store = self.desk.monitor_options(None, false).store.unwrap();
+        let t = Transition {
+            at: at.to_rfc3339(),
+            since: at.to_rfc3339(),
+            from,
+            state,
+            cause: (state == NetState::Offline).then_some(Cause::Internet),
+            probes: Vec::new(),
+        };
+        store.record_transition(&t, &NetPath::default()).unwrap()
+    }
+}
+
 /// `config` adjusts the first-start config (device id, time zone, …) before the desk opens.
 pub fn demo_desk(now: DateTime<Utc>, config: impl FnOnce(&mut Config)) -> DemoDesk {
     let dir = tempfile::tempdir().unwrap();
@@ -88,4 +112,23 @@ pub fn demo_desk(now: DateTime<Utc>, config: impl FnOnce(&mut Config)) -> DemoDe
         clock,
         rt,
     }
+}
+
+/// `tsunagi-cli` on `data_dir` inside `session` (its keychain), as the IT helper runs it:
+/// no data folder, log filter or staff name inherited from the test's environment.
+pub fn cli(
+    session: &tsunagi_testkit::Session,
+    data_dir: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    session
+        .command(env!("CARGO_BIN_EXE_tsunagi-cli"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("TSUNAGI_DATA_DIR")
+        .env_remove("TSUNAGI_LOG")
+        .env_remove("TSUNAGI_STAFF")
+        .output()
+        .expect("run tsunagi-cli")
 }
