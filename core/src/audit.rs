@@ -189,6 +189,22 @@ pub enum AuditProblem {
         #[ts(type = "number")]
         last_seq: i64,
     },
+    /// A row of the earlier export is no longer in the trail.
+    ExportRowMissing {
+        #[ts(type = "number")]
+        seq: i64,
+    },
+    /// A row of the earlier export is in the trail with other contents.
+    ExportRowChanged {
+        #[ts(type = "number")]
+        seq: i64,
+    },
+    /// The export itself does not hold together at this row (it was edited after it was
+    /// written, or it is not an audit export): it proves nothing.
+    ExportInvalid {
+        #[ts(type = "number")]
+        seq: i64,
+    },
 }
 
 impl std::fmt::Display for AuditProblem {
@@ -211,6 +227,19 @@ impl std::fmt::Display for AuditProblem {
                 f,
                 "the trail's end marker does not match row {last_seq} (rows were changed at the end)"
             ),
+            AuditProblem::ExportRowMissing { seq } => write!(
+                f,
+                "row {seq} of the earlier export is no longer in the trail"
+            ),
+            AuditProblem::ExportRowChanged { seq } => write!(
+                f,
+                "row {seq} of the earlier export was changed in the trail since"
+            ),
+            AuditProblem::ExportInvalid { seq } => write!(
+                f,
+                "the export does not hold together at row {seq} (edited after it was written, \
+                 or not an audit export); it proves nothing"
+            ),
         }
     }
 }
@@ -222,6 +251,8 @@ pub struct AuditCheck {
     /// The last row's hash: write it down (or keep an export) to pin today's trail.
     pub head: Option<String>,
     pub problems: Vec<AuditProblem>,
+    /// Checked against an earlier export: how many of its rows.
+    pub against: Option<u32>,
 }
 
 impl AuditCheck {
@@ -273,7 +304,86 @@ pub fn verify(rows: &[AuditRow], head: Option<AuditHead>) -> AuditCheck {
         rows: rows.len() as u32,
         head: last.map(|r| r.hash.clone()),
         problems,
+        against: None,
     }
+}
+
+/// The columns of `audit export`, in order: every column the hashes cover, and the clinic's
+/// local time beside the UTC one.
+pub const EXPORT_COLUMNS: [&str; 9] = [
+    "seq",
+    "at_utc",
+    "local_time",
+    "staff",
+    "action",
+    "records",
+    "detail",
+    "prev_hash",
+    "hash",
+];
+
+/// The rows of an `audit export` CSV (its columns by name).
+pub fn parse_export(bytes: &[u8]) -> Result<Vec<AuditRow>, String> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("not an audit export: {e}"))?
+        .clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| format!("not an audit export: no {name} column"))
+    };
+    let [seq, at, _local, staff, action, records, detail, prev, hash] = EXPORT_COLUMNS.map(column);
+    let (seq, at, staff, action, records, detail, prev, hash) =
+        (seq?, at?, staff?, action?, records?, detail?, prev?, hash?);
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("line {}: {e}", i + 2))?;
+        let field = |c: usize| record.get(c).unwrap_or_default().to_owned();
+        rows.push(AuditRow {
+            seq: field(seq)
+                .parse()
+                .map_err(|_| format!("line {}: seq is not a number", i + 2))?,
+            at: field(at),
+            staff: field(staff),
+            action: field(action),
+            records: field(records),
+            detail: field(detail),
+            prev_hash: field(prev),
+            hash: field(hash),
+        });
+    }
+    Ok(rows)
+}
+
+/// Whether every row of an earlier export is still in the trail, unchanged. The export is
+/// checked first on its own (each row's hash and link): a file edited after it was written
+/// pins nothing.
+pub fn verify_against(trail: &[AuditRow], export: &[AuditRow]) -> Vec<AuditProblem> {
+    let mut problems = Vec::new();
+    let mut prev: Option<&AuditRow> = None;
+    for row in export {
+        let linked = prev.is_none_or(|p| row.seq != p.seq + 1 || row.prev_hash == p.hash);
+        if row.computed_hash() != row.hash || !linked {
+            problems.push(AuditProblem::ExportInvalid { seq: row.seq });
+            return problems;
+        }
+        prev = Some(row);
+    }
+    let by_seq: std::collections::HashMap<i64, &AuditRow> =
+        trail.iter().map(|r| (r.seq, r)).collect();
+    for row in export {
+        match by_seq.get(&row.seq) {
+            None => problems.push(AuditProblem::ExportRowMissing { seq: row.seq }),
+            Some(now) if *now != row => {
+                problems.push(AuditProblem::ExportRowChanged { seq: row.seq })
+            }
+            Some(_) => {}
+        }
+    }
+    problems
 }
 
 #[cfg(test)]

@@ -52,6 +52,8 @@ pub struct ChecklistView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tick {
     pub step: u32,
+    /// The step as it read when ticked (the configured list may change later).
+    pub text: String,
     pub done: bool,
     pub staff: Option<String>,
     pub at: chrono::DateTime<chrono::Utc>,

@@ -371,9 +371,31 @@ impl Config {
         let Some(text) = read_if_present(path)? else {
             return Ok(None);
         };
-        let config: Config = toml::from_str(&text).map_err(|e| invalid(path, e.to_string()))?;
+        Config::parse(&text, path).map(Some)
+    }
+
+    /// The config a file's text holds, checked (`path` names it in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| invalid(path, e.to_string()))?;
         config.check(path)?;
-        Ok(Some(config))
+        Ok(config)
+    }
+
+    /// Where changes of this config go and come from: the upstream's key (`demo`, `csv`,
+    /// `fhir:<base URL>`), the same the mirror rows and the outbox carry.
+    pub fn upstream_key(&self) -> Result<String> {
+        Ok(match self.source.kind {
+            SourceKind::Demo => crate::source::demo::SOURCE_KEY.to_owned(),
+            SourceKind::Csv => crate::csv_import::SOURCE_KEY.to_owned(),
+            SourceKind::Fhir => {
+                let fhir = self.source.fhir.as_ref().ok_or_else(|| {
+                    crate::source::SourceError::NotConfigured(
+                        "no FHIR base URL in the config".to_owned(),
+                    )
+                })?;
+                crate::source::fhir::FhirSource::key(fhir.url()?.as_str())
+            }
+        })
     }
 
     /// Load, or complete a file the IT helper wrote before the first start (e.g. only
@@ -441,8 +463,9 @@ impl Config {
         Ok(())
     }
 
-    /// Write atomically (temp file + rename) so a crash never leaves half a config.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// Write atomically (temp file + rename) so a crash never leaves half a config; returns
+    /// the text written.
+    pub fn save(&self, path: &Path) -> Result<String> {
         let body = toml::to_string_pretty(self).map_err(|e| CoreError::ConfigInvalid {
             path: path.to_owned(),
             reason: e.to_string(),
@@ -452,8 +475,9 @@ impl Config {
              # device_id names this install's keychain entry: do not change it.\n\n{body}"
         );
         let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text).map_err(|e| CoreError::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| CoreError::io(path, e))
+        std::fs::write(&tmp, &text).map_err(|e| CoreError::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| CoreError::io(path, e))?;
+        Ok(text)
     }
 }
 

@@ -67,6 +67,24 @@ pub enum CoreError {
     #[error("invalid input: {0}")]
     InvalidInput(String),
 
+    #[error(transparent)]
+    Outbox(#[from] crate::outbox::change::ChangeError),
+
+    #[error(
+        "{count} change(s) made against {upstream} are still waiting to be sent; they keep \
+         waiting for it after the switch (confirm to switch anyway)"
+    )]
+    ChangesWaiting { count: u32, upstream: String },
+
+    #[error(
+        "a change reached the clinic's system while this refresh was on its way; the refresh \
+         was not written (the next one brings both)"
+    )]
+    Superseded,
+
+    #[error("{what} is already running for this data folder ({path})")]
+    AlreadyRunning { what: String, path: PathBuf },
+
     #[error("the background task stopped")]
     Stopped,
 }
@@ -89,6 +107,10 @@ impl CoreError {
             CoreError::Import(crate::csv_import::ImportError::Rows(_)) => "import.rows",
             CoreError::Receipt(e) => e.code(),
             CoreError::InvalidInput(_) => "input.invalid",
+            CoreError::Outbox(_) => "outbox.unreadable",
+            CoreError::ChangesWaiting { .. } => "source.changes_waiting",
+            CoreError::Superseded => "source.superseded",
+            CoreError::AlreadyRunning { .. } => "store.already_running",
             CoreError::Stopped => "internal.stopped",
         }
     }
@@ -97,7 +119,7 @@ impl CoreError {
     /// anything (a busy database, a flaky upstream), as opposed to needing a person.
     pub fn is_retryable(&self) -> bool {
         match self {
-            CoreError::Locked { .. } => true,
+            CoreError::Locked { .. } | CoreError::Superseded => true,
             CoreError::Source(e) => e.is_retryable(),
             _ => false,
         }

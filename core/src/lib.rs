@@ -13,6 +13,7 @@ pub mod csv_import;
 pub mod desk;
 pub mod error;
 pub mod keychain;
+mod lockfile;
 pub mod model;
 pub mod monitor;
 pub mod outbox;

@@ -309,12 +309,13 @@ pub fn report(rep: &IncidentReport, language: Language) -> Printout {
     }
     h.push_str("</p>");
     if let Some(cause) = &s.cause_text {
-        let _ = write!(
-            h,
-            "<p>{}：{}</p>",
-            if j { "原因" } else { "Cause" },
-            escape(cause)
-        );
+        let label = match (s.kind, j) {
+            (ReportKind::Outage, true) => "原因",
+            (ReportKind::Outage, false) => "Cause",
+            (ReportKind::Drill, true) => "終了",
+            (ReportKind::Drill, false) => "End",
+        };
+        let _ = write!(h, "<p>{label}：{}</p>", escape(cause));
     }
 
     let _ = write!(

@@ -28,6 +28,47 @@ impl ReportKind {
     }
 }
 
+/// Why a drill ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DrillEnd {
+    /// A person ended it.
+    Staff,
+    /// The monitor declared a real outage: from then on the desk's work was real.
+    Outage,
+    /// Left open, it ended by itself at the end of its clinic day.
+    DayEnd,
+}
+
+impl DrillEnd {
+    pub fn code(self) -> &'static str {
+        match self {
+            DrillEnd::Staff => "staff",
+            DrillEnd::Outage => "outage",
+            DrillEnd::DayEnd => "day_end",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<DrillEnd> {
+        [DrillEnd::Staff, DrillEnd::Outage, DrillEnd::DayEnd]
+            .into_iter()
+            .find(|d| d.code() == code)
+    }
+
+    /// How the report says it.
+    pub fn text(self, language: crate::config::Language) -> &'static str {
+        use crate::config::Language::{En, Ja};
+        match (self, language) {
+            (DrillEnd::Staff, Ja) => "訓練を終了",
+            (DrillEnd::Staff, En) => "Ended by staff",
+            (DrillEnd::Outage, Ja) => "実際の回線障害で終了（以後の記録は本番）",
+            (DrillEnd::Outage, En) => "Ended by a real outage (what followed was real)",
+            (DrillEnd::DayEnd, Ja) => "日付が変わり自動で終了",
+            (DrillEnd::DayEnd, En) => "Ended by itself at the end of the day",
+        }
+    }
+}
+
 /// One line of the reports list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ReportSummary {
@@ -40,10 +81,12 @@ pub struct ReportSummary {
     pub ended_label: Option<String>,
     pub minutes: Option<u32>,
     pub cause: Option<Cause>,
-    /// What failed, in the desk's language (outages only).
+    /// What failed (an outage), or how a drill ended, in the desk's language.
     pub cause_text: Option<String>,
     pub calls: u32,
     pub receipts: u32,
+    /// A drill: why it ended (a real outage ends one at once).
+    pub drill_ended_by: Option<DrillEnd>,
 }
 
 /// One call as the report lists it.

@@ -120,11 +120,15 @@ pub enum DeskEvent {
         error: ErrorPayload,
         status: MirrorStatus,
     },
-    /// A drill started (its id) or ended (0).
+    /// A drill started (its id) or ended (0; `ended_by` says why: a person, a real outage,
+    /// the end of the clinic day).
     DrillChanged {
         #[ts(type = "number")]
         drill: i64,
+        ended_by: Option<crate::report::DrillEnd>,
     },
+    /// The config changed (here or from another process): screens reload their settings.
+    ConfigChanged {},
     /// Ops were sent, parked or resolved: how many are in each state now.
     OutboxChanged {
         counts: crate::outbox::OutboxCounts,

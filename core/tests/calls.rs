@@ -89,11 +89,11 @@ fn a_cancel_changes_the_mirror_and_queues_the_change_and_the_call_together() {
         .unwrap();
     assert_eq!(now.status, AppointmentStatus::Cancelled);
     let outbox = f.outbox();
-    let kinds: Vec<&str> = outbox.iter().map(|o| o.kind.as_str()).collect();
+    let kinds: Vec<&str> = outbox.iter().map(|o| o.kind().code()).collect();
     assert_eq!(kinds, ["appointment_cancel", "call_outcome"]);
     assert!(outbox
         .iter()
-        .all(|o| o.state == "pending" && o.attempts == 0));
+        .all(|o| o.state.code() == "pending" && o.attempts == 0));
     assert!(
         outbox.iter().all(|o| o.base_version == version),
         "If-Match base"
@@ -102,7 +102,7 @@ fn a_cancel_changes_the_mirror_and_queues_the_change_and_the_call_together() {
         .iter()
         .all(|o| uuid::Uuid::parse_str(&o.key).unwrap().get_version_num() == 7));
     assert_ne!(outbox[0].key, outbox[1].key);
-    assert_eq!(outbox[1].payload["staff"], "受付 佐々木");
+    assert_eq!(payload(&outbox[1])["staff"], "受付 佐々木");
 
     let list = f.list();
     assert_eq!(list.reached, 1, "7/10 連絡済 counts the cancel");
@@ -144,7 +144,11 @@ fn attempts_are_history_and_no_answer_reminds_to_call_again() {
     );
     assert!(e.reached && !e.retry_due);
     // Neither changes the appointment: only the calls are queued.
-    let kinds: Vec<String> = f.outbox().into_iter().map(|o| o.kind).collect();
+    let kinds: Vec<String> = f
+        .outbox()
+        .into_iter()
+        .map(|o| o.kind().code().to_owned())
+        .collect();
     assert_eq!(kinds, ["call_outcome", "call_outcome"]);
 }
 
@@ -189,8 +193,8 @@ fn a_reschedule_moves_the_slot_and_keeps_its_length() {
     };
     assert_eq!(length(after), length(&before));
     let outbox = f.outbox();
-    assert_eq!(outbox[0].kind, "appointment_reschedule");
-    assert_eq!(outbox[0].payload["start"], "2026-11-26T05:30:00Z");
+    assert_eq!(outbox[0].kind().code(), "appointment_reschedule");
+    assert_eq!(payload(&outbox[0])["start"], "2026-11-26T05:30:00Z");
 }
 
 #[test]
@@ -257,9 +261,9 @@ fn a_patient_checked_in_at_the_desk_is_arrived_in_the_mirror_and_queued_once() {
     let outbox = f.outbox();
     assert_eq!(outbox.len(), before + 1);
     let op = outbox.last().unwrap();
-    assert_eq!(op.kind, "appointment_arrival");
-    assert_eq!(op.target_id.as_deref(), Some(id.as_str()));
-    assert_eq!(op.payload["status"], "arrived");
+    assert_eq!(op.kind().code(), "appointment_arrival");
+    assert_eq!(op.target_id(), id.as_str());
+    assert_eq!(payload(op)["status"], "arrived");
 
     let entry = f
         .list()
@@ -300,4 +304,9 @@ fn a_patient_checked_in_at_the_desk_is_arrived_in_the_mirror_and_queued_once() {
         after.arrived_at_label, None,
         "the drill's check-in is archived"
     );
+}
+
+/// An op's stored payload, as JSON (what the store wrote).
+fn payload(op: &tsunagi_core::store::OutboxRow) -> serde_json::Value {
+    serde_json::from_str(&op.change.payload()).unwrap()
 }

@@ -5,8 +5,7 @@
 
 mod common;
 
-use chrono::Utc;
-use common::{fhir_desk, runtime, tokyo_today};
+use common::{fhir_desk, runtime, test_now, tokyo_today};
 use serde_json::json;
 use tsunagi_testkit::clinic::clinic_day;
 use tsunagi_testkit::fault_proxy::{Fault, FaultProxy};
@@ -51,7 +50,7 @@ fn every_failure_leaves_the_mirror_exactly_as_it_was() {
     let proxy = FaultProxy::start(&hfs.base_url());
     let day = clinic_day(tokyo_today(), 120, "f");
     hfs.put_all(&day.resources());
-    let f = fhir_desk(&proxy.url(), Utc::now(), 2);
+    let f = fhir_desk(&proxy.url(), test_now(), 2);
     let rt = runtime();
     rt.block_on(f.desk.pull()).unwrap();
     let fingerprint = || {
@@ -138,7 +137,7 @@ fn a_failure_on_a_later_page_keeps_nothing_of_the_earlier_ones() {
     let hfs = Hfs::start();
     let proxy = FaultProxy::start(&hfs.base_url());
     hfs.put_all(&clinic_day(tokyo_today(), 150, "g").resources());
-    let f = fhir_desk(&proxy.url(), Utc::now(), 5);
+    let f = fhir_desk(&proxy.url(), test_now(), 5);
     let rt = runtime();
     // Page 1 of 2 passes, page 2 fails.
     proxy.set_from(Fault::Status(502), 1);
@@ -159,7 +158,7 @@ fn a_server_that_is_gone_is_unreachable() {
     let proxy = FaultProxy::start(&hfs.base_url());
     let url = proxy.url();
     drop(proxy);
-    let f = fhir_desk(&url, Utc::now(), 2);
+    let f = fhir_desk(&url, test_now(), 2);
     let e = runtime().block_on(f.desk.pull()).unwrap_err();
     assert_eq!(e.code(), "source.unreachable");
     assert!(e.is_retryable());

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::{Days, TimeZone, Utc};
-use common::{fhir_desk, runtime, tokyo_today};
+use common::{fhir_desk, runtime, test_now, tokyo_today};
 use serde_json::{json, Value};
 use tsunagi_core::model::AppointmentStatus;
 use tsunagi_testkit::clinic::{clinic_day, mobile, names, STATUSES};
@@ -25,7 +25,7 @@ fn a_paged_clinic_day_is_mirrored_with_kanji_kana_ranked_phones_and_versions() {
     hfs.put_all(&clinic_day(today - Days::new(2), 3, "old").resources());
     hfs.put_all(&clinic_day(today + Days::new(5), 3, "far").resources());
 
-    let f = fhir_desk(&proxy.url(), Utc::now(), 20);
+    let f = fhir_desk(&proxy.url(), test_now(), 20);
     let rt = runtime();
     let status = rt.block_on(f.desk.pull()).unwrap();
     assert_eq!(status.appointments, 150, "only today and the next two days");
@@ -86,7 +86,7 @@ fn a_refresh_checks_cheaply_and_still_sees_edits_deletions_and_moves() {
     // Let the seeding fall behind the change check's safety margin.
     std::thread::sleep(Duration::from_secs(3));
 
-    let f = fhir_desk(&proxy.url(), Utc::now(), 20);
+    let f = fhir_desk(&proxy.url(), test_now(), 20);
     let rt = runtime();
     proxy.reset_counters();
     assert!(pull_changed(&f, &rt), "the first pull is a full one");
@@ -213,6 +213,7 @@ fn cli(
 
 #[test]
 fn credentials_go_to_the_keychain_only_and_a_wrong_one_is_an_auth_error() {
+    tsunagi_testkit::clear_of_midnight(std::time::Duration::from_secs(300));
     let hfs = Hfs::start();
     hfs.put_all(&clinic_day(tokyo_today(), 5, "c").resources());
     let proxy = FaultProxy::start(&hfs.base_url());
@@ -240,7 +241,7 @@ fn credentials_go_to_the_keychain_only_and_a_wrong_one_is_an_auth_error() {
     let stored = session
         .command("secret-tool")
         .args(["lookup", "service", "jp.tsunagi.desk", "username"])
-        .arg(format!("fhir-credential/{device}"))
+        .arg(format!("fhir-credential/{device}/fhir:{url}"))
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&stored.stdout), "s3cret-token");

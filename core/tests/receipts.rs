@@ -49,7 +49,7 @@ impl Fixture {
             .block_on(self.desk.outbox())
             .unwrap()
             .into_iter()
-            .map(|o| o.kind)
+            .map(|o| o.kind().code().to_owned())
             .collect()
     }
 }

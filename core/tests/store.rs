@@ -97,12 +97,14 @@ fn unicode_names_round_trip_byte_for_byte() {
     };
     let refresh = Refresh {
         window,
+        scope: tsunagi_core::store::Scope::Pull,
+        deliveries_seen: None,
         since: None,
         keep_from: window.start,
         started_at: start,
         finished_at: start,
     };
-    store.replace_mirror(&snapshot, refresh).unwrap();
+    store.replace_mirror(&snapshot, refresh, None).unwrap();
     drop(store);
 
     let store = Store::open(&path, &key, Create::Never).unwrap();

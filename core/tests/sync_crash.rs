@@ -91,6 +91,7 @@ fn add_receipt(session: &Session, data: &Path, i: usize) -> String {
 
 #[test]
 fn killed_at_random_points_the_desk_loses_nothing_and_the_server_has_each_op_once() {
+    tsunagi_testkit::clear_of_midnight(std::time::Duration::from_secs(300));
     let seed = std::env::var("TSUNAGI_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

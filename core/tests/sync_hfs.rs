@@ -8,9 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::Utc;
 use common::ops::{assert_each_op_once, record_mix};
-use common::{fhir_desk, runtime, tokyo_today};
+use common::{fhir_desk, runtime, test_now, tokyo_today};
 use serde_json::json;
 use tsunagi_core::calls::{CallOutcome, CallRecord};
 use tsunagi_core::outbox::backoff::{os_jitter, Backoff};
@@ -31,7 +30,7 @@ fn states(desk: &tsunagi_core::Desk, rt: &tokio::runtime::Runtime) -> Vec<(i64, 
     rt.block_on(desk.outbox())
         .unwrap()
         .into_iter()
-        .map(|o| (o.seq, o.state))
+        .map(|o| (o.seq, o.state.code().to_owned()))
         .collect()
 }
 
@@ -41,7 +40,7 @@ fn every_op_reaches_the_server_exactly_once_through_a_line_that_loses_answers() 
     let proxy = FaultProxy::start(&hfs.base_url());
     let today = tokyo_today();
     hfs.put_all(&clinic_day(today, 60, "x").resources());
-    let f = fhir_desk(&proxy.url(), Utc::now(), 2);
+    let f = fhir_desk(&proxy.url(), test_now(), 2);
     let rt = runtime();
     rt.block_on(f.desk.pull()).unwrap();
     let date = today.format("%Y-%m-%d").to_string();
@@ -75,7 +74,7 @@ fn every_op_reaches_the_server_exactly_once_through_a_line_that_loses_answers() 
     let ops = rt.block_on(f.desk.outbox()).unwrap();
     assert_eq!(ops.len(), queued);
     assert!(
-        ops.iter().all(|o| o.state == "done"),
+        ops.iter().all(|o| o.state.code() == "done"),
         "{:?}",
         states(&f.desk, &rt)
     );
@@ -112,7 +111,7 @@ fn a_refused_op_is_parked_with_the_servers_words_and_the_others_go_on() {
     let proxy = FaultProxy::start(&hfs.base_url());
     let today = tokyo_today();
     hfs.put_all(&clinic_day(today, 30, "r").resources());
-    let f = fhir_desk(&proxy.url(), Utc::now(), 2);
+    let f = fhir_desk(&proxy.url(), test_now(), 2);
     let rt = runtime();
     rt.block_on(f.desk.pull()).unwrap();
     let date = today.format("%Y-%m-%d").to_string();
@@ -127,17 +126,26 @@ fn a_refused_op_is_parked_with_the_servers_words_and_the_others_go_on() {
         .unwrap();
     assert_eq!(report.end, DrainEnd::NeedsAPerson, "{report:?}");
     let ops = rt.block_on(f.desk.outbox()).unwrap();
-    let receipts: Vec<_> = ops.iter().filter(|o| o.kind == "receipt").collect();
-    let voids: Vec<_> = ops.iter().filter(|o| o.kind == "receipt_void").collect();
+    let receipts: Vec<_> = ops
+        .iter()
+        .filter(|o| o.kind().code() == "receipt")
+        .collect();
+    let voids: Vec<_> = ops
+        .iter()
+        .filter(|o| o.kind().code() == "receipt_void")
+        .collect();
     assert_eq!(voids.len(), 1, "appointment 10's receipt is voided");
     assert_eq!(receipts.len(), 3);
-    assert!(receipts.iter().all(|o| o.state == "rejected"));
+    assert!(receipts.iter().all(|o| o.state.code() == "rejected"));
     // The void waits behind its receipt: never sent before it.
-    assert!(voids.iter().all(|o| o.state == "pending"), "{voids:?}");
+    assert!(
+        voids.iter().all(|o| o.state.code() == "pending"),
+        "{voids:?}"
+    );
     assert!(ops
         .iter()
-        .filter(|o| !o.kind.starts_with("receipt"))
-        .all(|o| o.state == "done"));
+        .filter(|o| !o.kind().code().starts_with("receipt"))
+        .all(|o| o.state.code() == "done"));
     assert_eq!(report.counts.rejected, 3);
 
     let view = rt.block_on(f.desk.sync_view()).unwrap();
@@ -175,10 +183,10 @@ fn a_refused_op_is_parked_with_the_servers_words_and_the_others_go_on() {
         .unwrap();
     assert_eq!(report.end, DrainEnd::Empty, "{report:?}");
     let ops = rt.block_on(f.desk.outbox()).unwrap();
-    assert!(ops.iter().all(|o| o.state == "done"));
+    assert!(ops.iter().all(|o| o.state.code() == "done"));
     for gone in [receipts[0].seq, voids[0].seq] {
         let op = ops.iter().find(|o| o.seq == gone).unwrap();
-        assert_eq!(op.resolution.as_deref(), Some("discarded"), "{op:?}");
+        assert_eq!(op.resolution.map(|r| r.code()), Some("discarded"), "{op:?}");
         assert_eq!(op.resolved_by.as_deref(), Some("院長"));
         assert_eq!(
             common::ops::count_by_identifier(&hfs, "Invoice", &op.key),
@@ -201,7 +209,7 @@ fn a_change_made_on_the_server_meanwhile_is_a_conflict_resolved_either_way() {
     let today = tokyo_today();
     let day = clinic_day(today, 20, "c");
     hfs.put_all(&day.resources());
-    let f = fhir_desk(&proxy.url(), Utc::now(), 2);
+    let f = fhir_desk(&proxy.url(), test_now(), 2);
     let rt = runtime();
     rt.block_on(f.desk.pull()).unwrap();
 
@@ -298,14 +306,14 @@ fn a_change_made_on_the_server_meanwhile_is_a_conflict_resolved_either_way() {
     assert_eq!(a12.status.code(), "booked");
     assert_eq!(a12.start_time.as_deref(), Some("16:00"));
     let ops = rt.block_on(f.desk.outbox()).unwrap();
-    assert!(ops.iter().all(|o| o.state == "done"));
+    assert!(ops.iter().all(|o| o.state.code() == "done"));
     let took = ops.iter().find(|o| o.seq == conflicts[1].seq).unwrap();
-    assert_eq!(took.resolution.as_deref(), Some("took_server"));
+    assert_eq!(took.resolution.map(|r| r.code()), Some("took_server"));
     assert_eq!(took.resolved_by.as_deref(), Some("院長"));
     assert_each_op_once(
         &hfs,
         &ops.iter()
-            .filter(|o| o.resolution.as_deref() != Some("took_server"))
+            .filter(|o| o.resolution.map(|r| r.code()) != Some("took_server"))
             .cloned()
             .collect::<Vec<_>>(),
     );

@@ -6,6 +6,7 @@ mod common;
 use chrono::Utc;
 use tsunagi_core::config::FhirAuthKind;
 use tsunagi_core::desk::RoundEnd;
+use tsunagi_core::desk::SourceOptions;
 use tsunagi_core::model::SourceKind;
 use tsunagi_core::receipts::{PaymentMethod, ReceiptInput};
 use tsunagi_core::SourceSetup;
@@ -57,7 +58,11 @@ fn issue_7_a_server_whose_certificate_is_not_trusted_is_named_and_never_used() {
     }
     let ops = rt.block_on(d.desk.outbox()).unwrap();
     assert_eq!(ops.len(), 1);
-    assert_eq!(ops[0].state, "pending", "still waiting, not rejected");
+    assert_eq!(
+        ops[0].state,
+        tsunagi_core::outbox::OpState::Pending,
+        "still waiting, not rejected"
+    );
 
     assert_eq!(
         tls.requests_read(),
@@ -69,17 +74,21 @@ fn issue_7_a_server_whose_certificate_is_not_trusted_is_named_and_never_used() {
 #[test]
 fn issue_7_plain_http_goes_only_to_this_machine_unless_the_it_helper_allows_it() {
     let d = common::demo_desk(Utc::now(), |_| {});
-    let setup = |url: &str, allow: Option<bool>| SourceSetup::Fhir {
+    let setup = |url: &str| SourceSetup::Fhir {
         base_url: url.into(),
         auth: FhirAuthKind::None,
         username: None,
         secret: None,
+    };
+    // From the terminal (the IT helper) or not (the window: never allowed to set it).
+    let it_helper = |allow: Option<bool>| SourceOptions {
         allow_plain_http: allow,
+        confirmed: false,
     };
 
     let err = d
         .desk
-        .configure_source(setup("http://192.0.2.10/fhir", None))
+        .configure_source(setup("http://192.0.2.10/fhir"), it_helper(None))
         .unwrap_err();
     assert_eq!(err.code(), "source.not_configured");
     assert!(err.to_string().contains("allow_plain_http"), "{err}");
@@ -94,11 +103,13 @@ fn issue_7_plain_http_goes_only_to_this_machine_unless_the_it_helper_allows_it()
         "http://localhost:9/fhir",
         "http://[::1]:9/fhir",
     ] {
-        d.desk.configure_source(setup(local, None)).unwrap();
+        d.desk
+            .configure_source(setup(local), it_helper(None))
+            .unwrap();
     }
     let settings = d
         .desk
-        .configure_source(setup("http://192.0.2.10/fhir", Some(true)))
+        .configure_source(setup("http://192.0.2.10/fhir"), it_helper(Some(true)))
         .unwrap();
     assert!(settings.fhir.unwrap().allow_plain_http);
 

@@ -23,7 +23,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  other failure (the message says which)
-  2  bad arguments (including an amount or a receipt number that cannot be used)
+  2  bad arguments (including an amount or a receipt number that cannot be used, or a
+     source change refused while changes wait for the current source: add --yes)
   3  the OS keychain is unavailable or holds no key for this database
   4  the database is locked by another program
   5  the database or its config cannot be read (wrong key, damaged, newer schema)
@@ -73,8 +74,7 @@ enum Command {
         json: bool,
     },
     /// Choose where appointments come from, then pull once to check it works
-    #[command(subcommand)]
-    Source(SourceCommand),
+    Source(SourceArgs),
     /// Import appointments from a file
     #[command(subcommand)]
     Import(ImportCommand),
@@ -180,6 +180,10 @@ enum AuditCommand {
     Verify {
         #[arg(long)]
         json: bool,
+        /// An earlier `audit export`: prove every row of it is still in the trail, unchanged
+        /// (history pinned outside the database)
+        #[arg(long, value_name = "EXPORT")]
+        against: Option<PathBuf>,
     },
     /// Write the trail as CSV (with every row's hash) for the clinic's records
     Export {
@@ -216,6 +220,16 @@ enum OutboxCommand {
     Export,
 }
 
+#[derive(Debug, clap::Args)]
+struct SourceArgs {
+    /// Switch even though changes made against the current source still wait to be sent
+    /// (they keep waiting for it and are sent when it is the source again)
+    #[arg(long, global = true)]
+    yes: bool,
+    #[command(subcommand)]
+    kind: SourceCommand,
+}
+
 #[derive(Debug, Subcommand)]
 enum SourceCommand {
     /// The built-in demo clinic
@@ -223,7 +237,7 @@ enum SourceCommand {
     /// Morning CSV exports imported with `tsunagi-cli import csv`; nothing is pulled
     Csv,
     /// A FHIR R4 server; the token or password is read from standard input and kept only
-    /// in the OS keychain
+    /// in the OS keychain, for this base URL only
     Fhir {
         /// The server's base URL, e.g. https://fhir.example.jp/r4
         url: String,
@@ -306,7 +320,9 @@ pub fn main() -> ExitCode {
         }
         Err(e) => {
             // One line, with the way out when the key is lost.
-            let hint = if crate::desk::is_key_loss(&e) {
+            let hint = if let CoreError::ChangesWaiting { .. } = &e {
+                "; run the same command with --yes to switch anyway"
+            } else if crate::desk::is_key_loss(&e) {
                 "; if the key cannot be restored, `tsunagi-cli start-fresh --yes` keeps the \
                  file aside and starts a fresh mirror (`tsunagi-cli doctor` shows more)"
             } else {
@@ -369,7 +385,7 @@ fn exit_code(e: &CoreError) -> u8 {
         | CoreError::SchemaTooNew { .. }
         | CoreError::ConfigMissing { .. }
         | CoreError::ConfigInvalid { .. } => 5,
-        CoreError::InvalidInput(_) | CoreError::Receipt(_) => 2,
+        CoreError::InvalidInput(_) | CoreError::Receipt(_) | CoreError::ChangesWaiting { .. } => 2,
         CoreError::Source(_) | CoreError::Import(_) => 6,
         _ => 1,
     }
@@ -382,13 +398,20 @@ async fn monitor(desk: &Desk, json: bool, out: &mut impl std::io::Write) -> std:
         &tokio::runtime::Handle::current(),
     );
     let mut events = monitor.subscribe();
+    // One recorder per install: beside the running app this monitor only watches.
+    if !monitor.status().recording {
+        eprintln!(
+            "tsunagi-cli: another Tsunagi (the desktop app) records this install's outages; \
+             this monitor only watches"
+        );
+    }
     let stop = stop_signal();
     tokio::pin!(stop);
     loop {
         tokio::select! {
             _ = &mut stop => break,
             event = events.recv() => match event {
-                Ok(crate::monitor::MonitorEvent::Transition { transition, incident_id, status }) => {
+                Ok(crate::monitor::MonitorEvent::Transition { transition, incident_id, status, .. }) => {
                     output::transition(out, &transition, incident_id, &status, json)?;
                 }
                 Ok(crate::monitor::MonitorEvent::PathChanged { status }) => {
@@ -501,10 +524,10 @@ fn read_secret() -> Result<String> {
     Ok(secret)
 }
 
-fn source_setup(command: SourceCommand) -> Result<SourceSetup> {
+fn source_setup(command: SourceCommand) -> Result<(SourceSetup, Option<bool>)> {
     Ok(match command {
-        SourceCommand::Demo => SourceSetup::Demo,
-        SourceCommand::Csv => SourceSetup::Csv,
+        SourceCommand::Demo => (SourceSetup::Demo, None),
+        SourceCommand::Csv => (SourceSetup::Csv, None),
         SourceCommand::Fhir {
             url,
             token_stdin,
@@ -517,13 +540,15 @@ fn source_setup(command: SourceCommand) -> Result<SourceSetup> {
                 (false, Some(user)) => (FhirAuthKind::Basic, Some(user), Some(read_secret()?)),
                 (false, None) => (FhirAuthKind::None, None, None),
             };
-            SourceSetup::Fhir {
-                base_url: url,
-                auth,
-                username,
-                secret,
-                allow_plain_http: Some(allow_plain_http),
-            }
+            (
+                SourceSetup::Fhir {
+                    base_url: url,
+                    auth,
+                    username,
+                    secret,
+                },
+                Some(allow_plain_http),
+            )
         }
     })
 }
@@ -590,9 +615,15 @@ fn run(cli: Cli) -> Result<u8> {
                     output::today_text(&mut out, &view)
                 }
             }
-            Command::Source(setup) => {
-                let setup = source_setup(setup)?;
-                let settings = desk.configure_source(setup)?;
+            Command::Source(args) => {
+                let (setup, allow_plain_http) = source_setup(args.kind)?;
+                let settings = desk.configure_source(
+                    setup,
+                    crate::desk::SourceOptions {
+                        allow_plain_http,
+                        confirmed: args.yes,
+                    },
+                )?;
                 writeln!(out, "source: {}", settings.source.code()).ok();
                 if settings.source == crate::model::SourceKind::Csv {
                     return Ok(());
@@ -707,8 +738,12 @@ fn run(cli: Cli) -> Result<u8> {
                 }
                 _ => output::reports(&mut out, &desk.reports().await?, json),
             },
-            Command::Audit(AuditCommand::Verify { json }) => {
-                let check = desk.verify_audit().await?;
+            Command::Audit(AuditCommand::Verify { json, against }) => {
+                let export = match &against {
+                    Some(path) => Some(std::fs::read(path).map_err(|e| CoreError::io(path, e))?),
+                    None => None,
+                };
+                let check = desk.verify_audit(export.as_deref()).await?;
                 if !check.intact() {
                     exit = 9;
                 }

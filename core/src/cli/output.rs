@@ -411,10 +411,12 @@ struct OutboxLine<'a> {
     key: &'a str,
     kind: &'a str,
     target_id: Option<&'a str>,
+    /// The upstream the change belongs to (it waits for that one whatever the source is).
+    upstream: &'a str,
     base_version: Option<&'a str>,
     state: &'a str,
     attempts: i64,
-    created_at: &'a str,
+    created_at: String,
     incident_id: Option<i64>,
     /// The last failure's code and HTTP status (the server's words are in the window
     /// and the export: they may name a patient).
@@ -436,34 +438,39 @@ pub fn outbox(
                 &OutboxLine {
                     seq: r.seq,
                     key: &r.key,
-                    kind: &r.kind,
-                    target_id: r.target_id.as_deref(),
+                    kind: r.kind().code(),
+                    target_id: Some(r.target_id()),
+                    upstream: &r.upstream,
                     base_version: r.base_version.as_deref(),
-                    state: &r.state,
+                    state: r.state.code(),
                     attempts: r.attempts,
-                    created_at: &r.created_at,
+                    created_at: crate::monitor::millis_ts(r.created_at),
                     incident_id: r.incident_id,
                     last_code: r.last_code.as_deref(),
                     last_status: r.last_status,
                     upstream_ref: r.upstream_ref.as_deref(),
-                    resolution: r.resolution.as_deref(),
+                    resolution: r.resolution.map(|x| x.code()),
                 },
             )?;
         } else {
             writeln!(
                 out,
-                "{:>5}  {:<8} {:<22} {:<2} {}  {}",
+                "{:>5}  {:<8} {:<22} {:<2} {}  {}  {}",
                 r.seq,
-                r.state,
-                r.kind,
+                r.state.code(),
+                r.kind().code(),
                 r.attempts,
                 r.key,
-                r.target_id.as_deref().unwrap_or("-")
+                r.target_id(),
+                r.upstream
             )?;
         }
     }
     if !json {
-        let pending = rows.iter().filter(|r| r.state == "pending").count();
+        let pending = rows
+            .iter()
+            .filter(|r| r.state == crate::outbox::OpState::Pending)
+            .count();
         writeln!(out, "{} queued, {pending} pending", rows.len())?;
     }
     Ok(())
@@ -503,7 +510,15 @@ pub fn drained(
             None => "changes still wait".to_owned(),
         },
     };
-    writeln!(out, "{what}")
+    writeln!(out, "{what}")?;
+    for w in &report.waiting_elsewhere {
+        writeln!(
+            out,
+            "{} change(s) wait for {} (not the source now; they are sent when it is again)",
+            w.count, w.upstream
+        )?;
+    }
+    Ok(())
 }
 
 pub fn reports(
@@ -548,7 +563,11 @@ pub fn audit_check(
             "audit trail intact: {} rows; last hash {}",
             check.rows,
             check.head.as_deref().unwrap_or("-")
-        )
+        )?;
+        match check.against {
+            Some(n) => writeln!(out, "the export's {n} rows are in it, unchanged"),
+            None => Ok(()),
+        }
     } else {
         writeln!(
             out,

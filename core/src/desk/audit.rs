@@ -101,46 +101,43 @@ impl Desk {
     pub async fn switch_staff(&self, name: &str) -> Result<StaffView> {
         let name = clean_staff_name(name)?;
         let previous = self.current_staff();
-        let (store, at, n) = (self.store.clone(), self.clock.now(), name.clone());
-        blocking(move || store.pick_staff(&n, at)).await?;
-        *self.staff.write().unwrap_or_else(|e| e.into_inner()) = Some(name.clone());
-        if previous.as_deref() != Some(name.as_str()) {
-            self.audit(
+        let audit = (previous.as_deref() != Some(name.as_str())).then(|| {
+            self.audit_entry(
                 Actor::Person(Some(&name)),
                 AuditAction::StaffSwitch,
                 Vec::new(),
                 serde_json::json!({}),
             )
-            .await;
-        }
+        });
+        let (store, at, n) = (self.store.clone(), self.clock.now(), name.clone());
+        blocking(move || store.pick_staff(&n, at, audit.as_ref())).await?;
+        *self.staff.write().unwrap_or_else(|e| e.into_inner()) = Some(name.clone());
         self.staff_view().await
     }
 
     /// Take a name off the switcher; if it was at the desk, nobody is.
     pub async fn forget_staff(&self, name: &str) -> Result<StaffView> {
         let name = name.trim().to_owned();
+        let audit = self.audit_entry(
+            Actor::Person(None),
+            AuditAction::StaffForget,
+            Vec::new(),
+            serde_json::json!({ "name": name }),
+        );
         let (store, n) = (self.store.clone(), name.clone());
-        if blocking(move || store.forget_staff(&n)).await? {
-            {
-                let mut current = self.staff.write().unwrap_or_else(|e| e.into_inner());
-                if current.as_deref() == Some(name.as_str()) {
-                    *current = None;
-                }
+        if blocking(move || store.forget_staff(&n, &audit)).await? {
+            let mut current = self.staff.write().unwrap_or_else(|e| e.into_inner());
+            if current.as_deref() == Some(name.as_str()) {
+                *current = None;
             }
-            self.audit(
-                Actor::Person(None),
-                AuditAction::StaffForget,
-                Vec::new(),
-                serde_json::json!({ "name": name }),
-            )
-            .await;
         }
         self.staff_view().await
     }
 
-    /// Append to the trail. A failure is logged (its code only) and does not undo or fail
-    /// what was done: a receipt taken must not look untaken because its row could not be
-    /// written; `doctor` and `audit verify` show the trail's state.
+    /// Append a view to the trail (actions write their row in their own transaction). A
+    /// failure is logged (its code only) and does not keep the screen from the desk: the
+    /// call list must show during an outage even if the trail cannot be written; `doctor`
+    /// and `audit verify` show the trail's state.
     pub(crate) async fn audit(
         &self,
         actor: Actor<'_>,
@@ -166,7 +163,7 @@ impl Desk {
         report_audit_failure(action, self.store.append_audit(&entry));
     }
 
-    fn audit_entry(
+    pub(super) fn audit_entry(
         &self,
         actor: Actor<'_>,
         action: AuditAction,
@@ -188,15 +185,27 @@ impl Desk {
     }
 
     /// Check the whole trail (and record that it was checked).
-    pub async fn verify_audit(&self) -> Result<AuditCheck> {
+    pub async fn verify_audit(&self, against: Option<&[u8]>) -> Result<AuditCheck> {
+        let export = against
+            .map(audit::parse_export)
+            .transpose()
+            .map_err(CoreError::InvalidInput)?;
         let store = self.store.clone();
         let (rows, head) = blocking(move || store.audit_trail()).await?;
-        let check = audit::verify(&rows, head);
+        let mut check = audit::verify(&rows, head);
+        if let Some(export) = &export {
+            check.problems.extend(audit::verify_against(&rows, export));
+            check.against = Some(export.len() as u32);
+        }
         self.audit(
             Actor::Person(None),
             AuditAction::AuditVerify,
             Vec::new(),
-            serde_json::json!({ "rows": check.rows, "problems": check.problems.len() }),
+            serde_json::json!({
+                "rows": check.rows,
+                "problems": check.problems.len(),
+                "against": check.against,
+            }),
         )
         .await;
         Ok(check)
@@ -210,18 +219,7 @@ impl Desk {
         let cal = self.config().calendar();
         let mut w = csv::Writer::from_writer(Vec::new());
         let csv_err = |e: csv::Error| CoreError::InvalidInput(format!("CSV: {e}"));
-        w.write_record([
-            "seq",
-            "at_utc",
-            "local_time",
-            "staff",
-            "action",
-            "records",
-            "detail",
-            "prev_hash",
-            "hash",
-        ])
-        .map_err(csv_err)?;
+        w.write_record(audit::EXPORT_COLUMNS).map_err(csv_err)?;
         for r in &rows {
             let local = crate::store::parse_ts(&r.at)
                 .map(|t| cal.local(t).format("%Y-%m-%d %H:%M:%S").to_string())
@@ -242,20 +240,20 @@ impl Desk {
         let bytes = w
             .into_inner()
             .map_err(|e| CoreError::InvalidInput(format!("CSV: {e}")))?;
-        let path = match to {
-            Some(path) => {
-                std::fs::write(&path, &bytes).map_err(|e| CoreError::io(&path, e))?;
-                path
-            }
-            None => self.write_export("audit", "csv", &bytes)?,
-        };
-        self.audit(
+        let entry = self.audit_entry(
             Actor::Person(None),
             AuditAction::AuditExport,
             Vec::new(),
             serde_json::json!({ "rows": rows.len() }),
-        )
-        .await;
+        );
+        let store = self.store.clone();
+        let path = match to {
+            Some(path) => store.audited(&entry, || {
+                std::fs::write(&path, &bytes).map_err(|e| CoreError::io(&path, e))?;
+                Ok(path)
+            })?,
+            None => self.write_export_audited("audit", "csv", &bytes, &entry)?,
+        };
         Ok(path)
     }
 }

@@ -51,7 +51,7 @@ impl Desk {
                 .iter()
                 .map(|r| r.appointment.source_id.clone())
                 .collect();
-            let drill = store.active_drill()?;
+            let drill = store.active_drill(now)?;
             let attempts = store.attempts_for(&ids, drill)?;
             let arrivals = store.arrivals_for(&ids, drill)?;
             Ok((rows, attempts, arrivals))
@@ -184,21 +184,14 @@ impl Desk {
             call_key: self.op_key(),
             change_key: self.op_key(),
         };
-        let (appointment, outcome, staff) = (
-            insert.appointment_id.clone(),
-            insert.outcome,
-            insert.staff.clone(),
+        let audit = self.audit_entry(
+            Actor::Person(insert.staff.as_deref()),
+            AuditAction::CallRecord,
+            vec![format!("appointment:{}", insert.appointment_id)],
+            serde_json::json!({ "outcome": insert.outcome.code() }),
         );
         let store = self.store.clone();
-        let id = blocking(move || store.record_call(&insert)).await?;
-        self.audit(
-            Actor::Person(staff.as_deref()),
-            AuditAction::CallRecord,
-            vec![format!("appointment:{appointment}")],
-            serde_json::json!({ "outcome": outcome.code() }),
-        )
-        .await;
-        Ok(id)
+        blocking(move || store.record_call(&insert, &audit)).await
     }
 
     /// Check a patient in at the desk (受付) while the clinic's system is unreachable.
@@ -206,16 +199,13 @@ impl Desk {
         let id = appointment_id.trim().to_owned();
         let staff = self.staff_for(staff)?;
         let (store, now, key) = (self.store.clone(), self.clock.now(), self.op_key());
-        let (appointment, who) = (id.clone(), staff.clone());
-        let row = blocking(move || store.record_arrival(&id, staff.as_deref(), now, &key)).await?;
-        self.audit(
-            Actor::Person(who.as_deref()),
+        let audit = self.audit_entry(
+            Actor::Person(staff.as_deref()),
             AuditAction::ArrivalRecord,
-            vec![format!("appointment:{appointment}")],
+            vec![format!("appointment:{id}")],
             serde_json::json!({}),
-        )
-        .await;
-        Ok(row)
+        );
+        blocking(move || store.record_arrival(&id, staff.as_deref(), now, &key, &audit)).await
     }
 
     /// Everything queued for the upstream, oldest first.

@@ -6,25 +6,39 @@ use crate::checklist::{default_steps, ChecklistItem, ChecklistView, Tick};
 use crate::error::{CoreError, Result};
 
 /// The steps with who ticked what (the latest tick of each step decides).
+/// The checklist's items with their ticks; `with_gone`: also the steps done that the list no
+/// longer has (a report's record), else only the list as it is (the screen ticks by it).
 pub(super) fn items(
     steps: Vec<String>,
     ticks: &[Tick],
     cal: &crate::calendar::ClinicCalendar,
+    with_gone: bool,
 ) -> Vec<ChecklistItem> {
-    steps
-        .into_iter()
+    // A tick belongs to the step it was made on, by its text: a list reordered or edited
+    // since does not move a tick onto another step.
+    let item = |step: u32, text: String, tick: Option<&Tick>| ChecklistItem {
+        step,
+        text,
+        done: tick.is_some(),
+        at_label: tick.map(|t| cal.local(t.at).format("%H:%M").to_string()),
+        staff: tick.and_then(|t| t.staff.clone()),
+    };
+    let mut out: Vec<ChecklistItem> = steps
+        .iter()
         .enumerate()
         .map(|(i, text)| {
-            let tick = ticks.iter().find(|t| t.step as usize == i && t.done);
-            ChecklistItem {
-                step: i as u32,
-                text,
-                done: tick.is_some(),
-                at_label: tick.map(|t| cal.local(t.at).format("%H:%M").to_string()),
-                staff: tick.and_then(|t| t.staff.clone()),
-            }
+            let tick = ticks.iter().find(|t| t.text == *text && t.done);
+            item(i as u32, text.clone(), tick)
         })
-        .collect()
+        .collect();
+    // Steps done that the list no longer has stay in the record, as they read then.
+    for t in ticks
+        .iter()
+        .filter(|t| with_gone && t.done && !steps.contains(&t.text))
+    {
+        out.push(item(t.step, t.text.clone(), Some(t)));
+    }
+    out
 }
 
 impl Desk {
@@ -41,13 +55,13 @@ impl Desk {
     pub async fn checklist(&self) -> Result<ChecklistView> {
         let cal = self.config().calendar();
         let steps = self.checklist_steps();
-        let store = self.store.clone();
+        let (store, now) = (self.store.clone(), self.clock.now());
         let (scope, ticks) = blocking(move || {
-            let scope = store.checklist_scope()?;
+            let scope = store.checklist_scope(now)?;
             Ok((scope, store.ticks(scope)?))
         })
         .await?;
-        let items = items(steps, &ticks, &cal);
+        let items = items(steps, &ticks, &cal, false);
         Ok(ChecklistView {
             incident_id: scope.0,
             drill: scope.1,
@@ -64,19 +78,14 @@ impl Desk {
             .cloned()
             .ok_or_else(|| CoreError::InvalidInput(format!("there is no checklist step {step}")))?;
         let staff = self.staff_for(staff)?;
-        let (store, now, who) = (self.store.clone(), self.clock.now(), staff.clone());
-        blocking(move || {
-            let scope = store.checklist_scope()?;
-            store.add_tick(scope, step, &text, done, staff.as_deref(), now)
-        })
-        .await?;
-        self.audit(
-            Actor::Person(who.as_deref()),
+        let (store, now) = (self.store.clone(), self.clock.now());
+        let audit = self.audit_entry(
+            Actor::Person(staff.as_deref()),
             AuditAction::ChecklistTick,
             Vec::new(),
             serde_json::json!({ "step": step, "done": done }),
-        )
-        .await;
+        );
+        blocking(move || store.add_tick(step, &text, done, staff.as_deref(), now, &audit)).await?;
         self.checklist().await
     }
 }

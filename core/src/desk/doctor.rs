@@ -238,7 +238,7 @@ async fn examine_desk(desk: &Desk, checks: &mut Vec<Check>) {
         )
         .hint("see the window's 同期 tab or `tsunagi-cli outbox list`"),
     });
-    match desk.verify_audit().await {
+    match desk.verify_audit(None).await {
         Ok(a) if a.intact() => checks.push(check(
             "audit",
             Health::Ok,

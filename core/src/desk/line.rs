@@ -38,6 +38,7 @@ impl Desk {
             upstream,
             clock: Arc::clone(&self.clock),
             store: Some(self.store.clone()),
+            recorder_lock: Some(self.data_dir.root().join("monitor.lock")),
             on_recovery,
             track_run,
         }

@@ -9,18 +9,15 @@ use tokio::sync::broadcast;
 use ts_rs::TS;
 
 use crate::clock::Clock;
-use crate::config::{Config, DataDir, FhirAuthKind, FhirConfig, Language};
+use crate::config::{Config, DataDir, FhirAuthKind, Language};
 use crate::error::{CoreError, Result};
 use crate::keychain::Keychain;
 use crate::model::SourceKind;
-use crate::source::{credential_account, fhir, AnySource, PullOutcome, PullRequest, SourceError};
-use crate::store::{Create, DbKey, Refresh, Store};
-use crate::view::{
-    weekday_sunday_first, AppointmentView, DeskEvent, FhirSettings, MirrorStatus, Settings,
-    TodayView,
-};
+use crate::source::{fhir, AnySource, PullOutcome, PullRequest};
+use crate::store::{Create, DbKey, Refresh, Scope, Store};
+use crate::view::{weekday_sunday_first, AppointmentView, DeskEvent, MirrorStatus, TodayView};
 
-const CALL_SCRIPT_MAX: usize = 1000;
+pub(super) const CALL_SCRIPT_MAX: usize = 1000;
 
 #[derive(Clone)]
 pub struct DeskOptions {
@@ -77,19 +74,17 @@ pub enum SourceSetup {
         auth: FhirAuthKind,
         #[ts(optional)]
         username: Option<String>,
-        /// The bearer token or password; absent keeps the one already in the keychain.
+        /// The bearer token or password; absent keeps the one already in the keychain for
+        /// this same base URL (a new URL needs its own).
         #[ts(optional)]
         secret: Option<String>,
-        #[serde(default)]
-        #[ts(optional)]
-        allow_plain_http: Option<bool>,
     },
 }
 
 pub struct Desk {
     data_dir: DataDir,
     store: Store,
-    config: RwLock<Config>,
+    config: live_config::LiveConfig,
     clock: Arc<dyn Clock>,
     keychain: Arc<Keychain>,
     /// Built on the first FHIR pull (loading the OS trust store costs start-up time).
@@ -123,6 +118,9 @@ impl Desk {
             locale,
         } = options;
         data_dir.ensure()?;
+        // A first start creates the config, the key and the database: one process at a time
+        // (the app and a CLI command started together must not make two keys).
+        let _first_start = live_config::InstallLock::take(&data_dir)?;
         let db_path = data_dir.database();
         let db_exists = db_path.exists();
 
@@ -166,12 +164,16 @@ impl Desk {
             Create::IfMissing
         };
         let store = Store::open(&db_path, &key, create)?;
+        if db_exists && store.opened_at_version() < settings::PER_SERVER_SECRETS_SCHEMA {
+            // Once, on the upgrade that brought secrets per server.
+            settings::adopt_legacy_credential(&keychain, &config)?;
+        }
         let (_, last_staff) = store.staff_members()?;
         let (events, _) = broadcast::channel(32);
         Ok(Desk {
+            config: live_config::LiveConfig::new(data_dir.clone(), config),
             data_dir,
             store,
-            config: RwLock::new(config),
             clock,
             keychain,
             http: OnceLock::new(),
@@ -184,160 +186,50 @@ impl Desk {
         &self.data_dir
     }
 
+    /// The config as `config.toml` says it now: a change made from the terminal (or by hand)
+    /// takes effect before the next request, and screens are told.
     pub fn config(&self) -> Config {
-        self.config
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        let read = self.config.read();
+        if read.changed_outside {
+            tracing::info!("config.toml changed outside this process; using it now");
+            let _ = self.events.send(DeskEvent::ConfigChanged {});
+        }
+        read.config
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<DeskEvent> {
         self.events.subscribe()
     }
 
-    pub fn settings(&self) -> Settings {
-        let c = self.config();
-        let has_credential = self
-            .keychain
-            .get(&credential_account(&c.device_id))
-            .ok()
-            .flatten()
-            .is_some();
-        Settings {
-            language: c.language,
-            autostart: c.autostart,
-            clinic_name: c.clinic_name,
-            time_zone: c.time_zone,
-            source: c.source.kind,
-            days_ahead: c.source.days_ahead,
-            fhir: c.source.fhir.map(|f| FhirSettings {
-                base_url: f.base_url,
-                auth: f.auth,
-                username: f.username,
-                has_credential,
-                allow_plain_http: f.allow_plain_http,
-            }),
-            data_dir: self.data_dir.root().display().to_string(),
-            call_script_is_default: c.call_script.is_none(),
-            call_script: c
-                .call_script
-                .clone()
-                .unwrap_or_else(|| crate::calls::default_script(c.language).to_owned()),
-            printouts_folder: self.printouts_folder().display().to_string(),
-            sheet_times: c.printouts.sheet_times.clone(),
-            retention: c.retention.clone(),
-        }
-    }
-
-    /// Change where appointments come from. Secrets go to the OS keychain only; the config
-    /// is written last, so a failure leaves the previous setup in place.
-    pub fn configure_source(&self, setup: SourceSetup) -> Result<Settings> {
-        let mut next = self.config();
-        let account = credential_account(&next.device_id);
-        match setup {
-            SourceSetup::Demo => next.source.kind = SourceKind::Demo,
-            SourceSetup::Csv => next.source.kind = SourceKind::Csv,
-            SourceSetup::Fhir {
-                base_url,
-                auth,
-                username,
-                secret,
-                allow_plain_http,
-            } => {
-                let secret = secret.map(zeroize::Zeroizing::new);
-                let mut fhir = next
-                    .source
-                    .fhir
-                    .take()
-                    .filter(|f| f.base_url == base_url.trim())
-                    .unwrap_or_else(|| FhirConfig::new(&base_url));
-                fhir.auth = auth;
-                fhir.username = username
-                    .map(|u| u.trim().to_owned())
-                    .filter(|u| !u.is_empty());
-                if let Some(allow) = allow_plain_http {
-                    fhir.allow_plain_http = allow;
-                }
-                fhir.url()?;
-                let invalid = |why: &str| CoreError::Source(SourceError::NotConfigured(why.into()));
-                if auth == FhirAuthKind::Basic && fhir.username.is_none() {
-                    return Err(invalid("basic authentication needs a user name"));
-                }
-                match (auth, secret.as_deref().map(|s| s.trim())) {
-                    (FhirAuthKind::None, _) => self.keychain.delete(&account)?,
-                    (_, Some(s)) if !s.is_empty() => self.keychain.set(&account, s.as_bytes())?,
-                    (_, _) if self.keychain.get(&account)?.is_some() => {}
-                    (FhirAuthKind::Bearer, _) => return Err(invalid("a bearer token is needed")),
-                    (FhirAuthKind::Basic, _) => return Err(invalid("a password is needed")),
-                }
-                next.source.kind = SourceKind::Fhir;
-                next.source.fhir = Some(fhir);
-            }
-        }
-        next.save(&self.data_dir.config())?;
-        let detail = serde_json::json!({
-            "kind": next.source.kind.code(),
-            "host": next.source.fhir.as_ref().and_then(|f| f.url().ok())
-                .and_then(|u| u.host_str().map(str::to_owned)),
+    /// Tell every screen a drill ended without a person ending it (a real outage ended it:
+    /// what is recorded from now on is real).
+    pub fn drill_ended(&self, drill: i64, by: crate::report::DrillEnd) {
+        tracing::info!(drill, by = by.code(), "drill ended");
+        let _ = self.events.send(DeskEvent::DrillChanged {
+            drill: 0,
+            ended_by: Some(by),
         });
-        *self.config.write().unwrap_or_else(|e| e.into_inner()) = next;
-        self.audit_blocking(
-            Actor::Person(None),
-            crate::audit::AuditAction::SourceConfigure,
-            Vec::new(),
-            detail,
-        );
-        Ok(self.settings())
-    }
-
-    /// Apply and persist a settings change; the file is written before memory changes, so
-    /// a failed write changes nothing.
-    pub fn change_settings(&self, change: SettingsChange) -> Result<Settings> {
-        {
-            let mut config = self.config.write().unwrap_or_else(|e| e.into_inner());
-            let mut next = config.clone();
-            if let Some(l) = change.language {
-                next.language = l;
-            }
-            if let Some(a) = change.autostart {
-                next.autostart = a;
-            }
-            if let Some(script) = change.call_script {
-                let script = script.trim();
-                if script.chars().count() > CALL_SCRIPT_MAX {
-                    return Err(CoreError::InvalidInput(format!(
-                        "the call script is longer than {CALL_SCRIPT_MAX} characters"
-                    )));
-                }
-                next.call_script = (!script.is_empty()).then(|| script.to_owned());
-            }
-            if next != *config {
-                next.save(&self.data_dir.config())?;
-                let changed: Vec<&str> = [
-                    ("language", next.language != config.language),
-                    ("autostart", next.autostart != config.autostart),
-                    ("call_script", next.call_script != config.call_script),
-                ]
-                .into_iter()
-                .filter_map(|(name, changed)| changed.then_some(name))
-                .collect();
-                *config = next;
-                drop(config);
-                self.audit_blocking(
-                    Actor::Person(None),
-                    crate::audit::AuditAction::SettingsChange,
-                    Vec::new(),
-                    serde_json::json!({ "changed": changed }),
-                );
-            }
-        }
-        Ok(self.settings())
     }
 
     /// Refresh the mirror from the configured source. The mirror is replaced only by a
     /// complete answer; a failure is logged in the database and leaves it as it was. With
-    /// CSV as the source there is nothing to pull: the mirror changes on import only.
+    /// CSV as the source there is nothing to pull: the mirror changes on import only. A
+    /// snapshot fetched while a change reached the server is older than what the desk knows:
+    /// it is fetched again rather than written (pull and send never interleave that way).
     pub async fn pull(&self) -> Result<MirrorStatus> {
+        const TRIES: u32 = 3;
+        for attempt in 1..=TRIES {
+            match self.pull_once().await {
+                Err(CoreError::Superseded) if attempt < TRIES => {
+                    tracing::info!("a change reached the server during the pull; pulling again");
+                }
+                other => return other,
+            }
+        }
+        Err(CoreError::Superseded)
+    }
+
+    async fn pull_once(&self) -> Result<MirrorStatus> {
         let config = self.config();
         let started = self.clock.now();
         let request = PullRequest::for_config(&config, started);
@@ -354,7 +246,8 @@ impl Desk {
         };
         let kind = source.kind().code();
         let store = self.store.clone();
-        let previous = blocking(move || store.mirror_state(window)).await?;
+        let (previous, seen) =
+            blocking(move || Ok((store.mirror_state(window)?, store.deliveries()?))).await?;
         let fetched = source.fetch(&request, previous.as_ref()).await;
 
         let keep_from = retention::mirror_keep_from(&config, started);
@@ -364,15 +257,20 @@ impl Desk {
             let finished = clock.now();
             let refresh = |since| Refresh {
                 window,
+                scope: Scope::Pull,
+                deliveries_seen: Some(seen),
                 since,
                 keep_from,
                 started_at: started,
                 finished_at: finished,
             };
             match fetched {
-                Ok(PullOutcome::Snapshot { snapshot, since }) => store
-                    .replace_mirror(&snapshot, refresh(since.as_deref()))
-                    .map(Ok),
+                Ok(PullOutcome::Snapshot { snapshot, since }) => {
+                    match store.replace_mirror(&snapshot, refresh(since.as_deref()), None) {
+                        Err(CoreError::Superseded) => Err(CoreError::Superseded),
+                        other => other.map(Ok),
+                    }
+                }
                 Ok(PullOutcome::Unchanged { since }) => store
                     .confirm_mirror(kind, refresh(since.as_deref()))
                     .map(Ok),
@@ -400,20 +298,16 @@ impl Desk {
         }
     }
 
-    /// Import a morning CSV export: the mirror's days in the file become exactly its rows,
-    /// or, if any row is wrong, nothing changes. An install still on the demo switches to
-    /// CSV; with FHIR set up, its next successful pull takes over again.
+    /// Import a morning CSV export: the mirror's days in the file become exactly its rows
+    /// (a row with a change still waiting stays), or, if any row is wrong, nothing
+    /// changes. Other days are not touched. An install still on the demo switches to CSV;
+    /// with FHIR set up, its next successful pull takes over again.
     pub async fn import_csv(&self, bytes: Vec<u8>) -> Result<ImportReport> {
-        let mut config = self.config();
-        let cal = config.calendar();
+        let cal = self.config().calendar();
         let started = self.clock.now();
         let import = blocking(move || Ok(crate::csv_import::parse_csv(&bytes, &cal)?)).await?;
-        let switched = config.source.kind == SourceKind::Demo;
-        if switched {
-            config.source.kind = SourceKind::Csv;
-            config.save(&self.data_dir.config())?;
-            *self.config.write().unwrap_or_else(|e| e.into_inner()) = config.clone();
-        }
+        let switched = self.switch_demo_to_csv()?;
+        let config = self.config();
         let keep_from = retention::mirror_keep_from(&config, started);
         let report = ImportReport {
             appointments: import.snapshot.appointments.len() as u32,
@@ -423,21 +317,7 @@ impl Desk {
             switched_to_csv: switched,
             upstream_replaces_it: config.source.kind == SourceKind::Fhir,
         };
-        let store = self.store.clone();
-        let clock = self.clock.clone();
-        blocking(move || {
-            let refresh = Refresh {
-                window: import.window,
-                since: None,
-                keep_from,
-                started_at: started,
-                finished_at: clock.now(),
-            };
-            store.replace_mirror(&import.snapshot, refresh)
-        })
-        .await?;
-        tracing::info!(appointments = report.appointments, "CSV imported");
-        self.audit(
+        let audit = self.audit_entry(
             Actor::Person(None),
             crate::audit::AuditAction::CsvImport,
             Vec::new(),
@@ -447,8 +327,23 @@ impl Desk {
                 "first_date": report.first_date,
                 "last_date": report.last_date,
             }),
-        )
-        .await;
+        );
+        let store = self.store.clone();
+        let clock = self.clock.clone();
+        blocking(move || {
+            let refresh = Refresh {
+                window: import.window,
+                scope: Scope::Days,
+                deliveries_seen: None,
+                since: None,
+                keep_from,
+                started_at: started,
+                finished_at: clock.now(),
+            };
+            store.replace_mirror(&import.snapshot, refresh, Some(&audit))
+        })
+        .await?;
+        tracing::info!(appointments = report.appointments, "CSV imported");
         let status = self.status().await?;
         let _ = self.events.send(DeskEvent::MirrorUpdated { status });
         Ok(report)
@@ -558,6 +453,9 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'sta
 
 pub mod doctor;
 mod fresh;
+mod live_config;
+mod settings;
+pub use settings::SourceOptions;
 mod retention;
 pub use fresh::{is_key_loss, FreshStart};
 pub use retention::PURGE_EVERY;

@@ -41,6 +41,7 @@ impl Desk {
             voids: None,
             at: self.clock.now(),
             op_key: self.op_key(),
+            upstream: self.config().upstream_key()?,
         };
         self.insert_receipt(insert).await
     }
@@ -67,17 +68,15 @@ impl Desk {
             voids: Some(number.trim().to_owned()),
             at: self.clock.now(),
             op_key: self.op_key(),
+            // A void goes where its receipt went (the store looks that up).
+            upstream: self.config().upstream_key()?,
         };
         self.insert_receipt(insert).await
     }
 
     async fn insert_receipt(&self, insert: ReceiptInsert) -> Result<ReceiptView> {
-        let (action, mut records, staff) = match &insert.voids {
-            Some(voided) => (
-                AuditAction::ReceiptVoid,
-                vec![format!("receipt:{voided}")],
-                insert.staff.clone(),
-            ),
+        let (action, records) = match &insert.voids {
+            Some(voided) => (AuditAction::ReceiptVoid, vec![format!("receipt:{voided}")]),
             None => (
                 AuditAction::ReceiptAdd,
                 insert
@@ -85,25 +84,22 @@ impl Desk {
                     .iter()
                     .map(|p| format!("patient:{p}"))
                     .collect(),
-                insert.staff.clone(),
             ),
         };
+        let audit = self.audit_entry(
+            Actor::Person(insert.staff.as_deref()),
+            action,
+            records,
+            serde_json::json!({}),
+        );
         let store = self.store.clone();
         let mut row = blocking(move || {
-            let number = store.add_receipt(&insert)?;
+            let number = store.add_receipt(&insert, &audit)?;
             store
                 .receipt(&number)?
                 .ok_or(CoreError::Receipt(ReceiptError::NotFound(number)))
         })
         .await?;
-        records.insert(0, format!("receipt:{}", row.number));
-        self.audit(
-            Actor::Person(staff.as_deref()),
-            action,
-            records,
-            serde_json::json!({ "amount": row.amount }),
-        )
-        .await;
         clinic_time(&self.config().calendar(), &mut row);
         Ok(row)
     }
@@ -140,8 +136,9 @@ impl Desk {
 
     async fn receipts(&self, day: Option<String>) -> Result<Vec<ReceiptView>> {
         let store = self.store.clone();
+        let now = self.clock.now();
         let mut rows = blocking(move || {
-            let drill = store.active_drill()?;
+            let drill = store.active_drill(now)?;
             store.receipts(day.as_deref(), drill)
         })
         .await?;
@@ -170,18 +167,28 @@ impl Desk {
         })
     }
 
-    /// Every receipt as CSV, for entering into the billing system.
-    pub async fn receipts_csv(&self) -> Result<Vec<u8>> {
+    /// Every receipt, and the audit row its export writes.
+    pub(super) async fn receipts_for_export(
+        &self,
+    ) -> Result<(Vec<ReceiptView>, crate::audit::AuditEntry)> {
         let rows = self.receipts(None).await?;
-        self.audit(
+        let entry = self.audit_entry(
             Actor::Person(None),
             AuditAction::ReceiptsExport,
             rows.iter()
                 .map(|r| format!("receipt:{}", r.number))
                 .collect(),
             serde_json::json!({}),
-        )
-        .await;
+        );
+        Ok((rows, entry))
+    }
+
+    /// Every receipt as CSV, for entering into the billing system (the terminal's export:
+    /// its audit row is written before the bytes are handed out).
+    pub async fn receipts_csv(&self) -> Result<Vec<u8>> {
+        let (rows, entry) = self.receipts_for_export().await?;
+        let store = self.store.clone();
+        blocking(move || store.audited(&entry, || Ok(()))).await?;
         Ok(crate::receipts::to_csv(&rows))
     }
 
@@ -189,51 +196,53 @@ impl Desk {
         let (number, staff) = (number.trim().to_owned(), self.staff_for(staff)?);
         let now = self.clock.now();
         let store = self.store.clone();
-        let (record, who) = (format!("receipt:{number}"), staff.clone());
-        blocking(move || store.mark_receipt_entered(&number, staff.as_deref(), now)).await?;
-        self.audit(
-            Actor::Person(who.as_deref()),
+        let audit = self.audit_entry(
+            Actor::Person(staff.as_deref()),
             AuditAction::ReceiptEntered,
-            vec![record],
+            vec![format!("receipt:{number}")],
             serde_json::json!({}),
-        )
-        .await;
-        Ok(())
+        );
+        blocking(move || store.mark_receipt_entered(&number, staff.as_deref(), now, &audit)).await
     }
 
     /// Start a drill (訓練): until it ends, calls and receipts are practice, kept apart and
-    /// never sent upstream.
+    /// never sent upstream. It ends by a person, by a real outage, or by itself at the end
+    /// of today's clinic day.
     pub async fn start_drill(&self, staff: Option<&str>) -> Result<i64> {
         let staff = self.staff_for(staff)?;
-        let (store, now, who) = (self.store.clone(), self.clock.now(), staff.clone());
-        let id = blocking(move || store.start_drill(now, staff.as_deref())).await?;
-        self.audit(
-            Actor::Person(who.as_deref()),
+        let now = self.clock.now();
+        let cal = self.config().calendar();
+        let ends_at = cal.days(cal.today(now), 1).end;
+        let audit = self.audit_entry(
+            Actor::Person(staff.as_deref()),
             AuditAction::DrillStart,
-            vec![format!("drill:{id}")],
+            Vec::new(),
             serde_json::json!({}),
-        )
-        .await;
-        let _ = self
-            .events
-            .send(crate::view::DeskEvent::DrillChanged { drill: id });
+        );
+        let store = self.store.clone();
+        let id =
+            blocking(move || store.start_drill(now, ends_at, staff.as_deref(), &audit)).await?;
+        let _ = self.events.send(crate::view::DeskEvent::DrillChanged {
+            drill: id,
+            ended_by: None,
+        });
         Ok(id)
     }
 
     /// End the drill; what it recorded stays archived under its id.
     pub async fn end_drill(&self) -> Result<i64> {
         let (store, now) = (self.store.clone(), self.clock.now());
-        let id = blocking(move || store.end_drill(now)).await?;
-        self.audit(
+        let audit = self.audit_entry(
             Actor::Person(None),
             AuditAction::DrillEnd,
-            vec![format!("drill:{id}")],
+            Vec::new(),
             serde_json::json!({}),
-        )
-        .await;
-        let _ = self
-            .events
-            .send(crate::view::DeskEvent::DrillChanged { drill: 0 });
+        );
+        let id = blocking(move || store.end_drill(now, &audit)).await?;
+        let _ = self.events.send(crate::view::DeskEvent::DrillChanged {
+            drill: 0,
+            ended_by: Some(crate::report::DrillEnd::Staff),
+        });
         Ok(id)
     }
 
@@ -246,10 +255,22 @@ impl Desk {
         }
     }
 
-    /// The drill in progress (0: none).
+    /// The drill in progress (0: none). A drill left open past the end of its clinic day
+    /// ends here, and every screen is told.
     pub async fn active_drill(&self) -> Result<i64> {
-        let store = self.store.clone();
-        blocking(move || store.active_drill()).await
+        self.end_overdue_drill().await?;
+        let (store, now) = (self.store.clone(), self.clock.now());
+        blocking(move || store.active_drill(now)).await
+    }
+
+    /// End a drill left open past the end of its clinic day (the app checks each minute).
+    pub async fn end_overdue_drill(&self) -> Result<Option<i64>> {
+        let (store, now) = (self.store.clone(), self.clock.now());
+        let ended = blocking(move || store.end_overdue_drill(now)).await?;
+        if let Some(drill) = ended {
+            self.drill_ended(drill, crate::report::DrillEnd::DayEnd);
+        }
+        Ok(ended)
     }
 
     fn clinic_day(&self) -> String {

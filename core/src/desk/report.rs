@@ -33,6 +33,7 @@ struct Span {
     started: DateTime<Utc>,
     ended: Option<DateTime<Utc>>,
     cause: Option<crate::monitor::Cause>,
+    drill_ended_by: Option<crate::report::DrillEnd>,
 }
 
 impl Span {
@@ -43,6 +44,7 @@ impl Span {
             started: i.started_at,
             ended: i.ended_at,
             cause: i.cause,
+            drill_ended_by: None,
         }
     }
 
@@ -53,6 +55,7 @@ impl Span {
             started: d.started_at,
             ended: d.ended_at,
             cause: None,
+            drill_ended_by: d.ended_by,
         }
     }
 }
@@ -85,9 +88,11 @@ fn summary(
         cause: span.cause,
         cause_text: span
             .cause
-            .map(|c| advice(NetState::Offline, Some(c), language).headline),
+            .map(|c| advice(NetState::Offline, Some(c), language).headline)
+            .or_else(|| span.drill_ended_by.map(|d| d.text(language).to_owned())),
         calls: counts.calls,
         receipts: counts.receipts,
+        drill_ended_by: span.drill_ended_by,
     }
 }
 
@@ -159,7 +164,7 @@ impl Desk {
         for r in &mut receipts {
             super::receipts::clinic_time(&cal, r);
         }
-        let checklist = super::checklist::items(self.checklist_steps(), &ticks, &cal);
+        let checklist = super::checklist::items(self.checklist_steps(), &ticks, &cal, true);
         let day_label = |t: DateTime<Utc>| cal.local(t).format("%m/%d %H:%M").to_string();
         Ok(IncidentReport {
             summary: summary(&span, counts, &cal, config.language),
@@ -283,19 +288,25 @@ impl Desk {
         let folder = self.ensure_printouts_folder()?;
         let path = folder.join(format!("{SHEET_PREFIX}{stamp}.html"));
         let tmp = path.with_extension("html.tmp");
-        std::fs::write(&tmp, printout::document(&page, config.language))
-            .map_err(|e| CoreError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| CoreError::io(&path, e))?;
-        let today = config.calendar().today(self.clock.now());
-        prune_sheets(&folder, today, config.printouts.keep_days);
-        tracing::info!("downtime sheet written");
-        self.audit(
+        let entry = self.audit_entry(
             actor,
             AuditAction::SheetWrite,
             vec![format!("sheet:{stamp}")],
             serde_json::json!({}),
-        )
-        .await;
+        );
+        let document = printout::document(&page, config.language);
+        let store = self.store.clone();
+        let written = path.clone();
+        blocking(move || {
+            store.audited(&entry, || {
+                std::fs::write(&tmp, document).map_err(|e| CoreError::io(&tmp, e))?;
+                std::fs::rename(&tmp, &written).map_err(|e| CoreError::io(&written, e))
+            })
+        })
+        .await?;
+        let today = config.calendar().today(self.clock.now());
+        prune_sheets(&folder, today, config.printouts.keep_days);
+        tracing::info!("downtime sheet written");
         Ok(path)
     }
 
@@ -330,16 +341,26 @@ impl Desk {
 
     /// Every receipt as CSV in the printouts folder, for entering into the billing system.
     pub async fn export_receipts(&self) -> Result<PathBuf> {
-        let bytes = self.receipts_csv().await?;
-        self.write_export("receipts", "csv", &bytes)
+        let (rows, entry) = self.receipts_for_export().await?;
+        let bytes = crate::receipts::to_csv(&rows);
+        self.write_export_audited("receipts", "csv", &bytes, &entry)
     }
 
-    /// Write an explicit export to the printouts folder as `<prefix>-<local time>.<ext>`.
-    pub(super) fn write_export(&self, prefix: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf> {
+    /// Write an explicit export to the printouts folder as `<prefix>-<local time>.<ext>`,
+    /// with its audit row: the row commits only once the file is written.
+    pub(super) fn write_export_audited(
+        &self,
+        prefix: &str,
+        ext: &str,
+        bytes: &[u8],
+        entry: &crate::audit::AuditEntry,
+    ) -> Result<PathBuf> {
         let now = self.config().calendar().local(self.clock.now());
         let folder = self.ensure_printouts_folder()?;
         let path = folder.join(format!("{prefix}-{}.{ext}", now.format("%Y-%m-%d-%H%M%S")));
-        std::fs::write(&path, bytes).map_err(|e| CoreError::io(&path, e))?;
+        self.store.audited(entry, || {
+            std::fs::write(&path, bytes).map_err(|e| CoreError::io(&path, e))
+        })?;
         Ok(path)
     }
 }

@@ -49,7 +49,13 @@ impl Desk {
     pub async fn purge_as(&self, actor: Actor<'_>) -> Result<PurgeReport> {
         let cut = self.purge_cutoffs();
         let store = self.store.clone();
-        let report = blocking(move || store.purge(cut)).await?;
+        let audit = self.audit_entry(
+            actor,
+            AuditAction::RetentionPurge,
+            Vec::new(),
+            serde_json::json!({}),
+        );
+        let report = blocking(move || store.purge(cut, &audit)).await?;
         if !report.is_empty() {
             tracing::info!(
                 appointments = report.appointments,
@@ -58,13 +64,6 @@ impl Desk {
                 ops = report.ops,
                 "retention purge"
             );
-            self.audit(
-                actor,
-                AuditAction::RetentionPurge,
-                Vec::new(),
-                serde_json::to_value(report).unwrap_or_default(),
-            )
-            .await;
         }
         Ok(report)
     }

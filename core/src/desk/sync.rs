@@ -11,10 +11,12 @@ use chrono::{DateTime, Utc};
 use super::{blocking, Actor, Desk};
 use crate::audit::AuditAction;
 use crate::error::{CoreError, ErrorPayload, Result};
+use crate::model::SourceKind;
 use crate::outbox::backoff::Backoff;
+use crate::outbox::change::Change;
 use crate::outbox::sender::{deliver, Attempt, Upstream};
 use crate::outbox::view::{AppointmentSide, OpView, SyncGroup, SyncView};
-use crate::outbox::{DrainEnd, DrainReport, OpAction, OpKind, OpState};
+use crate::outbox::{DrainEnd, DrainReport, OpAction, OpState, WaitingElsewhere};
 use crate::source::fhir;
 use crate::store::Delivery;
 use crate::view::DeskEvent;
@@ -32,8 +34,6 @@ pub enum RoundEnd {
     },
     /// Another sender (the app or a CLI) is draining this install right now.
     Busy,
-    /// CSV imports: nothing to send to.
-    NoUpstream,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,14 +43,6 @@ pub struct Round {
     pub end: RoundEnd,
 }
 
-/// Failures that waiting can fix: the line, the server's load, a login page in the way.
-fn retryable(code: &str) -> bool {
-    matches!(
-        code,
-        "source.unreachable" | "source.timeout" | "source.server" | "source.not_fhir"
-    )
-}
-
 /// Throttle for progress events during a long drain.
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 
@@ -58,18 +50,7 @@ impl Desk {
     /// One sender per install: a lock file held while a round runs (released by the OS if
     /// the process dies, so a kill never leaves it stuck).
     fn try_sender_lock(&self) -> Result<Option<std::fs::File>> {
-        let path = self.data_dir.root().join("outbox.lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| CoreError::io(&path, e))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(CoreError::io(&path, e)),
-        }
+        crate::lockfile::try_take(&self.data_dir.root().join("outbox.lock"))
     }
 
     /// Send ops, oldest first and one at a time, until none is left whose turn it is or a
@@ -91,15 +72,40 @@ impl Desk {
             })
         };
         let upstream = match Upstream::for_config(&config, &self.keychain, &http) {
-            Ok(Upstream::None) => return ended(RoundEnd::NoUpstream),
             Ok(u) => u,
+            // The source cannot be reached as set up (no credential for this server, say):
+            // changes made on the demo still go to it.
             Err(e) => {
+                tracing::info!(code = e.code(), "the source cannot take changes now");
+                let round = self
+                    .send_ops(&Upstream::None, config.language, stop)
+                    .await?;
+                if round.delivered + round.parked > 0 {
+                    return Ok(round);
+                }
                 return ended(RoundEnd::Failed {
                     retryable: e.is_retryable(),
                     error: e.payload(),
                     retry_after: None,
-                })
+                });
             }
+        };
+        self.send_ops(&upstream, config.language, stop).await
+    }
+
+    /// One round to `upstream` (and the demo's own ops), under the install's sender lock.
+    async fn send_ops(
+        &self,
+        upstream: &Upstream,
+        language: crate::config::Language,
+        stop: &AtomicBool,
+    ) -> Result<Round> {
+        let ended = |end| {
+            Ok(Round {
+                delivered: 0,
+                parked: 0,
+                end,
+            })
         };
         let Some(_lock) = self.try_sender_lock()? else {
             return ended(RoundEnd::Busy);
@@ -115,8 +121,9 @@ impl Desk {
         let mut last_event = tokio::time::Instant::now();
         while !stop.load(Ordering::SeqCst) {
             let store = self.store.clone();
+            let key = upstream.key().map(str::to_owned);
             let Some(mut op) = blocking(move || {
-                let op = store.next_op()?;
+                let op = store.next_op(key.as_deref())?;
                 if let Some(op) = &op {
                     store.op_sending(op.seq)?;
                 }
@@ -127,15 +134,19 @@ impl Desk {
                 break;
             };
             op.attempts += 1;
-            let attempt = match &upstream {
-                Upstream::Fhir(f) => deliver(f, &op, config.language).await,
-                _ => Attempt {
-                    delivery: Delivery::Done {
-                        upstream_ref: format!("demo:{}", op.kind),
-                        new_version: None,
-                    },
-                    retry_after: None,
-                },
+            // An op goes only to the upstream it was made against: the demo takes the
+            // demo's; the FHIR server only its own (`next_op` picked no other).
+            let attempt = match upstream {
+                _ if op.upstream == crate::source::demo::SOURCE_KEY => Attempt::demo(&op),
+                Upstream::Fhir { source, key } if *key == op.upstream => {
+                    deliver(source, &op, language).await
+                }
+                _ => {
+                    return Err(CoreError::InvalidInput(format!(
+                        "op {} is for another upstream than the source now",
+                        op.seq
+                    )))
+                }
             };
             let store = self.store.clone();
             let at = self.clock.now();
@@ -145,13 +156,18 @@ impl Desk {
             match attempt.delivery {
                 Delivery::Done { .. } => round.delivered += 1,
                 Delivery::Conflict { .. } | Delivery::Rejected { .. } => {
-                    tracing::warn!(seq, kind = op.kind, "op parked for a person");
+                    tracing::warn!(seq, kind = op.kind().code(), "op parked for a person");
                     round.parked += 1;
                 }
-                Delivery::Failed { code, status, text } => {
+                Delivery::Failed {
+                    code,
+                    status,
+                    text,
+                    retryable,
+                } => {
                     tracing::info!(seq, code, status, "sending paused");
                     round.end = RoundEnd::Failed {
-                        retryable: retryable(&code),
+                        retryable,
                         error: ErrorPayload {
                             message: text,
                             code,
@@ -198,7 +214,6 @@ impl Desk {
                     last_error = None;
                     break DrainEnd::Empty;
                 }
-                RoundEnd::NoUpstream => break DrainEnd::NoUpstream,
                 RoundEnd::Busy => Duration::from_millis(500),
                 RoundEnd::Failed {
                     error,
@@ -219,9 +234,20 @@ impl Desk {
             tokio::time::sleep(wait).await;
         };
         let store = self.store.clone();
-        let counts = blocking(move || store.outbox_counts()).await?;
+        let config = self.config();
+        let current = config.upstream_key().ok();
+        let (counts, elsewhere) = blocking(move || {
+            Ok((
+                store.outbox_counts()?,
+                store.waiting_elsewhere(current.as_deref())?,
+            ))
+        })
+        .await?;
         let end = match end {
             DrainEnd::Empty if counts.need_a_person() > 0 => DrainEnd::NeedsAPerson,
+            DrainEnd::Empty if counts.waiting() > 0 && config.source.kind == SourceKind::Csv => {
+                DrainEnd::NoUpstream
+            }
             DrainEnd::Empty if counts.waiting() > 0 => DrainEnd::StillWaiting,
             other => other,
         };
@@ -232,6 +258,10 @@ impl Desk {
             retries,
             counts,
             last_error,
+            waiting_elsewhere: elsewhere
+                .into_iter()
+                .map(|(upstream, count)| WaitingElsewhere { upstream, count })
+                .collect(),
         })
     }
 
@@ -252,16 +282,15 @@ impl Desk {
     ) -> Result<SyncView> {
         let store = self.store.clone();
         let staff = self.staff_for(staff)?;
-        let (at, who) = (self.clock.now(), staff.clone());
-        blocking(move || store.resolve_op(seq, action, staff.as_deref(), at)).await?;
-        tracing::info!(seq, action = action.code(), "op resolved by a person");
-        self.audit(
-            Actor::Person(who.as_deref()),
+        let at = self.clock.now();
+        let audit = self.audit_entry(
+            Actor::Person(staff.as_deref()),
             AuditAction::OpResolve,
             vec![format!("op:{seq}")],
             serde_json::json!({ "action": action.code() }),
-        )
-        .await;
+        );
+        blocking(move || store.resolve_op(seq, action, staff.as_deref(), at, audit)).await?;
+        tracing::info!(seq, action = action.code(), "op resolved by a person");
         self.announce_outbox().await;
         self.sync_view().await
     }
@@ -271,6 +300,7 @@ impl Desk {
     pub async fn sync_view(&self) -> Result<SyncView> {
         let config = self.config();
         let cal = config.calendar();
+        let current = config.upstream_key().ok();
         let store = self.store.clone();
         let (incidents, rows, counts) = blocking(move || {
             let incidents = store.sync_incidents(3)?;
@@ -280,83 +310,85 @@ impl Desk {
             Ok((incidents, rows, store.outbox_counts()?))
         })
         .await?;
-        let appointment_ids: Vec<String> = rows
+        let appointment_ids: Vec<(String, String)> = rows
             .iter()
-            .filter(|r| r.op_kind().is_some_and(|k| !is_receipt(k)))
-            .filter_map(|r| r.target_id.clone())
+            .filter(|r| r.change.receipt().is_none())
+            .map(|r| (r.target_id().to_owned(), r.upstream.clone()))
             .collect();
         let store = self.store.clone();
         let briefs = blocking(move || store.appointment_briefs(&appointment_ids)).await?;
         let label = |t: DateTime<Utc>| cal.local(t).format("%m/%d %H:%M").to_string();
-        let parse = |s: &str| {
-            DateTime::parse_from_rfc3339(s)
-                .ok()
-                .map(|t| t.with_timezone(&Utc))
-        };
 
         let waiting_because = rows
             .iter()
-            .find(|r| r.op_state() == OpState::Pending && r.last_error.is_some())
+            .find(|r| r.state == OpState::Pending && r.last_error.is_some())
             .and_then(|r| r.last_error.clone());
         let mut views: Vec<(Option<i64>, OpView)> = Vec::with_capacity(rows.len());
         for r in &rows {
-            let kind = r.op_kind().unwrap_or(OpKind::CallOutcome);
-            let state = r.op_state();
-            let p = &r.payload;
-            let brief = r.target_id.as_ref().and_then(|t| briefs.get(t));
-            let receipt = is_receipt(kind);
+            let state = r.state;
+            let brief = briefs.get(&(r.target_id().to_owned(), r.upstream.clone()));
+            let receipt = r.change.receipt();
             let held_by = (state == OpState::Pending)
                 .then(|| {
                     rows.iter()
                         .filter(|b| b.seq < r.seq && b.chain.is_some() && b.chain == r.chain)
-                        .find(|b| matches!(b.op_state(), OpState::Conflict | OpState::Rejected))
+                        .find(|b| matches!(b.state, OpState::Conflict | OpState::Rejected))
                         .map(|b| b.seq)
                 })
                 .flatten();
-            let side = |v: &serde_json::Value| AppointmentSide {
-                status: v["status"].as_str().map(str::to_owned),
-                start_label: v["start"].as_str().and_then(parse).map(label),
-                deleted: v["deleted"].as_bool() == Some(true),
-            };
             let conflict = state == OpState::Conflict;
+            let mine = r.change.appointment_change().map(|(_, c)| {
+                let (status, start) = c.desired();
+                AppointmentSide {
+                    status: status.map(|s| s.code().to_owned()),
+                    start_label: start.map(label),
+                    deleted: false,
+                }
+            });
+            let theirs = r.server_state.as_ref().map(|s| AppointmentSide {
+                status: s.status.map(|s| s.code().to_owned()),
+                start_label: s.start.map(label),
+                deleted: s.deleted,
+            });
+            // Meant for another upstream than the source now: it waits for that one.
+            let elsewhere = state != OpState::Done
+                && r.upstream != crate::source::demo::SOURCE_KEY
+                && current.as_deref() != Some(r.upstream.as_str());
             views.push((
                 r.incident_id,
                 OpView {
                     seq: r.seq,
                     key: r.key.clone(),
-                    kind,
+                    kind: r.kind(),
                     state,
                     attempts: r.attempts.max(0) as u32,
-                    at_label: parse(&r.created_at)
-                        .map(|t| cal.local(t).format("%H:%M").to_string())
-                        .unwrap_or_default(),
-                    patient: if receipt {
-                        p["patient_name"].as_str().map(str::to_owned)
-                    } else {
-                        brief.and_then(|b| b.1.clone())
+                    at_label: cal.local(r.created_at).format("%H:%M").to_string(),
+                    patient: match receipt {
+                        Some(rc) => rc.patient_name.clone(),
+                        None => brief.and_then(|b| b.1.clone()),
                     },
                     appointment_label: brief.and_then(|b| b.0).map(label),
-                    outcome: p["outcome"]
-                        .as_str()
-                        .and_then(crate::calls::CallOutcome::parse),
-                    new_time_label: (kind == OpKind::AppointmentReschedule)
-                        .then(|| p["start"].as_str().and_then(parse).map(label))
-                        .flatten(),
-                    receipt_number: receipt.then(|| r.target_id.clone()).flatten(),
-                    amount: p["amount"].as_i64().filter(|_| receipt),
-                    method: p["method"]
-                        .as_str()
-                        .and_then(crate::receipts::PaymentMethod::parse),
+                    outcome: match &r.change {
+                        Change::CallOutcome(c) => Some(c.outcome),
+                        _ => None,
+                    },
+                    new_time_label: match &r.change {
+                        Change::AppointmentReschedule(c) => Some(label(c.start)),
+                        _ => None,
+                    },
+                    receipt_number: receipt.map(|rc| rc.number.clone()),
+                    amount: receipt.map(|rc| rc.amount),
+                    method: receipt.map(|rc| rc.method),
                     error_code: r.last_code.clone(),
                     http_status: r.last_status.and_then(|s| u16::try_from(s).ok()),
                     error: r.last_error.clone(),
-                    mine: conflict.then(|| side(&crate::outbox::fhir::desired_state(r))),
-                    theirs: conflict
-                        .then(|| side(r.server_state.as_ref().unwrap_or(&serde_json::Value::Null))),
+                    mine: mine.filter(|_| conflict),
+                    theirs: theirs.filter(|_| conflict),
                     held_by,
-                    resolution: r.resolution.clone(),
+                    resolution: r.resolution,
                     resolved_by: r.resolved_by.clone(),
-                    actions: OpAction::offered(state),
+                    actions: OpAction::offered(state, &r.upstream),
+                    waits_for: elsewhere.then(|| upstream_name(&r.upstream)),
                 },
             ));
         }
@@ -453,7 +485,9 @@ impl Desk {
                     o.amount.map(|a| a.to_string()).unwrap_or_default(),
                     o.method.map(|m| m.code().to_owned()).unwrap_or_default(),
                     opt(&o.error),
-                    opt(&o.resolution),
+                    o.resolution
+                        .map(|r| r.code().to_owned())
+                        .unwrap_or_default(),
                     o.key.clone(),
                 ])
                 .map_err(csv_err)?;
@@ -462,18 +496,21 @@ impl Desk {
         let bytes = w
             .into_inner()
             .map_err(|e| CoreError::InvalidInput(format!("CSV: {e}")))?;
-        let path = self.write_export("outbox", "csv", &bytes)?;
-        self.audit(
+        let entry = self.audit_entry(
             Actor::Person(None),
             AuditAction::OutboxExport,
             Vec::new(),
             serde_json::json!({}),
-        )
-        .await;
-        Ok(path)
+        );
+        self.write_export_audited("outbox", "csv", &bytes, &entry)
     }
 }
 
-fn is_receipt(kind: OpKind) -> bool {
-    matches!(kind, OpKind::Receipt | OpKind::ReceiptVoid)
+/// An upstream key as a person reads it: the demo, CSV imports, or the server's address.
+fn upstream_name(key: &str) -> String {
+    match key {
+        k if k == crate::source::demo::SOURCE_KEY => "demo".to_owned(),
+        k if k == crate::csv_import::SOURCE_KEY => "csv".to_owned(),
+        k => k.strip_prefix("fhir:").unwrap_or(k).to_owned(),
+    }
 }

@@ -15,9 +15,10 @@ use super::{millis_ts, Cause, MonitorConfig, NetPath, NetState, ProbeResult, Rou
 use crate::clock::Clock;
 use crate::store::Store;
 
-/// Called once per recovery (back online), after the incident is closed: the sync-back
-/// drains its outbox from here. Must not block; spawn if it has work to do.
-pub type RecoveryHook = Arc<dyn Fn(i64) + Send + Sync>;
+/// Called once per recovery (back online), after the incident is closed (its id, when this
+/// monitor records them): the sync-back drains its outbox from here. Must not block; spawn
+/// if it has work to do.
+pub type RecoveryHook = Arc<dyn Fn(Option<i64>) + Send + Sync>;
 
 /// How the line is, as screens and the tray show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -35,6 +36,9 @@ pub struct MonitorStatus {
     /// Connectivity came back through another route than the one at start.
     pub backup_line: bool,
     pub path: Option<NetPath>,
+    /// This monitor records the install's incidents (one recorder per install; another
+    /// process that watches the same install only watches).
+    pub recording: bool,
 }
 
 impl MonitorStatus {
@@ -49,6 +53,7 @@ impl MonitorStatus {
             probes: Vec::new(),
             backup_line: false,
             path: None,
+            recording: false,
         }
     }
 }
@@ -61,6 +66,8 @@ pub enum MonitorEvent {
         transition: Transition,
         /// The incident it opened, extended or (on recovery) closed.
         incident_id: Option<i64>,
+        /// The drill this real outage ended: what the desk records from now on is real.
+        ended_drill: Option<i64>,
         status: MonitorStatus,
     },
     /// Nothing changed state, but the route out did (e.g. the backup line).
@@ -74,6 +81,8 @@ pub struct MonitorOptions {
     pub clock: Arc<dyn Clock>,
     /// Where incidents are recorded; `None` runs without a record.
     pub store: Option<Store>,
+    /// The lock file that makes one monitor per install the recorder (the others watch).
+    pub recorder_lock: Option<std::path::PathBuf>,
     pub on_recovery: Option<RecoveryHook>,
     /// Record this run's start, liveness and clean end (the desktop app), so the next start
     /// can tell an unclean shutdown.
@@ -109,7 +118,10 @@ impl Monitor {
     pub fn spawn(options: MonitorOptions, runtime: &tokio::runtime::Handle) -> Monitor {
         let (commands, receiver) = mpsc::channel(8);
         let (events, _) = broadcast::channel(64);
-        let status = Arc::new(RwLock::new(MonitorStatus::starting()));
+        let mut recorder = Recorder::new(options.recorder_lock);
+        let mut starting = MonitorStatus::starting();
+        starting.recording = options.store.is_some() && recorder.try_hold();
+        let status = Arc::new(RwLock::new(starting));
         let task = Task {
             machine: Machine::new(Thresholds::from(&options.config)),
             upstream_every: Duration::from_secs(options.config.upstream_every_secs),
@@ -117,6 +129,7 @@ impl Monitor {
             prober: Prober::new(options.config, options.upstream),
             clock: options.clock,
             store: options.store,
+            recorder,
             on_recovery: options.on_recovery,
             track_run: options.track_run,
             events: events.clone(),
@@ -170,10 +183,49 @@ struct Task {
     enabled: bool,
     clock: Arc<dyn Clock>,
     store: Option<Store>,
+    recorder: Recorder,
     on_recovery: Option<RecoveryHook>,
     track_run: bool,
     events: broadcast::Sender<MonitorEvent>,
     status: Arc<RwLock<MonitorStatus>>,
+}
+
+/// One recorder per install: the monitor that holds the lock file records incidents; any
+/// other (`tsunagi-cli monitor` beside the app) only watches, so one outage is one
+/// incident and the app's recovery hook is not suppressed. The OS drops the lock with the
+/// process; a watcher takes over at its next transition.
+struct Recorder {
+    path: Option<std::path::PathBuf>,
+    held: Option<std::fs::File>,
+}
+
+impl Recorder {
+    fn new(path: Option<std::path::PathBuf>) -> Recorder {
+        let mut r = Recorder { path, held: None };
+        r.try_hold();
+        r
+    }
+
+    /// Whether this monitor records (taking the lock if it is free now).
+    fn try_hold(&mut self) -> bool {
+        if self.held.is_some() {
+            return true;
+        }
+        let Some(path) = &self.path else {
+            // No lock asked for (tests with a store of their own): record.
+            return true;
+        };
+        match crate::lockfile::try_take(path) {
+            Ok(held) => {
+                self.held = held;
+                self.held.is_some()
+            }
+            Err(e) => {
+                tracing::warn!(code = e.code(), "cannot use the monitor's lock file: {e}");
+                false
+            }
+        }
+    }
 }
 
 impl Task {
@@ -182,7 +234,11 @@ impl Task {
         let _watch = super::link::watch(link_changed.clone());
         let run_id = self.start_run().await;
         let mut primary = self.prober.path();
-        self.update_status(|s| s.path = Some(primary.clone()));
+        let recording = self.store.is_some() && self.recorder.try_hold();
+        self.update_status(|s| {
+            s.path = Some(primary.clone());
+            s.recording = recording;
+        });
         let mut last_upstream: Option<Instant> = None;
         let mut last_alive = Instant::now();
         let mut last_path = Instant::now();
@@ -273,27 +329,32 @@ impl Task {
             cause = t.cause.map(Cause::as_str),
             "line state changed"
         );
-        let incident = match &self.store {
-            Some(store) => {
+        let recording = self.store.is_some() && self.recorder.try_hold();
+        let recorded = match (&self.store, recording) {
+            (Some(store), true) => {
                 let store = store.clone();
                 let t2 = t.clone();
                 let path2 = path.clone();
                 match tokio::task::spawn_blocking(move || store.record_transition(&t2, &path2))
                     .await
                 {
-                    Ok(Ok(id)) => id,
+                    Ok(Ok(recorded)) => recorded,
                     Ok(Err(e)) => {
                         tracing::error!(code = e.code(), "could not record the transition: {e}");
-                        None
+                        Default::default()
                     }
                     Err(e) => {
                         tracing::error!("recording the transition stopped: {e}");
-                        None
+                        Default::default()
                     }
                 }
             }
-            None => None,
+            _ => Default::default(),
         };
+        let incident = recorded.incident;
+        if let Some(drill) = recorded.ended_drill {
+            tracing::info!(drill, "a real outage ended the drill");
+        }
         if t.from == NetState::Online && t.state != NetState::Online && primary.gateway.is_none() {
             // Started without a route: the route before this outage is the primary one.
             *primary = path.clone();
@@ -311,16 +372,18 @@ impl Task {
             };
             s.backup_line = backup;
             s.path = Some(path.clone());
+            s.recording = recording;
         });
         let recovered = t.state == NetState::Online && t.from != NetState::Online;
         let _ = self.events.send(MonitorEvent::Transition {
             transition: t,
             incident_id: incident,
+            ended_drill: recorded.ended_drill,
             status,
         });
         if recovered {
-            if let (Some(hook), Some(id)) = (&self.on_recovery, incident) {
-                hook(id);
+            if let Some(hook) = &self.on_recovery {
+                hook(incident);
             }
         }
     }

@@ -11,9 +11,10 @@
 
 use serde_json::{json, Value};
 
-use crate::calls::CallOutcome;
+use super::change::{
+    AppointmentState, CallOp, Change, ReceiptEntryKind, ReceiptOp, ServerAppointment,
+};
 use crate::config::Language;
-use crate::receipts::PaymentMethod;
 use crate::store::OutboxRow;
 
 /// The identifier system for a UUID (RFC 3986 URN), as FHIR recommends.
@@ -33,42 +34,40 @@ pub fn identifier_search(key: &str) -> String {
 }
 
 /// The resource type a create op makes.
-pub fn created_type(op: &OutboxRow) -> Option<&'static str> {
-    match op.op_kind()? {
-        crate::outbox::OpKind::CallOutcome => Some("Communication"),
-        crate::outbox::OpKind::Receipt | crate::outbox::OpKind::ReceiptVoid => Some("Invoice"),
+pub fn created_type(change: &Change) -> Option<&'static str> {
+    match change {
+        Change::CallOutcome(_) => Some("Communication"),
+        Change::Receipt(_) | Change::ReceiptVoid(_) => Some("Invoice"),
         _ => None,
     }
 }
 
 /// The resource a create op makes.
 pub fn created_resource(op: &OutboxRow, language: Language) -> Option<Value> {
-    match op.op_kind()? {
-        crate::outbox::OpKind::CallOutcome => Some(communication(op, language)),
-        crate::outbox::OpKind::Receipt | crate::outbox::OpKind::ReceiptVoid => {
-            Some(invoice(op, language))
-        }
+    match &op.change {
+        Change::CallOutcome(c) => Some(communication(&op.key, c, language)),
+        Change::Receipt(r) | Change::ReceiptVoid(r) => Some(invoice(&op.key, r, language)),
         _ => None,
     }
 }
 
-fn communication(op: &OutboxRow, language: Language) -> Value {
-    let p = &op.payload;
-    let outcome = p["outcome"].as_str().and_then(CallOutcome::parse);
-    let label = outcome
-        .map(|o| crate::printout::outcome_label(o, language))
-        .unwrap_or("");
+fn fhir_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn communication(key: &str, c: &CallOp, language: Language) -> Value {
+    let label = crate::printout::outcome_label(c.outcome, language);
     let mut text = label.to_owned();
-    if let Some(start) = p["new_start"].as_str() {
-        text.push_str(&format!(" → {start}"));
+    if let Some(start) = c.new_start {
+        text.push_str(&format!(" → {}", fhir_time(start)));
     }
-    if let Some(note) = p["note"].as_str() {
+    if let Some(note) = &c.note {
         text.push_str(&format!(" / {note}"));
     }
-    let reached = outcome.is_some_and(CallOutcome::reached);
-    let mut c = json!({
+    let reached = c.outcome.reached();
+    let mut m = json!({
         "resourceType": "Communication",
-        "identifier": [op_identifier(&op.key)],
+        "identifier": [op_identifier(key)],
         "status": if reached { "completed" } else { "not-done" },
         "category": [{ "text": match language {
             Language::Ja => "回線障害時の予約連絡",
@@ -79,52 +78,45 @@ fn communication(op: &OutboxRow, language: Language) -> Value {
             "code": "PHONE",
             "display": "telephone"
         }]}],
-        "about": [{ "reference": format!("Appointment/{}", p["appointment_id"].as_str().unwrap_or_default()) }],
-        "sent": p["at"],
+        "about": [{ "reference": format!("Appointment/{}", c.appointment_id) }],
+        "sent": fhir_time(c.at),
         "payload": [{ "contentString": text }],
     });
     if !reached {
-        c["statusReason"] = json!({ "text": label });
+        m["statusReason"] = json!({ "text": label });
     }
-    if let Some(patient) = p["patient_id"].as_str() {
-        c["subject"] = json!({ "reference": format!("Patient/{patient}") });
-        c["recipient"] = json!([{ "reference": format!("Patient/{patient}") }]);
+    if let Some(patient) = &c.patient_id {
+        m["subject"] = json!({ "reference": format!("Patient/{patient}") });
+        m["recipient"] = json!([{ "reference": format!("Patient/{patient}") }]);
     }
-    if let Some(staff) = p["staff"].as_str() {
-        c["note"] = json!([{ "authorString": staff, "text": label }]);
+    if let Some(staff) = &c.staff {
+        m["note"] = json!([{ "authorString": staff, "text": label }]);
     }
-    c
+    m
 }
 
-fn invoice(op: &OutboxRow, language: Language) -> Value {
-    let p = &op.payload;
-    let void = p["kind"].as_str() == Some("void");
-    let amount = p["amount"].as_i64().unwrap_or(0);
-    let number = p["number"].as_str().unwrap_or_default();
-    let method = p["method"]
-        .as_str()
-        .and_then(PaymentMethod::parse)
-        .map(|m| crate::printout::method_label(m, language))
-        .unwrap_or("");
+fn invoice(key: &str, r: &ReceiptOp, language: Language) -> Value {
+    let void = r.kind == ReceiptEntryKind::Void;
+    let method = crate::printout::method_label(r.method, language);
     let (kind_code, kind_text) = match (void, language) {
         (false, Language::Ja) => ("payment", "仮領収書"),
         (false, Language::En) => ("payment", "Provisional receipt"),
         (true, Language::Ja) => ("void", "仮領収書の取消"),
         (true, Language::En) => ("void", "Void of a provisional receipt"),
     };
-    let money = json!({ "value": amount, "currency": "JPY" });
+    let money = json!({ "value": r.amount, "currency": "JPY" });
     let mut notes = Vec::new();
-    if let (true, Some(voided)) = (void, p["voids"].as_str()) {
-        let reason = p["reason"].as_str().unwrap_or_default();
+    if let (true, Some(voided)) = (void, &r.voids) {
+        let reason = r.reason.as_deref().unwrap_or_default();
         notes.push(json!({ "text": match language {
             Language::Ja => format!("{voided} を取消: {reason}"),
             Language::En => format!("voids {voided}: {reason}"),
         }}));
     }
-    if let Some(memo) = p["memo"].as_str() {
+    if let Some(memo) = &r.memo {
         notes.push(json!({ "text": memo }));
     }
-    if let Some(staff) = p["staff"].as_str() {
+    if let Some(staff) = &r.staff {
         for n in &mut notes {
             n["authorString"] = json!(staff);
         }
@@ -135,20 +127,20 @@ fn invoice(op: &OutboxRow, language: Language) -> Value {
     let mut inv = json!({
         "resourceType": "Invoice",
         "identifier": [
-            op_identifier(&op.key),
-            { "system": RECEIPT_SYSTEM, "value": number }
+            op_identifier(key),
+            { "system": RECEIPT_SYSTEM, "value": r.number }
         ],
         "status": "balanced",
         "type": {
             "coding": [{ "system": "https://tsunagi.app/fhir/receipt-kind", "code": kind_code }],
             "text": kind_text
         },
-        "date": p["at"],
+        "date": fhir_time(r.at),
         "totalNet": money,
         "totalGross": money,
         "paymentTerms": method,
     });
-    match (p["patient_id"].as_str(), p["patient_name"].as_str()) {
+    match (&r.patient_id, &r.patient_name) {
         (Some(id), name) => {
             inv["subject"] = json!({ "reference": format!("Patient/{id}") });
             if let Some(name) = name {
@@ -167,26 +159,8 @@ fn invoice(op: &OutboxRow, language: Language) -> Value {
 /// Apply an appointment op to the server's resource and tag it with the op's key (any
 /// earlier Tsunagi tag goes: a version carries the op that made it).
 pub fn apply_change(resource: &mut Value, op: &OutboxRow) {
-    let p = &op.payload;
-    match op.op_kind() {
-        Some(crate::outbox::OpKind::AppointmentCancel) => {
-            resource["status"] = json!("cancelled");
-        }
-        Some(crate::outbox::OpKind::AppointmentArrival) => {
-            resource["status"] = json!("arrived");
-        }
-        Some(crate::outbox::OpKind::AppointmentReschedule) => {
-            resource["start"] = p["start"].clone();
-            match p["end"].as_str() {
-                Some(end) => resource["end"] = json!(end),
-                None => {
-                    if let Some(obj) = resource.as_object_mut() {
-                        obj.remove("end");
-                    }
-                }
-            }
-        }
-        _ => {}
+    if let Some((_, change)) = op.change.appointment_change() {
+        change.apply_to_fhir(resource);
     }
     let mut tags: Vec<Value> = resource["meta"]["tag"]
         .as_array()
@@ -216,26 +190,29 @@ pub fn made_by(resource: &Value, key: &str) -> bool {
     })
 }
 
-/// What a conflict shows of the server's appointment.
-pub fn appointment_state(resource: &Value) -> Value {
-    json!({
-        "status": resource["status"],
-        "start": resource["start"],
-        "end": resource["end"],
-    })
+/// What the server's appointment holds of the fields the desk changes. A time or status
+/// that cannot be read is left out (shown as unknown, never guessed).
+pub fn appointment_state(resource: &Value) -> ServerAppointment {
+    let time = |v: &Value| {
+        v.as_str()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    ServerAppointment {
+        deleted: false,
+        status: resource["status"]
+            .as_str()
+            .and_then(crate::model::AppointmentStatus::from_code),
+        start: time(&resource["start"]),
+        end: time(&resource["end"]),
+    }
 }
 
-/// What the desk's op wants the appointment to be, in the same shape.
-pub fn desired_state(op: &OutboxRow) -> Value {
-    let p = &op.payload;
-    match op.op_kind() {
-        Some(crate::outbox::OpKind::AppointmentCancel) => json!({ "status": "cancelled" }),
-        Some(crate::outbox::OpKind::AppointmentArrival) => json!({ "status": "arrived" }),
-        Some(crate::outbox::OpKind::AppointmentReschedule) => {
-            json!({ "start": p["start"], "end": p["end"] })
-        }
-        _ => json!({}),
-    }
+/// Whether the server's appointment still holds what a change was made on (for servers
+/// that keep no versions): the fields the desk changes are as they were.
+pub fn unchanged_since(resource: &Value, base: &AppointmentState) -> bool {
+    let now = appointment_state(resource);
+    now.status == Some(base.status) && now.start == base.start && now.end == base.end
 }
 
 #[cfg(test)]
@@ -243,18 +220,19 @@ mod tests {
     use super::*;
 
     fn op(kind: &str, payload: Value) -> OutboxRow {
+        let change = Change::from_stored(kind, &payload.to_string()).unwrap();
         OutboxRow {
             seq: 1,
             key: "0193a000-0000-7000-8000-000000000001".into(),
-            kind: kind.into(),
-            target_id: Some("a1".into()),
+            chain: change.chain(),
+            change,
+            upstream: "fhir:https://fhir.test".into(),
             base_version: Some("3".into()),
-            payload,
-            state: "pending".into(),
+            base_state: None,
+            state: crate::outbox::OpState::Pending,
             attempts: 0,
-            created_at: "2026-11-25T00:00:00.000Z".into(),
+            created_at: chrono::Utc::now(),
             incident_id: None,
-            chain: None,
             last_code: None,
             last_status: None,
             last_error: None,
@@ -278,11 +256,12 @@ mod tests {
         });
         let o = op(
             "appointment_reschedule",
-            json!({"start": "2026-11-26T02:00:00.000Z", "end": "2026-11-26T02:15:00.000Z"}),
+            json!({"appointment_id": "a1", "start": "2026-11-26T02:00:00.000Z",
+                   "end": "2026-11-26T02:15:00.000Z"}),
         );
         apply_change(&mut server, &o);
-        assert_eq!(server["start"], "2026-11-26T02:00:00.000Z");
-        assert_eq!(server["end"], "2026-11-26T02:15:00.000Z");
+        assert_eq!(server["start"], "2026-11-26T02:00:00Z");
+        assert_eq!(server["end"], "2026-11-26T02:15:00Z");
         assert_eq!(server["status"], "booked");
         assert_eq!(server["participant"][0]["actor"]["reference"], "Patient/p1");
         assert!(made_by(&server, &o.key));
@@ -300,7 +279,7 @@ mod tests {
                    "method": "cash", "reason": "金額誤り", "staff": "山田", "at": "2026-11-25T01:00:00.000Z"}),
         );
         let inv = created_resource(&o, Language::Ja).unwrap();
-        assert_eq!(created_type(&o), Some("Invoice"));
+        assert_eq!(created_type(&o.change), Some("Invoice"));
         assert_eq!(inv["status"], "balanced");
         assert_eq!(inv["totalGross"]["value"], -3000);
         assert_eq!(inv["totalGross"]["currency"], "JPY");

@@ -4,6 +4,7 @@
 //! (`backoff`) and runs in the background (`task`). See docs/sync-back.md for the design.
 
 pub mod backoff;
+pub mod change;
 pub mod fhir;
 pub mod sender;
 pub mod task;
@@ -98,6 +99,35 @@ impl OpState {
     }
 }
 
+/// A person's decision on an op, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    KeptMine,
+    TookServer,
+    Discarded,
+}
+
+impl Resolution {
+    pub fn code(self) -> &'static str {
+        match self {
+            Resolution::KeptMine => "kept_mine",
+            Resolution::TookServer => "took_server",
+            Resolution::Discarded => "discarded",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Resolution> {
+        [
+            Resolution::KeptMine,
+            Resolution::TookServer,
+            Resolution::Discarded,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+}
+
 /// What a person can do with an op that needs one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -133,11 +163,16 @@ impl OpAction {
         .find(|a| a.code() == code)
     }
 
-    /// The actions an op in `state` offers.
-    pub fn offered(state: OpState) -> Vec<OpAction> {
+    /// The actions an op in `state` offers. A change made on CSV imports has no system to
+    /// go to: while it waits, a person can mark it entered by hand (discard it), or it
+    /// would wait (and show over newer imports) for ever.
+    pub fn offered(state: OpState, upstream: &str) -> Vec<OpAction> {
         match state {
             OpState::Conflict => vec![OpAction::KeepMine, OpAction::TakeServer],
             OpState::Rejected => vec![OpAction::Retry, OpAction::Discard],
+            OpState::Pending if upstream == crate::csv_import::SOURCE_KEY => {
+                vec![OpAction::Discard]
+            }
             _ => Vec::new(),
         }
     }
@@ -173,7 +208,8 @@ pub enum DrainEnd {
     Empty,
     /// Only conflicts and rejections are left, for a person.
     NeedsAPerson,
-    /// The upstream could not be reached (or kept failing); ops are still waiting.
+    /// The upstream could not be reached (or kept failing), or ops wait for another
+    /// upstream than the source now; ops are still waiting.
     StillWaiting,
     /// There is no upstream to send to (CSV imports): ops wait for a person.
     NoUpstream,
@@ -192,4 +228,13 @@ pub struct DrainReport {
     pub counts: OutboxCounts,
     /// The last failure that kept ops waiting (code and message, no personal data).
     pub last_error: Option<crate::error::ErrorPayload>,
+    /// Changes still meant for an upstream other than the source now, by upstream key
+    /// (they wait for it; switching back sends them).
+    pub waiting_elsewhere: Vec<WaitingElsewhere>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct WaitingElsewhere {
+    pub upstream: String,
+    pub count: u32,
 }

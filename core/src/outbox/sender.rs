@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::change::ServerAppointment;
 use super::fhir as map;
 use crate::config::{Config, Language};
 use crate::error::Result;
@@ -19,11 +20,16 @@ use crate::source::fhir::{Answer, FhirSource};
 use crate::source::{AnySource, SourceError};
 use crate::store::{Delivery, OutboxRow};
 
-/// Where ops go.
+/// Where ops go now: the configured source. An op goes only to the upstream it was made
+/// against (its `upstream` key); the rest wait for theirs.
 #[derive(Debug, Clone)]
 pub enum Upstream {
-    Fhir(FhirSource),
-    /// The built-in demo clinic takes every change (so the whole flow can be tried).
+    Fhir {
+        source: FhirSource,
+        key: String,
+    },
+    /// The built-in demo clinic: it takes the changes made on demo data (always, whatever
+    /// the source is now), so the whole flow can be tried.
     Demo,
     /// CSV imports: there is no system to write to; ops wait for a person.
     None,
@@ -36,10 +42,22 @@ impl Upstream {
         http: &reqwest::Client,
     ) -> Result<Upstream> {
         Ok(match AnySource::for_config(config, keychain, http)? {
-            Some(AnySource::Fhir(s)) => Upstream::Fhir(s),
+            Some(AnySource::Fhir(source)) => Upstream::Fhir {
+                source,
+                key: config.upstream_key()?,
+            },
             Some(AnySource::Demo(_)) => Upstream::Demo,
             None => Upstream::None,
         })
+    }
+
+    /// The key of the upstream this source sends to (besides the demo's own ops).
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Upstream::Fhir { key, .. } => Some(key),
+            Upstream::Demo => Some(crate::source::demo::SOURCE_KEY),
+            Upstream::None => None,
+        }
     }
 }
 
@@ -65,6 +83,11 @@ impl Attempt {
         })
     }
 
+    /// The demo clinic takes it (it has nowhere to keep it).
+    pub fn demo(op: &OutboxRow) -> Attempt {
+        Attempt::done(format!("demo:{}", op.kind().code()), None)
+    }
+
     /// An appointment update landed, as version `version` (`Appointment/a1/_history/4`).
     fn updated(id: &str, version: Option<String>) -> Attempt {
         let reference = match &version {
@@ -79,6 +102,7 @@ impl Attempt {
         Attempt::settled(Delivery::Failed {
             code: e.code().to_owned(),
             status: None,
+            retryable: e.is_retryable(),
             text: e.to_string(),
         })
     }
@@ -86,10 +110,11 @@ impl Attempt {
     /// An answer that was not a success and has no special meaning for the op.
     fn refused(answer: &Answer) -> Attempt {
         let status = answer.status;
-        let failed = |code: &str, text: String| Attempt {
+        let failed = |code: &str, retryable: bool, text: String| Attempt {
             delivery: Delivery::Failed {
                 code: code.to_owned(),
                 status: Some(status),
+                retryable,
                 text,
             },
             retry_after: answer.retry_after,
@@ -98,15 +123,18 @@ impl Attempt {
             // The server's words stay out of this text: it travels to logs and terminals.
             408 | 429 | 500..=599 => failed(
                 "source.server",
+                true,
                 format!("the server answered HTTP {status} (busy or failing); retrying"),
             ),
             // Not the op's fault: every op would get the same; fixed in the settings.
             401 | 403 => failed(
                 "source.auth",
+                false,
                 format!("the server refused Tsunagi's credentials (HTTP {status})"),
             ),
             300..=399 => failed(
                 "source.not_fhir",
+                true,
                 format!("a redirect (HTTP {status}): a login page or a proxy may be in the way"),
             ),
             _ => Attempt::settled(Delivery::Rejected {
@@ -122,27 +150,38 @@ impl Attempt {
         Attempt::settled(Delivery::Failed {
             code: "source.not_fhir".to_owned(),
             status: Some(answer.status),
+            retryable: true,
             text: "the answer was not FHIR JSON; a login page or a proxy may be in the way"
                 .to_owned(),
+        })
+    }
+
+    /// The server holds something else than what the change was made on: a person decides.
+    fn conflict(answer: &Answer, current: &Value, code: Option<&str>) -> Attempt {
+        Attempt::settled(Delivery::Conflict {
+            server_version: answer.version.clone(),
+            server_state: map::appointment_state(current),
+            code: code.map(str::to_owned),
+        })
+    }
+
+    fn gone() -> Attempt {
+        Attempt::settled(Delivery::Conflict {
+            server_version: None,
+            server_state: ServerAppointment::gone(),
+            code: None,
         })
     }
 }
 
 /// Deliver one op to a FHIR server.
 pub async fn deliver(fhir: &FhirSource, op: &OutboxRow, language: Language) -> Attempt {
-    match (map::created_type(op), map::created_resource(op, language)) {
+    match (
+        map::created_type(&op.change),
+        map::created_resource(op, language),
+    ) {
         (Some(kind), Some(resource)) => create(fhir, op, kind, &resource).await,
-        _ if op
-            .op_kind()
-            .is_some_and(super::OpKind::is_appointment_change) =>
-        {
-            update_appointment(fhir, op).await
-        }
-        _ => Attempt::settled(Delivery::Rejected {
-            code: "outbox.unknown_kind".to_owned(),
-            status: 0,
-            text: format!("this Tsunagi cannot send a {:?}", op.kind),
-        }),
+        _ => update_appointment(fhir, op).await,
     }
 }
 
@@ -161,14 +200,6 @@ fn resource_id(answer: &Answer, kind: &str) -> Option<String> {
     parts.next().map(str::to_owned)
 }
 
-/// The first resource of a searchset, if any.
-fn first_match(answer: &Answer) -> Option<&Value> {
-    answer.json.as_ref()?["entry"]
-        .as_array()?
-        .first()?
-        .get("resource")
-}
-
 async fn create(fhir: &FhirSource, op: &OutboxRow, kind: &str, resource: &Value) -> Attempt {
     let search = map::identifier_search(&op.key);
     if op.attempts > 1 {
@@ -176,7 +207,7 @@ async fn create(fhir: &FhirSource, op: &OutboxRow, kind: &str, resource: &Value)
         // If-None-Exist would otherwise make a second copy.
         match fhir.read(&format!("{kind}?{search}")).await {
             Ok(a) if a.is_success() => {
-                if let Some(id) = first_match(&a).and_then(|r| r["id"].as_str()) {
+                if let Some(id) = own_match(&a, kind, &op.key) {
                     return Attempt::done(format!("{kind}/{id}"), None);
                 }
             }
@@ -195,36 +226,93 @@ async fn create(fhir: &FhirSource, op: &OutboxRow, kind: &str, resource: &Value)
     }
 }
 
+/// The resource an earlier attempt of this op made, found by its identifier. Only a
+/// resource of the right type that carries the op's own identifier counts: a server that
+/// ignores an unknown search parameter answers with anything, and that is not ours.
+fn own_match(answer: &Answer, kind: &str, key: &str) -> Option<String> {
+    let ours = map::op_identifier(key);
+    answer.json.as_ref()?["entry"]
+        .as_array()?
+        .iter()
+        .filter(|e| e["search"]["mode"].as_str() != Some("outcome"))
+        .filter_map(|e| e.get("resource"))
+        .find(|r| {
+            r["resourceType"].as_str() == Some(kind)
+                && r["identifier"].as_array().is_some_and(|ids| {
+                    ids.iter()
+                        .any(|i| i["system"] == ours["system"] && i["value"] == ours["value"])
+                })
+        })
+        .and_then(|r| r["id"].as_str().map(str::to_owned))
+}
+
 async fn update_appointment(fhir: &FhirSource, op: &OutboxRow) -> Attempt {
-    let Some(id) = op.target_id.as_deref() else {
+    let Some((id, _)) = op.change.appointment_change() else {
         return Attempt::settled(Delivery::Rejected {
-            code: "outbox.no_target".to_owned(),
+            code: "outbox.unknown_kind".to_owned(),
             status: 0,
-            text: "the change names no appointment".to_owned(),
+            text: format!("this Tsunagi cannot send a {}", op.kind().code()),
         });
     };
-    // The server's appointment as it was when the desk made its change.
-    let path = match &op.base_version {
-        Some(v) => format!("Appointment/{id}/_history/{v}"),
-        None => format!("Appointment/{id}"),
+    // The server's appointment as it was when the desk made its change, and the version
+    // to send it back on (If-Match).
+    let (mut resource, if_match) = match &op.base_version {
+        Some(v) => match fhir.read(&format!("Appointment/{id}/_history/{v}")).await {
+            Ok(a) if a.is_success() => match appointment(&a) {
+                Some(r) => (r, Some(v.clone())),
+                None => return Attempt::not_fhir(&a),
+            },
+            // No reading of old versions on this server, or that version is gone: the
+            // current one tells whether anything happened since.
+            Ok(a) if matches!(a.status, 404 | 405 | 410 | 501) => {
+                match fhir.read(&format!("Appointment/{id}")).await {
+                    Ok(c) if c.is_success() => {
+                        let Some(current) = appointment(&c) else {
+                            return Attempt::not_fhir(&c);
+                        };
+                        if map::made_by(&current, &op.key) {
+                            return Attempt::updated(id, c.version.clone());
+                        }
+                        if c.version.as_deref() != Some(v.as_str()) {
+                            return settle_moved(fhir, op, id).await;
+                        }
+                        (current, Some(v.clone()))
+                    }
+                    Ok(c) if matches!(c.status, 404 | 410) => {
+                        return settle_moved(fhir, op, id).await
+                    }
+                    Ok(c) => return Attempt::refused(&c),
+                    Err(e) => return Attempt::transport(e),
+                }
+            }
+            Ok(a) => return Attempt::refused(&a),
+            Err(e) => return Attempt::transport(e),
+        },
+        // The mirror has no version for it (a server that keeps none): nothing for If-Match
+        // to hold on to. The fields the desk changes must still be what the change was made
+        // on; otherwise (or when that is not known) a person decides, once.
+        None => match fhir.read(&format!("Appointment/{id}")).await {
+            Ok(c) if c.is_success() => {
+                let Some(current) = appointment(&c) else {
+                    return Attempt::not_fhir(&c);
+                };
+                if map::made_by(&current, &op.key) {
+                    return Attempt::updated(id, c.version.clone());
+                }
+                match &op.base_state {
+                    Some(base) if map::unchanged_since(&current, base) => (current, None),
+                    Some(_) => return Attempt::conflict(&c, &current, None),
+                    None => return Attempt::conflict(&c, &current, Some("outbox.no_versions")),
+                }
+            }
+            Ok(c) if matches!(c.status, 404 | 410) => return Attempt::gone(),
+            Ok(c) => return Attempt::refused(&c),
+            Err(e) => return Attempt::transport(e),
+        },
     };
-    let base = match fhir.read(&path).await {
-        Ok(a) if a.is_success() => a,
-        Ok(a) if matches!(a.status, 404 | 410) => return settle_moved(fhir, op, id).await,
-        Ok(a) => return Attempt::refused(&a),
-        Err(e) => return Attempt::transport(e),
-    };
-    let Some(mut resource) = base
-        .json
-        .clone()
-        .filter(|j| j["resourceType"].as_str() == Some("Appointment"))
-    else {
-        return Attempt::not_fhir(&base);
-    };
-    let version = op.base_version.clone().or(base.version);
     map::apply_change(&mut resource, op);
     match fhir
-        .update(&format!("Appointment/{id}"), &resource, version.as_deref())
+        .update(&format!("Appointment/{id}"), &resource, if_match.as_deref())
         .await
     {
         Ok(a) if a.is_success() => Attempt::updated(id, a.version.clone()),
@@ -232,6 +320,14 @@ async fn update_appointment(fhir: &FhirSource, op: &OutboxRow) -> Attempt {
         Ok(a) => Attempt::refused(&a),
         Err(e) => Attempt::transport(e),
     }
+}
+
+/// The answer's Appointment, if that is what it holds.
+fn appointment(answer: &Answer) -> Option<Value> {
+    answer
+        .json
+        .clone()
+        .filter(|j| j["resourceType"].as_str() == Some("Appointment"))
 }
 
 /// The server's appointment is no longer at the version the change was based on: either
@@ -261,23 +357,51 @@ async fn settle_moved(fhir: &FhirSource, op: &OutboxRow, id: &str) -> Attempt {
         Err(e) => return Attempt::transport(e),
     }
     match fhir.read(&format!("Appointment/{id}")).await {
-        Ok(a) if matches!(a.status, 404 | 410) => Attempt::settled(Delivery::Conflict {
-            server_version: None,
-            server_state: serde_json::json!({ "deleted": true }),
-        }),
-        Ok(a) if a.is_success() => match &a.json {
-            Some(current) if map::made_by(current, &op.key) => {
+        Ok(a) if matches!(a.status, 404 | 410) => Attempt::gone(),
+        Ok(a) if a.is_success() => match appointment(&a) {
+            Some(current) if map::made_by(&current, &op.key) => {
                 Attempt::updated(id, a.version.clone())
             }
-            Some(current) if current["resourceType"].as_str() == Some("Appointment") => {
-                Attempt::settled(Delivery::Conflict {
-                    server_version: a.version.clone(),
-                    server_state: map::appointment_state(current),
-                })
-            }
-            _ => Attempt::not_fhir(&a),
+            Some(current) => Attempt::conflict(&a, &current, None),
+            None => Attempt::not_fhir(&a),
         },
         Ok(a) => Attempt::refused(&a),
         Err(e) => Attempt::transport(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn searchset(entries: Value) -> Answer {
+        Answer {
+            status: 200,
+            version: None,
+            location: None,
+            json: Some(json!({ "resourceType": "Bundle", "type": "searchset", "entry": entries })),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn a_search_that_ignores_the_identifier_is_not_taken_for_our_earlier_create() {
+        let key = "0193a000-0000-7000-8000-000000000001";
+        // A server that ignores a search parameter it does not know answers with any
+        // Invoice: another patient's receipt is not this op's.
+        let lenient = searchset(json!([
+            { "resource": { "resourceType": "Invoice", "id": "someone-else",
+                            "identifier": [{ "system": "urn:ietf:rfc:3986",
+                                             "value": "urn:uuid:0193a000-0000-7000-8000-00000000ffff" }] } },
+            { "resource": { "resourceType": "OperationOutcome" }, "search": { "mode": "outcome" } }
+        ]));
+        assert_eq!(own_match(&lenient, "Invoice", key), None);
+        let ours = searchset(json!([
+            { "resource": { "resourceType": "Invoice", "id": "42",
+                            "identifier": [map::op_identifier(key)] } }
+        ]));
+        assert_eq!(own_match(&ours, "Invoice", key).as_deref(), Some("42"));
+        assert_eq!(own_match(&ours, "Communication", key), None);
     }
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::{OpAction, OpKind, OpState, OutboxCounts};
+use super::{OpAction, OpKind, OpState, OutboxCounts, Resolution};
 use crate::calls::CallOutcome;
 use crate::model::SourceKind;
 use crate::receipts::PaymentMethod;
@@ -74,7 +74,10 @@ pub struct OpView {
     #[ts(type = "number | null")]
     pub held_by: Option<i64>,
     /// `kept_mine`, `took_server` or `discarded`, and by whom.
-    pub resolution: Option<String>,
+    pub resolution: Option<Resolution>,
     pub resolved_by: Option<String>,
     pub actions: Vec<OpAction>,
+    /// Made against another upstream than the source now (its address, `demo` or `csv`):
+    /// it waits for that one and is sent when it is the source again.
+    pub waits_for: Option<String>,
 }

@@ -58,8 +58,15 @@ pub enum PullOutcome {
     Unchanged { since: Option<String> },
 }
 
-/// The keychain entry holding the FHIR bearer token or basic-auth password.
-pub fn credential_account(device_id: &str) -> String {
+/// The keychain entry holding the bearer token or basic-auth password for one FHIR server
+/// (its key: scheme, host, port and path). A secret belongs to the server it was given for:
+/// another URL finds no secret and sends none.
+pub fn credential_account(device_id: &str, upstream_key: &str) -> String {
+    format!("fhir-credential/{device_id}/{upstream_key}")
+}
+
+/// Where the FHIR credential lived before secrets were kept per server (one per install).
+pub fn legacy_credential_account(device_id: &str) -> String {
     format!("fhir-credential/{device_id}")
 }
 
@@ -84,14 +91,16 @@ impl AnySource {
                     SourceError::NotConfigured("no FHIR base URL in the config".to_owned())
                 })?;
                 let base = fhir.url()?;
+                let account =
+                    credential_account(&config.device_id, &fhir::FhirSource::key(base.as_str()));
                 let secret = || -> Result<Zeroizing<String>> {
-                    let bytes = keychain
-                        .get(&credential_account(&config.device_id))?
-                        .ok_or_else(|| {
-                            SourceError::NotConfigured(
-                                "the FHIR credential is not in the OS keychain".to_owned(),
-                            )
-                        })?;
+                    let bytes = keychain.get(&account)?.ok_or_else(|| {
+                        SourceError::NotConfigured(format!(
+                            "no credential for {} in the OS keychain; enter it in the settings \
+                             (a secret belongs to the server it was given for)",
+                            base.host_str().unwrap_or("the FHIR server")
+                        ))
+                    })?;
                     Ok(Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()))
                 };
                 let auth = match fhir.auth {

@@ -8,61 +8,82 @@ use super::Store;
 use crate::audit::{row_hash, AuditEntry, AuditHead, AuditRow, GENESIS, VIEW_REPEAT_SECS};
 use crate::error::Result;
 
+/// Append one row inside the caller's transaction (an action and its row commit together
+/// or not at all); `None` when it repeats a view of the same records by the same person a
+/// moment ago. The caller's transaction must be taken for writing up front (`Immediate`),
+/// so two processes (the app and the CLI) never chain onto the same row.
+pub(crate) fn append_in(tx: &rusqlite::Transaction<'_>, e: &AuditEntry) -> Result<Option<i64>> {
+    let records = serde_json::to_string(&e.records).expect("strings serialize");
+    let detail = e.detail.to_string();
+    let at = ts(e.at);
+    if e.action.is_view() {
+        let last: Option<(String, String)> = tx
+            .query_row(
+                "SELECT at, records FROM audit WHERE staff = ?1 AND action = ?2
+                 ORDER BY seq DESC LIMIT 1",
+                params![e.staff, e.action.code()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((last_at, last_records)) = last {
+            let age = (e.at - parse_ts(&last_at)?).num_seconds();
+            // A clock set back makes the age negative: that is not "a moment ago", and
+            // the view is written (else every view would vanish until the clock caught up).
+            if last_records == records && (0..VIEW_REPEAT_SECS).contains(&age) {
+                return Ok(None);
+            }
+        }
+    }
+    let (seq, prev): (i64, String) = tx
+        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?
+        .unwrap_or((0, GENESIS.to_owned()));
+    let seq = seq + 1;
+    let hash = row_hash(&prev, &at, &e.staff, e.action.code(), &records, &detail);
+    tx.execute(
+        "INSERT INTO audit (seq, at, staff, action, records, detail, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            seq,
+            at,
+            e.staff,
+            e.action.code(),
+            records,
+            detail,
+            prev,
+            hash
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        params![seq, hash],
+    )?;
+    Ok(Some(seq))
+}
+
 impl Store {
-    /// Append one row; `None` when it repeats a view of the same records by the same person
-    /// a moment ago. The head and the row are written in one transaction taken for writing
-    /// up front, so two processes (the app and the CLI) never chain onto the same row.
+    /// Append one row in a transaction of its own (views, which change nothing else).
     pub fn append_audit(&self, e: &AuditEntry) -> Result<Option<i64>> {
-        let records = serde_json::to_string(&e.records).expect("strings serialize");
-        let detail = e.detail.to_string();
-        let at = ts(e.at);
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if e.action.is_view() {
-                let last: Option<(String, String)> = tx
-                    .query_row(
-                        "SELECT at, records FROM audit WHERE staff = ?1 AND action = ?2
-                         ORDER BY seq DESC LIMIT 1",
-                        params![e.staff, e.action.code()],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                if let Some((last_at, last_records)) = last {
-                    let age = e.at - parse_ts(&last_at)?;
-                    if last_records == records && age.num_seconds() < VIEW_REPEAT_SECS {
-                        return Ok(None);
-                    }
-                }
-            }
-            let (seq, prev): (i64, String) = tx
-                .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?
-                .unwrap_or((0, GENESIS.to_owned()));
-            let seq = seq + 1;
-            let hash = row_hash(&prev, &at, &e.staff, e.action.code(), &records, &detail);
-            tx.execute(
-                "INSERT INTO audit (seq, at, staff, action, records, detail, prev_hash, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    seq,
-                    at,
-                    e.staff,
-                    e.action.code(),
-                    records,
-                    detail,
-                    prev,
-                    hash
-                ],
-            )?;
-            tx.execute(
-                "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                params![seq, hash],
-            )?;
+            let seq = append_in(&tx, e)?;
             tx.commit()?;
-            Ok(Some(seq))
+            Ok(seq)
+        })
+    }
+
+    /// Do something outside the database (write a file) with its audit row: the row is
+    /// written first and committed only when `act` succeeded. `act` must not use the store.
+    pub fn audited<R>(&self, e: &AuditEntry, act: impl FnOnce() -> Result<R>) -> Result<R> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            append_in(&tx, e)?;
+            let done = act()?;
+            tx.commit()?;
+            Ok(done)
         })
     }
 
@@ -118,20 +139,38 @@ impl Store {
         })
     }
 
-    /// Pick a name at the desk (added to the list when new).
-    pub fn pick_staff(&self, name: &str, at: DateTime<Utc>) -> Result<()> {
+    /// Pick a name at the desk (added to the list when new), with its audit row if any.
+    pub fn pick_staff(
+        &self,
+        name: &str,
+        at: DateTime<Utc>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<()> {
         self.with(|conn| {
-            conn.execute(
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
                 "INSERT INTO staff_member (name, added_at, picked_at) VALUES (?1, ?2, ?2)
                  ON CONFLICT (name) DO UPDATE SET picked_at = excluded.picked_at",
                 params![name, ts(at)],
             )?;
+            if let Some(audit) = audit {
+                append_in(&tx, audit)?;
+            }
+            tx.commit()?;
             Ok(())
         })
     }
 
-    /// Take a name off the list (its rows in the trail stay).
-    pub fn forget_staff(&self, name: &str) -> Result<bool> {
-        self.with(|conn| Ok(conn.execute("DELETE FROM staff_member WHERE name = ?1", [name])? > 0))
+    /// Take a name off the list (its rows in the trail stay), with the audit row.
+    pub fn forget_staff(&self, name: &str, audit: &AuditEntry) -> Result<bool> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let gone = tx.execute("DELETE FROM staff_member WHERE name = ?1", [name])? > 0;
+            if gone {
+                append_in(&tx, audit)?;
+            }
+            tx.commit()?;
+            Ok(gone)
+        })
     }
 }

@@ -6,9 +6,11 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use super::mirror::{parse_ts, ts};
 use super::outbox::{queue, OpInsert};
 use super::Store;
+use crate::audit::AuditEntry;
 use crate::calls::{Attempt, CallOutcome};
 use crate::error::{CoreError, Result};
-use crate::outbox::OpKind;
+use crate::model::AppointmentStatus;
+use crate::outbox::change::{ArrivalOp, CallOp, CancelOp, Change, RescheduleOp};
 
 /// A call to store. The keys are the outbox entries' UUIDv7s, made by the caller.
 #[derive(Debug, Clone)]
@@ -26,14 +28,6 @@ pub struct CallInsert {
     pub change_key: String,
 }
 
-/// The appointment a call is about: version, start, end, patient.
-type Found = (
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
 /// A call attempt from a row whose first eight columns are `id, appointment_id, outcome,
 /// new_start, retry_at, staff, note, at`.
 pub(super) fn attempt(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
@@ -43,7 +37,13 @@ pub(super) fn attempt(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
     Ok(Attempt {
         id: r.get(0)?,
         appointment_id: r.get(1)?,
-        outcome: CallOutcome::parse(&outcome).unwrap_or(CallOutcome::NoAnswer),
+        outcome: CallOutcome::parse(&outcome).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Text,
+                format!("unknown call outcome {outcome:?}").into(),
+            )
+        })?,
         new_start: new_start.as_deref().map(parse_ts).transpose()?,
         retry_at: retry_at.as_deref().map(parse_ts).transpose()?,
         staff: r.get(5)?,
@@ -52,8 +52,17 @@ pub(super) fn attempt(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
     })
 }
 
-/// The drill in progress, or 0.
-pub(super) fn active_drill(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
+/// The drill in progress at `at`, or 0. A drill left open past the end of the clinic day
+/// it started on ends here, at that end (whoever asks first).
+pub(super) fn active_drill(
+    conn: &rusqlite::Connection,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<i64> {
+    conn.execute(
+        "UPDATE drill SET ended_at = ends_at, ended_by = 'day_end'
+         WHERE ended_at IS NULL AND ends_at IS NOT NULL AND ends_at <= ?1",
+        [ts(at)],
+    )?;
     conn.query_row(
         "SELECT coalesce((SELECT id FROM drill WHERE ended_at IS NULL), 0)",
         [],
@@ -61,98 +70,92 @@ pub(super) fn active_drill(conn: &rusqlite::Connection) -> rusqlite::Result<i64>
     )
 }
 
+/// What a change to an appointment is made on: the row, or an error naming the id.
+fn appointment_for_change(tx: &rusqlite::Connection, id: &str) -> Result<super::mirror::ServerRow> {
+    super::mirror::server_row(tx, id)?
+        .ok_or_else(|| CoreError::InvalidInput(format!("no appointment {id:?} in the mirror")))
+}
+
 impl Store {
-    /// Store the attempt, change the mirror for a cancel or reschedule, and queue both for
-    /// the upstream: all or nothing. Returns the attempt's id.
-    pub fn record_call(&self, call: &CallInsert) -> Result<i64> {
+    /// Store the attempt, change the mirror for a cancel or reschedule, queue both for the
+    /// appointment's own upstream and write the audit row: all or nothing. Returns the
+    /// attempt's id.
+    pub fn record_call(&self, call: &CallInsert, audit: &AuditEntry) -> Result<i64> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let found: Option<Found> = tx
-                .query_row(
-                    "SELECT source_version, start_at, end_at, patient_id FROM appointment
-                     WHERE source_id = ?1",
-                    [&call.appointment_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?;
-            let Some((version, start, end, patient_id)) = found else {
-                return Err(CoreError::InvalidInput(format!(
-                    "no appointment {:?} in the mirror",
-                    call.appointment_id
-                )));
+            let row = appointment_for_change(&tx, &call.appointment_id)?;
+            let shown = super::mirror::shown_state(&tx, &call.appointment_id)?;
+            let drill = active_drill(&tx, call.at)?;
+            // Drill work is practice: it belongs to the drill, not to a real outage.
+            let incident = if drill == 0 {
+                super::monitor::open_incident(&tx)?
+            } else {
+                None
             };
-            let incident = super::monitor::open_incident(&tx)?;
-            let drill = active_drill(&tx)?;
-            let now = ts(call.at);
+            let upstream = row.source_key.clone().unwrap_or_default();
             // In a drill nothing reaches the mirror or the outbox: only the attempt is kept.
-            let queue = |key: &str, kind: OpKind, payload: serde_json::Value| {
+            let queue_change = |key: &str, change: Change| -> Result<()> {
                 if drill != 0 {
                     return Ok(());
                 }
+                let appointment = change.appointment_change().is_some();
                 queue(
                     &tx,
                     OpInsert {
                         key,
-                        kind,
-                        target_id: &call.appointment_id,
-                        base_version: version.as_deref(),
-                        payload,
-                        at: &now,
+                        change,
+                        upstream: &upstream,
+                        base_version: row.version.as_deref(),
+                        base_state: Some(&row.state).filter(|_| appointment),
+                        at: call.at,
                         incident,
                     },
                 )
             };
             match call.outcome {
-                CallOutcome::Cancelled if drill == 0 => {
-                    tx.execute(
-                        "UPDATE appointment SET status = 'cancelled' WHERE source_id = ?1",
-                        [&call.appointment_id],
-                    )?;
-                    queue(
+                CallOutcome::Cancelled => {
+                    queue_change(
                         &call.change_key,
-                        OpKind::AppointmentCancel,
-                        serde_json::json!({ "appointment_id": call.appointment_id, "status": "cancelled" }),
+                        Change::AppointmentCancel(CancelOp {
+                            appointment_id: call.appointment_id.clone(),
+                            status: AppointmentStatus::Cancelled,
+                        }),
                     )?;
                 }
-                CallOutcome::Rescheduled if drill == 0 => {
+                CallOutcome::Rescheduled => {
                     let new_start = call.new_start.ok_or_else(|| {
                         CoreError::InvalidInput("a reschedule needs the new date and time".into())
                     })?;
-                    // Keep the slot's length.
-                    let length = match (start.as_deref(), end.as_deref()) {
-                        (Some(s), Some(e)) => parse_ts(e)? - parse_ts(s)?,
+                    // Keep the slot's length (as the desk shows it).
+                    let length = match (shown.start, shown.end) {
+                        (Some(s), Some(e)) => e - s,
                         _ => chrono::Duration::zero(),
                     };
                     let new_end = (length > chrono::Duration::zero()).then(|| new_start + length);
-                    tx.execute(
-                        "UPDATE appointment SET start_at = ?2, end_at = ?3 WHERE source_id = ?1",
-                        params![call.appointment_id, ts(new_start), new_end.map(ts)],
-                    )?;
-                    queue(
+                    queue_change(
                         &call.change_key,
-                        OpKind::AppointmentReschedule,
-                        serde_json::json!({
-                            "appointment_id": call.appointment_id,
-                            "start": ts(new_start),
-                            "end": new_end.map(ts),
+                        Change::AppointmentReschedule(RescheduleOp {
+                            appointment_id: call.appointment_id.clone(),
+                            start: new_start,
+                            end: new_end,
                         }),
                     )?;
                 }
                 _ => {}
             }
-            queue(
+            queue_change(
                 &call.call_key,
-                OpKind::CallOutcome,
-                serde_json::json!({
-                    "appointment_id": call.appointment_id,
-                    "patient_id": patient_id,
-                    "outcome": call.outcome.code(),
-                    "at": now,
-                    "new_start": call.new_start.map(ts),
-                    "staff": call.staff,
-                    "note": call.note,
+                Change::CallOutcome(CallOp {
+                    appointment_id: call.appointment_id.clone(),
+                    patient_id: row.patient_id.clone(),
+                    outcome: call.outcome,
+                    at: call.at,
+                    new_start: call.new_start,
+                    staff: call.staff.clone(),
+                    note: call.note.clone(),
                 }),
             )?;
+            let now = ts(call.at);
             tx.execute(
                 "INSERT INTO call_attempt (appointment_id, outcome, new_start, retry_at, staff,
                      note, at, incident_id, op_key, drill)
@@ -171,72 +174,73 @@ impl Store {
                 ],
             )?;
             let id = tx.last_insert_rowid();
+            super::audit::append_in(&tx, audit)?;
             tx.commit()?;
             Ok(id)
         })
     }
 
     /// Check a patient in at the desk: the mirror's appointment becomes `arrived` and the
-    /// change is queued with the version it was based on, all or nothing. In a drill only the
-    /// arrival is kept. Returns the arrival's id.
+    /// change is queued for the appointment's upstream with the version it was based on,
+    /// with its audit row, all or nothing. In a drill only the arrival is kept. Returns the
+    /// arrival's id.
     pub fn record_arrival(
         &self,
         appointment_id: &str,
         staff: Option<&str>,
         at: DateTime<Utc>,
         key: &str,
+        audit: &AuditEntry,
     ) -> Result<i64> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let found: Option<(Option<String>, String)> = tx
-                .query_row(
-                    "SELECT source_version, status FROM appointment WHERE source_id = ?1",
-                    [appointment_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((version, status)) = found else {
-                return Err(CoreError::InvalidInput(format!(
-                    "no appointment {appointment_id:?} in the mirror"
-                )));
-            };
-            let drill = active_drill(&tx)?;
+            let row = appointment_for_change(&tx, appointment_id)?;
+            let status = super::mirror::shown_state(&tx, appointment_id)?.status;
+            let drill = active_drill(&tx, at)?;
             let already: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM arrival WHERE appointment_id = ?1 AND drill = ?2)",
                 params![appointment_id, drill],
                 |r| r.get(0),
             )?;
-            if already || (drill == 0 && matches!(status.as_str(), "arrived" | "checked-in")) {
+            if already
+                || (drill == 0
+                    && matches!(
+                        status,
+                        AppointmentStatus::Arrived | AppointmentStatus::CheckedIn
+                    ))
+            {
                 return Err(CoreError::InvalidInput(
                     "this patient is already checked in".to_owned(),
                 ));
             }
-            if matches!(status.as_str(), "cancelled" | "entered-in-error") {
+            if matches!(
+                status,
+                AppointmentStatus::Cancelled | AppointmentStatus::EnteredInError
+            ) {
                 return Err(CoreError::InvalidInput(
                     "this appointment is cancelled; book the patient again first".to_owned(),
                 ));
             }
-            let incident = super::monitor::open_incident(&tx)?;
-            let now = ts(at);
+            let incident = if drill == 0 {
+                super::monitor::open_incident(&tx)?
+            } else {
+                None
+            };
             if drill == 0 {
-                tx.execute(
-                    "UPDATE appointment SET status = 'arrived' WHERE source_id = ?1",
-                    [appointment_id],
-                )?;
                 queue(
                     &tx,
                     OpInsert {
                         key,
-                        kind: OpKind::AppointmentArrival,
-                        target_id: appointment_id,
-                        base_version: version.as_deref(),
-                        payload: serde_json::json!({
-                            "appointment_id": appointment_id,
-                            "status": "arrived",
-                            "at": now,
-                            "staff": staff,
+                        change: Change::AppointmentArrival(ArrivalOp {
+                            appointment_id: appointment_id.to_owned(),
+                            status: AppointmentStatus::Arrived,
+                            at,
+                            staff: staff.map(str::to_owned),
                         }),
-                        at: &now,
+                        upstream: row.source_key.as_deref().unwrap_or_default(),
+                        base_version: row.version.as_deref(),
+                        base_state: Some(&row.state),
+                        at,
                         incident,
                     },
                 )?;
@@ -247,13 +251,14 @@ impl Store {
                 params![
                     appointment_id,
                     staff,
-                    now,
+                    ts(at),
                     incident,
                     (drill == 0).then_some(key),
                     drill
                 ],
             )?;
             let id = tx.last_insert_rowid();
+            super::audit::append_in(&tx, audit)?;
             tx.commit()?;
             Ok(id)
         })

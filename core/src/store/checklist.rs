@@ -1,37 +1,55 @@
 //! Checklist ticks: appended, never edited.
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{params, TransactionBehavior};
 
 use super::mirror::{parse_ts, ts};
 use super::Store;
+use crate::audit::AuditEntry;
 use crate::checklist::Tick;
 use crate::error::Result;
 
+/// What a tick belongs to: the running drill (its practice, never the real outage's), or
+/// else the open incident (or none).
+fn scope(conn: &rusqlite::Connection, at: DateTime<Utc>) -> rusqlite::Result<(Option<i64>, i64)> {
+    let drill = super::calls::active_drill(conn, at)?;
+    if drill != 0 {
+        return Ok((None, drill));
+    }
+    Ok((super::monitor::open_incident(conn)?, 0))
+}
+
 impl Store {
     /// The open incident (or None) and the running drill (or 0): what a tick belongs to.
-    pub fn checklist_scope(&self) -> Result<(Option<i64>, i64)> {
+    pub fn checklist_scope(&self, at: DateTime<Utc>) -> Result<(Option<i64>, i64)> {
         self.with(|conn| {
-            let incident = super::monitor::open_incident(conn)?;
-            Ok((incident, super::calls::active_drill(conn)?))
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let scope = scope(&tx, at)?;
+            tx.commit()?;
+            Ok(scope)
         })
     }
 
+    /// Append a tick to what is going on now, with its audit row.
     pub fn add_tick(
         &self,
-        scope: (Option<i64>, i64),
         step: u32,
         text: &str,
         done: bool,
         staff: Option<&str>,
         at: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<()> {
         self.with(|conn| {
-            conn.execute(
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let scope = scope(&tx, at)?;
+            tx.execute(
                 "INSERT INTO checklist_tick (incident_id, drill, step, step_text, done, staff, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![scope.0, scope.1, step, text, done, staff, ts(at)],
             )?;
+            super::audit::append_in(&tx, audit)?;
+            tx.commit()?;
             Ok(())
         })
     }
@@ -49,7 +67,8 @@ impl Store {
 }
 
 /// The latest tick of each step among the ticks `filter` selects (`{a}` stands for the
-/// table's alias).
+/// table's alias). A step is its text as ticked: the owner may reorder or edit the list
+/// later, and a record must keep saying what was done.
 pub(super) fn latest_ticks(
     conn: &rusqlite::Connection,
     filter: &str,
@@ -57,9 +76,10 @@ pub(super) fn latest_ticks(
 ) -> Result<Vec<Tick>> {
     let (outer, inner) = (filter.replace("{a}", "t"), filter.replace("{a}", "u"));
     let mut stmt = conn.prepare(&format!(
-        "SELECT step, done, staff, at FROM checklist_tick t
+        "SELECT step, done, staff, at, step_text FROM checklist_tick t
          WHERE {outer}
-           AND id = (SELECT max(id) FROM checklist_tick u WHERE {inner} AND u.step = t.step)
+           AND id = (SELECT max(id) FROM checklist_tick u
+                     WHERE {inner} AND u.step_text = t.step_text)
          ORDER BY step"
     ))?;
     let rows = stmt
@@ -67,6 +87,7 @@ pub(super) fn latest_ticks(
             let at: String = r.get(3)?;
             Ok(Tick {
                 step: r.get(0)?,
+                text: r.get(4)?,
                 done: r.get(1)?,
                 staff: r.get(2)?,
                 at: parse_ts(&at)?,

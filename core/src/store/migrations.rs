@@ -19,15 +19,17 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_arrival.sql"),
     include_str!("migrations/0009_sync_back.sql"),
     include_str!("migrations/0010_privacy.sql"),
+    include_str!("migrations/0011_one_promise.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub(super) fn migrate(conn: &mut Connection, target: i64) -> Result<()> {
+/// Bring the schema to `target`; returns the version the file had.
+pub(super) fn migrate(conn: &mut Connection, target: i64) -> Result<i64> {
     // Already current (the usual case): no write lock, so opening never waits on a writer.
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if current == target {
-        return Ok(());
+        return Ok(current);
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -39,7 +41,7 @@ pub(super) fn migrate(conn: &mut Connection, target: i64) -> Result<()> {
         });
     }
     if found >= target {
-        return Ok(());
+        return Ok(found);
     }
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let version = i as i64 + 1;
@@ -49,5 +51,5 @@ pub(super) fn migrate(conn: &mut Connection, target: i64) -> Result<()> {
     }
     tx.pragma_update(None, "user_version", target)?;
     tx.commit()?;
-    Ok(())
+    Ok(found)
 }

@@ -9,6 +9,7 @@ use super::Store;
 use crate::calendar::UtcRange;
 use crate::error::{CoreError, ErrorPayload, Result};
 use crate::model::{Appointment, AppointmentStatus, MirrorSnapshot, Patient};
+use crate::outbox::change::{AppointmentChange, AppointmentState, ServerAppointment};
 use crate::phone::Phone;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,10 +35,23 @@ pub struct MirrorState {
     pub appointments_in_window: u32,
 }
 
+/// What a snapshot replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A pull from the source: its window, and whatever other upstreams left.
+    Pull,
+    /// An import: only the days it covers.
+    Days,
+}
+
 /// One successful pull: what it covered and when.
 #[derive(Debug, Clone, Copy)]
 pub struct Refresh<'a> {
     pub window: UtcRange,
+    pub scope: Scope,
+    /// `Store::deliveries` before the fetch started: a pull is not written when a change
+    /// reached the server meanwhile (its snapshot could be older than the delivery).
+    pub deliveries_seen: Option<i64>,
     /// Where the next change check starts (the upstream's clock), if the source has one.
     pub since: Option<&'a str>,
     /// Mirror rows starting before this are purged (retention), in the same transaction.
@@ -109,18 +123,32 @@ fn check_snapshot(snapshot: &MirrorSnapshot) -> Result<()> {
 
 impl Store {
     /// Make the mirror hold exactly `snapshot` for the refresh's window, in one transaction
-    /// that also purges old days and logs the pull. A snapshot from a different upstream
-    /// replaces the whole mirror.
+    /// that also purges old days and logs the pull. A pull's snapshot replaces what other
+    /// upstreams left in the mirror too; an import (`Scope::Days`) replaces only its days.
+    /// Either way a row with a change still meant for its upstream stays, and every row
+    /// shows the server's state plus those changes.
     pub fn replace_mirror(
         &self,
         snapshot: &MirrorSnapshot,
         refresh: Refresh<'_>,
+        audit: Option<&crate::audit::AuditEntry>,
     ) -> Result<MirrorCounts> {
         check_snapshot(snapshot)?;
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            write_snapshot(&tx, snapshot, refresh.window)?;
-            super::outbox::reapply_unsent(&tx)?;
+            if let Some(seen) = refresh.deliveries_seen {
+                let now: i64 = tx.query_row(
+                    "SELECT deliveries FROM sync_state WHERE id = 1",
+                    [],
+                    |r| r.get(0),
+                )?;
+                if now != seen {
+                    // A change reached the server while this snapshot was on its way: it is
+                    // older than what the desk knows. Nothing is written.
+                    return Err(CoreError::Superseded);
+                }
+            }
+            write_snapshot(&tx, snapshot, refresh.window, refresh.scope)?;
             purge_before(&tx, refresh.keep_from)?;
             tx.execute(
                 "INSERT INTO mirror_source (id, source_key, source_kind, synced_at, window_start, window_end, since)
@@ -143,6 +171,9 @@ impl Store {
                 patients: snapshot.patients.len() as u32,
             };
             log_success(&tx, snapshot.source_kind.code(), refresh, counts, true)?;
+            if let Some(audit) = audit {
+                super::audit::append_in(&tx, audit)?;
+            }
             tx.commit()?;
             Ok(counts)
         })
@@ -437,11 +468,17 @@ fn counts_in(conn: &rusqlite::Connection, window: UtcRange) -> Result<MirrorCoun
     )?)
 }
 
+/// Rows the desk still has changes for: never dropped from the mirror, whatever a pull,
+/// an import or retention says (the change needs its row to be labelled and recomputed).
+const HAS_LIVE_CHANGE: &str = "EXISTS (SELECT 1 FROM outbox o
+    WHERE o.chain = 'appointment:' || appointment.source_id
+      AND o.state IN ('pending', 'sending', 'conflict', 'rejected'))";
+
 /// Retention: days before `keep_from` leave the mirror, and patients nobody is booked
-/// with any more leave with them. (When the outbox arrives, rows it still needs stay.)
+/// with any more leave with them; rows with a change still meant for the upstream stay.
 pub(super) fn purge_before(tx: &Transaction<'_>, keep_from: DateTime<Utc>) -> Result<()> {
     tx.execute(
-        "DELETE FROM appointment WHERE start_at < ?1",
+        &format!("DELETE FROM appointment WHERE start_at < ?1 AND NOT {HAS_LIVE_CHANGE}"),
         params![ts(keep_from)],
     )?;
     tx.execute(
@@ -452,18 +489,184 @@ pub(super) fn purge_before(tx: &Transaction<'_>, keep_from: DateTime<Utc>) -> Re
     Ok(())
 }
 
-fn write_snapshot(tx: &Transaction<'_>, snapshot: &MirrorSnapshot, window: UtcRange) -> Result<()> {
-    let current_key: Option<String> = tx
-        .query_row(
-            "SELECT source_key FROM mirror_source WHERE id = 1",
-            [],
-            |r| r.get(0),
+fn status_code(i: usize, code: Option<String>) -> rusqlite::Result<AppointmentStatus> {
+    let code = code.unwrap_or_default();
+    AppointmentStatus::from_code(&code).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("unknown appointment status {code:?}").into(),
         )
-        .optional()?;
-    if current_key.as_deref() != Some(snapshot.source_key.as_str()) {
-        // Another upstream: nothing of the old mirror can be trusted to line up with it.
-        tx.execute("DELETE FROM appointment", [])?;
-        tx.execute("DELETE FROM patient", [])?;
+    })
+}
+
+/// An appointment's server-side state and where it came from.
+pub(super) struct ServerRow {
+    pub source_key: Option<String>,
+    pub version: Option<String>,
+    pub state: AppointmentState,
+    pub patient_id: Option<String>,
+}
+
+pub(super) fn server_row(tx: &rusqlite::Connection, id: &str) -> Result<Option<ServerRow>> {
+    Ok(tx
+        .query_row(
+            "SELECT source_key, source_version, coalesce(server_status, status),
+                    server_start_at, server_end_at, patient_id
+             FROM appointment WHERE source_id = ?1",
+            [id],
+            |r| {
+                Ok(ServerRow {
+                    source_key: r.get(0)?,
+                    version: r.get(1)?,
+                    state: AppointmentState {
+                        status: status_code(2, r.get(2)?)?,
+                        start: parse_opt_ts(r.get(3)?)?,
+                        end: parse_opt_ts(r.get(4)?)?,
+                    },
+                    patient_id: r.get(5)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// What the desk shows of an appointment now.
+pub(super) fn shown_state(tx: &rusqlite::Connection, id: &str) -> Result<AppointmentState> {
+    tx.query_row(
+        "SELECT status, start_at, end_at FROM appointment WHERE source_id = ?1",
+        [id],
+        |r| {
+            Ok(AppointmentState {
+                status: status_code(0, r.get(0)?)?,
+                start: parse_opt_ts(r.get(1)?)?,
+                end: parse_opt_ts(r.get(2)?)?,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| CoreError::InvalidInput(format!("no appointment {id:?} in the mirror")))
+}
+
+/// The one rule of the mirror: an appointment shows the server's state with, in order,
+/// every change still meant for that server applied to it.
+pub(super) fn recompute(tx: &rusqlite::Connection, id: &str) -> Result<()> {
+    let Some(row) = server_row(tx, id)? else {
+        return Ok(());
+    };
+    let mut shown = row.state;
+    let upstream = row.source_key.unwrap_or_default();
+    for change in super::outbox::live_changes(tx, id, &upstream)? {
+        if let Some((_, change)) = change.appointment_change() {
+            change.apply(&mut shown);
+        }
+    }
+    tx.execute(
+        "UPDATE appointment SET status = ?2, start_at = ?3, end_at = ?4 WHERE source_id = ?1",
+        params![
+            id,
+            shown.status.code(),
+            shown.start.map(ts),
+            shown.end.map(ts)
+        ],
+    )?;
+    Ok(())
+}
+
+/// A change reached the server on the version it was based on: the mirror's server side
+/// takes it (a pull would bring the same).
+pub(super) fn server_took(
+    tx: &rusqlite::Connection,
+    id: &str,
+    upstream: &str,
+    change: AppointmentChange,
+    base_version: Option<&str>,
+    new_version: Option<&str>,
+) -> Result<()> {
+    let Some(row) = server_row(tx, id)? else {
+        return Ok(());
+    };
+    if row.source_key.as_deref() != Some(upstream) || row.version.as_deref() != base_version {
+        // The mirror already holds a later state of the server's (or another upstream's
+        // appointment of the same id): nothing to move.
+        return recompute(tx, id);
+    }
+    let mut state = row.state;
+    change.apply(&mut state);
+    set_server_side(tx, id, &state, new_version.or(row.version.as_deref()))
+}
+
+/// The server's side of an appointment is now `state` at `version`; the shown side follows.
+fn set_server_side(
+    tx: &rusqlite::Connection,
+    id: &str,
+    state: &AppointmentState,
+    version: Option<&str>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE appointment SET server_status = ?2, server_start_at = ?3, server_end_at = ?4,
+             source_version = ?5
+         WHERE source_id = ?1",
+        params![
+            id,
+            state.status.code(),
+            state.start.map(ts),
+            state.end.map(ts),
+            version
+        ],
+    )?;
+    recompute(tx, id)
+}
+
+/// The server told what it holds for an appointment (a conflict's other side, taken or
+/// built upon): the mirror's server side becomes that.
+pub(super) fn server_holds(
+    tx: &rusqlite::Connection,
+    id: &str,
+    upstream: &str,
+    server: &ServerAppointment,
+    version: Option<&str>,
+) -> Result<()> {
+    let Some(row) = server_row(tx, id)? else {
+        return Ok(());
+    };
+    if row.source_key.as_deref() != Some(upstream) {
+        return Ok(());
+    }
+    match server.state() {
+        Some(state) => set_server_side(tx, id, &state, version),
+        None if server.deleted => {
+            // What the next pull would do too, once nothing of the desk's waits on it.
+            tx.execute(
+                &format!("DELETE FROM appointment WHERE source_id = ?1 AND NOT {HAS_LIVE_CHANGE}"),
+                [id],
+            )?;
+            Ok(())
+        }
+        None => recompute(tx, id),
+    }
+}
+
+fn write_snapshot(
+    tx: &Transaction<'_>,
+    snapshot: &MirrorSnapshot,
+    window: UtcRange,
+    scope: Scope,
+) -> Result<()> {
+    if scope == Scope::Pull {
+        // Another upstream's rows: nothing of them can be trusted to line up with this one,
+        // except that the desk's changes to them still wait for their own upstream.
+        tx.execute(
+            &format!(
+                "DELETE FROM appointment WHERE source_key IS NOT ?1 AND NOT {HAS_LIVE_CHANGE}"
+            ),
+            [&snapshot.source_key],
+        )?;
+        tx.execute(
+            "DELETE FROM patient WHERE source_key IS NOT ?1 AND source_id NOT IN
+               (SELECT patient_id FROM appointment WHERE patient_id IS NOT NULL)",
+            [&snapshot.source_key],
+        )?;
     }
 
     // Appointments the upstream no longer has in this window (deleted or moved out).
@@ -473,10 +676,11 @@ fn write_snapshot(tx: &Transaction<'_>, snapshot: &MirrorSnapshot, window: UtcRa
         .map(|a| a.source_id.as_str())
         .collect();
     let stale: Vec<String> = {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare(&format!(
             "SELECT source_id FROM appointment
-             WHERE start_at IS NULL OR (start_at >= ?1 AND start_at < ?2)",
-        )?;
+             WHERE (start_at IS NULL OR (start_at >= ?1 AND start_at < ?2))
+               AND NOT {HAS_LIVE_CHANGE}"
+        ))?;
         let ids = stmt.query_map(params![ts(window.start), ts(window.end)], |r| {
             r.get::<_, String>(0)
         })?;
@@ -494,16 +698,23 @@ fn write_snapshot(tx: &Transaction<'_>, snapshot: &MirrorSnapshot, window: UtcRa
 
     {
         let mut upsert = tx.prepare(
-            "INSERT INTO patient (source_id, source_version, name, kana) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO patient (source_id, source_version, name, kana, source_key)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (source_id) DO UPDATE SET source_version = excluded.source_version,
-               name = excluded.name, kana = excluded.kana",
+               name = excluded.name, kana = excluded.kana, source_key = excluded.source_key",
         )?;
         let mut clear_phones = tx.prepare("DELETE FROM patient_phone WHERE patient_id = ?1")?;
         let mut add_phone = tx.prepare(
             "INSERT INTO patient_phone (patient_id, position, display, e164) VALUES (?1, ?2, ?3, ?4)",
         )?;
         for p in &snapshot.patients {
-            upsert.execute(params![p.source_id, p.source_version, p.name, p.kana])?;
+            upsert.execute(params![
+                p.source_id,
+                p.source_version,
+                p.name,
+                p.kana,
+                snapshot.source_key
+            ])?;
             clear_phones.execute([&p.source_id])?;
             for (i, phone) in p.phones.iter().enumerate() {
                 add_phone.execute(params![p.source_id, i as i64, phone.display, phone.e164])?;
@@ -513,11 +724,15 @@ fn write_snapshot(tx: &Transaction<'_>, snapshot: &MirrorSnapshot, window: UtcRa
 
     {
         let mut upsert = tx.prepare(
-            "INSERT INTO appointment (source_id, source_version, start_at, end_at, status, reason, patient_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            "INSERT INTO appointment (source_id, source_version, start_at, end_at, status, reason,
+                 patient_id, source_key, server_status, server_start_at, server_end_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?3, ?4)
              ON CONFLICT (source_id) DO UPDATE SET source_version = excluded.source_version,
                start_at = excluded.start_at, end_at = excluded.end_at, status = excluded.status,
-               reason = excluded.reason, patient_id = excluded.patient_id",
+               reason = excluded.reason, patient_id = excluded.patient_id,
+               source_key = excluded.source_key, server_status = excluded.server_status,
+               server_start_at = excluded.server_start_at,
+               server_end_at = excluded.server_end_at",
         )?;
         for a in &snapshot.appointments {
             upsert.execute(params![
@@ -527,10 +742,22 @@ fn write_snapshot(tx: &Transaction<'_>, snapshot: &MirrorSnapshot, window: UtcRa
                 a.end.map(ts),
                 a.status.code(),
                 a.reason,
-                a.patient_id
+                a.patient_id,
+                snapshot.source_key
             ])?;
         }
     }
 
+    // The desk's changes still waiting show over the fresh rows.
+    let changed: Vec<String> = {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT source_id FROM appointment WHERE {HAS_LIVE_CHANGE}"
+        ))?;
+        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        ids.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    for id in &changed {
+        recompute(tx, id)?;
+    }
     Ok(())
 }

@@ -16,8 +16,10 @@ mod retention;
 pub use calls::CallInsert;
 pub use migrations::LATEST_VERSION;
 pub(crate) use mirror::parse_ts;
-pub use mirror::{MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, StoredAppointment};
-pub use monitor::{IncidentRow, MonitorHealth, RunRow};
+pub use mirror::{
+    MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, Scope, StoredAppointment,
+};
+pub use monitor::{IncidentRow, MonitorHealth, Recorded, RunRow};
 pub use outbox::{Delivery, OutboxRow};
 pub use receipts::{ReceiptError, ReceiptInsert};
 pub use report::{DrillRow, ReportAttempt, ReportScope, ScopeCounts};
@@ -85,6 +87,8 @@ pub enum Create {
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
+    /// The schema version the file had when this process opened it (0: created now).
+    opened_at_version: i64,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,11 +100,18 @@ impl std::fmt::Debug for Store {
 impl Store {
     pub fn open(path: &Path, key: &DbKey, create: Create) -> Result<Store> {
         let mut conn = open_connection(path, key, create)?;
-        migrations::migrate(&mut conn, LATEST_VERSION).map_err(|e| classify(e, path))?;
+        let opened_at_version =
+            migrations::migrate(&mut conn, LATEST_VERSION).map_err(|e| classify(e, path))?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
             path: path.to_owned(),
+            opened_at_version,
         })
+    }
+
+    /// The schema version the file had before this process opened (and upgraded) it.
+    pub fn opened_at_version(&self) -> i64 {
+        self.opened_at_version
     }
 
     pub fn path(&self) -> &Path {

@@ -64,10 +64,20 @@ fn worse(a: NetState, b: NetState) -> NetState {
     }
 }
 
+/// What recording a transition did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// The incident it opened, extended or closed.
+    pub incident: Option<i64>,
+    /// The drill a real outage ended (what is recorded from now on is real).
+    pub ended_drill: Option<i64>,
+}
+
 impl Store {
-    /// Store a transition and open, extend or close its incident, in one transaction.
-    /// Returns the incident it belongs to.
-    pub fn record_transition(&self, t: &Transition, path: &NetPath) -> Result<Option<i64>> {
+    /// Store a transition and open, extend or close its incident, in one transaction. The
+    /// line declared down ends a drill in the same transaction: from that moment the
+    /// desk's calls, check-ins and receipts are real.
+    pub fn record_transition(&self, t: &Transition, path: &NetPath) -> Result<Recorded> {
         let probes = serde_json::to_string(&t.probes)
             .map_err(|e| CoreError::InvalidInput(format!("probe results: {e}")))?;
         self.with(|conn| {
@@ -111,6 +121,19 @@ impl Store {
                     Some(tx.last_insert_rowid())
                 }
             };
+            let mut ended_drill = None;
+            if t.state == NetState::Offline {
+                let at = super::mirror::ts(parse_ts(&t.at)?);
+                let drill = super::calls::active_drill(&tx, parse_ts(&t.at)?)?;
+                if drill != 0 {
+                    tx.execute(
+                        "UPDATE drill SET ended_at = ?2, ended_by = 'outage', ended_incident = ?3
+                         WHERE id = ?1",
+                        params![drill, at, incident],
+                    )?;
+                    ended_drill = Some(drill);
+                }
+            }
             tx.execute(
                 "INSERT INTO line_transition (incident_id, at, since, from_state, state, cause,
                      probes, gateway, local_address)
@@ -128,7 +151,10 @@ impl Store {
                 ],
             )?;
             tx.commit()?;
-            Ok(incident)
+            Ok(Recorded {
+                incident,
+                ended_drill,
+            })
         })
     }
 

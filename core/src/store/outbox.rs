@@ -1,165 +1,176 @@
 //! The outbox's SQL: an op queued in the transaction of its local change, the sender's
 //! state changes (each its own small transaction, so a crash between request and answer
-//! leaves the op `sending`, to be tried again), a person's resolutions, and the mirror kept
-//! showing the desk's changes until they are on the server.
+//! leaves the op `sending`, to be tried again), and a person's resolutions. After each of
+//! them the mirror is recomputed (`mirror::recompute`): it always shows the server's state
+//! plus exactly the changes still meant for it.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::mirror::ts;
+use super::mirror::{parse_ts, ts};
 use super::Store;
 use crate::error::{CoreError, Result};
-use crate::outbox::{OpAction, OpKind, OpState, OutboxCounts};
+use crate::outbox::change::{AppointmentState, Change, ChangeError, ServerAppointment};
+use crate::outbox::{OpAction, OpKind, OpState, OutboxCounts, Resolution};
 
-/// One outbox entry as stored.
+/// One outbox entry as stored, read into types: an unknown kind, state or resolution is an
+/// error that names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
     pub seq: i64,
     pub key: String,
-    pub kind: String,
-    pub target_id: Option<String>,
+    pub change: Change,
+    /// The upstream (source key) the change was made against, and the only one it goes to.
+    pub upstream: String,
     pub base_version: Option<String>,
-    pub payload: serde_json::Value,
-    pub state: String,
+    /// The server's appointment the change was made on (appointment changes).
+    pub base_state: Option<AppointmentState>,
+    pub state: OpState,
     pub attempts: i64,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
     pub incident_id: Option<i64>,
     pub chain: Option<String>,
     pub last_code: Option<String>,
     pub last_status: Option<i64>,
     pub last_error: Option<String>,
     pub server_version: Option<String>,
-    pub server_state: Option<serde_json::Value>,
+    pub server_state: Option<ServerAppointment>,
     pub upstream_ref: Option<String>,
-    pub done_at: Option<String>,
-    pub resolution: Option<String>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub resolution: Option<Resolution>,
     pub resolved_by: Option<String>,
 }
 
 impl OutboxRow {
-    pub fn op_kind(&self) -> Option<OpKind> {
-        OpKind::parse(&self.kind)
+    pub fn kind(&self) -> OpKind {
+        self.change.kind()
     }
 
-    pub fn op_state(&self) -> OpState {
-        OpState::parse(&self.state).unwrap_or(OpState::Pending)
+    /// The appointment or receipt it is about.
+    pub fn target_id(&self) -> &str {
+        self.change.target_id()
     }
 }
 
-const COLUMNS: &str = "o.id, o.op_key, o.kind, o.target_id, o.base_version, o.payload, o.state,
-    o.attempts, o.created_at, o.incident_id, o.chain, o.last_code, o.last_status, o.last_error,
-    o.server_version, o.server_state, o.upstream_ref, o.done_at, o.resolution, o.resolved_by";
+/// States in which an op is still meant for its upstream (a person has not given up on it).
+pub(super) const LIVE: &str = "('pending', 'sending', 'conflict', 'rejected')";
+
+const COLUMNS: &str = "o.id, o.op_key, o.kind, o.payload, o.upstream, o.base_version,
+    o.base_state, o.state, o.attempts, o.created_at, o.incident_id, o.chain, o.last_code,
+    o.last_status, o.last_error, o.server_version, o.server_state, o.upstream_ref, o.done_at,
+    o.resolution, o.resolved_by";
+
+fn unreadable(
+    column: usize,
+    e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, e.into())
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+) -> rusqlite::Result<Option<T>> {
+    r.get::<_, Option<String>>(i)?
+        .map(|s| serde_json::from_str(&s).map_err(|e| unreadable(i, e)))
+        .transpose()
+}
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
-    let payload: String = r.get(5)?;
-    let server_state: Option<String> = r.get(15)?;
+    let kind: String = r.get(2)?;
+    let payload: String = r.get(3)?;
+    let state: String = r.get(7)?;
+    let resolution: Option<String> = r.get(19)?;
+    let done_at: Option<String> = r.get(18)?;
     Ok(OutboxRow {
         seq: r.get(0)?,
         key: r.get(1)?,
-        kind: r.get(2)?,
-        target_id: r.get(3)?,
-        base_version: r.get(4)?,
-        payload: serde_json::from_str(&payload).unwrap_or_default(),
-        state: r.get(6)?,
-        attempts: r.get(7)?,
-        created_at: r.get(8)?,
-        incident_id: r.get(9)?,
-        chain: r.get(10)?,
-        last_code: r.get(11)?,
-        last_status: r.get(12)?,
-        last_error: r.get(13)?,
-        server_version: r.get(14)?,
-        server_state: server_state.and_then(|s| serde_json::from_str(&s).ok()),
-        upstream_ref: r.get(16)?,
-        done_at: r.get(17)?,
-        resolution: r.get(18)?,
-        resolved_by: r.get(19)?,
+        change: Change::from_stored(&kind, &payload).map_err(|e| unreadable(2, e))?,
+        upstream: r.get(4)?,
+        base_version: r.get(5)?,
+        base_state: json_column(r, 6)?,
+        state: OpState::parse(&state)
+            .ok_or_else(|| unreadable(7, ChangeError::UnknownState(state.clone())))?,
+        attempts: r.get(8)?,
+        created_at: parse_ts(&r.get::<_, String>(9)?)?,
+        incident_id: r.get(10)?,
+        chain: r.get(11)?,
+        last_code: r.get(12)?,
+        last_status: r.get(13)?,
+        last_error: r.get(14)?,
+        server_version: r.get(15)?,
+        server_state: json_column(r, 16)?,
+        upstream_ref: r.get(17)?,
+        done_at: done_at.as_deref().map(parse_ts).transpose()?,
+        resolution: resolution
+            .map(|s| {
+                Resolution::parse(&s)
+                    .ok_or_else(|| unreadable(19, ChangeError::UnknownResolution(s)))
+            })
+            .transpose()?,
+        resolved_by: r.get(20)?,
     })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("a stored value serialises")
 }
 
 /// An op to queue beside its local change.
 pub(super) struct OpInsert<'a> {
     pub key: &'a str,
-    pub kind: OpKind,
-    pub target_id: &'a str,
+    pub change: Change,
+    pub upstream: &'a str,
     pub base_version: Option<&'a str>,
-    pub payload: serde_json::Value,
-    pub at: &'a str,
+    pub base_state: Option<&'a AppointmentState>,
+    pub at: DateTime<Utc>,
     pub incident: Option<i64>,
 }
 
-/// Queue an op inside the caller's transaction. Its chain keeps the ops that must reach
-/// the server in order together: one appointment's changes, one receipt and its void.
-pub(super) fn queue(tx: &Transaction<'_>, op: OpInsert<'_>) -> rusqlite::Result<()> {
-    let chain = match op.kind {
-        k if k.is_appointment_change() => Some(format!("appointment:{}", op.target_id)),
-        OpKind::Receipt => Some(format!("receipt:{}", op.target_id)),
-        OpKind::ReceiptVoid => op.payload["voids"]
-            .as_str()
-            .map(|voided| format!("receipt:{voided}")),
-        _ => None,
-    };
+/// Queue an op inside the caller's transaction; an appointment's mirror row then shows it.
+pub(super) fn queue(tx: &Transaction<'_>, op: OpInsert<'_>) -> Result<()> {
     tx.execute(
-        "INSERT INTO outbox (op_key, kind, target_id, base_version, payload, created_at,
-             incident_id, chain)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO outbox (op_key, kind, target_id, base_version, base_state, payload,
+             created_at, incident_id, chain, upstream)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             op.key,
-            op.kind.code(),
-            op.target_id,
+            op.change.kind().code(),
+            op.change.target_id(),
             op.base_version,
-            op.payload.to_string(),
-            op.at,
+            op.base_state.map(to_json),
+            op.change.payload(),
+            ts(op.at),
             op.incident,
-            chain
+            op.change.chain(),
+            op.upstream
         ],
     )?;
+    if let Some((id, _)) = op.change.appointment_change() {
+        super::mirror::recompute(tx, id)?;
+    }
     Ok(())
 }
 
-/// Show the desk's appointment changes that are not on the server yet over a fresh
-/// snapshot (a pull must not undo a cancel the server has not heard of). Conflicts count:
-/// until a person takes the server's version, the desk's stands.
-pub(super) fn reapply_unsent(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare(
-        "SELECT kind, target_id, payload FROM outbox
-         WHERE state IN ('pending', 'sending', 'conflict') AND kind LIKE 'appointment_%'
-         ORDER BY id",
-    )?;
-    let ops = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?
+/// The changes still meant for `upstream` on one appointment, oldest first.
+pub(super) fn live_changes(
+    tx: &rusqlite::Connection,
+    appointment_id: &str,
+    upstream: &str,
+) -> Result<Vec<Change>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT kind, payload FROM outbox
+         WHERE chain = ?1 AND upstream = ?2 AND state IN {LIVE} ORDER BY id"
+    ))?;
+    let rows = stmt
+        .query_map(
+            params![format!("appointment:{appointment_id}"), upstream],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    for (kind, target, payload) in ops {
-        let payload: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
-        match OpKind::parse(&kind) {
-            Some(OpKind::AppointmentCancel) => {
-                tx.execute(
-                    "UPDATE appointment SET status = 'cancelled' WHERE source_id = ?1",
-                    [&target],
-                )?;
-            }
-            Some(OpKind::AppointmentArrival) => {
-                tx.execute(
-                    "UPDATE appointment SET status = 'arrived' WHERE source_id = ?1",
-                    [&target],
-                )?;
-            }
-            Some(OpKind::AppointmentReschedule) => {
-                tx.execute(
-                    "UPDATE appointment SET start_at = ?2, end_at = ?3 WHERE source_id = ?1",
-                    params![target, payload["start"].as_str(), payload["end"].as_str()],
-                )?;
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    rows.into_iter()
+        .map(|(kind, payload)| Ok(Change::from_stored(&kind, &payload)?))
+        .collect()
 }
 
 /// Mark incidents reconciled once the line is back and none of their ops waits.
@@ -174,6 +185,16 @@ fn close_reconciled(tx: &Transaction<'_>, at: DateTime<Utc>) -> rusqlite::Result
     Ok(())
 }
 
+/// The desk learnt what the server holds outside a pull: a pull fetched before this must
+/// not be written over it.
+fn bump_deliveries(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE sync_state SET deliveries = deliveries + 1 WHERE id = 1",
+        [],
+    )?;
+    Ok(())
+}
+
 /// What the sender learnt from one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -182,11 +203,13 @@ pub enum Delivery {
         upstream_ref: String,
         new_version: Option<String>,
     },
-    /// Failed in a way waiting can fix: back to pending.
+    /// Failed before the server took it. `retryable`: waiting can fix it (the line, the
+    /// server's load); otherwise a setting must change (credentials, a certificate).
     Failed {
         code: String,
         status: Option<u16>,
         text: String,
+        retryable: bool,
     },
     /// Refused by the server (a 4xx): parked for a person.
     Rejected {
@@ -194,10 +217,13 @@ pub enum Delivery {
         status: u16,
         text: String,
     },
-    /// The server's copy moved on; what it holds now (`None`: deleted).
+    /// The server's copy moved on (or cannot be compared): what it holds now.
     Conflict {
         server_version: Option<String>,
-        server_state: serde_json::Value,
+        server_state: ServerAppointment,
+        /// Why a person must decide, when it is not a plain edit made there
+        /// (`outbox.no_versions`: the server keeps no versions to compare).
+        code: Option<String>,
     },
 }
 
@@ -249,11 +275,39 @@ impl Store {
                     Some(OpState::Done) => counts.done = n,
                     Some(OpState::Conflict) => counts.conflict = n,
                     Some(OpState::Rejected) => counts.rejected = n,
-                    None => {}
+                    None => return Err(CoreError::Outbox(ChangeError::UnknownState(state))),
                 }
             }
             Ok(counts)
         })
+    }
+
+    /// Ops still meant for an upstream other than `current` (the source now), by upstream:
+    /// they wait for it whatever the source is. Changes made on the demo are not counted:
+    /// the demo takes them whenever they come.
+    pub fn waiting_elsewhere(&self, current: Option<&str>) -> Result<Vec<(String, u32)>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT upstream, count(*) FROM outbox
+                 WHERE state IN {LIVE} AND upstream != ?1 AND upstream != ?2
+                 GROUP BY upstream ORDER BY upstream"
+            ))?;
+            let rows = stmt.query_map(
+                params![current.unwrap_or(""), crate::source::demo::SOURCE_KEY],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Ops a change of source to `next` would leave behind (still meant for another
+    /// upstream than `next`, the demo's own excepted).
+    pub fn waiting_for_others_than(&self, next: &str) -> Result<u32> {
+        Ok(self
+            .waiting_elsewhere(Some(next))?
+            .iter()
+            .map(|(_, n)| n)
+            .sum())
     }
 
     /// Ops left `sending` by a sender that stopped mid-request (a crash, a kill) go back in
@@ -267,21 +321,22 @@ impl Store {
         })
     }
 
-    /// The oldest op whose turn it is: pending, and not behind a conflict or rejection on
-    /// its own chain (ops on one appointment or receipt keep their order).
-    pub fn next_op(&self) -> Result<Option<OutboxRow>> {
+    /// The oldest op whose turn it is among those meant for `upstream` (and the demo's,
+    /// which the demo always takes): pending, and not behind a conflict or rejection on its
+    /// own chain (ops on one appointment or receipt keep their order).
+    pub fn next_op(&self, upstream: Option<&str>) -> Result<Option<OutboxRow>> {
         self.with(|conn| {
             Ok(conn
                 .query_row(
                     &format!(
                         "SELECT {COLUMNS} FROM outbox o
-                         WHERE o.state = 'pending'
+                         WHERE o.state = 'pending' AND o.upstream IN (?1, ?2)
                            AND (o.chain IS NULL OR NOT EXISTS (
                                SELECT 1 FROM outbox b WHERE b.chain = o.chain AND b.id < o.id
                                  AND b.state IN ('conflict', 'rejected')))
                          ORDER BY o.id LIMIT 1"
                     ),
-                    [],
+                    params![upstream.unwrap_or(""), crate::source::demo::SOURCE_KEY],
                     row,
                 )
                 .optional()?)
@@ -300,52 +355,62 @@ impl Store {
         })
     }
 
+    /// How many times the desk learnt the server's state outside a pull (see
+    /// `bump_deliveries`).
+    pub fn deliveries(&self) -> Result<i64> {
+        self.with(|conn| {
+            Ok(
+                conn.query_row("SELECT deliveries FROM sync_state WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+    }
+
     /// Record what one attempt learnt.
     pub fn op_delivered(&self, seq: i64, delivery: &Delivery, at: DateTime<Utc>) -> Result<()> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let op = tx.query_row(
+                &format!("SELECT {COLUMNS} FROM outbox o WHERE o.id = ?1"),
+                [seq],
+                row,
+            )?;
             match delivery {
                 Delivery::Done {
                     upstream_ref,
                     new_version,
                 } => {
-                    let (kind, target, chain, base): (
-                        String,
-                        Option<String>,
-                        Option<String>,
-                        Option<String>,
-                    ) = tx.query_row(
-                        "SELECT kind, target_id, chain, base_version FROM outbox WHERE id = ?1",
-                        [seq],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                    )?;
                     tx.execute(
                         "UPDATE outbox SET state = 'done', upstream_ref = ?2, done_at = ?3,
                              last_code = NULL, last_status = NULL, last_error = NULL
                          WHERE id = ?1",
                         params![seq, upstream_ref, ts(at)],
                     )?;
-                    if let (Some(version), true) = (
-                        new_version,
-                        OpKind::parse(&kind).is_some_and(OpKind::is_appointment_change),
-                    ) {
-                        // The next changes of this appointment were made on the version this
-                        // one replaced: they follow it onto the new one, and so does the mirror.
-                        tx.execute(
-                            "UPDATE outbox SET base_version = ?3
-                             WHERE chain = ?1 AND id > ?2 AND state = 'pending'
-                               AND base_version IS ?4",
-                            params![chain, seq, version, base],
+                    if let Some((id, change)) = op.change.appointment_change() {
+                        // The server now holds the change on the state it was based on.
+                        let landed = op.base_state.clone().map(|mut s| {
+                            change.apply(&mut s);
+                            s
+                        });
+                        super::mirror::server_took(
+                            &tx,
+                            id,
+                            &op.upstream,
+                            change,
+                            op.base_version.as_deref(),
+                            new_version.as_deref(),
                         )?;
-                        tx.execute(
-                            "UPDATE appointment SET source_version = ?2
-                             WHERE source_id = ?1 AND source_version IS ?3",
-                            params![target, version, base],
-                        )?;
+                        // The next changes of this appointment were made on what this one
+                        // replaced: they follow it onto what the server holds now.
+                        follow(&tx, &op, new_version.as_deref(), landed.as_ref())?;
+                        bump_deliveries(&tx)?;
                     }
                     // Incidents are closed at the end of the round, not once per op.
                 }
-                Delivery::Failed { code, status, text } => {
+                Delivery::Failed {
+                    code, status, text, ..
+                } => {
                     tx.execute(
                         "UPDATE outbox SET state = 'pending', last_code = ?2, last_status = ?3,
                              last_error = ?4
@@ -364,13 +429,19 @@ impl Store {
                 Delivery::Conflict {
                     server_version,
                     server_state,
+                    code,
                 } => {
                     tx.execute(
                         "UPDATE outbox SET state = 'conflict', server_version = ?2,
-                             server_state = ?3, last_code = 'outbox.conflict', last_status = 412,
+                             server_state = ?3, last_code = ?4, last_status = 412,
                              last_error = NULL
                          WHERE id = ?1",
-                        params![seq, server_version, server_state.to_string()],
+                        params![
+                            seq,
+                            server_version,
+                            to_json(server_state),
+                            code.as_deref().unwrap_or("outbox.conflict")
+                        ],
                     )?;
                 }
             }
@@ -386,6 +457,7 @@ impl Store {
         action: OpAction,
         staff: Option<&str>,
         at: DateTime<Utc>,
+        audit: crate::audit::AuditEntry,
     ) -> Result<OutboxRow> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -397,14 +469,15 @@ impl Store {
                 )
                 .optional()?
                 .ok_or_else(|| CoreError::InvalidInput(format!("there is no op {seq}")))?;
-            if !OpAction::offered(op.op_state()).contains(&action) {
+            if !OpAction::offered(op.state, &op.upstream).contains(&action) {
                 return Err(CoreError::InvalidInput(format!(
                     "op {seq} is {}: {} does not apply",
-                    op.state,
+                    op.state.code(),
                     action.code()
                 )));
             }
             let now = ts(at);
+            let server = op.server_state.clone().unwrap_or_default();
             match action {
                 OpAction::Retry => {
                     tx.execute(
@@ -415,49 +488,61 @@ impl Store {
                     )?;
                 }
                 OpAction::KeepMine => {
-                    if op.server_version.is_none() {
+                    let Some(state) = server.state() else {
                         return Err(CoreError::InvalidInput(
                             "the server no longer has this appointment; take the server's \
                              version and book the patient again"
                                 .to_owned(),
                         ));
-                    }
+                    };
+                    // The desk's change goes on top of what the server holds now, and so do
+                    // the changes made after it on the same appointment: the person decided
+                    // for the desk's version, once.
+                    follow(&tx, &op, op.server_version.as_deref(), Some(&state))?;
                     tx.execute(
                         "UPDATE outbox SET state = 'pending', base_version = server_version,
-                             resolution = 'kept_mine', resolved_by = ?2, resolved_at = ?3,
-                             last_code = NULL, last_status = NULL
+                             base_state = ?4, resolution = 'kept_mine', resolved_by = ?2,
+                             resolved_at = ?3, last_code = NULL, last_status = NULL
                          WHERE id = ?1",
-                        params![seq, staff, now],
+                        params![seq, staff, now, to_json(&state)],
                     )?;
+                    server_told(&tx, &op, &server)?;
                 }
                 OpAction::TakeServer => {
+                    let gone = server.deleted;
+                    // A gone appointment takes the rest of its chain with it: those changes
+                    // have nothing left to change.
                     tx.execute(
-                        "UPDATE outbox SET state = 'done', resolution = 'took_server',
-                             resolved_by = ?2, resolved_at = ?3, done_at = ?3
-                         WHERE id = ?1",
-                        params![seq, staff, now],
+                        &format!(
+                            "UPDATE outbox SET state = 'done', resolution = 'took_server',
+                                 resolved_by = ?2, resolved_at = ?3, done_at = ?3
+                             WHERE id = ?1
+                                OR (?4 AND chain = ?5 AND id > ?1 AND state IN {LIVE})"
+                        ),
+                        params![seq, staff, now, gone, op.chain],
                     )?;
-                    take_server_state(&tx, &op)?;
+                    server_told(&tx, &op, &server)?;
                 }
                 OpAction::Discard => {
                     // A receipt's void goes with it: a credit for a receipt the server never
                     // gets must not reach it either (both are entered by hand).
                     tx.execute(
-                        "UPDATE outbox SET state = 'done', resolution = 'discarded',
-                             resolved_by = ?2, resolved_at = ?3, done_at = ?3
-                         WHERE id = ?1
-                            OR (?4 AND chain = ?5 AND id > ?1 AND state != 'done')",
-                        params![
-                            seq,
-                            staff,
-                            now,
-                            op.op_kind() == Some(OpKind::Receipt),
-                            op.chain
-                        ],
+                        &format!(
+                            "UPDATE outbox SET state = 'done', resolution = 'discarded',
+                                 resolved_by = ?2, resolved_at = ?3, done_at = ?3
+                             WHERE id = ?1
+                                OR (?4 AND chain = ?5 AND id > ?1 AND state IN {LIVE})"
+                        ),
+                        params![seq, staff, now, op.kind() == OpKind::Receipt, op.chain],
                     )?;
+                    // The mirror no longer shows what will never be sent.
+                    if let Some((id, _)) = op.change.appointment_change() {
+                        super::mirror::recompute(&tx, id)?;
+                    }
                 }
             }
             close_reconciled(&tx, at)?;
+            super::audit::append_in(&tx, &audit)?;
             let op = tx.query_row(
                 &format!("SELECT {COLUMNS} FROM outbox o WHERE o.id = ?1"),
                 [seq],
@@ -493,29 +578,37 @@ impl Store {
     }
 }
 
-/// The mirror takes what the server holds for a conflicting appointment.
-fn take_server_state(tx: &Transaction<'_>, op: &OutboxRow) -> rusqlite::Result<()> {
-    let Some(target) = &op.target_id else {
-        return Ok(());
-    };
-    let Some(state) = &op.server_state else {
-        return Ok(());
-    };
-    if state["deleted"].as_bool() == Some(true) {
-        // What the next pull would do too.
-        tx.execute("DELETE FROM appointment WHERE source_id = ?1", [target])?;
-        return Ok(());
+/// A conflict told what the server holds for the op's appointment: the mirror's server
+/// side becomes that (a pull fetched before must not be written over it).
+fn server_told(tx: &Transaction<'_>, op: &OutboxRow, server: &ServerAppointment) -> Result<()> {
+    if let Some((id, _)) = op.change.appointment_change() {
+        super::mirror::server_holds(tx, id, &op.upstream, server, op.server_version.as_deref())?;
+        bump_deliveries(tx)?;
     }
+    Ok(())
+}
+
+/// The later live changes of `op`'s chain made on the same base as it move onto the
+/// server's version and state (after `op` landed, or a person kept it on the server's).
+fn follow(
+    tx: &Transaction<'_>,
+    op: &OutboxRow,
+    new_version: Option<&str>,
+    landed: Option<&AppointmentState>,
+) -> Result<()> {
     tx.execute(
-        "UPDATE appointment SET status = coalesce(?2, status), start_at = ?3, end_at = ?4,
-             source_version = ?5
-         WHERE source_id = ?1",
+        &format!(
+            "UPDATE outbox SET base_version = ?3, base_state = ?4
+             WHERE chain = ?1 AND id > ?2 AND state IN {LIVE}
+               AND base_version IS ?5 AND base_state IS ?6"
+        ),
         params![
-            target,
-            state["status"].as_str(),
-            state["start"].as_str(),
-            state["end"].as_str(),
-            op.server_version
+            op.chain,
+            op.seq,
+            new_version,
+            landed.map(to_json),
+            op.base_version,
+            op.base_state.as_ref().map(to_json)
         ],
     )?;
     Ok(())
@@ -552,8 +645,8 @@ impl Store {
                 let ended: Option<String> = r.get(2)?;
                 Ok(SyncIncident {
                     id: r.get(0)?,
-                    started_at: super::mirror::parse_ts(&r.get::<_, String>(1)?)?,
-                    ended_at: ended.as_deref().map(super::mirror::parse_ts).transpose()?,
+                    started_at: parse_ts(&r.get::<_, String>(1)?)?,
+                    ended_at: ended.as_deref().map(parse_ts).transpose()?,
                     reconciled: r.get(3)?,
                 })
             })?;
@@ -561,27 +654,29 @@ impl Store {
         })
     }
 
-    /// Start time and patient name of these appointments, where the mirror still has them.
+    /// Start time and patient name of these appointments of `upstream`, where the mirror
+    /// still has them (another upstream's appointment of the same id is not this one).
     pub fn appointment_briefs(
         &self,
-        ids: &[String],
-    ) -> Result<std::collections::HashMap<String, AppointmentBrief>> {
+        ids: &[(String, String)],
+    ) -> Result<std::collections::HashMap<(String, String), AppointmentBrief>> {
         self.with(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT a.start_at, p.name FROM appointment a
-                 LEFT JOIN patient p ON p.source_id = a.patient_id WHERE a.source_id = ?1",
+                 LEFT JOIN patient p ON p.source_id = a.patient_id
+                 WHERE a.source_id = ?1 AND a.source_key IS ?2",
             )?;
             let mut out = std::collections::HashMap::new();
-            for id in ids {
-                if out.contains_key(id) {
+            for key in ids {
+                if out.contains_key(key) {
                     continue;
                 }
                 let found: Option<(Option<String>, Option<String>)> = stmt
-                    .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row(params![key.0, key.1], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
                 if let Some((start, name)) = found {
-                    let start = start.as_deref().map(super::mirror::parse_ts).transpose()?;
-                    out.insert(id.clone(), (start, name));
+                    let start = start.as_deref().map(parse_ts).transpose()?;
+                    out.insert(key.clone(), (start, name));
                 }
             }
             Ok(out)

@@ -6,8 +6,9 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::mirror::ts;
 use super::Store;
+use crate::audit::AuditEntry;
 use crate::error::{CoreError, Result};
-use crate::outbox::OpKind;
+use crate::outbox::change::{Change, ReceiptEntryKind, ReceiptOp};
 use crate::receipts::{PaymentMethod, ReceiptKind, ReceiptView};
 
 #[derive(Debug, Clone)]
@@ -27,41 +28,62 @@ pub struct ReceiptInsert {
     pub voids: Option<String>,
     pub at: DateTime<Utc>,
     pub op_key: String,
+    /// The source now (its key): where a receipt for no patient of the mirror goes. A
+    /// patient picked from the mirror takes the receipt to that patient's upstream; a void
+    /// goes where its receipt went.
+    pub upstream: String,
 }
 
-/// What a void copies from the receipt it voids: kind, amount, method, patient id, name.
-type Voided = (String, i64, String, Option<String>, Option<String>);
+/// What a void copies from the receipt it voids.
+struct Voided {
+    kind: String,
+    amount: i64,
+    method: String,
+    patient_id: Option<String>,
+    patient_name: Option<String>,
+    /// The receipt's op: its upstream and whether it is still meant to be sent.
+    op: Option<(String, bool)>,
+}
 
 impl Store {
-    /// Record a payment (or, with `voids` and `reason`, a void of one) and queue it for the
-    /// upstream. Returns the new receipt's number.
-    pub fn add_receipt(&self, r: &ReceiptInsert) -> Result<String> {
+    /// Record a payment (or, with `voids` and `reason`, a void of one), queue it for the
+    /// upstream and write the audit row (the receipt's number goes first in its records),
+    /// all or nothing. Returns the new receipt's number.
+    pub fn add_receipt(&self, r: &ReceiptInsert, audit: &AuditEntry) -> Result<String> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let drill = super::calls::active_drill(&tx)?;
+            let drill = super::calls::active_drill(&tx, r.at)?;
             let mut r = r.clone();
+            // Whether the entry goes to an upstream at all.
+            let mut send = true;
             if let Some(voided) = &r.voids {
                 // A drill voids only its own receipts; real ones only outside a drill.
                 let original: Option<Voided> = tx
                     .query_row(
-                        "SELECT kind, amount, method, patient_id, patient_name FROM receipt
-                         WHERE number = ?1 AND drill = ?2",
+                        "SELECT c.kind, c.amount, c.method, c.patient_id, c.patient_name,
+                                o.upstream, o.state IS NOT NULL AND o.resolution IS NOT 'discarded'
+                         FROM receipt c LEFT JOIN outbox o ON o.op_key = c.op_key
+                         WHERE c.number = ?1 AND c.drill = ?2",
                         params![voided, drill],
                         |row| {
-                            Ok((
-                                row.get(0)?,
-                                row.get(1)?,
-                                row.get(2)?,
-                                row.get(3)?,
-                                row.get(4)?,
-                            ))
+                            let upstream: Option<String> = row.get(5)?;
+                            Ok(Voided {
+                                kind: row.get(0)?,
+                                amount: row.get(1)?,
+                                method: row.get(2)?,
+                                patient_id: row.get(3)?,
+                                patient_name: row.get(4)?,
+                                op: upstream
+                                    .map(|u| Ok::<_, rusqlite::Error>((u, row.get(6)?)))
+                                    .transpose()?,
+                            })
                         },
                     )
                     .optional()?;
-                let Some((kind, amount, method, patient_id, patient_name)) = original else {
+                let Some(original) = original else {
                     return Err(CoreError::Receipt(ReceiptError::NotFound(voided.clone())));
                 };
-                if kind == "void" {
+                if original.kind == "void" {
                     return Err(CoreError::Receipt(ReceiptError::VoidOfVoid(voided.clone())));
                 }
                 let already: bool = tx.query_row(
@@ -74,23 +96,47 @@ impl Store {
                         voided.clone(),
                     )));
                 }
-                r.amount = -amount;
-                r.method = PaymentMethod::parse(&method).unwrap_or(PaymentMethod::Cash);
-                r.patient_id = patient_id;
-                r.patient_name = patient_name;
-            } else if let (Some(id), None) = (&r.patient_id, &r.patient_name) {
-                // Picked from the mirror: keep the name as it was when the money was taken.
-                r.patient_name = tx
+                r.amount = -original.amount;
+                r.method = PaymentMethod::parse(&original.method).ok_or_else(|| {
+                    CoreError::InvalidInput(format!(
+                        "receipt {voided} has an unknown method {:?}",
+                        original.method
+                    ))
+                })?;
+                r.patient_id = original.patient_id;
+                r.patient_name = original.patient_name;
+                // A void follows its receipt: to the same upstream, and not at all when the
+                // receipt will never reach it (discarded: the server has no payment to credit).
+                match original.op {
+                    Some((upstream, meant)) => {
+                        r.upstream = upstream;
+                        send = meant;
+                    }
+                    None => send = false,
+                }
+            } else if let Some(id) = &r.patient_id {
+                // Picked from the mirror: keep the name as it was when the money was taken,
+                // and send the receipt to the upstream that knows this patient.
+                let found: Option<(String, Option<String>)> = tx
                     .query_row(
-                        "SELECT name FROM patient WHERE source_id = ?1",
+                        "SELECT name, source_key FROM patient WHERE source_id = ?1",
                         [id],
-                        |row| row.get(0),
+                        |row| Ok((row.get(0)?, row.get(1)?)),
                     )
                     .optional()?;
-                if r.patient_name.is_none() {
-                    return Err(CoreError::InvalidInput(format!(
-                        "no patient {id:?} in the mirror; type the name instead"
-                    )));
+                match (found, &r.patient_name) {
+                    (Some((name, source_key)), _) => {
+                        r.patient_name.get_or_insert(name);
+                        if let Some(key) = source_key {
+                            r.upstream = key;
+                        }
+                    }
+                    (None, Some(_)) => {}
+                    (None, None) => {
+                        return Err(CoreError::InvalidInput(format!(
+                            "no patient {id:?} in the mirror; type the name instead"
+                        )))
+                    }
                 }
             }
             let seq: i64 = tx.query_row(
@@ -104,9 +150,18 @@ impl Store {
                 r.day.replace('-', ""),
                 if drill == 0 { "" } else { "T" }
             );
-            let incident = super::monitor::open_incident(&tx)?;
-            let kind = if r.voids.is_some() { "void" } else { "payment" };
-            let at = ts(r.at);
+            let incident = if drill == 0 {
+                super::monitor::open_incident(&tx)?
+            } else {
+                None
+            };
+            let kind = if r.voids.is_some() {
+                ReceiptEntryKind::Void
+            } else {
+                ReceiptEntryKind::Payment
+            };
+            // A drill's money is practice: never sent upstream.
+            let queued = drill == 0 && send;
             tx.execute(
                 "INSERT INTO receipt (number, day, seq, kind, voids, patient_id, patient_name,
                      amount, method, memo, staff, reason, at, incident_id, op_key, drill)
@@ -115,7 +170,11 @@ impl Store {
                     number,
                     r.day,
                     seq,
-                    kind,
+                    if kind == ReceiptEntryKind::Void {
+                        "void"
+                    } else {
+                        "payment"
+                    },
                     r.voids,
                     r.patient_id,
                     r.patient_name,
@@ -124,46 +183,47 @@ impl Store {
                     r.memo,
                     r.staff,
                     r.reason,
-                    at,
+                    ts(r.at),
                     incident,
-                    (drill == 0).then_some(&r.op_key),
+                    queued.then_some(&r.op_key),
                     drill
                 ],
             )?;
-            if drill != 0 {
-                // A drill's money is practice: never sent upstream.
-                tx.commit()?;
-                return Ok(number);
-            }
-            let payload = serde_json::json!({
-                "number": number,
-                "kind": kind,
-                "voids": r.voids,
-                "patient_id": r.patient_id,
-                "patient_name": r.patient_name,
-                "amount": r.amount,
-                "method": r.method.code(),
-                "memo": r.memo,
-                "staff": r.staff,
-                "reason": r.reason,
-                "at": at,
-            });
-            super::outbox::queue(
-                &tx,
-                super::outbox::OpInsert {
-                    key: &r.op_key,
-                    kind: if r.voids.is_some() {
-                        OpKind::ReceiptVoid
-                    } else {
-                        OpKind::Receipt
+            if queued {
+                let entry = ReceiptOp {
+                    number: number.clone(),
+                    kind,
+                    voids: r.voids.clone(),
+                    patient_id: r.patient_id.clone(),
+                    patient_name: r.patient_name.clone(),
+                    amount: r.amount,
+                    method: r.method,
+                    memo: r.memo.clone(),
+                    staff: r.staff.clone(),
+                    reason: r.reason.clone(),
+                    at: r.at,
+                };
+                super::outbox::queue(
+                    &tx,
+                    super::outbox::OpInsert {
+                        key: &r.op_key,
+                        change: if r.voids.is_some() {
+                            Change::ReceiptVoid(entry)
+                        } else {
+                            Change::Receipt(entry)
+                        },
+                        upstream: &r.upstream,
+                        base_version: None,
+                        base_state: None,
+                        at: r.at,
+                        incident,
                     },
-                    target_id: &number,
-                    base_version: None,
-                    payload,
-                    at: &at,
-                    incident,
-                },
-            )?;
+                )?;
+            }
+            let mut audit = audit.clone();
+            audit.records.insert(0, format!("receipt:{number}"));
+            audit.detail["amount"] = r.amount.into();
+            super::audit::append_in(&tx, &audit)?;
             tx.commit()?;
             Ok(number)
         })
@@ -208,17 +268,29 @@ impl Store {
                     let method: String = row.get(7)?;
                     Ok(ReceiptView {
                         number: row.get(0)?,
-                        kind: if kind == "void" {
-                            ReceiptKind::Void
-                        } else {
-                            ReceiptKind::Payment
+                        kind: match kind.as_str() {
+                            "void" => ReceiptKind::Void,
+                            "payment" => ReceiptKind::Payment,
+                            other => {
+                                return Err(rusqlite::Error::FromSqlConversionFailure(
+                                    1,
+                                    rusqlite::types::Type::Text,
+                                    format!("unknown receipt kind {other:?}").into(),
+                                ))
+                            }
                         },
                         voids: row.get(2)?,
                         voided_by: row.get(3)?,
                         patient_id: row.get(4)?,
                         patient_name: row.get(5)?,
                         amount: row.get(6)?,
-                        method: PaymentMethod::parse(&method).unwrap_or(PaymentMethod::Cash),
+                        method: PaymentMethod::parse(&method).ok_or_else(|| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                7,
+                                rusqlite::types::Type::Text,
+                                format!("unknown payment method {method:?}").into(),
+                            )
+                        })?,
                         memo: row.get(8)?,
                         staff: row.get(9)?,
                         reason: row.get(10)?,
@@ -239,9 +311,11 @@ impl Store {
         number: &str,
         staff: Option<&str>,
         at: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<()> {
         self.with(|conn| {
-            let exists: bool = conn.query_row(
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let exists: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM receipt WHERE number = ?1)",
                 [number],
                 |row| row.get(0),
@@ -251,11 +325,15 @@ impl Store {
                     number.to_owned(),
                 )));
             }
-            conn.execute(
+            let new = tx.execute(
                 "INSERT INTO receipt_entered (number, at, staff) VALUES (?1, ?2, ?3)
                  ON CONFLICT (number) DO NOTHING",
                 params![number, ts(at), staff],
             )?;
+            if new > 0 {
+                super::audit::append_in(&tx, audit)?;
+            }
+            tx.commit()?;
             Ok(())
         })
     }
@@ -299,20 +377,30 @@ mod tests {
         let key = DbKey::generate().unwrap();
         let store = Store::open(&dir.path().join("t.db"), &key, Create::IfMissing).unwrap();
         let number = store
-            .add_receipt(&ReceiptInsert {
-                day: "2026-11-25".into(),
-                device_prefix: "ABC123".into(),
-                patient_id: None,
-                patient_name: Some("山田 太郎".into()),
-                amount: 3000,
-                method: PaymentMethod::Cash,
-                memo: None,
-                staff: None,
-                reason: None,
-                voids: None,
-                at: Utc::now(),
-                op_key: "k1".into(),
-            })
+            .add_receipt(
+                &ReceiptInsert {
+                    day: "2026-11-25".into(),
+                    device_prefix: "ABC123".into(),
+                    patient_id: None,
+                    patient_name: Some("山田 太郎".into()),
+                    amount: 3000,
+                    method: PaymentMethod::Cash,
+                    memo: None,
+                    staff: None,
+                    reason: None,
+                    voids: None,
+                    at: Utc::now(),
+                    op_key: "k1".into(),
+                    upstream: "demo".into(),
+                },
+                &crate::audit::AuditEntry {
+                    at: Utc::now(),
+                    staff: String::new(),
+                    action: crate::audit::AuditAction::ReceiptAdd,
+                    records: Vec::new(),
+                    detail: serde_json::json!({}),
+                },
+            )
             .unwrap();
         for sql in ["UPDATE receipt SET amount = 1", "DELETE FROM receipt"] {
             let err = store

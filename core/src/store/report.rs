@@ -37,6 +37,7 @@ pub struct DrillRow {
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub staff: Option<String>,
+    pub ended_by: Option<crate::report::DrillEnd>,
 }
 
 /// A call attempt with what the mirror still knows of its appointment.
@@ -60,6 +61,18 @@ fn drill(r: &rusqlite::Row<'_>) -> rusqlite::Result<DrillRow> {
         started_at: parse_ts(&r.get::<_, String>(1)?)?,
         ended_at: ended.as_deref().map(parse_ts).transpose()?,
         staff: r.get(3)?,
+        ended_by: r
+            .get::<_, Option<String>>(4)?
+            .map(|code| {
+                crate::report::DrillEnd::parse(&code).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        4,
+                        rusqlite::types::Type::Text,
+                        format!("unknown drill end {code:?}").into(),
+                    )
+                })
+            })
+            .transpose()?,
     })
 }
 
@@ -88,7 +101,7 @@ impl Store {
     pub fn recent_drills(&self, limit: u32) -> Result<Vec<DrillRow>> {
         self.with(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT id, started_at, ended_at, staff FROM drill ORDER BY id DESC LIMIT ?1",
+                "SELECT id, started_at, ended_at, staff, ended_by FROM drill ORDER BY id DESC LIMIT ?1",
             )?;
             let rows = stmt
                 .query_map([limit], drill)?
@@ -101,7 +114,7 @@ impl Store {
         self.with(|conn| {
             Ok(conn
                 .query_row(
-                    "SELECT id, started_at, ended_at, staff FROM drill WHERE id = ?1",
+                    "SELECT id, started_at, ended_at, staff, ended_by FROM drill WHERE id = ?1",
                     [id],
                     drill,
                 )

@@ -8,6 +8,7 @@ use ts_rs::TS;
 
 use super::mirror::ts;
 use super::Store;
+use crate::audit::AuditEntry;
 use crate::error::Result;
 
 /// The times before which things go.
@@ -43,17 +44,15 @@ impl PurgeReport {
 }
 
 impl Store {
-    pub fn purge(&self, cut: PurgeCutoffs) -> Result<PurgeReport> {
+    /// Purge, with the audit row (its detail: what was removed) when anything went.
+    pub fn purge(&self, cut: PurgeCutoffs, audit: &AuditEntry) -> Result<PurgeReport> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut r = PurgeReport::default();
             let patients_before = count(&tx, "SELECT count(*) FROM patient")?;
-            r.appointments = count_p(
-                &tx,
-                "SELECT count(*) FROM appointment WHERE start_at < ?1",
-                ts(cut.mirror_before),
-            )?;
+            let appointments_before = count(&tx, "SELECT count(*) FROM appointment")?;
             super::mirror::purge_before(&tx, cut.mirror_before)?;
+            r.appointments = appointments_before - count(&tx, "SELECT count(*) FROM appointment")?;
             r.patients = patients_before - count(&tx, "SELECT count(*) FROM patient")?;
 
             // Receipts are otherwise never deleted (a trigger); this transaction may.
@@ -63,6 +62,11 @@ impl Store {
             purge_incidents(&tx, ts(cut.incidents_before), &mut r)?;
             purge_loose(&tx, ts(cut.incidents_before), &mut r)?;
             tx.execute("DELETE FROM purge_permit", [])?;
+            if !r.is_empty() {
+                let mut audit = audit.clone();
+                audit.detail = serde_json::to_value(r).unwrap_or_default();
+                super::audit::append_in(&tx, &audit)?;
+            }
             tx.commit()?;
             Ok(r)
         })
@@ -71,10 +75,6 @@ impl Store {
 
 fn count(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<u32> {
     tx.query_row(sql, [], |r| r.get(0))
-}
-
-fn count_p(tx: &Transaction<'_>, sql: &str, p: String) -> rusqlite::Result<u32> {
-    tx.query_row(sql, [p], |r| r.get(0))
 }
 
 /// The first column of `sql`'s rows, for the cut-off `cut`.
@@ -88,8 +88,9 @@ fn column<T: rusqlite::types::FromSql>(
     rows.collect()
 }
 
-/// Payments whose op, and whose void's op if voided, were sent (or discarded by a person)
-/// before the cut; with their voids, "entered" marks and ops.
+/// Payments whose op, and whose void's op if voided, were sent before the cut, or were
+/// discarded by a person and then entered by hand (a discarded receipt nobody entered is
+/// in no system but this one: it stays); with their voids, "entered" marks and ops.
 fn purge_receipts(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Result<()> {
     let numbers: Vec<String> = column(
         tx,
@@ -99,7 +100,10 @@ fn purge_receipts(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Res
          LEFT JOIN outbox vo ON vo.op_key = v.op_key
          WHERE p.kind = 'payment' AND p.drill = 0
            AND po.state = 'done' AND po.done_at < ?1
-           AND (v.number IS NULL OR (vo.state = 'done' AND vo.done_at < ?1))",
+           AND (po.resolution IS NOT 'discarded'
+                OR EXISTS (SELECT 1 FROM receipt_entered e WHERE e.number = p.number))
+           AND (v.number IS NULL OR (vo.state = 'done' AND vo.done_at < ?1)
+                OR (v.op_key IS NULL AND po.resolution IS 'discarded'))",
         &cut,
     )?;
     for number in &numbers {
@@ -158,6 +162,17 @@ fn purge_incidents(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Re
            AND NOT EXISTS (SELECT 1 FROM receipt c WHERE c.incident_id = i.id)",
         &cut,
     )? {
+        // Practice done while the line was down belongs to its drill (purged with it);
+        // older files tied it to the outage too. (A drill receipt, never edited, keeps its
+        // outage until the drill is purged.)
+        for table in ["call_attempt", "arrival", "checklist_tick"] {
+            tx.execute(
+                &format!(
+                    "UPDATE {table} SET incident_id = NULL WHERE incident_id = ?1 AND drill != 0"
+                ),
+                [&id],
+            )?;
+        }
         tx.execute("DELETE FROM line_transition WHERE incident_id = ?1", [&id])?;
         r.calls += tx.execute(
             "DELETE FROM call_attempt WHERE incident_id = ?1 AND drill = 0",

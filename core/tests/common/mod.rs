@@ -46,8 +46,17 @@ pub fn fhir_desk(base_url: &str, now: DateTime<Utc>, timeout_secs: u64) -> FhirD
     }
 }
 
+/// One instant for the whole test process: the desks' manual clocks and the clinic day
+/// the FHIR server is seeded with both come from it, so midnight passing during a run
+/// cannot put them on different days.
+pub fn test_now() -> DateTime<Utc> {
+    static NOW: std::sync::OnceLock<DateTime<Utc>> = std::sync::OnceLock::new();
+    *NOW.get_or_init(Utc::now)
+}
+
+/// The clinic's day at `test_now()`.
 pub fn tokyo_today() -> NaiveDate {
-    Utc::now()
+    test_now()
         .with_timezone(&chrono_tz::Asia::Tokyo)
         .date_naive()
 }
@@ -64,6 +73,7 @@ pub struct DemoDesk {
     pub dir: tempfile::TempDir,
     pub desk: Desk,
     pub clock: Arc<ManualClock>,
+    pub keychain: Arc<Keychain>,
     pub rt: tokio::runtime::Runtime,
 }
 
@@ -86,12 +96,28 @@ impl DemoDesk {
             cause: (state == NetState::Offline).then_some(Cause::Internet),
             probes: Vec::new(),
         };
-        store.record_transition(&t, &NetPath::default()).unwrap()
+        store
+            .record_transition(&t, &NetPath::default())
+            .unwrap()
+            .incident
     }
 }
 
 /// `config` adjusts the first-start config (device id, time zone, …) before the desk opens.
 pub fn demo_desk(now: DateTime<Utc>, config: impl FnOnce(&mut Config)) -> DemoDesk {
+    demo_desk_with(now, config, Arc::new(Keychain::mock()))
+}
+
+/// A demo desk whose keychain the test keeps (to read the database key, say).
+pub fn demo_desk_on(now: DateTime<Utc>, keychain: Arc<Keychain>) -> DemoDesk {
+    demo_desk_with(now, |_| {}, keychain)
+}
+
+fn demo_desk_with(
+    now: DateTime<Utc>,
+    config: impl FnOnce(&mut Config),
+    keychain: Arc<Keychain>,
+) -> DemoDesk {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Config::first_start(Some("ja-JP"));
     config(&mut c);
@@ -99,7 +125,7 @@ pub fn demo_desk(now: DateTime<Utc>, config: impl FnOnce(&mut Config)) -> DemoDe
     let clock = Arc::new(ManualClock::new(now));
     let desk = Desk::open(DeskOptions {
         data_dir: DataDir::at(dir.path()),
-        keychain: Arc::new(Keychain::mock()),
+        keychain: keychain.clone(),
         clock: clock.clone(),
         locale: None,
     })
@@ -110,6 +136,7 @@ pub fn demo_desk(now: DateTime<Utc>, config: impl FnOnce(&mut Config)) -> DemoDe
         dir,
         desk,
         clock,
+        keychain,
         rt,
     }
 }

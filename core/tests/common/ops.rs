@@ -98,8 +98,8 @@ impl From<&OutboxRow> for OpRef {
         OpRef {
             seq: o.seq,
             key: o.key.clone(),
-            kind: o.kind.clone(),
-            target_id: o.target_id.clone(),
+            kind: o.kind().code().to_owned(),
+            target_id: Some(o.target_id().to_owned()),
         }
     }
 }

@@ -43,6 +43,12 @@ pub enum Fault {
     ResetBeforeSend,
     /// Forward faithfully after this many milliseconds (a slow line).
     Delay(u64),
+    /// Forward the request (the server answers it now), then hold the answer until the
+    /// test calls `release`: an answer still on its way while other requests go through.
+    Hold,
+    /// A server that keeps no versions: no `versionId` in any body, no ETag, and no
+    /// history (`_history` answers 404).
+    Unversioned,
 }
 
 #[derive(Debug)]
@@ -63,6 +69,10 @@ struct State {
     random: Option<(u32, Vec<Fault>, u64)>,
     /// Faults injected so far, by kind (for the test to show what it went through).
     injected: Vec<Fault>,
+    /// `Authorization` values received, in order (None: the request carried none).
+    authorizations: Vec<Option<String>>,
+    /// Held answers go out once this is set.
+    released: bool,
 }
 
 pub struct FaultProxy {
@@ -97,6 +107,8 @@ impl FaultProxy {
             only: None,
             random: None,
             injected: Vec::new(),
+            authorizations: Vec::new(),
+            released: false,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let upstream = upstream.trim_end_matches('/').to_owned();
@@ -164,6 +176,16 @@ impl FaultProxy {
     /// Faults injected so far.
     pub fn injected(&self) -> Vec<Fault> {
         self.state.lock().unwrap().injected.clone()
+    }
+
+    /// Let held answers (`Fault::Hold`) go.
+    pub fn release(&self) {
+        self.state.lock().unwrap().released = true;
+    }
+
+    /// The `Authorization` header of every request received so far (None: it had none).
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        self.state.lock().unwrap().authorizations.clone()
     }
 
     /// Answer 401 unless the request carries exactly this `Authorization` value.
@@ -343,6 +365,7 @@ fn serve(
         let mut s = state.lock().unwrap();
         s.bytes_in += request.raw_len as u64;
         s.paths.push(request.path.clone());
+        s.authorizations.push(request.authorization.clone());
         let n = s.requests;
         s.requests += 1;
         if let Some(required) = &s.require_auth {
@@ -456,8 +479,18 @@ fn serve(
             }
             Ok(())
         }
+        Fault::Unversioned if request.path.contains("_history") => respond(
+            &mut stream,
+            state,
+            404,
+            "application/fhir+json",
+            "",
+            &outcome("not-supported"),
+        ),
         Fault::Pass
         | Fault::Delay(_)
+        | Fault::Hold
+        | Fault::Unversioned
         | Fault::TruncatedJson
         | Fault::Reset
         | Fault::DropAfterCommit
@@ -501,6 +534,7 @@ fn serve(
                 .to_owned();
             let date: String = RETURNED
                 .iter()
+                .filter(|name| !(fault == Fault::Unversioned && **name == "etag"))
                 .filter_map(|name| {
                     let v = answer.headers().get(*name)?.to_str().ok()?;
                     Some(format!("{name}: {}\r\n", v.replace(upstream, own)))
@@ -510,6 +544,15 @@ fn serve(
             let body = String::from_utf8_lossy(&body)
                 .replace(upstream, own)
                 .into_bytes();
+            let body = match fault {
+                Fault::Unversioned => without_versions(&body),
+                _ => body,
+            };
+            if fault == Fault::Hold {
+                while !stop.load(Ordering::SeqCst) && !state.lock().unwrap().released {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
             match fault {
                 Fault::TruncatedJson => respond(
                     &mut stream,
@@ -533,5 +576,29 @@ fn serve(
                 _ => respond(&mut stream, state, status, &content_type, &date, &body),
             }
         }
+    }
+}
+
+/// A JSON body with every `meta.versionId` taken out (what a server without versions
+/// answers); other bodies as they are.
+fn without_versions(body: &[u8]) -> Vec<u8> {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::Object(meta)) = map.get_mut("meta") {
+                    meta.remove("versionId");
+                }
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut v) => {
+            strip(&mut v);
+            v.to_string().into_bytes()
+        }
+        Err(_) => body.to_vec(),
     }
 }

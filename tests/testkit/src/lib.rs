@@ -113,6 +113,22 @@ fn require(program: &str, package: &str) -> PathBuf {
 }
 
 /// Poll `check` until it is true or `timeout` passes.
+/// A test that runs the app or `tsunagi-cli` (on the system clock) and holds "today" for
+/// `span` starts clear of the clinic's midnight (Asia/Tokyo): when midnight would fall
+/// inside the span, it waits until just after it. At most `span` once a day.
+pub fn clear_of_midnight(span: Duration) {
+    use chrono::Timelike;
+    let tokyo = chrono::FixedOffset::east_opt(9 * 3600).expect("UTC+9");
+    let now = chrono::Utc::now().with_timezone(&tokyo);
+    let since_midnight = Duration::from_secs(u64::from(now.num_seconds_from_midnight()));
+    let left = Duration::from_secs(24 * 3600).saturating_sub(since_midnight);
+    if left < span {
+        let wait = left + Duration::from_secs(5);
+        eprintln!("clinic midnight in {left:?}: waiting {wait:?} so the test sees one day");
+        std::thread::sleep(wait);
+    }
+}
+
 pub fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !check() {
