@@ -301,6 +301,7 @@ async fn staff_pick_their_name_and_the_audit_trail_is_checked_and_exported_in_se
 /// clients must not live inside a runtime.
 #[test]
 fn a_fhir_server_set_up_in_settings_fills_the_window_and_failures_are_named() {
+    tsunagi_testkit::clear_of_midnight(std::time::Duration::from_secs(240));
     let hfs = Hfs::start();
     hfs.put_all(&clinic_day(tokyo_today(), 12, "e").resources());
     let proxy = FaultProxy::start(&hfs.base_url());
@@ -420,6 +421,60 @@ async fn fhir_in_the_window(proxy: &FaultProxy) {
     )
     .await;
 
+    // The server stops answering; a receipt taken at the terminal waits for it.
+    proxy.set(Fault::Status(503));
+    run_cli(
+        &rig.session,
+        rig.data_dir(),
+        &[
+            "receipt",
+            "add",
+            "--amount",
+            "1200",
+            "--method",
+            "cash",
+            "--name",
+            "窓口 太郎",
+        ],
+    );
+    // Switching to the demo asks first and says how many wait; cancelling changes nothing.
+    click(&client, "settings-button").await;
+    click(&client, "source-demo").await;
+    let asked = text_eventually(&client, "switch-waiting", "the question", "1 件").await;
+    assert!(
+        asked.contains(&proxy.url()),
+        "names where they wait: {asked}"
+    );
+    save_screenshot(&rig.display, "switch-waiting-ja.png");
+    click(&client, "switch-cancel").await;
+    let checked = client
+        .execute(
+            "return document.querySelector('[data-testid=source-fhir]').checked",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(checked, json!(true), "still the FHIR server");
+    // Switched anyway: the receipt stays in 同期, waiting for its server.
+    click(&client, "source-demo").await;
+    text_eventually(&client, "switch-waiting", "the question again", "1 件").await;
+    click(&client, "switch-confirm").await;
+    text_eventually(&client, "source-outcome", "the switch", "件").await;
+    click(&client, "settings-close").await;
+    click(&client, "tab-sync").await;
+    let waits = eventually("the receipt waiting", Duration::from_secs(20), async || {
+        let el = client
+            .find(Locator::Css("[data-testid$=-waits-for]"))
+            .await
+            .ok()?;
+        el.text().await.ok()
+    })
+    .await;
+    assert!(waits.contains(&proxy.url()), "{waits}");
+    save_screenshot(&rig.display, "sync-waits-for-ja.png");
+    let ops = run_cli(&rig.session, rig.data_dir(), &["outbox", "list", "--json"]);
+    assert!(ops.contains("\"state\":\"pending\""), "{ops}");
+
     client.close().await.expect("end the WebDriver session");
     drop(rig);
 }
@@ -446,7 +501,7 @@ async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
     // Tomorrow morning too, so there is somebody to call whatever the hour.
     click(&client, "include-tomorrow").await;
     pick_staff(&client, "受付 佐々木").await;
-    let row = first_call_row(&client).await;
+    let row = tomorrow_call_row(&client).await;
     let id = row.attr("data-id").await.unwrap().expect("row id");
     row.find(Locator::Css("[data-outcome=coming]"))
         .await
@@ -539,12 +594,14 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
     )
     .await;
     pick_staff(&client, "受付 佐々木").await;
+    // Tomorrow morning's last four: today's rows slip off the list as their time passes
+    // (it starts half an hour ago), tomorrow's stay whatever the hour.
     let ids = eventually(
         "four patients to call",
         Duration::from_secs(20),
         async || {
             let ids = attrs(&client, "[data-testid=call-row]", "data-id").await;
-            (ids.len() >= 4).then_some(ids)
+            (ids.len() >= 8).then(|| ids[ids.len() - 4..].to_vec())
         },
     )
     .await;
@@ -804,6 +861,11 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
                 .await
                 .expect("a WebDriver session with the app");
             text_eventually(&client, "appointment-count", "the day to load", "件").await;
+            // A drill is running when the real outage comes (issue 14: it must not swallow it).
+            click(&client, "settings-button").await;
+            text_eventually(&client, "drill-start", "the settings", "訓練").await;
+            click_js(&client, "drill-start").await;
+            text_eventually(&client, "drill-banner", "the drill banner", "訓練").await;
             click(&client, "tab-calls").await;
             click(&client, "include-tomorrow").await;
             pick_staff(&client, "受付 佐々木").await;
@@ -823,6 +885,23 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
                 (el.attr("data-state").await.ok()?.as_deref() == Some("offline")).then_some(())
             })
             .await;
+            // The outage ended the drill at once: the screen says so, and what follows is real.
+            let ended = text_eventually(
+                &client,
+                "drill-ended",
+                "the drill ended by the outage",
+                "実際の回線障害",
+            )
+            .await;
+            assert!(ended.contains("本番"), "{ended}");
+            assert!(
+                client
+                    .find(Locator::Css("[data-testid=drill-banner]"))
+                    .await
+                    .is_err(),
+                "no drill banner any more"
+            );
+            save_screenshot(&display, "drill-ended-by-outage-ja.png");
             let row = |id: &str| format!("[data-testid=call-row][data-id=\"{id}\"]");
             click_css(
                 &client,

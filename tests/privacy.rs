@@ -355,10 +355,12 @@ fn terminal_workflows(cli: &mut Cli, csv_dir: &Path) {
     cli.ok(&["audit", "verify"], false);
     cli.ok(&["audit", "export"], false);
 
-    // A server whose certificate is not trusted: the failure is named, nothing else.
+    // A server whose certificate is not trusted: the failure is named, nothing else. (The
+    // CSV day's changes wait: the switch is refused without --yes, naming no patient.)
     let tls = SelfSignedTls::start(&["localhost"]);
     let url = format!("https://localhost:{}/fhir", tls.port());
-    cli.fails(&["source", "fhir", &url], 6);
+    cli.fails(&["source", "fhir", &url], 2);
+    cli.fails(&["source", "fhir", &url, "--yes"], 6);
     cli.fails(&["pull"], 6);
     cli.ok(&["source", "csv"], false);
 
@@ -389,15 +391,29 @@ async fn issue_7_no_seeded_patient_appears_outside_the_encrypted_store_and_expli
     pick_staff(&client, "受付 走査").await;
     click(&client, "tab-calls").await;
     click(&client, "include-tomorrow").await;
-    let row = first_call_row(&client).await;
+    let row = tomorrow_call_row(&client).await;
+    let id = row.attr("data-id").await.unwrap().expect("row id");
     row.find(Locator::Css("[data-outcome=left_message]"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    text_eventually(&client, "last-outcome", "the outcome", "留守").await;
-    click(&client, "tab-receipts").await;
+    // The terminal's calls show on other rows: this row's own outcome is the one to see.
+    let this_row = format!("[data-testid=call-row][data-id=\"{id}\"]");
+    eventually("the outcome", Duration::from_secs(20), async || {
+        let html = client
+            .find(Locator::Css(&this_row))
+            .await
+            .ok()?
+            .html(true)
+            .await
+            .ok()?;
+        html.contains("留守").then_some(())
+    })
+    .await;
+    // (The list scrolled down to tomorrow's row: the tabs are above the fold.)
+    click_js(&client, "tab-receipts").await;
     type_into(&client, "amount", "abc").await;
     type_into(&client, "receipt-name", SEEDS[2].name).await;
     click(&client, "add-receipt").await;

@@ -17,13 +17,15 @@ use tsunagi_core::monitor::{
     Cause, Failure, MonitorStatus, NetPath, NetState, ProbeKind, ProbeResult,
 };
 use tsunagi_core::outbox::view::{AppointmentSide, OpView, SyncGroup, SyncView};
-use tsunagi_core::outbox::{OpAction, OpKind, OpState, OutboxCounts};
+use tsunagi_core::outbox::{OpAction, OpKind, OpState, OutboxCounts, Resolution};
 use tsunagi_core::phone::Phone;
 use tsunagi_core::printout::{PrintRequest, Printout};
 use tsunagi_core::receipts::{
     DaySummary, LedgerView, MethodTotal, PaymentMethod, ReceiptInput, ReceiptKind, ReceiptView,
 };
-use tsunagi_core::report::{IncidentReport, ReportCall, ReportKind, ReportList, ReportSummary};
+use tsunagi_core::report::{
+    DrillEnd, IncidentReport, ReportCall, ReportKind, ReportList, ReportSummary,
+};
 use tsunagi_core::view::{
     AppointmentView, DeskEvent, FhirSettings, MirrorStatus, PatientView, PullView, Settings,
     TodayView,
@@ -86,9 +88,11 @@ fn typescript() -> String {
         DaySummary::decl(&cfg),
         LedgerView::decl(&cfg),
         ReportKind::decl(&cfg),
+        DrillEnd::decl(&cfg),
         OpKind::decl(&cfg),
         OpState::decl(&cfg),
         OpAction::decl(&cfg),
+        Resolution::decl(&cfg),
         OutboxCounts::decl(&cfg),
         AppointmentSide::decl(&cfg),
         OpView::decl(&cfg),

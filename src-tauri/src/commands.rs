@@ -116,21 +116,38 @@ pub async fn change_settings(
 }
 
 /// Set where appointments come from; the UI then pulls once to show whether it works.
-/// Writes the config and the keychain, so it runs on the blocking pool.
+/// `confirmed`: switch even though changes wait for the current source (the UI asked).
+/// The window never sets plain http: that is the IT helper's, in config.toml or the CLI.
+/// Writes the config and the keychain, so it runs on the blocking pool; the monitor
+/// follows through the desk's config event.
 #[tauri::command]
-pub async fn configure_source(shell: State<'_, Shell>, setup: SourceSetup) -> Answer<Settings> {
+pub async fn configure_source(
+    shell: State<'_, Shell>,
+    setup: SourceSetup,
+    confirmed: Option<bool>,
+) -> Answer<Settings> {
     let (desk, _) = shell.ready()?;
-    let desk = desk.clone();
-    let settings = {
-        let desk = desk.clone();
-        tauri::async_runtime::spawn_blocking(move || desk.configure_source(setup))
-            .await
-            .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))??
+    let options = tsunagi_core::desk::SourceOptions {
+        allow_plain_http: None,
+        confirmed: confirmed.unwrap_or(false),
     };
-    // The monitor now watches the new upstream.
-    let (config, upstream) = desk.monitor_targets();
-    shell.monitor()?.reconfigure(config, upstream).await;
-    Ok(settings)
+    Ok(
+        tauri::async_runtime::spawn_blocking(move || desk.configure_source(setup, options))
+            .await
+            .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))??,
+    )
+}
+
+/// How many changes made against the current source a switch to `setup` would leave
+/// waiting for it (the window asks before switching when there are any).
+#[tauri::command]
+pub async fn source_switch_check(shell: State<'_, Shell>, setup: SourceSetup) -> Answer<u32> {
+    let (desk, _) = shell.ready()?;
+    Ok(
+        tauri::async_runtime::spawn_blocking(move || desk.changes_left_by(&setup))
+            .await
+            .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))??,
+    )
 }
 
 /// How the line is, with what to tell the desk.
@@ -379,7 +396,7 @@ pub async fn forget_staff(shell: State<'_, Shell>, name: String) -> Answer<Staff
 #[tauri::command]
 pub async fn verify_audit(shell: State<'_, Shell>) -> Answer<AuditCheck> {
     let (desk, _) = shell.ready()?;
-    Ok(desk.verify_audit().await?)
+    Ok(desk.verify_audit(None).await?)
 }
 
 /// The audit trail as CSV in the printouts folder; the answer is the file's path.

@@ -50,6 +50,7 @@ pub fn run() {
             commands::settings,
             commands::change_settings,
             commands::configure_source,
+            commands::source_switch_check,
             commands::import_csv,
             commands::mark_populated,
             commands::line_status,
@@ -116,7 +117,7 @@ pub(crate) fn attach(app: &tauri::AppHandle, shell: &Shell) {
         return;
     };
     apply_autostart(app, desk.config().autostart);
-    events::forward(app.clone(), desk.clone());
+    events::forward(app.clone(), desk.clone(), monitor.clone());
     line::forward(app.clone(), desk.clone(), monitor);
     line::morning_summaries(app.clone(), desk.clone());
     events::downtime_sheets(desk.clone());

@@ -62,8 +62,17 @@ pub fn forward(app: AppHandle, desk: Arc<Desk>, monitor: Monitor) {
         loop {
             let (status, from) = match events.recv().await {
                 Ok(MonitorEvent::Transition {
-                    transition, status, ..
-                }) => (status, Some(transition.from)),
+                    transition,
+                    status,
+                    ended_drill,
+                    ..
+                }) => {
+                    if let Some(drill) = ended_drill {
+                        // The window and the tray say it: from now on the work is real.
+                        desk.drill_ended(drill, tsunagi_core::report::DrillEnd::Outage);
+                    }
+                    (status, Some(transition.from))
+                }
                 Ok(MonitorEvent::PathChanged { status }) => (status, None),
                 Err(RecvError::Lagged(_)) => (monitor.status(), None),
                 Err(RecvError::Closed) => break,

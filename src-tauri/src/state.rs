@@ -169,7 +169,7 @@ impl State {
         // Back online: send what was done offline, then refresh the mirror.
         let on_recovery: RecoveryHook = {
             let (puller, sync_back) = (puller.clone(), sync_back.clone());
-            Arc::new(move |_incident| {
+            Arc::new(move |_incident: Option<i64>| {
                 let (puller, sync_back) = (puller.clone(), sync_back.clone());
                 tauri::async_runtime::spawn(async move { sync_now(&sync_back, &puller).await });
             })

@@ -132,7 +132,10 @@ fn sync_now(app: &AppHandle) {
 pub fn show_running_drill(app: AppHandle, desk: std::sync::Arc<tsunagi_core::Desk>) {
     tauri::async_runtime::spawn(async move {
         if let Ok(drill @ 1..) = desk.active_drill().await {
-            let event = DeskEvent::DrillChanged { drill };
+            let event = DeskEvent::DrillChanged {
+                drill,
+                ended_by: None,
+            };
             reflect(&app, desk.config().language, &event);
         }
     });
@@ -191,11 +194,11 @@ pub fn reflect(app: &AppHandle, language: Language, event: &DeskEvent) {
             let pull = (status.clone(), true);
             render(app, language, |i| i.pull = Some(pull));
         }
-        DeskEvent::DrillChanged { drill } => {
+        DeskEvent::DrillChanged { drill, .. } => {
             render(app, language, |i| i.drill = *drill != 0);
             set_language(app, language);
         }
-        DeskEvent::OutboxChanged { .. } => {}
+        DeskEvent::OutboxChanged { .. } | DeskEvent::ConfigChanged {} => {}
     }
 }
 

@@ -236,6 +236,8 @@ pub struct Rig {
 impl Rig {
     /// `name` labels this run's log in the artifacts folder.
     pub fn start(name: &str) -> Rig {
+        // The app reads the system clock: a window test holds one clinic day.
+        tsunagi_testkit::clear_of_midnight(Duration::from_secs(240));
         let session = Session::start();
         let display = Display::start();
         let data_dir = tempfile::Builder::new()
@@ -374,13 +376,44 @@ pub async fn click_js(client: &Client, testid: &str) {
     assert_eq!(found, json!(true), "no {testid} on the page");
 }
 
-/// The call list's first row, once it has one.
-pub async fn first_call_row(client: &Client) -> fantoccini::elements::Element {
-    eventually("a patient to call", Duration::from_secs(20), async || {
-        client
-            .find(Locator::Css("[data-testid=call-row]"))
-            .await
-            .ok()
-    })
+/// A row of tomorrow morning on the call list (its time carries a date), once the list
+/// shows tomorrow: unlike today's rows, it stays on the list whatever the hour and cannot
+/// slip off while the test clicks.
+pub async fn tomorrow_call_row(client: &Client) -> fantoccini::elements::Element {
+    eventually(
+        "a patient to call tomorrow",
+        Duration::from_secs(20),
+        async || {
+            let rows = client
+                .find_all(Locator::Css("[data-testid=call-row]"))
+                .await
+                .ok()?;
+            for row in rows.into_iter().rev() {
+                let html = row.html(false).await.ok()?;
+                if has_date_label(&html) {
+                    return Some(row);
+                }
+            }
+            None
+        },
+    )
     .await
+}
+
+/// Whether text holds a `MM/DD HH:MM` time (the call list labels other days so).
+fn has_date_label(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(11).any(|w| {
+        w[0].is_ascii_digit()
+            && w[1].is_ascii_digit()
+            && w[2] == b'/'
+            && w[3].is_ascii_digit()
+            && w[4].is_ascii_digit()
+            && w[5] == b' '
+            && w[6].is_ascii_digit()
+            && w[7].is_ascii_digit()
+            && w[8] == b':'
+            && w[9].is_ascii_digit()
+            && w[10].is_ascii_digit()
+    })
 }

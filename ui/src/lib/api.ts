@@ -88,7 +88,11 @@ export const api = {
   exportOutbox: () => call<string>('export_outbox'),
   settings: () => call<Settings>('settings'),
   changeSettings: (change: SettingsChange) => call<Settings>('change_settings', { change }),
-  configureSource: (setup: SourceSetup) => call<Settings>('configure_source', { setup }),
+  /** `confirmed`: switch even though changes wait for the current source (asked first). */
+  configureSource: (setup: SourceSetup, confirmed = false) =>
+    call<Settings>('configure_source', { setup, confirmed }),
+  /** How many changes a switch to `setup` would leave waiting for the current source. */
+  sourceSwitchCheck: (setup: SourceSetup) => call<number>('source_switch_check', { setup }),
   /** The file's bytes go as the raw request body. */
   importCsv: async (bytes: Uint8Array): Promise<ImportResult> => {
     try {

@@ -13,6 +13,7 @@ import type {
   ProbeKind,
   ProblemKind,
   RequiredColumn,
+  Resolution,
 } from './generated/types';
 
 const ja = {
@@ -23,7 +24,7 @@ const ja = {
   syncWaitingBecause: '送信を待っています: {reason}',
   syncCsvNote:
     '送信先のシステムがありません（CSV取り込みモード）。変更を書き出して、予約システムに手で入力してください。',
-  syncDemoNote: 'デモのクリニックは、すべての変更を受け付けます。',
+  syncDemoNote: 'デモのクリニックは、デモのデータで記録した変更を受け付けます。',
   syncIncident: '障害 {from} ～ {to}',
   syncNoIncident: '回線正常時の変更',
   syncReconciled: '照合済み',
@@ -45,6 +46,17 @@ const ja = {
   drillStart: '訓練を開始',
   drillEnd: '訓練を終了',
   drillEnded: '訓練を終了しました。記録タブに保存されています',
+  drillEndedByOutage:
+    '実際の回線障害が起きたため、訓練を終了しました。これからの記録（電話・受付・領収書）は本番です。',
+  drillEndedByDayEnd: '訓練は日付が変わったため自動で終了しました。記録タブに保存されています',
+  switchWaitingTitle: '送られていない変更が {n} 件あります',
+  switchWaitingBody:
+    'いまの接続先（{upstream}）で記録した変更が、まだ送られていません。切り替えても変更は消えず、同期タブに残り、接続先をここへ戻すと送られます。',
+  switchConfirm: '切り替える',
+  switchCancel: 'やめる',
+  opWaitsFor: 'この変更は {host} に送られるのを待っています（いまの接続先ではありません）',
+  opNoVersions: 'サーバーが版を記録していないため、変更前と同じか確かめられません。内容を確認して選んでください。',
+  opCsvNote: '送信先のシステムがありません。予約システムに手で入力したら「送信しない」を押してください。',
   drillTitle: '訓練モード',
   drillHint:
     '本物の予約データで障害時の流れを練習します。電話の記録や領収書は練習用として別に保存され、送信されません。',
@@ -234,7 +246,7 @@ const en: Record<MessageKey, string> = {
   syncWaitingBecause: 'Waiting to send: {reason}',
   syncCsvNote:
     'There is no upstream system to send to (CSV import mode). Export the changes and enter them into the booking system by hand.',
-  syncDemoNote: 'The demo clinic accepts every change.',
+  syncDemoNote: 'The demo clinic accepts the changes made on its own data.',
   syncIncident: 'Outage {from} – {to}',
   syncNoIncident: 'Changes made while the line was up',
   syncReconciled: 'Reconciled',
@@ -256,6 +268,17 @@ const en: Record<MessageKey, string> = {
   drillStart: 'Start a drill',
   drillEnd: 'End the drill',
   drillEnded: 'The drill has ended. Its report is under Records',
+  drillEndedByOutage:
+    'A real outage started, so the drill ended. From now on, calls, check-ins and receipts are real.',
+  drillEndedByDayEnd: 'The drill ended by itself when the day changed. Its report is under Records',
+  switchWaitingTitle: '{n} changes have not been sent yet',
+  switchWaitingBody:
+    'Changes recorded against the current source ({upstream}) have not been sent. Switching keeps them: they stay in the Sync tab and are sent when this source is chosen again.',
+  switchConfirm: 'Switch',
+  switchCancel: 'Cancel',
+  opWaitsFor: 'Waiting to be sent to {host} (not the current source)',
+  opNoVersions: "The server keeps no versions, so Tsunagi cannot tell whether the appointment changed there. Check it and choose.",
+  opCsvNote: 'There is no system to send this to. Once it is entered by hand, press "Don\'t send".',
   drillTitle: 'Drill mode',
   drillHint:
     'Practise the outage routine on the real schedule. Calls and receipts are kept apart as practice and never sent.',
@@ -540,6 +563,27 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
       title: '変更する予約が分かりません',
       action: '同期タブで「送信しない」を選び、予約システムに手で入力してください。',
     },
+    'outbox.unreadable': {
+      title: '送信待ちの変更を読み取れません',
+      action:
+        'データが壊れているか、新しいつなぎで書かれています。変更は消していません。IT担当者に連絡してください（tsunagi-cli doctor）。',
+    },
+    'outbox.no_versions': {
+      title: 'サーバーの予約と照合できません',
+      action: '同期タブで両方の内容を確認し、どちらを採用するか選んでください。',
+    },
+    'source.changes_waiting': {
+      title: '送られていない変更があります',
+      action: '切り替えても変更は残り、元の接続先に戻すと送られます。確認して切り替えてください。',
+    },
+    'source.superseded': {
+      title: '更新の途中で変更が送られました',
+      action: 'そのまま使えます。次の更新ですべてそろいます。',
+    },
+    'store.already_running': {
+      title: 'つなぎがすでに動いています',
+      action: 'このパソコンでは、つなぎは一つだけ動かせます。',
+    },
     'input.invalid': {
       title: '入力内容を使えません',
       action: '入力を直して、もう一度お試しください。',
@@ -691,6 +735,27 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
     'outbox.no_target': {
       title: 'The change names no appointment',
       action: 'Choose "Don\'t send" in the Sync tab and enter it into the booking system by hand.',
+    },
+    'outbox.unreadable': {
+      title: 'A waiting change cannot be read',
+      action:
+        'The data is damaged or was written by a newer Tsunagi. Nothing was deleted. Call the IT helper (tsunagi-cli doctor).',
+    },
+    'outbox.no_versions': {
+      title: "Cannot compare with the server's appointment",
+      action: 'In the Sync tab, look at both sides and choose which one stands.',
+    },
+    'source.changes_waiting': {
+      title: 'Some changes have not been sent yet',
+      action: 'Switching keeps them; they are sent when the current source is chosen again. Confirm to switch.',
+    },
+    'source.superseded': {
+      title: 'A change was sent during the refresh',
+      action: 'Nothing to do: the next refresh brings both.',
+    },
+    'store.already_running': {
+      title: 'Tsunagi is already running',
+      action: 'Only one Tsunagi runs on this computer at a time.',
     },
     'input.invalid': {
       title: 'The entry cannot be used',
@@ -873,6 +938,18 @@ export function auditProblemText(lang: Language, problem: AuditProblem): string 
       return ja
         ? `最後の記録 #${problem.last_seq} が、保存された終わりの印と一致しません（末尾が変えられています）。`
         : `The last entry, #${problem.last_seq}, does not match the saved end marker (the end was changed).`;
+    case 'export_row_missing':
+      return ja
+        ? `以前に書き出した記録 #${problem.seq} が、いまの記録にありません。`
+        : `Entry #${problem.seq} of the earlier export is no longer in the log.`;
+    case 'export_row_changed':
+      return ja
+        ? `以前に書き出した記録 #${problem.seq} が、その後に書き換えられています。`
+        : `Entry #${problem.seq} of the earlier export has been changed since.`;
+    case 'export_invalid':
+      return ja
+        ? `書き出したファイルが #${problem.seq} でつじつまが合いません（後から編集されたファイルは証明になりません）。`
+        : `The export does not hold together at #${problem.seq} (an edited file proves nothing).`;
     default: {
       const unknown: never = problem;
       return String(unknown);
@@ -975,8 +1052,6 @@ export const opActionLabels: Record<Language, Record<OpAction, string>> = {
   en: { keep_mine: 'Keep mine', take_server: "Take the server's", retry: 'Send again', discard: "Don't send" },
 };
 
-/** How a person settled a conflict or a rejection (the backend's `resolution` codes). */
-export type Resolution = 'kept_mine' | 'took_server' | 'discarded';
 
 export const resolutionLabels: Record<Language, Record<Resolution, string>> = {
   ja: { kept_mine: '自分の変更を採用', took_server: 'サーバーを採用', discarded: '送信しない（手入力）' },

@@ -124,13 +124,17 @@ export type StaffView = { current: string | null,
  */
 names: Array<string>, };
 
-export type AuditProblem = { "kind": "edited", seq: number, } | { "kind": "missing", from: number, to: number, } | { "kind": "out_of_order", seq: number, } | { "kind": "tail_missing", last_seq: number, head_seq: number, } | { "kind": "head_mismatch", last_seq: number, };
+export type AuditProblem = { "kind": "edited", seq: number, } | { "kind": "missing", from: number, to: number, } | { "kind": "out_of_order", seq: number, } | { "kind": "tail_missing", last_seq: number, head_seq: number, } | { "kind": "head_mismatch", last_seq: number, } | { "kind": "export_row_missing", seq: number, } | { "kind": "export_row_changed", seq: number, } | { "kind": "export_invalid", seq: number, };
 
 export type AuditCheck = { rows: number, 
 /**
  * The last row's hash: write it down (or keep an export) to pin today's trail.
  */
-head: string | null, problems: Array<AuditProblem>, };
+head: string | null, problems: Array<AuditProblem>, 
+/**
+ * Checked against an earlier export: how many of its rows.
+ */
+against: number | null, };
 
 export type FreshStart = { 
 /**
@@ -154,9 +158,10 @@ call_script?: string, };
 
 export type SourceSetup = { "kind": "demo" } | { "kind": "csv" } | { "kind": "fhir", base_url: string, auth: FhirAuthKind, username?: string, 
 /**
- * The bearer token or password; absent keeps the one already in the keychain.
+ * The bearer token or password; absent keeps the one already in the keychain for
+ * this same base URL (a new URL needs its own).
  */
-secret?: string, allow_plain_http?: boolean, };
+secret?: string, };
 
 export type RequiredColumn = "date" | "time" | "name";
 
@@ -188,7 +193,7 @@ upstream_replaces_it: boolean, };
 
 export type ImportResult = { report: ImportReport | null, problems: Array<ImportProblem>, };
 
-export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, } | { "kind": "drill-changed", drill: number, } | { "kind": "outbox-changed", counts: OutboxCounts, };
+export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, } | { "kind": "drill-changed", drill: number, ended_by: DrillEnd | null, } | { "kind": "config-changed", } | { "kind": "outbox-changed", counts: OutboxCounts, };
 
 export type NetState = "online" | "degraded" | "offline";
 
@@ -226,7 +231,12 @@ probes: Array<ProbeResult>,
 /**
  * Connectivity came back through another route than the one at start.
  */
-backup_line: boolean, path: NetPath | null, };
+backup_line: boolean, path: NetPath | null, 
+/**
+ * This monitor records the install's incidents (one recorder per install; another
+ * process that watches the same install only watches).
+ */
+recording: boolean, };
 
 export type Advice = { headline: string, 
 /**
@@ -380,11 +390,15 @@ export type LedgerView = { receipts: Array<ReceiptView>, summary: DaySummary, };
 
 export type ReportKind = "outage" | "drill";
 
+export type DrillEnd = "staff" | "outage" | "day_end";
+
 export type OpKind = "appointment_cancel" | "appointment_reschedule" | "appointment_arrival" | "call_outcome" | "receipt" | "receipt_void";
 
 export type OpState = "pending" | "sending" | "done" | "conflict" | "rejected";
 
 export type OpAction = "retry" | "keep_mine" | "take_server" | "discard";
+
+export type Resolution = "kept_mine" | "took_server" | "discarded";
 
 export type OutboxCounts = { pending: number, sending: number, done: number, conflict: number, rejected: number, };
 
@@ -426,7 +440,12 @@ held_by: number | null,
 /**
  * `kept_mine`, `took_server` or `discarded`, and by whom.
  */
-resolution: string | null, resolved_by: string | null, actions: Array<OpAction>, };
+resolution: Resolution | null, resolved_by: string | null, actions: Array<OpAction>, 
+/**
+ * Made against another upstream than the source now (its address, `demo` or `csv`):
+ * it waits for that one and is sent when it is the source again.
+ */
+waits_for: string | null, };
 
 export type SyncGroup = { 
 /**
@@ -462,9 +481,13 @@ started_label: string,
  */
 ended_label: string | null, minutes: number | null, cause: Cause | null, 
 /**
- * What failed, in the desk's language (outages only).
+ * What failed (an outage), or how a drill ended, in the desk's language.
  */
-cause_text: string | null, calls: number, receipts: number, };
+cause_text: string | null, calls: number, receipts: number, 
+/**
+ * A drill: why it ended (a real outage ends one at once).
+ */
+drill_ended_by: DrillEnd | null, };
 
 export type ReportCall = { 
 /**
