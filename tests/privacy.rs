@@ -400,18 +400,7 @@ async fn issue_7_no_seeded_patient_appears_outside_the_encrypted_store_and_expli
         .await
         .unwrap();
     // The terminal's calls show on other rows: this row's own outcome is the one to see.
-    let this_row = format!("[data-testid=call-row][data-id=\"{id}\"]");
-    eventually("the outcome", Duration::from_secs(20), async || {
-        let html = client
-            .find(Locator::Css(&this_row))
-            .await
-            .ok()?
-            .html(true)
-            .await
-            .ok()?;
-        html.contains("留守").then_some(())
-    })
-    .await;
+    call_row_shows(&client, &id, "留守").await;
     // (The list scrolled down to tomorrow's row: the tabs are above the fold.)
     click_js(&client, "tab-receipts").await;
     type_into(&client, "amount", "abc").await;

@@ -160,6 +160,12 @@ impl FhirConfig {
         }
     }
 
+    /// This server's key (`fhir:<base URL>`): what its mirror rows, its changes and its
+    /// credential are kept under.
+    pub fn upstream_key(&self) -> std::result::Result<String, crate::source::SourceError> {
+        Ok(crate::source::fhir::FhirSource::key(self.url()?.as_str()))
+    }
+
     /// The base URL, checked: http(s) only, and plain http only to loopback unless allowed.
     pub fn url(&self) -> std::result::Result<reqwest::Url, crate::source::SourceError> {
         let bad = |why: &str| {
@@ -393,7 +399,7 @@ impl Config {
                         "no FHIR base URL in the config".to_owned(),
                     )
                 })?;
-                crate::source::fhir::FhirSource::key(fhir.url()?.as_str())
+                fhir.upstream_key()?
             }
         })
     }

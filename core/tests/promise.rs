@@ -199,7 +199,9 @@ fn issue_14_1_switching_the_source_away_keeps_waiting_changes_for_their_server()
     assert_eq!(c.ops().len(), 4, "cancel, its call, check-in, receipt");
 
     // Switching to the demo asks first, and says how many wait.
-    assert_eq!(c.desk().changes_left_by(&SourceSetup::Demo).unwrap(), 4);
+    let left = c.desk().changes_left_by(&SourceSetup::Demo).unwrap();
+    assert_eq!(left.waiting, 4);
+    assert_eq!(left.upstream, c.proxy.url());
     let err = c
         .desk()
         .configure_source(SourceSetup::Demo, SourceOptions::default())

@@ -9,7 +9,7 @@ use tsunagi_core::calls::{CallAttemptView, CallListEntry, CallListView, CallOutc
 use tsunagi_core::checklist::{ChecklistItem, ChecklistView};
 use tsunagi_core::config::{FhirAuthKind, Language, RetentionConfig};
 use tsunagi_core::csv_import::{ImportProblem, ProblemKind, RequiredColumn};
-use tsunagi_core::desk::{FreshStart, SignalsView, StaffView};
+use tsunagi_core::desk::{ChangesLeft, FreshStart, SignalsView, StaffView};
 use tsunagi_core::model::{AppointmentStatus, SourceKind};
 use tsunagi_core::monitor::advice::{Advice, LineView};
 use tsunagi_core::monitor::signals::{Signal, SignalKind};
@@ -55,6 +55,7 @@ fn typescript() -> String {
         FreshStart::decl(&cfg),
         SettingsChange::decl(&cfg),
         SourceSetup::decl(&cfg),
+        ChangesLeft::decl(&cfg),
         RequiredColumn::decl(&cfg),
         ProblemKind::decl(&cfg),
         ImportProblem::decl(&cfg),

@@ -139,9 +139,12 @@ pub async fn configure_source(
 }
 
 /// How many changes made against the current source a switch to `setup` would leave
-/// waiting for it (the window asks before switching when there are any).
+/// waiting for it, and where (the window asks before switching when there are any).
 #[tauri::command]
-pub async fn source_switch_check(shell: State<'_, Shell>, setup: SourceSetup) -> Answer<u32> {
+pub async fn source_switch_check(
+    shell: State<'_, Shell>,
+    setup: SourceSetup,
+) -> Answer<tsunagi_core::desk::ChangesLeft> {
     let (desk, _) = shell.ready()?;
     Ok(
         tauri::async_runtime::spawn_blocking(move || desk.changes_left_by(&setup))

@@ -50,8 +50,8 @@ pub fn retention(desk: Arc<Desk>) {
 }
 
 /// Write the downtime sheet at its times (07:30 and 12:30 by default), and at start when
-/// today's latest one is missing; end a drill left open past its day. Checked each minute against the wall clock, so a PC that
-/// slept past a time still writes it when it wakes.
+/// today's latest one is missing; end a drill left open past its day. Checked each minute
+/// against the wall clock, so a PC that slept past a time still writes it when it wakes.
 pub fn downtime_sheets(desk: Arc<Desk>) {
     tauri::async_runtime::spawn(async move {
         loop {

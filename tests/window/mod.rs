@@ -376,44 +376,54 @@ pub async fn click_js(client: &Client, testid: &str) {
     assert_eq!(found, json!(true), "no {testid} on the page");
 }
 
+/// Wait until the call list's row of appointment `id` shows `text` (an outcome recorded:
+/// the list redraws after each, so the next click waits for it).
+pub async fn call_row_shows(client: &Client, id: &str, text: &str) {
+    let css = format!("[data-testid=call-row][data-id=\"{id}\"]");
+    eventually(
+        &format!("{text} on the row"),
+        Duration::from_secs(20),
+        async || {
+            let html = client
+                .find(Locator::Css(&css))
+                .await
+                .ok()?
+                .html(true)
+                .await
+                .ok()?;
+            html.contains(text).then_some(())
+        },
+    )
+    .await;
+}
+
 /// A row of tomorrow morning on the call list (its time carries a date), once the list
 /// shows tomorrow: unlike today's rows, it stays on the list whatever the hour and cannot
-/// slip off while the test clicks.
+/// slip off while the test clicks. Looked up in the page in one go (the list redraws, and
+/// element handles taken one by one can go stale meanwhile).
 pub async fn tomorrow_call_row(client: &Client) -> fantoccini::elements::Element {
-    eventually(
+    let id = eventually(
         "a patient to call tomorrow",
         Duration::from_secs(20),
         async || {
-            let rows = client
-                .find_all(Locator::Css("[data-testid=call-row]"))
+            let found = client
+                .execute(
+                    "const dated = /\\d\\d\\/\\d\\d \\d\\d:\\d\\d/; \
+                 const rows = [...document.querySelectorAll('[data-testid=call-row]')]; \
+                 const row = rows.reverse().find((r) => dated.test(r.textContent)); \
+                 return row ? row.getAttribute('data-id') : null;",
+                    vec![],
+                )
                 .await
                 .ok()?;
-            for row in rows.into_iter().rev() {
-                let html = row.html(false).await.ok()?;
-                if has_date_label(&html) {
-                    return Some(row);
-                }
-            }
-            None
+            found.as_str().map(str::to_owned)
         },
     )
-    .await
-}
-
-/// Whether text holds a `MM/DD HH:MM` time (the call list labels other days so).
-fn has_date_label(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.windows(11).any(|w| {
-        w[0].is_ascii_digit()
-            && w[1].is_ascii_digit()
-            && w[2] == b'/'
-            && w[3].is_ascii_digit()
-            && w[4].is_ascii_digit()
-            && w[5] == b' '
-            && w[6].is_ascii_digit()
-            && w[7].is_ascii_digit()
-            && w[8] == b':'
-            && w[9].is_ascii_digit()
-            && w[10].is_ascii_digit()
-    })
+    .await;
+    client
+        .find(Locator::Css(&format!(
+            "[data-testid=call-row][data-id=\"{id}\"]"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("row {id}: {e}"))
 }

@@ -28,6 +28,22 @@ struct Loaded {
     config: Config,
     /// The file's text this config came from (`None`: not read from a file).
     text: Option<String>,
+    /// The file as it was when last read: the cheap check each read makes (one stat)
+    /// before it reads the text again.
+    stamp: Option<Stamp>,
+}
+
+/// Modification time, length and (on Unix) inode: every save writes a new file and renames
+/// it into place, so even two saves within one tick of the file clock tell apart.
+type Stamp = (std::time::SystemTime, u64, u64);
+
+fn stamp(path: &std::path::Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((meta.modified().ok()?, meta.len(), inode))
 }
 
 pub(super) struct LiveConfig {
@@ -44,10 +60,16 @@ pub(super) struct Read {
 
 impl LiveConfig {
     pub fn new(data_dir: DataDir, config: Config) -> LiveConfig {
-        let text = std::fs::read_to_string(data_dir.config()).ok();
+        let path = data_dir.config();
+        let stamp = stamp(&path);
+        let text = std::fs::read_to_string(&path).ok();
         LiveConfig {
             data_dir,
-            loaded: RwLock::new(Loaded { config, text }),
+            loaded: RwLock::new(Loaded {
+                config,
+                text,
+                stamp,
+            }),
         }
     }
 
@@ -59,25 +81,27 @@ impl LiveConfig {
     /// config) leaves the last good config in use; the error is logged once per text.
     pub fn read(&self) -> Read {
         let path = self.path();
-        let text = std::fs::read_to_string(&path).ok();
+        let now = stamp(&path);
         {
+            // Unchanged since the last read (or gone): what is in memory stands.
             let loaded = self.loaded.read().unwrap_or_else(|e| e.into_inner());
-            if text.is_none() || text == loaded.text {
+            if now.is_none() || now == loaded.stamp {
                 return Read {
                     config: loaded.config.clone(),
                     changed_outside: false,
                 };
             }
         }
-        let text = text.unwrap_or_default();
+        let text = std::fs::read_to_string(&path).ok();
         let mut loaded = self.loaded.write().unwrap_or_else(|e| e.into_inner());
-        if loaded.text.as_deref() == Some(text.as_str()) {
-            // Another thread read it first.
+        loaded.stamp = now;
+        let Some(text) = text.filter(|t| loaded.text.as_deref() != Some(t.as_str())) else {
+            // Touched but not changed, or read first by another thread.
             return Read {
                 config: loaded.config.clone(),
                 changed_outside: false,
             };
-        }
+        };
         match Config::parse(&text, &path) {
             Ok(config) if config.device_id == loaded.config.device_id => {
                 let changed = config != loaded.config;
@@ -135,6 +159,7 @@ impl LiveConfig {
                 let mut loaded = self.loaded.write().unwrap_or_else(|e| e.into_inner());
                 loaded.config = next.clone();
                 loaded.text = Some(text);
+                loaded.stamp = stamp(&path);
                 Ok(())
             };
             before_save(&current, &next, &save)?;
@@ -142,6 +167,7 @@ impl LiveConfig {
             let mut loaded = self.loaded.write().unwrap_or_else(|e| e.into_inner());
             loaded.config = next.clone();
             loaded.text = std::fs::read_to_string(&path).ok();
+            loaded.stamp = stamp(&path);
         }
         Ok((current, next))
     }

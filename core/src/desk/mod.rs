@@ -455,7 +455,7 @@ pub mod doctor;
 mod fresh;
 mod live_config;
 mod settings;
-pub use settings::SourceOptions;
+pub use settings::{ChangesLeft, SourceOptions};
 mod retention;
 pub use fresh::{is_key_loss, FreshStart};
 pub use retention::PURGE_EVERY;

@@ -9,9 +9,16 @@ use crate::config::{Config, FhirAuthKind, FhirConfig};
 use crate::error::{CoreError, Result};
 use crate::keychain::Keychain;
 use crate::model::SourceKind;
-use crate::source::fhir::FhirSource;
 use crate::source::{credential_account, legacy_credential_account, SourceError};
 use crate::view::{FhirSettings, Settings};
+
+/// What a switch of the source would leave waiting for the current one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+pub struct ChangesLeft {
+    pub waiting: u32,
+    /// The current upstream: `demo`, `csv` or its base URL.
+    pub upstream: String,
+}
 
 /// What only the IT helper (the CLI, config.toml) decides about a source change.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,8 +41,13 @@ pub(super) fn adopt_legacy_credential(keychain: &Keychain, config: &Config) -> R
     let Some(secret) = keychain.get(&legacy)? else {
         return Ok(());
     };
-    if let Some(url) = config.source.fhir.as_ref().and_then(|f| f.url().ok()) {
-        let account = credential_account(&config.device_id, &FhirSource::key(url.as_str()));
+    if let Some(key) = config
+        .source
+        .fhir
+        .as_ref()
+        .and_then(|f| f.upstream_key().ok())
+    {
+        let account = credential_account(&config.device_id, &key);
         if keychain.get(&account)?.is_none() {
             keychain.set(&account, &secret)?;
         }
@@ -50,8 +62,8 @@ impl Desk {
             .source
             .fhir
             .as_ref()
-            .and_then(|f| f.url().ok())
-            .map(|u| credential_account(&c.device_id, &FhirSource::key(u.as_str())));
+            .and_then(|f| f.upstream_key().ok())
+            .map(|key| credential_account(&c.device_id, &key));
         let has_credential = fhir_account
             .and_then(|account| self.keychain.get(&account).ok().flatten())
             .is_some();
@@ -81,38 +93,43 @@ impl Desk {
         }
     }
 
-    /// How many changes made against the current upstream would be left waiting for it if
-    /// the source became `setup` (0: nothing waits, or the setup is the same upstream).
-    pub fn changes_left_by(&self, setup: &SourceSetup) -> Result<u32> {
+    /// What a switch of the source to `setup` would leave behind: how many changes made
+    /// against the current upstream still wait for it (0: none, or the same upstream), and
+    /// that upstream's name.
+    pub fn changes_left_by(&self, setup: &SourceSetup) -> Result<ChangesLeft> {
         self.changes_left(setup, None)
     }
 
-    fn changes_left(&self, setup: &SourceSetup, allow_plain_http: Option<bool>) -> Result<u32> {
+    fn changes_left(
+        &self,
+        setup: &SourceSetup,
+        allow_plain_http: Option<bool>,
+    ) -> Result<ChangesLeft> {
         let current = self.config();
         let mut next = current.clone();
         apply_setup(&mut next, setup, allow_plain_http)?;
         let (from, to) = (current.upstream_key()?, next.upstream_key()?);
-        if from == to || from == crate::source::demo::SOURCE_KEY {
-            return Ok(0);
-        }
-        let store = self.store.clone();
-        let waiting = store.waiting_elsewhere(Some(&to))?;
-        Ok(waiting
-            .into_iter()
-            .filter(|(upstream, _)| *upstream == from)
-            .map(|(_, n)| n)
-            .sum())
+        // The demo takes its own changes whatever the source is: none is left behind.
+        let waiting = if from == to || from == crate::source::demo::SOURCE_KEY {
+            0
+        } else {
+            self.store.waiting_for(&from)?
+        };
+        Ok(ChangesLeft {
+            waiting,
+            upstream: crate::source::upstream_name(&from),
+        })
     }
 
     /// Change where appointments come from (the window). Secrets go to the OS keychain
     /// only, under the base URL they were given for; the config is written last, so a
     /// failure leaves the previous setup in place.
     pub fn configure_source(&self, setup: SourceSetup, options: SourceOptions) -> Result<Settings> {
-        let waiting = self.changes_left(&setup, options.allow_plain_http)?;
-        if waiting > 0 && !options.confirmed {
+        let left = self.changes_left(&setup, options.allow_plain_http)?;
+        if left.waiting > 0 && !options.confirmed {
             return Err(CoreError::ChangesWaiting {
-                count: waiting,
-                upstream: upstream_label(&self.config()),
+                count: left.waiting,
+                upstream: left.upstream,
             });
         }
         let secret = match &setup {
@@ -128,8 +145,7 @@ impl Desk {
             .as_ref()
             .filter(|_| planned.source.kind == SourceKind::Fhir)
         {
-            let key = FhirSource::key(fhir.url()?.as_str());
-            let account = credential_account(&planned.device_id, &key);
+            let account = credential_account(&planned.device_id, &fhir.upstream_key()?);
             let host = fhir.url()?.host_str().unwrap_or("the server").to_owned();
             let invalid = |why: String| CoreError::Source(SourceError::NotConfigured(why));
             match (fhir.auth, secret.as_deref().map(|s| s.trim())) {
@@ -144,24 +160,22 @@ impl Desk {
                 }
             }
         }
-        let entry = self.audit_entry(
-            Actor::Person(None),
-            AuditAction::SourceConfigure,
-            Vec::new(),
-            serde_json::json!({}),
-        );
-        let store = self.store.clone();
         let (_, next) = self.config.update(
             |c| apply_setup(c, &setup, options.allow_plain_http),
             |_, next, save| {
-                let mut entry = entry.clone();
-                entry.detail = serde_json::json!({
+                let detail = serde_json::json!({
                     "kind": next.source.kind.code(),
                     "host": next.source.fhir.as_ref().and_then(|f| f.url().ok())
                         .and_then(|u| u.host_str().map(str::to_owned)),
-                    "left_waiting": waiting,
+                    "left_waiting": left.waiting,
                 });
-                store.audited(&entry, save)
+                let entry = self.audit_entry(
+                    Actor::Person(None),
+                    AuditAction::SourceConfigure,
+                    Vec::new(),
+                    detail,
+                );
+                self.store.audited(&entry, save)
             },
         )?;
         tracing::info!(source = next.source.kind.code(), "source changed");
@@ -179,13 +193,6 @@ impl Desk {
                 )));
             }
         }
-        let entry = self.audit_entry(
-            Actor::Person(None),
-            AuditAction::SettingsChange,
-            Vec::new(),
-            serde_json::json!({}),
-        );
-        let store = self.store.clone();
         self.config.update(
             |next| {
                 if let Some(l) = change.language {
@@ -209,9 +216,13 @@ impl Desk {
                 .into_iter()
                 .filter_map(|(name, changed)| changed.then_some(name))
                 .collect();
-                let mut entry = entry.clone();
-                entry.detail = serde_json::json!({ "changed": changed });
-                store.audited(&entry, save)
+                let entry = self.audit_entry(
+                    Actor::Person(None),
+                    AuditAction::SettingsChange,
+                    Vec::new(),
+                    serde_json::json!({ "changed": changed }),
+                );
+                self.store.audited(&entry, save)
             },
         )?;
         Ok(self.settings())
@@ -229,21 +240,6 @@ impl Desk {
             |_, _, save| save(),
         )?;
         Ok(before.source.kind != after.source.kind)
-    }
-}
-
-/// The upstream as a person reads it: the demo, CSV imports, or the FHIR server's host.
-pub fn upstream_label(config: &Config) -> String {
-    match config.source.kind {
-        SourceKind::Demo => "the demo clinic".to_owned(),
-        SourceKind::Csv => "CSV imports".to_owned(),
-        SourceKind::Fhir => config
-            .source
-            .fhir
-            .as_ref()
-            .and_then(|f| f.url().ok())
-            .map(|u| u.as_str().trim_end_matches('/').to_owned())
-            .unwrap_or_else(|| "the FHIR server".to_owned()),
     }
 }
 

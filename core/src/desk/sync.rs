@@ -388,7 +388,7 @@ impl Desk {
                     resolution: r.resolution,
                     resolved_by: r.resolved_by.clone(),
                     actions: OpAction::offered(state, &r.upstream),
-                    waits_for: elsewhere.then(|| upstream_name(&r.upstream)),
+                    waits_for: elsewhere.then(|| crate::source::upstream_name(&r.upstream)),
                 },
             ));
         }
@@ -503,14 +503,5 @@ impl Desk {
             serde_json::json!({}),
         );
         self.write_export_audited("outbox", "csv", &bytes, &entry)
-    }
-}
-
-/// An upstream key as a person reads it: the demo, CSV imports, or the server's address.
-fn upstream_name(key: &str) -> String {
-    match key {
-        k if k == crate::source::demo::SOURCE_KEY => "demo".to_owned(),
-        k if k == crate::csv_import::SOURCE_KEY => "csv".to_owned(),
-        k => k.strip_prefix("fhir:").unwrap_or(k).to_owned(),
     }
 }

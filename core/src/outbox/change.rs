@@ -24,7 +24,7 @@ mod stored_time {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        s.serialize_str(&crate::store::ts(*t))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
@@ -141,7 +141,8 @@ impl AppointmentChange {
 
     /// The same change on a FHIR Appointment resource (only the fields it sets).
     pub fn apply_to_fhir(&self, resource: &mut serde_json::Value) {
-        let fhir_time = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        // FHIR instants in UTC, as the store keeps them.
+        let fhir_time = crate::store::ts;
         match *self {
             AppointmentChange::Cancel => {
                 resource["status"] = AppointmentStatus::Cancelled.code().into();

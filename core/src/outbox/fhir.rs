@@ -51,15 +51,11 @@ pub fn created_resource(op: &OutboxRow, language: Language) -> Option<Value> {
     }
 }
 
-fn fhir_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 fn communication(key: &str, c: &CallOp, language: Language) -> Value {
     let label = crate::printout::outcome_label(c.outcome, language);
     let mut text = label.to_owned();
     if let Some(start) = c.new_start {
-        text.push_str(&format!(" → {}", fhir_time(start)));
+        text.push_str(&format!(" → {}", crate::store::ts(start)));
     }
     if let Some(note) = &c.note {
         text.push_str(&format!(" / {note}"));
@@ -79,7 +75,7 @@ fn communication(key: &str, c: &CallOp, language: Language) -> Value {
             "display": "telephone"
         }]}],
         "about": [{ "reference": format!("Appointment/{}", c.appointment_id) }],
-        "sent": fhir_time(c.at),
+        "sent": crate::store::ts(c.at),
         "payload": [{ "contentString": text }],
     });
     if !reached {
@@ -135,7 +131,7 @@ fn invoice(key: &str, r: &ReceiptOp, language: Language) -> Value {
             "coding": [{ "system": "https://tsunagi.app/fhir/receipt-kind", "code": kind_code }],
             "text": kind_text
         },
-        "date": fhir_time(r.at),
+        "date": crate::store::ts(r.at),
         "totalNet": money,
         "totalGross": money,
         "paymentTerms": method,

@@ -65,6 +65,12 @@ pub fn credential_account(device_id: &str, upstream_key: &str) -> String {
     format!("fhir-credential/{device_id}/{upstream_key}")
 }
 
+/// An upstream key as a person reads it: `demo`, `csv`, or the server's base URL (screens
+/// put the first two in their own words).
+pub fn upstream_name(key: &str) -> String {
+    key.strip_prefix("fhir:").unwrap_or(key).to_owned()
+}
+
 /// Where the FHIR credential lived before secrets were kept per server (one per install).
 pub fn legacy_credential_account(device_id: &str) -> String {
     format!("fhir-credential/{device_id}")
@@ -91,8 +97,7 @@ impl AnySource {
                     SourceError::NotConfigured("no FHIR base URL in the config".to_owned())
                 })?;
                 let base = fhir.url()?;
-                let account =
-                    credential_account(&config.device_id, &fhir::FhirSource::key(base.as_str()));
+                let account = credential_account(&config.device_id, &fhir.upstream_key()?);
                 let secret = || -> Result<Zeroizing<String>> {
                     let bytes = keychain.get(&account)?.ok_or_else(|| {
                         SourceError::NotConfigured(format!(

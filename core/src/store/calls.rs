@@ -58,16 +58,8 @@ pub(super) fn active_drill(
     conn: &rusqlite::Connection,
     at: DateTime<Utc>,
 ) -> rusqlite::Result<i64> {
-    conn.execute(
-        "UPDATE drill SET ended_at = ends_at, ended_by = 'day_end'
-         WHERE ended_at IS NULL AND ends_at IS NOT NULL AND ends_at <= ?1",
-        [ts(at)],
-    )?;
-    conn.query_row(
-        "SELECT coalesce((SELECT id FROM drill WHERE ended_at IS NULL), 0)",
-        [],
-        |r| r.get(0),
-    )
+    super::drill::end_overdue(conn, at)?;
+    super::drill::running(conn, at)
 }
 
 /// What a change to an appointment is made on: the row, or an error naming the id.

@@ -12,7 +12,7 @@ use crate::error::Result;
 /// What a tick belongs to: the running drill (its practice, never the real outage's), or
 /// else the open incident (or none).
 fn scope(conn: &rusqlite::Connection, at: DateTime<Utc>) -> rusqlite::Result<(Option<i64>, i64)> {
-    let drill = super::calls::active_drill(conn, at)?;
+    let drill = super::drill::running(conn, at)?;
     if drill != 0 {
         return Ok((None, drill));
     }
@@ -22,12 +22,7 @@ fn scope(conn: &rusqlite::Connection, at: DateTime<Utc>) -> rusqlite::Result<(Op
 impl Store {
     /// The open incident (or None) and the running drill (or 0): what a tick belongs to.
     pub fn checklist_scope(&self, at: DateTime<Utc>) -> Result<(Option<i64>, i64)> {
-        self.with(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let scope = scope(&tx, at)?;
-            tx.commit()?;
-            Ok(scope)
-        })
+        self.with(|conn| Ok(scope(conn, at)?))
     }
 
     /// Append a tick to what is going on now, with its audit row.

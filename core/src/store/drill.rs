@@ -9,32 +9,52 @@ use super::Store;
 use crate::audit::AuditEntry;
 use crate::error::{CoreError, Result};
 
+/// The drill running at `at`, or 0 (one past the end of its clinic day is not running,
+/// whether or not its row says so yet).
+pub(super) fn running(conn: &rusqlite::Connection, at: DateTime<Utc>) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT coalesce((SELECT id FROM drill WHERE ended_at IS NULL
+                            AND (ends_at IS NULL OR ends_at > ?1)), 0)",
+        [ts(at)],
+        |r| r.get(0),
+    )
+}
+
+/// End a drill left open past the end of its clinic day (at that end); its id, if one.
+pub(super) fn end_overdue(
+    conn: &rusqlite::Connection,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<Option<i64>> {
+    let overdue: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM drill WHERE ended_at IS NULL AND ends_at IS NOT NULL
+               AND ends_at <= ?1",
+            [ts(at)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = overdue {
+        conn.execute(
+            "UPDATE drill SET ended_at = ends_at, ended_by = 'day_end' WHERE id = ?1",
+            [id],
+        )?;
+    }
+    Ok(overdue)
+}
+
 impl Store {
-    /// The drill in progress at `at`, or 0 (a drill past its day's end is ended on the way).
+    /// The drill in progress at `at`, or 0 (a read: no write lock).
     pub fn active_drill(&self, at: DateTime<Utc>) -> Result<i64> {
-        self.with(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let id = super::calls::active_drill(&tx, at)?;
-            tx.commit()?;
-            Ok(id)
-        })
+        self.with(|conn| Ok(running(conn, at)?))
     }
 
     /// End a drill left open past the end of its clinic day; returns its id if one ended.
     pub fn end_overdue_drill(&self, at: DateTime<Utc>) -> Result<Option<i64>> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let overdue: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM drill WHERE ended_at IS NULL AND ends_at IS NOT NULL
-                       AND ends_at <= ?1",
-                    [ts(at)],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            super::calls::active_drill(&tx, at)?;
+            let ended = end_overdue(&tx, at)?;
             tx.commit()?;
-            Ok(overdue)
+            Ok(ended)
         })
     }
 

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
+use super::outbox::has_live_change;
 use super::Store;
 use crate::calendar::UtcRange;
 use crate::error::{CoreError, ErrorPayload, Result};
@@ -468,17 +469,18 @@ fn counts_in(conn: &rusqlite::Connection, window: UtcRange) -> Result<MirrorCoun
     )?)
 }
 
-/// Rows the desk still has changes for: never dropped from the mirror, whatever a pull,
-/// an import or retention says (the change needs its row to be labelled and recomputed).
-const HAS_LIVE_CHANGE: &str = "EXISTS (SELECT 1 FROM outbox o
-    WHERE o.chain = 'appointment:' || appointment.source_id
-      AND o.state IN ('pending', 'sending', 'conflict', 'rejected'))";
+// Rows the desk still has changes for are never dropped from the mirror, whatever a pull,
+// an import or retention says (the change needs its row to be labelled and recomputed):
+// see `outbox::has_live_change`.
 
 /// Retention: days before `keep_from` leave the mirror, and patients nobody is booked
 /// with any more leave with them; rows with a change still meant for the upstream stay.
 pub(super) fn purge_before(tx: &Transaction<'_>, keep_from: DateTime<Utc>) -> Result<()> {
     tx.execute(
-        &format!("DELETE FROM appointment WHERE start_at < ?1 AND NOT {HAS_LIVE_CHANGE}"),
+        &format!(
+            "DELETE FROM appointment WHERE start_at < ?1 AND NOT {}",
+            has_live_change()
+        ),
         params![ts(keep_from)],
     )?;
     tx.execute(
@@ -638,7 +640,10 @@ pub(super) fn server_holds(
         None if server.deleted => {
             // What the next pull would do too, once nothing of the desk's waits on it.
             tx.execute(
-                &format!("DELETE FROM appointment WHERE source_id = ?1 AND NOT {HAS_LIVE_CHANGE}"),
+                &format!(
+                    "DELETE FROM appointment WHERE source_id = ?1 AND NOT {}",
+                    has_live_change()
+                ),
                 [id],
             )?;
             Ok(())
@@ -658,7 +663,8 @@ fn write_snapshot(
         // except that the desk's changes to them still wait for their own upstream.
         tx.execute(
             &format!(
-                "DELETE FROM appointment WHERE source_key IS NOT ?1 AND NOT {HAS_LIVE_CHANGE}"
+                "DELETE FROM appointment WHERE source_key IS NOT ?1 AND NOT {}",
+                has_live_change()
             ),
             [&snapshot.source_key],
         )?;
@@ -679,7 +685,8 @@ fn write_snapshot(
         let mut stmt = tx.prepare(&format!(
             "SELECT source_id FROM appointment
              WHERE (start_at IS NULL OR (start_at >= ?1 AND start_at < ?2))
-               AND NOT {HAS_LIVE_CHANGE}"
+               AND NOT {}",
+            has_live_change()
         ))?;
         let ids = stmt.query_map(params![ts(window.start), ts(window.end)], |r| {
             r.get::<_, String>(0)
@@ -751,7 +758,8 @@ fn write_snapshot(
     // The desk's changes still waiting show over the fresh rows.
     let changed: Vec<String> = {
         let mut stmt = tx.prepare(&format!(
-            "SELECT source_id FROM appointment WHERE {HAS_LIVE_CHANGE}"
+            "SELECT source_id FROM appointment WHERE {}",
+            has_live_change()
         ))?;
         let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
         ids.collect::<rusqlite::Result<Vec<_>>>()?

@@ -15,7 +15,7 @@ mod retention;
 
 pub use calls::CallInsert;
 pub use migrations::LATEST_VERSION;
-pub(crate) use mirror::parse_ts;
+pub(crate) use mirror::{parse_ts, ts};
 pub use mirror::{
     MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, Scope, StoredAppointment,
 };

@@ -55,6 +55,14 @@ impl OutboxRow {
 /// States in which an op is still meant for its upstream (a person has not given up on it).
 pub(super) const LIVE: &str = "('pending', 'sending', 'conflict', 'rejected')";
 
+/// An SQL condition on an `appointment` row: the desk still has a change meant for it.
+pub(super) fn has_live_change() -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM outbox o WHERE o.chain = 'appointment:' || appointment.source_id
+                   AND o.state IN {LIVE})"
+    )
+}
+
 const COLUMNS: &str = "o.id, o.op_key, o.kind, o.payload, o.upstream, o.base_version,
     o.base_state, o.state, o.attempts, o.created_at, o.incident_id, o.chain, o.last_code,
     o.last_status, o.last_error, o.server_version, o.server_state, o.upstream_ref, o.done_at,
@@ -300,14 +308,15 @@ impl Store {
         })
     }
 
-    /// Ops a change of source to `next` would leave behind (still meant for another
-    /// upstream than `next`, the demo's own excepted).
-    pub fn waiting_for_others_than(&self, next: &str) -> Result<u32> {
-        Ok(self
-            .waiting_elsewhere(Some(next))?
-            .iter()
-            .map(|(_, n)| n)
-            .sum())
+    /// Ops still meant for `upstream`.
+    pub fn waiting_for(&self, upstream: &str) -> Result<u32> {
+        self.with(|conn| {
+            Ok(conn.query_row(
+                &format!("SELECT count(*) FROM outbox WHERE state IN {LIVE} AND upstream = ?1"),
+                [upstream],
+                |r| r.get(0),
+            )?)
+        })
     }
 
     /// Ops left `sending` by a sender that stopped mid-request (a crash, a kill) go back in

@@ -3,6 +3,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AuditCheck,
+  ChangesLeft,
   CallListView,
   CallRecord,
   ChecklistView,
@@ -92,7 +93,7 @@ export const api = {
   configureSource: (setup: SourceSetup, confirmed = false) =>
     call<Settings>('configure_source', { setup, confirmed }),
   /** How many changes a switch to `setup` would leave waiting for the current source. */
-  sourceSwitchCheck: (setup: SourceSetup) => call<number>('source_switch_check', { setup }),
+  sourceSwitchCheck: (setup: SourceSetup) => call<ChangesLeft>('source_switch_check', { setup }),
   /** The file's bytes go as the raw request body. */
   importCsv: async (bytes: Uint8Array): Promise<ImportResult> => {
     try {

@@ -91,6 +91,13 @@ export function opActionLabel(action: OpAction): string {
 }
 
 /** A resolution code's words; an unknown code shows as it is. */
+/** An upstream as the backend names it (`demo`, `csv`, or a server's base URL) in words. */
+export function upstreamLabel(name: string): string {
+  if (name === 'demo') return t('sourceDemo');
+  if (name === 'csv') return t('sourceCsv');
+  return name;
+}
+
 export function resolutionLabel(code: string): string {
   const labels: Record<string, string> = resolutionLabels[locale.lang];
   return Object.hasOwn(labels, code) ? (labels[code] ?? code) : code;

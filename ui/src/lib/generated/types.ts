@@ -163,6 +163,12 @@ export type SourceSetup = { "kind": "demo" } | { "kind": "csv" } | { "kind": "fh
  */
 secret?: string, };
 
+export type ChangesLeft = { waiting: number, 
+/**
+ * The current upstream: `demo`, `csv` or its base URL.
+ */
+upstream: string, };
+
 export type RequiredColumn = "date" | "time" | "name";
 
 export type ProblemKind = { "kind": "encoding" } | { "kind": "too_large" } | { "kind": "too_many_rows" } | { "kind": "no_header" } | { "kind": "missing_column", column: RequiredColumn, } | { "kind": "no_appointments" } | { "kind": "bad_csv_line" } | { "kind": "bad_date" } | { "kind": "bad_time" } | { "kind": "bad_end" } | { "kind": "empty_name" } | { "kind": "bad_status" } | { "kind": "duplicate", first_line: number, };
