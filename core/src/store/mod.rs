@@ -137,6 +137,7 @@ fn open_connection(path: &Path, key: &DbKey, create: Create) -> Result<Connectio
             std::io::Error::new(std::io::ErrorKind::NotFound, "database file not found"),
         ));
     }
+    initialize_sqlcipher()?;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(e.into(), path))?;
     let setup = || -> rusqlite::Result<()> {
         // SQLCipher logs decryption failures to stderr itself; we report them as typed
@@ -158,6 +159,30 @@ fn open_connection(path: &Path, key: &DbKey, create: Create) -> Result<Connectio
     };
     setup().map_err(|e| classify(e.into(), path))?;
     Ok(conn)
+}
+
+/// Finish SQLite's and SQLCipher's once-per-process setup before any connection is keyed.
+///
+/// SQLite marks itself initialised before it runs SQLCipher's setup, outside its own lock, so
+/// a second thread opening at that moment could key its connection before SQLCipher was
+/// ready and fail with "An error occurred with PRAGMA key". Every open in this process comes
+/// through here, one at a time: the first finishes the whole setup (both halves run in the
+/// thread that starts it) before anyone else goes on. Afterwards this is an uncontended lock
+/// and a flag check.
+fn initialize_sqlcipher() -> Result<()> {
+    static SETUP: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = SETUP.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: sqlite3_initialize takes no arguments, may be called any number of times and
+    // from any thread; it returns at once when SQLite is already set up.
+    let rc = unsafe { rusqlite::ffi::sqlite3_initialize() };
+    if rc == rusqlite::ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(CoreError::Database(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rc),
+            Some("the database library could not start".into()),
+        )))
+    }
 }
 
 /// Turn SQLite's answers into errors a person can act on.
