@@ -38,6 +38,11 @@ impl Keychain {
         Self::with_builder(keyring::mock::default_credential_builder())
     }
 
+    /// Another store behind keyring's credential API (a test's slow keychain, say).
+    pub fn with_backend(builder: Box<CredentialBuilder>) -> Self {
+        Self::with_builder(builder)
+    }
+
     fn with_builder(builder: Box<CredentialBuilder>) -> Self {
         Keychain {
             service: APP_IDENTIFIER.to_owned(),

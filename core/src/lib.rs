@@ -22,6 +22,7 @@ pub mod printout;
 pub mod puller;
 pub mod receipts;
 pub mod report;
+pub mod runtime;
 pub mod source;
 pub mod store;
 pub mod view;

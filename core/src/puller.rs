@@ -1,4 +1,5 @@
-//! The background puller: refreshes the mirror on a timer and on demand while the app runs.
+//! The background puller: refreshes the mirror on a timer and on demand while the runtime
+//! runs, waiting longer after each failure.
 //! An owned task behind a command channel; `shutdown` waits for a pull in flight to finish
 //! writing, so quitting never cuts a transaction short.
 
@@ -6,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::MissedTickBehavior;
+use tokio::time::Instant;
+
+use crate::outbox::backoff::{os_jitter, Backoff};
 
 use crate::desk::Desk;
 use crate::error::{CoreError, Result};
@@ -51,18 +54,24 @@ impl Puller {
 }
 
 async fn run(desk: Arc<Desk>, every: Duration, mut commands: mpsc::Receiver<Command>) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    // After a failure the next pull waits longer each time (from `every` up to BACKOFF_CAP,
+    // jittered): a server that struggles is not pulled every minute by every desk.
+    let mut backoff = Backoff::new(every, BACKOFF_CAP.max(every), os_jitter());
+    let mut next = Instant::now();
     loop {
         tokio::select! {
-            _ = ticks.tick() => {
+            _ = tokio::time::sleep_until(next) => {
                 // Errors are already logged, stored and announced by the desk.
-                let _ = desk.pull().await;
+                let pulled = desk.pull().await;
+                next = Instant::now() + after(&pulled, every, &mut backoff);
             }
             command = commands.recv() => match command {
                 Some(Command::PullNow(reply)) => {
-                    let _ = reply.send(desk.pull().await);
-                    ticks.reset();
+                    // A person asked: try now, and start the backoff over.
+                    backoff.reset();
+                    let pulled = desk.pull().await;
+                    next = Instant::now() + after(&pulled, every, &mut backoff);
+                    let _ = reply.send(pulled);
                 }
                 Some(Command::Shutdown(done)) => {
                     let _ = done.send(());
@@ -73,4 +82,38 @@ async fn run(desk: Arc<Desk>, every: Duration, mut commands: mpsc::Receiver<Comm
         }
     }
     tracing::debug!("puller stopped");
+}
+
+/// The longest wait between two pulls while they fail.
+const BACKOFF_CAP: Duration = Duration::from_secs(15 * 60);
+
+/// When to pull next after this one.
+fn after<T>(pulled: &Result<T>, every: Duration, backoff: &mut Backoff) -> Duration {
+    match pulled {
+        Ok(_) => {
+            backoff.reset();
+            every
+        }
+        Err(_) => backoff.next(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_pulls_wait_longer_each_time_and_a_success_starts_over() {
+        let every = Duration::from_secs(60);
+        // Jitter pinned at its top: each step is the whole exponential step.
+        let mut backoff = Backoff::new(every, BACKOFF_CAP, Box::new(|| 1.0));
+        let failed: Result<()> = Err(CoreError::Stopped);
+        let waits: Vec<u64> = (0..6)
+            .map(|_| after(&failed, every, &mut backoff).as_secs())
+            .collect();
+        assert_eq!(waits, [60, 120, 240, 480, 900, 900]);
+        let ok: Result<()> = Ok(());
+        assert_eq!(after(&ok, every, &mut backoff), every);
+        assert_eq!(after(&failed, every, &mut backoff), every);
+    }
 }

@@ -148,3 +148,189 @@ async fn a_csv_import_replaces_its_days_switches_a_demo_install_and_is_not_pulle
     assert_eq!(e.code(), "import.rows");
     assert_eq!(desk.today(day).await.unwrap().appointments.len(), 2);
 }
+
+/// A keychain that takes 5 s to answer once `slow` is set (a Secret Service stuck on
+/// D-Bus), and says when its last slow answer came back.
+mod slow_keychain {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use keyring::credential::{Credential, CredentialApi, CredentialBuilderApi};
+
+    #[derive(Debug, Default)]
+    pub struct Slow {
+        pub on: AtomicBool,
+        pub answered: Mutex<Option<Instant>>,
+        secrets: Mutex<HashMap<String, Vec<u8>>>,
+    }
+
+    #[derive(Debug)]
+    struct Entry(Arc<Slow>, String);
+
+    impl CredentialApi for Entry {
+        fn set_secret(&self, secret: &[u8]) -> keyring::Result<()> {
+            let mut secrets = self.0.secrets.lock().unwrap();
+            secrets.insert(self.1.clone(), secret.to_vec());
+            Ok(())
+        }
+        fn get_secret(&self) -> keyring::Result<Vec<u8>> {
+            if self.0.on.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_secs(5));
+                *self.0.answered.lock().unwrap() = Some(Instant::now());
+            }
+            let secrets = self.0.secrets.lock().unwrap();
+            secrets.get(&self.1).cloned().ok_or(keyring::Error::NoEntry)
+        }
+        fn delete_credential(&self) -> keyring::Result<()> {
+            let mut secrets = self.0.secrets.lock().unwrap();
+            secrets
+                .remove(&self.1)
+                .map(drop)
+                .ok_or(keyring::Error::NoEntry)
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    #[derive(Debug)]
+    pub struct Builder(pub Arc<Slow>);
+
+    impl CredentialBuilderApi for Builder {
+        fn build(
+            &self,
+            _target: Option<&str>,
+            _service: &str,
+            user: &str,
+        ) -> keyring::Result<Box<Credential>> {
+            Ok(Box::new(Entry(self.0.clone(), user.to_owned())))
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+}
+
+/// Issue 15: the pull and the sender read the FHIR credential from the OS keychain on the
+/// async threads, so a keychain stuck for 5 s stalled every other answer the window waited
+/// for (here with one worker thread, the worst case of the app's pool).
+#[test]
+fn issue_15_a_slow_keychain_does_not_hold_up_the_windows_other_answers() {
+    use std::sync::atomic::Ordering;
+    use tsunagi_core::config::FhirAuthKind;
+    use tsunagi_core::desk::SourceOptions;
+    use tsunagi_core::SourceSetup;
+
+    let dir = tempfile::tempdir().unwrap();
+    let slow = Arc::new(slow_keychain::Slow::default());
+    let keychain = Arc::new(Keychain::with_backend(Box::new(slow_keychain::Builder(
+        slow.clone(),
+    ))));
+    let desk = Arc::new(open(dir.path(), keychain, Some("ja-JP")));
+    // A server that needs a token; nothing listens there (the pull fails after the read).
+    desk.configure_source(
+        SourceSetup::Fhir {
+            base_url: "http://127.0.0.1:9/fhir".into(),
+            auth: FhirAuthKind::Bearer,
+            username: None,
+            secret: Some("token".into()),
+        },
+        SourceOptions {
+            allow_plain_http: None,
+            confirmed: true,
+        },
+    )
+    .unwrap();
+    slow.on.store(true, Ordering::SeqCst);
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (pulled, sent, answered) = rt.block_on(async {
+        let pull = tokio::spawn({
+            let desk = desk.clone();
+            async move { desk.pull().await }
+        });
+        let send = tokio::spawn({
+            let desk = desk.clone();
+            async move { desk.drain_round().await }
+        });
+        // Both are now waiting on the keychain.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        desk.today(None).await.unwrap();
+        let answered = std::time::Instant::now();
+        (pull.await.unwrap(), send.await.unwrap(), answered)
+    });
+    assert!(pulled.is_err(), "nothing listens at the server");
+    assert!(sent.is_ok(), "{sent:?}");
+    let keychain_answered = slow
+        .answered
+        .lock()
+        .unwrap()
+        .expect("the keychain was read");
+    assert!(
+        answered < keychain_answered,
+        "the day's appointments waited for the keychain"
+    );
+}
+
+/// Issue 15: a change waited for the sender's next timer (30 s in the app) unless a person
+/// pressed 今すぐ同期; now the runtime's sender goes as soon as it is queued.
+#[test]
+fn issue_15_a_queued_change_wakes_the_sender_at_once() {
+    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    use tsunagi_core::runtime::{Runtime, RuntimeEvent, RuntimeOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Arc::new(open(dir.path(), Arc::new(Keychain::mock()), Some("ja-JP")));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        desk.pull().await.unwrap();
+        // Timers far beyond the test: only the wake-up can send.
+        let hour = Duration::from_secs(3600);
+        let options = RuntimeOptions {
+            pull_every: hour,
+            send_every: hour,
+            track_run: false,
+        };
+        let runtime =
+            Runtime::start(desk.clone(), options, &tokio::runtime::Handle::current()).unwrap();
+        let mut events = runtime.subscribe();
+        // The sender's first round at start has nothing to send.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let id = desk.today(None).await.unwrap().appointments[0].id.clone();
+        desk.record_call(CallRecord {
+            appointment_id: id,
+            outcome: CallOutcome::Cancelled,
+            new_start: None,
+            note: None,
+            staff: None,
+        })
+        .await
+        .unwrap();
+        let sent = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Ok(RuntimeEvent::Desk {
+                    event: DeskEvent::OutboxChanged { counts },
+                }) = events.recv().await
+                {
+                    if counts.waiting() == 0 && counts.done > 0 {
+                        return counts;
+                    }
+                }
+            }
+        })
+        .await
+        .expect("the change was sent without waiting for the timer");
+        assert_eq!(sent.conflict + sent.rejected, 0, "{sent:?}");
+        runtime.shutdown().await;
+    });
+}

@@ -33,13 +33,13 @@ fn parse_date(date: Option<String>) -> Answer<Option<NaiveDate>> {
 /// A clinic day's appointments (today when no date is given).
 #[tauri::command]
 pub async fn today(shell: State<'_, Shell>, date: Option<String>) -> Answer<TodayView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.today(parse_date(date)?).await?)
 }
 
 #[tauri::command]
 pub async fn status(shell: State<'_, Shell>) -> Answer<MirrorStatus> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.status().await?)
 }
 
@@ -52,7 +52,7 @@ pub async fn sync_now(shell: State<'_, Shell>) -> Answer<MirrorStatus> {
 /// The reconciliation view (同期 tab).
 #[tauri::command]
 pub async fn sync_view(shell: State<'_, Shell>) -> Answer<SyncView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.sync_view().await?)
 }
 
@@ -64,24 +64,25 @@ pub async fn resolve_op(
     action: OpAction,
     staff: Option<String>,
 ) -> Answer<SyncView> {
-    let (desk, _) = shell.ready()?;
-    let view = desk.resolve_op(seq, action, staff.as_deref()).await?;
-    // Kept or retried: on its way now, not at the next timer.
-    shell.nudge_sync_back();
-    Ok(view)
+    let desk = shell.ready()?;
+    // Kept or retried: the runtime's sender takes it at once.
+    Ok(desk.resolve_op(seq, action, staff.as_deref()).await?)
 }
 
 /// The reconciliation view's ops as CSV in the printouts folder; returns the file's path.
 #[tauri::command]
 pub async fn export_outbox(shell: State<'_, Shell>) -> Answer<String> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.export_outbox().await?.display().to_string())
 }
 
+/// Reads the keychain (whether a credential is stored): on the blocking pool.
 #[tauri::command]
 pub async fn settings(shell: State<'_, Shell>) -> Answer<Settings> {
-    let (desk, _) = shell.ready()?;
-    Ok(desk.settings())
+    let desk = shell.ready()?;
+    tauri::async_runtime::spawn_blocking(move || desk.settings())
+        .await
+        .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))
 }
 
 /// Change language and/or start-at-login. The OS login item is changed first; the setting
@@ -93,7 +94,7 @@ pub async fn change_settings(
     shell: State<'_, Shell>,
     change: SettingsChange,
 ) -> Answer<Settings> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     let desk = desk.clone();
     let handle = app.clone();
     let settings = tauri::async_runtime::spawn_blocking(move || {
@@ -109,9 +110,7 @@ pub async fn change_settings(
     })
     .await
     .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))??;
-    // Relabelling the tray waits for the main thread; the window's answer must not.
-    let language = settings.language;
-    tauri::async_runtime::spawn_blocking(move || crate::tray::set_language(&app, language));
+    // The tray follows the language through the runtime's config event.
     Ok(settings)
 }
 
@@ -126,7 +125,7 @@ pub async fn configure_source(
     setup: SourceSetup,
     confirmed: Option<bool>,
 ) -> Answer<Settings> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     let options = tsunagi_core::desk::SourceOptions {
         allow_plain_http: None,
         confirmed: confirmed.unwrap_or(false),
@@ -145,7 +144,7 @@ pub async fn source_switch_check(
     shell: State<'_, Shell>,
     setup: SourceSetup,
 ) -> Answer<tsunagi_core::desk::ChangesLeft> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(
         tauri::async_runtime::spawn_blocking(move || desk.changes_left_by(&setup))
             .await
@@ -156,29 +155,28 @@ pub async fn source_switch_check(
 /// How the line is, with what to tell the desk.
 #[tauri::command]
 pub async fn line_status(shell: State<'_, Shell>) -> Answer<LineView> {
-    let (desk, _) = shell.ready()?;
-    let status = shell.monitor()?.status();
-    Ok(LineView::new(status, None, &desk.config()))
+    let desk = shell.ready()?;
+    Ok(LineView::new(shell.line()?, None, &desk.config()))
 }
 
 /// Check the line again now (the diagnosis panel's button); the answer comes as an event
 /// when something changed, and in `line_status` either way.
 #[tauri::command]
 pub async fn probe_now(shell: State<'_, Shell>) -> Answer<()> {
-    shell.monitor()?.probe_now().await;
+    shell.runtime()?.probe_now().await;
     Ok(())
 }
 
 /// Outages, flaps and unclean stops the desk has not seen yet.
 #[tauri::command]
 pub async fn signals(shell: State<'_, Shell>) -> Answer<SignalsView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.signals().await?)
 }
 
 #[tauri::command]
 pub async fn mark_signals_seen(shell: State<'_, Shell>, until: String) -> Answer<()> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.mark_signals_seen(&until).await?)
 }
 
@@ -189,7 +187,7 @@ pub async fn import_csv(
     shell: State<'_, Shell>,
     request: tauri::ipc::Request<'_>,
 ) -> Answer<ImportResult> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
         return Err(ErrorPayload {
             code: "input.invalid".into(),
@@ -215,7 +213,7 @@ pub fn mark_populated(startup: State<'_, Startup>, rows: u32) {
 /// The call list (from now to the end of the day; with tomorrow morning on request).
 #[tauri::command]
 pub async fn call_list(shell: State<'_, Shell>, tomorrow_morning: bool) -> Answer<CallListView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.call_list(tomorrow_morning).await?)
 }
 
@@ -226,7 +224,7 @@ pub async fn record_call(
     record: CallRecord,
     tomorrow_morning: bool,
 ) -> Answer<CallListView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     desk.record_call(record).await?;
     Ok(desk.call_list(tomorrow_morning).await?)
 }
@@ -239,7 +237,7 @@ pub async fn record_arrival(
     staff: Option<String>,
     tomorrow_morning: bool,
 ) -> Answer<CallListView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     desk.record_arrival(&appointment_id, staff.as_deref())
         .await?;
     Ok(desk.call_list(tomorrow_morning).await?)
@@ -247,7 +245,7 @@ pub async fn record_arrival(
 
 #[tauri::command]
 pub async fn checklist(shell: State<'_, Shell>) -> Answer<ChecklistView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.checklist().await?)
 }
 
@@ -258,20 +256,20 @@ pub async fn tick(
     done: bool,
     staff: Option<String>,
 ) -> Answer<ChecklistView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.tick(step, done, staff.as_deref()).await?)
 }
 
 #[tauri::command]
 pub async fn ledger(shell: State<'_, Shell>) -> Answer<LedgerView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.ledger().await?)
 }
 
 /// Record a payment; the answer is the refreshed ledger.
 #[tauri::command]
 pub async fn add_receipt(shell: State<'_, Shell>, input: ReceiptInput) -> Answer<LedgerView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     desk.add_receipt(input).await?;
     Ok(desk.ledger().await?)
 }
@@ -283,7 +281,7 @@ pub async fn void_receipt(
     reason: String,
     staff: Option<String>,
 ) -> Answer<LedgerView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     desk.void_receipt(&number, &reason, staff.as_deref())
         .await?;
     Ok(desk.ledger().await?)
@@ -296,7 +294,7 @@ pub async fn mark_receipt_entered(
     number: String,
     staff: Option<String>,
 ) -> Answer<LedgerView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     desk.mark_receipt_entered(&number, staff.as_deref()).await?;
     Ok(desk.ledger().await?)
 }
@@ -304,54 +302,54 @@ pub async fn mark_receipt_entered(
 /// Every receipt as CSV in the printouts folder; the answer is the file's path.
 #[tauri::command]
 pub async fn export_receipts(shell: State<'_, Shell>) -> Answer<String> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.export_receipts().await?.display().to_string())
 }
 
 /// Start a drill (訓練); the window and the tray hear it as a desk event.
 #[tauri::command]
 pub async fn start_drill(shell: State<'_, Shell>, staff: Option<String>) -> Answer<i64> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.start_drill(staff.as_deref()).await?)
 }
 
 /// The drill in progress (0: none).
 #[tauri::command]
 pub async fn active_drill(shell: State<'_, Shell>) -> Answer<i64> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.active_drill().await?)
 }
 
 /// End the drill; the answer is its id (its report is archived under it).
 #[tauri::command]
 pub async fn end_drill(shell: State<'_, Shell>) -> Answer<i64> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.end_drill().await?)
 }
 
 #[tauri::command]
 pub async fn reports(shell: State<'_, Shell>) -> Answer<ReportList> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.reports().await?)
 }
 
 #[tauri::command]
 pub async fn report(shell: State<'_, Shell>, kind: ReportKind, id: i64) -> Answer<IncidentReport> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.report(kind, id).await?)
 }
 
 /// What the print view shows: an outage or drill report, a 仮領収書, or the downtime sheet.
 #[tauri::command]
 pub async fn printout(shell: State<'_, Shell>, request: PrintRequest) -> Answer<Printout> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.printout(request).await?)
 }
 
 /// Write the downtime sheet to the printouts folder now; the answer is its path.
 #[tauri::command]
 pub async fn write_downtime_sheet(shell: State<'_, Shell>) -> Answer<String> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.write_downtime_sheet().await?.display().to_string())
 }
 
@@ -378,34 +376,34 @@ pub fn copy_text(app: AppHandle, text: String) -> Answer<()> {
 /// Who is at the desk, and the names the quick switcher offers.
 #[tauri::command]
 pub async fn staff(shell: State<'_, Shell>) -> Answer<StaffView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.staff_view().await?)
 }
 
 /// The quick switcher: this person is at the desk now (a new name joins the list).
 #[tauri::command]
 pub async fn switch_staff(shell: State<'_, Shell>, name: String) -> Answer<StaffView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.switch_staff(&name).await?)
 }
 
 #[tauri::command]
 pub async fn forget_staff(shell: State<'_, Shell>, name: String) -> Answer<StaffView> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.forget_staff(&name).await?)
 }
 
 /// Check the audit trail's chain.
 #[tauri::command]
 pub async fn verify_audit(shell: State<'_, Shell>) -> Answer<AuditCheck> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.verify_audit(None).await?)
 }
 
 /// The audit trail as CSV in the printouts folder; the answer is the file's path.
 #[tauri::command]
 pub async fn export_audit(shell: State<'_, Shell>) -> Answer<String> {
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(desk.export_audit(None).await?.display().to_string())
 }
 
@@ -436,6 +434,6 @@ pub async fn debug_panic(shell: State<'_, Shell>) -> Answer<()> {
             message: "not available".into(),
         });
     }
-    let (desk, _) = shell.ready()?;
+    let desk = shell.ready()?;
     Ok(tsunagi_core::crash::debug_panic(&desk).await?)
 }

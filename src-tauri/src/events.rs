@@ -1,68 +1,80 @@
-//! Forwards the desk's events to the web UI and the tray.
-
-use std::sync::Arc;
+//! Shows what the runtime says: its events go to the window (the same event names the UI
+//! has always listened to), the tray paints the view core decided, notifications show
+//! core's texts. Nothing here decides anything.
 
 use tauri::{AppHandle, Emitter};
+use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
-use tsunagi_core::monitor::Monitor;
-use tsunagi_core::view::DeskEvent;
-use tsunagi_core::Desk;
+use tsunagi_core::runtime::{Notice, Runtime, RuntimeEvent};
 
 /// The event name the UI listens to; its payload is a `DeskEvent`.
 pub const DESK_EVENT: &str = "desk-event";
 
-pub fn forward(app: AppHandle, desk: Arc<Desk>, monitor: Monitor) {
-    let mut events = desk.subscribe();
+/// The event name the UI listens to; its payload is a `LineView`.
+pub const LINE_EVENT: &str = "line-event";
+
+/// Sent (without payload) when the morning summary is due: the window reloads its signals.
+pub const SIGNALS_EVENT: &str = "signals-event";
+
+pub fn forward(app: AppHandle, runtime: Runtime) {
+    let mut events = runtime.subscribe();
+    // What the tray shows now (a drill left running, say), before any event.
+    crate::tray::paint(&app, &runtime.tray());
     tauri::async_runtime::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(event) => {
-                    if let DeskEvent::ConfigChanged {} = event {
-                        // A source changed here or from the terminal: the monitor watches
-                        // the new upstream from its next round.
-                        let (config, upstream) = desk.monitor_targets();
-                        monitor.reconfigure(config, upstream).await;
-                    }
-                    crate::tray::reflect(&app, desk.config().language, &event);
-                    if let Err(e) = app.emit(DESK_EVENT, &event) {
-                        tracing::warn!("could not reach the window: {e}");
-                    }
-                }
-                // A slow window missed some; the next one carries the whole status.
-                Err(RecvError::Lagged(_)) => continue,
+                Ok(event) => show(&app, event),
+                // A slow window missed some: paint the tray as it is now; the next events
+                // carry whole statuses.
+                Err(RecvError::Lagged(_)) => crate::tray::paint(&app, &runtime.tray()),
                 Err(RecvError::Closed) => break,
             }
         }
     });
 }
 
-/// Retention: purge what is past its time at start and every few hours (a desk left on for
-/// weeks still forgets old outages). A purge never touches changes still waiting to be sent.
-pub fn retention(desk: Arc<Desk>) {
-    tauri::async_runtime::spawn(async move {
-        loop {
-            if let Err(e) = desk.purge().await {
-                tracing::warn!(code = e.code(), "retention purge failed: {e}");
+fn show(app: &AppHandle, event: RuntimeEvent) {
+    let sent = match event {
+        RuntimeEvent::Desk { event } => app.emit(DESK_EVENT, &event),
+        RuntimeEvent::Line {
+            view,
+            notice,
+            raise_window,
+        } => {
+            if raise_window {
+                // Also when it was hidden in the tray: the desk needs it now.
+                crate::windows::show_main(app);
             }
-            tokio::time::sleep(tsunagi_core::desk::PURGE_EVERY).await;
+            if let Some(notice) = notice {
+                notify(app, &notice);
+            }
+            app.emit(LINE_EVENT, &view)
         }
-    });
+        RuntimeEvent::MorningSummary { notice } => {
+            notify(app, &notice);
+            app.emit(SIGNALS_EVENT, ())
+        }
+        RuntimeEvent::Tray { tray } => {
+            crate::tray::paint(app, &tray);
+            Ok(())
+        }
+        // The window hears these through the desk's own events.
+        RuntimeEvent::Recovered { .. } | RuntimeEvent::SheetWritten { .. } => Ok(()),
+    };
+    if let Err(e) = sent {
+        tracing::warn!("could not reach the window: {e}");
+    }
 }
 
-/// Write the downtime sheet at its times (07:30 and 12:30 by default), and at start when
-/// today's latest one is missing; end a drill left open past its day. Checked each minute
-/// against the wall clock, so a PC that slept past a time still writes it when it wakes.
-pub fn downtime_sheets(desk: Arc<Desk>) {
-    tauri::async_runtime::spawn(async move {
-        loop {
-            if let Err(e) = desk.write_sheet_if_due().await {
-                tracing::warn!(code = e.code(), "could not write the downtime sheet: {e}");
-            }
-            // A drill left open ends with its clinic day (the screens are told).
-            if let Err(e) = desk.end_overdue_drill().await {
-                tracing::warn!(code = e.code(), "could not end an overdue drill: {e}");
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-        }
-    });
+fn notify(app: &AppHandle, notice: &Notice) {
+    let shown = app
+        .notification()
+        .builder()
+        .title(&notice.title)
+        .body(&notice.body)
+        .show();
+    if let Err(e) = shown {
+        // No notification service (a bare test display): the tray and window still say it.
+        tracing::warn!("could not show a notification: {e}");
+    }
 }

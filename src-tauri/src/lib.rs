@@ -4,7 +4,6 @@
 mod commands;
 mod events;
 mod launch;
-mod line;
 mod state;
 mod tray;
 mod windows;
@@ -87,9 +86,8 @@ pub fn run() {
         .on_window_event(windows::on_window_event)
         .setup(move |app| {
             let shell = Shell::open(&launch);
-            app.manage(tray::TrayModel::default());
             windows::create_main(app.handle(), shell.language())?;
-            tray::create(app.handle(), shell.language())?;
+            tray::create(app.handle(), &tray_view(&shell))?;
             attach(app.handle(), &shell);
             let show = !launch.hidden || shell.desk().is_none();
             app.manage(shell);
@@ -110,19 +108,22 @@ pub fn run() {
         });
 }
 
-/// Connect an open desk to the window, the tray and its schedules (at start, or once staff
-/// started over with a fresh mirror).
+/// Connect the runtime to the window and the tray (at start, or once staff started over
+/// with a fresh mirror).
 pub(crate) fn attach(app: &tauri::AppHandle, shell: &Shell) {
-    let (Some(desk), Ok(monitor)) = (shell.desk(), shell.monitor()) else {
+    let (Ok(desk), Ok(runtime)) = (shell.ready(), shell.runtime()) else {
         return;
     };
     apply_autostart(app, desk.config().autostart);
-    events::forward(app.clone(), desk.clone(), monitor.clone());
-    line::forward(app.clone(), desk.clone(), monitor);
-    line::morning_summaries(app.clone(), desk.clone());
-    events::downtime_sheets(desk.clone());
-    events::retention(desk.clone());
-    tray::show_running_drill(app.clone(), desk);
+    events::forward(app.clone(), runtime);
+}
+
+/// What the tray shows before the runtime says anything (or when the desk is unavailable).
+fn tray_view(shell: &Shell) -> tsunagi_core::runtime::TrayView {
+    match shell.runtime() {
+        Ok(runtime) => runtime.tray(),
+        Err(_) => tsunagi_core::runtime::TrayView::idle(shell.language()),
+    }
 }
 
 /// Make the OS login items match the setting. Failure is logged, not fatal: the desk

@@ -1,5 +1,6 @@
-//! What the shell holds for the life of the app: the open desk and its puller, or the
-//! reason the desk could not be opened (shown in the window instead of a crash).
+//! What the shell holds for the life of the app: the open desk and its runtime (all the
+//! background work lives in core's `Runtime`), or the reason the desk could not be opened
+//! (shown in the window instead of a crash).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -9,20 +10,12 @@ use tsunagi_core::clock::SystemClock;
 use tsunagi_core::config::{DataDir, Language};
 use tsunagi_core::desk::FreshStart;
 use tsunagi_core::keychain::Keychain;
-use tsunagi_core::monitor::{Monitor, RecoveryHook};
-use tsunagi_core::outbox::task::SyncBack;
-use tsunagi_core::puller::Puller;
+use tsunagi_core::monitor::MonitorStatus;
+use tsunagi_core::runtime::{Runtime, RuntimeOptions};
 use tsunagi_core::view::MirrorStatus;
 use tsunagi_core::{Desk, DeskOptions, ErrorPayload};
 
 use crate::launch::LaunchArgs;
-
-/// How often the mirror is refreshed while the app runs.
-const PULL_EVERY: Duration = Duration::from_secs(60);
-
-/// How often the sync-back looks for queued changes while nothing prompts it (it is also
-/// prompted by the line coming back and by 今すぐ同期).
-const SEND_EVERY: Duration = Duration::from_secs(30);
 
 /// The shell's state. It changes once at most: from unavailable (key lost) to ready when
 /// staff start over with a fresh mirror.
@@ -35,9 +28,7 @@ pub struct Shell {
 enum State {
     Ready {
         desk: Arc<Desk>,
-        puller: Puller,
-        sync_back: SyncBack,
-        monitor: Monitor,
+        runtime: Runtime,
     },
     /// The desk could not be opened (missing key, damaged file, …): the window explains.
     Unavailable {
@@ -48,8 +39,8 @@ enum State {
 
 impl Shell {
     pub fn open(launch: &LaunchArgs) -> Shell {
-        let state = match options(launch).and_then(Desk::open) {
-            Ok(desk) => State::ready(desk),
+        let state = match options(launch).and_then(Desk::open).and_then(State::ready) {
+            Ok(state) => state,
             Err(e) => {
                 tracing::error!(code = e.code(), "cannot open the desk: {e}");
                 State::Unavailable {
@@ -75,10 +66,18 @@ impl Shell {
         }
     }
 
-    /// The desk and puller, or the error that keeps them from being there.
-    pub fn ready(&self) -> Result<(Arc<Desk>, Puller), ErrorPayload> {
+    /// The desk, or the error that keeps it from being there.
+    pub fn ready(&self) -> Result<Arc<Desk>, ErrorPayload> {
         match self.state() {
-            State::Ready { desk, puller, .. } => Ok((desk, puller)),
+            State::Ready { desk, .. } => Ok(desk),
+            State::Unavailable { error, .. } => Err(error),
+        }
+    }
+
+    /// The background work, or the error that keeps it from running.
+    pub fn runtime(&self) -> Result<Runtime, ErrorPayload> {
+        match self.state() {
+            State::Ready { runtime, .. } => Ok(runtime),
             State::Unavailable { error, .. } => Err(error),
         }
     }
@@ -97,32 +96,17 @@ impl Shell {
             }
         }
         let (desk, fresh) = Desk::start_fresh(options(&self.launch)?)?;
-        *state = State::ready(desk);
+        *state = State::ready(desk)?;
         Ok(fresh)
     }
 
     /// 今すぐ同期: send what waits, then refresh the mirror.
     pub async fn sync_now(&self) -> Result<MirrorStatus, ErrorPayload> {
-        match self.state() {
-            State::Ready {
-                puller, sync_back, ..
-            } => Ok(sync_now(&sync_back, &puller).await?),
-            State::Unavailable { error, .. } => Err(error),
-        }
+        Ok(self.runtime()?.sync_now().await?)
     }
 
-    /// Ask the sender for a round without waiting (a person just resolved an op).
-    pub fn nudge_sync_back(&self) {
-        if let State::Ready { sync_back, .. } = self.state() {
-            sync_back.nudge();
-        }
-    }
-
-    pub fn monitor(&self) -> Result<Monitor, ErrorPayload> {
-        match self.state() {
-            State::Ready { monitor, .. } => Ok(monitor),
-            State::Unavailable { error, .. } => Err(error),
-        }
+    pub fn line(&self) -> Result<MonitorStatus, ErrorPayload> {
+        Ok(self.runtime()?.line())
     }
 
     pub fn language(&self) -> Language {
@@ -132,16 +116,10 @@ impl Shell {
         }
     }
 
+    /// Stop the background work in order (the monitor marks this run as cleanly ended).
     pub async fn shutdown(&self) {
-        if let State::Ready {
-            puller,
-            sync_back,
-            monitor,
-            ..
-        } = self.state()
-        {
-            // The monitor marks this run as cleanly ended.
-            tokio::join!(puller.shutdown(), sync_back.shutdown(), monitor.shutdown());
+        if let State::Ready { runtime, .. } = self.state() {
+            runtime.shutdown().await;
         }
     }
 }
@@ -160,30 +138,12 @@ fn options(launch: &LaunchArgs) -> tsunagi_core::Result<DeskOptions> {
 }
 
 impl State {
-    /// Start the desk's background work: puller, sender, monitor.
-    fn ready(desk: Desk) -> State {
+    /// Start the desk's background work (refused while `tsunagi-cli run` runs it).
+    fn ready(desk: Desk) -> tsunagi_core::Result<State> {
         let desk = Arc::new(desk);
-        let runtime = tauri::async_runtime::handle();
-        let puller = Puller::spawn(desk.clone(), PULL_EVERY, runtime.inner());
-        let sync_back = SyncBack::spawn(desk.clone(), SEND_EVERY, runtime.inner());
-        // Back online: send what was done offline, then refresh the mirror.
-        let on_recovery: RecoveryHook = {
-            let (puller, sync_back) = (puller.clone(), sync_back.clone());
-            Arc::new(move |_incident: Option<i64>| {
-                let (puller, sync_back) = (puller.clone(), sync_back.clone());
-                tauri::async_runtime::spawn(async move { sync_now(&sync_back, &puller).await });
-            })
-        };
-        let monitor = Monitor::spawn(
-            desk.monitor_options(Some(on_recovery), true),
-            runtime.inner(),
-        );
-        State::Ready {
-            desk,
-            puller,
-            sync_back,
-            monitor,
-        }
+        let handle = tauri::async_runtime::handle();
+        let runtime = Runtime::start(desk.clone(), RuntimeOptions::default(), handle.inner())?;
+        Ok(State::Ready { desk, runtime })
     }
 }
 
@@ -205,11 +165,4 @@ impl Startup {
     pub fn first_report(&self) -> Option<Duration> {
         (!self.reported.swap(true, Ordering::SeqCst)).then(|| self.at.elapsed())
     }
-}
-
-/// Changes go up before the mirror is pulled down, so the fresh mirror already has them.
-/// A failed send is not the pull's business: it shows in the 同期 tab.
-async fn sync_now(sync_back: &SyncBack, puller: &Puller) -> tsunagi_core::Result<MirrorStatus> {
-    let _ = sync_back.drain_now().await;
-    puller.pull_now().await
 }

@@ -3,6 +3,7 @@
 //! a script can branch on.
 
 mod output;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +27,8 @@ Exit codes:
   2  bad arguments (including an amount or a receipt number that cannot be used, or a
      source change refused while changes wait for the current source: add --yes)
   3  the OS keychain is unavailable or holds no key for this database
-  4  the database is locked by another program
+  4  the database is locked by another program, or another Tsunagi already runs this
+     install's background work (`run` beside the desktop app)
   5  the database or its config cannot be read (wrong key, damaged, newer schema)
   6  the upstream failed (unreachable, credentials refused, not FHIR, ...) or a CSV
      file cannot be imported (each problem is printed with its line number)
@@ -83,6 +85,15 @@ enum Command {
     /// config.toml; changes are recorded as incidents like the desktop app does
     Monitor {
         /// One JSON object per line: at, state, cause, from, since, incident_id, probes
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the desk's background work in the foreground, as the desktop app does under its
+    /// window: watch the line, refresh the mirror, send queued changes (at once, and when
+    /// the line comes back), write the downtime sheets, purge old records. One line per
+    /// event until Ctrl-C or SIGTERM. Refused while the desktop app runs for this folder
+    Run {
+        /// One JSON object per event: at, kind, and the event's fields
         #[arg(long)]
         json: bool,
     },
@@ -380,7 +391,7 @@ fn init_logging() {
 fn exit_code(e: &CoreError) -> u8 {
     match e {
         CoreError::KeyMissing { .. } | CoreError::KeychainUnavailable { .. } => 3,
-        CoreError::Locked { .. } => 4,
+        CoreError::Locked { .. } | CoreError::AlreadyRunning { .. } => 4,
         CoreError::NotDecryptable { .. }
         | CoreError::SchemaTooNew { .. }
         | CoreError::ConfigMissing { .. }
@@ -637,6 +648,7 @@ fn run(cli: Cli) -> Result<u8> {
                 output::imported(&mut out, &report)
             }
             Command::Monitor { json } => monitor(&desk, json, &mut out).await,
+            Command::Run { json } => run::run(desk.clone(), json, &mut out).await?,
             Command::Receipt(command) => receipt(&desk, command, &mut out).await?,
             Command::Drill { action } => {
                 if action == "start" {

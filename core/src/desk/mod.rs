@@ -201,6 +201,16 @@ impl Desk {
         self.events.subscribe()
     }
 
+    /// Now, on the desk's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Rung when something the desk did may have queued a change for the upstream.
+    pub fn changes_queued(&self) -> Arc<tokio::sync::Notify> {
+        self.store.changes_queued()
+    }
+
     /// Tell every screen a drill ended without a person ending it (a real outage ended it:
     /// what is recorded from now on is real).
     pub fn drill_ended(&self, drill: i64, by: crate::report::DrillEnd) {
@@ -234,8 +244,11 @@ impl Desk {
         let started = self.clock.now();
         let request = PullRequest::for_config(&config, started);
         let window = request.window();
-        let http = self.http.get_or_init(fhir::http_client);
-        let source = match AnySource::for_config(&config, &self.keychain, http) {
+        let http = self.http.get_or_init(fhir::http_client).clone();
+        // The credential comes from the OS keychain, a blocking call (D-Bus on Linux).
+        let (for_source, keychain) = (config.clone(), self.keychain.clone());
+        let found = blocking(move || Ok(AnySource::for_config(&for_source, &keychain, &http)));
+        let source = match found.await? {
             Ok(Some(source)) => source,
             Ok(None) => return self.status().await,
             Err(e) => {

@@ -71,7 +71,11 @@ impl Desk {
                 end,
             })
         };
-        let upstream = match Upstream::for_config(&config, &self.keychain, &http) {
+        // The credential comes from the OS keychain, a blocking call (D-Bus on Linux).
+        let (for_upstream, keychain) = (config.clone(), self.keychain.clone());
+        let found =
+            super::blocking(move || Ok(Upstream::for_config(&for_upstream, &keychain, &http)));
+        let upstream = match found.await? {
             Ok(u) => u,
             // The source cannot be reached as set up (no credential for this server, say):
             // changes made on the demo still go to it.

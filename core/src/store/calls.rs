@@ -73,7 +73,7 @@ impl Store {
     /// appointment's own upstream and write the audit row: all or nothing. Returns the
     /// attempt's id.
     pub fn record_call(&self, call: &CallInsert, audit: &AuditEntry) -> Result<i64> {
-        self.with(|conn| {
+        self.queueing(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let row = appointment_for_change(&tx, &call.appointment_id)?;
             let shown = super::mirror::shown_state(&tx, &call.appointment_id)?;
@@ -184,7 +184,7 @@ impl Store {
         key: &str,
         audit: &AuditEntry,
     ) -> Result<i64> {
-        self.with(|conn| {
+        self.queueing(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let row = appointment_for_change(&tx, appointment_id)?;
             let status = super::mirror::shown_state(&tx, appointment_id)?.status;

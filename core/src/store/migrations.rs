@@ -53,3 +53,44 @@ pub(super) fn migrate(conn: &mut Connection, target: i64) -> Result<i64> {
     tx.commit()?;
     Ok(found)
 }
+
+#[cfg(test)]
+mod pinned {
+    use sha2::{Digest, Sha256};
+
+    /// The SHA-256 of every shipped migration, in order. Installs already ran these: an
+    /// edit would leave their schema different from a new install's. A new migration
+    /// appends its line here; an existing line never changes.
+    const SHIPPED: &[&str] = &[
+        "c96c409d3bc291d1eed4875bbe4c26a461ba1ab15269f7a1707fb2fc1a72f489",
+        "db3117c71f696c298bcb19edaeaa4825c84d0963fb594ee05171a2f9b571080a",
+        "785dbeac3338fc69fadadae5b29574b62a32a67570fcd48300277ecaabc13dab",
+        "b246795158b6bdb571c81150c7d25c4960f4afd64f409d4cd60b9df36a58330f",
+        "c4ad70a59cd25f9f5a2c1db3f20c3c8661fed2c80e4d99d8f51c69a349c09d35",
+        "de38aba433d5fef9c4788c53738b7fa545b229b1d769b679d8c66e3f07d77431",
+        "3105771945b8b7da72d254aa01222a272b22dfc30bcef52445061403e8e8dcfb",
+        "ac12472318e8971896ba859fd7c769a3709f149a42033bed8abc037ccee72418",
+        "241bf6dd91b7473595dd2a9dc65a048e6572249425c5f48bcc9adad1f4f22bb3",
+        "078eeb42eea4c096d9cb1b6d7b2de01057ce0ad30d59a5d7e74f47253a8611c0",
+        "79a28c6587b9f72520ee1dd54dda7907b6d8b2c96bdf124391961ddec963164d",
+    ];
+
+    #[test]
+    fn shipped_migrations_are_never_edited() {
+        assert_eq!(
+            super::MIGRATIONS.len(),
+            SHIPPED.len(),
+            "a new migration appends its checksum to SHIPPED"
+        );
+        for (n, (sql, pinned)) in super::MIGRATIONS.iter().zip(SHIPPED).enumerate() {
+            // A Windows checkout may turn line ends into CRLF; the SQL is the same.
+            let sum = hex::encode(Sha256::digest(sql.replace("\r\n", "\n").as_bytes()));
+            assert_eq!(
+                &sum,
+                pinned,
+                "migration {} was edited after it shipped",
+                n + 1
+            );
+        }
+    }
+}

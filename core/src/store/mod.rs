@@ -85,6 +85,8 @@ pub enum Create {
 /// through `spawn_blocking`.
 #[derive(Clone)]
 pub struct Store {
+    /// Rung after a write that may have queued a change, so the sender goes at once.
+    queued: Arc<tokio::sync::Notify>,
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
     /// The schema version the file had when this process opened it (0: created now).
@@ -103,6 +105,7 @@ impl Store {
         let opened_at_version =
             migrations::migrate(&mut conn, LATEST_VERSION).map_err(|e| classify(e, path))?;
         Ok(Store {
+            queued: Arc::default(),
             conn: Arc::new(Mutex::new(conn)),
             path: path.to_owned(),
             opened_at_version,
@@ -116,6 +119,19 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Rung each time a write that may have queued a change for the upstream committed (a
+    /// call outcome, an arrival, a receipt, a person's retry): the sender waits on it.
+    pub fn changes_queued(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.queued)
+    }
+
+    /// `with` for a write that may queue a change: rings `changes_queued` once it committed.
+    fn queueing<R>(&self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
+        let done = self.with(f)?;
+        self.queued.notify_one();
+        Ok(done)
     }
 
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {

@@ -468,7 +468,7 @@ impl Store {
         at: DateTime<Utc>,
         audit: crate::audit::AuditEntry,
     ) -> Result<OutboxRow> {
-        self.with(|conn| {
+        self.queueing(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let op = tx
                 .query_row(

@@ -50,7 +50,7 @@ impl Store {
     /// upstream and write the audit row (the receipt's number goes first in its records),
     /// all or nothing. Returns the new receipt's number.
     pub fn add_receipt(&self, r: &ReceiptInsert, audit: &AuditEntry) -> Result<String> {
-        self.with(|conn| {
+        self.queueing(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let drill = super::calls::active_drill(&tx, r.at)?;
             let mut r = r.clone();

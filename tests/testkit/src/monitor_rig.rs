@@ -51,6 +51,15 @@ impl MonitorRig {
     /// As `start`, with the monitor's defaults apart from its targets and `extra` lines
     /// for `[monitor]`.
     pub fn start_with(cli: &Path, backup: bool, upstream: bool, extra: &str) -> MonitorRig {
+        let mut rig = Self::prepare(cli, backup, upstream, extra);
+        rig.spawn_monitor();
+        rig
+    }
+
+    /// The network, the servers and the data folder with its config.toml, and nothing
+    /// running in the desk namespace yet (see `spawn`, or run code there with
+    /// `net.within_desk`).
+    pub fn prepare(cli: &Path, backup: bool, upstream: bool, extra: &str) -> MonitorRig {
         let session = Session::start();
         let net = Network::new(backup);
         // Two endpoints, like the defaults (the OS vendors' two).
@@ -87,7 +96,7 @@ impl MonitorRig {
             ),
         )
         .unwrap();
-        let mut rig = MonitorRig {
+        MonitorRig {
             monitor: None,
             lines: None,
             seen: Vec::new(),
@@ -99,9 +108,12 @@ impl MonitorRig {
             data,
             net,
             session,
-        };
-        rig.spawn_monitor();
-        rig
+        }
+    }
+
+    /// The data folder the desk uses.
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
     }
 
     /// Drop this share of the desk's packets at random, both ways.
@@ -119,16 +131,27 @@ impl MonitorRig {
     }
 
     pub fn spawn_monitor(&mut self) {
+        self.spawn(&["monitor", "--json"]);
+        // Healthy first: the endpoint has been probed a few times.
+        let endpoint = &self.endpoint;
+        wait_until(Duration::from_secs(20), "the first heartbeats", || {
+            endpoint.requests() >= 3
+        });
+    }
+
+    /// Start `tsunagi-cli <args>` in the desk namespace; it must print one JSON object per
+    /// line (`next` reads them).
+    pub fn spawn(&mut self, args: &[&str]) {
         let mut cmd = self.session.command("ip");
         cmd.args(["netns", "exec", &self.net.desk])
             .arg(&self.cli)
             .arg("--data-dir")
             .arg(self.data.path())
-            .args(["monitor", "--json"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        let mut child = cmd.spawn().expect("start tsunagi-cli monitor");
+        let mut child = cmd.spawn().expect("start tsunagi-cli");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = channel();
         std::thread::spawn(move || {
@@ -140,13 +163,8 @@ impl MonitorRig {
                 }
             }
         });
-        self.monitor = Some(ChildGuard::new("tsunagi-cli monitor", child));
+        self.monitor = Some(ChildGuard::new("tsunagi-cli", child));
         self.lines = Some(rx);
-        // Healthy first: the endpoint has been probed a few times.
-        let endpoint = &self.endpoint;
-        wait_until(Duration::from_secs(20), "the first heartbeats", || {
-            endpoint.requests() >= 3
-        });
     }
 
     /// The next transition line, within `timeout`.

@@ -1,0 +1,51 @@
+//! The texts of the OS notifications the desk shows, in its language.
+
+use serde::Serialize;
+
+use crate::config::Language;
+use crate::desk::SignalsView;
+use crate::monitor::advice::LineView;
+use crate::monitor::NetState;
+
+/// One OS notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+}
+
+/// A change of the line's state: what happened, then what to try first.
+pub(crate) fn line(language: Language, view: &LineView) -> Notice {
+    let title = match (language, view.status.state) {
+        (Language::Ja, NetState::Offline) => "つなぎ：回線が切れました",
+        (Language::Ja, NetState::Degraded) => "つなぎ：回線が不安定です",
+        (Language::Ja, NetState::Online) => "つなぎ：回線が復旧しました",
+        (Language::En, NetState::Offline) => "Tsunagi: the line is down",
+        (Language::En, NetState::Degraded) => "Tsunagi: the line is unreliable",
+        (Language::En, NetState::Online) => "Tsunagi: the line is back",
+    };
+    let body = match view.advice.steps.first() {
+        Some(step) => format!("{}\n{step}", view.advice.headline),
+        None => view.advice.headline.clone(),
+    };
+    Notice {
+        title: title.to_owned(),
+        body,
+    }
+}
+
+/// The morning summary: what happened while nobody was looking (`None` when nothing did).
+pub(crate) fn morning(language: Language, view: &SignalsView) -> Option<Notice> {
+    if view.signals.is_empty() {
+        return None;
+    }
+    let title = match language {
+        Language::Ja => "つなぎ：不在中のできごと",
+        Language::En => "Tsunagi: while nobody was looking",
+    };
+    let body: Vec<&str> = view.signals.iter().map(|s| s.text.as_str()).collect();
+    Some(Notice {
+        title: title.to_owned(),
+        body: body.join("\n"),
+    })
+}

@@ -1,0 +1,258 @@
+//! The runtime: all of the desk's background work, with no window. A whole outage morning
+//! in a network namespace against the real FHIR server, in process (manual clock) and from
+//! the terminal (`tsunagi-cli run`). Needs root for the namespaces (CI runs as root).
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::broadcast;
+use tsunagi_core::calls::{CallOutcome, CallRecord};
+use tsunagi_core::clock::ManualClock;
+use tsunagi_core::config::DataDir;
+use tsunagi_core::keychain::Keychain;
+use tsunagi_core::monitor::NetState;
+use tsunagi_core::runtime::{Health, Runtime, RuntimeEvent, RuntimeOptions};
+use tsunagi_core::view::DeskEvent;
+use tsunagi_core::{Desk, DeskOptions};
+use tsunagi_testkit::clinic::clinic_day;
+use tsunagi_testkit::monitor_rig::MonitorRig;
+use tsunagi_testkit::netns::{Network, PUBLIC};
+
+use common::{test_now, tokyo_today};
+
+const CLI: &str = env!("CARGO_BIN_EXE_tsunagi-cli");
+
+/// The desk's namespace with the probe targets and hfs relayed in as the source; `count`
+/// appointments today on the server.
+fn rig() -> MonitorRig {
+    let rig = MonitorRig::prepare(Path::new(CLI), false, true, "upstream_every_secs = 2\n");
+    let hfs = &rig.relay.as_ref().unwrap().1;
+    hfs.put_all(&clinic_day(tokyo_today(), 20, "m").resources());
+    rig
+}
+
+fn cut(net: &Network) {
+    net.fault("input", &format!("ip daddr {PUBLIC} drop"));
+}
+
+/// Events until one matches, within `within`; every event seen is kept in `seen`.
+async fn until(
+    events: &mut broadcast::Receiver<RuntimeEvent>,
+    seen: &mut Vec<RuntimeEvent>,
+    within: Duration,
+    what: &str,
+    found: impl Fn(&RuntimeEvent) -> bool,
+) -> usize {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Ok(event)) => {
+                let hit = found(&event);
+                seen.push(event);
+                if hit {
+                    return seen.len() - 1;
+                }
+            }
+            Ok(Err(broadcast::error::RecvError::Lagged(n))) => panic!("{n} events lost"),
+            Ok(Err(e)) => panic!("events ended: {e}"),
+            Err(_) => panic!("no {what} within {within:?}; events so far: {seen:#?}"),
+        }
+    }
+}
+
+fn line_is(event: &RuntimeEvent, state: NetState) -> bool {
+    matches!(event, RuntimeEvent::Line { view, notice: Some(_), .. } if view.status.state == state)
+}
+
+#[test]
+fn an_outage_morning_runs_on_the_runtime_without_a_window() {
+    let rig = rig();
+    let hfs = &rig.relay.as_ref().unwrap().1;
+    let clock = Arc::new(ManualClock::new(test_now()));
+    let keychain = Arc::new(Keychain::mock());
+    let (net, data) = (&rig.net, rig.data_dir().to_owned());
+    let options = || DeskOptions {
+        data_dir: DataDir::at(&data),
+        keychain: keychain.clone(),
+        clock: clock.clone(),
+        locale: None,
+    };
+    net.within_desk(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let desk = Arc::new(Desk::open(options()).unwrap());
+        let runtime = Runtime::start(desk.clone(), RuntimeOptions::default(), rt.handle()).unwrap();
+        let mut events = runtime.subscribe();
+        let mut seen = Vec::new();
+        rt.block_on(async {
+            // At start: the mirror is pulled without anyone asking.
+            until(&mut events, &mut seen, Duration::from_secs(30), "first pull", |e| {
+                matches!(e, RuntimeEvent::Desk { event: DeskEvent::MirrorUpdated { status } } if status.appointments == 20)
+            })
+            .await;
+            // One runtime per install: a second start is refused while this one runs.
+            let second = Runtime::start(desk.clone(), RuntimeOptions::default(), rt.handle());
+            assert_eq!(second.unwrap_err().code(), "store.already_running");
+
+            // 08:40: the line goes.
+            cut(net);
+            let down = until(&mut events, &mut seen, Duration::from_secs(15), "offline", |e| {
+                line_is(e, NetState::Offline)
+            })
+            .await;
+            let RuntimeEvent::Line { view, notice, raise_window } = &seen[down] else { unreachable!() };
+            assert!(*raise_window, "the window comes to the front when the line goes");
+            assert_eq!(notice.as_ref().unwrap().title, "Tsunagi: the line is down");
+            let incident = view.status.incident_id.expect("the outage is an incident");
+            assert_eq!(runtime.tray().health, Health::Offline);
+
+            // The desk works through it: two patients cancel, one pays.
+            clock.advance(chrono::Duration::minutes(5));
+            for id in ["ma11", "ma12"] {
+                desk.record_call(CallRecord {
+                    appointment_id: id.into(),
+                    outcome: CallOutcome::Cancelled,
+                    new_start: None,
+                    note: None,
+                    staff: Some("受付 山田".into()),
+                })
+                .await
+                .unwrap();
+            }
+            // Each cancel is the appointment's change and the call's record.
+            let queued = desk.sync_view().await.unwrap().counts;
+            assert_eq!(queued.waiting(), 4, "{queued:?}");
+
+            // The line comes back: what was done offline goes up once, then the mirror is
+            // pulled again and shows it.
+            clock.advance(chrono::Duration::minutes(20));
+            net.clear_faults();
+            let up = until(&mut events, &mut seen, Duration::from_secs(20), "online", |e| {
+                line_is(e, NetState::Online)
+            })
+            .await;
+            let recovered = until(&mut events, &mut seen, Duration::from_secs(30), "recovery", |e| {
+                matches!(e, RuntimeEvent::Recovered { .. })
+            })
+            .await;
+            let RuntimeEvent::Recovered { incident: closed, delivered, parked, mirror, error } = &seen[recovered] else { unreachable!() };
+            assert_eq!(*closed, Some(incident));
+            // The sender may have got some through on its own retry before the monitor
+            // saw the line back; the recovery sends the rest.
+            assert!(*delivered <= 4 && *parked == 0, "{delivered} {parked} {error:?}");
+            assert!(mirror.is_some(), "pulled after sending: {error:?}");
+            // In order: down, back up, then the recovery; the last send before the pull
+            // that the recovery made.
+            let sent = seen
+                .iter()
+                .rposition(|e| matches!(e, RuntimeEvent::Desk { event: DeskEvent::OutboxChanged { counts } } if counts.waiting() == 0))
+                .expect("the sends are announced");
+            let pulled = seen
+                .iter()
+                .rposition(|e| matches!(e, RuntimeEvent::Desk { event: DeskEvent::MirrorUpdated { .. } }))
+                .unwrap();
+            assert!(down < up && up < recovered, "order: {seen:#?}");
+            assert!(down < sent && sent < pulled && pulled < recovered, "order: {seen:#?}");
+
+            let view = desk.sync_view().await.unwrap();
+            assert_eq!((view.counts.waiting(), view.counts.done), (0, 4), "{:?}", view.counts);
+            assert_eq!(runtime.tray().health, Health::Online);
+            runtime.shutdown().await;
+        });
+        // Stopped: the install's runtime can start again (the lock went with it).
+        let again = Runtime::start(desk.clone(), RuntimeOptions::default(), rt.handle()).unwrap();
+        rt.block_on(again.shutdown());
+    });
+    for id in ["ma11", "ma12"] {
+        let appointment = hfs.get(&format!("Appointment/{id}"));
+        assert_eq!(appointment["status"], "cancelled", "{appointment}");
+    }
+}
+
+/// `tsunagi-cli run --json`: lines until one matches, within `within`.
+fn expect_line(
+    rig: &mut MonitorRig,
+    within: Duration,
+    what: &str,
+    found: impl Fn(&Value) -> bool,
+) -> Value {
+    let started = Instant::now();
+    while let Some(left) = within.checked_sub(started.elapsed()) {
+        let Some(v) = rig.next(left) else { break };
+        if found(&v) {
+            return v;
+        }
+    }
+    panic!("no {what} within {within:?}; lines so far: {:#?}", rig.seen);
+}
+
+fn line_state(v: &Value) -> Option<&str> {
+    (v["kind"] == "line" && !v["notice"].is_null())
+        .then(|| v["view"]["status"]["state"].as_str())
+        .flatten()
+}
+
+#[test]
+fn tsunagi_cli_run_tells_the_outage_story_and_stops_cleanly_on_sigterm() {
+    let mut rig = rig();
+    rig.spawn(&["run", "--json"]);
+    expect_line(&mut rig, Duration::from_secs(30), "first pull", |v| {
+        v["kind"] == "desk" && v["event"]["kind"] == "mirror-updated"
+    });
+    // Beside it, a second runtime for the same install is refused; reading still works.
+    let beside = rig
+        .session
+        .command(CLI)
+        .arg("--data-dir")
+        .arg(rig.data_dir())
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(beside.status.code(), Some(4), "{beside:?}");
+    let said = String::from_utf8_lossy(&beside.stderr);
+    assert!(said.contains("already running"), "{said}");
+    assert!(
+        rig.cli(&["status"]).contains("20"),
+        "reads keep working beside it"
+    );
+
+    cut(&rig.net);
+    let down = expect_line(&mut rig, Duration::from_secs(15), "offline", |v| {
+        line_state(v) == Some("offline")
+    });
+    assert!(
+        down["view"]["status"]["incident_id"].as_i64().is_some(),
+        "{down}"
+    );
+    rig.cli(&["call", "ma11", "cancelled"]);
+    rig.cli(&["arrive", "ma13"]);
+    rig.net.clear_faults();
+    expect_line(&mut rig, Duration::from_secs(20), "online", |v| {
+        line_state(v) == Some("online")
+    });
+    let recovered = expect_line(&mut rig, Duration::from_secs(30), "recovery", |v| {
+        v["kind"] == "recovered"
+    });
+    // Sent by the recovery, or by the sender's own retry just before it.
+    assert!(recovered["delivered"].as_u64().unwrap() <= 3, "{recovered}");
+    assert_eq!(
+        recovered["incident"], down["view"]["status"]["incident_id"],
+        "{recovered}"
+    );
+    assert!(
+        recovered["mirror"]["appointments"].as_u64().is_some(),
+        "{recovered}"
+    );
+
+    rig.stop_monitor();
+    let hfs = &rig.relay.as_ref().unwrap().1;
+    assert_eq!(hfs.get("Appointment/ma11")["status"], "cancelled");
+    assert_eq!(hfs.get("Appointment/ma13")["status"], "arrived");
+}
