@@ -115,7 +115,59 @@ fn typescript() -> String {
         out.push_str(decl.trim());
         out.push('\n');
     }
+    // Rules the UI applies, from core, so they cannot drift apart.
+    let codes: Vec<String> = tsunagi_core::desk::KEY_LOSS_CODES
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect();
+    out.push_str(&format!(
+        "\n/** Errors that mean the database key is lost: only these offer a fresh start. */\n\
+         export const KEY_LOSS_CODES: readonly string[] = [{}];\n",
+        codes.join(", ")
+    ));
+    out.push_str(&format!(
+        "\n/** The longest staff name the desk accepts. */\nexport const STAFF_NAME_MAX = {};\n",
+        tsunagi_core::desk::STAFF_NAME_MAX
+    ));
     out
+}
+
+/// The commands the shell registers and the ones `ui/src/lib/api.ts` calls are the same
+/// set: a command renamed or dropped on one side fails here, not in a clinic.
+#[test]
+fn the_ui_calls_exactly_the_commands_the_shell_registers() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let lib = std::fs::read_to_string(root.join("src-tauri/src/lib.rs")).unwrap();
+    let handlers = lib
+        .split("generate_handler![")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("the handler list in lib.rs");
+    let registered: std::collections::BTreeSet<&str> = handlers
+        .split(',')
+        .filter_map(|h| h.trim().strip_prefix("commands::"))
+        // Test-only: the privacy scan crashes the window on purpose through WebDriver.
+        .filter(|h| *h != "debug_panic")
+        .collect();
+    let api = std::fs::read_to_string(root.join("ui/src/lib/api.ts")).unwrap();
+    let called: std::collections::BTreeSet<&str> = api
+        .split(">('")
+        .skip(1)
+        .filter_map(|rest| rest.split('\'').next())
+        .collect();
+    assert!(
+        registered.len() > 30,
+        "the handler list was read: {registered:?}"
+    );
+    assert_eq!(registered, called);
+    for (name, value) in [
+        ("DESK_EVENT", crate::events::DESK_EVENT),
+        ("LINE_EVENT", crate::events::LINE_EVENT),
+        ("SIGNALS_EVENT", crate::events::SIGNALS_EVENT),
+    ] {
+        let line = format!("export const {name} = '{value}';");
+        assert!(api.contains(&line), "api.ts: {line}");
+    }
 }
 
 #[test]

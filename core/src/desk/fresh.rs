@@ -27,6 +27,10 @@ pub struct FreshStart {
 }
 
 /// Whether an error is the kind a fresh mirror answers (and the only kinds it may).
+/// The codes of the errors `is_key_loss` answers yes to (the window offers a fresh start
+/// only for these; shared with the UI through the generated bindings).
+pub const KEY_LOSS_CODES: [&str; 2] = ["store.key_missing", "store.not_decryptable"];
+
 pub fn is_key_loss(e: &CoreError) -> bool {
     matches!(
         e,
@@ -118,4 +122,26 @@ fn set_aside(db: &Path, aside: &Path, stamp: &str) -> Result<PathBuf> {
     }
     std::fs::rename(db, &target).map_err(|e| CoreError::io(db, e))?;
     Ok(target)
+}
+
+#[cfg(test)]
+mod codes {
+    use super::*;
+
+    #[test]
+    fn the_key_loss_codes_are_the_codes_of_key_loss() {
+        let path = std::path::PathBuf::from("tsunagi.db");
+        let errors = [
+            CoreError::KeyMissing { path: path.clone() },
+            CoreError::NotDecryptable { path: path.clone() },
+            CoreError::Locked { path: path.clone() },
+            CoreError::KeychainUnavailable {
+                reason: "no D-Bus".into(),
+            },
+            CoreError::ConfigMissing { dir: path },
+        ];
+        for e in errors {
+            assert_eq!(is_key_loss(&e), KEY_LOSS_CODES.contains(&e.code()), "{e}");
+        }
+    }
 }

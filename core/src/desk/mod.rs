@@ -470,7 +470,7 @@ mod live_config;
 mod settings;
 pub use settings::{ChangesLeft, SourceOptions};
 mod retention;
-pub use fresh::{is_key_loss, FreshStart};
+pub use fresh::{is_key_loss, FreshStart, KEY_LOSS_CODES};
 pub use retention::PURGE_EVERY;
 mod audit;
 pub use audit::{Actor, StaffView, STAFF_NAME_MAX, UNNAMED};

@@ -1,5 +1,6 @@
 // The one typed door to the Rust side: every command and event the UI uses goes through here.
 import { invoke } from '@tauri-apps/api/core';
+import { KEY_LOSS_CODES } from './generated/types';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AuditCheck,
@@ -66,8 +67,9 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 }
 
 /** Codes for a database that cannot be opened for want of its key: only these may offer
- *  a fresh start (a locked file or an unreachable keychain must not cost the data). */
-export const KEY_LOSS_CODES: readonly string[] = ['store.key_missing', 'store.not_decryptable'];
+ *  a fresh start (a locked file or an unreachable keychain must not cost the data). The
+ *  list comes from core through the generated bindings. */
+export { KEY_LOSS_CODES };
 
 export function isKeyLoss(code: string): boolean {
   return KEY_LOSS_CODES.includes(code);

@@ -3,9 +3,10 @@
 // they survive a restart; this module mirrors them as reactive state.
 import { api, asApiError, type ApiError } from './api';
 import type { StaffView } from './generated/types';
+import { STAFF_NAME_MAX } from './generated/types';
 
 /** The longest name the backend takes (in characters). */
-export const STAFF_NAME_MAX = 40;
+export { STAFF_NAME_MAX };
 
 /** The old per-window key (before the backend kept the name); cleared once at load. */
 const OLD_KEY = 'tsunagi.staff';

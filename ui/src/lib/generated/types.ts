@@ -520,3 +520,9 @@ export type ReportList = { reports: Array<ReportSummary>, };
 export type Printout = { title: string, html: string, };
 
 export type PrintRequest = { "kind": "report", report: ReportKind, id: number, } | { "kind": "receipt", number: string, } | { "kind": "downtime_sheet" };
+
+/** Errors that mean the database key is lost: only these offer a fresh start. */
+export const KEY_LOSS_CODES: readonly string[] = ['store.key_missing', 'store.not_decryptable'];
+
+/** The longest staff name the desk accepts. */
+export const STAFF_NAME_MAX = 40;
