@@ -146,22 +146,6 @@ impl Runtime {
         );
         let tray = Arc::new(RwLock::new(TrayInputs::default()));
         let (stop, stopped) = watch::channel(false);
-        let hub = Hub {
-            desk: desk.clone(),
-            puller: puller.clone(),
-            sender: sender.clone(),
-            monitor: monitor.clone(),
-            events: events.clone(),
-            tray: tray.clone(),
-            handle: handle.clone(),
-        };
-        let hub = handle.spawn(hub.run(
-            desk_events,
-            monitor.subscribe(),
-            recoveries,
-            stopped.clone(),
-        ));
-        let schedules = schedule::spawn_all(&desk, &events, &stopped, handle);
         let (commands, received) = mpsc::channel(4);
         let runtime = Runtime {
             desk,
@@ -172,6 +156,13 @@ impl Runtime {
             tray,
             commands,
         };
+        let line_events = runtime.monitor.subscribe();
+        let hub = Hub {
+            parts: runtime.clone(),
+            handle: handle.clone(),
+        };
+        let hub = handle.spawn(hub.run(desk_events, line_events, recoveries, stopped.clone()));
+        let schedules = schedule::spawn_all(&runtime.desk, &runtime.events, &stopped, handle);
         let owned = Owned {
             stop,
             hub,
@@ -249,12 +240,7 @@ impl Runtime {
 /// (with the tray's state and the notices decided here), a recovery sends then pulls, a
 /// queued change wakes the sender, a settings change reaches the monitor.
 struct Hub {
-    desk: Arc<Desk>,
-    puller: Puller,
-    sender: SyncBack,
-    monitor: Monitor,
-    events: broadcast::Sender<RuntimeEvent>,
-    tray: Arc<RwLock<TrayInputs>>,
+    parts: Runtime,
     handle: tokio::runtime::Handle,
 }
 
@@ -267,10 +253,10 @@ impl Hub {
         mut stop: watch::Receiver<bool>,
     ) -> JoinSet<Option<RuntimeEvent>> {
         use broadcast::error::RecvError;
-        let queued = self.desk.changes_queued();
+        let queued = self.parts.desk.changes_queued();
         let mut running = JoinSet::new();
         // A drill left running by the last start still shows in the tray.
-        if let Ok(drill @ 1..) = self.desk.active_drill().await {
+        if let Ok(drill @ 1..) = self.parts.desk.active_drill().await {
             self.update_tray(|t| t.drill = drill != 0);
         }
         loop {
@@ -286,13 +272,13 @@ impl Hub {
                 },
                 event = line_events.recv() => match event {
                     Ok(event) => self.line_event(event),
-                    Err(RecvError::Lagged(_)) => self.line_view(self.monitor.status(), None),
+                    Err(RecvError::Lagged(_)) => self.line_view(self.parts.monitor.status(), None),
                     Err(RecvError::Closed) => break,
                 },
                 Some(incident) = recoveries.recv() => {
                     running.spawn_on(self.recover(incident), &self.handle);
                 }
-                _ = queued.notified() => self.sender.nudge(),
+                _ = queued.notified() => self.parts.sender.nudge(),
                 Some(done) = running.join_next(), if !running.is_empty() => {
                     if let Ok(Some(event)) = done {
                         self.emit(event);
@@ -320,8 +306,8 @@ impl Hub {
             DeskEvent::ConfigChanged {} => {
                 // A source changed here or from the terminal: the monitor watches the new
                 // upstream from its next round; the tray speaks the language now set.
-                let (config, upstream) = self.desk.monitor_targets();
-                self.monitor.reconfigure(config, upstream).await;
+                let (config, upstream) = self.parts.desk.monitor_targets();
+                self.parts.monitor.reconfigure(config, upstream).await;
                 self.update_tray(|_| {});
             }
             DeskEvent::OutboxChanged { .. } => {}
@@ -339,7 +325,7 @@ impl Hub {
             } => {
                 if let Some(drill) = ended_drill {
                     // The window and the tray say it: from now on the work is real.
-                    self.desk.drill_ended(drill, DrillEnd::Outage);
+                    self.parts.desk.drill_ended(drill, DrillEnd::Outage);
                 }
                 self.line_view(status, Some(transition.from));
             }
@@ -349,7 +335,7 @@ impl Hub {
 
     /// Tell the line's state; `from` is set for a change of state, which is announced.
     fn line_view(&self, status: MonitorStatus, from: Option<NetState>) {
-        let config = self.desk.config();
+        let config = self.parts.desk.config();
         let view = LineView::new(status, from, &config);
         let notice = from.map(|_| notice::line(config.language, &view));
         let raise_window = from.is_some() && view.status.state == NetState::Offline;
@@ -368,7 +354,7 @@ impl Hub {
         &self,
         incident: Option<i64>,
     ) -> impl std::future::Future<Output = Option<RuntimeEvent>> {
-        let (sender, puller) = (self.sender.clone(), self.puller.clone());
+        let (sender, puller) = (self.parts.sender.clone(), self.parts.puller.clone());
         async move {
             let (delivered, parked) = match sender.drain_now().await {
                 Ok(Round {
@@ -393,9 +379,9 @@ impl Hub {
     }
 
     fn update_tray(&self, change: impl FnOnce(&mut TrayInputs)) {
-        let language = self.desk.config().language;
+        let language = self.parts.desk.config().language;
         let (before, after) = {
-            let mut inputs = self.tray.write().unwrap_or_else(|e| e.into_inner());
+            let mut inputs = self.parts.tray.write().unwrap_or_else(|e| e.into_inner());
             let before = inputs.view(language);
             change(&mut inputs);
             (before, inputs.view(language))
@@ -407,6 +393,6 @@ impl Hub {
 
     fn emit(&self, event: RuntimeEvent) {
         // Nobody listening (a test that only looks at the store) is fine.
-        let _ = self.events.send(event);
+        let _ = self.parts.events.send(event);
     }
 }
