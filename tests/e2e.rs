@@ -704,6 +704,8 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
         total.contains("¥3,000"),
         "cash only after the void: {total}"
     );
+    // The void reads as it prints (-¥1,500), written by core, not by the window's own rule.
+    text_eventually(&client, "receipts", "the void's amount", "-¥1,500").await;
     save_screenshot(&rig.display, "drill-receipts-ja.png");
 
     // The 仮領収書 of the cash payment, as it prints.

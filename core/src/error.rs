@@ -6,6 +6,8 @@ use serde::Serialize;
 use std::path::PathBuf;
 use ts_rs::TS;
 
+pub use crate::error_code::ErrorCode;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     #[error(
@@ -91,27 +93,29 @@ pub enum CoreError {
 
 impl CoreError {
     /// A stable identifier the UI translates and scripts branch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            CoreError::KeyMissing { .. } => "store.key_missing",
-            CoreError::NotDecryptable { .. } => "store.not_decryptable",
-            CoreError::Locked { .. } => "store.locked",
-            CoreError::SchemaTooNew { .. } => "store.schema_too_new",
-            CoreError::ConfigMissing { .. } => "config.missing",
-            CoreError::ConfigInvalid { .. } => "config.invalid",
-            CoreError::KeychainUnavailable { .. } => "keychain.unavailable",
-            CoreError::Io { .. } => "io",
-            CoreError::Database(_) => "store.database",
+            CoreError::KeyMissing { .. } => ErrorCode::StoreKeyMissing,
+            CoreError::NotDecryptable { .. } => ErrorCode::StoreNotDecryptable,
+            CoreError::Locked { .. } => ErrorCode::StoreLocked,
+            CoreError::SchemaTooNew { .. } => ErrorCode::StoreSchemaTooNew,
+            CoreError::ConfigMissing { .. } => ErrorCode::ConfigMissing,
+            CoreError::ConfigInvalid { .. } => ErrorCode::ConfigInvalid,
+            CoreError::KeychainUnavailable { .. } => ErrorCode::KeychainUnavailable,
+            CoreError::Io { .. } => ErrorCode::Io,
+            CoreError::Database(_) => ErrorCode::StoreDatabase,
             CoreError::Source(e) => e.code(),
-            CoreError::Import(crate::csv_import::ImportError::Unusable(_)) => "import.unusable",
-            CoreError::Import(crate::csv_import::ImportError::Rows(_)) => "import.rows",
+            CoreError::Import(crate::csv_import::ImportError::Unusable(_)) => {
+                ErrorCode::ImportUnusable
+            }
+            CoreError::Import(crate::csv_import::ImportError::Rows(_)) => ErrorCode::ImportRows,
             CoreError::Receipt(e) => e.code(),
-            CoreError::InvalidInput(_) => "input.invalid",
-            CoreError::Outbox(_) => "outbox.unreadable",
-            CoreError::ChangesWaiting { .. } => "source.changes_waiting",
-            CoreError::Superseded => "source.superseded",
-            CoreError::AlreadyRunning { .. } => "store.already_running",
-            CoreError::Stopped => "internal.stopped",
+            CoreError::InvalidInput(_) => ErrorCode::InputInvalid,
+            CoreError::Outbox(_) => ErrorCode::OutboxUnreadable,
+            CoreError::ChangesWaiting { .. } => ErrorCode::SourceChangesWaiting,
+            CoreError::Superseded => ErrorCode::SourceSuperseded,
+            CoreError::AlreadyRunning { .. } => ErrorCode::StoreAlreadyRunning,
+            CoreError::Stopped => ErrorCode::InternalStopped,
         }
     }
 
@@ -126,10 +130,7 @@ impl CoreError {
     }
 
     pub fn payload(&self) -> ErrorPayload {
-        ErrorPayload {
-            code: self.code().to_owned(),
-            message: self.to_string(),
-        }
+        ErrorPayload::new(self.code(), self.to_string())
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
@@ -142,11 +143,22 @@ impl CoreError {
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
-/// What an error looks like on the wire to the UI: `{ code, message }`.
+/// What an error looks like on the wire to the UI: `{ code, message }`. The code is one of
+/// [`ErrorCode`]'s, or one an older build stored (a log read back keeps what it says).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ErrorPayload {
+    #[ts(type = "ErrorCode | (string & {})")]
     pub code: String,
     pub message: String,
+}
+
+impl ErrorPayload {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorPayload {
+            code: code.as_str().to_owned(),
+            message: message.into(),
+        }
+    }
 }
 
 impl From<CoreError> for ErrorPayload {

@@ -12,6 +12,7 @@ pub mod crash;
 pub mod csv_import;
 pub mod desk;
 pub mod error;
+pub mod error_code;
 pub mod keychain;
 mod lockfile;
 pub mod model;
@@ -28,4 +29,4 @@ pub mod store;
 pub mod view;
 
 pub use desk::{Desk, DeskOptions, ImportReport, ImportResult, SettingsChange, SourceSetup};
-pub use error::{CoreError, ErrorPayload, Result};
+pub use error::{CoreError, ErrorCode, ErrorPayload, Result};

@@ -10,7 +10,7 @@ use ts_rs::TS;
 use crate::calls::CallOutcome;
 use crate::config::Language;
 use crate::model::AppointmentStatus;
-use crate::receipts::{DaySummary, PaymentMethod, ReceiptKind, ReceiptView};
+use crate::receipts::{yen, DaySummary, PaymentMethod, ReceiptKind, ReceiptView};
 use crate::report::{IncidentReport, ReportKind};
 use crate::view::TodayView;
 
@@ -68,19 +68,6 @@ pub fn escape(text: &str) -> String {
 
 fn opt(text: Option<&str>) -> String {
     text.map(escape).unwrap_or_default()
-}
-
-/// `¥12,300` (negative: `-¥500`).
-pub fn yen(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{}¥{grouped}", if amount < 0 { "-" } else { "" })
 }
 
 fn ja(language: Language) -> bool {
@@ -530,14 +517,5 @@ mod tests {
             escape(r#"<script>alert("x")</script> & 'y'"#),
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
         );
-    }
-
-    #[test]
-    fn yen_is_grouped_by_thousands() {
-        assert_eq!(yen(0), "¥0");
-        assert_eq!(yen(980), "¥980");
-        assert_eq!(yen(1_000), "¥1,000");
-        assert_eq!(yen(12_345_678), "¥12,345,678");
-        assert_eq!(yen(-3_000), "-¥3,000");
     }
 }

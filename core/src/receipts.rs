@@ -61,13 +61,13 @@ pub enum AmountError {
 }
 
 impl AmountError {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> crate::ErrorCode {
         match self {
-            AmountError::Empty => "receipt.amount_empty",
-            AmountError::NotANumber => "receipt.amount_not_a_number",
-            AmountError::Zero => "receipt.amount_zero",
-            AmountError::Negative => "receipt.amount_negative",
-            AmountError::TooLarge => "receipt.amount_too_large",
+            AmountError::Empty => crate::ErrorCode::ReceiptAmountEmpty,
+            AmountError::NotANumber => crate::ErrorCode::ReceiptAmountNotANumber,
+            AmountError::Zero => crate::ErrorCode::ReceiptAmountZero,
+            AmountError::Negative => crate::ErrorCode::ReceiptAmountNegative,
+            AmountError::TooLarge => crate::ErrorCode::ReceiptAmountTooLarge,
         }
     }
 }
@@ -148,6 +148,8 @@ pub struct ReceiptView {
     /// Yen; negative for a void.
     #[ts(type = "number")]
     pub amount: i64,
+    /// The amount as the desk writes it ([`yen`]).
+    pub amount_label: String,
     pub method: PaymentMethod,
     pub memo: Option<String>,
     pub staff: Option<String>,
@@ -168,6 +170,7 @@ pub struct MethodTotal {
     pub count: u32,
     #[ts(type = "number")]
     pub total: i64,
+    pub total_label: String,
 }
 
 /// One clinic day's money per method (for the cash drawer).
@@ -177,6 +180,7 @@ pub struct DaySummary {
     pub methods: Vec<MethodTotal>,
     #[ts(type = "number")]
     pub total: i64,
+    pub total_label: String,
     pub voids: u32,
 }
 
@@ -185,6 +189,19 @@ pub struct DaySummary {
 pub struct LedgerView {
     pub receipts: Vec<ReceiptView>,
     pub summary: DaySummary,
+}
+
+/// Yen as the desk writes it, on screen and on paper: `¥12,300`, a void `-¥500`.
+pub fn yen(amount: i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}¥{grouped}", if amount < 0 { "-" } else { "" })
 }
 
 /// The day's summary from its ledger lines: voids cancel what they void.
@@ -202,6 +219,7 @@ pub fn totals<'a>(receipts: impl Iterator<Item = &'a ReceiptView>) -> DaySummary
             method: *m,
             count: 0,
             total: 0,
+            total_label: String::new(),
         })
         .collect();
     let mut voids = 0;
@@ -216,9 +234,14 @@ pub fn totals<'a>(receipts: impl Iterator<Item = &'a ReceiptView>) -> DaySummary
             ReceiptKind::Void => voids += 1,
         }
     }
+    for m in &mut methods {
+        m.total_label = yen(m.total);
+    }
+    let total = methods.iter().map(|m| m.total).sum();
     DaySummary {
         day: String::new(),
-        total: methods.iter().map(|m| m.total).sum(),
+        total,
+        total_label: yen(total),
         methods,
         voids,
     }
@@ -270,6 +293,15 @@ pub fn to_csv(receipts: &[ReceiptView]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yen_is_grouped_by_thousands_and_a_void_keeps_its_minus_in_front() {
+        assert_eq!(yen(0), "¥0");
+        assert_eq!(yen(980), "¥980");
+        assert_eq!(yen(1_000), "¥1,000");
+        assert_eq!(yen(12_345_678), "¥12,345,678");
+        assert_eq!(yen(-3_000), "-¥3,000");
+    }
 
     #[test]
     fn amounts_are_read_as_a_desk_types_them() {

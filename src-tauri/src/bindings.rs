@@ -30,7 +30,9 @@ use tsunagi_core::view::{
     AppointmentView, DeskEvent, FhirSettings, MirrorStatus, PatientView, PullView, Settings,
     TodayView,
 };
-use tsunagi_core::{ErrorPayload, ImportReport, ImportResult, SettingsChange, SourceSetup};
+use tsunagi_core::{
+    ErrorCode, ErrorPayload, ImportReport, ImportResult, SettingsChange, SourceSetup,
+};
 
 fn typescript() -> String {
     let cfg = Config::new();
@@ -116,14 +118,22 @@ fn typescript() -> String {
         out.push('\n');
     }
     // Rules the UI applies, from core, so they cannot drift apart.
-    let codes: Vec<String> = tsunagi_core::desk::KEY_LOSS_CODES
-        .iter()
-        .map(|c| format!("'{c}'"))
-        .collect();
+    let quoted = |codes: &[ErrorCode]| -> String {
+        codes
+            .iter()
+            .map(|c| format!("  '{c}',\n"))
+            .collect::<String>()
+    };
+    out.push_str(&format!(
+        "\n/** Every error code core and the shell send; each has a text in both languages. */\n\
+         export const ERROR_CODES = [\n{}] as const;\n\
+         export type ErrorCode = (typeof ERROR_CODES)[number];\n",
+        quoted(ErrorCode::ALL)
+    ));
     out.push_str(&format!(
         "\n/** Errors that mean the database key is lost: only these offer a fresh start. */\n\
-         export const KEY_LOSS_CODES: readonly string[] = [{}];\n",
-        codes.join(", ")
+         export const KEY_LOSS_CODES: readonly ErrorCode[] = [\n{}];\n",
+        quoted(&tsunagi_core::desk::KEY_LOSS_CODES)
     ));
     out.push_str(&format!(
         "\n/** The longest staff name the desk accepts. */\nexport const STAFF_NAME_MAX = {};\n",

@@ -14,7 +14,7 @@ use tsunagi_core::printout::{PrintRequest, Printout};
 use tsunagi_core::receipts::{LedgerView, ReceiptInput};
 use tsunagi_core::report::{IncidentReport, ReportKind, ReportList};
 use tsunagi_core::view::{MirrorStatus, Settings, TodayView};
-use tsunagi_core::{ErrorPayload, ImportResult, SettingsChange, SourceSetup};
+use tsunagi_core::{ErrorCode, ErrorPayload, ImportResult, SettingsChange, SourceSetup};
 
 use crate::state::{Shell, Startup};
 
@@ -22,9 +22,11 @@ type Answer<T> = Result<T, ErrorPayload>;
 
 fn parse_date(date: Option<String>) -> Answer<Option<NaiveDate>> {
     date.map(|d| {
-        NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| ErrorPayload {
-            code: "input.invalid".into(),
-            message: format!("not a date (YYYY-MM-DD): {d:?}"),
+        NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+            ErrorPayload::new(
+                ErrorCode::InputInvalid,
+                format!("not a date (YYYY-MM-DD): {d:?}"),
+            )
         })
     })
     .transpose()
@@ -100,10 +102,10 @@ pub async fn change_settings(
     let settings = tauri::async_runtime::spawn_blocking(move || {
         if let Some(enabled) = change.autostart {
             if !crate::apply_autostart(&handle, enabled) {
-                return Err(ErrorPayload {
-                    code: "autostart.failed".into(),
-                    message: "the OS did not accept the start-at-login change".into(),
-                });
+                return Err(ErrorPayload::new(
+                    ErrorCode::AutostartFailed,
+                    "the OS did not accept the start-at-login change",
+                ));
             }
         }
         Ok(desk.change_settings(change)?)
@@ -189,10 +191,10 @@ pub async fn import_csv(
 ) -> Answer<ImportResult> {
     let desk = shell.ready()?;
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
-        return Err(ErrorPayload {
-            code: "input.invalid".into(),
-            message: "the file's bytes were expected".into(),
-        });
+        return Err(ErrorPayload::new(
+            ErrorCode::InputInvalid,
+            "the file's bytes were expected",
+        ));
     };
     Ok(desk.import_csv_for_screen(bytes.clone()).await?)
 }
@@ -357,20 +359,18 @@ pub async fn write_downtime_sheet(shell: State<'_, Shell>) -> Answer<String> {
 /// the dialog also saves as PDF).
 #[tauri::command]
 pub fn print_window(window: tauri::WebviewWindow) -> Answer<()> {
-    window.print().map_err(|e| ErrorPayload {
-        code: "print.failed".into(),
-        message: e.to_string(),
-    })
+    window
+        .print()
+        .map_err(|e| ErrorPayload::new(ErrorCode::PrintFailed, e.to_string()))
 }
 
 /// Put text on the clipboard (the call script's copy button).
 #[tauri::command]
 pub fn copy_text(app: AppHandle, text: String) -> Answer<()> {
     use tauri_plugin_clipboard_manager::ClipboardExt;
-    app.clipboard().write_text(text).map_err(|e| ErrorPayload {
-        code: "clipboard.failed".into(),
-        message: e.to_string(),
-    })
+    app.clipboard()
+        .write_text(text)
+        .map_err(|e| ErrorPayload::new(ErrorCode::ClipboardFailed, e.to_string()))
 }
 
 /// Who is at the desk, and the names the quick switcher offers.
@@ -429,10 +429,7 @@ pub async fn start_fresh(app: AppHandle, shell: State<'_, Shell>) -> Answer<Fres
 #[tauri::command]
 pub async fn debug_panic(shell: State<'_, Shell>) -> Answer<()> {
     if std::env::var(tsunagi_core::crash::DEBUG_PANIC_ENV).as_deref() != Ok("1") {
-        return Err(ErrorPayload {
-            code: "input.invalid".into(),
-            message: "not available".into(),
-        });
+        return Err(ErrorPayload::new(ErrorCode::InputInvalid, "not available"));
     }
     let desk = shell.ready()?;
     Ok(tsunagi_core::crash::debug_panic(&desk).await?)

@@ -13,7 +13,7 @@ use tsunagi_core::keychain::Keychain;
 use tsunagi_core::monitor::MonitorStatus;
 use tsunagi_core::runtime::{Runtime, RuntimeOptions};
 use tsunagi_core::view::MirrorStatus;
-use tsunagi_core::{Desk, DeskOptions, ErrorPayload};
+use tsunagi_core::{Desk, DeskOptions, ErrorCode, ErrorPayload};
 
 use crate::launch::LaunchArgs;
 
@@ -42,7 +42,7 @@ impl Shell {
         let state = match options(launch).and_then(Desk::open).and_then(State::ready) {
             Ok(state) => state,
             Err(e) => {
-                tracing::error!(code = e.code(), "cannot open the desk: {e}");
+                tracing::error!(code = %e.code(), "cannot open the desk: {e}");
                 State::Unavailable {
                     error: e.payload(),
                     language: Language::from_locale(tsunagi_core::config::os_locale().as_deref()),
@@ -89,10 +89,10 @@ impl Shell {
         match &*state {
             State::Unavailable { .. } => {}
             State::Ready { .. } => {
-                return Err(ErrorPayload {
-                    code: "input.invalid".into(),
-                    message: "the database is open; there is nothing to start over from".into(),
-                })
+                return Err(ErrorPayload::new(
+                    ErrorCode::InputInvalid,
+                    "the database is open; there is nothing to start over from",
+                ))
             }
         }
         let (desk, fresh) = Desk::start_fresh(options(&self.launch)?)?;

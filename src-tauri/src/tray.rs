@@ -106,7 +106,7 @@ fn toggle_drill(app: &AppHandle) {
         match desk.toggle_drill(None).await {
             // The runtime's tray event relabels this menu; the window hears the desk event.
             Ok(_) => windows::show_main(&app),
-            Err(e) => tracing::warn!(code = e.code(), "drill from the tray failed: {e}"),
+            Err(e) => tracing::warn!(code = %e.code(), "drill from the tray failed: {e}"),
         }
     });
 }

@@ -12,7 +12,7 @@ use crate::error::{CoreError, Result};
 fn report_audit_failure(action: AuditAction, written: Result<Option<i64>>) {
     if let Err(e) = written {
         tracing::warn!(
-            code = e.code(),
+            code = %e.code(),
             action = action.code(),
             "could not write the audit trail"
         );

@@ -10,7 +10,7 @@ use ts_rs::TS;
 use super::{key_account, Actor, Desk, DeskOptions};
 use crate::audit::AuditAction;
 use crate::config::Config;
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, ErrorCode, Result};
 
 /// Where set-aside databases go, inside the data folder.
 const ASIDE_DIR: &str = "unreadable";
@@ -21,16 +21,18 @@ pub struct FreshStart {
     /// The unreadable database, moved here untouched (with its -wal/-shm files if any).
     pub kept_at: String,
     /// Why it could not be opened (`store.key_missing` or `store.not_decryptable`).
-    pub reason: String,
+    #[ts(type = "ErrorCode")]
+    pub reason: ErrorCode,
     /// The keychain entry that did not open it, kept under this account name.
     pub old_key_account: Option<String>,
 }
 
-/// Whether an error is the kind a fresh mirror answers (and the only kinds it may).
 /// The codes of the errors `is_key_loss` answers yes to (the window offers a fresh start
 /// only for these; shared with the UI through the generated bindings).
-pub const KEY_LOSS_CODES: [&str; 2] = ["store.key_missing", "store.not_decryptable"];
+pub const KEY_LOSS_CODES: [ErrorCode; 2] =
+    [ErrorCode::StoreKeyMissing, ErrorCode::StoreNotDecryptable];
 
+/// Whether an error is the kind a fresh mirror answers (and the only kinds it may).
 pub fn is_key_loss(e: &CoreError) -> bool {
     matches!(
         e,
@@ -51,7 +53,7 @@ impl Desk {
                         .to_owned(),
                 ))
             }
-            Err(e) if is_key_loss(&e) => e.code().to_owned(),
+            Err(e) if is_key_loss(&e) => e.code(),
             Err(e) => return Err(e),
         };
         let data_dir = options.data_dir.clone();
@@ -75,7 +77,7 @@ impl Desk {
             }
             None => None,
         };
-        tracing::warn!(reason, "database set aside; starting with a fresh mirror");
+        tracing::warn!(reason = %reason, "database set aside; starting with a fresh mirror");
         let desk = Desk::open(options)?;
         let fresh = FreshStart {
             kept_at: kept_at.display().to_string(),

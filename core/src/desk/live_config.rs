@@ -123,7 +123,7 @@ impl LiveConfig {
             }
             Err(e) => {
                 tracing::warn!(
-                    code = e.code(),
+                    code = %e.code(),
                     "config.toml does not parse; keeping the last good one: {e}"
                 );
                 loaded.text = Some(text);

@@ -396,7 +396,7 @@ impl Desk {
     }
 
     async fn announce_failure(&self, e: CoreError) -> Result<MirrorStatus> {
-        tracing::warn!(code = e.code(), "pull failed: {e}");
+        tracing::warn!(code = %e.code(), "pull failed: {e}");
         let status = self.status().await?;
         let _ = self.events.send(DeskEvent::PullFailed {
             error: e.payload(),

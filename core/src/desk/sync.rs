@@ -80,7 +80,7 @@ impl Desk {
             // The source cannot be reached as set up (no credential for this server, say):
             // changes made on the demo still go to it.
             Err(e) => {
-                tracing::info!(code = e.code(), "the source cannot take changes now");
+                tracing::info!(code = %e.code(), "the source cannot take changes now");
                 let round = self
                     .send_ops(&Upstream::None, config.language, stop)
                     .await?;
@@ -169,13 +169,10 @@ impl Desk {
                     text,
                     retryable,
                 } => {
-                    tracing::info!(seq, code, status, "sending paused");
+                    tracing::info!(seq, code = %code, status, "sending paused");
                     round.end = RoundEnd::Failed {
                         retryable,
-                        error: ErrorPayload {
-                            message: text,
-                            code,
-                        },
+                        error: ErrorPayload::new(code, text),
                         retry_after: attempt.retry_after,
                     };
                     break;
@@ -382,6 +379,7 @@ impl Desk {
                     },
                     receipt_number: receipt.map(|rc| rc.number.clone()),
                     amount: receipt.map(|rc| rc.amount),
+                    amount_label: receipt.map(|rc| crate::receipts::yen(rc.amount)),
                     method: receipt.map(|rc| rc.method),
                     error_code: r.last_code.clone(),
                     http_status: r.last_status.and_then(|s| u16::try_from(s).ok()),

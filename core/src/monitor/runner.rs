@@ -221,7 +221,7 @@ impl Recorder {
                 self.held.is_some()
             }
             Err(e) => {
-                tracing::warn!(code = e.code(), "cannot use the monitor's lock file: {e}");
+                tracing::warn!(code = %e.code(), "cannot use the monitor's lock file: {e}");
                 false
             }
         }
@@ -340,7 +340,7 @@ impl Task {
                 {
                     Ok(Ok(recorded)) => recorded,
                     Ok(Err(e)) => {
-                        tracing::error!(code = e.code(), "could not record the transition: {e}");
+                        tracing::error!(code = %e.code(), "could not record the transition: {e}");
                         Default::default()
                     }
                     Err(e) => {
@@ -424,7 +424,7 @@ impl Task {
         match tokio::task::spawn_blocking(move || store.start_run(now)).await {
             Ok(Ok(id)) => Some(id),
             Ok(Err(e)) => {
-                tracing::warn!(code = e.code(), "could not record the start: {e}");
+                tracing::warn!(code = %e.code(), "could not record the start: {e}");
                 None
             }
             Err(_) => None,

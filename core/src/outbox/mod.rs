@@ -178,8 +178,12 @@ impl OpAction {
     }
 }
 
-/// How many ops are in each state.
+/// How many ops are in each state. The window gets the sums it shows too
+/// ([`OutboxCounts::waiting`], [`OutboxCounts::need_a_person`]), so it never adds them up
+/// by its own rule.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(into = "CountsWithSums")]
+#[ts(as = "CountsWithSums")]
 pub struct OutboxCounts {
     pub pending: u32,
     pub sending: u32,
@@ -197,6 +201,35 @@ impl OutboxCounts {
     /// Ops a person must look at.
     pub fn need_a_person(&self) -> u32 {
         self.conflict + self.rejected
+    }
+}
+
+/// [`OutboxCounts`] as it travels to the window and `--json`.
+#[derive(Serialize, TS)]
+#[ts(rename = "OutboxCounts")]
+struct CountsWithSums {
+    pending: u32,
+    sending: u32,
+    done: u32,
+    conflict: u32,
+    rejected: u32,
+    /// Still on their way: `pending + sending`.
+    waiting: u32,
+    /// For a person to decide: `conflict + rejected`.
+    need_a_person: u32,
+}
+
+impl From<OutboxCounts> for CountsWithSums {
+    fn from(c: OutboxCounts) -> Self {
+        CountsWithSums {
+            pending: c.pending,
+            sending: c.sending,
+            done: c.done,
+            conflict: c.conflict,
+            rejected: c.rejected,
+            waiting: c.waiting(),
+            need_a_person: c.need_a_person(),
+        }
     }
 }
 

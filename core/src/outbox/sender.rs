@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::change::ServerAppointment;
 use super::fhir as map;
 use crate::config::{Config, Language};
-use crate::error::Result;
+use crate::error::{ErrorCode, Result};
 use crate::keychain::Keychain;
 use crate::source::fhir::{Answer, FhirSource};
 use crate::source::{AnySource, SourceError};
@@ -100,7 +100,7 @@ impl Attempt {
     /// No HTTP answer at all.
     fn transport(e: SourceError) -> Attempt {
         Attempt::settled(Delivery::Failed {
-            code: e.code().to_owned(),
+            code: e.code(),
             status: None,
             retryable: e.is_retryable(),
             text: e.to_string(),
@@ -110,9 +110,9 @@ impl Attempt {
     /// An answer that was not a success and has no special meaning for the op.
     fn refused(answer: &Answer) -> Attempt {
         let status = answer.status;
-        let failed = |code: &str, retryable: bool, text: String| Attempt {
+        let failed = |code: ErrorCode, retryable: bool, text: String| Attempt {
             delivery: Delivery::Failed {
-                code: code.to_owned(),
+                code,
                 status: Some(status),
                 retryable,
                 text,
@@ -122,23 +122,23 @@ impl Attempt {
         match status {
             // The server's words stay out of this text: it travels to logs and terminals.
             408 | 429 | 500..=599 => failed(
-                "source.server",
+                ErrorCode::SourceServer,
                 true,
                 format!("the server answered HTTP {status} (busy or failing); retrying"),
             ),
             // Not the op's fault: every op would get the same; fixed in the settings.
             401 | 403 => failed(
-                "source.auth",
+                ErrorCode::SourceAuth,
                 false,
                 format!("the server refused Tsunagi's credentials (HTTP {status})"),
             ),
             300..=399 => failed(
-                "source.not_fhir",
+                ErrorCode::SourceNotFhir,
                 true,
                 format!("a redirect (HTTP {status}): a login page or a proxy may be in the way"),
             ),
             _ => Attempt::settled(Delivery::Rejected {
-                code: "outbox.rejected".to_owned(),
+                code: ErrorCode::OutboxRejected,
                 status,
                 text: answer.outcome_text(),
             }),
@@ -148,7 +148,7 @@ impl Attempt {
     /// A success status whose body is not the FHIR we asked for (a captive portal).
     fn not_fhir(answer: &Answer) -> Attempt {
         Attempt::settled(Delivery::Failed {
-            code: "source.not_fhir".to_owned(),
+            code: ErrorCode::SourceNotFhir,
             status: Some(answer.status),
             retryable: true,
             text: "the answer was not FHIR JSON; a login page or a proxy may be in the way"
@@ -157,11 +157,11 @@ impl Attempt {
     }
 
     /// The server holds something else than what the change was made on: a person decides.
-    fn conflict(answer: &Answer, current: &Value, code: Option<&str>) -> Attempt {
+    fn conflict(answer: &Answer, current: &Value, code: Option<ErrorCode>) -> Attempt {
         Attempt::settled(Delivery::Conflict {
             server_version: answer.version.clone(),
             server_state: map::appointment_state(current),
-            code: code.map(str::to_owned),
+            code,
         })
     }
 
@@ -249,7 +249,7 @@ fn own_match(answer: &Answer, kind: &str, key: &str) -> Option<String> {
 async fn update_appointment(fhir: &FhirSource, op: &OutboxRow) -> Attempt {
     let Some((id, _)) = op.change.appointment_change() else {
         return Attempt::settled(Delivery::Rejected {
-            code: "outbox.unknown_kind".to_owned(),
+            code: ErrorCode::OutboxUnknownKind,
             status: 0,
             text: format!("this Tsunagi cannot send a {}", op.kind().code()),
         });
@@ -302,7 +302,9 @@ async fn update_appointment(fhir: &FhirSource, op: &OutboxRow) -> Attempt {
                 match &op.base_state {
                     Some(base) if map::unchanged_since(&current, base) => (current, None),
                     Some(_) => return Attempt::conflict(&c, &current, None),
-                    None => return Attempt::conflict(&c, &current, Some("outbox.no_versions")),
+                    None => {
+                        return Attempt::conflict(&c, &current, Some(ErrorCode::OutboxNoVersions))
+                    }
                 }
             }
             Ok(c) if matches!(c.status, 404 | 410) => return Attempt::gone(),

@@ -62,8 +62,11 @@ pub struct OpView {
     pub receipt_number: Option<String>,
     #[ts(type = "number | null")]
     pub amount: Option<i64>,
+    /// The amount as the desk writes it (`-¥500` for a void).
+    pub amount_label: Option<String>,
     pub method: Option<PaymentMethod>,
     /// The last failure's code, HTTP status and text (the server's own words).
+    #[ts(type = "ErrorCode | (string & {}) | null")]
     pub error_code: Option<String>,
     pub http_status: Option<u16>,
     pub error: Option<String>,

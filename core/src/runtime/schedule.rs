@@ -48,7 +48,7 @@ async fn pause(stop: &mut watch::Receiver<bool>, wait: Duration) -> bool {
 async fn retention(desk: Arc<Desk>, mut stop: watch::Receiver<bool>) {
     loop {
         if let Err(e) = desk.purge().await {
-            tracing::warn!(code = e.code(), "retention purge failed: {e}");
+            tracing::warn!(code = %e.code(), "retention purge failed: {e}");
         }
         if !pause(&mut stop, crate::desk::PURGE_EVERY).await {
             break;
@@ -70,11 +70,11 @@ async fn sheets(
                 let _ = events.send(RuntimeEvent::SheetWritten { path });
             }
             Ok(None) => {}
-            Err(e) => tracing::warn!(code = e.code(), "could not write the downtime sheet: {e}"),
+            Err(e) => tracing::warn!(code = %e.code(), "could not write the downtime sheet: {e}"),
         }
         // The screens are told through the desk's DrillChanged event.
         if let Err(e) = desk.end_overdue_drill().await {
-            tracing::warn!(code = e.code(), "could not end an overdue drill: {e}");
+            tracing::warn!(code = %e.code(), "could not end an overdue drill: {e}");
         }
         if !pause(&mut stop, MINUTE).await {
             break;
@@ -104,7 +104,7 @@ async fn morning_summaries(
                     let _ = events.send(RuntimeEvent::MorningSummary { notice });
                 }
             }
-            Err(e) => tracing::warn!(code = e.code(), "could not read the signals: {e}"),
+            Err(e) => tracing::warn!(code = %e.code(), "could not read the signals: {e}"),
         }
     }
 }

@@ -2,6 +2,8 @@
 //! translates (認証エラー, サーバが応答しません, …) and says whether waiting can help.
 //! Messages name the server's host and HTTP status, never patient data.
 
+use crate::ErrorCode;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourceError {
     #[error("the upstream is not set up: {0}")]
@@ -85,18 +87,18 @@ pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<Stri
 }
 
 impl SourceError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SourceError::NotConfigured(_) => "source.not_configured",
-            SourceError::Unreachable { .. } => "source.unreachable",
-            SourceError::Certificate { .. } => "source.certificate",
-            SourceError::Timeout { .. } => "source.timeout",
-            SourceError::Auth { .. } => "source.auth",
-            SourceError::Server { .. } => "source.server",
-            SourceError::Rejected { .. } => "source.rejected",
-            SourceError::NotFhir { .. } => "source.not_fhir",
-            SourceError::Invalid { .. } => "source.invalid",
-            SourceError::TooLarge { .. } => "source.too_large",
+            SourceError::NotConfigured(_) => ErrorCode::SourceNotConfigured,
+            SourceError::Unreachable { .. } => ErrorCode::SourceUnreachable,
+            SourceError::Certificate { .. } => ErrorCode::SourceCertificate,
+            SourceError::Timeout { .. } => ErrorCode::SourceTimeout,
+            SourceError::Auth { .. } => ErrorCode::SourceAuth,
+            SourceError::Server { .. } => ErrorCode::SourceServer,
+            SourceError::Rejected { .. } => ErrorCode::SourceRejected,
+            SourceError::NotFhir { .. } => ErrorCode::SourceNotFhir,
+            SourceError::Invalid { .. } => ErrorCode::SourceInvalid,
+            SourceError::TooLarge { .. } => ErrorCode::SourceTooLarge,
         }
     }
 

@@ -214,14 +214,14 @@ pub enum Delivery {
     /// Failed before the server took it. `retryable`: waiting can fix it (the line, the
     /// server's load); otherwise a setting must change (credentials, a certificate).
     Failed {
-        code: String,
+        code: crate::ErrorCode,
         status: Option<u16>,
         text: String,
         retryable: bool,
     },
     /// Refused by the server (a 4xx): parked for a person.
     Rejected {
-        code: String,
+        code: crate::ErrorCode,
         status: u16,
         text: String,
     },
@@ -231,7 +231,7 @@ pub enum Delivery {
         server_state: ServerAppointment,
         /// Why a person must decide, when it is not a plain edit made there
         /// (`outbox.no_versions`: the server keeps no versions to compare).
-        code: Option<String>,
+        code: Option<crate::ErrorCode>,
     },
 }
 
@@ -424,7 +424,7 @@ impl Store {
                         "UPDATE outbox SET state = 'pending', last_code = ?2, last_status = ?3,
                              last_error = ?4
                          WHERE id = ?1",
-                        params![seq, code, status, text],
+                        params![seq, code.as_str(), status, text],
                     )?;
                 }
                 Delivery::Rejected { code, status, text } => {
@@ -432,7 +432,7 @@ impl Store {
                         "UPDATE outbox SET state = 'rejected', last_code = ?2, last_status = ?3,
                              last_error = ?4
                          WHERE id = ?1",
-                        params![seq, code, status, text],
+                        params![seq, code.as_str(), status, text],
                     )?;
                 }
                 Delivery::Conflict {
@@ -449,7 +449,7 @@ impl Store {
                             seq,
                             server_version,
                             to_json(server_state),
-                            code.as_deref().unwrap_or("outbox.conflict")
+                            code.unwrap_or(crate::ErrorCode::OutboxConflict).as_str()
                         ],
                     )?;
                 }

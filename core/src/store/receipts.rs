@@ -266,6 +266,7 @@ impl Store {
                 .query_map(args, |row| {
                     let kind: String = row.get(1)?;
                     let method: String = row.get(7)?;
+                    let amount: i64 = row.get(6)?;
                     Ok(ReceiptView {
                         number: row.get(0)?,
                         kind: match kind.as_str() {
@@ -283,7 +284,8 @@ impl Store {
                         voided_by: row.get(3)?,
                         patient_id: row.get(4)?,
                         patient_name: row.get(5)?,
-                        amount: row.get(6)?,
+                        amount,
+                        amount_label: crate::receipts::yen(amount),
                         method: PaymentMethod::parse(&method).ok_or_else(|| {
                             rusqlite::Error::FromSqlConversionFailure(
                                 7,
@@ -355,13 +357,14 @@ pub enum ReceiptError {
 }
 
 impl ReceiptError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::ErrorCode {
+        use crate::ErrorCode;
         match self {
             ReceiptError::Amount(a) => a.code(),
-            ReceiptError::NotFound(_) => "receipt.not_found",
-            ReceiptError::AlreadyVoided(_) => "receipt.already_voided",
-            ReceiptError::VoidOfVoid(_) => "receipt.void_of_void",
-            ReceiptError::ReasonMissing => "receipt.reason_missing",
+            ReceiptError::NotFound(_) => ErrorCode::ReceiptNotFound,
+            ReceiptError::AlreadyVoided(_) => ErrorCode::ReceiptAlreadyVoided,
+            ReceiptError::VoidOfVoid(_) => ErrorCode::ReceiptVoidOfVoid,
+            ReceiptError::ReasonMissing => ErrorCode::ReceiptReasonMissing,
         }
     }
 }

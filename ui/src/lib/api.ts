@@ -72,7 +72,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export { KEY_LOSS_CODES };
 
 export function isKeyLoss(code: string): boolean {
-  return KEY_LOSS_CODES.includes(code);
+  return (KEY_LOSS_CODES as readonly string[]).includes(code);
 }
 
 export const DESK_EVENT = 'desk-event';

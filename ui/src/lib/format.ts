@@ -30,9 +30,3 @@ export function minutesSince(since: string, nowMs: number): number {
   if (Number.isNaN(start)) return 0;
   return Math.max(0, Math.floor((nowMs - start) / 60_000));
 }
-
-
-/** Yen the way the desk writes it: `¥12,340` (a void's amount keeps its minus sign). */
-export function yen(amount: number): string {
-  return `¥${amount.toLocaleString('ja-JP')}`;
-}

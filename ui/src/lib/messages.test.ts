@@ -16,7 +16,8 @@ import {
   statusLabels,
 } from './messages';
 import type { AuditProblem, ProblemKind } from './generated/types';
-import { browserLanguage, dayLabel, initialLanguage, minutesSince, yen } from './format';
+import { ERROR_CODES } from './generated/types';
+import { browserLanguage, dayLabel, initialLanguage, minutesSince } from './format';
 
 const allStatuses = [
   'proposed',
@@ -113,11 +114,6 @@ describe('format', () => {
     expect(initialLanguage(undefined, 'en-US')).toBe('en');
     expect(initialLanguage('<script>', undefined)).toBe('ja');
   });
-
-  it('writes yen with thousands separators, a void keeping its minus', () => {
-    expect(yen(12340)).toBe('¥12,340');
-    expect(yen(-500)).toBe('¥-500');
-  });
 });
 
 describe('the line banner and diagnosis', () => {
@@ -161,26 +157,26 @@ describe('the sync view', () => {
   });
 });
 
-describe('the new error codes', () => {
-  const added = [
-    'source.certificate',
-    'outbox.lock',
-    'outbox.rejected',
-    'outbox.unknown_kind',
-    'outbox.no_target',
-    'input.invalid',
-  ];
-
-  it('explains each in both languages, not with the fallback', () => {
-    for (const code of added) {
+describe('the error codes', () => {
+  it('explains every code core and the shell send, in both languages, not with the fallback', () => {
+    expect(ERROR_CODES.length).toBeGreaterThan(40);
+    for (const code of ERROR_CODES) {
       for (const lang of ['ja', 'en'] as const) {
         expect(knownErrorCodes(lang), `${lang} ${code}`).toContain(code);
         const text = errorText(lang, code);
         expect(text.title.trim(), `${lang} ${code}`).not.toBe('');
         expect(text.action.trim(), `${lang} ${code}`).not.toBe('');
+        expect(text, `${lang} ${code}`).not.toEqual(errorText(lang, 'internal.ui'));
       }
-      expect(errorText('ja', code).title).toMatch(/[ぁ-んァ-ヶ一-龠]/);
-      expect(errorText('en', code).title).toMatch(/^[\x20-\x7e]+$/);
+      expect(errorText('ja', code).title, code).toMatch(/[ぁ-んァ-ヶ一-龠]/);
+      expect(errorText('en', code).title, code).toMatch(/^[\x20-\x7e]+$/);
+    }
+  });
+
+  it('keeps no text for a code nothing sends', () => {
+    const sent: readonly string[] = ERROR_CODES;
+    for (const lang of ['ja', 'en'] as const) {
+      expect(knownErrorCodes(lang).filter((c) => !sent.includes(c)), lang).toEqual([]);
     }
   });
 
@@ -194,7 +190,7 @@ describe('the new error codes', () => {
   });
 
   it('points the outbox rejections at the Sync tab, with the same action words as its buttons', () => {
-    for (const code of ['outbox.rejected', 'outbox.unknown_kind', 'outbox.no_target']) {
+    for (const code of ['outbox.rejected', 'outbox.unknown_kind']) {
       expect(errorText('ja', code).action).toContain(opActionLabels.ja.discard);
       expect(errorText('en', code).action).toContain(opActionLabels.en.discard);
     }

@@ -4,6 +4,7 @@ import type {
   AppointmentStatus,
   AuditProblem,
   CallOutcome,
+  ErrorCode,
   Failure,
   Language,
   OpAction,
@@ -499,7 +500,7 @@ export interface ErrorText {
   action: string;
 }
 
-const errorTexts: Record<Language, Record<string, ErrorText>> = {
+const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
   ja: {
     'print.failed': {
       title: '印刷できませんでした',
@@ -545,10 +546,6 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
       action:
         '接続していません。URL が正しいか確認し、IT担当者に連絡してください。表示中のデータはそのまま使えます。',
     },
-    'outbox.lock': {
-      title: '別のつなぎが送信中です',
-      action: 'このパソコンで、ほかのつなぎが変更を送信しています。終わると自動で続きを送ります。',
-    },
     'outbox.rejected': {
       title: 'サーバがこの変更を受け付けませんでした',
       action:
@@ -558,10 +555,6 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
       title: 'このつなぎでは送信できない種類の変更です',
       action:
         'つなぎを更新してください。急ぐときは、同期タブで「送信しない」を選び、予約システムに手で入力してください。',
-    },
-    'outbox.no_target': {
-      title: '変更する予約が分かりません',
-      action: '同期タブで「送信しない」を選び、予約システムに手で入力してください。',
     },
     'outbox.unreadable': {
       title: '送信待ちの変更を読み取れません',
@@ -583,6 +576,28 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
     'store.already_running': {
       title: 'つなぎがすでに動いています',
       action: 'このパソコンでは、つなぎは一つだけ動かせます。',
+    },
+    'store.database': {
+      title: '保存データの読み書きでエラーが起きました',
+      action:
+        'いまの操作は保存されていません。もう一度試し、続くときはエラーコードを IT担当者に伝えてください。それまでの記録は残っています。',
+    },
+    io: {
+      title: 'ファイルを読み書きできませんでした',
+      action:
+        'ディスクの空き容量と、データフォルダに書き込めるかを確認してください。続くときは IT担当者に連絡してください。',
+    },
+    'import.rows': {
+      title: 'CSV に直すところがあります',
+      action: '表示された行を直して、もう一度取り込んでください。直すまで、何も取り込んでいません。',
+    },
+    'outbox.conflict': {
+      title: 'この予約は予約システム側でも変更されていました',
+      action: '同期タブで両方の内容を見比べて、どちらを残すか選んでください。',
+    },
+    'internal.stopped': {
+      title: 'バックグラウンドの処理が止まりました',
+      action: 'つなぎを終了して、もう一度起動してください。記録済みのデータは消えていません。',
     },
     'input.invalid': {
       title: '入力内容を使えません',
@@ -718,10 +733,6 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
       action:
         'Tsunagi did not connect. Check that the URL is right and contact your IT helper. The data on screen can still be used.',
     },
-    'outbox.lock': {
-      title: 'Another Tsunagi is sending',
-      action: 'Another Tsunagi on this computer is sending changes. The rest is sent by itself when it is done.',
-    },
     'outbox.rejected': {
       title: 'The server refused this change',
       action:
@@ -731,10 +742,6 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
       title: 'This Tsunagi cannot send this kind of change',
       action:
         'Update Tsunagi. If it cannot wait, choose "Don\'t send" in the Sync tab and enter it into the booking system by hand.',
-    },
-    'outbox.no_target': {
-      title: 'The change names no appointment',
-      action: 'Choose "Don\'t send" in the Sync tab and enter it into the booking system by hand.',
     },
     'outbox.unreadable': {
       title: 'A waiting change cannot be read',
@@ -756,6 +763,28 @@ const errorTexts: Record<Language, Record<string, ErrorText>> = {
     'store.already_running': {
       title: 'Tsunagi is already running',
       action: 'Only one Tsunagi runs on this computer at a time.',
+    },
+    'store.database': {
+      title: 'The saved data could not be read or written',
+      action:
+        'This last step was not saved. Try again; if it keeps happening, give the error code to your IT helper. Everything recorded before is kept.',
+    },
+    io: {
+      title: 'A file could not be read or written',
+      action:
+        'Check that the disk has free space and that the data folder can be written to. If it keeps happening, contact your IT helper.',
+    },
+    'import.rows': {
+      title: 'Some rows of the CSV need fixing',
+      action: 'Fix the rows shown and import the file again. Nothing was imported until then.',
+    },
+    'outbox.conflict': {
+      title: 'This appointment was also changed in the booking system',
+      action: 'Compare both in the Sync tab and choose which to keep.',
+    },
+    'internal.stopped': {
+      title: 'A background task stopped',
+      action: 'Quit Tsunagi and start it again. Nothing recorded was lost.',
     },
     'input.invalid': {
       title: 'The entry cannot be used',
@@ -858,8 +887,11 @@ const fallbackError: Record<Language, ErrorText> = {
   },
 };
 
+/** The text for a code core or the shell sent; anything else (a code only the window makes,
+ *  `internal.ui`, or one an older build stored) gets the general text. */
 export function errorText(lang: Language, code: string): ErrorText {
-  return errorTexts[lang][code] ?? fallbackError[lang];
+  const texts: Partial<Record<string, ErrorText>> = errorTexts[lang];
+  return texts[code] ?? fallbackError[lang];
 }
 
 export const knownErrorCodes = (lang: Language): string[] => Object.keys(errorTexts[lang]);

@@ -1,7 +1,7 @@
 // Generated from Tsunagi's Rust types (src-tauri/src/bindings.rs). Do not edit:
 // UPDATE_BINDINGS=1 cargo test -p tsunagi --lib bindings
 
-export type ErrorPayload = { code: string, message: string, };
+export type ErrorPayload = { code: ErrorCode | (string & {}), message: string, };
 
 export type Language = "ja" | "en";
 
@@ -144,7 +144,7 @@ kept_at: string,
 /**
  * Why it could not be opened (`store.key_missing` or `store.not_decryptable`).
  */
-reason: string, 
+reason: ErrorCode, 
 /**
  * The keychain entry that did not open it, kept under this account name.
  */
@@ -370,7 +370,11 @@ voided_by: string | null, patient_id: string | null, patient_name: string | null
 /**
  * Yen; negative for a void.
  */
-amount: number, method: PaymentMethod, memo: string | null, staff: string | null, reason: string | null, 
+amount: number, 
+/**
+ * The amount as the desk writes it ([`yen`]).
+ */
+amount_label: string, method: PaymentMethod, memo: string | null, staff: string | null, reason: string | null, 
 /**
  * RFC 3339 with the clinic's offset.
  */
@@ -388,9 +392,9 @@ export type MethodTotal = { method: PaymentMethod,
 /**
  * Payments not voided.
  */
-count: number, total: number, };
+count: number, total: number, total_label: string, };
 
-export type DaySummary = { day: string, methods: Array<MethodTotal>, total: number, voids: number, };
+export type DaySummary = { day: string, methods: Array<MethodTotal>, total: number, total_label: string, voids: number, };
 
 export type LedgerView = { receipts: Array<ReceiptView>, summary: DaySummary, };
 
@@ -406,7 +410,15 @@ export type OpAction = "retry" | "keep_mine" | "take_server" | "discard";
 
 export type Resolution = "kept_mine" | "took_server" | "discarded";
 
-export type OutboxCounts = { pending: number, sending: number, done: number, conflict: number, rejected: number, };
+export type OutboxCounts = { pending: number, sending: number, done: number, conflict: number, rejected: number, 
+/**
+ * Still on their way: `pending + sending`.
+ */
+waiting: number, 
+/**
+ * For a person to decide: `conflict + rejected`.
+ */
+need_a_person: number, };
 
 export type AppointmentSide = { 
 /**
@@ -430,11 +442,15 @@ appointment_label: string | null, outcome: CallOutcome | null,
 /**
  * A reschedule's new time, `MM/DD HH:MM`.
  */
-new_time_label: string | null, receipt_number: string | null, amount: number | null, method: PaymentMethod | null, 
+new_time_label: string | null, receipt_number: string | null, amount: number | null, 
+/**
+ * The amount as the desk writes it (`-¥500` for a void).
+ */
+amount_label: string | null, method: PaymentMethod | null, 
 /**
  * The last failure's code, HTTP status and text (the server's own words).
  */
-error_code: string | null, http_status: number | null, error: string | null, 
+error_code: ErrorCode | (string & {}) | null, http_status: number | null, error: string | null, 
 /**
  * A conflict: the desk's change and the server's appointment, side by side.
  */
@@ -521,8 +537,59 @@ export type Printout = { title: string, html: string, };
 
 export type PrintRequest = { "kind": "report", report: ReportKind, id: number, } | { "kind": "receipt", number: string, } | { "kind": "downtime_sheet" };
 
+/** Every error code core and the shell send; each has a text in both languages. */
+export const ERROR_CODES = [
+  'store.key_missing',
+  'store.not_decryptable',
+  'store.locked',
+  'store.schema_too_new',
+  'store.database',
+  'store.already_running',
+  'config.missing',
+  'config.invalid',
+  'keychain.unavailable',
+  'io',
+  'source.not_configured',
+  'source.unreachable',
+  'source.certificate',
+  'source.timeout',
+  'source.auth',
+  'source.server',
+  'source.rejected',
+  'source.not_fhir',
+  'source.invalid',
+  'source.too_large',
+  'source.changes_waiting',
+  'source.superseded',
+  'import.unusable',
+  'import.rows',
+  'receipt.amount_empty',
+  'receipt.amount_not_a_number',
+  'receipt.amount_zero',
+  'receipt.amount_negative',
+  'receipt.amount_too_large',
+  'receipt.not_found',
+  'receipt.already_voided',
+  'receipt.void_of_void',
+  'receipt.reason_missing',
+  'input.invalid',
+  'outbox.unreadable',
+  'outbox.rejected',
+  'outbox.unknown_kind',
+  'outbox.conflict',
+  'outbox.no_versions',
+  'internal.stopped',
+  'print.failed',
+  'clipboard.failed',
+  'autostart.failed',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 /** Errors that mean the database key is lost: only these offer a fresh start. */
-export const KEY_LOSS_CODES: readonly string[] = ['store.key_missing', 'store.not_decryptable'];
+export const KEY_LOSS_CODES: readonly ErrorCode[] = [
+  'store.key_missing',
+  'store.not_decryptable',
+];
 
 /** The longest staff name the desk accepts. */
 export const STAFF_NAME_MAX = 40;

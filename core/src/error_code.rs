@@ -1,0 +1,139 @@
+//! Every error code Tsunagi sends to the window, a script or the outbox, in one list. An
+//! error type's `code()` returns one of these, so a new code cannot reach the UI without
+//! being listed here; the list is exported to TypeScript (`ERROR_CODES`), where every code
+//! must have a Japanese and an English text (checked by the UI's type check and tests).
+
+use serde::Serialize;
+
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $name:ident = $code:literal,)+) => {
+        /// A stable identifier the UI translates and scripts branch on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $name,)+
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order of this file.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name,)+];
+
+            /// The code as it travels (`store.key_missing`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$name => $code,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The database exists but its key is not in the OS keychain.
+    StoreKeyMissing = "store.key_missing",
+    /// The key does not open the database (wrong key or a damaged file).
+    StoreNotDecryptable = "store.not_decryptable",
+    StoreLocked = "store.locked",
+    StoreSchemaTooNew = "store.schema_too_new",
+    StoreDatabase = "store.database",
+    /// The app and `tsunagi-cli run` refuse to run beside each other.
+    StoreAlreadyRunning = "store.already_running",
+    ConfigMissing = "config.missing",
+    ConfigInvalid = "config.invalid",
+    KeychainUnavailable = "keychain.unavailable",
+    Io = "io",
+    SourceNotConfigured = "source.not_configured",
+    SourceUnreachable = "source.unreachable",
+    SourceCertificate = "source.certificate",
+    SourceTimeout = "source.timeout",
+    SourceAuth = "source.auth",
+    SourceServer = "source.server",
+    SourceRejected = "source.rejected",
+    SourceNotFhir = "source.not_fhir",
+    SourceInvalid = "source.invalid",
+    SourceTooLarge = "source.too_large",
+    SourceChangesWaiting = "source.changes_waiting",
+    SourceSuperseded = "source.superseded",
+    ImportUnusable = "import.unusable",
+    ImportRows = "import.rows",
+    ReceiptAmountEmpty = "receipt.amount_empty",
+    ReceiptAmountNotANumber = "receipt.amount_not_a_number",
+    ReceiptAmountZero = "receipt.amount_zero",
+    ReceiptAmountNegative = "receipt.amount_negative",
+    ReceiptAmountTooLarge = "receipt.amount_too_large",
+    ReceiptNotFound = "receipt.not_found",
+    ReceiptAlreadyVoided = "receipt.already_voided",
+    ReceiptVoidOfVoid = "receipt.void_of_void",
+    ReceiptReasonMissing = "receipt.reason_missing",
+    InputInvalid = "input.invalid",
+    /// An op in the outbox cannot be read back (a damaged or foreign payload).
+    OutboxUnreadable = "outbox.unreadable",
+    /// The server refused the change itself (HTTP 4xx other than auth and conflicts).
+    OutboxRejected = "outbox.rejected",
+    /// An op of a kind this build cannot send.
+    OutboxUnknownKind = "outbox.unknown_kind",
+    /// The server holds another version of what the change was made on.
+    OutboxConflict = "outbox.conflict",
+    /// The server keeps no versions to compare, so a person decides.
+    OutboxNoVersions = "outbox.no_versions",
+    /// A background task stopped under a command that was waiting for it.
+    InternalStopped = "internal.stopped",
+    /// The shell could not print the page.
+    PrintFailed = "print.failed",
+    /// The shell could not put text on the clipboard.
+    ClipboardFailed = "clipboard.failed",
+    /// The shell could not change "start at login".
+    AutostartFailed = "autostart.failed",
+}
+
+impl ErrorCode {
+    /// The code a stored text names; a code an older or newer build wrote and this one
+    /// does not know stays readable as `None`.
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl rusqlite::ToSql for ErrorCode {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_dotted_lowercase_and_parse_back() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "{s} twice");
+            assert!(
+                s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.'),
+                "{s}"
+            );
+            assert_eq!(ErrorCode::parse(s), Some(*code));
+        }
+        assert_eq!(ErrorCode::parse("store.no_such_code"), None);
+    }
+}
