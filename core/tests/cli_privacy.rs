@@ -173,6 +173,11 @@ fn issue_7_doctor_shows_every_part_and_start_fresh_answers_a_lost_key() {
         .find_map(|l| l.strip_prefix("the unreadable database is kept at "))
         .unwrap();
     assert_eq!(std::fs::read(kept).unwrap(), before);
+    // The way on reads as one sentence (it had a run of spaces in the middle).
+    assert!(
+        fresh.contains("a fresh database was created; run `tsunagi-cli pull` to mirror today"),
+        "{fresh}"
+    );
     ok(&other, data.path(), &["pull"]);
     assert!(ok(&other, data.path(), &["today"]).lines().count() > 10);
     let audit = ok(

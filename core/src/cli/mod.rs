@@ -2,6 +2,7 @@
 //! layer over `Desk`: parse, call, print. Errors are one line on stderr and an exit code
 //! a script can branch on.
 
+mod commands;
 mod output;
 mod run;
 
@@ -18,7 +19,6 @@ use crate::config::FhirAuthKind;
 use crate::desk::{Desk, DeskOptions, SourceSetup};
 use crate::error::{CoreError, Result};
 use crate::keychain::Keychain;
-use crate::report::ReportKind;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -402,41 +402,6 @@ fn exit_code(e: &CoreError) -> u8 {
     }
 }
 
-/// Run the monitor until SIGINT or SIGTERM, printing each transition as it is declared.
-async fn monitor(desk: &Desk, json: bool, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    let monitor = crate::monitor::Monitor::spawn(
-        desk.monitor_options(None, false),
-        &tokio::runtime::Handle::current(),
-    );
-    let mut events = monitor.subscribe();
-    // One recorder per install: beside the running app this monitor only watches.
-    if !monitor.status().recording {
-        eprintln!(
-            "tsunagi-cli: another Tsunagi (the desktop app) records this install's outages; \
-             this monitor only watches"
-        );
-    }
-    let stop = stop_signal();
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            event = events.recv() => match event {
-                Ok(crate::monitor::MonitorEvent::Transition { transition, incident_id, status, .. }) => {
-                    output::transition(out, &transition, incident_id, &status, json)?;
-                }
-                Ok(crate::monitor::MonitorEvent::PathChanged { status }) => {
-                    output::path_changed(out, &status, json)?;
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            },
-        }
-    }
-    monitor.shutdown().await;
-    Ok(())
-}
-
 async fn stop_signal() {
     #[cfg(unix)]
     {
@@ -457,51 +422,6 @@ async fn stop_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-async fn receipt(
-    desk: &Desk,
-    command: ReceiptCommand,
-    out: &mut impl std::io::Write,
-) -> Result<std::io::Result<()>> {
-    Ok(match command {
-        ReceiptCommand::Add {
-            amount,
-            method,
-            patient,
-            name,
-            memo,
-        } => {
-            let r = desk
-                .add_receipt(crate::receipts::ReceiptInput {
-                    amount,
-                    method,
-                    patient_id: patient,
-                    patient_name: name,
-                    memo,
-                    staff: None,
-                })
-                .await?;
-            writeln!(out, "{}", r.number)
-        }
-        ReceiptCommand::Void { number, reason } => {
-            let r = desk.void_receipt(&number, &reason, None).await?;
-            writeln!(out, "{}", r.number)
-        }
-        ReceiptCommand::List { json, all_days } => {
-            let rows = desk.receipts_of(all_days).await?;
-            output::receipts(out, &rows, json)
-        }
-        ReceiptCommand::Summary { json } => {
-            let s = desk.receipt_summary().await?;
-            output::receipt_summary(out, &s, json)
-        }
-        ReceiptCommand::Export => out.write_all(&desk.receipts_csv().await?),
-        ReceiptCommand::Entered { number } => {
-            desk.mark_receipt_entered(&number, None).await?;
-            Ok(())
-        }
-    })
 }
 
 fn parse_method(s: &str) -> std::result::Result<crate::receipts::PaymentMethod, String> {
@@ -581,242 +501,73 @@ fn run(cli: Cli) -> Result<u8> {
         .build()
         .map_err(|e| CoreError::io("async runtime", e))?;
     let staff = cli.staff.clone().unwrap_or_else(terminal_user);
+    let mut out = std::io::stdout().lock();
     // Commands for a desk that may not open.
     match cli.command {
         Command::Doctor { json, no_probe } => {
-            let report = runtime.block_on(crate::desk::doctor::examine(options, !no_probe));
-            let mut out = std::io::stdout().lock();
-            output::doctor(&mut out, &report, json)
-                .map_err(|e| CoreError::io("standard output", e))?;
-            return Ok(if report.failing() { 9 } else { 0 });
+            return runtime.block_on(commands::doctor(options, json, no_probe, &mut out))
         }
-        Command::StartFresh { yes: _ } => {
-            let (desk, fresh) = Desk::start_fresh(options)?;
-            desk.act_as(Some(&staff))?;
-            println!(
-                "the unreadable database is kept at {}\na fresh database was created;                  run `tsunagi-cli pull` to mirror today again",
-                fresh.kept_at
-            );
-            if let Some(account) = fresh.old_key_account {
-                println!("the keychain entry that did not open it is kept as {account}");
-            }
-            return Ok(0);
-        }
+        Command::StartFresh { yes: _ } => return commands::start_fresh(options, &staff, &mut out),
         _ => {}
     }
     let desk = Arc::new(Desk::open(options)?);
     desk.act_as(Some(&staff))?;
-    let mut exit = 0u8;
-    runtime.block_on(async {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        match cli.command {
-            Command::Pull => {
-                let status = desk.pull().await?;
-                output::pulled(&mut out, &status)
-            }
-            Command::Today { date, json } => {
-                let view = desk.today(date).await?;
-                if view.status.synced_at.is_none() {
-                    eprintln!("tsunagi-cli: the mirror is empty; run `tsunagi-cli pull` first");
-                }
-                if json {
-                    output::today_json(&mut out, &view)
-                } else {
-                    output::today_text(&mut out, &view)
-                }
-            }
-            Command::Source(args) => {
-                let (setup, allow_plain_http) = source_setup(args.kind)?;
-                let settings = desk.configure_source(
-                    setup,
-                    crate::desk::SourceOptions {
-                        allow_plain_http,
-                        confirmed: args.yes,
-                    },
-                )?;
-                writeln!(out, "source: {}", settings.source.code()).ok();
-                if settings.source == crate::model::SourceKind::Csv {
-                    return Ok(());
-                }
-                let status = desk.pull().await?;
-                output::pulled(&mut out, &status)
-            }
-            Command::Import(ImportCommand::Csv { file }) => {
-                let bytes = std::fs::read(&file).map_err(|e| CoreError::io(&file, e))?;
-                let report = desk.import_csv(bytes).await?;
-                output::imported(&mut out, &report)
-            }
-            Command::Monitor { json } => monitor(&desk, json, &mut out).await,
-            Command::Run { json } => run::run(desk.clone(), json, &mut out).await?,
-            Command::Receipt(command) => receipt(&desk, command, &mut out).await?,
-            Command::Drill { action } => {
-                if action == "start" {
-                    let id = desk.start_drill(None).await?;
-                    writeln!(
-                        out,
-                        "drill {id} started: calls and receipts are practice until `drill end`"
-                    )
-                } else {
-                    let id = desk.end_drill().await?;
-                    writeln!(out, "drill {id} ended and archived")
-                }
-            }
-            Command::Calls {
-                json,
-                tomorrow_morning,
-            } => {
-                let view = desk.call_list(tomorrow_morning).await?;
-                output::calls(&mut out, &view, json)
-            }
-            Command::Call {
+    runtime.block_on(dispatch(desk, cli.command, &mut out))
+}
+
+/// One command on an open desk: each is a function in `commands`.
+async fn dispatch(desk: Arc<Desk>, command: Command, out: &mut impl std::io::Write) -> Result<u8> {
+    use commands as c;
+    let desk = &desk;
+    match command {
+        Command::Pull => c::pull(desk, out).await,
+        Command::Today { date, json } => c::today(desk, date, json, out).await,
+        Command::Source(args) => c::source(desk, args, out).await,
+        Command::Import(ImportCommand::Csv { file }) => c::import_csv(desk, &file, out).await,
+        Command::Monitor { json } => c::monitor(desk, json, out).await,
+        Command::Run { json } => c::written(run::run(desk.clone(), json, out).await?),
+        Command::Receipt(command) => c::receipt(desk, command, out).await,
+        Command::Drill { action } => c::drill(desk, &action, out).await,
+        Command::Calls {
+            json,
+            tomorrow_morning,
+        } => c::calls(desk, tomorrow_morning, json, out).await,
+        Command::Call {
+            appointment_id,
+            outcome,
+            to,
+            note,
+        } => {
+            let record = crate::calls::CallRecord {
                 appointment_id,
                 outcome,
-                to,
+                new_start: to,
                 note,
-            } => {
-                let id = desk
-                    .record_call(crate::calls::CallRecord {
-                        appointment_id,
-                        outcome,
-                        new_start: to,
-                        note,
-                        staff: None,
-                    })
-                    .await?;
-                writeln!(out, "recorded call attempt {id}")
-            }
-            Command::Arrive { appointment_id } => {
-                let id = desk.record_arrival(&appointment_id, None).await?;
-                writeln!(out, "checked in (arrival {id})")
-            }
-            Command::Outbox(OutboxCommand::List { json }) => {
-                output::outbox(&mut out, &desk.outbox().await?, json)
-            }
-            Command::Outbox(OutboxCommand::Drain { patience, json }) => {
-                let mut backoff = crate::outbox::backoff::Backoff::standard();
-                let report = desk
-                    .drain(std::time::Duration::from_secs(patience), &mut backoff)
-                    .await?;
-                exit = match report.end {
-                    crate::outbox::DrainEnd::Empty => 0,
-                    crate::outbox::DrainEnd::NeedsAPerson => 7,
-                    crate::outbox::DrainEnd::StillWaiting | crate::outbox::DrainEnd::NoUpstream => {
-                        8
-                    }
-                };
-                output::drained(&mut out, &report, json)
-            }
-            Command::Outbox(OutboxCommand::Resolve { seq, action }) => {
-                let action = crate::outbox::OpAction::parse(&action.replace('-', "_"))
-                    .ok_or_else(|| CoreError::InvalidInput(format!("unknown action {action}")))?;
-                let view = desk.resolve_op(seq, action, None).await?;
-                writeln!(
-                    out,
-                    "op {seq}: {}; {} waiting, {} for a person",
-                    action.code(),
-                    view.counts.waiting(),
-                    view.counts.need_a_person()
-                )
-            }
-            Command::Outbox(OutboxCommand::Export) => {
-                let path = desk.export_outbox().await?;
-                writeln!(out, "{}", path.display())
-            }
-            Command::Report {
-                kind,
-                id,
-                html,
-                json,
-            } => match (kind.as_deref().and_then(ReportKind::parse), id) {
-                (Some(kind), Some(id)) => {
-                    let report = desk.report(kind, id).await?;
-                    if let Some(path) = html {
-                        let page = crate::printout::report(&report, desk.config().language);
-                        let doc = crate::printout::document(&page, desk.config().language);
-                        std::fs::write(&path, doc).map_err(|e| CoreError::io(&path, e))?;
-                    }
-                    if json {
-                        output::json_line(&mut out, &report)
-                    } else {
-                        output::reports(
-                            &mut out,
-                            &crate::report::ReportList {
-                                reports: vec![report.summary],
-                            },
-                            false,
-                        )
-                    }
-                }
-                _ => output::reports(&mut out, &desk.reports().await?, json),
-            },
-            Command::Audit(AuditCommand::Verify { json, against }) => {
-                let export = match &against {
-                    Some(path) => Some(std::fs::read(path).map_err(|e| CoreError::io(path, e))?),
-                    None => None,
-                };
-                let check = desk.verify_audit(export.as_deref()).await?;
-                if !check.intact() {
-                    exit = 9;
-                }
-                output::audit_check(&mut out, &check, json)
-            }
-            Command::Audit(AuditCommand::Export { to }) => {
-                let path = desk.export_audit(to).await?;
-                writeln!(out, "{}", path.display())
-            }
-            Command::Staff => {
-                let view = desk.staff_view().await?;
-                let at_desk = desk.staff_at_desk().await?;
-                view.names.iter().try_for_each(|n| {
-                    let mark = if at_desk.as_deref() == Some(n.as_str()) {
-                        "*"
-                    } else {
-                        " "
-                    };
-                    writeln!(out, "{mark} {n}")
-                })
-            }
-            Command::Purge { json } => {
-                let report = desk.purge_as(crate::desk::Actor::Person(None)).await?;
-                if json {
-                    output::json_line(&mut out, &report)
-                } else {
-                    output::purged(&mut out, &report)
-                }
-            }
-            // Answered above, before the desk opened.
-            Command::Doctor { .. } | Command::StartFresh { .. } => Ok(()),
-            Command::DebugPanic => {
-                crate::crash::debug_panic(&desk).await?;
-                Ok(())
-            }
-            Command::Sheet => {
-                let path = desk.write_downtime_sheet().await?;
-                writeln!(out, "{}", path.display())
-            }
-            Command::Signals { mark_seen } => {
-                let view = desk.signals().await?;
-                if mark_seen {
-                    desk.mark_signals_seen(&view.until).await?;
-                }
-                view.signals
-                    .iter()
-                    .try_for_each(|s| writeln!(out, "{}", s.text))
-            }
-            Command::Status { json } => {
-                let status = desk.status().await?;
-                let dir = desk.data_dir().root().display().to_string();
-                if json {
-                    output::status_json(&mut out, &status, &dir)
-                } else {
-                    output::status_text(&mut out, &status, &dir)
-                }
-            }
+                staff: None,
+            };
+            c::call(desk, record, out).await
         }
-        .map_err(|e| CoreError::io("standard output", e))
-    })?;
-    Ok(exit)
+        Command::Arrive { appointment_id } => c::arrive(desk, &appointment_id, out).await,
+        Command::Outbox(command) => c::outbox(desk, command, out).await,
+        Command::Report {
+            kind,
+            id,
+            html,
+            json,
+        } => c::report(desk, kind.as_deref(), id, html, json, out).await,
+        Command::Audit(command) => c::audit(desk, command, out).await,
+        Command::Staff => c::staff(desk, out).await,
+        Command::Purge { json } => c::purge(desk, json, out).await,
+        Command::DebugPanic => {
+            crate::crash::debug_panic(desk).await?;
+            Ok(0)
+        }
+        Command::Sheet => c::sheet(desk, out).await,
+        Command::Signals { mark_seen } => c::signals(desk, mark_seen, out).await,
+        Command::Status { json } => c::status(desk, json, out).await,
+        // Answered in `run`, before the desk opened.
+        Command::Doctor { .. } | Command::StartFresh { .. } => Ok(0),
+    }
 }
 
 /// Who the CLI acts as when `--staff` is not given: the terminal's OS user, so the trail

@@ -1,0 +1,356 @@
+//! One function per `tsunagi-cli` command: call the desk, print the answer, return the exit
+//! code for an answer that is not an error (a drain that left work, a failing check).
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use super::output;
+use super::{AuditCommand, OutboxCommand, ReceiptCommand, SourceArgs};
+use crate::desk::{Desk, DeskOptions};
+use crate::error::{CoreError, Result};
+use crate::outbox::DrainEnd;
+use crate::report::ReportKind;
+
+/// What was printed, as the command's answer: exit 0, or the failure to write it.
+pub(super) fn written(printed: io::Result<()>) -> Result<u8> {
+    printed
+        .map(|()| 0)
+        .map_err(|e| CoreError::io("standard output", e))
+}
+
+pub(super) async fn doctor(
+    options: DeskOptions,
+    json: bool,
+    no_probe: bool,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let report = crate::desk::doctor::examine(options, !no_probe).await;
+    written(output::doctor(out, &report, json))?;
+    Ok(if report.failing() { 9 } else { 0 })
+}
+
+pub(super) fn start_fresh(options: DeskOptions, staff: &str, out: &mut impl Write) -> Result<u8> {
+    let (desk, fresh) = Desk::start_fresh(options)?;
+    desk.act_as(Some(staff))?;
+    written(writeln!(
+        out,
+        "the unreadable database is kept at {}\na fresh database was created; \
+         run `tsunagi-cli pull` to mirror today again",
+        fresh.kept_at
+    ))?;
+    if let Some(account) = fresh.old_key_account {
+        written(writeln!(
+            out,
+            "the keychain entry that did not open it is kept as {account}"
+        ))?;
+    }
+    Ok(0)
+}
+
+pub(super) async fn pull(desk: &Desk, out: &mut impl Write) -> Result<u8> {
+    let status = desk.pull().await?;
+    written(output::pulled(out, &status))
+}
+
+pub(super) async fn today(
+    desk: &Desk,
+    date: Option<NaiveDate>,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let view = desk.today(date).await?;
+    if view.status.synced_at.is_none() {
+        eprintln!("tsunagi-cli: the mirror is empty; run `tsunagi-cli pull` first");
+    }
+    written(if json {
+        output::today_json(out, &view)
+    } else {
+        output::today_text(out, &view)
+    })
+}
+
+pub(super) async fn source(desk: &Desk, args: SourceArgs, out: &mut impl Write) -> Result<u8> {
+    let (setup, allow_plain_http) = super::source_setup(args.kind)?;
+    let settings = desk.configure_source(
+        setup,
+        crate::desk::SourceOptions {
+            allow_plain_http,
+            confirmed: args.yes,
+        },
+    )?;
+    written(writeln!(out, "source: {}", settings.source.code()))?;
+    // A CSV source has nothing to pull: its day comes from `import csv`.
+    if settings.source == crate::model::SourceKind::Csv {
+        return Ok(0);
+    }
+    pull(desk, out).await
+}
+
+pub(super) async fn import_csv(desk: &Desk, file: &Path, out: &mut impl Write) -> Result<u8> {
+    let bytes = std::fs::read(file).map_err(|e| CoreError::io(file, e))?;
+    let report = desk.import_csv(bytes).await?;
+    written(output::imported(out, &report))
+}
+
+/// Run the monitor until SIGINT or SIGTERM, printing each transition as it is declared.
+pub(super) async fn monitor(desk: &Desk, json: bool, out: &mut impl Write) -> Result<u8> {
+    let monitor = crate::monitor::Monitor::spawn(
+        desk.monitor_options(None, false),
+        &tokio::runtime::Handle::current(),
+    );
+    let mut events = monitor.subscribe();
+    // One recorder per install: beside the running app this monitor only watches.
+    if !monitor.status().recording {
+        eprintln!(
+            "tsunagi-cli: another Tsunagi (the desktop app) records this install's outages; \
+             this monitor only watches"
+        );
+    }
+    let stop = super::stop_signal();
+    tokio::pin!(stop);
+    let printed = loop {
+        tokio::select! {
+            _ = &mut stop => break Ok(()),
+            event = events.recv() => {
+                let shown = match event {
+                    Ok(crate::monitor::MonitorEvent::Transition { transition, incident_id, status, .. }) => {
+                        output::transition(out, &transition, incident_id, &status, json)
+                    }
+                    Ok(crate::monitor::MonitorEvent::PathChanged { status }) => {
+                        output::path_changed(out, &status, json)
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Ok(()),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break Ok(()),
+                };
+                if let Err(e) = shown {
+                    break Err(e);
+                }
+            }
+        }
+    };
+    monitor.shutdown().await;
+    written(printed)
+}
+
+pub(super) async fn receipt(
+    desk: &Desk,
+    command: ReceiptCommand,
+    out: &mut impl Write,
+) -> Result<u8> {
+    written(match command {
+        ReceiptCommand::Add {
+            amount,
+            method,
+            patient,
+            name,
+            memo,
+        } => {
+            let r = desk
+                .add_receipt(crate::receipts::ReceiptInput {
+                    amount,
+                    method,
+                    patient_id: patient,
+                    patient_name: name,
+                    memo,
+                    staff: None,
+                })
+                .await?;
+            writeln!(out, "{}", r.number)
+        }
+        ReceiptCommand::Void { number, reason } => {
+            let r = desk.void_receipt(&number, &reason, None).await?;
+            writeln!(out, "{}", r.number)
+        }
+        ReceiptCommand::List { json, all_days } => {
+            let rows = desk.receipts_of(all_days).await?;
+            output::receipts(out, &rows, json)
+        }
+        ReceiptCommand::Summary { json } => {
+            let s = desk.receipt_summary().await?;
+            output::receipt_summary(out, &s, json)
+        }
+        ReceiptCommand::Export => out.write_all(&desk.receipts_csv().await?),
+        ReceiptCommand::Entered { number } => {
+            desk.mark_receipt_entered(&number, None).await?;
+            Ok(())
+        }
+    })
+}
+
+pub(super) async fn drill(desk: &Desk, action: &str, out: &mut impl Write) -> Result<u8> {
+    written(if action == "start" {
+        let id = desk.start_drill(None).await?;
+        writeln!(
+            out,
+            "drill {id} started: calls and receipts are practice until `drill end`"
+        )
+    } else {
+        let id = desk.end_drill().await?;
+        writeln!(out, "drill {id} ended and archived")
+    })
+}
+
+pub(super) async fn calls(
+    desk: &Desk,
+    tomorrow_morning: bool,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let view = desk.call_list(tomorrow_morning).await?;
+    written(output::calls(out, &view, json))
+}
+
+pub(super) async fn call(
+    desk: &Desk,
+    record: crate::calls::CallRecord,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let id = desk.record_call(record).await?;
+    written(writeln!(out, "recorded call attempt {id}"))
+}
+
+pub(super) async fn arrive(desk: &Desk, appointment_id: &str, out: &mut impl Write) -> Result<u8> {
+    let id = desk.record_arrival(appointment_id, None).await?;
+    written(writeln!(out, "checked in (arrival {id})"))
+}
+
+pub(super) async fn outbox(
+    desk: &Desk,
+    command: OutboxCommand,
+    out: &mut impl Write,
+) -> Result<u8> {
+    match command {
+        OutboxCommand::List { json } => written(output::outbox(out, &desk.outbox().await?, json)),
+        OutboxCommand::Drain { patience, json } => drain(desk, patience, json, out).await,
+        OutboxCommand::Resolve { seq, action } => {
+            let action = crate::outbox::OpAction::parse(&action.replace('-', "_"))
+                .ok_or_else(|| CoreError::InvalidInput(format!("unknown action {action}")))?;
+            let view = desk.resolve_op(seq, action, None).await?;
+            written(writeln!(
+                out,
+                "op {seq}: {}; {} waiting, {} for a person",
+                action.code(),
+                view.counts.waiting(),
+                view.counts.need_a_person()
+            ))
+        }
+        OutboxCommand::Export => {
+            let path = desk.export_outbox().await?;
+            written(writeln!(out, "{}", path.display()))
+        }
+    }
+}
+
+/// Send until the queue is empty or `patience` seconds pass; exit 7 when only decisions
+/// are left, 8 while changes still wait.
+async fn drain(desk: &Desk, patience: u64, json: bool, out: &mut impl Write) -> Result<u8> {
+    let mut backoff = crate::outbox::backoff::Backoff::standard();
+    let report = desk
+        .drain(std::time::Duration::from_secs(patience), &mut backoff)
+        .await?;
+    written(output::drained(out, &report, json))?;
+    Ok(match report.end {
+        DrainEnd::Empty => 0,
+        DrainEnd::NeedsAPerson => 7,
+        DrainEnd::StillWaiting | DrainEnd::NoUpstream => 8,
+    })
+}
+
+/// One report (with `--html`, also written as a printable page), or the list of them.
+pub(super) async fn report(
+    desk: &Desk,
+    kind: Option<&str>,
+    id: Option<i64>,
+    html: Option<PathBuf>,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let (Some(kind), Some(id)) = (kind.and_then(ReportKind::parse), id) else {
+        return written(output::reports(out, &desk.reports().await?, json));
+    };
+    let report = desk.report(kind, id).await?;
+    if let Some(path) = html {
+        let language = desk.config().language;
+        let page = crate::printout::report(&report, language);
+        let doc = crate::printout::document(&page, language);
+        std::fs::write(&path, doc).map_err(|e| CoreError::io(&path, e))?;
+    }
+    written(if json {
+        output::json_line(out, &report)
+    } else {
+        let list = crate::report::ReportList {
+            reports: vec![report.summary],
+        };
+        output::reports(out, &list, false)
+    })
+}
+
+pub(super) async fn audit(desk: &Desk, command: AuditCommand, out: &mut impl Write) -> Result<u8> {
+    match command {
+        AuditCommand::Verify { json, against } => {
+            let export = match &against {
+                Some(path) => Some(std::fs::read(path).map_err(|e| CoreError::io(path, e))?),
+                None => None,
+            };
+            let check = desk.verify_audit(export.as_deref()).await?;
+            written(output::audit_check(out, &check, json))?;
+            Ok(if check.intact() { 0 } else { 9 })
+        }
+        AuditCommand::Export { to } => {
+            let path = desk.export_audit(to).await?;
+            written(writeln!(out, "{}", path.display()))
+        }
+    }
+}
+
+/// The staff names, the one at the desk marked `*`.
+pub(super) async fn staff(desk: &Desk, out: &mut impl Write) -> Result<u8> {
+    let view = desk.staff_view().await?;
+    let at_desk = desk.staff_at_desk().await?;
+    written(view.names.iter().try_for_each(|n| {
+        let mark = if at_desk.as_deref() == Some(n.as_str()) {
+            "*"
+        } else {
+            " "
+        };
+        writeln!(out, "{mark} {n}")
+    }))
+}
+
+pub(super) async fn purge(desk: &Desk, json: bool, out: &mut impl Write) -> Result<u8> {
+    let report = desk.purge_as(crate::desk::Actor::Person(None)).await?;
+    written(if json {
+        output::json_line(out, &report)
+    } else {
+        output::purged(out, &report)
+    })
+}
+
+pub(super) async fn sheet(desk: &Desk, out: &mut impl Write) -> Result<u8> {
+    let path = desk.write_downtime_sheet().await?;
+    written(writeln!(out, "{}", path.display()))
+}
+
+pub(super) async fn signals(desk: &Desk, mark_seen: bool, out: &mut impl Write) -> Result<u8> {
+    let view = desk.signals().await?;
+    if mark_seen {
+        desk.mark_signals_seen(&view.until).await?;
+    }
+    written(
+        view.signals
+            .iter()
+            .try_for_each(|s| writeln!(out, "{}", s.text)),
+    )
+}
+
+pub(super) async fn status(desk: &Desk, json: bool, out: &mut impl Write) -> Result<u8> {
+    let status = desk.status().await?;
+    let dir = desk.data_dir().root().display().to_string();
+    written(if json {
+        output::status_json(out, &status, &dir)
+    } else {
+        output::status_text(out, &status, &dir)
+    })
+}
