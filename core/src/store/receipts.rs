@@ -55,170 +55,24 @@ impl Store {
             let drill = super::calls::active_drill(&tx, r.at)?;
             let mut r = r.clone();
             // Whether the entry goes to an upstream at all.
-            let mut send = true;
-            if let Some(voided) = &r.voids {
-                // A drill voids only its own receipts; real ones only outside a drill.
-                let original: Option<Voided> = tx
-                    .query_row(
-                        "SELECT c.kind, c.amount, c.method, c.patient_id, c.patient_name,
-                                o.upstream, o.state IS NOT NULL AND o.resolution IS NOT 'discarded'
-                         FROM receipt c LEFT JOIN outbox o ON o.op_key = c.op_key
-                         WHERE c.number = ?1 AND c.drill = ?2",
-                        params![voided, drill],
-                        |row| {
-                            let upstream: Option<String> = row.get(5)?;
-                            Ok(Voided {
-                                kind: row.get(0)?,
-                                amount: row.get(1)?,
-                                method: row.get(2)?,
-                                patient_id: row.get(3)?,
-                                patient_name: row.get(4)?,
-                                op: upstream
-                                    .map(|u| Ok::<_, rusqlite::Error>((u, row.get(6)?)))
-                                    .transpose()?,
-                            })
-                        },
-                    )
-                    .optional()?;
-                let Some(original) = original else {
-                    return Err(CoreError::Receipt(ReceiptError::NotFound(voided.clone())));
-                };
-                if original.kind == "void" {
-                    return Err(CoreError::Receipt(ReceiptError::VoidOfVoid(voided.clone())));
+            let send = match r.voids.clone() {
+                Some(voided) => take_terms_of_voided(&tx, &mut r, &voided, drill)?,
+                None => {
+                    take_patient_from_mirror(&tx, &mut r)?;
+                    true
                 }
-                let already: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM receipt WHERE voids = ?1)",
-                    [voided],
-                    |row| row.get(0),
-                )?;
-                if already {
-                    return Err(CoreError::Receipt(ReceiptError::AlreadyVoided(
-                        voided.clone(),
-                    )));
-                }
-                r.amount = -original.amount;
-                r.method = PaymentMethod::parse(&original.method).ok_or_else(|| {
-                    CoreError::InvalidInput(format!(
-                        "receipt {voided} has an unknown method {:?}",
-                        original.method
-                    ))
-                })?;
-                r.patient_id = original.patient_id;
-                r.patient_name = original.patient_name;
-                // A void follows its receipt: to the same upstream, and not at all when the
-                // receipt will never reach it (discarded: the server has no payment to credit).
-                match original.op {
-                    Some((upstream, meant)) => {
-                        r.upstream = upstream;
-                        send = meant;
-                    }
-                    None => send = false,
-                }
-            } else if let Some(id) = &r.patient_id {
-                // Picked from the mirror: keep the name as it was when the money was taken,
-                // and send the receipt to the upstream that knows this patient.
-                let found: Option<(String, Option<String>)> = tx
-                    .query_row(
-                        "SELECT name, source_key FROM patient WHERE source_id = ?1",
-                        [id],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
-                    .optional()?;
-                match (found, &r.patient_name) {
-                    (Some((name, source_key)), _) => {
-                        r.patient_name.get_or_insert(name);
-                        if let Some(key) = source_key {
-                            r.upstream = key;
-                        }
-                    }
-                    (None, Some(_)) => {}
-                    (None, None) => {
-                        return Err(CoreError::InvalidInput(format!(
-                            "no patient {id:?} in the mirror; type the name instead"
-                        )))
-                    }
-                }
-            }
-            let seq: i64 = tx.query_row(
-                "SELECT coalesce(max(seq), 0) + 1 FROM receipt WHERE day = ?1 AND drill = ?2",
-                params![r.day, drill],
-                |row| row.get(0),
-            )?;
-            let number = format!(
-                "{}-{}-{}{seq:03}",
-                r.device_prefix,
-                r.day.replace('-', ""),
-                if drill == 0 { "" } else { "T" }
-            );
+            };
+            let (seq, number) = next_number(&tx, &r, drill)?;
             let incident = if drill == 0 {
                 super::monitor::open_incident(&tx)?
             } else {
                 None
             };
-            let kind = if r.voids.is_some() {
-                ReceiptEntryKind::Void
-            } else {
-                ReceiptEntryKind::Payment
-            };
             // A drill's money is practice: never sent upstream.
             let queued = drill == 0 && send;
-            tx.execute(
-                "INSERT INTO receipt (number, day, seq, kind, voids, patient_id, patient_name,
-                     amount, method, memo, staff, reason, at, incident_id, op_key, drill)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                params![
-                    number,
-                    r.day,
-                    seq,
-                    if kind == ReceiptEntryKind::Void {
-                        "void"
-                    } else {
-                        "payment"
-                    },
-                    r.voids,
-                    r.patient_id,
-                    r.patient_name,
-                    r.amount,
-                    r.method.code(),
-                    r.memo,
-                    r.staff,
-                    r.reason,
-                    ts(r.at),
-                    incident,
-                    queued.then_some(&r.op_key),
-                    drill
-                ],
-            )?;
+            insert_receipt(&tx, &r, (&number, seq), incident, queued, drill)?;
             if queued {
-                let entry = ReceiptOp {
-                    number: number.clone(),
-                    kind,
-                    voids: r.voids.clone(),
-                    patient_id: r.patient_id.clone(),
-                    patient_name: r.patient_name.clone(),
-                    amount: r.amount,
-                    method: r.method,
-                    memo: r.memo.clone(),
-                    staff: r.staff.clone(),
-                    reason: r.reason.clone(),
-                    at: r.at,
-                };
-                super::outbox::queue(
-                    &tx,
-                    super::outbox::OpInsert {
-                        key: &r.op_key,
-                        change: if r.voids.is_some() {
-                            Change::ReceiptVoid(entry)
-                        } else {
-                            Change::Receipt(entry)
-                        },
-                        upstream: &r.upstream,
-                        base_version: None,
-                        base_state: None,
-                        at: r.at,
-                        incident,
-                    },
-                )?;
+                queue_receipt(&tx, &r, &number, incident)?;
             }
             let mut audit = audit.clone();
             audit.records.insert(0, format!("receipt:{number}"));
@@ -339,6 +193,206 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// A void takes its terms from the receipt it voids (the amount negated, the method, the
+/// patient) and follows it: to the same upstream, and not at all when that receipt will
+/// never reach it (discarded: the server has no payment to credit). Returns whether the
+/// void is sent. A drill voids only its own receipts; real ones only outside a drill.
+fn take_terms_of_voided(
+    tx: &rusqlite::Transaction<'_>,
+    r: &mut ReceiptInsert,
+    voided: &str,
+    drill: i64,
+) -> Result<bool> {
+    let original: Option<Voided> = tx
+        .query_row(
+            "SELECT c.kind, c.amount, c.method, c.patient_id, c.patient_name,
+                    o.upstream, o.state IS NOT NULL AND o.resolution IS NOT 'discarded'
+             FROM receipt c LEFT JOIN outbox o ON o.op_key = c.op_key
+             WHERE c.number = ?1 AND c.drill = ?2",
+            params![voided, drill],
+            |row| {
+                let upstream: Option<String> = row.get(5)?;
+                Ok(Voided {
+                    kind: row.get(0)?,
+                    amount: row.get(1)?,
+                    method: row.get(2)?,
+                    patient_id: row.get(3)?,
+                    patient_name: row.get(4)?,
+                    op: upstream
+                        .map(|u| Ok::<_, rusqlite::Error>((u, row.get(6)?)))
+                        .transpose()?,
+                })
+            },
+        )
+        .optional()?;
+    let Some(original) = original else {
+        return Err(ReceiptError::NotFound(voided.to_owned()).into());
+    };
+    if original.kind == "void" {
+        return Err(ReceiptError::VoidOfVoid(voided.to_owned()).into());
+    }
+    let already: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM receipt WHERE voids = ?1)",
+        [voided],
+        |row| row.get(0),
+    )?;
+    if already {
+        return Err(ReceiptError::AlreadyVoided(voided.to_owned()).into());
+    }
+    r.amount = -original.amount;
+    r.method = PaymentMethod::parse(&original.method).ok_or_else(|| {
+        CoreError::InvalidInput(format!(
+            "receipt {voided} has an unknown method {:?}",
+            original.method
+        ))
+    })?;
+    r.patient_id = original.patient_id;
+    r.patient_name = original.patient_name;
+    Ok(match original.op {
+        Some((upstream, meant)) => {
+            r.upstream = upstream;
+            meant
+        }
+        None => false,
+    })
+}
+
+/// A patient picked from the mirror: keep the name as it was when the money was taken,
+/// and send the receipt to the upstream that knows this patient.
+fn take_patient_from_mirror(tx: &rusqlite::Transaction<'_>, r: &mut ReceiptInsert) -> Result<()> {
+    let Some(id) = &r.patient_id else {
+        return Ok(());
+    };
+    let found: Option<(String, Option<String>)> = tx
+        .query_row(
+            "SELECT name, source_key FROM patient WHERE source_id = ?1",
+            [id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    match (found, &r.patient_name) {
+        (Some((name, source_key)), _) => {
+            r.patient_name.get_or_insert(name);
+            if let Some(key) = source_key {
+                r.upstream = key;
+            }
+        }
+        (None, Some(_)) => {}
+        (None, None) => {
+            return Err(CoreError::InvalidInput(format!(
+                "no patient {id:?} in the mirror; type the name instead"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// The day's next sequence and the number printed on the slip: `{device}-{yyyymmdd}-{seq}`,
+/// with a `T` before the sequence in a drill.
+fn next_number(
+    tx: &rusqlite::Transaction<'_>,
+    r: &ReceiptInsert,
+    drill: i64,
+) -> Result<(i64, String)> {
+    let seq: i64 = tx.query_row(
+        "SELECT coalesce(max(seq), 0) + 1 FROM receipt WHERE day = ?1 AND drill = ?2",
+        params![r.day, drill],
+        |row| row.get(0),
+    )?;
+    let number = format!(
+        "{}-{}-{}{seq:03}",
+        r.device_prefix,
+        r.day.replace('-', ""),
+        if drill == 0 { "" } else { "T" }
+    );
+    Ok((seq, number))
+}
+
+fn entry_kind(r: &ReceiptInsert) -> ReceiptEntryKind {
+    if r.voids.is_some() {
+        ReceiptEntryKind::Void
+    } else {
+        ReceiptEntryKind::Payment
+    }
+}
+
+/// The ledger row; `queued` rows carry their op's key.
+fn insert_receipt(
+    tx: &rusqlite::Transaction<'_>,
+    r: &ReceiptInsert,
+    (number, seq): (&str, i64),
+    incident: Option<i64>,
+    queued: bool,
+    drill: i64,
+) -> Result<()> {
+    let kind = match entry_kind(r) {
+        ReceiptEntryKind::Void => "void",
+        ReceiptEntryKind::Payment => "payment",
+    };
+    tx.execute(
+        "INSERT INTO receipt (number, day, seq, kind, voids, patient_id, patient_name,
+             amount, method, memo, staff, reason, at, incident_id, op_key, drill)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        params![
+            number,
+            r.day,
+            seq,
+            kind,
+            r.voids,
+            r.patient_id,
+            r.patient_name,
+            r.amount,
+            r.method.code(),
+            r.memo,
+            r.staff,
+            r.reason,
+            ts(r.at),
+            incident,
+            queued.then_some(&r.op_key),
+            drill
+        ],
+    )?;
+    Ok(())
+}
+
+/// The receipt's op in the outbox, in the same transaction as the receipt.
+fn queue_receipt(
+    tx: &rusqlite::Transaction<'_>,
+    r: &ReceiptInsert,
+    number: &str,
+    incident: Option<i64>,
+) -> Result<()> {
+    let entry = ReceiptOp {
+        number: number.to_owned(),
+        kind: entry_kind(r),
+        voids: r.voids.clone(),
+        patient_id: r.patient_id.clone(),
+        patient_name: r.patient_name.clone(),
+        amount: r.amount,
+        method: r.method,
+        memo: r.memo.clone(),
+        staff: r.staff.clone(),
+        reason: r.reason.clone(),
+        at: r.at,
+    };
+    let change = match entry.kind {
+        ReceiptEntryKind::Void => Change::ReceiptVoid(entry),
+        ReceiptEntryKind::Payment => Change::Receipt(entry),
+    };
+    super::outbox::queue(
+        tx,
+        super::outbox::OpInsert {
+            key: &r.op_key,
+            change,
+            upstream: &r.upstream,
+            base_version: None,
+            base_state: None,
+            at: r.at,
+            incident,
+        },
+    )
 }
 
 /// What can go wrong with a receipt beyond its amount.
