@@ -318,113 +318,20 @@ impl Desk {
             .collect();
         let store = self.store.clone();
         let briefs = blocking(move || store.appointment_briefs(&appointment_ids)).await?;
-        let label = |t: DateTime<Utc>| cal.local(t).format("%m/%d %H:%M").to_string();
-
         let waiting_because = rows
             .iter()
             .find(|r| r.state == OpState::Pending && r.last_error.is_some())
             .and_then(|r| r.last_error.clone());
-        let mut views: Vec<(Option<i64>, OpView)> = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let state = r.state;
-            let brief = briefs.get(&(r.target_id().to_owned(), r.upstream.clone()));
-            let receipt = r.change.receipt();
-            let held_by = (state == OpState::Pending)
-                .then(|| {
-                    rows.iter()
-                        .filter(|b| b.seq < r.seq && b.chain.is_some() && b.chain == r.chain)
-                        .find(|b| matches!(b.state, OpState::Conflict | OpState::Rejected))
-                        .map(|b| b.seq)
-                })
-                .flatten();
-            let conflict = state == OpState::Conflict;
-            let mine = r.change.appointment_change().map(|(_, c)| {
-                let (status, start) = c.desired();
-                AppointmentSide {
-                    status: status.map(|s| s.code().to_owned()),
-                    start_label: start.map(label),
-                    deleted: false,
-                }
-            });
-            let theirs = r.server_state.as_ref().map(|s| AppointmentSide {
-                status: s.status.map(|s| s.code().to_owned()),
-                start_label: s.start.map(label),
-                deleted: s.deleted,
-            });
-            // Meant for another upstream than the source now: it waits for that one.
-            let elsewhere = state != OpState::Done
-                && r.upstream != crate::source::demo::SOURCE_KEY
-                && current.as_deref() != Some(r.upstream.as_str());
-            views.push((
-                r.incident_id,
-                OpView {
-                    seq: r.seq,
-                    key: r.key.clone(),
-                    kind: r.kind(),
-                    state,
-                    attempts: r.attempts.max(0) as u32,
-                    at_label: cal.local(r.created_at).format("%H:%M").to_string(),
-                    patient: match receipt {
-                        Some(rc) => rc.patient_name.clone(),
-                        None => brief.and_then(|b| b.1.clone()),
-                    },
-                    appointment_label: brief.and_then(|b| b.0).map(label),
-                    outcome: match &r.change {
-                        Change::CallOutcome(c) => Some(c.outcome),
-                        _ => None,
-                    },
-                    new_time_label: match &r.change {
-                        Change::AppointmentReschedule(c) => Some(label(c.start)),
-                        _ => None,
-                    },
-                    receipt_number: receipt.map(|rc| rc.number.clone()),
-                    amount: receipt.map(|rc| rc.amount),
-                    amount_label: receipt.map(|rc| crate::receipts::yen(rc.amount)),
-                    method: receipt.map(|rc| rc.method),
-                    error_code: r.last_code.clone(),
-                    http_status: r.last_status.and_then(|s| u16::try_from(s).ok()),
-                    error: r.last_error.clone(),
-                    mine: mine.filter(|_| conflict),
-                    theirs: theirs.filter(|_| conflict),
-                    held_by,
-                    resolution: r.resolution,
-                    resolved_by: r.resolved_by.clone(),
-                    actions: OpAction::offered(state, &r.upstream),
-                    waits_for: elsewhere.then(|| crate::source::upstream_name(&r.upstream)),
-                },
-            ));
-        }
-        let mut groups: Vec<SyncGroup> = incidents
-            .iter()
-            .map(|i| SyncGroup {
-                incident: Some(i.id),
-                started_label: Some(label(i.started_at)),
-                ended_label: i.ended_at.map(label),
-                reconciled: i.reconciled,
-                ops: Vec::new(),
-            })
-            .collect();
-        let mut loose = SyncGroup {
-            incident: None,
-            started_label: None,
-            ended_label: None,
-            reconciled: false,
-            ops: Vec::new(),
+        let shown = OpShown {
+            cal: &cal,
+            current: current.as_deref(),
+            rows: &rows,
         };
-        for (incident, view) in views {
-            match groups
-                .iter_mut()
-                .find(|g| incident.is_some() && g.incident == incident)
-            {
-                Some(g) => g.ops.push(view),
-                // Changes made while the line was up: listed until they are done.
-                None if view.state != OpState::Done => loose.ops.push(view),
-                None => {}
-            }
-        }
-        if !loose.ops.is_empty() {
-            groups.push(loose);
-        }
+        let views = rows.iter().map(|r| {
+            let brief = briefs.get(&(r.target_id().to_owned(), r.upstream.clone()));
+            (r.incident_id, shown.op(r, brief))
+        });
+        let groups = grouped(&incidents, views, &shown);
         self.audit(
             Actor::Person(None),
             AuditAction::SyncView,
@@ -506,4 +413,144 @@ impl Desk {
         );
         self.write_export_audited("outbox", "csv", &bytes, &entry)
     }
+}
+
+/// How the reconciliation view words an op: times in the clinic's zone, and which upstream
+/// is the source now.
+struct OpShown<'a> {
+    cal: &'a crate::calendar::ClinicCalendar,
+    current: Option<&'a str>,
+    /// Every op shown, to find what holds one back in its chain.
+    rows: &'a [crate::store::OutboxRow],
+}
+
+impl OpShown<'_> {
+    fn label(&self, t: DateTime<Utc>) -> String {
+        self.cal.local(t).format("%m/%d %H:%M").to_string()
+    }
+
+    /// A decision waiting earlier in the same chain (the same appointment) holds a pending op.
+    fn held_by(&self, r: &crate::store::OutboxRow) -> Option<i64> {
+        if r.state != OpState::Pending {
+            return None;
+        }
+        self.rows
+            .iter()
+            .filter(|b| b.seq < r.seq && b.chain.is_some() && b.chain == r.chain)
+            .find(|b| matches!(b.state, OpState::Conflict | OpState::Rejected))
+            .map(|b| b.seq)
+    }
+
+    /// Both sides of a conflict: what the desk wanted and what the server holds.
+    fn sides(
+        &self,
+        r: &crate::store::OutboxRow,
+    ) -> (Option<AppointmentSide>, Option<AppointmentSide>) {
+        if r.state != OpState::Conflict {
+            return (None, None);
+        }
+        let mine = r.change.appointment_change().map(|(_, c)| {
+            let (status, start) = c.desired();
+            AppointmentSide {
+                status: status.map(|s| s.code().to_owned()),
+                start_label: start.map(|t| self.label(t)),
+                deleted: false,
+            }
+        });
+        let theirs = r.server_state.as_ref().map(|s| AppointmentSide {
+            status: s.status.map(|s| s.code().to_owned()),
+            start_label: s.start.map(|t| self.label(t)),
+            deleted: s.deleted,
+        });
+        (mine, theirs)
+    }
+
+    fn op(
+        &self,
+        r: &crate::store::OutboxRow,
+        brief: Option<&crate::store::AppointmentBrief>,
+    ) -> OpView {
+        let state = r.state;
+        let receipt = r.change.receipt();
+        let (mine, theirs) = self.sides(r);
+        // Meant for another upstream than the source now: it waits for that one.
+        let elsewhere = state != OpState::Done
+            && r.upstream != crate::source::demo::SOURCE_KEY
+            && self.current != Some(r.upstream.as_str());
+        OpView {
+            seq: r.seq,
+            key: r.key.clone(),
+            kind: r.kind(),
+            state,
+            attempts: r.attempts.max(0) as u32,
+            at_label: self.cal.local(r.created_at).format("%H:%M").to_string(),
+            patient: match receipt {
+                Some(rc) => rc.patient_name.clone(),
+                None => brief.and_then(|b| b.1.clone()),
+            },
+            appointment_label: brief.and_then(|b| b.0).map(|t| self.label(t)),
+            outcome: match &r.change {
+                Change::CallOutcome(c) => Some(c.outcome),
+                _ => None,
+            },
+            new_time_label: match &r.change {
+                Change::AppointmentReschedule(c) => Some(self.label(c.start)),
+                _ => None,
+            },
+            receipt_number: receipt.map(|rc| rc.number.clone()),
+            amount: receipt.map(|rc| rc.amount),
+            amount_label: receipt.map(|rc| crate::receipts::yen(rc.amount)),
+            method: receipt.map(|rc| rc.method),
+            error_code: r.last_code.clone(),
+            http_status: r.last_status.and_then(|s| u16::try_from(s).ok()),
+            error: r.last_error.clone(),
+            mine,
+            theirs,
+            held_by: self.held_by(r),
+            resolution: r.resolution,
+            resolved_by: r.resolved_by.clone(),
+            actions: OpAction::offered(state, &r.upstream),
+            waits_for: elsewhere.then(|| crate::source::upstream_name(&r.upstream)),
+        }
+    }
+}
+
+/// Ops under the incident they were made in; changes made while the line was up follow in
+/// a group of their own, listed until they are done.
+fn grouped(
+    incidents: &[crate::store::SyncIncident],
+    views: impl Iterator<Item = (Option<i64>, OpView)>,
+    shown: &OpShown<'_>,
+) -> Vec<SyncGroup> {
+    let mut groups: Vec<SyncGroup> = incidents
+        .iter()
+        .map(|i| SyncGroup {
+            incident: Some(i.id),
+            started_label: Some(shown.label(i.started_at)),
+            ended_label: i.ended_at.map(|t| shown.label(t)),
+            reconciled: i.reconciled,
+            ops: Vec::new(),
+        })
+        .collect();
+    let mut loose = SyncGroup {
+        incident: None,
+        started_label: None,
+        ended_label: None,
+        reconciled: false,
+        ops: Vec::new(),
+    };
+    for (incident, view) in views {
+        match groups
+            .iter_mut()
+            .find(|g| incident.is_some() && g.incident == incident)
+        {
+            Some(g) => g.ops.push(view),
+            None if view.state != OpState::Done => loose.ops.push(view),
+            None => {}
+        }
+    }
+    if !loose.ops.is_empty() {
+        groups.push(loose);
+    }
+    groups
 }

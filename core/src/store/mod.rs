@@ -20,7 +20,7 @@ pub use mirror::{
     MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, Scope, StoredAppointment,
 };
 pub use monitor::{IncidentRow, MonitorHealth, Recorded, RunRow};
-pub use outbox::{Delivery, OutboxRow};
+pub use outbox::{AppointmentBrief, Delivery, OutboxRow, SyncIncident};
 pub use receipts::{ReceiptError, ReceiptInsert};
 pub use report::{DrillRow, ReportAttempt, ReportScope, ScopeCounts};
 pub use retention::{PurgeCutoffs, PurgeReport};
