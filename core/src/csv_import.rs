@@ -233,23 +233,7 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
         .headers()
         .map_err(|_| ImportError::Unusable(ProblemKind::NoHeader))?
         .clone();
-    let mut columns: HashMap<Column, usize> = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        if let Some(c) = column_of(h) {
-            columns.entry(c).or_insert(i);
-        }
-    }
-    for (column, required) in [
-        (Column::Date, RequiredColumn::Date),
-        (Column::Time, RequiredColumn::Time),
-        (Column::Name, RequiredColumn::Name),
-    ] {
-        if !columns.contains_key(&column) {
-            return Err(ImportError::Unusable(ProblemKind::MissingColumn {
-                column: required,
-            }));
-        }
-    }
+    let columns = columns_of(&headers)?;
 
     let mut problems = Vec::new();
     let mut appointments: Vec<Appointment> = Vec::new();
@@ -279,35 +263,17 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
             continue;
         }
         let mut problem = |kind: ProblemKind| problems.push(ImportProblem::new(line, kind));
-        let date = parse_date(cell(Column::Date));
-        if date.is_none() {
-            problem(ProblemKind::BadDate);
-        }
-        let time = parse_time(cell(Column::Time));
-        if time.is_none() {
-            problem(ProblemKind::BadTime);
-        }
-        let end = match cell(Column::End) {
-            "" => None,
-            raw => {
-                let t = parse_time(raw);
-                if t.is_none() {
-                    problem(ProblemKind::BadEnd);
-                }
-                t
-            }
-        };
-        let name = cell(Column::Name);
-        if name.is_empty() {
-            problem(ProblemKind::EmptyName);
-        }
-        let status = parse_status(cell(Column::Status));
-        if status.is_none() {
-            problem(ProblemKind::BadStatus);
-        }
-        let (Some(date), Some(time), Some(status)) = (date, time, status) else {
+        let Some(RowTimes {
+            date,
+            time,
+            end,
+            status,
+        }) = row_times(&cell, &mut problem)
+        else {
             continue;
         };
+        // An empty name is one of the row's problems already.
+        let name = cell(Column::Name);
         if name.is_empty() {
             continue;
         }
@@ -355,6 +321,85 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
     if !problems.is_empty() {
         return Err(ImportError::Rows(problems));
     }
+    import_of(patients, appointments, calendar)
+}
+
+/// Where each known column is (the first of its names wins); the date, time and name
+/// columns must be there.
+fn columns_of(headers: &csv::StringRecord) -> Result<HashMap<Column, usize>, ImportError> {
+    let mut columns: HashMap<Column, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(c) = column_of(h) {
+            columns.entry(c).or_insert(i);
+        }
+    }
+    for (column, required) in [
+        (Column::Date, RequiredColumn::Date),
+        (Column::Time, RequiredColumn::Time),
+        (Column::Name, RequiredColumn::Name),
+    ] {
+        if !columns.contains_key(&column) {
+            return Err(ImportError::Unusable(ProblemKind::MissingColumn {
+                column: required,
+            }));
+        }
+    }
+    Ok(columns)
+}
+
+/// When a row's appointment is and its status.
+struct RowTimes {
+    date: NaiveDate,
+    time: NaiveTime,
+    end: Option<NaiveTime>,
+    status: AppointmentStatus,
+}
+
+/// A row's date, times and status; each cell that cannot be read is a problem of its own
+/// (all of them named at once, not the first only).
+fn row_times<'r>(
+    cell: &impl Fn(Column) -> &'r str,
+    problem: &mut impl FnMut(ProblemKind),
+) -> Option<RowTimes> {
+    let date = parse_date(cell(Column::Date));
+    if date.is_none() {
+        problem(ProblemKind::BadDate);
+    }
+    let time = parse_time(cell(Column::Time));
+    if time.is_none() {
+        problem(ProblemKind::BadTime);
+    }
+    let end = match cell(Column::End) {
+        "" => Some(None),
+        raw => {
+            let t = parse_time(raw);
+            if t.is_none() {
+                problem(ProblemKind::BadEnd);
+            }
+            t.map(Some)
+        }
+    };
+    if cell(Column::Name).is_empty() {
+        problem(ProblemKind::EmptyName);
+    }
+    let status = parse_status(cell(Column::Status));
+    if status.is_none() {
+        problem(ProblemKind::BadStatus);
+    }
+    Some(RowTimes {
+        date: date?,
+        time: time?,
+        end: end.unwrap_or(None),
+        status: status?,
+    })
+}
+
+/// The mirror a CSV fills: the days from its first appointment to its last.
+fn import_of(
+    patients: Vec<Patient>,
+    appointments: Vec<Appointment>,
+    calendar: &ClinicCalendar,
+) -> Result<CsvImport, ImportError> {
     let dates = || {
         appointments
             .iter()
