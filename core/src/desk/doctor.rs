@@ -66,104 +66,45 @@ const FRESH_HINT: &str = "restore the key in the OS keychain if it can be found;
 /// Look at everything; `probe` also asks the line and the upstream (a few seconds).
 pub async fn examine(options: DeskOptions, probe: bool) -> DoctorReport {
     let data_dir = options.data_dir.clone();
-    let mut checks = Vec::new();
-    let db_exists = data_dir.database().exists();
-
-    let config = match Config::load(&data_dir.config()) {
-        Ok(Some(c)) => {
-            checks.push(check(
-                "config",
-                Health::Ok,
-                format!(
-                    "{} (source {}, time zone {})",
-                    data_dir.config().display(),
-                    c.source.kind.code(),
-                    c.time_zone
-                ),
-            ));
-            Some(c)
-        }
-        Ok(None) if db_exists => {
-            checks.push(
-                check(
-                    "config",
-                    Health::Fail,
-                    "config.toml is missing beside the database",
-                )
-                .hint("restore config.toml from a backup: it names the keychain entry"),
-            );
-            None
-        }
-        Ok(None) => {
-            checks.push(check(
-                "config",
-                Health::Warn,
-                "not set up yet: the app or any command creates it at first start",
-            ));
-            None
-        }
-        // Settings written ahead of the first start (a [monitor] or [source] section) are
-        // completed then; only an install with a database needs a complete file.
-        Err(e) if !db_exists => {
-            checks.push(check(
-                "config",
-                Health::Warn,
-                format!(
-                    "not complete yet ({}); the first start completes it",
-                    one_line(&e.to_string())
-                ),
-            ));
-            None
-        }
-        Err(e) => {
-            checks.push(
-                check("config", Health::Fail, one_line(&e.to_string())).hint("fix config.toml"),
-            );
-            None
-        }
+    // The config file, the keychain (D-Bus) and opening the database block: off the async
+    // threads.
+    let (config, desk, mut checks) = match blocking(move || Ok(examine_files(options))).await {
+        Ok(found) => found,
+        Err(e) => (
+            None,
+            None,
+            vec![check("doctor", Health::Fail, e.to_string())],
+        ),
     };
-
-    if let Some(config) = &config {
-        let account = key_account(config);
-        checks.push(match options.keychain.get(&account) {
-            Ok(Some(key)) if key.len() == KEY_LEN => check(
-                "keychain",
-                Health::Ok,
-                format!("the database key is in the OS keychain ({account})"),
-            ),
-            Ok(Some(_)) => check(
-                "keychain",
-                Health::Fail,
-                format!("the keychain entry {account} is not a database key"),
-            )
-            .hint(FRESH_HINT),
-            Ok(None) if db_exists => check(
-                "keychain",
-                Health::Fail,
-                format!("no database key in the OS keychain ({account})"),
-            )
-            .hint(FRESH_HINT),
-            Ok(None) => check("keychain", Health::Ok, "reachable (no database yet)"),
-            Err(e) => check("keychain", Health::Fail, e.to_string())
-                .hint("unlock the OS keychain (log in again), then retry"),
-        });
+    if let Some(desk) = &desk {
+        examine_desk(desk, &mut checks).await;
     }
+    if let Some(config) = &config {
+        examine_source(config, &mut checks);
+        if probe {
+            examine_line(config, &mut checks).await;
+        }
+    }
+    DoctorReport {
+        data_dir: data_dir.root().display().to_string(),
+        checks,
+    }
+}
 
+/// The config, the key and the database: what opens, and a check for each.
+fn examine_files(options: DeskOptions) -> (Option<Config>, Option<Desk>, Vec<Check>) {
+    let data_dir = options.data_dir.clone();
+    let db_exists = data_dir.database().exists();
+    let (config, config_check) = config_check(&data_dir, db_exists);
+    let mut checks = vec![config_check];
+    if let Some(config) = &config {
+        checks.push(keychain_check(&options, config, db_exists));
+    }
     let desk = match (config.is_some(), db_exists) {
-        (true, true) => match Desk::open(options.clone()) {
+        (true, true) => match Desk::open(options) {
             Ok(desk) => Some(desk),
             Err(e) => {
-                let c = check("database", Health::Fail, e.to_string());
-                checks.push(if is_key_loss(&e) {
-                    c.hint(FRESH_HINT)
-                } else if matches!(e, CoreError::Locked { .. }) {
-                    Check {
-                        health: Health::Warn,
-                        ..c.hint("another program is writing; try again in a moment")
-                    }
-                } else {
-                    c
-                });
+                checks.push(open_failed_check(&e));
                 None
             }
         },
@@ -173,30 +114,110 @@ pub async fn examine(options: DeskOptions, probe: bool) -> DoctorReport {
         }
         (false, true) => None,
     };
+    (config, desk, checks)
+}
 
-    if let Some(desk) = &desk {
-        examine_desk(desk, &mut checks).await;
-    }
-
-    if let Some(config) = &config {
-        examine_source(config, &mut checks);
-        if probe {
-            examine_line(config, &mut checks).await;
+fn config_check(data_dir: &crate::config::DataDir, db_exists: bool) -> (Option<Config>, Check) {
+    match Config::load(&data_dir.config()) {
+        Ok(Some(c)) => {
+            let found = check(
+                "config",
+                Health::Ok,
+                format!(
+                    "{} (source {}, time zone {})",
+                    data_dir.config().display(),
+                    c.source.kind.code(),
+                    c.time_zone
+                ),
+            );
+            (Some(c), found)
         }
+        Ok(None) if db_exists => (
+            None,
+            check(
+                "config",
+                Health::Fail,
+                "config.toml is missing beside the database",
+            )
+            .hint("restore config.toml from a backup: it names the keychain entry"),
+        ),
+        Ok(None) => (
+            None,
+            check(
+                "config",
+                Health::Warn,
+                "not set up yet: the app or any command creates it at first start",
+            ),
+        ),
+        // Settings written ahead of the first start (a [monitor] or [source] section) are
+        // completed then; only an install with a database needs a complete file.
+        Err(e) if !db_exists => (
+            None,
+            check(
+                "config",
+                Health::Warn,
+                format!(
+                    "not complete yet ({}); the first start completes it",
+                    one_line(&e.to_string())
+                ),
+            ),
+        ),
+        Err(e) => (
+            None,
+            check("config", Health::Fail, one_line(&e.to_string())).hint("fix config.toml"),
+        ),
     }
+}
 
-    DoctorReport {
-        data_dir: data_dir.root().display().to_string(),
-        checks,
+fn keychain_check(options: &DeskOptions, config: &Config, db_exists: bool) -> Check {
+    let account = key_account(config);
+    match options.keychain.get(&account) {
+        Ok(Some(key)) if key.len() == KEY_LEN => check(
+            "keychain",
+            Health::Ok,
+            format!("the database key is in the OS keychain ({account})"),
+        ),
+        Ok(Some(_)) => check(
+            "keychain",
+            Health::Fail,
+            format!("the keychain entry {account} is not a database key"),
+        )
+        .hint(FRESH_HINT),
+        Ok(None) if db_exists => check(
+            "keychain",
+            Health::Fail,
+            format!("no database key in the OS keychain ({account})"),
+        )
+        .hint(FRESH_HINT),
+        Ok(None) => check("keychain", Health::Ok, "reachable (no database yet)"),
+        Err(e) => check("keychain", Health::Fail, e.to_string())
+            .hint("unlock the OS keychain (log in again), then retry"),
+    }
+}
+
+/// Why the database did not open, with the way on: a lost key, or a lock that passes.
+fn open_failed_check(e: &CoreError) -> Check {
+    let c = check("database", Health::Fail, e.to_string());
+    if is_key_loss(e) {
+        c.hint(FRESH_HINT)
+    } else if matches!(e, CoreError::Locked { .. }) {
+        Check {
+            health: Health::Warn,
+            ..c.hint("another program is writing; try again in a moment")
+        }
+    } else {
+        c
     }
 }
 
 async fn examine_desk(desk: &Desk, checks: &mut Vec<Check>) {
     let path = desk.data_dir.database();
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let store = desk.store.clone();
+    let size_of = path.clone();
     let found = blocking(move || {
+        let size = std::fs::metadata(&size_of).map(|m| m.len()).unwrap_or(0);
         Ok((
+            size,
             store.counts()?,
             store.outbox_counts()?,
             store.monitor_health()?,
@@ -204,7 +225,7 @@ async fn examine_desk(desk: &Desk, checks: &mut Vec<Check>) {
         ))
     })
     .await;
-    let (counts, outbox, monitor, last_pull) = match found {
+    let (size, counts, outbox, monitor, last_pull) = match found {
         Ok(found) => found,
         Err(e) => {
             checks.push(check("database", Health::Fail, e.to_string()));
@@ -223,7 +244,14 @@ async fn examine_desk(desk: &Desk, checks: &mut Vec<Check>) {
             counts.patients
         ),
     ));
-    checks.push(match (outbox.waiting(), outbox.need_a_person()) {
+    checks.push(outbox_check(outbox));
+    checks.push(audit_check(desk.verify_audit(None).await));
+    checks.push(mirror_check(last_pull));
+    checks.extend(monitor_checks(&monitor, desk.clock.now()));
+}
+
+fn outbox_check(outbox: crate::outbox::OutboxCounts) -> Check {
+    match (outbox.waiting(), outbox.need_a_person()) {
         (0, 0) => check("outbox", Health::Ok, "nothing waits to be sent"),
         (w, 0) => check(
             "outbox",
@@ -237,29 +265,33 @@ async fn examine_desk(desk: &Desk, checks: &mut Vec<Check>) {
             format!("{w} changes wait, {p} need a person"),
         )
         .hint("see the window's 同期 tab or `tsunagi-cli outbox list`"),
-    });
-    match desk.verify_audit(None).await {
-        Ok(a) if a.intact() => checks.push(check(
+    }
+}
+
+fn audit_check(verified: crate::Result<crate::audit::AuditCheck>) -> Check {
+    match verified {
+        Ok(a) if a.intact() => check(
             "audit",
             Health::Ok,
             format!("{} rows, chain intact", a.rows),
-        )),
-        Ok(a) => checks.push(
-            check(
-                "audit",
-                Health::Fail,
-                format!(
-                    "{} rows; {} problems: {}",
-                    a.rows,
-                    a.problems.len(),
-                    a.problems[0]
-                ),
-            )
-            .hint("`tsunagi-cli audit verify` lists them; keep the file for the record"),
         ),
-        Err(e) => checks.push(check("audit", Health::Fail, e.to_string())),
+        Ok(a) => check(
+            "audit",
+            Health::Fail,
+            format!(
+                "{} rows; {} problems: {}",
+                a.rows,
+                a.problems.len(),
+                a.problems[0]
+            ),
+        )
+        .hint("`tsunagi-cli audit verify` lists them; keep the file for the record"),
+        Err(e) => check("audit", Health::Fail, e.to_string()),
     }
-    checks.push(match last_pull {
+}
+
+fn mirror_check(last_pull: Option<crate::store::PullRecord>) -> Check {
+    match last_pull {
         Some(p) if p.error.is_none() => check(
             "mirror",
             Health::Ok,
@@ -278,8 +310,11 @@ async fn examine_desk(desk: &Desk, checks: &mut Vec<Check>) {
             ),
         ),
         None => check("mirror", Health::Warn, "never refreshed").hint("`tsunagi-cli pull`"),
-    });
-    let now = desk.clock.now();
+    }
+}
+
+/// Whether the app is watching the line now, and the line as last recorded.
+fn monitor_checks(monitor: &crate::store::MonitorHealth, now: DateTime<Utc>) -> Vec<Check> {
     let app = match &monitor.last_run {
         Some((alive, false)) if age_secs(alive, now) < ALIVE_WITHIN_SECS => check(
             "monitor",
@@ -297,8 +332,8 @@ async fn examine_desk(desk: &Desk, checks: &mut Vec<Check>) {
         .hint("start Tsunagi; nothing watches the line meanwhile"),
         None => check("monitor", Health::Warn, "the app has never run here"),
     };
-    checks.push(app);
-    if let Some((at, state, cause)) = monitor.last_transition {
+    let mut checks = vec![app];
+    if let Some((at, state, cause)) = &monitor.last_transition {
         let incident = monitor
             .open_incident
             .map(|id| format!("; outage {id} is open"))
@@ -313,10 +348,14 @@ async fn examine_desk(desk: &Desk, checks: &mut Vec<Check>) {
             health,
             format!(
                 "last recorded {state}{} at {at}{incident}",
-                cause.map(|c| format!(" ({c})")).unwrap_or_default()
+                cause
+                    .as_ref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default()
             ),
         ));
     }
+    checks
 }
 
 /// TOML's errors draw the offending line over several lines; one screen wants one.
