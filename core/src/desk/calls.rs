@@ -25,6 +25,80 @@ fn expected(status: AppointmentStatus) -> bool {
     )
 }
 
+/// How the call list words its entries: times at the clinic, the script filled in.
+struct CallWords<'a> {
+    template: String,
+    clinic: String,
+    date_format: &'static str,
+    cal: &'a crate::calendar::ClinicCalendar,
+    today: chrono::NaiveDate,
+    now: chrono::DateTime<Utc>,
+}
+
+impl CallWords<'_> {
+    /// `HH:MM` today; with the date on another day or when asked.
+    fn label(&self, t: chrono::DateTime<Utc>, with_date: bool) -> String {
+        let local = self.cal.local(t);
+        if with_date || local.date_naive() != self.today {
+            local.format("%m/%d %H:%M").to_string()
+        } else {
+            local.format("%H:%M").to_string()
+        }
+    }
+
+    fn clock(&self, t: chrono::DateTime<Utc>) -> String {
+        self.cal.local(t).format("%H:%M").to_string()
+    }
+
+    fn entry(
+        &self,
+        row: crate::store::StoredAppointment,
+        mine: &[&Attempt],
+        arrived_at: Option<chrono::DateTime<Utc>>,
+    ) -> CallListEntry {
+        let id = row.appointment.source_id.clone();
+        let start = row.appointment.start.unwrap_or(self.now);
+        let view = AppointmentView::new(row, self.cal);
+        let local_start = self.cal.local(start);
+        let script = fill_script(
+            &self.template,
+            &self.clinic,
+            view.patient.as_ref().map_or("", |p| p.name.as_str()),
+            &local_start.format(self.date_format).to_string(),
+            &local_start.format("%H:%M").to_string(),
+        );
+        let last = mine.last();
+        CallListEntry {
+            appointment_id: id,
+            time_label: self.label(start, false),
+            start: view.start.clone().unwrap_or_default(),
+            reason: view.reason,
+            status: view.status,
+            patient: view.patient,
+            reached: arrived_at.is_some() || mine.iter().any(|a| a.outcome.reached()),
+            arrived_at_label: arrived_at.map(|t| self.clock(t)),
+            script,
+            retry_due: last.is_some_and(|a| {
+                a.outcome == CallOutcome::NoAnswer && a.retry_at.is_some_and(|r| r <= self.now)
+            }),
+            attempts: mine.iter().map(|a| self.attempt(a)).collect(),
+        }
+    }
+
+    fn attempt(&self, a: &Attempt) -> CallAttemptView {
+        CallAttemptView {
+            id: a.id,
+            outcome: a.outcome,
+            at_label: self.clock(a.at),
+            at: crate::monitor::millis_ts(a.at),
+            new_start_label: a.new_start.map(|t| self.label(t, true)),
+            retry_at_label: a.retry_at.map(|t| self.clock(t)),
+            staff: a.staff.clone(),
+            note: a.note.clone(),
+        }
+    }
+}
+
 impl Desk {
     /// The booked patients from now to the end of the clinic day (and the next day's
     /// morning when `tomorrow_morning`), in time order, with every attempt so far.
@@ -57,14 +131,19 @@ impl Desk {
             Ok((rows, attempts, arrivals))
         })
         .await?;
-        let template = config
-            .call_script
-            .clone()
-            .unwrap_or_else(|| default_script(config.language).to_owned());
-        let clinic = config.shown_clinic_name().unwrap_or_default();
-        let date_format = match config.language {
-            crate::config::Language::Ja => "%-m月%-d日",
-            crate::config::Language::En => "%b %-d",
+        let words = CallWords {
+            template: config
+                .call_script
+                .clone()
+                .unwrap_or_else(|| default_script(config.language).to_owned()),
+            clinic: config.shown_clinic_name().unwrap_or_default(),
+            date_format: match config.language {
+                crate::config::Language::Ja => "%-m月%-d日",
+                crate::config::Language::En => "%b %-d",
+            },
+            cal: &cal,
+            today,
+            now,
         };
         let mut entries = Vec::new();
         for row in rows {
@@ -76,54 +155,7 @@ impl Desk {
             if !expected(row.appointment.status) && mine.is_empty() && arrived_at.is_none() {
                 continue;
             }
-            let start = row.appointment.start.unwrap_or(now);
-            let label = |t: chrono::DateTime<Utc>, with_date: bool| {
-                let local = cal.local(t);
-                if with_date || local.date_naive() != today {
-                    local.format("%m/%d %H:%M").to_string()
-                } else {
-                    local.format("%H:%M").to_string()
-                }
-            };
-            let view = AppointmentView::new(row, &cal);
-            let local_start = cal.local(start);
-            let script = fill_script(
-                &template,
-                &clinic,
-                view.patient.as_ref().map_or("", |p| p.name.as_str()),
-                &local_start.format(date_format).to_string(),
-                &local_start.format("%H:%M").to_string(),
-            );
-            let last = mine.last();
-            entries.push(CallListEntry {
-                appointment_id: id,
-                time_label: label(start, false),
-                start: view.start.clone().unwrap_or_default(),
-                reason: view.reason,
-                status: view.status,
-                patient: view.patient,
-                reached: arrived_at.is_some() || mine.iter().any(|a| a.outcome.reached()),
-                arrived_at_label: arrived_at.map(|t| cal.local(t).format("%H:%M").to_string()),
-                script,
-                retry_due: last.is_some_and(|a| {
-                    a.outcome == CallOutcome::NoAnswer && a.retry_at.is_some_and(|r| r <= now)
-                }),
-                attempts: mine
-                    .iter()
-                    .map(|a| CallAttemptView {
-                        id: a.id,
-                        outcome: a.outcome,
-                        at_label: cal.local(a.at).format("%H:%M").to_string(),
-                        at: crate::monitor::millis_ts(a.at),
-                        new_start_label: a.new_start.map(|t| label(t, true)),
-                        retry_at_label: a
-                            .retry_at
-                            .map(|t| cal.local(t).format("%H:%M").to_string()),
-                        staff: a.staff.clone(),
-                        note: a.note.clone(),
-                    })
-                    .collect(),
-            });
+            entries.push(words.entry(row, &mine, arrived_at));
         }
         self.audit(
             Actor::Person(None),
