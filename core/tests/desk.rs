@@ -334,3 +334,54 @@ fn issue_15_a_queued_change_wakes_the_sender_at_once() {
         runtime.shutdown().await;
     });
 }
+
+/// A change made from the terminal (another process writes config.toml) reaches the
+/// running app's screens within seconds, without anyone asking for the config: the
+/// runtime reads the file again off the async threads, and the desk says it changed.
+#[test]
+fn issue_15_a_config_changed_from_the_terminal_reaches_the_screens_within_seconds() {
+    use tsunagi_core::runtime::{Runtime, RuntimeEvent, RuntimeOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = Arc::new(Keychain::mock());
+    let desk = Arc::new(open(dir.path(), keychain.clone(), Some("ja-JP")));
+    assert_eq!(desk.config().language, Language::Ja);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let hour = Duration::from_secs(3600);
+        let options = RuntimeOptions {
+            pull_every: hour,
+            send_every: hour,
+            track_run: false,
+        };
+        let runtime =
+            Runtime::start(desk.clone(), options, &tokio::runtime::Handle::current()).unwrap();
+        let mut events = runtime.subscribe();
+        // The terminal's process: its own desk on the same folder.
+        let terminal = open(dir.path(), keychain.clone(), Some("ja-JP"));
+        terminal
+            .change_settings(SettingsChange {
+                language: Some(Language::En),
+                ..SettingsChange::default()
+            })
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Ok(RuntimeEvent::Desk {
+                    event: DeskEvent::ConfigChanged {},
+                }) = events.recv().await
+                {
+                    return;
+                }
+            }
+        })
+        .await
+        .expect("the screens were told within seconds");
+        assert_eq!(desk.config().language, Language::En);
+        runtime.shutdown().await;
+    });
+}

@@ -77,8 +77,18 @@ impl LiveConfig {
         self.data_dir.config()
     }
 
-    /// The config as the file holds it now. A file that no longer parses (a half-edited
-    /// config) leaves the last good config in use; the error is logged once per text.
+    /// The config as last read, from memory: never touches the disk.
+    pub fn current(&self) -> Config {
+        self.loaded
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .config
+            .clone()
+    }
+
+    /// The config as the file holds it now (a stat, and a read when it changed): a
+    /// blocking call. A file that no longer parses (a half-edited config) leaves the last
+    /// good config in use; the error is logged once per text.
     pub fn read(&self) -> Read {
         let path = self.path();
         let now = stamp(&path);

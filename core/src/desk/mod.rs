@@ -84,7 +84,7 @@ pub enum SourceSetup {
 pub struct Desk {
     data_dir: DataDir,
     store: Store,
-    config: live_config::LiveConfig,
+    config: Arc<live_config::LiveConfig>,
     clock: Arc<dyn Clock>,
     keychain: Arc<Keychain>,
     /// Built on the first FHIR pull (loading the OS trust store costs start-up time).
@@ -171,7 +171,7 @@ impl Desk {
         let (_, last_staff) = store.staff_members()?;
         let (events, _) = broadcast::channel(32);
         Ok(Desk {
-            config: live_config::LiveConfig::new(data_dir.clone(), config),
+            config: Arc::new(live_config::LiveConfig::new(data_dir.clone(), config)),
             data_dir,
             store,
             clock,
@@ -186,12 +186,34 @@ impl Desk {
         &self.data_dir
     }
 
-    /// The config as `config.toml` says it now: a change made from the terminal (or by hand)
-    /// takes effect before the next request, and screens are told.
+    /// The config as last read, from memory (no file I/O, so any thread may ask). It is
+    /// read again from `config.toml` before every request upstream ([`Desk::fresh_config`])
+    /// and every few seconds while a runtime runs.
     pub fn config(&self) -> Config {
-        let read = self.config.read();
+        self.config.current()
+    }
+
+    /// The config as `config.toml` says it now, read on the blocking pool: a change made
+    /// from the terminal (or by hand) takes effect before the next request, and screens
+    /// are told.
+    pub async fn fresh_config(&self) -> Config {
+        let live = self.config.clone();
+        let read = match blocking(move || Ok(live.read())).await {
+            Ok(read) => read,
+            Err(_) => return self.config(),
+        };
         if read.changed_outside {
             tracing::info!("config.toml changed outside this process; using it now");
+            let _ = self.events.send(DeskEvent::ConfigChanged {});
+        }
+        read.config
+    }
+
+    /// [`Desk::fresh_config`] for code already off the async threads (the CLI's start,
+    /// a blocking task).
+    pub fn fresh_config_blocking(&self) -> Config {
+        let read = self.config.read();
+        if read.changed_outside {
             let _ = self.events.send(DeskEvent::ConfigChanged {});
         }
         read.config
@@ -240,7 +262,7 @@ impl Desk {
     }
 
     async fn pull_once(&self) -> Result<MirrorStatus> {
-        let config = self.config();
+        let config = self.fresh_config().await;
         let started = self.clock.now();
         let request = PullRequest::for_config(&config, started);
         let window = request.window();

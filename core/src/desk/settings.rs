@@ -56,8 +56,10 @@ pub(super) fn adopt_legacy_credential(keychain: &Keychain, config: &Config) -> R
 }
 
 impl Desk {
+    /// The settings screen, as `config.toml` says now (a blocking call: the file and the
+    /// keychain).
     pub fn settings(&self) -> Settings {
-        let c = self.config();
+        let c = self.fresh_config_blocking();
         let fhir_account = c
             .source
             .fhir
@@ -105,7 +107,7 @@ impl Desk {
         setup: &SourceSetup,
         allow_plain_http: Option<bool>,
     ) -> Result<ChangesLeft> {
-        let current = self.config();
+        let current = self.fresh_config_blocking();
         let mut next = current.clone();
         apply_setup(&mut next, setup, allow_plain_http)?;
         let (from, to) = (current.upstream_key()?, next.upstream_key()?);
@@ -137,7 +139,7 @@ impl Desk {
             _ => None,
         };
         // The secret is checked and stored for the URL being set up before the config names it.
-        let mut planned = self.config();
+        let mut planned = self.fresh_config_blocking();
         apply_setup(&mut planned, &setup, options.allow_plain_http)?;
         if let Some(fhir) = planned
             .source

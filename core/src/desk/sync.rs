@@ -62,7 +62,7 @@ impl Desk {
 
     /// `drain_round`, stopping between two ops once `stop` is set (the app is quitting).
     pub async fn drain_round_until(&self, stop: &AtomicBool) -> Result<Round> {
-        let config = self.config();
+        let config = self.fresh_config().await;
         let http = self.http.get_or_init(fhir::http_client).clone();
         let ended = |end| {
             Ok(Round {

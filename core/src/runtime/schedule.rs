@@ -29,7 +29,19 @@ pub(super) fn spawn_all(
             events.clone(),
             stop.clone(),
         )),
+        handle.spawn(config_watch(desk.clone(), stop.clone())),
     ]
+}
+
+/// How often the runtime looks at `config.toml` for a change made from outside.
+const CONFIG_EVERY: Duration = Duration::from_secs(2);
+
+/// Read `config.toml` again every few seconds (on the blocking pool), so a change made from
+/// the terminal reaches the screens without anyone asking; the desk tells them.
+async fn config_watch(desk: Arc<Desk>, mut stop: watch::Receiver<bool>) {
+    while pause(&mut stop, CONFIG_EVERY).await {
+        desk.fresh_config().await;
+    }
 }
 
 /// Wait `wait`, or less if the runtime stops; `false` once it stopped.
