@@ -385,3 +385,64 @@ fn issue_15_a_config_changed_from_the_terminal_reaches_the_screens_within_second
         runtime.shutdown().await;
     });
 }
+
+/// A change recorded from the terminal (another process) while the app's runtime runs is
+/// sent within seconds, not at the sender's next timer.
+#[test]
+fn issue_15_a_change_queued_from_the_terminal_wakes_the_apps_sender() {
+    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    use tsunagi_core::runtime::{Runtime, RuntimeEvent, RuntimeOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = Arc::new(Keychain::mock());
+    let desk = Arc::new(open(dir.path(), keychain.clone(), Some("ja-JP")));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        desk.pull().await.unwrap();
+        // Timers far beyond the test: only noticing the other process can send.
+        let hour = Duration::from_secs(3600);
+        let options = RuntimeOptions {
+            pull_every: hour,
+            send_every: hour,
+            track_run: false,
+        };
+        let runtime =
+            Runtime::start(desk.clone(), options, &tokio::runtime::Handle::current()).unwrap();
+        let mut events = runtime.subscribe();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let terminal = open(dir.path(), keychain.clone(), Some("ja-JP"));
+        let id = terminal.today(None).await.unwrap().appointments[0]
+            .id
+            .clone();
+        terminal
+            .record_call(CallRecord {
+                appointment_id: id,
+                outcome: CallOutcome::Cancelled,
+                new_start: None,
+                note: None,
+                staff: None,
+            })
+            .await
+            .unwrap();
+        let sent = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Ok(RuntimeEvent::Desk {
+                    event: DeskEvent::OutboxChanged { counts },
+                }) = events.recv().await
+                {
+                    if counts.waiting() == 0 && counts.done > 0 {
+                        return counts;
+                    }
+                }
+            }
+        })
+        .await
+        .expect("the terminal's change was sent without waiting for the timer");
+        assert_eq!(sent.need_a_person(), 0, "{sent:?}");
+        runtime.shutdown().await;
+    });
+}

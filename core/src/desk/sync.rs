@@ -266,6 +266,16 @@ impl Desk {
         })
     }
 
+    /// When another process (the CLI) wrote to the database: wake the sender for what it
+    /// may have queued, and tell the screens.
+    pub async fn notice_writes_elsewhere(&self) {
+        let store = self.store.clone();
+        if let Ok(true) = blocking(move || store.written_elsewhere()).await {
+            self.store.changes_queued().notify_one();
+            self.announce_outbox().await;
+        }
+    }
+
     async fn announce_outbox(&self) {
         let store = self.store.clone();
         if let Ok(counts) = blocking(move || store.outbox_counts()).await {

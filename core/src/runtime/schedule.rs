@@ -29,18 +29,20 @@ pub(super) fn spawn_all(
             events.clone(),
             stop.clone(),
         )),
-        handle.spawn(config_watch(desk.clone(), stop.clone())),
+        handle.spawn(outside_watch(desk.clone(), stop.clone())),
     ]
 }
 
-/// How often the runtime looks at `config.toml` for a change made from outside.
-const CONFIG_EVERY: Duration = Duration::from_secs(2);
+/// How often the runtime looks for what another process changed.
+const OUTSIDE_EVERY: Duration = Duration::from_secs(2);
 
-/// Read `config.toml` again every few seconds (on the blocking pool), so a change made from
-/// the terminal reaches the screens without anyone asking; the desk tells them.
-async fn config_watch(desk: Arc<Desk>, mut stop: watch::Receiver<bool>) {
-    while pause(&mut stop, CONFIG_EVERY).await {
+/// Every few seconds (on the blocking pool), what another process (the CLI, an editor)
+/// changed: `config.toml` read again, so the change reaches the screens without anyone
+/// asking; and the database, so a change the terminal queued is sent at once.
+async fn outside_watch(desk: Arc<Desk>, mut stop: watch::Receiver<bool>) {
+    while pause(&mut stop, OUTSIDE_EVERY).await {
         desk.fresh_config().await;
+        desk.notice_writes_elsewhere().await;
     }
 }
 

@@ -87,6 +87,8 @@ pub enum Create {
 pub struct Store {
     /// Rung after a write that may have queued a change, so the sender goes at once.
     queued: Arc<tokio::sync::Notify>,
+    /// SQLite's `data_version` when last looked at (see [`Store::written_elsewhere`]).
+    seen_version: Arc<std::sync::atomic::AtomicI64>,
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
     /// The schema version the file had when this process opened it (0: created now).
@@ -104,8 +106,10 @@ impl Store {
         let mut conn = open_connection(path, key, create)?;
         let opened_at_version =
             migrations::migrate(&mut conn, LATEST_VERSION).map_err(|e| classify(e, path))?;
+        let seen_version = data_version(&conn).map_err(|e| classify(e.into(), path))?;
         Ok(Store {
             queued: Arc::default(),
+            seen_version: Arc::new(seen_version.into()),
             conn: Arc::new(Mutex::new(conn)),
             path: path.to_owned(),
             opened_at_version,
@@ -127,6 +131,17 @@ impl Store {
         Arc::clone(&self.queued)
     }
 
+    /// Whether another process (the CLI beside the app) committed to the database since
+    /// the last look: SQLite's `data_version`, which this connection's own commits leave
+    /// alone. One cheap pragma.
+    pub fn written_elsewhere(&self) -> Result<bool> {
+        let now = self.with(|conn| Ok(data_version(conn)?))?;
+        let before = self
+            .seen_version
+            .swap(now, std::sync::atomic::Ordering::Relaxed);
+        Ok(before != now)
+    }
+
     /// `with` for a write that may queue a change: rings `changes_queued` once it committed.
     fn queueing<R>(&self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
         let done = self.with(f)?;
@@ -138,6 +153,10 @@ impl Store {
         let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut conn).map_err(|e| classify(e, &self.path))
     }
+}
+
+fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
 }
 
 /// Open, key and check a connection without migrating it.
