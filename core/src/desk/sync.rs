@@ -124,59 +124,15 @@ impl Desk {
         };
         let mut last_event = tokio::time::Instant::now();
         while !stop.load(Ordering::SeqCst) {
-            let store = self.store.clone();
-            let key = upstream.key().map(str::to_owned);
-            let Some(mut op) = blocking(move || {
-                let op = store.next_op(key.as_deref())?;
-                if let Some(op) = &op {
-                    store.op_sending(op.seq)?;
-                }
-                Ok(op)
-            })
-            .await?
-            else {
+            let Some(op) = self.take_next_op(upstream).await? else {
                 break;
             };
-            op.attempts += 1;
-            // An op goes only to the upstream it was made against: the demo takes the
-            // demo's; the FHIR server only its own (`next_op` picked no other).
-            let attempt = match upstream {
-                _ if op.upstream == crate::source::demo::SOURCE_KEY => Attempt::demo(&op),
-                Upstream::Fhir { source, key } if *key == op.upstream => {
-                    deliver(source, &op, language).await
-                }
-                _ => {
-                    return Err(CoreError::InvalidInput(format!(
-                        "op {} is for another upstream than the source now",
-                        op.seq
-                    )))
-                }
-            };
+            let attempt = attempt_op(&op, upstream, language).await?;
             let store = self.store.clone();
-            let at = self.clock.now();
-            let delivery = attempt.delivery.clone();
-            let seq = op.seq;
+            let (at, delivery, seq) = (self.clock.now(), attempt.delivery.clone(), op.seq);
             blocking(move || store.op_delivered(seq, &delivery, at)).await?;
-            match attempt.delivery {
-                Delivery::Done { .. } => round.delivered += 1,
-                Delivery::Conflict { .. } | Delivery::Rejected { .. } => {
-                    tracing::warn!(seq, kind = op.kind().code(), "op parked for a person");
-                    round.parked += 1;
-                }
-                Delivery::Failed {
-                    code,
-                    status,
-                    text,
-                    retryable,
-                } => {
-                    tracing::info!(seq, code = %code, status, "sending paused");
-                    round.end = RoundEnd::Failed {
-                        retryable,
-                        error: ErrorPayload::new(code, text),
-                        retry_after: attempt.retry_after,
-                    };
-                    break;
-                }
+            if !round.count(&op, attempt) {
+                break;
             }
             if last_event.elapsed() >= PROGRESS_EVERY {
                 last_event = tokio::time::Instant::now();
@@ -195,6 +151,24 @@ impl Desk {
         }
         self.announce_outbox().await;
         Ok(round)
+    }
+
+    /// The oldest op for `upstream` (or the demo), marked as being sent.
+    async fn take_next_op(&self, upstream: &Upstream) -> Result<Option<crate::store::OutboxRow>> {
+        let store = self.store.clone();
+        let key = upstream.key().map(str::to_owned);
+        let op = blocking(move || {
+            let op = store.next_op(key.as_deref())?;
+            if let Some(op) = &op {
+                store.op_sending(op.seq)?;
+            }
+            Ok(op)
+        })
+        .await?;
+        Ok(op.map(|mut op| {
+            op.attempts += 1;
+            op
+        }))
     }
 
     /// Drain until nothing is left to send now, retrying failures with `backoff` for at
@@ -422,6 +396,60 @@ impl Desk {
             serde_json::json!({}),
         );
         self.write_export_audited("outbox", "csv", &bytes, &entry)
+    }
+}
+
+/// Send one op. An op goes only to the upstream it was made against: the demo takes the
+/// demo's; the FHIR server only its own (`next_op` picked no other).
+async fn attempt_op(
+    op: &crate::store::OutboxRow,
+    upstream: &Upstream,
+    language: crate::config::Language,
+) -> Result<Attempt> {
+    Ok(match upstream {
+        _ if op.upstream == crate::source::demo::SOURCE_KEY => Attempt::demo(op),
+        Upstream::Fhir { source, key } if *key == op.upstream => {
+            deliver(source, op, language).await
+        }
+        _ => {
+            return Err(CoreError::InvalidInput(format!(
+                "op {} is for another upstream than the source now",
+                op.seq
+            )))
+        }
+    })
+}
+
+impl Round {
+    /// Count what became of one op; `false` when the round stops here (a failure that is
+    /// not the op's: the line, the server, the credentials).
+    fn count(&mut self, op: &crate::store::OutboxRow, attempt: Attempt) -> bool {
+        match attempt.delivery {
+            Delivery::Done { .. } => self.delivered += 1,
+            Delivery::Conflict { .. } | Delivery::Rejected { .. } => {
+                tracing::warn!(
+                    seq = op.seq,
+                    kind = op.kind().code(),
+                    "op parked for a person"
+                );
+                self.parked += 1;
+            }
+            Delivery::Failed {
+                code,
+                status,
+                text,
+                retryable,
+            } => {
+                tracing::info!(seq = op.seq, code = %code, status, "sending paused");
+                self.end = RoundEnd::Failed {
+                    retryable,
+                    error: ErrorPayload::new(code, text),
+                    retry_after: attempt.retry_after,
+                };
+                return false;
+            }
+        }
+        true
     }
 }
 

@@ -68,6 +68,63 @@ fn appointment_for_change(tx: &rusqlite::Connection, id: &str) -> Result<super::
         .ok_or_else(|| CoreError::InvalidInput(format!("no appointment {id:?} in the mirror")))
 }
 
+/// What a call outcome changes on the appointment: a cancel, or a reschedule that keeps
+/// the slot's length (as the desk shows it). Other outcomes change nothing.
+fn appointment_change(
+    call: &CallInsert,
+    shown: &crate::outbox::change::AppointmentState,
+) -> Result<Option<Change>> {
+    Ok(match call.outcome {
+        CallOutcome::Cancelled => Some(Change::AppointmentCancel(CancelOp {
+            appointment_id: call.appointment_id.clone(),
+            status: AppointmentStatus::Cancelled,
+        })),
+        CallOutcome::Rescheduled => {
+            let new_start = call.new_start.ok_or_else(|| {
+                CoreError::InvalidInput("a reschedule needs the new date and time".into())
+            })?;
+            let length = match (shown.start, shown.end) {
+                (Some(s), Some(e)) => e - s,
+                _ => chrono::Duration::zero(),
+            };
+            let new_end = (length > chrono::Duration::zero()).then(|| new_start + length);
+            Some(Change::AppointmentReschedule(RescheduleOp {
+                appointment_id: call.appointment_id.clone(),
+                start: new_start,
+                end: new_end,
+            }))
+        }
+        _ => None,
+    })
+}
+
+/// The attempt's row; outside a drill it carries its op's key.
+fn insert_attempt(
+    tx: &rusqlite::Transaction<'_>,
+    call: &CallInsert,
+    incident: Option<i64>,
+    drill: i64,
+) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO call_attempt (appointment_id, outcome, new_start, retry_at, staff,
+             note, at, incident_id, op_key, drill)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            call.appointment_id,
+            call.outcome.code(),
+            call.new_start.map(ts),
+            call.retry_at.map(ts),
+            call.staff,
+            call.note,
+            ts(call.at),
+            incident,
+            (drill == 0).then_some(&call.call_key),
+            drill
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
 impl Store {
     /// Store the attempt, change the mirror for a cancel or reschedule, queue both for the
     /// appointment's own upstream and write the audit row: all or nothing. Returns the
@@ -104,36 +161,8 @@ impl Store {
                     },
                 )
             };
-            match call.outcome {
-                CallOutcome::Cancelled => {
-                    queue_change(
-                        &call.change_key,
-                        Change::AppointmentCancel(CancelOp {
-                            appointment_id: call.appointment_id.clone(),
-                            status: AppointmentStatus::Cancelled,
-                        }),
-                    )?;
-                }
-                CallOutcome::Rescheduled => {
-                    let new_start = call.new_start.ok_or_else(|| {
-                        CoreError::InvalidInput("a reschedule needs the new date and time".into())
-                    })?;
-                    // Keep the slot's length (as the desk shows it).
-                    let length = match (shown.start, shown.end) {
-                        (Some(s), Some(e)) => e - s,
-                        _ => chrono::Duration::zero(),
-                    };
-                    let new_end = (length > chrono::Duration::zero()).then(|| new_start + length);
-                    queue_change(
-                        &call.change_key,
-                        Change::AppointmentReschedule(RescheduleOp {
-                            appointment_id: call.appointment_id.clone(),
-                            start: new_start,
-                            end: new_end,
-                        }),
-                    )?;
-                }
-                _ => {}
+            if let Some(change) = appointment_change(call, &shown)? {
+                queue_change(&call.change_key, change)?;
             }
             queue_change(
                 &call.call_key,
@@ -147,25 +176,7 @@ impl Store {
                     note: call.note.clone(),
                 }),
             )?;
-            let now = ts(call.at);
-            tx.execute(
-                "INSERT INTO call_attempt (appointment_id, outcome, new_start, retry_at, staff,
-                     note, at, incident_id, op_key, drill)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    call.appointment_id,
-                    call.outcome.code(),
-                    call.new_start.map(ts),
-                    call.retry_at.map(ts),
-                    call.staff,
-                    call.note,
-                    now,
-                    incident,
-                    (drill == 0).then_some(&call.call_key),
-                    drill
-                ],
-            )?;
-            let id = tx.last_insert_rowid();
+            let id = insert_attempt(&tx, call, incident, drill)?;
             super::audit::append_in(&tx, audit)?;
             tx.commit()?;
             Ok(id)
