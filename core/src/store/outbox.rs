@@ -235,6 +235,82 @@ pub enum Delivery {
     },
 }
 
+/// Carry out a person's decision on one op (and what it takes along in its chain).
+fn apply_decision(
+    tx: &rusqlite::Transaction<'_>,
+    op: &OutboxRow,
+    action: OpAction,
+    staff: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    let seq = op.seq;
+    let server = op.server_state.clone().unwrap_or_default();
+    match action {
+        OpAction::Retry => {
+            tx.execute(
+                "UPDATE outbox SET state = 'pending', last_code = NULL,
+                     last_status = NULL, last_error = NULL
+                 WHERE id = ?1",
+                [seq],
+            )?;
+        }
+        OpAction::KeepMine => {
+            let Some(state) = server.state() else {
+                return Err(CoreError::InvalidInput(
+                    "the server no longer has this appointment; take the server's \
+                     version and book the patient again"
+                        .to_owned(),
+                ));
+            };
+            // The desk's change goes on top of what the server holds now, and so do
+            // the changes made after it on the same appointment: the person decided
+            // for the desk's version, once.
+            follow(tx, op, op.server_version.as_deref(), Some(&state))?;
+            tx.execute(
+                "UPDATE outbox SET state = 'pending', base_version = server_version,
+                     base_state = ?4, resolution = 'kept_mine', resolved_by = ?2,
+                     resolved_at = ?3, last_code = NULL, last_status = NULL
+                 WHERE id = ?1",
+                params![seq, staff, now, to_json(&state)],
+            )?;
+            server_told(tx, op, &server)?;
+        }
+        OpAction::TakeServer => {
+            let gone = server.deleted;
+            // A gone appointment takes the rest of its chain with it: those changes
+            // have nothing left to change.
+            tx.execute(
+                &format!(
+                    "UPDATE outbox SET state = 'done', resolution = 'took_server',
+                         resolved_by = ?2, resolved_at = ?3, done_at = ?3
+                     WHERE id = ?1
+                        OR (?4 AND chain = ?5 AND id > ?1 AND state IN {LIVE})"
+                ),
+                params![seq, staff, now, gone, op.chain],
+            )?;
+            server_told(tx, op, &server)?;
+        }
+        OpAction::Discard => {
+            // A receipt's void goes with it: a credit for a receipt the server never
+            // gets must not reach it either (both are entered by hand).
+            tx.execute(
+                &format!(
+                    "UPDATE outbox SET state = 'done', resolution = 'discarded',
+                         resolved_by = ?2, resolved_at = ?3, done_at = ?3
+                     WHERE id = ?1
+                        OR (?4 AND chain = ?5 AND id > ?1 AND state IN {LIVE})"
+                ),
+                params![seq, staff, now, op.kind() == OpKind::Receipt, op.chain],
+            )?;
+            // The mirror no longer shows what will never be sent.
+            if let Some((id, _)) = op.change.appointment_change() {
+                super::mirror::recompute(tx, id)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// The outbox, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutboxRow>> {
@@ -485,71 +561,7 @@ impl Store {
                     action.code()
                 )));
             }
-            let now = ts(at);
-            let server = op.server_state.clone().unwrap_or_default();
-            match action {
-                OpAction::Retry => {
-                    tx.execute(
-                        "UPDATE outbox SET state = 'pending', last_code = NULL,
-                             last_status = NULL, last_error = NULL
-                         WHERE id = ?1",
-                        [seq],
-                    )?;
-                }
-                OpAction::KeepMine => {
-                    let Some(state) = server.state() else {
-                        return Err(CoreError::InvalidInput(
-                            "the server no longer has this appointment; take the server's \
-                             version and book the patient again"
-                                .to_owned(),
-                        ));
-                    };
-                    // The desk's change goes on top of what the server holds now, and so do
-                    // the changes made after it on the same appointment: the person decided
-                    // for the desk's version, once.
-                    follow(&tx, &op, op.server_version.as_deref(), Some(&state))?;
-                    tx.execute(
-                        "UPDATE outbox SET state = 'pending', base_version = server_version,
-                             base_state = ?4, resolution = 'kept_mine', resolved_by = ?2,
-                             resolved_at = ?3, last_code = NULL, last_status = NULL
-                         WHERE id = ?1",
-                        params![seq, staff, now, to_json(&state)],
-                    )?;
-                    server_told(&tx, &op, &server)?;
-                }
-                OpAction::TakeServer => {
-                    let gone = server.deleted;
-                    // A gone appointment takes the rest of its chain with it: those changes
-                    // have nothing left to change.
-                    tx.execute(
-                        &format!(
-                            "UPDATE outbox SET state = 'done', resolution = 'took_server',
-                                 resolved_by = ?2, resolved_at = ?3, done_at = ?3
-                             WHERE id = ?1
-                                OR (?4 AND chain = ?5 AND id > ?1 AND state IN {LIVE})"
-                        ),
-                        params![seq, staff, now, gone, op.chain],
-                    )?;
-                    server_told(&tx, &op, &server)?;
-                }
-                OpAction::Discard => {
-                    // A receipt's void goes with it: a credit for a receipt the server never
-                    // gets must not reach it either (both are entered by hand).
-                    tx.execute(
-                        &format!(
-                            "UPDATE outbox SET state = 'done', resolution = 'discarded',
-                                 resolved_by = ?2, resolved_at = ?3, done_at = ?3
-                             WHERE id = ?1
-                                OR (?4 AND chain = ?5 AND id > ?1 AND state IN {LIVE})"
-                        ),
-                        params![seq, staff, now, op.kind() == OpKind::Receipt, op.chain],
-                    )?;
-                    // The mirror no longer shows what will never be sent.
-                    if let Some((id, _)) = op.change.appointment_change() {
-                        super::mirror::recompute(&tx, id)?;
-                    }
-                }
-            }
+            apply_decision(&tx, &op, action, staff, &ts(at))?;
             close_reconciled(&tx, at)?;
             super::audit::append_in(&tx, &audit)?;
             let op = tx.query_row(
