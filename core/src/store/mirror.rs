@@ -659,23 +659,35 @@ fn write_snapshot(
     scope: Scope,
 ) -> Result<()> {
     if scope == Scope::Pull {
-        // Another upstream's rows: nothing of them can be trusted to line up with this one,
-        // except that the desk's changes to them still wait for their own upstream.
-        tx.execute(
-            &format!(
-                "DELETE FROM appointment WHERE source_key IS NOT ?1 AND NOT {}",
-                has_live_change()
-            ),
-            [&snapshot.source_key],
-        )?;
-        tx.execute(
-            "DELETE FROM patient WHERE source_key IS NOT ?1 AND source_id NOT IN
-               (SELECT patient_id FROM appointment WHERE patient_id IS NOT NULL)",
-            [&snapshot.source_key],
-        )?;
+        forget_other_upstreams(tx, &snapshot.source_key)?;
     }
+    delete_stale(tx, snapshot, window)?;
+    upsert_patients(tx, snapshot)?;
+    upsert_appointments(tx, snapshot)?;
+    show_live_changes(tx)
+}
 
-    // Appointments the upstream no longer has in this window (deleted or moved out).
+/// Another upstream's rows: nothing of them can be trusted to line up with this one,
+/// except that the desk's changes to them still wait for their own upstream.
+fn forget_other_upstreams(tx: &Transaction<'_>, source_key: &str) -> Result<()> {
+    tx.execute(
+        &format!(
+            "DELETE FROM appointment WHERE source_key IS NOT ?1 AND NOT {}",
+            has_live_change()
+        ),
+        [source_key],
+    )?;
+    tx.execute(
+        "DELETE FROM patient WHERE source_key IS NOT ?1 AND source_id NOT IN
+           (SELECT patient_id FROM appointment WHERE patient_id IS NOT NULL)",
+        [source_key],
+    )?;
+    Ok(())
+}
+
+/// Appointments the upstream no longer has in this window (deleted or moved out), unless
+/// a change of the desk's still waits on them.
+fn delete_stale(tx: &Transaction<'_>, snapshot: &MirrorSnapshot, window: UtcRange) -> Result<()> {
     let keep: HashSet<&str> = snapshot
         .appointments
         .iter()
@@ -702,60 +714,65 @@ fn write_snapshot(
             delete.execute([id])?;
         }
     }
+    Ok(())
+}
 
-    {
-        let mut upsert = tx.prepare(
-            "INSERT INTO patient (source_id, source_version, name, kana, source_key)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (source_id) DO UPDATE SET source_version = excluded.source_version,
-               name = excluded.name, kana = excluded.kana, source_key = excluded.source_key",
-        )?;
-        let mut clear_phones = tx.prepare("DELETE FROM patient_phone WHERE patient_id = ?1")?;
-        let mut add_phone = tx.prepare(
-            "INSERT INTO patient_phone (patient_id, position, display, e164) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for p in &snapshot.patients {
-            upsert.execute(params![
-                p.source_id,
-                p.source_version,
-                p.name,
-                p.kana,
-                snapshot.source_key
-            ])?;
-            clear_phones.execute([&p.source_id])?;
-            for (i, phone) in p.phones.iter().enumerate() {
-                add_phone.execute(params![p.source_id, i as i64, phone.display, phone.e164])?;
-            }
+fn upsert_patients(tx: &Transaction<'_>, snapshot: &MirrorSnapshot) -> Result<()> {
+    let mut upsert = tx.prepare(
+        "INSERT INTO patient (source_id, source_version, name, kana, source_key)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (source_id) DO UPDATE SET source_version = excluded.source_version,
+           name = excluded.name, kana = excluded.kana, source_key = excluded.source_key",
+    )?;
+    let mut clear_phones = tx.prepare("DELETE FROM patient_phone WHERE patient_id = ?1")?;
+    let mut add_phone = tx.prepare(
+        "INSERT INTO patient_phone (patient_id, position, display, e164) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for p in &snapshot.patients {
+        upsert.execute(params![
+            p.source_id,
+            p.source_version,
+            p.name,
+            p.kana,
+            snapshot.source_key
+        ])?;
+        clear_phones.execute([&p.source_id])?;
+        for (i, phone) in p.phones.iter().enumerate() {
+            add_phone.execute(params![p.source_id, i as i64, phone.display, phone.e164])?;
         }
     }
+    Ok(())
+}
 
-    {
-        let mut upsert = tx.prepare(
-            "INSERT INTO appointment (source_id, source_version, start_at, end_at, status, reason,
-                 patient_id, source_key, server_status, server_start_at, server_end_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?3, ?4)
-             ON CONFLICT (source_id) DO UPDATE SET source_version = excluded.source_version,
-               start_at = excluded.start_at, end_at = excluded.end_at, status = excluded.status,
-               reason = excluded.reason, patient_id = excluded.patient_id,
-               source_key = excluded.source_key, server_status = excluded.server_status,
-               server_start_at = excluded.server_start_at,
-               server_end_at = excluded.server_end_at",
-        )?;
-        for a in &snapshot.appointments {
-            upsert.execute(params![
-                a.source_id,
-                a.source_version,
-                a.start.map(ts),
-                a.end.map(ts),
-                a.status.code(),
-                a.reason,
-                a.patient_id,
-                snapshot.source_key
-            ])?;
-        }
+fn upsert_appointments(tx: &Transaction<'_>, snapshot: &MirrorSnapshot) -> Result<()> {
+    let mut upsert = tx.prepare(
+        "INSERT INTO appointment (source_id, source_version, start_at, end_at, status, reason,
+             patient_id, source_key, server_status, server_start_at, server_end_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?3, ?4)
+         ON CONFLICT (source_id) DO UPDATE SET source_version = excluded.source_version,
+           start_at = excluded.start_at, end_at = excluded.end_at, status = excluded.status,
+           reason = excluded.reason, patient_id = excluded.patient_id,
+           source_key = excluded.source_key, server_status = excluded.server_status,
+           server_start_at = excluded.server_start_at,
+           server_end_at = excluded.server_end_at",
+    )?;
+    for a in &snapshot.appointments {
+        upsert.execute(params![
+            a.source_id,
+            a.source_version,
+            a.start.map(ts),
+            a.end.map(ts),
+            a.status.code(),
+            a.reason,
+            a.patient_id,
+            snapshot.source_key
+        ])?;
     }
+    Ok(())
+}
 
-    // The desk's changes still waiting show over the fresh rows.
+/// The desk's changes still waiting show over the fresh rows.
+fn show_live_changes(tx: &Transaction<'_>) -> Result<()> {
     let changed: Vec<String> = {
         let mut stmt = tx.prepare(&format!(
             "SELECT source_id FROM appointment WHERE {}",
