@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use super::output;
 use super::{AuditCommand, OutboxCommand, ReceiptCommand, SourceArgs};
-use crate::desk::{Desk, DeskOptions};
+use crate::desk::{blocking, Desk, DeskOptions};
 use crate::error::{CoreError, Result};
 use crate::outbox::DrainEnd;
 use crate::report::ReportKind;
@@ -18,6 +18,11 @@ pub(super) fn written(printed: io::Result<()>) -> Result<u8> {
     printed
         .map(|()| 0)
         .map_err(|e| CoreError::io("standard output", e))
+}
+
+/// File I/O stays off the async thread, as in the desk.
+async fn read_file(path: PathBuf) -> Result<Vec<u8>> {
+    blocking(move || std::fs::read(&path).map_err(|e| CoreError::io(&path, e))).await
 }
 
 pub(super) async fn doctor(
@@ -89,7 +94,7 @@ pub(super) async fn source(desk: &Desk, args: SourceArgs, out: &mut impl Write) 
 }
 
 pub(super) async fn import_csv(desk: &Desk, file: &Path, out: &mut impl Write) -> Result<u8> {
-    let bytes = std::fs::read(file).map_err(|e| CoreError::io(file, e))?;
+    let bytes = read_file(file.to_owned()).await?;
     let report = desk.import_csv(bytes).await?;
     written(output::imported(out, &report))
 }
@@ -275,7 +280,7 @@ pub(super) async fn report(
         let language = desk.config().language;
         let page = crate::printout::report(&report, language);
         let doc = crate::printout::document(&page, language);
-        std::fs::write(&path, doc).map_err(|e| CoreError::io(&path, e))?;
+        blocking(move || std::fs::write(&path, doc).map_err(|e| CoreError::io(&path, e))).await?;
     }
     written(if json {
         output::json_line(out, &report)
@@ -290,8 +295,8 @@ pub(super) async fn report(
 pub(super) async fn audit(desk: &Desk, command: AuditCommand, out: &mut impl Write) -> Result<u8> {
     match command {
         AuditCommand::Verify { json, against } => {
-            let export = match &against {
-                Some(path) => Some(std::fs::read(path).map_err(|e| CoreError::io(path, e))?),
+            let export = match against {
+                Some(path) => Some(read_file(path).await?),
                 None => None,
             };
             let check = desk.verify_audit(export.as_deref()).await?;

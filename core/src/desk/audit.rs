@@ -246,14 +246,21 @@ impl Desk {
             Vec::new(),
             serde_json::json!({ "rows": rows.len() }),
         );
-        let store = self.store.clone();
-        let path = match to {
-            Some(path) => store.audited(&entry, || {
-                std::fs::write(&path, &bytes).map_err(|e| CoreError::io(&path, e))?;
-                Ok(path)
-            })?,
-            None => self.write_export_audited("audit", "csv", &bytes, &entry)?,
-        };
-        Ok(path)
+        match to {
+            Some(path) => {
+                let store = self.store.clone();
+                blocking(move || {
+                    store.audited(&entry, || {
+                        std::fs::write(&path, &bytes).map_err(|e| CoreError::io(&path, e))?;
+                        Ok(path)
+                    })
+                })
+                .await
+            }
+            None => {
+                self.write_export_audited("audit", "csv", bytes, entry)
+                    .await
+            }
+        }
     }
 }

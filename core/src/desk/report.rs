@@ -247,17 +247,10 @@ impl Desk {
             .unwrap_or_else(|| self.data_dir.root().join("printouts"))
     }
 
-    fn ensure_printouts_folder(&self) -> Result<PathBuf> {
+    /// The printouts folder, made if missing (file I/O: on the blocking pool).
+    async fn ensure_printouts_folder(&self) -> Result<PathBuf> {
         let folder = self.printouts_folder();
-        std::fs::create_dir_all(&folder).map_err(|e| CoreError::io(&folder, e))?;
-        #[cfg(unix)]
-        {
-            // Names and phone numbers in plain text: this user only.
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o700))
-                .map_err(|e| CoreError::io(&folder, e))?;
-        }
-        Ok(folder)
+        blocking(move || ensure_private_folder(folder)).await
     }
 
     /// The printable page of today's schedule with phones.
@@ -285,7 +278,7 @@ impl Desk {
     async fn write_sheet_named(&self, stamp: &str, actor: Actor<'_>) -> Result<PathBuf> {
         let page = self.downtime_sheet().await?;
         let config = self.config();
-        let folder = self.ensure_printouts_folder()?;
+        let folder = self.ensure_printouts_folder().await?;
         let path = folder.join(format!("{SHEET_PREFIX}{stamp}.html"));
         let tmp = path.with_extension("html.tmp");
         let entry = self.audit_entry(
@@ -343,26 +336,44 @@ impl Desk {
     pub async fn export_receipts(&self) -> Result<PathBuf> {
         let (rows, entry) = self.receipts_for_export().await?;
         let bytes = crate::receipts::to_csv(&rows);
-        self.write_export_audited("receipts", "csv", &bytes, &entry)
+        self.write_export_audited("receipts", "csv", bytes, entry)
+            .await
     }
 
     /// Write an explicit export to the printouts folder as `<prefix>-<local time>.<ext>`,
     /// with its audit row: the row commits only once the file is written.
-    pub(super) fn write_export_audited(
+    pub(super) async fn write_export_audited(
         &self,
         prefix: &str,
         ext: &str,
-        bytes: &[u8],
-        entry: &crate::audit::AuditEntry,
+        bytes: Vec<u8>,
+        entry: crate::audit::AuditEntry,
     ) -> Result<PathBuf> {
         let now = self.config().calendar().local(self.clock.now());
-        let folder = self.ensure_printouts_folder()?;
-        let path = folder.join(format!("{prefix}-{}.{ext}", now.format("%Y-%m-%d-%H%M%S")));
-        self.store.audited(entry, || {
-            std::fs::write(&path, bytes).map_err(|e| CoreError::io(&path, e))
-        })?;
-        Ok(path)
+        let name = format!("{prefix}-{}.{ext}", now.format("%Y-%m-%d-%H%M%S"));
+        let (folder, store) = (self.printouts_folder(), self.store.clone());
+        blocking(move || {
+            let path = ensure_private_folder(folder)?.join(name);
+            store.audited(&entry, || {
+                std::fs::write(&path, &bytes).map_err(|e| CoreError::io(&path, e))
+            })?;
+            Ok(path)
+        })
+        .await
     }
+}
+
+/// Make `folder` if missing; on Unix, readable by this user only (names and phone numbers
+/// in plain text).
+fn ensure_private_folder(folder: PathBuf) -> Result<PathBuf> {
+    std::fs::create_dir_all(&folder).map_err(|e| CoreError::io(&folder, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| CoreError::io(&folder, e))?;
+    }
+    Ok(folder)
 }
 
 fn report_record(kind: ReportKind, id: i64) -> String {

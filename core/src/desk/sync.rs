@@ -49,8 +49,9 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 impl Desk {
     /// One sender per install: a lock file held while a round runs (released by the OS if
     /// the process dies, so a kill never leaves it stuck).
-    fn try_sender_lock(&self) -> Result<Option<std::fs::File>> {
-        crate::lockfile::try_take(&self.data_dir.root().join("outbox.lock"))
+    async fn try_sender_lock(&self) -> Result<Option<std::fs::File>> {
+        let path = self.data_dir.root().join("outbox.lock");
+        blocking(move || crate::lockfile::try_take(&path)).await
     }
 
     /// Send ops, oldest first and one at a time, until none is left whose turn it is or a
@@ -111,7 +112,7 @@ impl Desk {
                 end,
             })
         };
-        let Some(_lock) = self.try_sender_lock()? else {
+        let Some(_lock) = self.try_sender_lock().await? else {
             return ended(RoundEnd::Busy);
         };
         let store = self.store.clone();
@@ -395,7 +396,8 @@ impl Desk {
             Vec::new(),
             serde_json::json!({}),
         );
-        self.write_export_audited("outbox", "csv", &bytes, &entry)
+        self.write_export_audited("outbox", "csv", bytes, entry)
+            .await
     }
 }
 
