@@ -168,3 +168,44 @@ fn a_captive_portal_answering_200_is_offline_captive() {
     rig.set_captive(false);
     rig.expect("online", None, Duration::from_secs(15));
 }
+
+/// Issue 21: `tsunagi-cli monitor` says where the line stands as its first line, so the IT
+/// helper never stares at a blank screen: online on a good line.
+#[test]
+fn issue_21_the_monitor_first_says_where_it_stands_online() {
+    let mut rig = Rig::prepare(Path::new(CLI), false, false, "");
+    let started = Instant::now();
+    rig.spawn(&["monitor", "--json"]);
+    let first = rig
+        .next(Duration::from_secs(10))
+        .expect("a first line within seconds");
+    assert_eq!(first["initial"], true, "{first}");
+    assert_eq!(first["state"], "online", "{first}");
+    assert!(first["cause"].is_null(), "{first}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "said after {:?}",
+        started.elapsed()
+    );
+    rig.stop_monitor();
+}
+
+/// …and offline with its cause when the line is already down at start; what follows are
+/// changes only (no "online → offline" for a line that was never up).
+#[test]
+fn issue_21_the_monitor_first_says_where_it_stands_offline() {
+    let mut rig = Rig::prepare(Path::new(CLI), false, false, "");
+    internet_drop(&rig);
+    rig.spawn(&["monitor", "--json"]);
+    let first = rig
+        .next(Duration::from_secs(15))
+        .expect("a first line within seconds");
+    assert_eq!(first["initial"], true, "{first}");
+    assert_eq!(first["state"], "offline", "{first}");
+    assert_eq!(first["cause"], "internet", "{first}");
+    rig.net.clear_faults();
+    let (up, _) = rig.expect("online", None, Duration::from_secs(15));
+    assert_eq!(up["from"], "offline", "{up}");
+    assert!(up.get("initial").is_none(), "{up}");
+    rig.stop_monitor();
+}

@@ -115,17 +115,26 @@ pub(super) async fn monitor(desk: &Desk, json: bool, out: &mut impl Write) -> Re
     }
     let stop = super::stop_signal();
     tokio::pin!(stop);
+    // Nothing is printed before the line where the desk stands: a transition that settles
+    // it at start is that line, not a change.
+    let mut started = false;
     let printed = loop {
         tokio::select! {
             _ = &mut stop => break Ok(()),
             event = events.recv() => {
+                use crate::monitor::MonitorEvent;
                 let shown = match event {
-                    Ok(crate::monitor::MonitorEvent::Transition { transition, incident_id, status, .. }) => {
+                    Ok(MonitorEvent::Settled { status }) => {
+                        started = true;
+                        output::initial(out, &status, json)
+                    }
+                    Ok(MonitorEvent::Transition { transition, incident_id, status, .. }) if started => {
                         output::transition(out, &transition, incident_id, &status, json)
                     }
-                    Ok(crate::monitor::MonitorEvent::PathChanged { status }) => {
+                    Ok(MonitorEvent::PathChanged { status }) if started => {
                         output::path_changed(out, &status, json)
                     }
+                    Ok(_) => Ok(()),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Ok(()),
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break Ok(()),
                 };

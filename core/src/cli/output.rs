@@ -220,12 +220,6 @@ pub fn transition(
             },
         );
     }
-    let failed: Vec<String> = t
-        .probes
-        .iter()
-        .filter(|p| !p.ok)
-        .map(|p| format!("{:?} {}", p.kind, p.target).to_lowercase())
-        .collect();
     writeln!(
         out,
         "{}  {:<8} {:<10} since {}{}{}",
@@ -238,11 +232,57 @@ pub fn transition(
         } else {
             ""
         },
-        if failed.is_empty() {
-            String::new()
-        } else {
-            format!("  failed: {}", failed.join(", "))
-        }
+        failed_probes(&t.probes)
+    )
+}
+
+/// `  failed: dns 10.0.0.1, endpoint http://…` for the probes that failed, or nothing.
+fn failed_probes(probes: &[crate::monitor::ProbeResult]) -> String {
+    let failed: Vec<String> = probes
+        .iter()
+        .filter(|p| !p.ok)
+        .map(|p| format!("{:?} {}", p.kind, p.target).to_lowercase())
+        .collect();
+    if failed.is_empty() {
+        String::new()
+    } else {
+        format!("  failed: {}", failed.join(", "))
+    }
+}
+
+/// The first line of `monitor`: where the line stands at start (`"initial": true`).
+pub fn initial(
+    out: &mut impl Write,
+    status: &crate::monitor::MonitorStatus,
+    json: bool,
+) -> io::Result<()> {
+    let at = status.checked_at.as_deref().unwrap_or("-");
+    if json {
+        return json_line(
+            out,
+            &serde_json::json!({
+                "initial": true,
+                "at": at,
+                "state": status.state,
+                "cause": status.cause,
+                "since": status.since,
+                "incident_id": status.incident_id,
+                "backup_line": status.backup_line,
+                "probes": status.probes,
+            }),
+        );
+    }
+    writeln!(
+        out,
+        "{at}  {:<8} {:<10} at start{}{}",
+        status.state.as_str(),
+        status.cause.map(|c| c.as_str()).unwrap_or("-"),
+        status
+            .since
+            .as_deref()
+            .map(|s| format!(", since {s}"))
+            .unwrap_or_default(),
+        failed_probes(&status.probes)
     )
 }
 

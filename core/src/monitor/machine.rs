@@ -95,6 +95,12 @@ impl Machine {
         self.state
     }
 
+    /// No change of state is waiting for confirmation: the state stands as the rounds so
+    /// far found it.
+    pub fn settled(&self) -> bool {
+        self.candidate.is_none()
+    }
+
     pub fn cause(&self) -> Option<Cause> {
         self.cause
     }

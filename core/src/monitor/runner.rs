@@ -72,6 +72,10 @@ pub enum MonitorEvent {
     },
     /// Nothing changed state, but the route out did (e.g. the backup line).
     PathChanged { status: MonitorStatus },
+    /// Once per start: the state the line was found in, as soon as the first rounds settle
+    /// it (at once on a good line; after the confirming rounds on a bad one). A transition
+    /// that settles it comes just before.
+    Settled { status: MonitorStatus },
 }
 
 pub struct MonitorOptions {
@@ -243,6 +247,7 @@ impl Task {
         let mut last_alive = Instant::now();
         let mut last_path = Instant::now();
         let mut wait = Duration::ZERO;
+        let mut settled = false;
 
         loop {
             // A link event asks everything at once: the gateway tells a lost adapter from a
@@ -274,6 +279,7 @@ impl Task {
             }
             if !self.enabled {
                 // Switched off in config.toml: nothing is probed, the state stays as is.
+                self.tell_settled(&mut settled);
                 wait = Duration::from_secs(3600);
                 continue;
             }
@@ -313,6 +319,9 @@ impl Task {
             } else if let Some(path) = path {
                 self.on_path(path, &primary);
             }
+            if self.machine.settled() {
+                self.tell_settled(&mut settled);
+            }
             if self.track_run && last_alive.elapsed() >= ALIVE_EVERY {
                 last_alive = Instant::now();
                 self.mark_alive(run_id).await;
@@ -320,6 +329,16 @@ impl Task {
             wait = self.machine.pace();
         }
         tracing::debug!("monitor stopped");
+    }
+
+    /// The first time only: where the line stands.
+    fn tell_settled(&self, told: &mut bool) {
+        if !*told {
+            *told = true;
+            let _ = self.events.send(MonitorEvent::Settled {
+                status: self.status(),
+            });
+        }
     }
 
     async fn on_transition(&mut self, t: Transition, path: NetPath, primary: &mut NetPath) {

@@ -329,7 +329,9 @@ impl Hub {
                 }
                 self.line_view(status, Some(transition.from));
             }
-            MonitorEvent::PathChanged { status } => self.line_view(status, None),
+            MonitorEvent::PathChanged { status } | MonitorEvent::Settled { status } => {
+                self.line_view(status, None)
+            }
         }
     }
 
