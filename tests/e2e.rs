@@ -1038,3 +1038,52 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
     }
     drop(cleanup);
 }
+
+/// Issue 20, item 10: a logout or an OS shutdown stops the app with SIGTERM; that is a
+/// clean stop, not the next morning's 「正常に終了しませんでした（停電・再起動・故障の可能性）」.
+#[test]
+fn issue_20_a_sigterm_is_a_clean_stop_not_a_power_cut() {
+    let session = Session::start();
+    let display = Display::start();
+    let data = tempfile::Builder::new()
+        .prefix("tsunagi-e2e-")
+        .tempdir()
+        .unwrap();
+    let _internet = seed_healthy_monitor(data.path());
+    let app = session
+        .command(APP)
+        .args(["--hidden", "--data-dir"])
+        .arg(data.path())
+        .env("DISPLAY", display.name())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(artifacts().join("sigterm.log")).unwrap(),
+        ))
+        .spawn()
+        .expect("start the app");
+    let mut app = tsunagi_testkit::ChildGuard::new("tsunagi", app);
+    // Running: its runtime has recorded this run and watches the line.
+    tsunagi_testkit::wait_until(Duration::from_secs(60), "the app to run", || {
+        let out = session
+            .command(cli_binary())
+            .args(["doctor", "--no-probe", "--data-dir"])
+            .arg(data.path())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).contains("the app is running")
+    });
+    let status = app.stop(Duration::from_secs(20));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "a SIGTERM ends the app with exit 0: {status:?}"
+    );
+    let out = session
+        .command(cli_binary())
+        .args(["doctor", "--no-probe", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let doctor = String::from_utf8_lossy(&out.stdout);
+    assert!(doctor.contains("the app is not running"), "{doctor}");
+    assert!(!doctor.contains("did not stop cleanly"), "{doctor}");
+}

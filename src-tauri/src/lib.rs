@@ -25,6 +25,12 @@ pub fn run() {
     init_logging();
     tsunagi_core::crash::install_panic_hook("tsunagi");
     let launch = LaunchArgs::from_env();
+    // Taken over first thing, so a logout during start is a clean stop as well.
+    let mut stop_signals = tauri::async_runtime::block_on(async {
+        tsunagi_core::runtime::StopSignals::listen()
+            .inspect_err(|e| tracing::warn!("cannot listen for stop requests: {e}"))
+            .ok()
+    });
 
     tauri::Builder::default()
         // First: a second launch must be caught before anything else starts.
@@ -94,6 +100,16 @@ pub fn run() {
             app.manage(startup);
             if show {
                 windows::show_main(app.handle());
+            }
+            // A logout or an OS shutdown (SIGTERM on Linux and macOS) is a clean stop: the
+            // app exits through RunEvent::Exit, where the runtime stops in order.
+            if let Some(mut signals) = stop_signals.take() {
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    signals.recv().await;
+                    tracing::info!("asked to stop; stopping cleanly");
+                    handle.exit(0);
+                });
             }
             Ok(())
         })

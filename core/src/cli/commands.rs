@@ -113,7 +113,7 @@ pub(super) async fn monitor(desk: &Desk, json: bool, out: &mut impl Write) -> Re
              this monitor only watches"
         );
     }
-    let stop = super::stop_signal();
+    let stop = crate::runtime::stop_requested();
     tokio::pin!(stop);
     // Nothing is printed before the line where the desk stands: a transition that settles
     // it at start is that line, not a change.

@@ -402,28 +402,6 @@ fn exit_code(e: &CoreError) -> u8 {
     }
 }
 
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn parse_method(s: &str) -> std::result::Result<crate::receipts::PaymentMethod, String> {
     crate::receipts::PaymentMethod::parse(s)
         .ok_or_else(|| format!("unknown method {s:?}; one of cash, card, qr, deferred"))

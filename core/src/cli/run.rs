@@ -28,7 +28,7 @@ pub(super) async fn run(
         "tsunagi-cli: running the desk for {} (Ctrl-C stops)",
         desk.data_dir().root().display()
     );
-    let stop = super::stop_signal();
+    let stop = crate::runtime::stop_requested();
     tokio::pin!(stop);
     let printed = loop {
         tokio::select! {

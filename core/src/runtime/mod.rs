@@ -398,3 +398,70 @@ impl Hub {
         let _ = self.parts.events.send(event);
     }
 }
+
+/// What the OS or a person sends to ask this process to stop: Ctrl-C, SIGTERM (what a
+/// logout, an OS shutdown or `systemctl stop` sends) or SIGHUP on Unix; Ctrl-C, close,
+/// logoff and shutdown on Windows consoles. Asked this way, the stop is clean: the
+/// runtime's ordered shutdown runs and the next start does not report a power cut.
+pub struct StopSignals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    close: tokio::signal::windows::CtrlClose,
+    #[cfg(windows)]
+    logoff: tokio::signal::windows::CtrlLogoff,
+    #[cfg(windows)]
+    shutdown: tokio::signal::windows::CtrlShutdown,
+}
+
+impl StopSignals {
+    /// Take over the signals now (from inside a tokio runtime): from here on they no longer
+    /// end the process at once.
+    pub fn listen() -> std::io::Result<StopSignals> {
+        Ok(StopSignals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+            #[cfg(unix)]
+            hup: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?,
+            #[cfg(windows)]
+            close: tokio::signal::windows::ctrl_close()?,
+            #[cfg(windows)]
+            logoff: tokio::signal::windows::ctrl_logoff()?,
+            #[cfg(windows)]
+            shutdown: tokio::signal::windows::ctrl_shutdown()?,
+        })
+    }
+
+    /// Resolves at the first request to stop.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+        }
+        #[cfg(windows)]
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = self.close.recv() => {}
+            _ = self.logoff.recv() => {}
+            _ = self.shutdown.recv() => {}
+        }
+        #[cfg(not(any(unix, windows)))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Resolves when the OS or a person asks this process to stop ([`StopSignals`]).
+pub async fn stop_requested() {
+    match StopSignals::listen() {
+        Ok(mut signals) => signals.recv().await,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
