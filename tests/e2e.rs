@@ -513,6 +513,29 @@ async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
     let outcome = text_eventually(&client, "last-outcome", "the outcome", "来院予定").await;
     assert!(outcome.contains("来院予定"));
 
+    // Issue 20, item 2: a phone number does not take the window away from the app (it
+    // used to show WebKit's "The URL can't be shown" with no way back): the window stays,
+    // and the number is shown large to dial by hand.
+    let page = client.current_url().await.unwrap();
+    let row = tomorrow_call_row(&client).await;
+    let link = row.find(Locator::Css("a[href^='tel:']")).await.unwrap();
+    let shown_on_row = link.text().await.unwrap();
+    link.click().await.unwrap();
+    let number = text_eventually(&client, "phone-number", "the number to dial", "-").await;
+    assert_eq!(
+        number.trim(),
+        shown_on_row.trim(),
+        "dialled as written on the row"
+    );
+    save_screenshot(&rig.display, "phone-number-ja.png");
+    assert_eq!(
+        client.current_url().await.unwrap(),
+        page,
+        "the window stayed"
+    );
+    click(&client, "phone-close").await;
+    text_eventually(&client, "last-outcome", "the list, still there", "来院予定").await;
+
     let line: Value = run_cli(
         &rig.session,
         rig.data_dir(),

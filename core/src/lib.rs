@@ -17,6 +17,7 @@ pub mod keychain;
 mod lockfile;
 pub mod model;
 pub mod monitor;
+pub mod navigation;
 pub mod outbox;
 pub mod phone;
 pub mod printout;

@@ -34,11 +34,28 @@ impl Phone {
             .map(|n| n.format().mode(Mode::E164).to_string());
         Phone { display, e164 }
     }
+
+    /// A dialable number (`+819012345678`) as a person dials it in Japan (`090-1234-5678`);
+    /// what cannot be read stays as given.
+    pub fn national(dialable: &str) -> String {
+        phonenumber::parse(Some(country::Id::JP), dialable)
+            .ok()
+            .filter(phonenumber::is_valid)
+            .map(|n| n.format().mode(Mode::National).to_string())
+            .unwrap_or_else(|| dialable.to_owned())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dialable_number_reads_as_dialled_in_japan() {
+        assert_eq!(Phone::national("+819012345678"), "090-1234-5678");
+        assert_eq!(Phone::national("+81334567890"), "03-3456-7890");
+        assert_eq!(Phone::national("12"), "12");
+    }
 
     #[test]
     fn landline_and_mobile_numbers_become_e164() {

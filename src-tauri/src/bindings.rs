@@ -174,6 +174,7 @@ fn the_ui_calls_exactly_the_commands_the_shell_registers() {
         ("DESK_EVENT", crate::events::DESK_EVENT),
         ("LINE_EVENT", crate::events::LINE_EVENT),
         ("SIGNALS_EVENT", crate::events::SIGNALS_EVENT),
+        ("PHONE_EVENT", crate::events::PHONE_EVENT),
     ] {
         let line = format!("export const {name} = '{value}';");
         assert!(api.contains(&line), "api.ts: {line}");

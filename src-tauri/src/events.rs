@@ -16,6 +16,10 @@ pub const LINE_EVENT: &str = "line-event";
 /// Sent (without payload) when the morning summary is due: the window reloads its signals.
 pub const SIGNALS_EVENT: &str = "signals-event";
 
+/// A phone number the page tried to open (`tel:`); its payload is the number. The window
+/// stays and shows the number to dial.
+pub const PHONE_EVENT: &str = "phone-event";
+
 pub fn forward(app: AppHandle, runtime: Runtime) {
     let mut events = runtime.subscribe();
     // What the tray shows now (a drill left running, say), before any event.

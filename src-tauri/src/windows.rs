@@ -1,15 +1,38 @@
 //! The main window: shown and focused on demand, hidden (not closed) by its close button so
 //! Tsunagi keeps watching from the tray.
 
-use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder, Window, WindowEvent};
+use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder, Window, WindowEvent};
 use tsunagi_core::config::Language;
+use tsunagi_core::navigation::{decide, Navigation};
 
 pub const MAIN: &str = "main";
 
 /// Create the (hidden) main window. The page learns its language before its first paint,
 /// so a Japanese desk never flashes English while settings load.
 pub fn create_main(app: &AppHandle, language: Language) -> tauri::Result<()> {
+    let dev_server = app
+        .config()
+        .build
+        .dev_url
+        .clone()
+        .filter(|_| tauri::is_dev());
+    let for_phone = app.clone();
     let window = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::default())
+        // The window never leaves the app's page: core decides what a link may do.
+        .on_navigation(move |url| match decide(url, dev_server.as_ref()) {
+            Navigation::Stay => true,
+            Navigation::Phone(number) => {
+                let _ = for_phone.emit_to(MAIN, crate::events::PHONE_EVENT, number);
+                false
+            }
+            Navigation::Refuse => {
+                tracing::warn!(
+                    scheme = url.scheme(),
+                    "a navigation away from the app was refused"
+                );
+                false
+            }
+        })
         .title("つなぎ Tsunagi")
         .inner_size(1120.0, 760.0)
         .min_inner_size(760.0, 480.0)

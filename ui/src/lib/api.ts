@@ -78,6 +78,7 @@ export function isKeyLoss(code: string): boolean {
 export const DESK_EVENT = 'desk-event';
 export const LINE_EVENT = 'line-event';
 export const SIGNALS_EVENT = 'signals-event';
+export const PHONE_EVENT = 'phone-event';
 
 export const api = {
   today: (date?: string) => call<TodayView>('today', { date: date ?? null }),
@@ -149,6 +150,9 @@ export const api = {
   onLineEvent: (handler: (view: LineView) => void): Promise<UnlistenFn> =>
     listen<LineView>(LINE_EVENT, (e) => handler(e.payload)),
   onSignalsDue: (handler: () => void): Promise<UnlistenFn> => listen(SIGNALS_EVENT, () => handler()),
+  /** A tel: link was followed: the window stayed; show the number. */
+  onPhone: (handler: (number: string) => void): Promise<UnlistenFn> =>
+    listen<string>(PHONE_EVENT, (e) => handler(e.payload)),
   onDeskEvent: (handler: (event: DeskEvent) => void): Promise<UnlistenFn> =>
     listen<DeskEvent>(DESK_EVENT, (e) => handler(e.payload)),
 };
