@@ -557,7 +557,33 @@ async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
     click(&client, "tab-receipts").await;
 
-    type_into(&client, "amount", "０").await;
+    // Issue 20, item 5: the method is chosen for every receipt; none is assumed.
+    type_into(&client, "amount", "1000").await;
+    click(&client, "add-receipt").await;
+    text_eventually(
+        &client,
+        "receipt-problem",
+        "the method asked for",
+        "支払方法",
+    )
+    .await;
+    assert_eq!(
+        client
+            .find_all(Locator::Css("[data-testid=receipt-row]"))
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "nothing issued without a method"
+    );
+
+    let field = client
+        .find(Locator::Css("[data-testid=amount]"))
+        .await
+        .unwrap();
+    field.clear().await.unwrap();
+    field.send_keys("０").await.unwrap();
+    click(&client, "method-cash").await;
     click(&client, "add-receipt").await;
     text_eventually(&client, "receipt-problem", "the refusal", "0円").await;
 
@@ -572,6 +598,7 @@ async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
         field.clear().await.unwrap();
         field.send_keys(amount).await.unwrap();
         type_into(&client, "receipt-name", name).await;
+        click(&client, "method-cash").await;
         click(&client, "add-receipt").await;
         // The form empties itself once a receipt is taken: typing the next one before
         // that would have it emptied under the typist (seen once as a 3,000 total).
@@ -695,6 +722,7 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
         .select_by_index(1)
         .await
         .unwrap();
+    click(&client, "method-cash").await;
     click(&client, "add-receipt").await;
     text_eventually(&client, "receipt-total", "the cash receipt", "3,000").await;
     let amount = client
@@ -702,16 +730,19 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
         .await
         .unwrap();
     amount.send_keys("1500").await.unwrap();
-    client
-        .find(Locator::Css("[data-testid=method]"))
-        .await
-        .unwrap()
-        .select_by_value("card")
-        .await
-        .unwrap();
+    click(&client, "method-card").await;
     type_into(&client, "receipt-name", "髙橋 美咲").await;
     click(&client, "add-receipt").await;
     text_eventually(&client, "receipt-total", "both receipts", "4,500").await;
+    // Issue 20, item 5: the card is not carried over to the next patient.
+    let pressed = client
+        .find_all(Locator::Css("[data-testid^=method-][aria-pressed=true]"))
+        .await
+        .unwrap();
+    assert!(
+        pressed.is_empty(),
+        "no method is still chosen after a receipt"
+    );
     let numbers = attrs(&client, "[data-testid=receipt-row]", "data-number").await;
     assert_eq!(numbers.len(), 2, "{numbers:?}");
     assert!(
@@ -952,6 +983,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
             click(&client, "tab-receipts").await;
             type_into(&client, "amount", "3000").await;
             type_into(&client, "receipt-name", "窓口 花子").await;
+            click(&client, "method-cash").await;
             click(&client, "add-receipt").await;
             text_eventually(&client, "receipt-total", "the receipt", "3,000").await;
 

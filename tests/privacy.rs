@@ -405,6 +405,7 @@ async fn issue_7_no_seeded_patient_appears_outside_the_encrypted_store_and_expli
     click_js(&client, "tab-receipts").await;
     type_into(&client, "amount", "abc").await;
     type_into(&client, "receipt-name", SEEDS[2].name).await;
+    click(&client, "method-cash").await;
     click(&client, "add-receipt").await;
     eventually("the refusal", Duration::from_secs(20), async || {
         text_of(&client, "receipt-problem")
@@ -418,6 +419,7 @@ async fn issue_7_no_seeded_patient_appears_outside_the_encrypted_store_and_expli
         .unwrap();
     field.clear().await.unwrap();
     field.send_keys("2200").await.unwrap();
+    click(&client, "method-cash").await;
     click(&client, "add-receipt").await;
     // 1,500 taken at the terminal (3,000 voided) and 2,200 here.
     text_eventually(&client, "receipt-total", "the day's total", "3,700").await;
