@@ -536,6 +536,26 @@ async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
     click(&client, "phone-close").await;
     text_eventually(&client, "last-outcome", "the list, still there", "来院予定").await;
 
+    // Issue 20, item 6: the list's choices survive a switch to another tab and back (they
+    // used to reset, and the list lost tomorrow morning).
+    click(&client, "tab-receipts").await;
+    click(&client, "tab-calls").await;
+    let kept = client
+        .find(Locator::Css("[data-testid=include-tomorrow]"))
+        .await
+        .unwrap()
+        .is_selected()
+        .await
+        .unwrap();
+    assert!(kept, "tomorrow morning is still included");
+    text_eventually(
+        &client,
+        "last-outcome",
+        "tomorrow's row, still listed",
+        "来院予定",
+    )
+    .await;
+
     let line: Value = run_cli(
         &rig.session,
         rig.data_dir(),

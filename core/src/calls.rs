@@ -146,6 +146,8 @@ pub struct CallListView {
     pub total: u32,
     /// Until when the list reaches (RFC 3339).
     pub until: String,
+    /// Nothing is left to call today: tomorrow morning's calls are shown by themselves.
+    pub day_over: bool,
 }
 
 /// A stored attempt.

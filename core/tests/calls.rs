@@ -310,3 +310,26 @@ fn a_patient_checked_in_at_the_desk_is_arrived_in_the_mirror_and_queued_once() {
 fn payload(op: &tsunagi_core::store::OutboxRow) -> serde_json::Value {
     serde_json::from_str(&op.change.payload()).unwrap()
 }
+
+/// Issue 20, item 6: after the day's last appointment the list did not say "nobody to call"
+/// and stop there: it shows tomorrow morning's calls by itself, and says so.
+#[test]
+fn issue_20_after_hours_the_call_list_shows_tomorrow_morning_by_itself() {
+    // 21:00 in Tokyo: the demo clinic's day is over.
+    let f = demo_desk(
+        Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap(),
+        |_| {},
+    );
+    let list = f.list();
+    assert!(list.day_over, "the list says the day is over");
+    assert!(!list.entries.is_empty(), "tomorrow morning's calls");
+    assert!(
+        list.entries
+            .iter()
+            .all(|e| e.start.starts_with("2026-11-26T0") || e.start.starts_with("2026-11-26T1")),
+        "{:?}",
+        list.entries.iter().map(|e| &e.start).collect::<Vec<_>>()
+    );
+    // During the day the list is the day's own.
+    assert!(!fixture().list().day_over);
+}

@@ -103,7 +103,20 @@ impl Desk {
     /// The booked patients from now to the end of the clinic day (and the next day's
     /// morning when `tomorrow_morning`), in time order, with every attempt so far.
     /// Patients already called stay on the list (with their outcome) until the end.
+    ///
+    /// When nothing is left to call today (after the day's last appointment), tomorrow
+    /// morning's calls are shown by themselves, and the view says so (`day_over`).
     pub async fn call_list(&self, tomorrow_morning: bool) -> Result<CallListView> {
+        let view = self.call_list_until(tomorrow_morning).await?;
+        if tomorrow_morning || !view.entries.is_empty() {
+            return Ok(view);
+        }
+        let mut view = self.call_list_until(true).await?;
+        view.day_over = true;
+        Ok(view)
+    }
+
+    async fn call_list_until(&self, tomorrow_morning: bool) -> Result<CallListView> {
         let config = self.config();
         let cal = config.calendar();
         let now = self.clock.now();
@@ -172,6 +185,7 @@ impl Desk {
             total: entries.len() as u32,
             entries,
             until: crate::monitor::millis_ts(until),
+            day_over: false,
         })
     }
 

@@ -326,7 +326,11 @@ export type CallListView = { entries: Array<CallListEntry>, reached: number, tot
 /**
  * Until when the list reaches (RFC 3339).
  */
-until: string, };
+until: string, 
+/**
+ * Nothing is left to call today: tomorrow morning's calls are shown by themselves.
+ */
+day_over: boolean, };
 
 export type ChecklistItem = { step: number, text: string, done: boolean, 
 /**
