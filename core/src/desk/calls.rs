@@ -107,15 +107,26 @@ impl Desk {
     /// When nothing is left to call today (after the day's last appointment), tomorrow
     /// morning's calls are shown by themselves, and the view says so (`day_over`).
     pub async fn call_list(&self, tomorrow_morning: bool) -> Result<CallListView> {
-        let view = self.call_list_until(tomorrow_morning).await?;
-        if tomorrow_morning || !view.entries.is_empty() {
-            return Ok(view);
+        let mut view = self.call_list_until(tomorrow_morning).await?;
+        if !tomorrow_morning && view.entries.is_empty() {
+            view = self.call_list_until(true).await?;
+            view.day_over = true;
         }
-        let mut view = self.call_list_until(true).await?;
-        view.day_over = true;
+        self.audit(
+            Actor::Person(None),
+            AuditAction::CallListView,
+            view.entries
+                .iter()
+                .map(|e| format!("appointment:{}", e.appointment_id))
+                .collect(),
+            serde_json::json!({ "tomorrow_morning": tomorrow_morning || view.day_over }),
+        )
+        .await;
         Ok(view)
     }
 
+    /// The list up to the end of today, or of tomorrow morning (not audited: the caller
+    /// audits what it shows).
     async fn call_list_until(&self, tomorrow_morning: bool) -> Result<CallListView> {
         let config = self.config();
         let cal = config.calendar();
@@ -170,16 +181,6 @@ impl Desk {
             }
             entries.push(words.entry(row, &mine, arrived_at));
         }
-        self.audit(
-            Actor::Person(None),
-            AuditAction::CallListView,
-            entries
-                .iter()
-                .map(|e| format!("appointment:{}", e.appointment_id))
-                .collect(),
-            serde_json::json!({ "tomorrow_morning": tomorrow_morning }),
-        )
-        .await;
         Ok(CallListView {
             reached: entries.iter().filter(|e| e.reached).count() as u32,
             total: entries.len() as u32,

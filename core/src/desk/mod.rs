@@ -198,22 +198,22 @@ impl Desk {
     /// are told.
     pub async fn fresh_config(&self) -> Config {
         let live = self.config.clone();
-        let read = match blocking(move || Ok(live.read())).await {
-            Ok(read) => read,
-            Err(_) => return self.config(),
-        };
-        if read.changed_outside {
-            tracing::info!("config.toml changed outside this process; using it now");
-            let _ = self.events.send(DeskEvent::ConfigChanged {});
+        match blocking(move || Ok(live.read())).await {
+            Ok(read) => self.take_read(read),
+            Err(_) => self.config(),
         }
-        read.config
     }
 
     /// [`Desk::fresh_config`] for code already off the async threads (the CLI's start,
     /// a blocking task).
     pub fn fresh_config_blocking(&self) -> Config {
-        let read = self.config.read();
+        self.take_read(self.config.read())
+    }
+
+    /// A read of `config.toml`: when another process changed it, screens are told.
+    fn take_read(&self, read: live_config::Read) -> Config {
         if read.changed_outside {
+            tracing::info!("config.toml changed outside this process; using it now");
             let _ = self.events.send(DeskEvent::ConfigChanged {});
         }
         read.config

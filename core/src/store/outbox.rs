@@ -235,6 +235,28 @@ pub enum Delivery {
     },
 }
 
+/// Mark `op` done with a person's `resolution`; with `whole_chain`, the rest of its chain
+/// still to be sent as well.
+fn settle(
+    tx: &rusqlite::Transaction<'_>,
+    op: &OutboxRow,
+    resolution: &str,
+    whole_chain: bool,
+    staff: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    tx.execute(
+        &format!(
+            "UPDATE outbox SET state = 'done', resolution = ?6,
+                 resolved_by = ?2, resolved_at = ?3, done_at = ?3
+             WHERE id = ?1
+                OR (?4 AND chain = ?5 AND id > ?1 AND state IN {LIVE})"
+        ),
+        params![op.seq, staff, now, whole_chain, op.chain, resolution],
+    )?;
+    Ok(())
+}
+
 /// Carry out a person's decision on one op (and what it takes along in its chain).
 fn apply_decision(
     tx: &rusqlite::Transaction<'_>,
@@ -279,28 +301,19 @@ fn apply_decision(
             let gone = server.deleted;
             // A gone appointment takes the rest of its chain with it: those changes
             // have nothing left to change.
-            tx.execute(
-                &format!(
-                    "UPDATE outbox SET state = 'done', resolution = 'took_server',
-                         resolved_by = ?2, resolved_at = ?3, done_at = ?3
-                     WHERE id = ?1
-                        OR (?4 AND chain = ?5 AND id > ?1 AND state IN {LIVE})"
-                ),
-                params![seq, staff, now, gone, op.chain],
-            )?;
+            settle(tx, op, "took_server", gone, staff, now)?;
             server_told(tx, op, &server)?;
         }
         OpAction::Discard => {
             // A receipt's void goes with it: a credit for a receipt the server never
             // gets must not reach it either (both are entered by hand).
-            tx.execute(
-                &format!(
-                    "UPDATE outbox SET state = 'done', resolution = 'discarded',
-                         resolved_by = ?2, resolved_at = ?3, done_at = ?3
-                     WHERE id = ?1
-                        OR (?4 AND chain = ?5 AND id > ?1 AND state IN {LIVE})"
-                ),
-                params![seq, staff, now, op.kind() == OpKind::Receipt, op.chain],
+            settle(
+                tx,
+                op,
+                "discarded",
+                op.kind() == OpKind::Receipt,
+                staff,
+                now,
             )?;
             // The mirror no longer shows what will never be sent.
             if let Some((id, _)) = op.change.appointment_change() {
