@@ -570,6 +570,118 @@ async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
     client.close().await.unwrap();
 }
 
+/// Issue 20, items 1 and 9: キャンセル used to change the appointment and queue it with no
+/// way back, and 来院予定 afterwards showed 来院予定 while the cancellation was still sent.
+/// Now every outcome offers 元に戻す, a contradicting one asks first, the row shows the
+/// appointment's status, and a check-in for another day asks too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first() {
+    let rig = Rig::start("undo");
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    click(&client, "tab-calls").await;
+    click(&client, "include-tomorrow").await;
+    pick_staff(&client, "受付 佐々木").await;
+    let row = tomorrow_call_row(&client).await;
+    let id = row.attr("data-id").await.unwrap().expect("row id");
+    let css = format!("[data-testid=call-row][data-id=\"{id}\"]");
+
+    // A mis-click: キャンセル. The row says so at once, and 元に戻す is offered.
+    click_css(&client, &format!("{css} [data-outcome=cancelled]")).await;
+    text_eventually(&client, "undo-bar", "元に戻す offered", "キャンセル").await;
+    call_row_shows(&client, &id, "row-status").await;
+    save_screenshot(&rig.display, "call-undo-ja.png");
+    click(&client, "undo").await;
+    text_eventually(&client, "undone", "the undo confirmed", "取り消しました").await;
+    call_row_shows(&client, &id, "未連絡").await;
+    let row_html = client
+        .find(Locator::Css(&css))
+        .await
+        .unwrap()
+        .html(true)
+        .await
+        .unwrap();
+    assert!(!row_html.contains("row-status"), "booked again: {row_html}");
+    // Nothing of it is left to send (the app's sender held it while undo was offered).
+    let ops: Vec<Value> = run_cli(&rig.session, rig.data_dir(), &["outbox", "list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(ops.len(), 2, "{ops:?}");
+    assert!(
+        ops.iter().all(|o| o["resolution"] == "withdrawn"),
+        "{ops:?}"
+    );
+
+    // Cancelled for real, then the patient says they will come after all: asked first.
+    click_css(&client, &format!("{css} [data-outcome=cancelled]")).await;
+    call_row_shows(&client, &id, "row-status").await;
+    click_css(&client, &format!("{css} [data-outcome=coming]")).await;
+    let asked = text_eventually(
+        &client,
+        "call-ask",
+        "the question",
+        "キャンセルを取り消して",
+    )
+    .await;
+    assert!(asked.contains("来院予定"), "{asked}");
+    save_screenshot(&rig.display, "call-ask-ja.png");
+    click(&client, "call-ask-yes").await;
+    text_eventually(&client, "last-outcome", "the outcome", "来院予定").await;
+    eventually(
+        "the row booked again",
+        Duration::from_secs(20),
+        async || {
+            let html = client
+                .find(Locator::Css(&css))
+                .await
+                .ok()?
+                .html(true)
+                .await
+                .ok()?;
+            (!html.contains("row-status")).then_some(())
+        },
+    )
+    .await;
+    let line: Value = run_cli(
+        &rig.session,
+        rig.data_dir(),
+        &["calls", "--json", "--tomorrow-morning"],
+    )
+    .lines()
+    .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    .find(|v| v["appointment_id"] == id.as_str())
+    .expect("the called patient");
+    assert_eq!(line["status"], "booked", "{line}");
+    assert_eq!(line["last_outcome"], "coming", "{line}");
+
+    // 来院（受付） sits apart from the phone numbers, and tomorrow's patient is asked about.
+    let phones_html = client
+        .find(Locator::Css(&format!("{css} .phones")))
+        .await
+        .unwrap()
+        .html(true)
+        .await
+        .unwrap();
+    assert!(!phones_html.contains("arrive"), "{phones_html}");
+    click_css(&client, &format!("{css} [data-testid=arrive]")).await;
+    let asked = text_eventually(&client, "call-ask", "the other-day question", "今日の来院").await;
+    assert!(asked.contains("受付しますか"), "{asked}");
+    click(&client, "call-ask-no").await;
+    let html = client
+        .find(Locator::Css(&css))
+        .await
+        .unwrap()
+        .html(true)
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("data-testid=\"arrived\""),
+        "not checked in: {html}"
+    );
+    client.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
     let rig = Rig::start("receipts");
@@ -711,8 +823,10 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
     call_row_shows(&client, &ids[1], "不在").await;
     click_css(&client, &format!("{} [data-outcome=coming]", row(&ids[2]))).await;
     text_eventually(&client, "call-progress", "the third outcome", "2/").await;
-    // A patient at the desk is checked in (来院).
+    // A patient at the desk is checked in (来院): booked for tomorrow, so asked first.
     click_css(&client, &format!("{} [data-testid=arrive]", row(&ids[3]))).await;
+    text_eventually(&client, "call-ask", "the other-day question", "今日の来院").await;
+    click(&client, "call-ask-yes").await;
     text_eventually(&client, "call-progress", "the check-in", "3/").await;
     text_eventually(&client, "arrived", "the check-in time", "来院").await;
     // The call script, filled in for this patient.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use tsunagi_core::calls::{CallOutcome, CallRecord};
+use tsunagi_core::calls::{ArrivalRecord, CallOutcome, CallRecord};
 use tsunagi_core::clock::SystemClock;
 use tsunagi_core::config::{Config, DataDir, FhirConfig};
 use tsunagi_core::keychain::Keychain;
@@ -39,11 +39,14 @@ async fn queue(desk: &Desk, prefix: &str, appointments: usize, n: usize) -> usiz
             new_start: None,
             note: None,
             staff: Some("受付".into()),
+            replace_earlier: false,
         })
         .await
         .unwrap();
         if first_pass && a % 4 == 1 {
-            desk.record_arrival(&id, None).await.unwrap();
+            desk.record_arrival(ArrivalRecord::new(&id, None))
+                .await
+                .unwrap();
         }
         let r = desk
             .add_receipt(ReceiptInput {

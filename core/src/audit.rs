@@ -31,6 +31,8 @@ pub enum AuditAction {
     CallListView,
     CallRecord,
     ArrivalRecord,
+    /// A call's outcome or a check-in taken back (元に戻す) with what it queued.
+    RecordWithdraw,
     ChecklistTick,
     LedgerView,
     ReceiptAdd,
@@ -64,6 +66,7 @@ impl AuditAction {
             CallListView => "calls.view",
             CallRecord => "call.record",
             ArrivalRecord => "arrival.record",
+            RecordWithdraw => "record.withdraw",
             ChecklistTick => "checklist.tick",
             LedgerView => "receipts.view",
             ReceiptAdd => "receipt.add",

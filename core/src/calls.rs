@@ -74,6 +74,128 @@ pub struct CallRecord {
     pub note: Option<String>,
     #[ts(optional)]
     pub staff: Option<String>,
+    /// The person confirmed that this outcome replaces an earlier one it contradicts (a
+    /// cancellation, a check-in): that one is withdrawn in the same transaction.
+    #[ts(as = "Option<bool>", optional)]
+    #[serde(default)]
+    pub replace_earlier: bool,
+}
+
+/// A check-in as the screen asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ArrivalRecord {
+    pub appointment_id: String,
+    #[ts(optional)]
+    pub staff: Option<String>,
+    /// The person confirmed checking in a patient whose appointment is another day.
+    #[ts(as = "Option<bool>", optional)]
+    #[serde(default)]
+    pub other_day_ok: bool,
+    /// The person confirmed this replaces a cancellation recorded here.
+    #[ts(as = "Option<bool>", optional)]
+    #[serde(default)]
+    pub replace_earlier: bool,
+}
+
+impl ArrivalRecord {
+    /// A plain check-in: today's appointment, nothing to replace.
+    pub fn new(appointment_id: &str, staff: Option<&str>) -> ArrivalRecord {
+        ArrivalRecord {
+            appointment_id: appointment_id.to_owned(),
+            staff: staff.map(str::to_owned),
+            other_day_ok: false,
+            replace_earlier: false,
+        }
+    }
+}
+
+/// How long the desk offers 元に戻す after an outcome or a check-in, in seconds. The
+/// background sender holds what they queued this long (a person's 今すぐ同期 does not), so
+/// taking one back within it never races the line.
+pub const UNDO_SECONDS: u32 = 10;
+
+/// Something recorded at the desk that a person can take back while its changes wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Withdrawable {
+    /// A call attempt (its outcome and the appointment change it queued).
+    Call(i64),
+    /// A check-in at the desk.
+    Arrival(i64),
+}
+
+/// What a recorded outcome or check-in says about the visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Visit {
+    Cancelled,
+    /// Coming (at the old or a new time).
+    Coming,
+    Arrived,
+}
+
+impl Visit {
+    pub(crate) fn of(outcome: CallOutcome) -> Option<Visit> {
+        match outcome {
+            CallOutcome::Cancelled => Some(Visit::Cancelled),
+            CallOutcome::Rescheduled | CallOutcome::Coming => Some(Visit::Coming),
+            _ => None,
+        }
+    }
+
+    /// Whether recording `later` after `self` would leave the desk saying two things: a
+    /// cancelled visit that is coming, a patient at the desk who cancels or is coming
+    /// another day. A cancel after "coming" is a patient changing their mind: no conflict.
+    pub(crate) fn contradicted_by(self, later: Visit) -> bool {
+        matches!(
+            (self, later),
+            (Visit::Cancelled, Visit::Coming | Visit::Arrived)
+                | (Visit::Arrived, Visit::Cancelled | Visit::Coming)
+        )
+    }
+}
+
+/// Why the desk refused to record or take back a call or a check-in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("this appointment was cancelled at this desk; confirm to withdraw the cancellation")]
+    ContradictsCancel,
+    #[error("this patient was checked in at this desk; confirm to withdraw the check-in")]
+    ContradictsArrival,
+    #[error("that change has already been sent to the clinic's system; change it there instead")]
+    AlreadySent,
+    #[error("that change is waiting for a decision in the sync view; decide it there")]
+    NeedsDecision,
+    #[error("this was already taken back")]
+    AlreadyWithdrawn,
+    #[error("this appointment is cancelled; book the patient again first")]
+    AppointmentCancelled,
+    #[error("this appointment is not today; confirm to check the patient in anyway")]
+    NotToday,
+    #[error("the new date and time {0:?} is not like 2026-11-26 10:30")]
+    RescheduleUnreadable(String),
+    #[error("the new date and time is in the past")]
+    ReschedulePast,
+    #[error("the new date and time is more than a year ahead")]
+    RescheduleTooFar,
+}
+
+impl CallError {
+    pub fn code(&self) -> crate::ErrorCode {
+        use crate::ErrorCode as C;
+        match self {
+            CallError::ContradictsCancel => C::CallContradictsCancel,
+            CallError::ContradictsArrival => C::CallContradictsArrival,
+            CallError::AlreadySent => C::CallAlreadySent,
+            CallError::NeedsDecision => C::CallNeedsDecision,
+            CallError::AlreadyWithdrawn => C::CallAlreadyWithdrawn,
+            CallError::AppointmentCancelled => C::CallAppointmentCancelled,
+            CallError::NotToday => C::CallNotToday,
+            CallError::RescheduleUnreadable(_) => C::CallRescheduleUnreadable,
+            CallError::ReschedulePast => C::CallReschedulePast,
+            CallError::RescheduleTooFar => C::CallRescheduleTooFar,
+        }
+    }
 }
 
 /// One attempt as the screen shows it.
@@ -84,7 +206,7 @@ pub struct CallAttemptView {
     /// `HH:MM` on the clinic's clock.
     pub at_label: String,
     pub at: String,
-    /// Rescheduled: the new start, `MM/DD HH:MM` on the clinic's clock.
+    /// Rescheduled: the new start, `M/D HH:MM` on the clinic's clock.
     pub new_start_label: Option<String>,
     /// No answer: when to try again, `HH:MM`.
     pub retry_at_label: Option<String>,
@@ -95,8 +217,16 @@ pub struct CallAttemptView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct CallListEntry {
     pub appointment_id: String,
-    /// `HH:MM` on the clinic's clock (with `MM/DD ` when not today).
+    /// `HH:MM` on the clinic's clock (with `M/D ` when not today): the slot the visit was
+    /// booked at today, also after a call moved it.
     pub time_label: String,
+    /// That slot (RFC 3339): the list's order.
+    pub slot: String,
+    /// Moved by a call at this desk: the new start, `M/D HH:MM`.
+    pub moved_to_label: Option<String>,
+    /// The current start on the clinic's clock, `YYYY-MM-DDTHH:MM` (a reschedule starts
+    /// from it).
+    pub start_local: String,
     pub start: String,
     pub reason: Option<String>,
     pub status: crate::model::AppointmentStatus,
@@ -110,6 +240,10 @@ pub struct CallListEntry {
     pub script: String,
     /// Checked in at the desk (受付), `HH:MM`.
     pub arrived_at_label: Option<String>,
+    /// That check-in, to take it back.
+    pub arrival_id: Option<i64>,
+    /// The appointment is on another day than today (a check-in asks first).
+    pub other_day: bool,
 }
 
 /// The built-in call script; `{clinic}`, `{name}`, `{time}` and `{date}` are filled in.

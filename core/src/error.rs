@@ -70,6 +70,9 @@ pub enum CoreError {
     InvalidInput(String),
 
     #[error(transparent)]
+    Call(#[from] crate::calls::CallError),
+
+    #[error(transparent)]
     Outbox(#[from] crate::outbox::change::ChangeError),
 
     #[error(
@@ -111,6 +114,7 @@ impl CoreError {
             CoreError::Import(crate::csv_import::ImportError::Rows(_)) => ErrorCode::ImportRows,
             CoreError::Receipt(e) => e.code(),
             CoreError::InvalidInput(_) => ErrorCode::InputInvalid,
+            CoreError::Call(e) => e.code(),
             CoreError::Outbox(_) => ErrorCode::OutboxUnreadable,
             CoreError::ChangesWaiting { .. } => ErrorCode::SourceChangesWaiting,
             CoreError::Superseded => ErrorCode::SourceSuperseded,

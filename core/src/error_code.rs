@@ -65,6 +65,21 @@ error_codes! {
     ReceiptVoidOfVoid = "receipt.void_of_void",
     ReceiptReasonMissing = "receipt.reason_missing",
     InputInvalid = "input.invalid",
+    /// A call outcome or check-in would contradict a cancellation recorded at the desk.
+    CallContradictsCancel = "call.contradicts_cancel",
+    /// A call outcome would contradict a check-in recorded at the desk.
+    CallContradictsArrival = "call.contradicts_arrival",
+    /// What a person tried to take back has reached the clinic's system already.
+    CallAlreadySent = "call.already_sent",
+    /// What a person tried to take back waits for a conflict or rejection decision.
+    CallNeedsDecision = "call.needs_decision",
+    CallAlreadyWithdrawn = "call.already_withdrawn",
+    CallAppointmentCancelled = "call.appointment_cancelled",
+    /// A check-in for an appointment on another day (asked first).
+    CallNotToday = "call.not_today",
+    CallRescheduleUnreadable = "call.reschedule_unreadable",
+    CallReschedulePast = "call.reschedule_past",
+    CallRescheduleTooFar = "call.reschedule_too_far",
     /// An op in the outbox cannot be read back (a damaged or foreign payload).
     OutboxUnreadable = "outbox.unreadable",
     /// The server refused the change itself (HTTP 4xx other than auth and conflicts).

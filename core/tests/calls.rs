@@ -2,7 +2,7 @@
 //! the mirror and the outbox.
 
 use chrono::{Duration, TimeZone, Utc};
-use tsunagi_core::calls::{CallOutcome, CallRecord};
+use tsunagi_core::calls::{ArrivalRecord, CallOutcome, CallRecord};
 use tsunagi_core::model::AppointmentStatus;
 
 mod common;
@@ -24,6 +24,7 @@ fn record(id: &str, outcome: CallOutcome) -> CallRecord {
         new_start: None,
         note: None,
         staff: Some("受付 佐々木".to_owned()),
+        replace_earlier: false,
     }
 }
 
@@ -168,7 +169,10 @@ fn a_reschedule_moves_the_slot_and_keeps_its_length() {
     let err = f.call(missing.clone()).unwrap_err();
     assert_eq!(err.code(), "input.invalid");
     missing.new_start = Some("来週".to_owned());
-    assert_eq!(f.call(missing).unwrap_err().code(), "input.invalid");
+    assert_eq!(
+        f.call(missing).unwrap_err().code(),
+        "call.reschedule_unreadable"
+    );
     assert!(f.outbox().is_empty(), "nothing written by a refused call");
 
     let mut moved = record(&first.appointment_id, CallOutcome::Rescheduled);
@@ -252,8 +256,11 @@ fn a_patient_checked_in_at_the_desk_is_arrived_in_the_mirror_and_queued_once() {
     let f = fixture();
     let id = f.list().entries[0].appointment_id.clone();
     let before = f.outbox().len();
-    f.rt.block_on(f.desk.record_arrival(&id, Some("受付 佐々木")))
-        .unwrap();
+    f.rt.block_on(
+        f.desk
+            .record_arrival(ArrivalRecord::new(&id, Some("受付 佐々木"))),
+    )
+    .unwrap();
 
     let today = f.rt.block_on(f.desk.today(None)).unwrap();
     let appt = today.appointments.iter().find(|a| a.id == id).unwrap();
@@ -274,14 +281,17 @@ fn a_patient_checked_in_at_the_desk_is_arrived_in_the_mirror_and_queued_once() {
     assert!(entry.reached);
     assert_eq!(entry.arrived_at_label.as_deref(), Some("08:30"));
 
-    let again = f.rt.block_on(f.desk.record_arrival(&id, None)).unwrap_err();
+    let again =
+        f.rt.block_on(f.desk.record_arrival(ArrivalRecord::new(&id, None)))
+            .unwrap_err();
     assert!(again.to_string().contains("already checked in"), "{again}");
     assert_eq!(f.outbox().len(), before + 1, "queued once");
 
     // In a drill the check-in is practice: the mirror and the outbox stay as they were.
     let other = f.list().entries[1].appointment_id.clone();
     f.rt.block_on(f.desk.start_drill(None)).unwrap();
-    f.rt.block_on(f.desk.record_arrival(&other, None)).unwrap();
+    f.rt.block_on(f.desk.record_arrival(ArrivalRecord::new(&other, None)))
+        .unwrap();
     let drilled = f
         .list()
         .entries

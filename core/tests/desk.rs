@@ -13,15 +13,26 @@ use tsunagi_core::view::DeskEvent;
 use tsunagi_core::{Desk, DeskOptions, SettingsChange};
 
 fn open(dir: &std::path::Path, keychain: Arc<Keychain>, locale: Option<&str>) -> Desk {
-    Desk::open(DeskOptions {
+    open_with_clock(dir, keychain, locale).0
+}
+
+/// A desk on the test's clock (10:05 in Tokyo on 2026-11-25), which the test moves.
+fn open_with_clock(
+    dir: &std::path::Path,
+    keychain: Arc<Keychain>,
+    locale: Option<&str>,
+) -> (Desk, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 25, 1, 5, 0).unwrap(),
+    ));
+    let desk = Desk::open(DeskOptions {
         data_dir: DataDir::at(dir),
         keychain,
-        clock: Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 25, 1, 5, 0).unwrap(),
-        )),
+        clock: clock.clone(),
         locale: locale.map(str::to_owned),
     })
-    .unwrap()
+    .unwrap();
+    (desk, clock)
 }
 
 #[tokio::test]
@@ -307,8 +318,17 @@ async fn desk_event<T>(
     what: &str,
     pick: impl Fn(DeskEvent) -> Option<T>,
 ) -> T {
+    desk_event_within(events, Duration::from_secs(10), what, pick).await
+}
+
+async fn desk_event_within<T>(
+    events: &mut tokio::sync::broadcast::Receiver<tsunagi_core::runtime::RuntimeEvent>,
+    within: Duration,
+    what: &str,
+    pick: impl Fn(DeskEvent) -> Option<T>,
+) -> T {
     use tsunagi_core::runtime::RuntimeEvent;
-    tokio::time::timeout(Duration::from_secs(10), async {
+    tokio::time::timeout(within, async {
         loop {
             if let Ok(RuntimeEvent::Desk { event }) = events.recv().await {
                 if let Some(found) = pick(event) {
@@ -340,6 +360,21 @@ async fn cancel_first_appointment(desk: &Desk) {
         new_start: None,
         note: None,
         staff: None,
+        replace_earlier: false,
+    })
+    .await
+    .unwrap();
+}
+
+/// A receipt: not held for 元に戻す (it is voided instead), so it goes at once.
+async fn add_a_receipt(desk: &Desk) {
+    desk.add_receipt(tsunagi_core::receipts::ReceiptInput {
+        amount: "1500".to_owned(),
+        method: tsunagi_core::receipts::PaymentMethod::Cash,
+        patient_id: None,
+        patient_name: Some("受付 テスト".to_owned()),
+        memo: None,
+        staff: None,
     })
     .await
     .unwrap();
@@ -355,7 +390,7 @@ fn issue_15_a_queued_change_wakes_the_sender_at_once() {
         let mut events = runtime.subscribe();
         // The sender's first round at start has nothing to send.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        cancel_first_appointment(&desk).await;
+        add_a_receipt(&desk).await;
         let sent = desk_event(
             &mut events,
             "the change was sent without waiting for the timer",
@@ -402,20 +437,36 @@ fn issue_15_a_config_changed_from_the_terminal_reaches_the_screens_within_second
 fn issue_15_a_change_queued_from_the_terminal_wakes_the_apps_sender() {
     let dir = tempfile::tempdir().unwrap();
     let keychain = Arc::new(Keychain::mock());
-    let desk = Arc::new(open(dir.path(), keychain.clone(), Some("ja-JP")));
+    let (desk, clock) = open_with_clock(dir.path(), keychain.clone(), Some("ja-JP"));
+    let desk = Arc::new(desk);
     two_worker_runtime().block_on(async {
         desk.pull().await.unwrap();
         let runtime = runtime_without_timers(&desk);
         let mut events = runtime.subscribe();
         tokio::time::sleep(Duration::from_millis(500)).await;
         let terminal = open(dir.path(), keychain.clone(), Some("ja-JP"));
+        // A cancellation: held while the window offers 元に戻す (issue 20), then sent by
+        // the sender's own schedule, not its hour-long timer.
+        let queued = std::time::Instant::now();
         cancel_first_appointment(&terminal).await;
-        let sent = desk_event(
+        let hold = tsunagi_core::desk::UNDO_HOLD;
+        // The app's clock moves on with the wall clock (the sender comes back by itself).
+        tokio::spawn(async move {
+            tokio::time::sleep(hold).await;
+            clock.advance(chrono::Duration::from_std(hold).unwrap());
+        });
+        let sent = desk_event_within(
             &mut events,
+            hold + Duration::from_secs(10),
             "the terminal's change was sent without waiting for the timer",
             all_sent,
         )
         .await;
+        assert!(
+            queued.elapsed() >= Duration::from_secs(tsunagi_core::calls::UNDO_SECONDS.into()),
+            "held while it could be taken back: sent after {:?}",
+            queued.elapsed()
+        );
         assert_eq!(sent.need_a_person(), 0, "{sent:?}");
         runtime.shutdown().await;
     });

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use tsunagi_core::calls::{CallOutcome, CallRecord};
+use tsunagi_core::calls::{ArrivalRecord, CallOutcome, CallRecord};
 use tsunagi_core::clock::ManualClock;
 use tsunagi_core::config::{Config, DataDir};
 use tsunagi_core::keychain::Keychain;
@@ -55,6 +55,7 @@ impl Fixture {
                 new_start: None,
                 note: None,
                 staff: None,
+                replace_earlier: false,
             }))
             .unwrap();
         id
@@ -90,7 +91,7 @@ fn issue_7_every_workflow_leaves_who_when_and_which_records_in_the_audit_trail()
     // The list redraws after each call: not a new look at the same patients.
     f.rt.block_on(d.call_list(false)).unwrap();
     let cancelled = f.cancel_first();
-    f.rt.block_on(d.record_arrival(&today.appointments[5].id, None))
+    f.rt.block_on(d.record_arrival(ArrivalRecord::new(&today.appointments[5].id, None)))
         .unwrap();
     f.rt.block_on(d.tick(0, true, None)).unwrap();
     let number = f.pay("1500");

@@ -223,6 +223,7 @@ fn nothing_recorded_in_a_drill_reaches_the_mirror_the_ledger_or_the_outbox() {
         new_start: None,
         note: None,
         staff: None,
+        replace_earlier: false,
     }))
     .unwrap();
     let practice = f

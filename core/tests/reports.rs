@@ -26,6 +26,7 @@ impl Fixture {
                 new_start: None,
                 note: Some(note.to_owned()),
                 staff: Some("受付 佐々木".to_owned()),
+                replace_earlier: false,
             }))
             .unwrap();
     }
@@ -80,7 +81,9 @@ fn an_outage_report_holds_its_checklist_calls_and_receipts_and_a_drill_keeps_its
 
     // A drill afterwards: its work is its own report, not the outage's.
     f.rt.block_on(f.desk.start_drill(Some("院長"))).unwrap();
-    f.call(&first, CallOutcome::Coming, "訓練");
+    // (On the patient not reached during the outage: the one who cancelled then is not
+    // coming, in practice or not.)
+    f.call(&second, CallOutcome::Coming, "訓練");
     f.pay("999", PaymentMethod::Qr, "訓練 患者");
     f.rt.block_on(f.desk.tick(1, true, None)).unwrap();
     let drill = f.rt.block_on(f.desk.end_drill()).unwrap();

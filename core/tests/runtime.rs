@@ -122,6 +122,7 @@ fn an_outage_morning_runs_on_the_runtime_without_a_window() {
                     new_start: None,
                     note: None,
                     staff: Some("受付 山田".into()),
+                    replace_earlier: false,
                 })
                 .await
                 .unwrap();

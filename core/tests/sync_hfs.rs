@@ -221,6 +221,7 @@ fn a_change_made_on_the_server_meanwhile_is_a_conflict_resolved_either_way() {
             new_start: None,
             note: None,
             staff: Some("受付 山田".into()),
+            replace_earlier: false,
         }))
         .unwrap();
     }

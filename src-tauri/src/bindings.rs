@@ -5,7 +5,10 @@
 
 use ts_rs::{Config, TS};
 use tsunagi_core::audit::{AuditCheck, AuditProblem};
-use tsunagi_core::calls::{CallAttemptView, CallListEntry, CallListView, CallOutcome, CallRecord};
+use tsunagi_core::calls::{
+    ArrivalRecord, CallAttemptView, CallListEntry, CallListView, CallOutcome, CallRecord,
+    Withdrawable,
+};
 use tsunagi_core::checklist::{ChecklistItem, ChecklistView};
 use tsunagi_core::config::{FhirAuthKind, Language, RetentionConfig};
 use tsunagi_core::csv_import::{ImportProblem, ProblemKind, RequiredColumn};
@@ -78,6 +81,8 @@ fn typescript() -> String {
         SignalsView::decl(&cfg),
         CallOutcome::decl(&cfg),
         CallRecord::decl(&cfg),
+        ArrivalRecord::decl(&cfg),
+        Withdrawable::decl(&cfg),
         CallAttemptView::decl(&cfg),
         CallListEntry::decl(&cfg),
         CallListView::decl(&cfg),
@@ -138,6 +143,11 @@ fn typescript() -> String {
     out.push_str(&format!(
         "\n/** The longest staff name the desk accepts. */\nexport const STAFF_NAME_MAX = {};\n",
         tsunagi_core::desk::STAFF_NAME_MAX
+    ));
+    out.push_str(&format!(
+        "\n/** How long the desk offers 元に戻す after an outcome or a check-in, in seconds. */\n\
+         export const UNDO_SECONDS = {};\n",
+        tsunagi_core::calls::UNDO_SECONDS
     ));
     out
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use tauri::{AppHandle, Manager, State};
 use tsunagi_core::audit::AuditCheck;
-use tsunagi_core::calls::{CallListView, CallRecord};
+use tsunagi_core::calls::{ArrivalRecord, CallListView, CallRecord, Withdrawable};
 use tsunagi_core::checklist::ChecklistView;
 use tsunagi_core::desk::SignalsView;
 use tsunagi_core::desk::{FreshStart, StaffView};
@@ -235,13 +235,24 @@ pub async fn record_call(
 #[tauri::command]
 pub async fn record_arrival(
     shell: State<'_, Shell>,
-    appointment_id: String,
+    record: ArrivalRecord,
+    tomorrow_morning: bool,
+) -> Answer<CallListView> {
+    let desk = shell.ready()?;
+    desk.record_arrival(record).await?;
+    Ok(desk.call_list(tomorrow_morning).await?)
+}
+
+/// Take back a call's outcome or a check-in (元に戻す); the answer is the refreshed list.
+#[tauri::command]
+pub async fn withdraw(
+    shell: State<'_, Shell>,
+    record: Withdrawable,
     staff: Option<String>,
     tomorrow_morning: bool,
 ) -> Answer<CallListView> {
     let desk = shell.ready()?;
-    desk.record_arrival(&appointment_id, staff.as_deref())
-        .await?;
+    desk.withdraw(record, staff.as_deref()).await?;
     Ok(desk.call_list(tomorrow_morning).await?)
 }
 

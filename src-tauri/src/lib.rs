@@ -65,6 +65,7 @@ pub fn run() {
             commands::call_list,
             commands::record_call,
             commands::record_arrival,
+            commands::withdraw,
             commands::checklist,
             commands::tick,
             commands::ledger,

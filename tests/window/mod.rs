@@ -408,7 +408,7 @@ pub async fn tomorrow_call_row(client: &Client) -> fantoccini::elements::Element
         async || {
             let found = client
                 .execute(
-                    "const dated = /\\d\\d\\/\\d\\d \\d\\d:\\d\\d/; \
+                    "const dated = /\\d{1,2}\\/\\d{1,2} \\d\\d:\\d\\d/; \
                  const rows = [...document.querySelectorAll('[data-testid=call-row]')]; \
                  const row = rows.reverse().find((r) => dated.test(r.textContent)); \
                  return row ? row.getAttribute('data-id') : null;",

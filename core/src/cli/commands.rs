@@ -225,9 +225,26 @@ pub(super) async fn call(
     written(writeln!(out, "recorded call attempt {id}"))
 }
 
-pub(super) async fn arrive(desk: &Desk, appointment_id: &str, out: &mut impl Write) -> Result<u8> {
-    let id = desk.record_arrival(appointment_id, None).await?;
+pub(super) async fn arrive(
+    desk: &Desk,
+    record: crate::calls::ArrivalRecord,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let id = desk.record_arrival(record).await?;
     written(writeln!(out, "checked in (arrival {id})"))
+}
+
+pub(super) async fn withdraw(
+    desk: &Desk,
+    record: crate::calls::Withdrawable,
+    out: &mut impl Write,
+) -> Result<u8> {
+    desk.withdraw(record, None).await?;
+    let what = match record {
+        crate::calls::Withdrawable::Call(id) => format!("call attempt {id}"),
+        crate::calls::Withdrawable::Arrival(id) => format!("arrival {id}"),
+    };
+    written(writeln!(out, "took back {what} and the changes it queued"))
 }
 
 pub(super) async fn outbox(

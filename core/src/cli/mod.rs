@@ -118,9 +118,28 @@ enum Command {
         to: Option<String>,
         #[arg(long)]
         note: Option<String>,
+        /// Replace a cancellation or check-in recorded here that this outcome contradicts
+        /// (it is taken back first; refused once it was sent)
+        #[arg(long)]
+        replace: bool,
     },
     /// Check a patient in at the desk (受付): the appointment becomes arrived and is queued
-    Arrive { appointment_id: String },
+    Arrive {
+        appointment_id: String,
+        /// The appointment is on another day: check in anyway
+        #[arg(long)]
+        other_day: bool,
+        /// Replace a cancellation recorded here (it is taken back first)
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Take back a call's outcome or a check-in with the changes it queued (元に戻す),
+    /// while none of them has been sent. The ids are those `calls --json` shows
+    Withdraw {
+        #[arg(value_parser = ["call", "arrival"])]
+        kind: String,
+        id: i64,
+    },
     /// The receipt ledger (仮領収書): add, void, list, summary, export
     #[command(subcommand)]
     Receipt(ReceiptCommand),
@@ -396,7 +415,10 @@ fn exit_code(e: &CoreError) -> u8 {
         | CoreError::SchemaTooNew { .. }
         | CoreError::ConfigMissing { .. }
         | CoreError::ConfigInvalid { .. } => 5,
-        CoreError::InvalidInput(_) | CoreError::Receipt(_) | CoreError::ChangesWaiting { .. } => 2,
+        CoreError::InvalidInput(_)
+        | CoreError::Call(_)
+        | CoreError::Receipt(_)
+        | CoreError::ChangesWaiting { .. } => 2,
         CoreError::Source(_) | CoreError::Import(_) => 6,
         _ => 1,
     }
@@ -515,6 +537,7 @@ async fn dispatch(desk: Arc<Desk>, command: Command, out: &mut impl std::io::Wri
             outcome,
             to,
             note,
+            replace,
         } => {
             let record = crate::calls::CallRecord {
                 appointment_id,
@@ -522,10 +545,30 @@ async fn dispatch(desk: Arc<Desk>, command: Command, out: &mut impl std::io::Wri
                 new_start: to,
                 note,
                 staff: None,
+                replace_earlier: replace,
             };
             c::call(desk, record, out).await
         }
-        Command::Arrive { appointment_id } => c::arrive(desk, &appointment_id, out).await,
+        Command::Arrive {
+            appointment_id,
+            other_day,
+            replace,
+        } => {
+            let record = crate::calls::ArrivalRecord {
+                appointment_id,
+                staff: None,
+                other_day_ok: other_day,
+                replace_earlier: replace,
+            };
+            c::arrive(desk, record, out).await
+        }
+        Command::Withdraw { kind, id } => {
+            let record = match kind.as_str() {
+                "call" => crate::calls::Withdrawable::Call(id),
+                _ => crate::calls::Withdrawable::Arrival(id),
+            };
+            c::withdraw(desk, record, out).await
+        }
         Command::Outbox(command) => c::outbox(desk, command, out).await,
         Command::Report {
             kind,

@@ -334,6 +334,10 @@ struct CallLine<'a> {
     /// Every attempt, oldest first, as the screen lists them.
     history: &'a [crate::calls::CallAttemptView],
     arrived_at: Option<&'a str>,
+    /// The check-in's id (`withdraw arrival <id>` takes it back).
+    arrival_id: Option<i64>,
+    /// Moved by a call here: the new start.
+    moved_to: Option<&'a str>,
     script: &'a str,
 }
 
@@ -372,6 +376,8 @@ pub fn calls(
                     last_outcome: last,
                     history: &e.attempts,
                     arrived_at: e.arrived_at_label.as_deref(),
+                    arrival_id: e.arrival_id,
+                    moved_to: e.moved_to_label.as_deref(),
                     script: &e.script,
                 },
             )?;

@@ -5,17 +5,19 @@ use chrono::{Duration, NaiveDateTime, Utc};
 use super::{blocking, Actor, Desk};
 use crate::audit::AuditAction;
 use crate::calls::{
-    clean_text, default_script, fill_script, Attempt, CallAttemptView, CallListEntry, CallListView,
-    CallOutcome, CallRecord,
+    clean_text, default_script, fill_script, ArrivalRecord, Attempt, CallAttemptView, CallError,
+    CallListEntry, CallListView, CallOutcome, CallRecord, Withdrawable,
 };
 use crate::error::{CoreError, Result};
 use crate::model::AppointmentStatus;
-use crate::store::{CallInsert, OutboxRow};
+use crate::store::{ArrivalInsert, CallInsert, OutboxRow};
 use crate::view::AppointmentView;
 
 /// After no answer, the call list reminds staff to try again after this long.
 const RETRY_AFTER_MINUTES: i64 = 30;
 const NOTE_MAX: usize = 500;
+/// A new date for a visit is at most this far ahead (a typo such as the year 11030 is not).
+const RESCHEDULE_MAX_DAYS: i64 = 366;
 
 /// Statuses of a visit that is still expected (and so worth a call).
 fn expected(status: AppointmentStatus) -> bool {
@@ -36,11 +38,11 @@ struct CallWords<'a> {
 }
 
 impl CallWords<'_> {
-    /// `HH:MM` today; with the date on another day or when asked.
+    /// `HH:MM` today; with the date (`12/1 10:30`) on another day or when asked.
     fn label(&self, t: chrono::DateTime<Utc>, with_date: bool) -> String {
         let local = self.cal.local(t);
         if with_date || local.date_naive() != self.today {
-            local.format("%m/%d %H:%M").to_string()
+            local.format("%-m/%-d %H:%M").to_string()
         } else {
             local.format("%H:%M").to_string()
         }
@@ -54,10 +56,13 @@ impl CallWords<'_> {
         &self,
         row: crate::store::StoredAppointment,
         mine: &[&Attempt],
-        arrived_at: Option<chrono::DateTime<Utc>>,
+        arrival: Option<(i64, chrono::DateTime<Utc>)>,
+        moved_from: Option<chrono::DateTime<Utc>>,
     ) -> CallListEntry {
+        let arrived_at = arrival.map(|(_, at)| at);
         let id = row.appointment.source_id.clone();
         let start = row.appointment.start.unwrap_or(self.now);
+        let slot = moved_from.unwrap_or(start);
         let view = AppointmentView::new(row, self.cal);
         let local_start = self.cal.local(start);
         let script = fill_script(
@@ -70,13 +75,18 @@ impl CallWords<'_> {
         let last = mine.last();
         CallListEntry {
             appointment_id: id,
-            time_label: self.label(start, false),
+            time_label: self.label(slot, false),
+            slot: crate::monitor::millis_ts(slot),
+            moved_to_label: moved_from.map(|_| self.label(start, true)),
+            start_local: self.cal.local(start).format("%Y-%m-%dT%H:%M").to_string(),
             start: view.start.clone().unwrap_or_default(),
             reason: view.reason,
             status: view.status,
             patient: view.patient,
             reached: arrived_at.is_some() || mine.iter().any(|a| a.outcome.reached()),
             arrived_at_label: arrived_at.map(|t| self.clock(t)),
+            arrival_id: arrival.map(|(id, _)| id),
+            other_day: local_start.date_naive() != self.today,
             script,
             retry_due: last.is_some_and(|a| {
                 a.outcome == CallOutcome::NoAnswer && a.retry_at.is_some_and(|r| r <= self.now)
@@ -143,16 +153,19 @@ impl Desk {
             start: now - Duration::minutes(30),
             end: until,
         };
-        let (rows, attempts, arrivals) = blocking(move || {
-            let rows = store.appointments_in(range)?;
+        let (rows, attempts, arrivals, moved) = blocking(move || {
+            let drill = store.active_drill(now)?;
+            // A visit moved elsewhere keeps its row at the time it was moved from.
+            let moved = store.moved_from(range, drill)?;
+            let also: Vec<String> = moved.iter().map(|(id, _)| id.clone()).collect();
+            let rows = store.appointments_in_or(range, &also)?;
             let ids: Vec<String> = rows
                 .iter()
                 .map(|r| r.appointment.source_id.clone())
                 .collect();
-            let drill = store.active_drill(now)?;
             let attempts = store.attempts_for(&ids, drill)?;
             let arrivals = store.arrivals_for(&ids, drill)?;
-            Ok((rows, attempts, arrivals))
+            Ok((rows, attempts, arrivals, moved))
         })
         .await?;
         let words = CallWords {
@@ -173,14 +186,20 @@ impl Desk {
         for row in rows {
             let id = row.appointment.source_id.clone();
             let mine: Vec<&Attempt> = attempts.iter().filter(|a| a.appointment_id == id).collect();
-            let arrived_at = arrivals.iter().find(|(a, _)| *a == id).map(|(_, at)| *at);
+            let arrival = arrivals
+                .iter()
+                .find(|(a, _, _)| *a == id)
+                .map(|(_, arrival, at)| (*arrival, *at));
             // Not expected (already here, cancelled upstream) and never touched at this desk:
             // not a call. Those called or checked in here stay, with what happened.
-            if !expected(row.appointment.status) && mine.is_empty() && arrived_at.is_none() {
+            if !expected(row.appointment.status) && mine.is_empty() && arrival.is_none() {
                 continue;
             }
-            entries.push(words.entry(row, &mine, arrived_at));
+            let moved_from = moved.iter().find(|(m, _)| *m == id).map(|(_, at)| *at);
+            entries.push(words.entry(row, &mine, arrival, moved_from));
         }
+        // In the order of the slots as the day was booked (a moved visit at its old slot).
+        entries.sort_by(|a, b| a.slot.cmp(&b.slot));
         Ok(CallListView {
             reached: entries.iter().filter(|e| e.reached).count() as u32,
             total: entries.len() as u32,
@@ -192,21 +211,13 @@ impl Desk {
 
     /// Record one call. A cancel or reschedule changes the mirror and queues the change for
     /// the upstream; every call is queued as well (a Communication upstream). One
-    /// transaction: the screen never shows a change the upstream will not get.
+    /// transaction: the screen never shows a change the upstream will not get. An outcome
+    /// that contradicts a cancellation or check-in recorded here is refused unless the
+    /// person confirmed (`replace_earlier`): then that one is taken back first.
     pub async fn record_call(&self, record: CallRecord) -> Result<i64> {
-        let cal = self.config().calendar();
         let now = self.clock.now();
         let new_start = match (record.outcome, record.new_start.as_deref()) {
-            (CallOutcome::Rescheduled, Some(text)) => {
-                let local = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
-                    .or_else(|_| NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M"))
-                    .map_err(|_| {
-                        CoreError::InvalidInput(format!(
-                            "the new date and time {text:?} is not like 2026-11-26 10:30"
-                        ))
-                    })?;
-                Some(cal.at(local.date(), local.time()))
-            }
+            (CallOutcome::Rescheduled, Some(text)) => Some(self.new_start(text, now)?),
             (CallOutcome::Rescheduled, None) => {
                 return Err(CoreError::InvalidInput(
                     "a reschedule needs the new date and time".to_owned(),
@@ -230,29 +241,85 @@ impl Desk {
             at: now,
             call_key: self.op_key(),
             change_key: self.op_key(),
+            replace_earlier: record.replace_earlier,
         };
         let audit = self.audit_entry(
             Actor::Person(insert.staff.as_deref()),
             AuditAction::CallRecord,
             vec![format!("appointment:{}", insert.appointment_id)],
-            serde_json::json!({ "outcome": insert.outcome.code() }),
+            serde_json::json!({
+                "outcome": insert.outcome.code(),
+                "replaced_earlier": insert.replace_earlier,
+            }),
         );
         let store = self.store.clone();
         blocking(move || store.record_call(&insert, &audit)).await
     }
 
-    /// Check a patient in at the desk (受付) while the clinic's system is unreachable.
-    pub async fn record_arrival(&self, appointment_id: &str, staff: Option<&str>) -> Result<i64> {
-        let id = appointment_id.trim().to_owned();
-        let staff = self.staff_for(staff)?;
-        let (store, now, key) = (self.store.clone(), self.clock.now(), self.op_key());
+    /// A reschedule's new start, typed on the clinic's clock: readable, not in the past and
+    /// not more than a year ahead.
+    fn new_start(&self, text: &str, now: chrono::DateTime<Utc>) -> Result<chrono::DateTime<Utc>> {
+        let cal = self.config().calendar();
+        let unreadable = || CallError::RescheduleUnreadable(text.to_owned());
+        let local = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
+            .or_else(|_| NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M"))
+            .map_err(|_| unreadable())?;
+        let start = cal.at(local.date(), local.time());
+        if start < now {
+            return Err(CallError::ReschedulePast.into());
+        }
+        if start > now + Duration::days(RESCHEDULE_MAX_DAYS) {
+            return Err(CallError::RescheduleTooFar.into());
+        }
+        Ok(start)
+    }
+
+    /// Check a patient in at the desk (受付) while the clinic's system is unreachable. An
+    /// appointment on another day is checked in only when the person confirmed.
+    pub async fn record_arrival(&self, record: ArrivalRecord) -> Result<i64> {
+        let id = record.appointment_id.trim().to_owned();
+        let staff = self.staff_for(record.staff.as_deref())?;
+        let cal = self.config().calendar();
+        let now = self.clock.now();
         let audit = self.audit_entry(
             Actor::Person(staff.as_deref()),
             AuditAction::ArrivalRecord,
             vec![format!("appointment:{id}")],
+            serde_json::json!({
+                "other_day": record.other_day_ok,
+                "replaced_earlier": record.replace_earlier,
+            }),
+        );
+        let insert = ArrivalInsert {
+            appointment_id: id,
+            staff,
+            at: now,
+            key: self.op_key(),
+            today: cal.days(cal.today(now), 1),
+            other_day_ok: record.other_day_ok,
+            replace_earlier: record.replace_earlier,
+        };
+        let store = self.store.clone();
+        blocking(move || store.record_arrival(&insert, &audit)).await
+    }
+
+    /// Take back a call's outcome or a check-in (元に戻す) with every change it queued,
+    /// while none of them has been sent. Audited.
+    pub async fn withdraw(&self, record: Withdrawable, staff: Option<&str>) -> Result<()> {
+        let staff = self.staff_for(staff)?;
+        let name = match record {
+            Withdrawable::Call(id) => format!("call:{id}"),
+            Withdrawable::Arrival(id) => format!("arrival:{id}"),
+        };
+        let audit = self.audit_entry(
+            Actor::Person(staff.as_deref()),
+            AuditAction::RecordWithdraw,
+            vec![name],
             serde_json::json!({}),
         );
-        blocking(move || store.record_arrival(&id, staff.as_deref(), now, &key, &audit)).await
+        let (store, now) = (self.store.clone(), self.clock.now());
+        blocking(move || store.withdraw(record, staff.as_deref(), now, &audit)).await?;
+        Ok(())
     }
 
     /// Everything queued for the upstream, oldest first.

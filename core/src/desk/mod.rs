@@ -505,4 +505,4 @@ mod checklist;
 mod receipts;
 mod report;
 mod sync;
-pub use sync::{Round, RoundEnd};
+pub use sync::{Round, RoundEnd, UNDO_HOLD};

@@ -179,7 +179,11 @@ impl Desk {
                     patient_name: a.patient_name,
                     appointment_label: a.appointment_start.map(day_label),
                     outcome: a.attempt.outcome,
-                    new_start_label: a.attempt.new_start.map(day_label),
+                    // A new date can be months ahead: with its year (a report is kept).
+                    new_start_label: a
+                        .attempt
+                        .new_start
+                        .map(|t| cal.local(t).format("%Y-%m-%d %H:%M").to_string()),
                     staff: a.attempt.staff,
                     note: a.attempt.note,
                 })

@@ -41,7 +41,13 @@ pub struct Round {
     pub delivered: u32,
     pub parked: u32,
     pub end: RoundEnd,
+    /// Held ops wait (a person may still take them back): the next round is due this soon.
+    pub held_for: Option<Duration>,
 }
+
+/// The background sender holds a call's or check-in's ops this long after they were made,
+/// a little longer than the window offers 元に戻す (times are stored to the second).
+pub const UNDO_HOLD: Duration = Duration::from_secs(crate::calls::UNDO_SECONDS as u64 + 3);
 
 /// Throttle for progress events during a long drain.
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
@@ -58,11 +64,13 @@ impl Desk {
     /// request fails in a way that stops the queue (the line, the server, credentials).
     /// A rejection or a conflict parks that op and the round goes on with the others.
     pub async fn drain_round(&self) -> Result<Round> {
-        self.drain_round_until(&AtomicBool::new(false)).await
+        self.drain_round_until(&AtomicBool::new(false), false).await
     }
 
     /// `drain_round`, stopping between two ops once `stop` is set (the app is quitting).
-    pub async fn drain_round_until(&self, stop: &AtomicBool) -> Result<Round> {
+    /// With `hold` (the background sender), ops a person may still take back wait for
+    /// [`UNDO_HOLD`]; a person's 今すぐ同期 and the CLI send them at once.
+    pub async fn drain_round_until(&self, stop: &AtomicBool, hold: bool) -> Result<Round> {
         let config = self.fresh_config().await;
         let http = self.http.get_or_init(fhir::http_client).clone();
         let ended = |end| {
@@ -70,8 +78,10 @@ impl Desk {
                 delivered: 0,
                 parked: 0,
                 end,
+                held_for: None,
             })
         };
+        let held_after = hold.then(|| self.clock.now() - UNDO_HOLD);
         // The credential comes from the OS keychain, a blocking call (D-Bus on Linux).
         let (for_upstream, keychain) = (config.clone(), self.keychain.clone());
         let found =
@@ -83,7 +93,7 @@ impl Desk {
             Err(e) => {
                 tracing::info!(code = %e.code(), "the source cannot take changes now");
                 let round = self
-                    .send_ops(&Upstream::None, config.language, stop)
+                    .send_ops(&Upstream::None, config.language, stop, held_after)
                     .await?;
                 if round.delivered + round.parked > 0 {
                     return Ok(round);
@@ -95,7 +105,8 @@ impl Desk {
                 });
             }
         };
-        self.send_ops(&upstream, config.language, stop).await
+        self.send_ops(&upstream, config.language, stop, held_after)
+            .await
     }
 
     /// One round to `upstream` (and the demo's own ops), under the install's sender lock.
@@ -104,12 +115,14 @@ impl Desk {
         upstream: &Upstream,
         language: crate::config::Language,
         stop: &AtomicBool,
+        held_after: Option<DateTime<Utc>>,
     ) -> Result<Round> {
         let ended = |end| {
             Ok(Round {
                 delivered: 0,
                 parked: 0,
                 end,
+                held_for: None,
             })
         };
         let Some(_lock) = self.try_sender_lock().await? else {
@@ -122,10 +135,11 @@ impl Desk {
             delivered: 0,
             parked: 0,
             end: RoundEnd::Settled,
+            held_for: None,
         };
         let mut last_event = tokio::time::Instant::now();
         while !stop.load(Ordering::SeqCst) {
-            let Some(op) = self.take_next_op(upstream).await? else {
+            let Some(op) = self.take_next_op(upstream, held_after).await? else {
                 break;
             };
             let attempt = attempt_op(&op, upstream, language).await?;
@@ -142,7 +156,16 @@ impl Desk {
         }
         let store = self.store.clone();
         let at = self.clock.now();
-        blocking(move || store.close_reconciled_incidents(at)).await?;
+        let first_held = blocking(move || {
+            store.close_reconciled_incidents(at)?;
+            held_after.map(|h| store.first_held(h)).transpose()
+        })
+        .await?
+        .flatten();
+        round.held_for = first_held.map(|made| {
+            let due = made + UNDO_HOLD + Duration::from_secs(1);
+            (due - at).to_std().unwrap_or(Duration::ZERO)
+        });
         if round.delivered + round.parked > 0 {
             tracing::info!(
                 delivered = round.delivered,
@@ -155,11 +178,15 @@ impl Desk {
     }
 
     /// The oldest op for `upstream` (or the demo), marked as being sent.
-    async fn take_next_op(&self, upstream: &Upstream) -> Result<Option<crate::store::OutboxRow>> {
+    async fn take_next_op(
+        &self,
+        upstream: &Upstream,
+        held_after: Option<DateTime<Utc>>,
+    ) -> Result<Option<crate::store::OutboxRow>> {
         let store = self.store.clone();
         let key = upstream.key().map(str::to_owned);
         let op = blocking(move || {
-            let op = store.next_op(key.as_deref())?;
+            let op = store.next_op(key.as_deref(), held_after)?;
             if let Some(op) = &op {
                 store.op_sending(op.seq)?;
             }
@@ -549,7 +576,7 @@ impl OpShown<'_> {
             held_by: self.held_by(r),
             resolution: r.resolution,
             resolved_by: r.resolved_by.clone(),
-            actions: OpAction::offered(state, &r.upstream),
+            actions: OpAction::offered(state, r.kind(), &r.upstream),
             waits_for: elsewhere.then(|| crate::source::upstream_name(&r.upstream)),
         }
     }

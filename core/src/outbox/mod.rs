@@ -50,6 +50,11 @@ impl OpKind {
         Self::ALL.into_iter().find(|k| k.code() == code)
     }
 
+    /// Made by a call or a check-in, which a person can take back while it waits.
+    pub fn withdrawable(self) -> bool {
+        self.is_appointment_change() || self == OpKind::CallOutcome
+    }
+
     /// An update of an existing upstream appointment (If-Match), as opposed to a create.
     pub fn is_appointment_change(self) -> bool {
         matches!(
@@ -106,6 +111,8 @@ pub enum Resolution {
     KeptMine,
     TookServer,
     Discarded,
+    /// Taken back by a person before it was sent (元に戻す, or 取り下げ in 同期).
+    Withdrawn,
 }
 
 impl Resolution {
@@ -114,6 +121,7 @@ impl Resolution {
             Resolution::KeptMine => "kept_mine",
             Resolution::TookServer => "took_server",
             Resolution::Discarded => "discarded",
+            Resolution::Withdrawn => "withdrawn",
         }
     }
 
@@ -122,6 +130,7 @@ impl Resolution {
             Resolution::KeptMine,
             Resolution::TookServer,
             Resolution::Discarded,
+            Resolution::Withdrawn,
         ]
         .into_iter()
         .find(|r| r.code() == code)
@@ -140,6 +149,9 @@ pub enum OpAction {
     TakeServer,
     /// A rejected op: give up on sending it (entered by hand instead).
     Discard,
+    /// A waiting call outcome or appointment change: take it back before it is sent,
+    /// with the call or check-in it came from.
+    Withdraw,
 }
 
 impl OpAction {
@@ -149,6 +161,7 @@ impl OpAction {
             OpAction::KeepMine => "keep_mine",
             OpAction::TakeServer => "take_server",
             OpAction::Discard => "discard",
+            OpAction::Withdraw => "withdraw",
         }
     }
 
@@ -158,6 +171,7 @@ impl OpAction {
             OpAction::KeepMine,
             OpAction::TakeServer,
             OpAction::Discard,
+            OpAction::Withdraw,
         ]
         .into_iter()
         .find(|a| a.code() == code)
@@ -165,16 +179,22 @@ impl OpAction {
 
     /// The actions an op in `state` offers. A change made on CSV imports has no system to
     /// go to: while it waits, a person can mark it entered by hand (discard it), or it
-    /// would wait (and show over newer imports) for ever.
-    pub fn offered(state: OpState, upstream: &str) -> Vec<OpAction> {
-        match state {
+    /// would wait (and show over newer imports) for ever. A call's outcome or a check-in
+    /// can be taken back while it waits; a receipt is voided instead (its number was handed
+    /// to the patient).
+    pub fn offered(state: OpState, kind: OpKind, upstream: &str) -> Vec<OpAction> {
+        let mut offered = match state {
             OpState::Conflict => vec![OpAction::KeepMine, OpAction::TakeServer],
             OpState::Rejected => vec![OpAction::Retry, OpAction::Discard],
             OpState::Pending if upstream == crate::csv_import::SOURCE_KEY => {
                 vec![OpAction::Discard]
             }
             _ => Vec::new(),
+        };
+        if state == OpState::Pending && kind.withdrawable() {
+            offered.push(OpAction::Withdraw);
         }
+        offered
     }
 }
 

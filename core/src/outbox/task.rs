@@ -15,7 +15,11 @@ use crate::desk::{Desk, Round, RoundEnd};
 use crate::error::{CoreError, Result};
 
 enum Command {
-    DrainNow(Option<oneshot::Sender<Result<Round>>>),
+    /// A round now; `hold`: ops a person may still take back wait (see `UNDO_HOLD`).
+    DrainNow {
+        reply: Option<oneshot::Sender<Result<Round>>>,
+        hold: bool,
+    },
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -41,19 +45,35 @@ impl SyncBack {
         SyncBack { commands, stop }
     }
 
-    /// Send what waits now (the backoff starts over) and say how the round ended.
+    /// Send what waits now (the backoff starts over) and say how the round ended. A
+    /// person asked (今すぐ同期): nothing is held back.
     pub async fn drain_now(&self) -> Result<Round> {
+        self.round(false).await
+    }
+
+    /// The line came back: send what waits, except what a person may still take back.
+    pub async fn drain_recovered(&self) -> Result<Round> {
+        self.round(true).await
+    }
+
+    async fn round(&self, hold: bool) -> Result<Round> {
         let (reply, answer) = oneshot::channel();
         self.commands
-            .send(Command::DrainNow(Some(reply)))
+            .send(Command::DrainNow {
+                reply: Some(reply),
+                hold,
+            })
             .await
             .map_err(|_| CoreError::Stopped)?;
         answer.await.map_err(|_| CoreError::Stopped)?
     }
 
-    /// Ask for a round without waiting for it (the line just came back).
+    /// Ask for a round without waiting for it (a change was queued).
     pub fn nudge(&self) {
-        let _ = self.commands.try_send(Command::DrainNow(None));
+        let _ = self.commands.try_send(Command::DrainNow {
+            reply: None,
+            hold: true,
+        });
     }
 
     /// Stop after the op in flight; returns once stopped.
@@ -66,8 +86,19 @@ impl SyncBack {
     }
 }
 
-/// When to run the next round after this one.
+/// When to run the next round after this one: sooner when ops are held for 元に戻す.
 fn after(round: &Result<Round>, every: Duration, backoff: &mut Backoff) -> Duration {
+    let next = next_after(round, every, backoff);
+    match round {
+        Ok(Round {
+            held_for: Some(held),
+            ..
+        }) => next.min(*held),
+        _ => next,
+    }
+}
+
+fn next_after(round: &Result<Round>, every: Duration, backoff: &mut Backoff) -> Duration {
     match round {
         Ok(Round {
             end:
@@ -101,13 +132,13 @@ async fn run(
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(next) => {
-                let round = desk.drain_round_until(&stop).await;
+                let round = desk.drain_round_until(&stop, true).await;
                 next = Instant::now() + after(&round, every, &mut backoff);
             }
             command = commands.recv() => match command {
-                Some(Command::DrainNow(reply)) => {
+                Some(Command::DrainNow { reply, hold }) => {
                     backoff.reset();
-                    let round = desk.drain_round_until(&stop).await;
+                    let round = desk.drain_round_until(&stop, hold).await;
                     next = Instant::now() + after(&round, every, &mut backoff);
                     if let Some(reply) = reply {
                         let _ = reply.send(round);

@@ -358,7 +358,7 @@ impl Hub {
     ) -> impl std::future::Future<Output = Option<RuntimeEvent>> {
         let (sender, puller) = (self.parts.sender.clone(), self.parts.puller.clone());
         async move {
-            let (delivered, parked) = match sender.drain_now().await {
+            let (delivered, parked) = match sender.drain_recovered().await {
                 Ok(Round {
                     delivered, parked, ..
                 }) => (delivered, parked),

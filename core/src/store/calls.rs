@@ -7,7 +7,7 @@ use super::mirror::{parse_ts, ts};
 use super::outbox::{queue, OpInsert};
 use super::Store;
 use crate::audit::AuditEntry;
-use crate::calls::{Attempt, CallOutcome};
+use crate::calls::{Attempt, CallError, CallOutcome, Visit, Withdrawable};
 use crate::error::{CoreError, Result};
 use crate::model::AppointmentStatus;
 use crate::outbox::change::{ArrivalOp, CallOp, CancelOp, Change, RescheduleOp};
@@ -26,6 +26,33 @@ pub struct CallInsert {
     pub call_key: String,
     /// The appointment change's entry, for outcomes that change it.
     pub change_key: String,
+    /// The person confirmed this replaces an earlier record it contradicts.
+    pub replace_earlier: bool,
+}
+
+/// A check-in to store. `key` is its outbox entry's UUIDv7.
+#[derive(Debug, Clone)]
+pub struct ArrivalInsert {
+    pub appointment_id: String,
+    pub staff: Option<String>,
+    pub at: DateTime<Utc>,
+    pub key: String,
+    /// The clinic's today: an appointment outside it is checked in only when confirmed.
+    pub today: crate::calendar::UtcRange,
+    pub other_day_ok: bool,
+    pub replace_earlier: bool,
+}
+
+/// A visit the desk expects cannot be on an appointment that is cancelled (upstream, or
+/// by a cancellation that still stands here).
+fn refuse_cancelled(status: AppointmentStatus) -> Result<()> {
+    if matches!(
+        status,
+        AppointmentStatus::Cancelled | AppointmentStatus::EnteredInError
+    ) {
+        return Err(CallError::AppointmentCancelled.into());
+    }
+    Ok(())
 }
 
 /// A call attempt from a row whose first eight columns are `id, appointment_id, outcome,
@@ -104,11 +131,13 @@ fn insert_attempt(
     call: &CallInsert,
     incident: Option<i64>,
     drill: i64,
+    changed: bool,
+    old_start: Option<DateTime<Utc>>,
 ) -> Result<i64> {
     tx.execute(
         "INSERT INTO call_attempt (appointment_id, outcome, new_start, retry_at, staff,
-             note, at, incident_id, op_key, drill)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             note, at, incident_id, op_key, drill, change_key, old_start)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             call.appointment_id,
             call.outcome.code(),
@@ -119,7 +148,9 @@ fn insert_attempt(
             ts(call.at),
             incident,
             (drill == 0).then_some(&call.call_key),
-            drill
+            drill,
+            (drill == 0 && changed).then_some(&call.change_key),
+            old_start.map(ts)
         ],
     )?;
     Ok(tx.last_insert_rowid())
@@ -133,8 +164,24 @@ impl Store {
         self.queueing(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let row = appointment_for_change(&tx, &call.appointment_id)?;
-            let shown = super::mirror::shown_state(&tx, &call.appointment_id)?;
             let drill = active_drill(&tx, call.at)?;
+            if let Some(visit) = Visit::of(call.outcome) {
+                settle_contradictions(
+                    &tx,
+                    &call.appointment_id,
+                    drill,
+                    visit,
+                    call.replace_earlier,
+                    call.staff.as_deref(),
+                    &ts(call.at),
+                )?;
+                if visit == Visit::Coming {
+                    refuse_cancelled(
+                        super::mirror::shown_state(&tx, &call.appointment_id)?.status,
+                    )?;
+                }
+            }
+            let shown = super::mirror::shown_state(&tx, &call.appointment_id)?;
             // Drill work is practice: it belongs to the drill, not to a real outage.
             let incident = if drill == 0 {
                 super::monitor::open_incident(&tx)?
@@ -161,7 +208,9 @@ impl Store {
                     },
                 )
             };
-            if let Some(change) = appointment_change(call, &shown)? {
+            let change = appointment_change(call, &shown)?;
+            let changed = change.is_some();
+            if let Some(change) = change {
                 queue_change(&call.change_key, change)?;
             }
             queue_change(
@@ -176,7 +225,10 @@ impl Store {
                     note: call.note.clone(),
                 }),
             )?;
-            let id = insert_attempt(&tx, call, incident, drill)?;
+            let old_start = shown
+                .start
+                .filter(|_| call.outcome == CallOutcome::Rescheduled);
+            let id = insert_attempt(&tx, call, incident, drill, changed, old_start)?;
             super::audit::append_in(&tx, audit)?;
             tx.commit()?;
             Ok(id)
@@ -187,28 +239,23 @@ impl Store {
     /// change is queued for the appointment's upstream with the version it was based on,
     /// with its audit row, all or nothing. In a drill only the arrival is kept. Returns the
     /// arrival's id.
-    pub fn record_arrival(
-        &self,
-        appointment_id: &str,
-        staff: Option<&str>,
-        at: DateTime<Utc>,
-        key: &str,
-        audit: &AuditEntry,
-    ) -> Result<i64> {
+    pub fn record_arrival(&self, arrival: &ArrivalInsert, audit: &AuditEntry) -> Result<i64> {
+        let id = arrival.appointment_id.as_str();
         self.queueing(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row = appointment_for_change(&tx, appointment_id)?;
-            let status = super::mirror::shown_state(&tx, appointment_id)?.status;
-            let drill = active_drill(&tx, at)?;
+            let row = appointment_for_change(&tx, id)?;
+            let drill = active_drill(&tx, arrival.at)?;
             let already: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM arrival WHERE appointment_id = ?1 AND drill = ?2)",
-                params![appointment_id, drill],
+                "SELECT EXISTS (SELECT 1 FROM arrival WHERE appointment_id = ?1 AND drill = ?2
+                                  AND withdrawn_at IS NULL)",
+                params![id, drill],
                 |r| r.get(0),
             )?;
+            let shown = super::mirror::shown_state(&tx, id)?;
             if already
                 || (drill == 0
                     && matches!(
-                        status,
+                        shown.status,
                         AppointmentStatus::Arrived | AppointmentStatus::CheckedIn
                     ))
             {
@@ -216,14 +263,22 @@ impl Store {
                     "this patient is already checked in".to_owned(),
                 ));
             }
-            if matches!(
-                status,
-                AppointmentStatus::Cancelled | AppointmentStatus::EnteredInError
-            ) {
-                return Err(CoreError::InvalidInput(
-                    "this appointment is cancelled; book the patient again first".to_owned(),
-                ));
+            let on_day = shown
+                .start
+                .is_some_and(|s| s >= arrival.today.start && s < arrival.today.end);
+            if !on_day && !arrival.other_day_ok {
+                return Err(CallError::NotToday.into());
             }
+            settle_contradictions(
+                &tx,
+                id,
+                drill,
+                Visit::Arrived,
+                arrival.replace_earlier,
+                arrival.staff.as_deref(),
+                &ts(arrival.at),
+            )?;
+            refuse_cancelled(super::mirror::shown_state(&tx, id)?.status)?;
             let incident = if drill == 0 {
                 super::monitor::open_incident(&tx)?
             } else {
@@ -233,17 +288,17 @@ impl Store {
                 queue(
                     &tx,
                     OpInsert {
-                        key,
+                        key: &arrival.key,
                         change: Change::AppointmentArrival(ArrivalOp {
-                            appointment_id: appointment_id.to_owned(),
+                            appointment_id: id.to_owned(),
                             status: AppointmentStatus::Arrived,
-                            at,
-                            staff: staff.map(str::to_owned),
+                            at: arrival.at,
+                            staff: arrival.staff.clone(),
                         }),
                         upstream: row.source_key.as_deref().unwrap_or_default(),
                         base_version: row.version.as_deref(),
                         base_state: Some(&row.state),
-                        at,
+                        at: arrival.at,
                         incident,
                     },
                 )?;
@@ -252,18 +307,36 @@ impl Store {
                 "INSERT INTO arrival (appointment_id, staff, at, incident_id, op_key, drill)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
-                    appointment_id,
-                    staff,
-                    ts(at),
+                    id,
+                    arrival.staff,
+                    ts(arrival.at),
                     incident,
-                    (drill == 0).then_some(key),
+                    (drill == 0).then_some(&arrival.key),
                     drill
                 ],
             )?;
-            let id = tx.last_insert_rowid();
+            let arrival_id = tx.last_insert_rowid();
             super::audit::append_in(&tx, audit)?;
             tx.commit()?;
-            Ok(id)
+            Ok(arrival_id)
+        })
+    }
+
+    /// Take back a call or check-in with the ops it queued (see [`withdraw_in`]), with its
+    /// audit row. Returns the appointment it was about.
+    pub fn withdraw(
+        &self,
+        record: Withdrawable,
+        staff: Option<&str>,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<Option<String>> {
+        self.queueing(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let appointment = withdraw_in(&tx, Taking::Record(record), staff, &ts(at))?;
+            super::audit::append_in(&tx, audit)?;
+            tx.commit()?;
+            Ok(appointment)
         })
     }
 
@@ -272,20 +345,48 @@ impl Store {
         &self,
         appointment_ids: &[String],
         drill: i64,
-    ) -> Result<Vec<(String, DateTime<Utc>)>> {
+    ) -> Result<Vec<(String, i64, DateTime<Utc>)>> {
         self.with(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT at FROM arrival WHERE drill = ?2 AND appointment_id = ?1
+                "SELECT id, at FROM arrival
+                 WHERE drill = ?2 AND appointment_id = ?1 AND withdrawn_at IS NULL
                  ORDER BY id LIMIT 1",
             )?;
             let mut out = Vec::new();
             for id in appointment_ids {
-                let at: Option<String> = stmt
-                    .query_row(params![id, drill], |r| r.get(0))
+                let found: Option<(i64, String)> = stmt
+                    .query_row(params![id, drill], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
-                if let Some(at) = at {
-                    out.push((id.clone(), parse_ts(&at)?));
+                if let Some((arrival, at)) = found {
+                    out.push((id.clone(), arrival, parse_ts(&at)?));
                 }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Appointments moved at this desk (real, or in one drill) from a start in `range`:
+    /// each with the earliest start it was moved from, while a reschedule stands.
+    pub fn moved_from(
+        &self,
+        range: crate::calendar::UtcRange,
+        drill: i64,
+    ) -> Result<Vec<(String, DateTime<Utc>)>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT appointment_id, min(old_start) FROM call_attempt
+                 WHERE drill = ?1 AND withdrawn_at IS NULL AND outcome = 'rescheduled'
+                   AND old_start IS NOT NULL
+                 GROUP BY appointment_id
+                 HAVING min(old_start) >= ?2 AND min(old_start) < ?3",
+            )?;
+            let rows = stmt.query_map(params![drill, ts(range.start), ts(range.end)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, at) = row?;
+                out.push((id, parse_ts(&at)?));
             }
             Ok(out)
         })
@@ -297,7 +398,8 @@ impl Store {
         self.with(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT id, appointment_id, outcome, new_start, retry_at, staff, note, at
-                 FROM call_attempt WHERE drill = ?2 AND appointment_id = ?1 ORDER BY id",
+                 FROM call_attempt
+                 WHERE drill = ?2 AND appointment_id = ?1 AND withdrawn_at IS NULL ORDER BY id",
             )?;
             let mut out = Vec::new();
             for id in appointment_ids {
@@ -309,4 +411,216 @@ impl Store {
             Ok(out)
         })
     }
+}
+
+/// What a person takes back: a call or check-in (with every op it queued), or one waiting
+/// op (with the call or check-in it came from, when there is one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Taking {
+    Record(Withdrawable),
+    Op(String),
+}
+
+/// The rows a withdrawal settles: the record (when there is one) and its ops' keys.
+struct Taken {
+    record: Option<Withdrawable>,
+    appointment_id: Option<String>,
+    keys: Vec<String>,
+}
+
+/// The call or check-in behind an op, and every op that record queued.
+fn taken(tx: &rusqlite::Connection, taking: &Taking) -> Result<Taken> {
+    let record = match taking {
+        Taking::Record(r) => Some(*r),
+        Taking::Op(key) => {
+            let call: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM call_attempt WHERE op_key = ?1 OR change_key = ?1",
+                    [key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let arrival: Option<i64> = tx
+                .query_row("SELECT id FROM arrival WHERE op_key = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            call.map(Withdrawable::Call)
+                .or(arrival.map(Withdrawable::Arrival))
+        }
+    };
+    let Some(record) = record else {
+        let Taking::Op(key) = taking else {
+            unreachable!("a record was named")
+        };
+        let target: Option<String> = tx
+            .query_row(
+                "SELECT target_id FROM outbox WHERE op_key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        return Ok(Taken {
+            record: None,
+            appointment_id: target,
+            keys: vec![key.clone()],
+        });
+    };
+    let (sql, id) = match record {
+        Withdrawable::Call(id) => (
+            "SELECT appointment_id, op_key, change_key, withdrawn_at IS NOT NULL
+             FROM call_attempt WHERE id = ?1",
+            id,
+        ),
+        Withdrawable::Arrival(id) => (
+            "SELECT appointment_id, op_key, NULL, withdrawn_at IS NOT NULL
+             FROM arrival WHERE id = ?1",
+            id,
+        ),
+    };
+    type Row = (String, Option<String>, Option<String>, bool);
+    let row: Option<Row> = tx
+        .query_row(sql, [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((appointment_id, key, change_key, withdrawn)) = row else {
+        return Err(CoreError::InvalidInput(format!(
+            "there is no {record:?} to take back"
+        )));
+    };
+    if withdrawn {
+        return Err(CallError::AlreadyWithdrawn.into());
+    }
+    Ok(Taken {
+        record: Some(record),
+        appointment_id: Some(appointment_id),
+        keys: key.into_iter().chain(change_key).collect(),
+    })
+}
+
+/// Take back a call or check-in and every op it queued, or a single op, in the caller's
+/// transaction: all of it or nothing. Refused once any of the ops has left (or is leaving)
+/// the desk, or waits for a person's decision. The mirror then shows what is still meant
+/// for the server. Returns the appointment it was about.
+pub(crate) fn withdraw_in(
+    tx: &rusqlite::Connection,
+    taking: Taking,
+    staff: Option<&str>,
+    now: &str,
+) -> Result<Option<String>> {
+    let taken = taken(tx, &taking)?;
+    let mut state = tx.prepare_cached("SELECT state, withdrawn FROM outbox WHERE op_key = ?1")?;
+    for key in &taken.keys {
+        let found: Option<(String, bool)> = state
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match found.as_ref().map(|(s, w)| (s.as_str(), *w)) {
+            Some(("pending", _)) => {}
+            Some(("done", true)) => return Err(CallError::AlreadyWithdrawn.into()),
+            Some(("done" | "sending", _)) => return Err(CallError::AlreadySent.into()),
+            Some(_) => return Err(CallError::NeedsDecision.into()),
+            None => {
+                return Err(CoreError::InvalidInput(
+                    "that change is no longer in the outbox".to_owned(),
+                ))
+            }
+        }
+    }
+    let mut settle = tx.prepare_cached(
+        "UPDATE outbox SET state = 'done', withdrawn = 1, resolved_by = ?2, resolved_at = ?3,
+             done_at = ?3
+         WHERE op_key = ?1 AND state = 'pending'",
+    )?;
+    for key in &taken.keys {
+        settle.execute(params![key, staff, now])?;
+    }
+    match taken.record {
+        Some(Withdrawable::Call(id)) => {
+            tx.execute(
+                "UPDATE call_attempt SET withdrawn_at = ?2, withdrawn_by = ?3 WHERE id = ?1",
+                params![id, now, staff],
+            )?;
+        }
+        Some(Withdrawable::Arrival(id)) => {
+            tx.execute(
+                "UPDATE arrival SET withdrawn_at = ?2, withdrawn_by = ?3 WHERE id = ?1",
+                params![id, now, staff],
+            )?;
+        }
+        None => {}
+    }
+    if let Some(id) = &taken.appointment_id {
+        super::mirror::recompute(tx, id)?;
+    }
+    Ok(taken.appointment_id)
+}
+
+/// The latest call or check-in at this desk (real, or in one drill) that says something
+/// about the visit and still stands.
+fn latest_visit(
+    tx: &rusqlite::Connection,
+    appointment_id: &str,
+    drill: i64,
+) -> Result<Option<(Visit, Withdrawable, String)>> {
+    let call: Option<(i64, String, String)> = tx
+        .query_row(
+            "SELECT id, outcome, at FROM call_attempt
+             WHERE appointment_id = ?1 AND drill = ?2 AND withdrawn_at IS NULL
+               AND outcome IN ('cancelled', 'rescheduled', 'coming')
+             ORDER BY id DESC LIMIT 1",
+            params![appointment_id, drill],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let arrival: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT id, at FROM arrival
+             WHERE appointment_id = ?1 AND drill = ?2 AND withdrawn_at IS NULL
+             ORDER BY id DESC LIMIT 1",
+            params![appointment_id, drill],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let call = call.and_then(|(id, outcome, at)| {
+        let visit = CallOutcome::parse(&outcome).and_then(Visit::of)?;
+        Some((visit, Withdrawable::Call(id), at))
+    });
+    let arrival = arrival.map(|(id, at)| (Visit::Arrived, Withdrawable::Arrival(id), at));
+    Ok(match (call, arrival) {
+        (Some(c), Some(a)) => Some(if parse_ts(&a.2)? > parse_ts(&c.2)? {
+            a
+        } else {
+            c
+        }),
+        (c, a) => c.or(a),
+    })
+}
+
+/// Before recording `visit`: the earlier records it contradicts are taken back when the
+/// person confirmed (`replace`), or the recording is refused naming what it contradicts.
+fn settle_contradictions(
+    tx: &rusqlite::Connection,
+    appointment_id: &str,
+    drill: i64,
+    visit: Visit,
+    replace: bool,
+    staff: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    while let Some((earlier, record, _)) = latest_visit(tx, appointment_id, drill)? {
+        if !earlier.contradicted_by(visit) {
+            break;
+        }
+        if !replace {
+            return Err(match earlier {
+                Visit::Arrived => CallError::ContradictsArrival,
+                _ => CallError::ContradictsCancel,
+            }
+            .into());
+        }
+        withdraw_in(tx, Taking::Record(record), staff, now)?;
+    }
+    Ok(())
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_sync_back.sql"),
     include_str!("migrations/0010_privacy.sql"),
     include_str!("migrations/0011_one_promise.sql"),
+    include_str!("migrations/0012_withdraw.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -73,6 +74,7 @@ mod pinned {
         "241bf6dd91b7473595dd2a9dc65a048e6572249425c5f48bcc9adad1f4f22bb3",
         "078eeb42eea4c096d9cb1b6d7b2de01057ce0ad30d59a5d7e74f47253a8611c0",
         "79a28c6587b9f72520ee1dd54dda7907b6d8b2c96bdf124391961ddec963164d",
+        "b24c7bda2bc0e7d9912148e45e6d8de3e4499813a59e81e5919d19103f7c0e35",
     ];
 
     #[test]

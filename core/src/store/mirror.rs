@@ -357,16 +357,28 @@ impl Store {
 
     /// Appointments starting in `range`, in time order, with their patients.
     pub fn appointments_in(&self, range: UtcRange) -> Result<Vec<StoredAppointment>> {
+        self.appointments_in_or(range, &[])
+    }
+
+    /// Appointments starting in `range` and those named in `also`, in time order, with
+    /// their patients.
+    pub fn appointments_in_or(
+        &self,
+        range: UtcRange,
+        also: &[String],
+    ) -> Result<Vec<StoredAppointment>> {
+        let also = serde_json::to_string(also).expect("ids serialise");
         self.with(|conn| {
             let (from, to) = (ts(range.start), ts(range.end));
             let mut phones: HashMap<String, Vec<Phone>> = HashMap::new();
             let mut stmt = conn.prepare(
                 "SELECT patient_id, display, e164 FROM patient_phone
                  WHERE patient_id IN (SELECT patient_id FROM appointment
-                                      WHERE start_at >= ?1 AND start_at < ?2)
+                                      WHERE (start_at >= ?1 AND start_at < ?2)
+                                         OR source_id IN (SELECT value FROM json_each(?3)))
                  ORDER BY patient_id, position",
             )?;
-            let rows = stmt.query_map(params![from, to], |r| {
+            let rows = stmt.query_map(params![from, to, also], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     Phone {
@@ -384,10 +396,11 @@ impl Store {
                 "SELECT a.source_id, a.source_version, a.start_at, a.end_at, a.status, a.reason,
                         a.patient_id, p.source_id, p.source_version, p.name, p.kana
                  FROM appointment a LEFT JOIN patient p ON p.source_id = a.patient_id
-                 WHERE a.start_at >= ?1 AND a.start_at < ?2
+                 WHERE (a.start_at >= ?1 AND a.start_at < ?2)
+                    OR a.source_id IN (SELECT value FROM json_each(?3))
                  ORDER BY a.start_at, a.source_id",
             )?;
-            let rows = stmt.query_map(params![from, to], |r| {
+            let rows = stmt.query_map(params![from, to, also], |r| {
                 let status: String = r.get(4)?;
                 let status = AppointmentStatus::from_code(&status).ok_or_else(|| {
                     rusqlite::Error::FromSqlConversionFailure(

@@ -13,7 +13,7 @@ mod receipts;
 mod report;
 mod retention;
 
-pub use calls::CallInsert;
+pub use calls::{ArrivalInsert, CallInsert};
 pub use migrations::LATEST_VERSION;
 pub(crate) use mirror::{parse_ts, ts};
 pub use mirror::{

@@ -63,10 +63,24 @@ pub(super) fn has_live_change() -> String {
     )
 }
 
+/// An op (`alias`) a person may still take back: a call's or a check-in's, made after the
+/// time in parameter `param` (NULL: nothing is held).
+fn held(alias: &str, param: &str) -> String {
+    let kinds: Vec<String> = OpKind::ALL
+        .into_iter()
+        .filter(|k| k.withdrawable())
+        .map(|k| format!("'{}'", k.code()))
+        .collect();
+    format!(
+        "({alias}.kind IN ({}) AND {alias}.created_at > coalesce({param}, '9999'))",
+        kinds.join(", ")
+    )
+}
+
 const COLUMNS: &str = "o.id, o.op_key, o.kind, o.payload, o.upstream, o.base_version,
     o.base_state, o.state, o.attempts, o.created_at, o.incident_id, o.chain, o.last_code,
     o.last_status, o.last_error, o.server_version, o.server_state, o.upstream_ref, o.done_at,
-    o.resolution, o.resolved_by";
+    CASE WHEN o.withdrawn THEN 'withdrawn' ELSE o.resolution END, o.resolved_by";
 
 fn unreadable(
     column: usize,
@@ -320,6 +334,9 @@ fn apply_decision(
                 super::mirror::recompute(tx, id)?;
             }
         }
+        OpAction::Withdraw => {
+            super::calls::withdraw_in(tx, super::calls::Taking::Op(op.key.clone()), staff, now)?;
+        }
     }
     Ok(())
 }
@@ -421,8 +438,14 @@ impl Store {
 
     /// The oldest op whose turn it is among those meant for `upstream` (and the demo's,
     /// which the demo always takes): pending, and not behind a conflict or rejection on its
-    /// own chain (ops on one appointment or receipt keep their order).
-    pub fn next_op(&self, upstream: Option<&str>) -> Result<Option<OutboxRow>> {
+    /// own chain (ops on one appointment or receipt keep their order). With `held_after`,
+    /// a call's or check-in's op made after that time waits (it can still be taken back),
+    /// and so does what follows it on its chain.
+    pub fn next_op(
+        &self,
+        upstream: Option<&str>,
+        held_after: Option<DateTime<Utc>>,
+    ) -> Result<Option<OutboxRow>> {
         self.with(|conn| {
             Ok(conn
                 .query_row(
@@ -431,13 +454,36 @@ impl Store {
                          WHERE o.state = 'pending' AND o.upstream IN (?1, ?2)
                            AND (o.chain IS NULL OR NOT EXISTS (
                                SELECT 1 FROM outbox b WHERE b.chain = o.chain AND b.id < o.id
-                                 AND b.state IN ('conflict', 'rejected')))
-                         ORDER BY o.id LIMIT 1"
+                                 AND (b.state IN ('conflict', 'rejected')
+                                      OR (b.state = 'pending' AND {held_b}))))
+                           AND NOT {held_o}
+                         ORDER BY o.id LIMIT 1",
+                        held_b = held("b", "?3"),
+                        held_o = held("o", "?3"),
                     ),
-                    params![upstream.unwrap_or(""), crate::source::demo::SOURCE_KEY],
+                    params![
+                        upstream.unwrap_or(""),
+                        crate::source::demo::SOURCE_KEY,
+                        held_after.map(ts)
+                    ],
                     row,
                 )
                 .optional()?)
+        })
+    }
+
+    /// When the earliest op held for 元に戻す (made after `held_after`) was made.
+    pub fn first_held(&self, held_after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        self.with(|conn| {
+            let at: Option<String> = conn.query_row(
+                &format!(
+                    "SELECT min(o.created_at) FROM outbox o WHERE o.state = 'pending' AND {}",
+                    held("o", "?1")
+                ),
+                [ts(held_after)],
+                |r| r.get(0),
+            )?;
+            Ok(at.as_deref().map(parse_ts).transpose()?)
         })
     }
 
@@ -567,7 +613,7 @@ impl Store {
                 )
                 .optional()?
                 .ok_or_else(|| CoreError::InvalidInput(format!("there is no op {seq}")))?;
-            if !OpAction::offered(op.state, &op.upstream).contains(&action) {
+            if !OpAction::offered(op.state, op.kind(), &op.upstream).contains(&action) {
                 return Err(CoreError::InvalidInput(format!(
                     "op {seq} is {}: {} does not apply",
                     op.state.code(),

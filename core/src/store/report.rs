@@ -129,7 +129,8 @@ impl Store {
             let (receipts, _) = scope.filter("r");
             Ok(conn.query_row(
                 &format!(
-                    "SELECT (SELECT count(*) FROM call_attempt c WHERE {calls}),
+                    "SELECT (SELECT count(*) FROM call_attempt c
+                             WHERE {calls} AND c.withdrawn_at IS NULL),
                             (SELECT count(*) FROM receipt r WHERE {receipts})"
                 ),
                 [id],
@@ -153,7 +154,7 @@ impl Store {
                  FROM call_attempt c
                  LEFT JOIN appointment a ON a.source_id = c.appointment_id
                  LEFT JOIN patient p ON p.source_id = a.patient_id
-                 WHERE {filter} ORDER BY c.id"
+                 WHERE {filter} AND c.withdrawn_at IS NULL ORDER BY c.id"
             ))?;
             let rows = stmt
                 .query_map([id], |r| {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use tsunagi_core::calls::{CallOutcome, CallRecord};
+use tsunagi_core::calls::{ArrivalRecord, CallOutcome, CallRecord};
 use tsunagi_core::outbox::fhir::{OP_TAG_SYSTEM, UUID_SYSTEM};
 use tsunagi_core::outbox::OpKind;
 use tsunagi_core::receipts::{PaymentMethod, ReceiptInput};
@@ -35,12 +35,15 @@ pub async fn record_mix(desk: &Desk, prefix: &str, first: usize, n: usize, date:
             new_start,
             note: Some(format!("メモ {i}")),
             staff: Some("受付 山田".into()),
+            replace_earlier: false,
         })
         .await
         .unwrap();
         // Comers and rescheduled patients arrive: a second change on the same appointment.
         if matches!(outcome, CallOutcome::Coming | CallOutcome::Rescheduled) {
-            desk.record_arrival(&id, Some("受付 山田")).await.unwrap();
+            desk.record_arrival(ArrivalRecord::new(&id, Some("受付 山田")))
+                .await
+                .unwrap();
         }
         let receipt = desk
             .add_receipt(ReceiptInput {

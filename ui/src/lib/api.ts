@@ -3,6 +3,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { KEY_LOSS_CODES } from './generated/types';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
+  ArrivalRecord,
   AuditCheck,
   ChangesLeft,
   CallListView,
@@ -24,6 +25,7 @@ import type {
   StaffView,
   SyncView,
   TodayView,
+  Withdrawable,
   IncidentReport,
   Printout,
   ReportKind,
@@ -111,8 +113,11 @@ export const api = {
     call<CallListView>('call_list', { tomorrowMorning }),
   recordCall: (record: CallRecord, tomorrowMorning: boolean) =>
     call<CallListView>('record_call', { record, tomorrowMorning }),
-  recordArrival: (appointmentId: string, staff: string | null, tomorrowMorning: boolean) =>
-    call<CallListView>('record_arrival', { appointmentId, staff, tomorrowMorning }),
+  recordArrival: (record: ArrivalRecord, tomorrowMorning: boolean) =>
+    call<CallListView>('record_arrival', { record, tomorrowMorning }),
+  /** 元に戻す: takes back a call's outcome or a check-in with what it queued. */
+  withdraw: (record: Withdrawable, staff: string | null, tomorrowMorning: boolean) =>
+    call<CallListView>('withdraw', { record, staff, tomorrowMorning }),
   checklist: () => call<ChecklistView>('checklist'),
   tick: (step: number, done: boolean, staff: string | null) =>
     call<ChecklistView>('tick', { step, done, staff }),

@@ -43,6 +43,18 @@ const ja = {
   tabReports: '記録',
   arrive: '来院（受付）',
   arrivedAt: '{time} 来院',
+  undoRecorded: '「{what}」を記録しました',
+  undo: '元に戻す',
+  undone: '「{what}」を取り消しました',
+  askReplaceCancel: 'この予約はキャンセルとして記録済みです。キャンセルを取り消して「{what}」にしますか？',
+  askReplaceArrival: 'この患者さんは来院（受付）済みとして記録されています。受付を取り消して「{what}」にしますか？',
+  askReplaceYes: '取り消して記録する',
+  askNotToday: 'この予約は {when} です。今日の来院として受付しますか？',
+  askNotTodayYes: '受付する',
+  askNo: 'やめる',
+  rowMovedTo: '→ {when}',
+  newDate: '日付',
+  newTime: '時刻',
   drillBanner: '訓練中：回線が切れた想定で練習しています。ここでの記録は本番に送られません',
   drillStart: '訓練を開始',
   drillEnd: '訓練を終了',
@@ -268,6 +280,18 @@ const en: Record<MessageKey, string> = {
   tabReports: 'Records',
   arrive: 'Arrived',
   arrivedAt: 'arrived {time}',
+  undoRecorded: 'Recorded “{what}”',
+  undo: 'Undo',
+  undone: 'Took back “{what}”',
+  askReplaceCancel: 'This appointment was recorded as cancelled. Withdraw the cancellation and record “{what}” instead?',
+  askReplaceArrival: 'This patient was checked in. Withdraw the check-in and record “{what}” instead?',
+  askReplaceYes: 'Withdraw and record',
+  askNotToday: 'This appointment is on {when}. Check the patient in for today anyway?',
+  askNotTodayYes: 'Check in',
+  askNo: 'Cancel',
+  rowMovedTo: '→ {when}',
+  newDate: 'Date',
+  newTime: 'Time',
   drillBanner: 'Drill: practising as if the line were down. Nothing recorded here is sent upstream',
   drillStart: 'Start a drill',
   drillEnd: 'End the drill',
@@ -609,6 +633,46 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
       title: '入力内容を使えません',
       action: '入力を直して、もう一度お試しください。',
     },
+    'call.contradicts_cancel': {
+      title: 'この予約はキャンセルとして記録済みです',
+      action: 'キャンセルを取り消してよいか確かめてから、もう一度記録してください。',
+    },
+    'call.contradicts_arrival': {
+      title: 'この患者さんは来院（受付）済みです',
+      action: '受付を取り消してよいか確かめてから、もう一度記録してください。',
+    },
+    'call.already_sent': {
+      title: 'この変更はもう予約システムに送られています',
+      action: '取り消すには、予約システムで直接変更してください。',
+    },
+    'call.needs_decision': {
+      title: 'この変更は同期タブで判断を待っています',
+      action: '同期タブで、どちらの内容を残すか選んでください。',
+    },
+    'call.already_withdrawn': {
+      title: 'この記録はすでに取り消されています',
+      action: '画面は最新の状態です。そのまま続けてください。',
+    },
+    'call.appointment_cancelled': {
+      title: 'この予約はキャンセルされています',
+      action: '来院される場合は、予約を取り直してから受付してください。',
+    },
+    'call.not_today': {
+      title: 'この予約は今日ではありません',
+      action: '日付を確かめてから受付してください。',
+    },
+    'call.reschedule_unreadable': {
+      title: '新しい日時を読み取れません',
+      action: '日付と時刻を選び直してください（例: 2026-12-01 10:30）。',
+    },
+    'call.reschedule_past': {
+      title: '新しい日時が過去になっています',
+      action: 'これから先の日付と時刻を選んでください。',
+    },
+    'call.reschedule_too_far': {
+      title: '新しい日時が1年以上先です',
+      action: '年を確かめて、1年以内の日時を選んでください。',
+    },
     'source.not_configured': {
       title: '取得元の設定が不完全です',
       action: '設定で、FHIRサーバのURLと認証情報を確認してください。',
@@ -795,6 +859,46 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
     'input.invalid': {
       title: 'The entry cannot be used',
       action: 'Correct the entry and try again.',
+    },
+    'call.contradicts_cancel': {
+      title: 'This appointment was recorded as cancelled',
+      action: 'Make sure the cancellation should be withdrawn, then record again.',
+    },
+    'call.contradicts_arrival': {
+      title: 'This patient was already checked in',
+      action: 'Make sure the check-in should be withdrawn, then record again.',
+    },
+    'call.already_sent': {
+      title: 'This change has already reached the clinic system',
+      action: 'To take it back, change it in the clinic system directly.',
+    },
+    'call.needs_decision': {
+      title: 'This change waits for a decision in Sync',
+      action: 'Open the Sync tab and choose which version to keep.',
+    },
+    'call.already_withdrawn': {
+      title: 'This was already taken back',
+      action: 'The screen is up to date; carry on.',
+    },
+    'call.appointment_cancelled': {
+      title: 'This appointment is cancelled',
+      action: 'If the patient is coming, book them again before checking them in.',
+    },
+    'call.not_today': {
+      title: 'This appointment is not today',
+      action: 'Check the date before checking the patient in.',
+    },
+    'call.reschedule_unreadable': {
+      title: 'The new date and time cannot be read',
+      action: 'Pick the date and the time again (for example 2026-12-01 10:30).',
+    },
+    'call.reschedule_past': {
+      title: 'The new date and time is in the past',
+      action: 'Pick a date and time from now on.',
+    },
+    'call.reschedule_too_far': {
+      title: 'The new date and time is more than a year ahead',
+      action: 'Check the year and pick a time within a year.',
     },
     'source.not_configured': {
       title: 'The source is not fully set up',
@@ -1086,12 +1190,34 @@ export const opStateLabels: Record<Language, Record<OpState, string>> = {
 };
 
 export const opActionLabels: Record<Language, Record<OpAction, string>> = {
-  ja: { keep_mine: '自分の変更を採用', take_server: 'サーバーを採用', retry: '再送', discard: '送信しない' },
-  en: { keep_mine: 'Keep mine', take_server: "Take the server's", retry: 'Send again', discard: "Don't send" },
+  ja: {
+    keep_mine: '自分の変更を採用',
+    take_server: 'サーバーを採用',
+    retry: '再送',
+    discard: '送信しない',
+    withdraw: '取り消す（送らない）',
+  },
+  en: {
+    keep_mine: 'Keep mine',
+    take_server: "Take the server's",
+    retry: 'Send again',
+    discard: "Don't send",
+    withdraw: 'Take back (not sent)',
+  },
 };
 
 
 export const resolutionLabels: Record<Language, Record<Resolution, string>> = {
-  ja: { kept_mine: '自分の変更を採用', took_server: 'サーバーを採用', discarded: '送信しない（手入力）' },
-  en: { kept_mine: 'Kept mine', took_server: "Took the server's", discarded: 'Not sent (entered by hand)' },
+  ja: {
+    kept_mine: '自分の変更を採用',
+    took_server: 'サーバーを採用',
+    discarded: '送信しない（手入力）',
+    withdrawn: '取り消し（送信前）',
+  },
+  en: {
+    kept_mine: 'Kept mine',
+    took_server: "Took the server's",
+    discarded: 'Not sent (entered by hand)',
+    withdrawn: 'Taken back before sending',
+  },
 };

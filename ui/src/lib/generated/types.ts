@@ -284,7 +284,24 @@ export type CallRecord = { appointment_id: string, outcome: CallOutcome,
 /**
  * Rescheduled: the new start, `YYYY-MM-DDTHH:MM` on the clinic's clock.
  */
-new_start?: string, note?: string, staff?: string, };
+new_start?: string, note?: string, staff?: string, 
+/**
+ * The person confirmed that this outcome replaces an earlier one it contradicts (a
+ * cancellation, a check-in): that one is withdrawn in the same transaction.
+ */
+replace_earlier?: boolean, };
+
+export type ArrivalRecord = { appointment_id: string, staff?: string, 
+/**
+ * The person confirmed checking in a patient whose appointment is another day.
+ */
+other_day_ok?: boolean, 
+/**
+ * The person confirmed this replaces a cancellation recorded here.
+ */
+replace_earlier?: boolean, };
+
+export type Withdrawable = { "kind": "call", "id": bigint } | { "kind": "arrival", "id": bigint };
 
 export type CallAttemptView = { id: bigint, outcome: CallOutcome, 
 /**
@@ -292,7 +309,7 @@ export type CallAttemptView = { id: bigint, outcome: CallOutcome,
  */
 at_label: string, at: string, 
 /**
- * Rescheduled: the new start, `MM/DD HH:MM` on the clinic's clock.
+ * Rescheduled: the new start, `M/D HH:MM` on the clinic's clock.
  */
 new_start_label: string | null, 
 /**
@@ -302,9 +319,23 @@ retry_at_label: string | null, staff: string | null, note: string | null, };
 
 export type CallListEntry = { appointment_id: string, 
 /**
- * `HH:MM` on the clinic's clock (with `MM/DD ` when not today).
+ * `HH:MM` on the clinic's clock (with `M/D ` when not today): the slot the visit was
+ * booked at today, also after a call moved it.
  */
-time_label: string, start: string, reason: string | null, status: AppointmentStatus, patient: PatientView | null, 
+time_label: string, 
+/**
+ * That slot (RFC 3339): the list's order.
+ */
+slot: string, 
+/**
+ * Moved by a call at this desk: the new start, `M/D HH:MM`.
+ */
+moved_to_label: string | null, 
+/**
+ * The current start on the clinic's clock, `YYYY-MM-DDTHH:MM` (a reschedule starts
+ * from it).
+ */
+start_local: string, start: string, reason: string | null, status: AppointmentStatus, patient: PatientView | null, 
 /**
  * Oldest first.
  */
@@ -320,7 +351,15 @@ script: string,
 /**
  * Checked in at the desk (受付), `HH:MM`.
  */
-arrived_at_label: string | null, };
+arrived_at_label: string | null, 
+/**
+ * That check-in, to take it back.
+ */
+arrival_id: bigint | null, 
+/**
+ * The appointment is on another day than today (a check-in asks first).
+ */
+other_day: boolean, };
 
 export type CallListView = { entries: Array<CallListEntry>, reached: number, total: number, 
 /**
@@ -410,9 +449,9 @@ export type OpKind = "appointment_cancel" | "appointment_reschedule" | "appointm
 
 export type OpState = "pending" | "sending" | "done" | "conflict" | "rejected";
 
-export type OpAction = "retry" | "keep_mine" | "take_server" | "discard";
+export type OpAction = "retry" | "keep_mine" | "take_server" | "discard" | "withdraw";
 
-export type Resolution = "kept_mine" | "took_server" | "discarded";
+export type Resolution = "kept_mine" | "took_server" | "discarded" | "withdrawn";
 
 export type OutboxCounts = { pending: number, sending: number, done: number, conflict: number, rejected: number, 
 /**
@@ -577,6 +616,16 @@ export const ERROR_CODES = [
   'receipt.void_of_void',
   'receipt.reason_missing',
   'input.invalid',
+  'call.contradicts_cancel',
+  'call.contradicts_arrival',
+  'call.already_sent',
+  'call.needs_decision',
+  'call.already_withdrawn',
+  'call.appointment_cancelled',
+  'call.not_today',
+  'call.reschedule_unreadable',
+  'call.reschedule_past',
+  'call.reschedule_too_far',
   'outbox.unreadable',
   'outbox.rejected',
   'outbox.unknown_kind',
@@ -597,3 +646,6 @@ export const KEY_LOSS_CODES: readonly ErrorCode[] = [
 
 /** The longest staff name the desk accepts. */
 export const STAFF_NAME_MAX = 40;
+
+/** How long the desk offers 元に戻す after an outcome or a check-in, in seconds. */
+export const UNDO_SECONDS = 10;
