@@ -885,6 +885,22 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
     );
     let card = format!("[data-testid=receipt-row][data-number=\"{}\"]", numbers[1]);
     click_css(&client, &format!("{card} [data-testid=void-receipt]")).await;
+    // Issue 20, item 8: 取り消す without a reason used to look pressable and do nothing.
+    // It says what is missing and puts the keyboard in the reason field.
+    click(&client, "void-confirm").await;
+    text_eventually(&client, "void-problem", "what is missing", "理由").await;
+    let focused = client
+        .execute(
+            "return document.activeElement?.getAttribute('data-testid')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        focused,
+        json!("void-reason"),
+        "the reason field has the keyboard"
+    );
     type_into(&client, "void-reason", "金額の誤り").await;
     click(&client, "void-confirm").await;
     let total = text_eventually(&client, "receipt-summary", "the void", "取消 1件").await;
@@ -894,6 +910,11 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
     );
     // The void reads as it prints (-¥1,500), written by core, not by the window's own rule.
     text_eventually(&client, "receipts", "the void's amount", "-¥1,500").await;
+    let after = attrs(&client, "[data-testid=receipt-row]", "data-number").await;
+    assert!(
+        after.contains(&format!("{}-V", numbers[1])),
+        "the void is named after the receipt it voids: {after:?}"
+    );
     save_screenshot(&rig.display, "drill-receipts-ja.png");
 
     // The 仮領収書 of the cash payment, as it prints.

@@ -84,7 +84,9 @@ pub struct ReportSummary {
     /// What failed (an outage), or how a drill ended, in the desk's language.
     pub cause_text: Option<String>,
     pub calls: u32,
+    /// Receipts handed out (payments); their voids are counted apart.
     pub receipts: u32,
+    pub voids: u32,
     /// A drill: why it ended (a real outage ends one at once).
     pub drill_ended_by: Option<DrillEnd>,
 }

@@ -261,3 +261,35 @@ fn nothing_recorded_in_a_drill_reaches_the_mirror_the_ledger_or_the_outbox() {
     );
     assert_eq!(f.rt.block_on(f.desk.receipt_summary()).unwrap().total, 1000);
 }
+
+/// Issue 20, item 8: a void took the next receipt number, so the numbers handed to
+/// patients skipped one (T001, T002, void T003, next patient T004).
+#[test]
+fn issue_20_a_void_does_not_take_a_number_from_the_next_patient() {
+    let f = desk("a1b2c3d4e5f6");
+    let first = f
+        .add(pay("5000", PaymentMethod::Card, "山田 太郎"))
+        .unwrap();
+    let second = f
+        .add(pay("1650", PaymentMethod::Cash, "佐藤 花子"))
+        .unwrap();
+    let void = f.void(&second.number, "金額の誤り").unwrap();
+    assert_eq!(
+        void.number,
+        format!("{}-V", second.number),
+        "a void is named after what it voids"
+    );
+    let third = f
+        .add(pay("1650", PaymentMethod::Cash, "佐藤 花子"))
+        .unwrap();
+    let seq = |n: &str| n.rsplit('-').next().unwrap().to_owned();
+    assert_eq!(
+        [seq(&first.number), seq(&second.number), seq(&third.number)],
+        ["001", "002", "003"],
+        "no gap in the numbers handed out"
+    );
+    // A second void the same day has its own entry too.
+    let void_first = f.void(&first.number, "二重入力").unwrap();
+    assert_eq!(void_first.number, format!("{}-V", first.number));
+    assert_eq!(f.ledger().len(), 5);
+}

@@ -92,6 +92,7 @@ fn summary(
             .or_else(|| span.drill_ended_by.map(|d| d.text(language).to_owned())),
         calls: counts.calls,
         receipts: counts.receipts,
+        voids: counts.voids,
         drill_ended_by: span.drill_ended_by,
     }
 }

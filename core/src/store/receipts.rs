@@ -290,14 +290,25 @@ fn take_patient_from_mirror(tx: &rusqlite::Transaction<'_>, r: &mut ReceiptInser
 }
 
 /// The day's next sequence and the number printed on the slip: `{device}-{yyyymmdd}-{seq}`,
-/// with a `T` before the sequence in a drill.
+/// with a `T` before the sequence in a drill. A void is named after the receipt it voids
+/// (`…-002-V`; a receipt is voided once) and counts apart, below zero: the numbers handed
+/// to patients never skip one for it.
 fn next_number(
     tx: &rusqlite::Transaction<'_>,
     r: &ReceiptInsert,
     drill: i64,
 ) -> Result<(i64, String)> {
+    if let Some(voided) = &r.voids {
+        let seq: i64 = tx.query_row(
+            "SELECT coalesce(min(seq), 0) - 1 FROM receipt
+             WHERE day = ?1 AND drill = ?2 AND seq < 0",
+            params![r.day, drill],
+            |row| row.get(0),
+        )?;
+        return Ok((seq, format!("{voided}-V")));
+    }
     let seq: i64 = tx.query_row(
-        "SELECT coalesce(max(seq), 0) + 1 FROM receipt WHERE day = ?1 AND drill = ?2",
+        "SELECT coalesce(max(seq), 0) + 1 FROM receipt WHERE day = ?1 AND drill = ?2 AND seq > 0",
         params![r.day, drill],
         |row| row.get(0),
     )?;

@@ -51,7 +51,9 @@ pub struct ReportAttempt {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ScopeCounts {
     pub calls: u32,
+    /// Payments only.
     pub receipts: u32,
+    pub voids: u32,
 }
 
 fn drill(r: &rusqlite::Row<'_>) -> rusqlite::Result<DrillRow> {
@@ -131,13 +133,16 @@ impl Store {
                 &format!(
                     "SELECT (SELECT count(*) FROM call_attempt c
                              WHERE {calls} AND c.withdrawn_at IS NULL),
-                            (SELECT count(*) FROM receipt r WHERE {receipts})"
+                            (SELECT count(*) FROM receipt r
+                             WHERE {receipts} AND r.kind = 'payment'),
+                            (SELECT count(*) FROM receipt r WHERE {receipts} AND r.kind = 'void')"
                 ),
                 [id],
                 |r| {
                     Ok(ScopeCounts {
                         calls: r.get(0)?,
                         receipts: r.get(1)?,
+                        voids: r.get(2)?,
                     })
                 },
             )?)

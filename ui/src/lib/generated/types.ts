@@ -548,7 +548,11 @@ ended_label: string | null, minutes: number | null, cause: Cause | null,
 /**
  * What failed (an outage), or how a drill ended, in the desk's language.
  */
-cause_text: string | null, calls: number, receipts: number, 
+cause_text: string | null, calls: number, 
+/**
+ * Receipts handed out (payments); their voids are counted apart.
+ */
+receipts: number, voids: number, 
 /**
  * A drill: why it ended (a real outage ends one at once).
  */
