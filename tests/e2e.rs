@@ -682,6 +682,68 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
     client.close().await.unwrap();
 }
 
+/// Issue 20, item 7: 設定 opened with the keyboard on the language choice, so one ↓
+/// switched the app to English and saved it; one click on CSV switched the data source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_20_settings_cannot_be_changed_by_a_stray_key_or_click() {
+    let rig = Rig::start("settings-safe");
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    click(&client, "settings-button").await;
+    let focused = eventually("the dialog's focus", Duration::from_secs(10), async || {
+        let f = client
+            .execute(
+                "return document.activeElement?.getAttribute('data-testid')",
+                vec![],
+            )
+            .await
+            .ok()?;
+        f.as_str().map(str::to_owned)
+    })
+    .await;
+    assert_eq!(
+        focused, "settings-title",
+        "the keyboard starts on the title"
+    );
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E015}")
+        .await
+        .unwrap();
+    let lang = client
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang, json!("ja"), "a stray ↓ changed nothing");
+
+    // The IT helper's items sit apart.
+    let it = text_eventually(&client, "it-settings", "the IT section", "IT担当者向け").await;
+    assert!(it.contains("タイムゾーン"), "{it}");
+
+    // One click on CSV asks before switching.
+    click(&client, "source-csv").await;
+    let asked = text_eventually(&client, "switch-waiting", "the question", "切り替えますか").await;
+    assert!(asked.contains("CSV"), "{asked}");
+    save_screenshot(&rig.display, "settings-switch-ask-ja.png");
+    click(&client, "switch-cancel").await;
+    let status = run_cli(&rig.session, rig.data_dir(), &["status"]);
+    assert!(
+        status.contains("source:     demo"),
+        "still the demo clinic: {status}"
+    );
+    let demo_checked = client
+        .execute(
+            "return document.querySelector('[data-testid=source-demo]').checked",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(demo_checked, json!(true));
+    client.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
     let rig = Rig::start("receipts");

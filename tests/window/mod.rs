@@ -138,11 +138,19 @@ pub async fn click(client: &Client, testid: &str) {
 }
 
 pub async fn click_css(client: &Client, css: &str) {
-    client
+    let el = client
         .find(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
+        .unwrap_or_else(|e| panic!("no {css}: {e}"));
+    // To the middle of its scrolling box first, as a person scrolls to it: WebDriver's own
+    // scrolling leaves it at an edge, under a dialog's sticky footer.
+    let _ = client
+        .execute(
+            "arguments[0].scrollIntoView({ block: 'center' })",
+            vec![serde_json::to_value(&el).unwrap()],
+        )
+        .await;
+    el.click()
         .await
         .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
 }

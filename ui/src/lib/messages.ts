@@ -62,6 +62,9 @@ const ja = {
   drillEndedByOutage:
     '実際の回線障害が起きたため、訓練を終了しました。これからの記録（電話・受付・領収書）は本番です。',
   drillEndedByDayEnd: '訓練は日付が変わったため自動で終了しました。記録タブに保存されています',
+  switchAskTitle: 'データの取得元を「{to}」に切り替えますか？',
+  itSection: 'IT担当者向け',
+  itSectionHint: 'データの取得元、保存期間、監査記録、タイムゾーン。受付の操作では変更しないでください。',
   switchWaitingTitle: '送られていない変更が {n} 件あります',
   switchWaitingBody:
     'いまの接続先（{upstream}）で記録した変更が、まだ送られていません。切り替えても変更は消えず、同期タブに残り、接続先をここへ戻すと送られます。',
@@ -300,6 +303,9 @@ const en: Record<MessageKey, string> = {
   drillEndedByOutage:
     'A real outage started, so the drill ended. From now on, calls, check-ins and receipts are real.',
   drillEndedByDayEnd: 'The drill ended by itself when the day changed. Its report is under Records',
+  switchAskTitle: 'Switch where the data comes from to “{to}”?',
+  itSection: 'For the IT helper',
+  itSectionHint: 'Data source, retention, audit trail, time zone. Not for the front desk’s everyday use.',
   switchWaitingTitle: '{n} changes have not been sent yet',
   switchWaitingBody:
     'Changes recorded against the current source ({upstream}) have not been sent. Switching keeps them: they stay in the Sync tab and are sent when this source is chosen again.',
