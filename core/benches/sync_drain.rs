@@ -56,6 +56,7 @@ async fn queue(desk: &Desk, prefix: &str, appointments: usize, n: usize) -> usiz
                 patient_name: None,
                 memo: None,
                 staff: None,
+                repeat_ok: false,
             })
             .await
             .unwrap();

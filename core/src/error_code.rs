@@ -64,6 +64,8 @@ error_codes! {
     ReceiptAlreadyVoided = "receipt.already_voided",
     ReceiptVoidOfVoid = "receipt.void_of_void",
     ReceiptReasonMissing = "receipt.reason_missing",
+    /// A payment identical to one issued a moment ago (asked first).
+    ReceiptLooksRepeated = "receipt.looks_repeated",
     InputInvalid = "input.invalid",
     /// A call outcome or check-in would contradict a cancellation recorded at the desk.
     CallContradictsCancel = "call.contradicts_cancel",

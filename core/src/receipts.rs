@@ -126,6 +126,45 @@ pub struct ReceiptInput {
     pub memo: Option<String>,
     #[ts(optional)]
     pub staff: Option<String>,
+    /// The person confirmed a second receipt identical to one issued a moment ago.
+    #[ts(as = "Option<bool>", optional)]
+    #[serde(default)]
+    pub repeat_ok: bool,
+}
+
+/// A receipt identical to one issued this recently (same amount, method and patient) is
+/// asked about first: a second press of 発行 is the likelier story than a second payment.
+pub const REPEAT_SECONDS: i64 = 15;
+
+/// A patient to write a receipt for: today's, not cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ReceiptPatient {
+    pub id: String,
+    pub name: String,
+    pub kana: Option<String>,
+    /// The appointment's time, `HH:MM`.
+    pub time_label: Option<String>,
+}
+
+/// Text as a search compares it: NFKC (half-width kana become full-width), hiragana as
+/// katakana, lower case, no spaces. 「やまだ」 finds 「ヤマダ タロウ」.
+pub fn search_key(text: &str) -> String {
+    text.nfkc()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            'ぁ'..='ゖ' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether a patient matches what was typed (name or kana, anywhere in them).
+pub fn patient_matches(query: &str, name: &str, kana: Option<&str>) -> bool {
+    let q = search_key(query);
+    q.is_empty()
+        || search_key(name).contains(&q)
+        || kana.is_some_and(|k| search_key(k).contains(&q))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -182,6 +221,13 @@ pub struct DaySummary {
     pub total: i64,
     pub total_label: String,
     pub voids: u32,
+}
+
+/// A receipt just issued, and the ledger with it (the screen confirms the number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ReceiptIssued {
+    pub number: String,
+    pub ledger: LedgerView,
 }
 
 /// Today's receipts and their summary, as the ledger screen shows them.
@@ -293,6 +339,23 @@ pub fn to_csv(receipts: &[ReceiptView]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patient_is_found_by_kana_in_either_script_and_by_name() {
+        assert!(patient_matches(
+            "やまだ",
+            "山田 太郎",
+            Some("ヤマダ タロウ")
+        ));
+        assert!(patient_matches("ﾔﾏﾀﾞ", "山田 太郎", Some("ヤマダ タロウ")));
+        assert!(patient_matches("山田太郎", "山田 太郎", None));
+        assert!(patient_matches("", "山田 太郎", None));
+        assert!(!patient_matches(
+            "さとう",
+            "山田 太郎",
+            Some("ヤマダ タロウ")
+        ));
+    }
 
     #[test]
     fn yen_is_grouped_by_thousands_and_a_void_keeps_its_minus_in_front() {

@@ -375,6 +375,7 @@ async fn add_a_receipt(desk: &Desk) {
         patient_name: Some("受付 テスト".to_owned()),
         memo: None,
         staff: None,
+        repeat_ok: false,
     })
     .await
     .unwrap();

@@ -34,6 +34,7 @@ impl Fixture {
                 patient_name: Some("保存 期間".to_owned()),
                 memo: None,
                 staff: None,
+                repeat_ok: false,
             }))
             .unwrap()
             .number
@@ -351,6 +352,7 @@ fn issue_7_a_lost_key_keeps_the_file_aside_and_starts_a_fresh_mirror() {
             patient_name: Some("鍵 失念".into()),
             memo: None,
             staff: None,
+            repeat_ok: false,
         }))
         .unwrap()
         .number

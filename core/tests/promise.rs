@@ -103,6 +103,7 @@ impl Clinic {
                 patient_name: None,
                 memo: None,
                 staff: Some("受付 山田".into()),
+                repeat_ok: false,
             }))
             .unwrap()
             .number
@@ -170,6 +171,7 @@ fn cash(yen: &str, name: &str) -> ReceiptInput {
         patient_name: Some(name.into()),
         memo: None,
         staff: None,
+        repeat_ok: false,
     }
 }
 
@@ -886,6 +888,7 @@ fn issue_14_11_an_action_and_its_audit_row_commit_together() {
             patient_name: Some("山田".into()),
             memo: None,
             staff: None,
+            repeat_ok: false,
         }))
         .is_err());
     raw_connection(&f, &keychain)

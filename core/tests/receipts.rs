@@ -23,6 +23,7 @@ fn pay(amount: &str, method: PaymentMethod, name: &str) -> ReceiptInput {
         patient_name: Some(name.to_owned()),
         memo: None,
         staff: Some("受付 佐々木".to_owned()),
+        repeat_ok: false,
     }
 }
 
@@ -291,5 +292,36 @@ fn issue_20_a_void_does_not_take_a_number_from_the_next_patient() {
     // A second void the same day has its own entry too.
     let void_first = f.void(&first.number, "二重入力").unwrap();
     assert_eq!(void_first.number, format!("{}-V", first.number));
+    assert_eq!(f.ledger().len(), 5);
+}
+
+/// Issue 20, item 4: a receipt that did not show at once could be issued twice. An
+/// identical one (amount, method, patient) within a few seconds is asked about first.
+#[test]
+fn issue_20_a_second_identical_receipt_within_seconds_asks_first() {
+    let f = desk("a1b2c3d4e5f6");
+    let first = f
+        .add(pay("1650", PaymentMethod::Cash, "佐藤 花子"))
+        .unwrap();
+    let again = f
+        .add(pay("1650", PaymentMethod::Cash, "佐藤 花子"))
+        .unwrap_err();
+    assert_eq!(again.code(), "receipt.looks_repeated");
+    assert!(again.to_string().contains(&first.number), "{again}");
+    assert_eq!(f.ledger().len(), 1, "nothing issued before she confirms");
+    // Another patient, method or amount is no repeat.
+    f.add(pay("1650", PaymentMethod::Card, "佐藤 花子"))
+        .unwrap();
+    f.add(pay("1650", PaymentMethod::Cash, "鈴木 一郎"))
+        .unwrap();
+    // Confirmed, or later: issued.
+    let mut sure = pay("1650", PaymentMethod::Cash, "佐藤 花子");
+    sure.repeat_ok = true;
+    f.add(sure).unwrap();
+    f.clock.advance(chrono::Duration::seconds(
+        tsunagi_core::receipts::REPEAT_SECONDS + 1,
+    ));
+    f.add(pay("1650", PaymentMethod::Cash, "佐藤 花子"))
+        .unwrap();
     assert_eq!(f.ledger().len(), 5);
 }

@@ -39,6 +39,7 @@ impl Fixture {
                 patient_name: Some(name.to_owned()),
                 memo: None,
                 staff: Some("佐々木".to_owned()),
+                repeat_ok: false,
             }))
             .unwrap()
             .number

@@ -44,6 +44,7 @@ fn issue_7_a_server_whose_certificate_is_not_trusted_is_named_and_never_used() {
         patient_name: Some("確認 用".into()),
         memo: None,
         staff: None,
+        repeat_ok: false,
     }))
     .unwrap();
     let round = rt.block_on(d.desk.drain_round()).unwrap();

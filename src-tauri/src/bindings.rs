@@ -24,7 +24,8 @@ use tsunagi_core::outbox::{OpAction, OpKind, OpState, OutboxCounts, Resolution};
 use tsunagi_core::phone::Phone;
 use tsunagi_core::printout::{PrintRequest, Printout};
 use tsunagi_core::receipts::{
-    DaySummary, LedgerView, MethodTotal, PaymentMethod, ReceiptInput, ReceiptKind, ReceiptView,
+    DaySummary, LedgerView, MethodTotal, PaymentMethod, ReceiptInput, ReceiptIssued, ReceiptKind,
+    ReceiptPatient, ReceiptView,
 };
 use tsunagi_core::report::{
     DrillEnd, IncidentReport, ReportCall, ReportKind, ReportList, ReportSummary,
@@ -90,6 +91,8 @@ fn typescript() -> String {
         ChecklistView::decl(&cfg),
         PaymentMethod::decl(&cfg),
         ReceiptInput::decl(&cfg),
+        ReceiptIssued::decl(&cfg),
+        ReceiptPatient::decl(&cfg),
         ReceiptKind::decl(&cfg),
         ReceiptView::decl(&cfg),
         MethodTotal::decl(&cfg),

@@ -11,7 +11,7 @@ use tsunagi_core::monitor::advice::LineView;
 use tsunagi_core::outbox::view::SyncView;
 use tsunagi_core::outbox::OpAction;
 use tsunagi_core::printout::{PrintRequest, Printout};
-use tsunagi_core::receipts::{LedgerView, ReceiptInput};
+use tsunagi_core::receipts::{LedgerView, ReceiptInput, ReceiptIssued, ReceiptPatient};
 use tsunagi_core::report::{IncidentReport, ReportKind, ReportList};
 use tsunagi_core::view::{MirrorStatus, Settings, TodayView};
 use tsunagi_core::{ErrorCode, ErrorPayload, ImportResult, SettingsChange, SourceSetup};
@@ -281,10 +281,23 @@ pub async fn ledger(shell: State<'_, Shell>) -> Answer<LedgerView> {
 
 /// Record a payment; the answer is the refreshed ledger.
 #[tauri::command]
-pub async fn add_receipt(shell: State<'_, Shell>, input: ReceiptInput) -> Answer<LedgerView> {
+pub async fn add_receipt(shell: State<'_, Shell>, input: ReceiptInput) -> Answer<ReceiptIssued> {
     let desk = shell.ready()?;
-    desk.add_receipt(input).await?;
-    Ok(desk.ledger().await?)
+    let receipt = desk.add_receipt(input).await?;
+    Ok(ReceiptIssued {
+        number: receipt.number,
+        ledger: desk.ledger().await?,
+    })
+}
+
+/// Today's patients a receipt can be for, matching what was typed (name or kana).
+#[tauri::command]
+pub async fn receipt_patients(
+    shell: State<'_, Shell>,
+    query: String,
+) -> Answer<Vec<ReceiptPatient>> {
+    let desk = shell.ready()?;
+    Ok(desk.receipt_patients(&query).await?)
 }
 
 #[tauri::command]

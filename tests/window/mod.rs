@@ -92,6 +92,39 @@ pub fn save_screenshot(display: &Display, name: &str) {
     }
 }
 
+/// Whether the element `testid` is painted on the X screen within a second of being in
+/// the page: its rectangle shows text (many colours), not the background it covered.
+/// WebDriver reads the page; only the X server says what a person sees.
+pub async fn painted_at_once(client: &Client, display: &Display, testid: &str) -> bool {
+    let rect = client
+        .execute(
+            &format!(
+                "const r = document.querySelector('[data-testid={testid}]')\
+                 ?.getBoundingClientRect(); \
+                 return r ? [r.x, r.y, r.width, r.height] : null;"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let Some([x, y, w, h]) = serde_json::from_value::<Option<[f64; 4]>>(rect).unwrap() else {
+        panic!("no {testid} in the page");
+    };
+    let x11 = X11::connect(&display.name());
+    let window = x11.find_window(WINDOW_TITLE).expect("the app's window");
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        let colors = x11.colors_in(window, x as i16, y as i16, w as u16, h as u16);
+        if colors > 4 {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub async fn eventually<T>(
     what: &str,
     timeout: Duration,

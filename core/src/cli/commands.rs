@@ -160,6 +160,7 @@ pub(super) async fn receipt(
             patient,
             name,
             memo,
+            again,
         } => {
             let r = desk
                 .add_receipt(crate::receipts::ReceiptInput {
@@ -169,6 +170,7 @@ pub(super) async fn receipt(
                     patient_name: name,
                     memo,
                     staff: None,
+                    repeat_ok: again,
                 })
                 .await?;
             writeln!(out, "{}", r.number)

@@ -303,6 +303,9 @@ enum ReceiptCommand {
         name: Option<String>,
         #[arg(long)]
         memo: Option<String>,
+        /// Issue it even though an identical one was issued a moment ago
+        #[arg(long)]
+        again: bool,
     },
     /// Void a receipt (a new entry; the original stays)
     Void {

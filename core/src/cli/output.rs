@@ -582,12 +582,13 @@ pub fn reports(
             };
             writeln!(
                 out,
-                "{kind:<6} {:>4}  {} – {}  {} calls, {} receipts  {}",
+                "{kind:<6} {:>4}  {} – {}  {} calls, {} receipts, {} voids  {}",
                 r.id,
                 r.started_label,
                 r.ended_label.as_deref().unwrap_or("ongoing"),
                 r.calls,
                 r.receipts,
+                r.voids,
                 r.cause_text.as_deref().unwrap_or("")
             )?;
         }

@@ -4,7 +4,11 @@ use super::{blocking, Actor, Desk};
 use crate::audit::AuditAction;
 use crate::calls::clean_text;
 use crate::error::{CoreError, Result};
-use crate::receipts::{parse_yen, summarise, DaySummary, ReceiptInput, ReceiptView};
+use crate::model::AppointmentStatus;
+use crate::receipts::{
+    parse_yen, patient_matches, summarise, DaySummary, ReceiptInput, ReceiptPatient, ReceiptView,
+    REPEAT_SECONDS,
+};
 use crate::store::{ReceiptError, ReceiptInsert};
 
 const MEMO_MAX: usize = 200;
@@ -42,8 +46,39 @@ impl Desk {
             at: self.clock.now(),
             op_key: self.op_key(),
             upstream: self.config().upstream_key()?,
+            repeat_since: (!input.repeat_ok)
+                .then(|| self.clock.now() - chrono::Duration::seconds(REPEAT_SECONDS)),
         };
         self.insert_receipt(insert).await
+    }
+
+    /// Today's patients a receipt can be written for (not cancelled), in time order, those
+    /// matching `query` (name or kana, hiragana or katakana). Audited as the day's view.
+    pub async fn receipt_patients(&self, query: &str) -> Result<Vec<ReceiptPatient>> {
+        let day = self.today(None).await?;
+        let mut seen = std::collections::HashSet::new();
+        Ok(day
+            .appointments
+            .into_iter()
+            .filter(|a| {
+                !matches!(
+                    a.status,
+                    AppointmentStatus::Cancelled
+                        | AppointmentStatus::EnteredInError
+                        | AppointmentStatus::Noshow
+                )
+            })
+            .filter_map(|a| {
+                let p = a.patient?;
+                (seen.insert(p.id.clone()) && patient_matches(query, &p.name, p.kana.as_deref()))
+                    .then_some(ReceiptPatient {
+                        id: p.id,
+                        name: p.name,
+                        kana: p.kana,
+                        time_label: a.start_time,
+                    })
+            })
+            .collect())
     }
 
     /// Void a receipt: a new entry with the reason; the original stays as it was.
@@ -70,6 +105,7 @@ impl Desk {
             op_key: self.op_key(),
             // A void goes where its receipt went (the store looks that up).
             upstream: self.config().upstream_key()?,
+            repeat_since: None,
         };
         self.insert_receipt(insert).await
     }

@@ -32,6 +32,9 @@ pub struct ReceiptInsert {
     /// patient picked from the mirror takes the receipt to that patient's upstream; a void
     /// goes where its receipt went.
     pub upstream: String,
+    /// A payment identical to one issued since then is refused as a likely second press
+    /// (`None`: the person confirmed it, or it is a void).
+    pub repeat_since: Option<DateTime<Utc>>,
 }
 
 /// What a void copies from the receipt it voids.
@@ -62,6 +65,11 @@ impl Store {
                     true
                 }
             };
+            if let Some(since) = r.repeat_since.filter(|_| r.voids.is_none()) {
+                if let Some(earlier) = same_receipt_since(&tx, &r, since, drill)? {
+                    return Err(ReceiptError::LooksRepeated(earlier).into());
+                }
+            }
             let (seq, number) = next_number(&tx, &r, drill)?;
             let incident = if drill == 0 {
                 super::monitor::open_incident(&tx)?
@@ -321,6 +329,33 @@ fn next_number(
     Ok((seq, number))
 }
 
+/// The latest payment since `since` with the same amount, method and patient, if any.
+fn same_receipt_since(
+    tx: &rusqlite::Transaction<'_>,
+    r: &ReceiptInsert,
+    since: DateTime<Utc>,
+    drill: i64,
+) -> Result<Option<String>> {
+    Ok(tx
+        .query_row(
+            "SELECT number FROM receipt
+             WHERE kind = 'payment' AND drill = ?1 AND at >= ?2 AND amount = ?3
+               AND method = ?4 AND patient_id IS ?5 AND patient_name IS ?6
+               AND NOT EXISTS (SELECT 1 FROM receipt v WHERE v.voids = receipt.number)
+             ORDER BY id DESC LIMIT 1",
+            params![
+                drill,
+                ts(since),
+                r.amount,
+                r.method.code(),
+                r.patient_id,
+                r.patient_name
+            ],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
 fn entry_kind(r: &ReceiptInsert) -> ReceiptEntryKind {
     if r.voids.is_some() {
         ReceiptEntryKind::Void
@@ -419,6 +454,11 @@ pub enum ReceiptError {
     VoidOfVoid(String),
     #[error("a void needs a reason")]
     ReasonMissing,
+    #[error(
+        "the same amount and method for the same patient was issued as {0} a moment ago; \
+         confirm to issue another"
+    )]
+    LooksRepeated(String),
 }
 
 impl ReceiptError {
@@ -430,6 +470,7 @@ impl ReceiptError {
             ReceiptError::AlreadyVoided(_) => ErrorCode::ReceiptAlreadyVoided,
             ReceiptError::VoidOfVoid(_) => ErrorCode::ReceiptVoidOfVoid,
             ReceiptError::ReasonMissing => ErrorCode::ReceiptReasonMissing,
+            ReceiptError::LooksRepeated(_) => ErrorCode::ReceiptLooksRepeated,
         }
     }
 }
@@ -460,6 +501,7 @@ mod tests {
                     at: Utc::now(),
                     op_key: "k1".into(),
                     upstream: "demo".into(),
+                    repeat_since: None,
                 },
                 &crate::audit::AuditEntry {
                     at: Utc::now(),

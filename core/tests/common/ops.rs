@@ -57,6 +57,7 @@ pub async fn record_mix(desk: &Desk, prefix: &str, first: usize, n: usize, date:
                 patient_name: None,
                 memo: None,
                 staff: Some("受付 山田".into()),
+                repeat_ok: false,
             })
             .await
             .unwrap();

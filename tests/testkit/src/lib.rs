@@ -475,6 +475,22 @@ pub mod x11 {
             Some(image.data)
         }
 
+        /// How many different colours the X server shows in a rectangle of the window: one
+        /// for a plain background, dozens once text is painted there.
+        pub fn colors_in(&self, window: Window, x: i16, y: i16, w: u16, h: u16) -> usize {
+            let Some(image) = self
+                .conn
+                .get_image(ImageFormat::Z_PIXMAP, window, x, y, w.max(1), h.max(1), !0)
+                .ok()
+                .and_then(|c| c.reply().ok())
+            else {
+                return 0;
+            };
+            let colors: std::collections::HashSet<&[u8]> =
+                image.data.chunks_exact(4).map(|px| &px[..3]).collect();
+            colors.len()
+        }
+
         /// How many pixels of the window have exactly this colour (0xRRGGBB).
         pub fn count_color(&self, window: Window, rgb: u32) -> usize {
             let want = [rgb as u8, (rgb >> 8) as u8, (rgb >> 16) as u8];

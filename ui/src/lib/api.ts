@@ -13,6 +13,8 @@ import type {
   FreshStart,
   LedgerView,
   ReceiptInput,
+  ReceiptIssued,
+  ReceiptPatient,
   ErrorPayload,
   ImportResult,
   LineView,
@@ -122,7 +124,9 @@ export const api = {
   tick: (step: number, done: boolean, staff: string | null) =>
     call<ChecklistView>('tick', { step, done, staff }),
   ledger: () => call<LedgerView>('ledger'),
-  addReceipt: (input: ReceiptInput) => call<LedgerView>('add_receipt', { input }),
+  addReceipt: (input: ReceiptInput) => call<ReceiptIssued>('add_receipt', { input }),
+  /** Today's patients (not cancelled) matching a name or kana, for a receipt. */
+  receiptPatients: (query: string) => call<ReceiptPatient[]>('receipt_patients', { query }),
   voidReceipt: (number: string, reason: string, staff: string | null) =>
     call<LedgerView>('void_receipt', { number, reason, staff }),
   markReceiptEntered: (number: string, staff: string | null) =>

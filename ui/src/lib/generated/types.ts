@@ -397,7 +397,19 @@ patient_id?: string,
 /**
  * …or a name typed at the desk.
  */
-patient_name?: string, memo?: string, staff?: string, };
+patient_name?: string, memo?: string, staff?: string, 
+/**
+ * The person confirmed a second receipt identical to one issued a moment ago.
+ */
+repeat_ok?: boolean, };
+
+export type ReceiptIssued = { number: string, ledger: LedgerView, };
+
+export type ReceiptPatient = { id: string, name: string, kana: string | null, 
+/**
+ * The appointment's time, `HH:MM`.
+ */
+time_label: string | null, };
 
 export type ReceiptKind = "payment" | "void";
 
@@ -619,6 +631,7 @@ export const ERROR_CODES = [
   'receipt.already_voided',
   'receipt.void_of_void',
   'receipt.reason_missing',
+  'receipt.looks_repeated',
   'input.invalid',
   'call.contradicts_cancel',
   'call.contradicts_arrival',
