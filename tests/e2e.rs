@@ -913,6 +913,26 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
     click(&client, "settings-button").await;
     click(&client, "drill-start").await;
     text_eventually(&client, "drill-banner", "the drill banner", "訓練").await;
+    // Issue 20, item 11: the drill shows what a real outage shows (the red banner, the
+    // diagnosis with the first things to try), marked 訓練, so practice is the morning.
+    text_eventually(
+        &client,
+        "line-drill",
+        "the banner marked as a drill",
+        "訓練",
+    )
+    .await;
+    let banner = client
+        .find(Locator::Css("[data-testid=line-banner]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        banner.attr("data-state").await.unwrap().as_deref(),
+        Some("offline")
+    );
+    text_eventually(&client, "diagnosis-drill", "the diagnosis, marked", "訓練").await;
+    let steps = text_eventually(&client, "diagnosis-steps", "the steps to try", "ルーター").await;
+    assert!(!steps.is_empty());
     // The outage routine opens by itself: the call list with its checklist.
     text_eventually(&client, "call-progress", "the call list", "連絡済").await;
     text_eventually(&client, "checklist", "the checklist", "予備回線").await;

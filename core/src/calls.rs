@@ -111,7 +111,7 @@ impl ArrivalRecord {
 }
 
 /// How long the desk offers 元に戻す after an outcome or a check-in, in seconds. The
-/// background sender holds what they queued this long (a person's 今すぐ同期 does not), so
+/// background sender holds what they queued this long (a person's 最新に更新 does not), so
 /// taking one back within it never races the line.
 pub const UNDO_SECONDS: u32 = 10;
 

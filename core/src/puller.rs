@@ -34,7 +34,7 @@ impl Puller {
         Puller { commands }
     }
 
-    /// Pull right away (tray 今すぐ同期) and return the fresh status.
+    /// Pull right away (tray 最新に更新) and return the fresh status.
     pub async fn pull_now(&self) -> Result<MirrorStatus> {
         let (reply, answer) = oneshot::channel();
         self.commands

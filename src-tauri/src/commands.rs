@@ -45,7 +45,7 @@ pub async fn status(shell: State<'_, Shell>) -> Answer<MirrorStatus> {
     Ok(desk.status().await?)
 }
 
-/// Send what waits, then pull (the 今すぐ同期 button); both are also announced as events.
+/// Send what waits, then pull (the 最新に更新 button); both are also announced as events.
 #[tauri::command]
 pub async fn sync_now(shell: State<'_, Shell>) -> Answer<MirrorStatus> {
     shell.sync_now().await
@@ -159,6 +159,13 @@ pub async fn source_switch_check(
 pub async fn line_status(shell: State<'_, Shell>) -> Answer<LineView> {
     let desk = shell.ready()?;
     Ok(LineView::new(shell.line()?, None, &desk.config()))
+}
+
+/// The practice outage a drill shows (null without a drill).
+#[tauri::command]
+pub async fn drill_line(shell: State<'_, Shell>) -> Answer<Option<LineView>> {
+    let desk = shell.ready()?;
+    Ok(desk.drill_line().await?)
 }
 
 /// Check the line again now (the diagnosis panel's button); the answer comes as an event

@@ -66,6 +66,7 @@ pub fn run() {
             commands::record_call,
             commands::record_arrival,
             commands::withdraw,
+            commands::drill_line,
             commands::receipt_patients,
             commands::checklist,
             commands::tick,

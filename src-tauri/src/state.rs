@@ -100,7 +100,7 @@ impl Shell {
         Ok(fresh)
     }
 
-    /// 今すぐ同期: send what waits, then refresh the mirror.
+    /// 最新に更新: send what waits, then refresh the mirror.
     pub async fn sync_now(&self) -> Result<MirrorStatus, ErrorPayload> {
         Ok(self.runtime()?.sync_now().await?)
     }

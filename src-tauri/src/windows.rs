@@ -34,7 +34,8 @@ pub fn create_main(app: &AppHandle, language: Language) -> tauri::Result<()> {
             }
         })
         .title("つなぎ Tsunagi")
-        .inner_size(1120.0, 760.0)
+        // Fits a 1366×768 screen with its title bar and taskbar (768 − ~30 − ~48).
+        .inner_size(1120.0, 680.0)
         .min_inner_size(760.0, 480.0)
         .center()
         .visible(false)

@@ -299,6 +299,18 @@ impl Desk {
         blocking(move || store.active_drill(now)).await
     }
 
+    /// The practice outage the window shows while a drill runs (none without a drill): the
+    /// same banner and diagnosis as a real outage, marked 訓練.
+    pub async fn drill_line(&self) -> Result<Option<crate::monitor::advice::LineView>> {
+        let id = self.active_drill().await?;
+        if id == 0 {
+            return Ok(None);
+        }
+        let store = self.store.clone();
+        let row = blocking(move || store.drill(id)).await?;
+        Ok(row.map(|d| crate::monitor::advice::LineView::drill(d.started_at, &self.config())))
+    }
+
     /// End a drill left open past the end of its clinic day (the app checks each minute).
     pub async fn end_overdue_drill(&self) -> Result<Option<i64>> {
         let (store, now) = (self.store.clone(), self.clock.now());

@@ -24,6 +24,8 @@ pub struct LineView {
     pub changed_from: Option<NetState>,
     /// When the last round finished, `HH:MM:SS` on the clinic's clock.
     pub checked_at_label: Option<String>,
+    /// A drill's practice outage, not the line (the window marks it 訓練).
+    pub drill: bool,
 }
 
 impl LineView {
@@ -48,6 +50,26 @@ impl LineView {
             status,
             changed_from,
             checked_at_label,
+            drill: false,
+        }
+    }
+
+    /// The outage a drill practises: the banner and diagnosis of the most common real one
+    /// (the line beyond the router is down), from the drill's start, marked as a drill. No
+    /// check was run for it, so none is listed.
+    pub fn drill(
+        started: chrono::DateTime<chrono::Utc>,
+        config: &crate::config::Config,
+    ) -> LineView {
+        let status = super::MonitorStatus {
+            state: NetState::Offline,
+            cause: Some(Cause::Internet),
+            since: Some(crate::monitor::millis_ts(started)),
+            ..super::MonitorStatus::starting()
+        };
+        LineView {
+            drill: true,
+            ..LineView::new(status, None, config)
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The background sender while the app runs: it drains at start (ops left by an earlier
 //! run), on the monitor's recovery, on a timer while anything waits, and on demand (tray
-//! 今すぐ同期). Failures back off with jitter; commands are answered while it waits, and
+//! 最新に更新). Failures back off with jitter; commands are answered while it waits, and
 //! shutdown stops it between two ops (never between a request and recording its answer).
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,7 +46,7 @@ impl SyncBack {
     }
 
     /// Send what waits now (the backoff starts over) and say how the round ended. A
-    /// person asked (今すぐ同期): nothing is held back.
+    /// person asked (最新に更新): nothing is held back.
     pub async fn drain_now(&self) -> Result<Round> {
         self.round(false).await
     }

@@ -192,7 +192,7 @@ impl Runtime {
         inputs.view(self.desk.config().language)
     }
 
-    /// 今すぐ同期: send what waits, then refresh the mirror (the fresh mirror already has
+    /// 最新に更新: send what waits, then refresh the mirror (the fresh mirror already has
     /// what was sent). A failed send is not the pull's business: it shows in the 同期 tab.
     pub async fn sync_now(&self) -> Result<MirrorStatus> {
         let _ = self.sender.drain_now().await;

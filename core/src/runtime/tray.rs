@@ -116,8 +116,14 @@ impl TrayInputs {
 
 fn menu(language: Language, drill: bool) -> TrayMenu {
     let (open, sync, start, end, quit) = match language {
-        Language::Ja => ("開く", "今すぐ同期", "訓練を開始", "訓練を終了", "終了"),
-        Language::En => ("Open", "Sync now", "Start a drill", "End the drill", "Quit"),
+        Language::Ja => ("開く", "最新に更新", "訓練を開始", "訓練を終了", "終了"),
+        Language::En => (
+            "Open",
+            "Refresh now",
+            "Start a drill",
+            "End the drill",
+            "Quit",
+        ),
     };
     TrayMenu {
         open: open.to_owned(),

@@ -142,6 +142,8 @@ export const api = {
   printWindow: () => call<void>('print_window'),
   copyText: (text: string) => call<void>('copy_text', { text }),
   lineStatus: () => call<LineView>('line_status'),
+  /** The practice outage a drill shows (null without a drill). */
+  drillLine: () => call<LineView | null>('drill_line'),
   probeNow: () => call<void>('probe_now'),
   signals: () => call<SignalsView>('signals'),
   /** Who is at the desk, and the names the switcher offers (most recently picked first). */

@@ -258,7 +258,11 @@ changed_from: NetState | null,
 /**
  * When the last round finished, `HH:MM:SS` on the clinic's clock.
  */
-checked_at_label: string | null, };
+checked_at_label: string | null, 
+/**
+ * A drill's practice outage, not the line (the window marks it 訓練).
+ */
+drill: boolean, };
 
 export type SignalKind = "outages" | "flaps" | "unclean_stop";
 
