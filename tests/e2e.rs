@@ -679,6 +679,24 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
         !html.contains("data-testid=\"arrived\""),
         "not checked in: {html}"
     );
+    // Issue 20, item 12: a note goes with the call (the report has a メモ column).
+    click_css(&client, &format!("{css} [data-testid=script-toggle]")).await;
+    type_into(&client, "call-note", "夕方に折り返し希望").await;
+    click_css(&client, &format!("{css} [data-outcome=left_message]")).await;
+    text_eventually(&client, "last-note", "the note on the row", "折り返し").await;
+    let line: Value = run_cli(
+        &rig.session,
+        rig.data_dir(),
+        &["calls", "--json", "--tomorrow-morning"],
+    )
+    .lines()
+    .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    .find(|v| v["appointment_id"] == id.as_str())
+    .unwrap();
+    assert_eq!(
+        line["history"].as_array().unwrap().last().unwrap()["note"],
+        "夕方に折り返し希望"
+    );
     client.close().await.unwrap();
 }
 
