@@ -527,6 +527,8 @@ async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
         shown_on_row.trim(),
         "dialled as written on the row"
     );
+    // The OS's phone app is offered too (not pressed here: this Linux has none).
+    text_eventually(&client, "phone-dial", "the phone app offered", "電話アプリ").await;
     save_screenshot(&rig.display, "phone-number-ja.png");
     assert_eq!(
         client.current_url().await.unwrap(),

@@ -98,6 +98,8 @@ error_codes! {
     PrintFailed = "print.failed",
     /// The shell could not put text on the clipboard.
     ClipboardFailed = "clipboard.failed",
+    /// No phone app took a number (the OS has no `tel:` handler).
+    DialFailed = "dial.failed",
     /// The shell could not change "start at login".
     AutostartFailed = "autostart.failed",
 }

@@ -40,6 +40,23 @@ pub fn decide(url: &Url, dev_server: Option<&Url>) -> Navigation {
     }
 }
 
+/// The `tel:` URI the OS's phone app is handed for a number as shown (`03-3456-7890`,
+/// `+81 3 …`): digits and a leading `+` only. None when there is no digit in it.
+pub fn tel_uri(number: &str) -> Option<String> {
+    let mut digits = String::new();
+    for c in number.trim().chars() {
+        match c {
+            '+' if digits.is_empty() => digits.push('+'),
+            c if c.is_ascii_digit() => digits.push(c),
+            _ => {}
+        }
+    }
+    digits
+        .chars()
+        .any(|c| c.is_ascii_digit())
+        .then(|| format!("tel:{digits}"))
+}
+
 fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
@@ -48,6 +65,19 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_number_as_shown_becomes_a_tel_uri_for_the_phone_app() {
+        assert_eq!(
+            super::tel_uri("03-3456-7890").as_deref(),
+            Some("tel:0334567890")
+        );
+        assert_eq!(
+            super::tel_uri("+1 415-555-0142").as_deref(),
+            Some("tel:+14155550142")
+        );
+        assert_eq!(super::tel_uri("—"), None);
+    }
+
     use super::*;
 
     fn at(url: &str) -> Navigation {

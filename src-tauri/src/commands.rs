@@ -404,6 +404,19 @@ pub fn copy_text(app: AppHandle, text: String) -> Answer<()> {
         .map_err(|e| ErrorPayload::new(ErrorCode::ClipboardFailed, e.to_string()))
 }
 
+/// Hand a phone number to the computer's phone app (Phone Link, FaceTime, a softphone), as
+/// the OS's own `tel:` handler. Where there is none, the number stays on screen to dial by
+/// hand (the error says so).
+#[tauri::command]
+pub fn dial(app: AppHandle, number: String) -> Answer<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let uri = tsunagi_core::navigation::tel_uri(&number)
+        .ok_or_else(|| ErrorPayload::new(ErrorCode::DialFailed, "not a phone number"))?;
+    app.opener()
+        .open_url(uri, None::<&str>)
+        .map_err(|e| ErrorPayload::new(ErrorCode::DialFailed, e.to_string()))
+}
+
 /// Who is at the desk, and the names the quick switcher offers.
 #[tauri::command]
 pub async fn staff(shell: State<'_, Shell>) -> Answer<StaffView> {

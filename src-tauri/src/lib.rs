@@ -39,6 +39,7 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_opener::init())
         .plugin(
             tauri_plugin_autostart::Builder::new()
                 .app_name("Tsunagi")
@@ -66,6 +67,7 @@ pub fn run() {
             commands::record_call,
             commands::record_arrival,
             commands::withdraw,
+            commands::dial,
             commands::drill_line,
             commands::receipt_patients,
             commands::checklist,

@@ -118,6 +118,8 @@ export const api = {
   recordArrival: (record: ArrivalRecord, tomorrowMorning: boolean) =>
     call<CallListView>('record_arrival', { record, tomorrowMorning }),
   /** 元に戻す: takes back a call's outcome or a check-in with what it queued. */
+  /** Hands a number to the computer's phone app (fails where there is none). */
+  dial: (number: string) => call<void>('dial', { number }),
   withdraw: (record: Withdrawable, staff: string | null, tomorrowMorning: boolean) =>
     call<CallListView>('withdraw', { record, staff, tomorrowMorning }),
   checklist: () => call<ChecklistView>('checklist'),

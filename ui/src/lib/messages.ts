@@ -63,6 +63,7 @@ const ja = {
   drillBanner: '訓練中：回線が切れた想定で練習しています。ここでの記録は本番に送られません',
   drillStart: '訓練を開始',
   drillMark: '訓練',
+  phoneDial: '電話アプリでかける',
   drillDiagnosisNote: '訓練用の表示です。実際の回線は点検していません。本番では、ここに点検の結果と試すことが出ます。',
   drillEnd: '訓練を終了',
   drillEnded: '訓練を終了しました。記録タブに保存されています',
@@ -309,6 +310,7 @@ const en: Record<MessageKey, string> = {
   drillBanner: 'Drill: practising as if the line were down. Nothing recorded here is sent upstream',
   drillStart: 'Start a drill',
   drillMark: 'DRILL',
+  phoneDial: 'Call with the phone app',
   drillDiagnosisNote: 'Practice only: the line was not checked. In a real outage the checks and what to try appear here.',
   drillEnd: 'End the drill',
   drillEnded: 'The drill has ended. Its report is under Records',
@@ -558,6 +560,10 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
       title: 'コピーできませんでした',
       action: '台本の文章を選択して手でコピーしてください。',
     },
+    'dial.failed': {
+      title: 'このパソコンには電話をかけるアプリがありません',
+      action: '表示されている番号を見て、電話機からおかけください。',
+    },
     'store.key_missing': {
       title: 'データの鍵が見つかりません',
       action:
@@ -787,6 +793,10 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
     'clipboard.failed': {
       title: 'Could not copy',
       action: 'Select the script text and copy it by hand.',
+    },
+    'dial.failed': {
+      title: 'No phone app on this computer took the number',
+      action: 'Dial the number shown from a phone.',
     },
     'store.key_missing': {
       title: 'The data key is missing',

@@ -655,6 +655,7 @@ export const ERROR_CODES = [
   'internal.stopped',
   'print.failed',
   'clipboard.failed',
+  'dial.failed',
   'autostart.failed',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
