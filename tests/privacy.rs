@@ -276,7 +276,7 @@ fn terminal_workflows(cli: &mut Cli, csv_dir: &Path) {
         &["call", &ids[2], "rescheduled", "--to", &tomorrow_1030],
         false,
     );
-    cli.ok(&["arrive", &ids[3]], false);
+    cli.ok(&["arrive", &ids[3], "--other-day"], false);
     cli.fails(&["call", "no-such-appointment", "cancelled"], 2);
     cli.fails(&["call", &ids[2], "rescheduled", "--to", "someday"], 2);
     let patient = calls[0]["patient_id"].as_str().unwrap_or("p7-0").to_owned();
