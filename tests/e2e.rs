@@ -681,6 +681,35 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
         !html.contains("data-testid=\"arrived\""),
         "not checked in: {html}"
     );
+    // Issue 20, item 3: 日時変更 starts from the old slot, date and time apart.
+    click_css(&client, &format!("{css} [data-outcome=rescheduled]")).await;
+    let value = |testid: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .execute(
+                    &format!("return document.querySelector('[data-testid={testid}]').value"),
+                    vec![],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let date = value("new-date").await;
+    let time = value("new-time").await;
+    assert!(
+        date.as_str()
+            .is_some_and(|d| d.len() == 10 && d.starts_with("20")),
+        "the old date: {date}"
+    );
+    assert!(
+        time.as_str()
+            .is_some_and(|t| t.len() == 5 && t.contains(':')),
+        "the old time: {time}"
+    );
+    save_screenshot(&rig.display, "call-reschedule-ja.png");
+    click(&client, "reschedule-cancel").await;
+
     // Issue 20, item 12: a note goes with the call (the report has a メモ column).
     click_css(&client, &format!("{css} [data-testid=script-toggle]")).await;
     type_into(&client, "call-note", "夕方に折り返し希望").await;

@@ -188,11 +188,30 @@ fn issue_20_a_change_already_sent_is_not_taken_back() {
 
     let err = f.withdraw(Withdrawable::Call(attempt)).unwrap_err();
     assert_eq!(err.code(), "call.already_sent");
+    // The clinic's system holds it cancelled now: coming needs a new booking there.
     let mut confirmed = record(&id, CallOutcome::Coming);
     confirmed.replace_earlier = true;
-    assert_eq!(f.call(confirmed).unwrap_err().code(), "call.already_sent");
+    assert_eq!(
+        f.call(confirmed).unwrap_err().code(),
+        "call.appointment_cancelled"
+    );
     assert_eq!(f.status(&id), AppointmentStatus::Cancelled);
     assert_eq!(f.entry(&id).attempts.len(), 1);
+}
+
+/// A check-in that reached the clinic's system is history there: a reschedule made after
+/// it is not refused as a contradiction it could never withdraw.
+#[test]
+fn issue_20_a_sent_check_in_does_not_block_a_later_reschedule() {
+    let f = fixture();
+    let id = f.first();
+    f.rt.block_on(f.desk.record_arrival(ArrivalRecord::new(&id, None)))
+        .unwrap();
+    assert_eq!(f.rt.block_on(f.desk.drain_round()).unwrap().delivered, 1);
+    let mut moved = record(&id, CallOutcome::Rescheduled);
+    moved.new_start = Some("2026-11-25 15:00".to_owned());
+    f.call(moved).unwrap();
+    assert_eq!(f.live(), ["appointment_reschedule", "call_outcome"]);
 }
 
 #[test]

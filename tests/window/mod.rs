@@ -393,6 +393,19 @@ pub fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
 pub async fn pick_staff(client: &Client, name: &str) {
     click(client, "staff-switcher").await;
     type_into(client, "staff-new", name).await;
+    // The popover may still be opening when the keys arrive (seen once: the name never
+    // reached the header): the name is in the field before 追加 is pressed.
+    eventually("the name typed", Duration::from_secs(10), async || {
+        let v = client
+            .execute(
+                "return document.querySelector('[data-testid=staff-new]')?.value ?? null",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (v.as_str() == Some(name)).then_some(())
+    })
+    .await;
     click(client, "staff-add").await;
     text_eventually(
         client,

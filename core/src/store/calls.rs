@@ -598,8 +598,24 @@ fn latest_visit(
     })
 }
 
-/// Before recording `visit`: the earlier records it contradicts are taken back when the
-/// person confirmed (`replace`), or the recording is refused naming what it contradicts.
+/// Whether a record's changes all still wait here (so it can be taken back). One that
+/// reached the clinic's system is history there: a later call applies on top of it.
+fn still_waiting(tx: &rusqlite::Connection, record: Withdrawable) -> Result<bool> {
+    let taken = taken(tx, &Taking::Record(record))?;
+    let mut state = tx.prepare_cached("SELECT state FROM outbox WHERE op_key = ?1")?;
+    for key in &taken.keys {
+        let found: Option<String> = state.query_row([key], |r| r.get(0)).optional()?;
+        if found.as_deref() != Some("pending") {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Before recording `visit`: the earlier records it contradicts, while they still wait
+/// here, are taken back when the person confirmed (`replace`), or the recording is refused
+/// naming what it contradicts. (A cancellation already sent is the appointment's status:
+/// the caller refuses a visit on it.)
 fn settle_contradictions(
     tx: &rusqlite::Connection,
     appointment_id: &str,
@@ -610,7 +626,7 @@ fn settle_contradictions(
     now: &str,
 ) -> Result<()> {
     while let Some((earlier, record, _)) = latest_visit(tx, appointment_id, drill)? {
-        if !earlier.contradicted_by(visit) {
+        if !earlier.contradicted_by(visit) || !still_waiting(tx, record)? {
             break;
         }
         if !replace {
