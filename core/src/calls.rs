@@ -111,8 +111,8 @@ impl ArrivalRecord {
 }
 
 /// How long the desk offers 元に戻す after an outcome or a check-in, in seconds. The
-/// background sender holds what they queued this long (a person's 最新に更新 does not), so
-/// taking one back within it never races the line.
+/// background sender holds what they queued this long (a person's 最新に更新 and the
+/// line's recovery do not), so taking one back within it does not race the line.
 pub const UNDO_SECONDS: u32 = 10;
 
 /// Something recorded at the desk that a person can take back while its changes wait.

@@ -69,7 +69,7 @@ impl Desk {
 
     /// `drain_round`, stopping between two ops once `stop` is set (the app is quitting).
     /// With `hold` (the background sender), ops a person may still take back wait for
-    /// [`UNDO_HOLD`]; a person's 最新に更新 and the CLI send them at once.
+    /// [`UNDO_HOLD`]; a person's 最新に更新, the recovery and the CLI send them at once.
     pub async fn drain_round_until(&self, stop: &AtomicBool, hold: bool) -> Result<Round> {
         let config = self.fresh_config().await;
         let http = self.http.get_or_init(fhir::http_client).clone();

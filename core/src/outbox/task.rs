@@ -45,23 +45,14 @@ impl SyncBack {
         SyncBack { commands, stop }
     }
 
-    /// Send what waits now (the backoff starts over) and say how the round ended. A
-    /// person asked (最新に更新): nothing is held back.
+    /// Send what waits now (the backoff starts over) and say how the round ended. A person
+    /// asked (最新に更新) or the line came back: nothing is held back.
     pub async fn drain_now(&self) -> Result<Round> {
-        self.round(false).await
-    }
-
-    /// The line came back: send what waits, except what a person may still take back.
-    pub async fn drain_recovered(&self) -> Result<Round> {
-        self.round(true).await
-    }
-
-    async fn round(&self, hold: bool) -> Result<Round> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(Command::DrainNow {
                 reply: Some(reply),
-                hold,
+                hold: false,
             })
             .await
             .map_err(|_| CoreError::Stopped)?;

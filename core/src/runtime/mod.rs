@@ -358,7 +358,9 @@ impl Hub {
     ) -> impl std::future::Future<Output = Option<RuntimeEvent>> {
         let (sender, puller) = (self.parts.sender.clone(), self.parts.puller.clone());
         async move {
-            let (delivered, parked) = match sender.drain_recovered().await {
+            // Everything the outage left goes now, held or not: the pull that follows is
+            // to find it on the server (元に戻す then says it was sent).
+            let (delivered, parked) = match sender.drain_now().await {
                 Ok(Round {
                     delivered, parked, ..
                 }) => (delivered, parked),
