@@ -13,9 +13,10 @@ export PATH=$TOOLS/bin:$HOME/.cargo/bin:$PATH
 BUILD_PACKAGES=(build-essential pkg-config curl wget file libwebkit2gtk-4.1-dev libxdo-dev
   libssl-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev fonts-noto-cjk
   gnome-keyring dbus-x11 xvfb xauth)
-# What the tests drive: a virtual display, a private keyring, WebKit's WebDriver.
+# What the tests drive: a virtual display, a private keyring, WebKit's WebDriver, and a
+# window manager with a taskbar for the screenshots of a desk's 1366×768 screen.
 TEST_PACKAGES=(imagemagick webkit2gtk-driver dbus libsecret-tools keyutils at-spi2-core
-  nftables iproute2)
+  nftables iproute2 icewm)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

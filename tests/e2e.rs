@@ -731,6 +731,38 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
     client.close().await.unwrap();
 }
 
+/// Issue 20: the outage morning as a receptionist sees it on a 1366×768 office laptop,
+/// with the window's title bar and the taskbar: the drill's outage screen, a mis-click
+/// offered back, the receipts. Whole-screen screenshots in docs/screenshots (desk-1366-*).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_20_the_outage_morning_on_a_1366x768_screen_with_a_title_bar() {
+    let rig = Rig::start_on_desk_screen("desk-screen");
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    save_screen(&rig.display, "desk-1366-today-ja.png");
+    pick_staff(&client, "受付 佐々木").await;
+    click(&client, "settings-button").await;
+    click(&client, "drill-start").await;
+    text_eventually(&client, "line-drill", "the practice outage", "訓練").await;
+    text_eventually(&client, "call-progress", "the call list", "連絡済").await;
+    save_screen(&rig.display, "desk-1366-drill-outage-ja.png");
+    click(&client, "include-tomorrow").await;
+    let row = tomorrow_call_row(&client).await;
+    let id = row.attr("data-id").await.unwrap().expect("row id");
+    let css = format!("[data-testid=call-row][data-id=\"{id}\"]");
+    click_css(&client, &format!("{css} [data-outcome=cancelled]")).await;
+    text_eventually(&client, "undo-bar", "元に戻す offered", "キャンセル").await;
+    save_screen(&rig.display, "desk-1366-undo-ja.png");
+    click(&client, "undo").await;
+    text_eventually(&client, "undone", "taken back", "取り消しました").await;
+    click(&client, "tab-receipts").await;
+    text_eventually(&client, "receipt-summary", "the ledger", "本日の合計").await;
+    save_screen(&rig.display, "desk-1366-receipts-ja.png");
+    click(&client, "drill-end").await;
+    text_eventually(&client, "drill-ended", "the drill ended", "記録").await;
+    client.close().await.unwrap();
+}
+
 /// Issue 20, item 7: 設定 opened with the keyboard on the language choice, so one ↓
 /// switched the app to English and saved it; one click on CSV switched the data source.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

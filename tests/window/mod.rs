@@ -125,6 +125,19 @@ pub async fn painted_at_once(client: &Client, display: &Display, testid: &str) -
     }
 }
 
+/// The whole screen as the X server shows it (a desk screen: the window's title bar and
+/// the taskbar too).
+pub fn save_screen(display: &Display, name: &str) {
+    let x = X11::connect(&display.name());
+    let path = artifacts().join(name);
+    x.capture_png(&display.name(), x.root(), &path);
+    if std::env::var_os("TSUNAGI_UPDATE_SCREENSHOTS").is_some() {
+        let docs = tsunagi_testkit::package_dir().join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::copy(&path, docs.join(name)).unwrap();
+    }
+}
+
 pub async fn eventually<T>(
     what: &str,
     timeout: Duration,
@@ -277,10 +290,18 @@ pub struct Rig {
 impl Rig {
     /// `name` labels this run's log in the artifacts folder.
     pub fn start(name: &str) -> Rig {
+        Rig::start_on(name, Display::start())
+    }
+
+    /// On a reception PC's 1366×768 screen with a window manager and its taskbar.
+    pub fn start_on_desk_screen(name: &str) -> Rig {
+        Rig::start_on(name, Display::desk_screen())
+    }
+
+    fn start_on(name: &str, display: Display) -> Rig {
         // The app reads the system clock: a window test holds one clinic day.
         tsunagi_testkit::clear_of_midnight(Duration::from_secs(240));
         let session = Session::start();
-        let display = Display::start();
         let data_dir = tempfile::Builder::new()
             .prefix("tsunagi-e2e-")
             .tempdir()

@@ -313,6 +313,8 @@ fn set_mode_700(path: &Path) {
 /// A virtual X display for a real window, on a free display number.
 pub struct Display {
     number: u32,
+    // Dropped before the X server it runs on.
+    _wm: Option<ChildGuard>,
     _xvfb: ChildGuard,
 }
 
@@ -321,9 +323,19 @@ impl Display {
     /// starting in parallel never share a screen (a shared one sends one test's clicks to
     /// the other's window).
     pub fn start() -> Display {
+        Display::start_sized("1280x800x24", false)
+    }
+
+    /// A reception PC's screen: 1366×768 (a common office laptop) with a window manager, so
+    /// the app's window has a title bar and the screen a taskbar, as a person sees it.
+    pub fn desk_screen() -> Display {
+        Display::start_sized("1366x768x24", true)
+    }
+
+    fn start_sized(screen: &str, window_manager: bool) -> Display {
         let xvfb = require("Xvfb", "xvfb");
         let mut child = Command::new(&xvfb)
-            .args(["-displayfd", "1", "-screen", "0", "1280x800x24"])
+            .args(["-displayfd", "1", "-screen", "0", screen])
             .args(["-nolisten", "tcp", "-noreset"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -339,8 +351,26 @@ impl Display {
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("Xvfb reported no display number: {line:?}"));
+        let wm = window_manager.then(|| {
+            let icewm = Command::new(require("icewm", "icewm"))
+                .env("DISPLAY", format!(":{number}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start icewm");
+            let guard = ChildGuard::new("icewm", icewm);
+            // Up once it announces itself on the root window (EWMH).
+            let x = x11::X11::connect(&format!(":{number}"));
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !x.has_window_manager() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            guard
+        });
         Display {
             number,
+            _wm: wm,
             _xvfb: guard,
         }
     }
@@ -436,6 +466,21 @@ pub mod x11 {
                 .and_then(|c| c.reply().ok())
                 .and_then(|r| r.value32().map(|v| v.collect::<Vec<_>>()))
                 .is_some_and(|atoms| atoms.contains(&delete))
+        }
+
+        /// Whether a window manager runs on this display (EWMH's check window is set).
+        pub fn has_window_manager(&self) -> bool {
+            let check = self.atom("_NET_SUPPORTING_WM_CHECK");
+            self.conn
+                .get_property(false, self.root, check, AtomEnum::WINDOW, 0, 1)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .is_some_and(|r| r.value_len > 0)
+        }
+
+        /// The whole screen (title bars and taskbar included).
+        pub fn root(&self) -> Window {
+            self.root
         }
 
         /// The top-level window whose title contains `title` and that accepts close requests.
