@@ -47,6 +47,12 @@ impl ClinicCalendar {
         t.with_timezone(&self.tz)
     }
 
+    /// A time on another day as every screen writes it, `12/1 10:30` (as a receptionist
+    /// writes a date; the year only where a record is kept, as in a report).
+    pub fn day_and_time(&self, t: DateTime<Utc>) -> String {
+        self.local(t).format("%-m/%-d %H:%M").to_string()
+    }
+
     /// The UTC instant of a wall-clock time at the clinic. In a DST gap the wall time does
     /// not exist; we take the instant just after the gap, which is what a person means.
     pub fn at(&self, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
@@ -79,6 +85,14 @@ impl ClinicCalendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 20: one way to write another day's time on every screen, as at a desk.
+    #[test]
+    fn another_days_time_reads_12_1_10_30() {
+        let cal = ClinicCalendar::parse("Asia/Tokyo").unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 12, 1, 1, 30, 0).unwrap();
+        assert_eq!(cal.day_and_time(t), "12/1 10:30");
+    }
 
     #[test]
     fn tokyo_today_starts_at_15_utc_the_day_before() {

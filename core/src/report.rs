@@ -99,7 +99,7 @@ pub struct ReportCall {
     pub appointment_id: String,
     /// While the mirror still holds the appointment.
     pub patient_name: Option<String>,
-    /// The appointment's time, `MM/DD HH:MM`.
+    /// The appointment's time, `M/D HH:MM`.
     pub appointment_label: Option<String>,
     pub outcome: CallOutcome,
     pub new_start_label: Option<String>,

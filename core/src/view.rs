@@ -59,7 +59,7 @@ pub struct MirrorStatus {
     pub time_zone: String,
     /// When the last complete pull finished (RFC 3339, clinic offset).
     pub synced_at: Option<String>,
-    /// `HH:MM` when that was today at the clinic, else `MM/DD HH:MM`.
+    /// `HH:MM` when that was today at the clinic, else `M/D HH:MM`.
     pub synced_at_label: Option<String>,
     pub appointments: u32,
     pub patients: u32,
@@ -175,11 +175,12 @@ impl MirrorStatus {
         let is_demo = config.source.kind == SourceKind::Demo;
         let clinic_name = config.shown_clinic_name();
         let synced = meta.as_ref().map(|m| cal.local(m.synced_at));
-        let synced_at_label = synced.map(|t| {
+        let synced_at_label = meta.as_ref().map(|m| {
+            let t = cal.local(m.synced_at);
             if t.date_naive() == cal.today(now) {
                 t.format("%H:%M").to_string()
             } else {
-                t.format("%m/%d %H:%M").to_string()
+                cal.day_and_time(m.synced_at)
             }
         });
         MirrorStatus {

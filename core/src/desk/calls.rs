@@ -42,7 +42,7 @@ impl CallWords<'_> {
     fn label(&self, t: chrono::DateTime<Utc>, with_date: bool) -> String {
         let local = self.cal.local(t);
         if with_date || local.date_naive() != self.today {
-            local.format("%-m/%-d %H:%M").to_string()
+            self.cal.day_and_time(t)
         } else {
             local.format("%H:%M").to_string()
         }

@@ -166,7 +166,7 @@ impl Desk {
             super::receipts::clinic_time(&cal, r);
         }
         let checklist = super::checklist::items(self.checklist_steps(), &ticks, &cal, true);
-        let day_label = |t: DateTime<Utc>| cal.local(t).format("%m/%d %H:%M").to_string();
+        let day_label = |t: DateTime<Utc>| cal.day_and_time(t);
         Ok(IncidentReport {
             summary: summary(&span, counts, &cal, config.language),
             clinic_name: config.shown_clinic_name(),

@@ -493,7 +493,7 @@ struct OpShown<'a> {
 
 impl OpShown<'_> {
     fn label(&self, t: DateTime<Utc>) -> String {
-        self.cal.local(t).format("%m/%d %H:%M").to_string()
+        self.cal.day_and_time(t)
     }
 
     /// A decision waiting earlier in the same chain (the same appointment) holds a pending op.

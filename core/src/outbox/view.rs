@@ -25,7 +25,7 @@ pub struct SyncGroup {
     /// `None`: changes made while the line was up.
     #[ts(type = "number | null")]
     pub incident: Option<i64>,
-    /// `MM/DD HH:MM` at the clinic.
+    /// `M/D HH:MM` at the clinic.
     pub started_label: Option<String>,
     pub ended_label: Option<String>,
     /// The line is back and nothing of it waits: the incident is closed.
@@ -38,7 +38,7 @@ pub struct SyncGroup {
 pub struct AppointmentSide {
     /// A FHIR appointment status code (`cancelled`, `booked`, …), when this side sets one.
     pub status: Option<String>,
-    /// `MM/DD HH:MM`, when this side sets the time.
+    /// `M/D HH:MM`, when this side sets the time.
     pub start_label: Option<String>,
     pub deleted: bool,
 }
@@ -54,10 +54,10 @@ pub struct OpView {
     /// When it was made, `HH:MM` at the clinic.
     pub at_label: String,
     pub patient: Option<String>,
-    /// The appointment it is about, `MM/DD HH:MM`.
+    /// The appointment it is about, `M/D HH:MM`.
     pub appointment_label: Option<String>,
     pub outcome: Option<CallOutcome>,
-    /// A reschedule's new time, `MM/DD HH:MM`.
+    /// A reschedule's new time, `M/D HH:MM`.
     pub new_time_label: Option<String>,
     pub receipt_number: Option<String>,
     #[ts(type = "number | null")]

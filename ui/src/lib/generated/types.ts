@@ -59,7 +59,7 @@ upstream: string | null, clinic_name: string | null, time_zone: string,
  */
 synced_at: string | null, 
 /**
- * `HH:MM` when that was today at the clinic, else `MM/DD HH:MM`.
+ * `HH:MM` when that was today at the clinic, else `M/D HH:MM`.
  */
 synced_at_label: string | null, appointments: number, patients: number, last_pull: PullView | null, };
 
@@ -485,7 +485,7 @@ export type AppointmentSide = {
  */
 status: string | null, 
 /**
- * `MM/DD HH:MM`, when this side sets the time.
+ * `M/D HH:MM`, when this side sets the time.
  */
 start_label: string | null, deleted: boolean, };
 
@@ -495,11 +495,11 @@ export type OpView = { seq: number, key: string, kind: OpKind, state: OpState, a
  */
 at_label: string, patient: string | null, 
 /**
- * The appointment it is about, `MM/DD HH:MM`.
+ * The appointment it is about, `M/D HH:MM`.
  */
 appointment_label: string | null, outcome: CallOutcome | null, 
 /**
- * A reschedule's new time, `MM/DD HH:MM`.
+ * A reschedule's new time, `M/D HH:MM`.
  */
 new_time_label: string | null, receipt_number: string | null, amount: number | null, 
 /**
@@ -534,7 +534,7 @@ export type SyncGroup = {
  */
 incident: number | null, 
 /**
- * `MM/DD HH:MM` at the clinic.
+ * `M/D HH:MM` at the clinic.
  */
 started_label: string | null, ended_label: string | null, 
 /**
@@ -584,7 +584,7 @@ at_label: string, appointment_id: string,
  */
 patient_name: string | null, 
 /**
- * The appointment's time, `MM/DD HH:MM`.
+ * The appointment's time, `M/D HH:MM`.
  */
 appointment_label: string | null, outcome: CallOutcome, new_start_label: string | null, staff: string | null, note: string | null, };
 
