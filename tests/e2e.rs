@@ -499,7 +499,7 @@ async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
     click(&client, "tab-calls").await;
     // Tomorrow morning too, so there is somebody to call whatever the hour.
-    click(&client, "include-tomorrow").await;
+    tick_box(&client, "include-tomorrow").await;
     pick_staff(&client, "受付 佐々木").await;
     let row = tomorrow_call_row(&client).await;
     let id = row.attr("data-id").await.unwrap().expect("row id");
@@ -582,7 +582,7 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
     let client = rig.client().await;
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
     click(&client, "tab-calls").await;
-    click(&client, "include-tomorrow").await;
+    tick_box(&client, "include-tomorrow").await;
     pick_staff(&client, "受付 佐々木").await;
     let row = tomorrow_call_row(&client).await;
     let id = row.attr("data-id").await.unwrap().expect("row id");
@@ -746,7 +746,7 @@ async fn issue_20_the_outage_morning_on_a_1366x768_screen_with_a_title_bar() {
     text_eventually(&client, "line-drill", "the practice outage", "訓練").await;
     text_eventually(&client, "call-progress", "the call list", "連絡済").await;
     save_screen(&rig.display, "desk-1366-drill-outage-ja.png");
-    click(&client, "include-tomorrow").await;
+    tick_box(&client, "include-tomorrow").await;
     let row = tomorrow_call_row(&client).await;
     let id = row.attr("data-id").await.unwrap().expect("row id");
     let css = format!("[data-testid=call-row][data-id=\"{id}\"]");
@@ -1017,22 +1017,7 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
     // The outage routine opens by itself: the call list with its checklist.
     text_eventually(&client, "call-progress", "the call list", "連絡済").await;
     text_eventually(&client, "checklist", "the checklist", "予備回線").await;
-    click(&client, "include-tomorrow").await;
-    eventually(
-        "tomorrow morning on the list",
-        Duration::from_secs(10),
-        async || {
-            let checked = client
-                .execute(
-                    "return document.querySelector('[data-testid=include-tomorrow]').checked",
-                    vec![],
-                )
-                .await
-                .ok()?;
-            (checked == json!(true)).then_some(())
-        },
-    )
-    .await;
+    tick_box(&client, "include-tomorrow").await;
     pick_staff(&client, "受付 佐々木").await;
     // Tomorrow morning's last four: today's rows slip off the list as their time passes
     // (it starts half an hour ago), tomorrow's stay whatever the hour.
@@ -1326,7 +1311,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
             click_js(&client, "drill-start").await;
             text_eventually(&client, "drill-banner", "the drill banner", "訓練").await;
             click(&client, "tab-calls").await;
-            click(&client, "include-tomorrow").await;
+            tick_box(&client, "include-tomorrow").await;
             pick_staff(&client, "受付 佐々木").await;
             let ids = eventually("patients to call", Duration::from_secs(40), async || {
                 let ids = attrs(&client, "[data-testid=call-row]", "data-id").await;
