@@ -325,3 +325,28 @@ fn issue_20_a_second_identical_receipt_within_seconds_asks_first() {
         .unwrap();
     assert_eq!(f.ledger().len(), 5);
 }
+
+/// Issue 20, item 12: the receipt's patient list leaves out cancelled patients and is
+/// searched by kana in either script.
+#[test]
+fn issue_20_the_receipt_patients_are_todays_not_cancelled_found_by_kana() {
+    let f = desk("a1b2c3d4e5f6");
+    let day = f.rt.block_on(f.desk.today(None)).unwrap();
+    let cancelled = day
+        .appointments
+        .iter()
+        .find(|a| a.status == tsunagi_core::model::AppointmentStatus::Cancelled)
+        .and_then(|a| a.patient.clone())
+        .expect("the demo day has a cancellation");
+    let all = f.rt.block_on(f.desk.receipt_patients("")).unwrap();
+    assert!(!all.is_empty());
+    assert!(
+        all.iter().all(|p| p.id != cancelled.id),
+        "no cancelled patient"
+    );
+    let yamada = f.rt.block_on(f.desk.receipt_patients("やま")).unwrap();
+    assert!(!yamada.is_empty());
+    assert!(yamada
+        .iter()
+        .all(|p| p.kana.as_deref().is_some_and(|k| k.contains("ヤマ")) || p.name.contains("やま")));
+}

@@ -407,13 +407,16 @@ pub fn copy_text(app: AppHandle, text: String) -> Answer<()> {
 /// Hand a phone number to the computer's phone app (Phone Link, FaceTime, a softphone), as
 /// the OS's own `tel:` handler. Where there is none, the number stays on screen to dial by
 /// hand (the error says so).
+/// The OS call may wait for the handler to start: on the blocking pool, never on the
+/// window's thread.
 #[tauri::command]
-pub fn dial(app: AppHandle, number: String) -> Answer<()> {
+pub async fn dial(app: AppHandle, number: String) -> Answer<()> {
     use tauri_plugin_opener::OpenerExt;
     let uri = tsunagi_core::navigation::tel_uri(&number)
         .ok_or_else(|| ErrorPayload::new(ErrorCode::DialFailed, "not a phone number"))?;
-    app.opener()
-        .open_url(uri, None::<&str>)
+    tauri::async_runtime::spawn_blocking(move || app.opener().open_url(uri, None::<&str>))
+        .await
+        .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))?
         .map_err(|e| ErrorPayload::new(ErrorCode::DialFailed, e.to_string()))
 }
 

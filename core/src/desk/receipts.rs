@@ -32,6 +32,7 @@ impl Desk {
         let amount = parse_yen(&input.amount).map_err(ReceiptError::from)?;
         let patient_id = clean_text("the patient id", input.patient_id.as_deref(), 200)?;
         let patient_name = clean_text("the patient name", input.patient_name.as_deref(), NAME_MAX)?;
+        let now = self.clock.now();
         let insert = ReceiptInsert {
             day: self.clinic_day(),
             device_prefix: self.device_prefix(),
@@ -43,11 +44,11 @@ impl Desk {
             staff: self.staff_for(input.staff.as_deref())?,
             reason: None,
             voids: None,
-            at: self.clock.now(),
+            at: now,
             op_key: self.op_key(),
             upstream: self.config().upstream_key()?,
             repeat_since: (!input.repeat_ok)
-                .then(|| self.clock.now() - chrono::Duration::seconds(REPEAT_SECONDS)),
+                .then(|| now - chrono::Duration::seconds(REPEAT_SECONDS)),
         };
         self.insert_receipt(insert).await
     }
@@ -55,28 +56,43 @@ impl Desk {
     /// Today's patients a receipt can be written for (not cancelled), in time order, those
     /// matching `query` (name or kana, hiragana or katakana). Audited as the day's view.
     pub async fn receipt_patients(&self, query: &str) -> Result<Vec<ReceiptPatient>> {
-        let day = self.today(None).await?;
+        // Asked on every keystroke: the day's rows only (not the whole day view with the
+        // mirror's status), audited as the day's view (repeats fold into one row).
+        let cal = self.config().calendar();
+        let range = cal.days(cal.today(self.clock.now()), 1);
+        let store = self.store.clone();
+        let rows = blocking(move || store.appointments_in(range)).await?;
+        self.audit(
+            Actor::Person(None),
+            AuditAction::TodayView,
+            rows.iter()
+                .map(|r| format!("appointment:{}", r.appointment.source_id))
+                .collect(),
+            serde_json::json!({ "for": "receipt" }),
+        )
+        .await;
         let mut seen = std::collections::HashSet::new();
-        Ok(day
-            .appointments
+        Ok(rows
             .into_iter()
-            .filter(|a| {
+            .filter(|r| {
                 !matches!(
-                    a.status,
+                    r.appointment.status,
                     AppointmentStatus::Cancelled
                         | AppointmentStatus::EnteredInError
                         | AppointmentStatus::Noshow
                 )
             })
-            .filter_map(|a| {
-                let p = a.patient?;
-                (seen.insert(p.id.clone()) && patient_matches(query, &p.name, p.kana.as_deref()))
-                    .then_some(ReceiptPatient {
-                        id: p.id,
-                        name: p.name,
-                        kana: p.kana,
-                        time_label: a.start_time,
-                    })
+            .filter_map(|r| {
+                let start = r.appointment.start;
+                let p = r.patient?;
+                (seen.insert(p.source_id.clone())
+                    && patient_matches(query, &p.name, p.kana.as_deref()))
+                .then(|| ReceiptPatient {
+                    id: p.source_id,
+                    name: p.name,
+                    kana: p.kana,
+                    time_label: start.map(|t| cal.local(t).format("%H:%M").to_string()),
+                })
             })
             .collect())
     }
