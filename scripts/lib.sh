@@ -14,9 +14,10 @@ BUILD_PACKAGES=(build-essential pkg-config curl wget file libwebkit2gtk-4.1-dev 
   libssl-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev fonts-noto-cjk
   gnome-keyring dbus-x11 xvfb xauth)
 # What the tests drive: a virtual display, a private keyring, WebKit's WebDriver, and a
-# window manager with a taskbar for the screenshots of a desk's 1366×768 screen.
+# window manager with a taskbar for the screenshots of a desk's 1366×768 screen, and the
+# Japanese locale a reception PC runs in (see ensure_ja_locale).
 TEST_PACKAGES=(imagemagick webkit2gtk-driver dbus libsecret-tools keyutils at-spi2-core
-  nftables iproute2 icewm)
+  nftables iproute2 icewm locales)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -64,6 +65,18 @@ ui_deps() {
 ui_build() {
   step "Building the UI"
   (cd "$ROOT/ui" && npm run --silent build)
+}
+
+# The window tests run the app with LANG=ja_JP.UTF-8, as on a Japanese desk. Without the
+# locale compiled GTK and WebKit quietly fall back to C (dates as 12/03/2026, 11:50 AM)
+# and miss what only a Japanese locale does (issue 20: GTK's own choice of input method
+# froze the window).
+ensure_ja_locale() {
+  locale -a 2>/dev/null | grep -qix 'ja_JP.utf8' && return 0
+  step "Compiling the ja_JP.UTF-8 locale"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" localedef -i ja_JP -f UTF-8 ja_JP.UTF-8
 }
 
 ensure_tauri_driver() {

@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib.sh"
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 ensure_rust
 ensure_node
+ensure_ja_locale
 ensure_tauri_driver
 ensure_hfs
 ui_deps

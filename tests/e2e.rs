@@ -63,7 +63,7 @@ async fn the_window_shows_the_demo_day_switches_language_and_lives_in_the_tray()
         first_row.contains(&first["start"].as_str().unwrap()[11..16]),
         "{first_row}"
     );
-    save_screenshot(&rig.display, "today-ja.png");
+    save_screenshot(&client, &rig.display, "today-ja.png").await;
 
     // Start at login is on by default.
     let entry = std::fs::read_to_string(rig.autostart_entry()).expect("an autostart entry");
@@ -84,7 +84,7 @@ async fn the_window_shows_the_demo_day_switches_language_and_lives_in_the_tray()
         async || (!rig.autostart_entry().exists()).then_some(()),
     )
     .await;
-    save_screenshot(&rig.display, "settings-en.png");
+    save_screenshot(&client, &rig.display, "settings-en.png").await;
     click(&client, "settings-close").await;
     assert!(text_of(&client, "day-heading")
         .await
@@ -96,7 +96,7 @@ async fn the_window_shows_the_demo_day_switches_language_and_lives_in_the_tray()
         "English statuses"
     );
     assert_eq!(rows(&client).await, n);
-    save_screenshot(&rig.display, "today-en.png");
+    save_screenshot(&client, &rig.display, "today-en.png").await;
     let config = rig.config();
     assert!(config.contains("language = \"en\""), "{config}");
     assert!(config.contains("autostart = false"), "{config}");
@@ -186,11 +186,11 @@ async fn a_database_whose_key_is_not_in_this_keychain_is_explained_not_replaced(
         before,
         "the database was not touched"
     );
-    save_screenshot(&rig.display, "error-key-missing-ja.png");
+    save_screenshot(&client, &rig.display, "error-key-missing-ja.png").await;
 
     // Issue 7: start over with a fresh mirror; the unreadable file is kept aside.
     click_js(&client, "fresh-start").await;
-    save_screenshot(&rig.display, "key-loss-confirm-ja.png");
+    save_screenshot(&client, &rig.display, "key-loss-confirm-ja.png").await;
     click_js(&client, "fresh-start-confirm").await;
     let kept = text_eventually(
         &client,
@@ -211,7 +211,7 @@ async fn a_database_whose_key_is_not_in_this_keychain_is_explained_not_replaced(
         before,
         "kept byte for byte"
     );
-    save_screenshot(&rig.display, "key-loss-done-ja.png");
+    save_screenshot(&client, &rig.display, "key-loss-done-ja.png").await;
     click_js(&client, "fresh-start-continue").await;
     eventually(
         "the demo day in a fresh mirror",
@@ -227,7 +227,7 @@ async fn a_database_whose_key_is_not_in_this_keychain_is_explained_not_replaced(
 /// export the audit trail, which names who did what.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_pick_their_name_and_the_audit_trail_is_checked_and_exported_in_settings() {
-    let rig = Rig::start("audit");
+    let rig = Rig::start_on_desk_screen("audit");
     let client = rig.client().await;
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
     let nobody = text_of(&client, "staff-switcher").await.unwrap();
@@ -248,7 +248,7 @@ async fn staff_pick_their_name_and_the_audit_trail_is_checked_and_exported_in_se
     })
     .await;
     assert_eq!(names, ["会計 田中", "受付 佐々木"], "most recent first");
-    save_screenshot(&rig.display, "staff-switcher-ja.png");
+    save_screenshot(&client, &rig.display, "staff-switcher-ja.png").await;
     client
         .execute(
             "document.querySelectorAll('[data-testid=staff-option]')[1].click();",
@@ -257,6 +257,56 @@ async fn staff_pick_their_name_and_the_audit_trail_is_checked_and_exported_in_se
         .await
         .unwrap();
     text_eventually(&client, "staff-switcher", "the switch back", "受付 佐々木").await;
+
+    // Issue 20, item 12: with a whole clinic's names, every line of the popover can be
+    // seen: the last name scrolled to is not under the new-name field, and the hint
+    // under the field is on the screen.
+    for name in [
+        "看護 山本",
+        "看護 中村",
+        "受付 小林",
+        "受付 加藤",
+        "会計 吉田",
+        "受付 山田",
+    ] {
+        pick_staff(&client, name).await;
+    }
+    pick_staff(&client, "受付 佐々木").await;
+    click(&client, "staff-switcher").await;
+    let hidden = eventually(
+        "the popover laid out",
+        Duration::from_secs(10),
+        async || {
+            let v = client
+                .execute(
+                    "const pop = document.querySelector('[data-testid=staff-popover]'); \
+                 const opts = [...pop.querySelectorAll('[data-testid=staff-option]')]; \
+                 if (opts.length < 8) return null; \
+                 const last = opts.at(-1); last.scrollIntoView({block: 'nearest'}); \
+                 const seen = (el) => { const r = el.getBoundingClientRect(); \
+                   if (r.bottom > window.innerHeight || r.top < 0) return false; \
+                   const at = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); \
+                   return el === at || el.contains(at); }; \
+                 const lines = [last, pop.querySelector('[data-testid=staff-new]'), \
+                   ...pop.querySelectorAll('.hint')]; \
+                 return lines.filter((el) => !seen(el)).map((el) => el.outerHTML);",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            serde_json::from_value::<Vec<String>>(v).ok()
+        },
+    )
+    .await;
+    assert!(hidden.is_empty(), "lines hidden in the popover: {hidden:?}");
+    save_screenshot(&client, &rig.display, "staff-switcher-many-ja.png").await;
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E00C}")
+        .await
+        .unwrap();
 
     click(&client, "settings-button").await;
     let retention = text_eventually(&client, "retention", "the retention periods", "90").await;
@@ -272,7 +322,7 @@ async fn staff_pick_their_name_and_the_audit_trail_is_checked_and_exported_in_se
     drop(result);
     click_js(&client, "audit-export").await;
     let saved = text_eventually(&client, "audit-exported", "the export's path", "audit-").await;
-    save_screenshot(&rig.display, "settings-records-ja.png");
+    save_screenshot(&client, &rig.display, "settings-records-ja.png").await;
     client.close().await.unwrap();
 
     let path = saved
@@ -291,7 +341,21 @@ async fn staff_pick_their_name_and_the_audit_trail_is_checked_and_exported_in_se
         .filter(|l| l.contains("staff.switch"))
         .map(|l| l.split(',').nth(3).unwrap().to_owned())
         .collect::<Vec<_>>();
-    assert_eq!(switch, ["受付 佐々木", "会計 田中", "受付 佐々木"]);
+    assert_eq!(
+        switch,
+        [
+            "受付 佐々木",
+            "会計 田中",
+            "受付 佐々木",
+            "看護 山本",
+            "看護 中村",
+            "受付 小林",
+            "受付 加藤",
+            "会計 吉田",
+            "受付 山田",
+            "受付 佐々木"
+        ]
+    );
     assert!(csv.contains("today.view"), "{csv}");
     let verify = run_cli(&rig.session, rig.data_dir(), &["audit", "verify"]);
     assert!(verify.contains("intact"), "{verify}");
@@ -325,7 +389,7 @@ async fn fhir_in_the_window(proxy: &FaultProxy) {
     click(&client, "settings-button").await;
     click(&client, "source-fhir").await;
     type_into(&client, "fhir-url", &proxy.url()).await;
-    save_screenshot(&rig.display, "settings-fhir-ja.png");
+    save_screenshot(&client, &rig.display, "settings-fhir-ja.png").await;
     click(&client, "fhir-save").await;
     text_eventually(
         &client,
@@ -361,7 +425,7 @@ async fn fhir_in_the_window(proxy: &FaultProxy) {
     )
     .await;
     assert_eq!(rows(&client).await, 12);
-    save_screenshot(&rig.display, "sync-failed-captive-portal-ja.png");
+    save_screenshot(&client, &rig.display, "sync-failed-captive-portal-ja.png").await;
     proxy.set(Fault::Pass);
 
     // A CSV export with mistakes: every problem with its line, nothing imported.
@@ -384,7 +448,7 @@ async fn fhir_in_the_window(proxy: &FaultProxy) {
         problems.contains("時刻が読めません") && problems.contains("氏名が空です"),
         "each problem in the screen's language: {problems}"
     );
-    save_screenshot(&rig.display, "import-problems-ja.png");
+    save_screenshot(&client, &rig.display, "import-problems-ja.png").await;
     assert_eq!(rows(&client).await, 12, "nothing imported");
 
     // A good file (Shift_JIS, as Excel saves it) replaces the day until the server's
@@ -445,7 +509,7 @@ async fn fhir_in_the_window(proxy: &FaultProxy) {
         asked.contains(&proxy.url()),
         "names where they wait: {asked}"
     );
-    save_screenshot(&rig.display, "switch-waiting-ja.png");
+    save_screenshot(&client, &rig.display, "switch-waiting-ja.png").await;
     click(&client, "switch-cancel").await;
     let checked = client
         .execute(
@@ -471,7 +535,7 @@ async fn fhir_in_the_window(proxy: &FaultProxy) {
     })
     .await;
     assert!(waits.contains(&proxy.url()), "{waits}");
-    save_screenshot(&rig.display, "sync-waits-for-ja.png");
+    save_screenshot(&client, &rig.display, "sync-waits-for-ja.png").await;
     let ops = run_cli(&rig.session, rig.data_dir(), &["outbox", "list", "--json"]);
     assert!(ops.contains("\"state\":\"pending\""), "{ops}");
 
@@ -494,7 +558,7 @@ fn cli_and_app_agree_on_the_app_data_folder() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
-    let rig = Rig::start("call-list");
+    let rig = Rig::start_on_desk_screen("call-list");
     let client = rig.client().await;
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
     click(&client, "tab-calls").await;
@@ -529,7 +593,7 @@ async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
     );
     // The OS's phone app is offered too (not pressed here: this Linux has none).
     text_eventually(&client, "phone-dial", "the phone app offered", "電話アプリ").await;
-    save_screenshot(&rig.display, "phone-number-ja.png");
+    save_screenshot(&client, &rig.display, "phone-number-ja.png").await;
     assert_eq!(
         client.current_url().await.unwrap(),
         page,
@@ -578,7 +642,7 @@ async fn a_call_recorded_in_the_call_list_is_history_the_cli_sees() {
 /// appointment's status, and a check-in for another day asks too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first() {
-    let rig = Rig::start("undo");
+    let rig = Rig::start_on_desk_screen("undo");
     let client = rig.client().await;
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
     click(&client, "tab-calls").await;
@@ -592,7 +656,7 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
     click_css(&client, &format!("{css} [data-outcome=cancelled]")).await;
     text_eventually(&client, "undo-bar", "元に戻す offered", "キャンセル").await;
     call_row_shows(&client, &id, "row-status").await;
-    save_screenshot(&rig.display, "call-undo-ja.png");
+    save_screenshot(&client, &rig.display, "call-undo-ja.png").await;
     click(&client, "undo").await;
     text_eventually(&client, "undone", "the undo confirmed", "取り消しました").await;
     call_row_shows(&client, &id, "未連絡").await;
@@ -627,7 +691,7 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
     )
     .await;
     assert!(asked.contains("来院予定"), "{asked}");
-    save_screenshot(&rig.display, "call-ask-ja.png");
+    save_screenshot(&client, &rig.display, "call-ask-ja.png").await;
     click(&client, "call-ask-yes").await;
     text_eventually(&client, "last-outcome", "the outcome", "来院予定").await;
     eventually(
@@ -707,7 +771,7 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
             .is_some_and(|t| t.len() == 5 && t.contains(':')),
         "the old time: {time}"
     );
-    save_screenshot(&rig.display, "call-reschedule-ja.png");
+    save_screenshot(&client, &rig.display, "call-reschedule-ja.png").await;
     click(&client, "reschedule-cancel").await;
 
     // Issue 20, item 12: a note goes with the call (the report has a メモ column).
@@ -739,25 +803,25 @@ async fn issue_20_the_outage_morning_on_a_1366x768_screen_with_a_title_bar() {
     let rig = Rig::start_on_desk_screen("desk-screen");
     let client = rig.client().await;
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
-    save_screen(&rig.display, "desk-1366-today-ja.png");
+    save_screen(&client, &rig.display, "desk-1366-today-ja.png").await;
     pick_staff(&client, "受付 佐々木").await;
     click(&client, "settings-button").await;
     click(&client, "drill-start").await;
     text_eventually(&client, "line-drill", "the practice outage", "訓練").await;
     text_eventually(&client, "call-progress", "the call list", "連絡済").await;
-    save_screen(&rig.display, "desk-1366-drill-outage-ja.png");
+    save_screen(&client, &rig.display, "desk-1366-drill-outage-ja.png").await;
     tick_box(&client, "include-tomorrow").await;
     let row = tomorrow_call_row(&client).await;
     let id = row.attr("data-id").await.unwrap().expect("row id");
     let css = format!("[data-testid=call-row][data-id=\"{id}\"]");
     click_css(&client, &format!("{css} [data-outcome=cancelled]")).await;
     text_eventually(&client, "undo-bar", "元に戻す offered", "キャンセル").await;
-    save_screen(&rig.display, "desk-1366-undo-ja.png");
+    save_screen(&client, &rig.display, "desk-1366-undo-ja.png").await;
     click(&client, "undo").await;
     text_eventually(&client, "undone", "taken back", "取り消しました").await;
     click(&client, "tab-receipts").await;
     text_eventually(&client, "receipt-summary", "the ledger", "本日の合計").await;
-    save_screen(&rig.display, "desk-1366-receipts-ja.png");
+    save_screen(&client, &rig.display, "desk-1366-receipts-ja.png").await;
     click(&client, "drill-end").await;
     text_eventually(&client, "drill-ended", "the drill ended", "記録").await;
     client.close().await.unwrap();
@@ -767,7 +831,7 @@ async fn issue_20_the_outage_morning_on_a_1366x768_screen_with_a_title_bar() {
 /// switched the app to English and saved it; one click on CSV switched the data source.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_20_settings_cannot_be_changed_by_a_stray_key_or_click() {
-    let rig = Rig::start("settings-safe");
+    let rig = Rig::start_on_desk_screen("settings-safe");
     let client = rig.client().await;
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
     click(&client, "settings-button").await;
@@ -807,7 +871,7 @@ async fn issue_20_settings_cannot_be_changed_by_a_stray_key_or_click() {
     click(&client, "source-csv").await;
     let asked = text_eventually(&client, "switch-waiting", "the question", "切り替えますか").await;
     assert!(asked.contains("CSV"), "{asked}");
-    save_screenshot(&rig.display, "settings-switch-ask-ja.png");
+    save_screenshot(&client, &rig.display, "settings-switch-ask-ja.png").await;
     click(&client, "switch-cancel").await;
     let status = run_cli(&rig.session, rig.data_dir(), &["status"]);
     assert!(
@@ -827,7 +891,7 @@ async fn issue_20_settings_cannot_be_changed_by_a_stray_key_or_click() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
-    let rig = Rig::start("receipts");
+    let rig = Rig::start_on_desk_screen("receipts");
     let client = rig.client().await;
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
     click(&client, "tab-receipts").await;
@@ -891,7 +955,7 @@ async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
         .await;
     }
     text_eventually(&client, "receipt-total", "the day's total", "4,200").await;
-    save_screenshot(&rig.display, "receipts-ja.png");
+    save_screenshot(&client, &rig.display, "receipts-ja.png").await;
 
     // Issue 20, item 4: under Xvfb with compositing off, a receipt issued right after a
     // native dropdown stayed unpainted until the window was resized. The patient is now
@@ -963,7 +1027,7 @@ async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
     click(&client, "method-cash").await;
     click(&client, "add-receipt").await;
     text_eventually(&client, "receipt-repeat", "the repeat question", "もう一枚").await;
-    save_screenshot(&rig.display, "receipt-repeat-ja.png");
+    save_screenshot(&client, &rig.display, "receipt-repeat-ja.png").await;
     click(&client, "receipt-repeat-no").await;
     let rows = client
         .find_all(Locator::Css("[data-testid=receipt-row]"))
@@ -986,7 +1050,7 @@ async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
 /// the printed receipt and report, and nothing of it queued for the upstream.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox() {
-    let rig = Rig::start("drill");
+    let rig = Rig::start_on_desk_screen("drill");
     let client = rig.client().await;
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
     let queued_before = run_cli(&rig.session, rig.data_dir(), &["outbox", "list", "--json"]);
@@ -1066,7 +1130,7 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
         script.contains("さくら通り内科クリニック"),
         "the clinic's name: {script}"
     );
-    save_screenshot(&rig.display, "drill-calls-ja.png");
+    save_screenshot(&client, &rig.display, "drill-calls-ja.png").await;
 
     // Receipts: cash for a patient picked from the schedule, card for a typed name.
     click(&client, "tab-receipts").await;
@@ -1139,14 +1203,14 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
         after.contains(&format!("{}-V", numbers[1])),
         "the void is named after the receipt it voids: {after:?}"
     );
-    save_screenshot(&rig.display, "drill-receipts-ja.png");
+    save_screenshot(&client, &rig.display, "drill-receipts-ja.png").await;
 
     // The 仮領収書 of the cash payment, as it prints.
     let cash = format!("[data-testid=receipt-row][data-number=\"{}\"]", numbers[0]);
     click_css(&client, &format!("{cash} [data-testid=print-receipt]")).await;
     let page = text_eventually(&client, "print-area", "the receipt to print", "仮領収書").await;
     assert!(page.contains("¥3,000") && page.contains("訓練"), "{page}");
-    save_screenshot(&rig.display, "receipt-print-ja.png");
+    save_screenshot(&client, &rig.display, "receipt-print-ja.png").await;
     click(&client, "print-close").await;
 
     // End the drill: it is archived as a report.
@@ -1166,7 +1230,7 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
             "{expected} in the report: {report}"
         );
     }
-    save_screenshot(&rig.display, "report-drill-ja.png");
+    save_screenshot(&client, &rig.display, "report-drill-ja.png").await;
     click(&client, "print-close").await;
     assert!(
         text_of(&client, "drill-banner").await.is_none(),
@@ -1231,7 +1295,7 @@ async fn the_downtime_sheet_opens_for_printing_and_saves_to_the_folder() {
     let first = rig.cli_today_json().into_iter().next().expect("a demo day");
     let name = first["patient_name"].as_str().unwrap();
     assert!(page.contains(name), "{name} on the sheet");
-    save_screenshot(&rig.display, "downtime-sheet-ja.png");
+    save_screenshot(&client, &rig.display, "downtime-sheet-ja.png").await;
     click(&client, "save-sheet").await;
     let saved = text_eventually(&client, "sheet-saved", "the saved path", "downtime-").await;
     let path = saved.split('：').nth(1).expect("a path").trim().to_owned();
@@ -1345,7 +1409,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
                     .is_err(),
                 "no drill banner any more"
             );
-            save_screenshot(&display, "drill-ended-by-outage-ja.png");
+            save_screenshot(&client, &display, "drill-ended-by-outage-ja.png").await;
             let row = |id: &str| format!("[data-testid=call-row][data-id=\"{id}\"]");
             click_css(
                 &client,
@@ -1392,7 +1456,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
                 },
             )
             .await;
-            save_screenshot(&display, "sync-waiting-ja.png");
+            save_screenshot(&client, &display, "sync-waiting-ja.png").await;
 
             // The line comes back; nobody touches anything.
             net.set_link(&net.primary, true);
@@ -1420,7 +1484,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
                 sides.contains("キャンセル") || sides.contains("取消"),
                 "{sides}"
             );
-            save_screenshot(&display, "sync-conflict-ja.png");
+            save_screenshot(&client, &display, "sync-conflict-ja.png").await;
             // The patient did call to cancel: the desk's change stands, on the server's version.
             click(&client, &format!("{}-keep_mine", conflict[0])).await;
             eventually("everything sent", Duration::from_secs(60), async || {
@@ -1438,7 +1502,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
             )
             .await;
             assert_eq!(reconciled.len(), 1, "one incident: {reconciled:?}");
-            save_screenshot(&display, "sync-done-ja.png");
+            save_screenshot(&client, &display, "sync-done-ja.png").await;
             client.close().await.unwrap();
         });
     });

@@ -106,8 +106,15 @@ pub fn run() {
             if show {
                 windows::show_main(app.handle());
             }
-            // A logout or an OS shutdown (SIGTERM on Linux and macOS) is a clean stop: the
-            // app exits through RunEvent::Exit, where the runtime stops in order.
+            // A logout or an OS shutdown is a clean stop: the app exits through
+            // RunEvent::Exit, where the runtime stops in order (issue 20, item 10).
+            // - Linux, macOS: SIGTERM, SIGINT, SIGHUP, caught here.
+            // - Windows: WM_ENDSESSION reaches tao's hidden thread window (a top-level
+            //   window, so it gets the broadcast even with no window of ours shown); tao
+            //   ends its loop (LoopDestroyed, which Tauri hands on as RunEvent::Exit)
+            //   before it exits the process. Read in tao 0.37's windows/event_loop.rs.
+            // - macOS: a logout or shutdown asks NSApplication to terminate; tao's
+            //   applicationWillTerminate does the same (macos/app_delegate.rs).
             if let Some(mut signals) = stop_signals.take() {
                 let handle = app.handle().clone();
                 tauri::async_runtime::spawn(async move {
@@ -170,11 +177,48 @@ pub(crate) fn apply_autostart(app: &tauri::AppHandle, enabled: bool) -> bool {
 /// uses far less memory (measured under Xvfb: about 110 MB less across the app's processes,
 /// see docs/benchmarks.md). It must be decided before WebKit starts, and a value the user
 /// set wins. Called first thing in `run`, while the process has a single thread.
+///
+/// The input method is decided here too: see [`input_method_override`].
 fn tune_webkit_before_start() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    {
+        if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+            std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+        }
+        let configured = |name| std::env::var(name).ok();
+        if let Some(module) =
+            input_method_override(configured("GTK_IM_MODULE"), configured("XMODIFIERS"))
+        {
+            std::env::set_var("GTK_IM_MODULE", module);
+        }
     }
+}
+
+/// Which GTK input method to use when the session names none.
+///
+/// In a Japanese (also Chinese, Korean, Thai) locale GTK 3 picks its XIM module by
+/// itself. With no XIM server to talk to (the session names none in `XMODIFIERS`), the
+/// window then stops repainting after the first click or key, for good, with compositing
+/// off: a typed amount, a new receipt, the undo bar all stay invisible (issue 20, item 4;
+/// reproduced under Xvfb with a window manager and `LANG=ja_JP.UTF-8`, never with GTK's
+/// own simple input method). So with neither variable set, GTK's simple method is used.
+/// A session that has an input method (ibus, fcitx: they set both variables, or at least
+/// `XMODIFIERS=@im=…`) is left alone, so Japanese typing keeps working there.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn input_method_override(
+    gtk_im_module: Option<String>,
+    xmodifiers: Option<String>,
+) -> Option<&'static str> {
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+    if set(&gtk_im_module) {
+        return None;
+    }
+    let names_a_server = xmodifiers.as_deref().is_some_and(|m| {
+        m.split('@')
+            .filter_map(|part| part.strip_prefix("im="))
+            .any(|server| !server.trim().is_empty() && server.trim() != "none")
+    });
+    (!names_a_server).then_some("gtk-im-context-simple")
 }
 
 /// Logs go to stderr; `TSUNAGI_LOG` sets the filter (default: warnings, plus Tsunagi's own
@@ -187,4 +231,27 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::input_method_override;
+
+    fn pick(module: Option<&str>, modifiers: Option<&str>) -> Option<&'static str> {
+        input_method_override(module.map(str::to_owned), modifiers.map(str::to_owned))
+    }
+
+    #[test]
+    fn issue_20_no_input_method_in_the_session_means_gtks_simple_one() {
+        assert_eq!(pick(None, None), Some("gtk-im-context-simple"));
+        assert_eq!(pick(Some(""), Some("")), Some("gtk-im-context-simple"));
+        assert_eq!(pick(None, Some("@im=none")), Some("gtk-im-context-simple"));
+    }
+
+    #[test]
+    fn issue_20_a_sessions_own_input_method_is_kept() {
+        assert_eq!(pick(Some("ibus"), None), None);
+        assert_eq!(pick(Some("fcitx"), Some("@im=fcitx")), None);
+        assert_eq!(pick(None, Some("@im=ibus")), None);
+    }
 }

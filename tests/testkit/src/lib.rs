@@ -314,7 +314,7 @@ fn set_mode_700(path: &Path) {
 pub struct Display {
     number: u32,
     // Dropped before the X server it runs on.
-    _wm: Option<ChildGuard>,
+    wm: Option<ChildGuard>,
     _xvfb: ChildGuard,
 }
 
@@ -370,13 +370,19 @@ impl Display {
         });
         Display {
             number,
-            _wm: wm,
+            wm,
             _xvfb: guard,
         }
     }
 
     pub fn name(&self) -> String {
         format!(":{}", self.number)
+    }
+
+    /// A reception PC's screen ([`Display::desk_screen`]): a window manager frames the
+    /// window, so a picture of the window alone would leave out its title bar.
+    pub fn is_desk_screen(&self) -> bool {
+        self.wm.is_some()
     }
 }
 
@@ -483,12 +489,20 @@ pub mod x11 {
             self.root
         }
 
-        /// The top-level window whose title contains `title` and that accepts close requests.
+        /// The app's own window whose title contains `title` and that accepts close
+        /// requests: a child of the root, or (under a window manager) inside its frame.
         pub fn find_window(&self, title: &str) -> Option<Window> {
-            let tree = self.conn.query_tree(self.root).ok()?.reply().ok()?;
-            tree.children
-                .into_iter()
-                .find(|w| self.title(*w).contains(title) && self.speaks_wm_delete(*w))
+            let mut look = vec![self.root];
+            while let Some(parent) = look.pop() {
+                let tree = self.conn.query_tree(parent).ok()?.reply().ok()?;
+                for w in tree.children {
+                    if self.title(w).contains(title) && self.speaks_wm_delete(w) {
+                        return Some(w);
+                    }
+                    look.push(w);
+                }
+            }
+            None
         }
 
         pub fn is_viewable(&self, window: Window) -> bool {
