@@ -2,8 +2,8 @@
 # Benchmarks (print figures; not part of the test command): launch and idle of the release
 # app under a virtual display, pulling a 300-appointment day from hfs, draining 300 and
 # 3,000 ops into hfs, and the monitor's
-# detection, recovery, loss and idle traffic in network namespaces (needs root).
-# TSUNAGI_BENCH_RUNS / _IDLE_SECS / _TRIALS / _LOSS_SECS override.
+# detection, recovery, loss, a slow line and idle traffic in network namespaces (needs root).
+# TSUNAGI_BENCH_RUNS / _IDLE_SECS / _TRIALS / _LOSS_SECS / _DELAY_SECS override.
 source "$(dirname "$0")/lib.sh"
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
@@ -18,5 +18,5 @@ step "cargo bench --bench fhir_pull (300 appointments from hfs on loopback)"
 cargo bench --locked -p tsunagi-core --bench fhir_pull
 step "cargo bench --bench sync_drain (300 and 3,000 ops into hfs on loopback)"
 cargo bench --locked -p tsunagi-core --bench sync_drain
-step "cargo bench --bench monitor (network namespaces; about 20 minutes)"
+step "cargo bench --bench monitor (network namespaces; about 35 minutes)"
 cargo bench --locked -p tsunagi-core --bench monitor

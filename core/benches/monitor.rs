@@ -1,10 +1,11 @@
-//! How fast the monitor notices, how fast it recovers, whether heavy loss fools it, and what
-//! it costs an idle line. `tsunagi-cli monitor` runs in a network namespace with default
-//! intervals and two endpoints (like the defaults); faults are applied on the "internet"
-//! side (see tests/testkit/src/monitor_rig.rs). Needs root. scripts/bench.sh runs it.
+//! How fast the monitor notices, how fast it recovers, whether heavy loss or a slow line
+//! fools it, and what it costs an idle line. `tsunagi-cli monitor` runs in a network
+//! namespace with default intervals and two endpoints (like the defaults); faults are
+//! applied on the "internet" side (see tests/testkit/src/monitor_rig.rs), the slow line is
+//! tests/testkit/src/delay_line.rs. Needs root. scripts/bench.sh runs it.
 //!
-//! TSUNAGI_BENCH_TRIALS (default 20), TSUNAGI_BENCH_LOSS_SECS (default 600) and
-//! TSUNAGI_BENCH_IDLE_SECS (default 60) shorten it.
+//! TSUNAGI_BENCH_TRIALS (default 30), TSUNAGI_BENCH_LOSS_SECS and TSUNAGI_BENCH_DELAY_SECS
+//! (default 600 each) and TSUNAGI_BENCH_IDLE_SECS (default 60) shorten it.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -65,8 +66,9 @@ fn line_bytes(rig: &MonitorRig) -> u64 {
 
 fn main() {
     // `cargo bench` passes --bench; nothing else to parse.
-    let trials = env_or("TSUNAGI_BENCH_TRIALS", 20) as usize;
+    let trials = env_or("TSUNAGI_BENCH_TRIALS", 30) as usize;
     let loss_secs = env_or("TSUNAGI_BENCH_LOSS_SECS", 600);
+    let delay_secs = env_or("TSUNAGI_BENCH_DELAY_SECS", 600);
     let idle_secs = env_or("TSUNAGI_BENCH_IDLE_SECS", 60);
     let cli = Path::new(CLI);
 
@@ -122,13 +124,13 @@ fn main() {
     report(
         "silent drop → offline",
         &drop_detect,
-        Duration::from_secs(5),
+        Duration::from_secs(3),
     );
     report("link down → offline", &link_detect, Duration::from_secs(1));
     report(
         "silent drop lifted → online",
         &drop_recover,
-        Duration::from_secs(10),
+        Duration::from_secs(5),
     );
     report("link back → online", &link_recover, Duration::from_secs(10));
 
@@ -149,6 +151,21 @@ fn main() {
         if false_offline == 0 { "ok" } else { "MISSED" }
     );
     rig.net.clear_faults();
+    drop(rig);
+
+    // A tethered phone: 300 ms ± 100 ms added each way. Slow, never offline.
+    let mut rig = MonitorRig::start_on_slow_line(cli);
+    let started = Instant::now();
+    let watch = Duration::from_secs(delay_secs);
+    while let Some(left) = watch.checked_sub(started.elapsed()) {
+        let _ = rig.next(left);
+    }
+    let false_offline = rig.seen.iter().filter(|v| v["state"] == "offline").count();
+    let degraded = rig.seen.iter().filter(|v| v["state"] == "degraded").count();
+    println!(
+        "300±100 ms delay for {delay_secs} s {false_offline} false offline declarations (goal 0) {}; {degraded} degraded transitions",
+        if false_offline == 0 { "ok" } else { "MISSED" }
+    );
 }
 
 /// A pseudo-random number of milliseconds below `max`, from the clock (no extra crate).

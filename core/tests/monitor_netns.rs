@@ -133,6 +133,47 @@ fn heavy_random_loss_is_never_offline() {
     rig.expect("online", None, Duration::from_secs(120));
 }
 
+/// Issue 21: a tethered phone's line (300 ms ± 100 ms added each way) is slow, not down.
+/// The monitor's waits follow the line's round trip, so it is never declared offline; a
+/// cut of that line is still seen.
+#[test]
+fn issue_21_a_slow_tethered_line_is_never_offline() {
+    let mut rig = Rig::start_on_slow_line(Path::new(CLI));
+    let watch = Duration::from_secs(40);
+    let started = Instant::now();
+    while let Some(left) = watch.checked_sub(started.elapsed()) {
+        let _ = rig.next(left);
+    }
+    assert_eq!(
+        rig.seen.first().map(|v| v["initial"].clone()),
+        Some(true.into())
+    );
+    assert_ne!(rig.seen[0]["state"], "offline", "{:#?}", rig.seen);
+    // The line is slow indeed: the first DNS answer took two delayed trips.
+    let dns_millis = rig.seen[0]["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "dns" && p["ok"] == true)
+        .and_then(|p| p["millis"].as_u64())
+        .expect("a DNS answer in the first line");
+    assert!(
+        dns_millis >= 400,
+        "a DNS answer in {dns_millis} ms is not a slow line"
+    );
+    let offline: Vec<_> = rig
+        .seen
+        .iter()
+        .filter(|v| v["state"] == "offline")
+        .collect();
+    assert!(
+        offline.is_empty(),
+        "false offline on a slow line: {offline:#?}"
+    );
+    internet_drop(&rig);
+    rig.expect("offline", Some("internet"), Duration::from_secs(15));
+}
+
 #[test]
 fn dns_failing_alone_is_degraded_dns() {
     let mut rig = start(false, false);

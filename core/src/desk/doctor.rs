@@ -408,6 +408,7 @@ async fn examine_line(config: &Config, checks: &mut Vec<Check>) {
         .round(Plan {
             full: true,
             upstream: true,
+            endpoint: true,
         })
         .await;
     let mut seen = std::collections::HashSet::new();

@@ -20,16 +20,24 @@ pub struct Endpoint {
 pub struct MonitorConfig {
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Time between heartbeats while everything is fine.
+    /// Time between heartbeats while everything is fine. A heartbeat is one DNS query;
+    /// every `endpoint_every`th also asks an endpoint (in turn) over a kept-alive
+    /// connection.
     #[serde(default = "default_interval_ms")]
     pub interval_ms: u64,
+    /// How many heartbeats per endpoint request (1: every heartbeat asks one).
+    #[serde(default = "default_endpoint_every")]
+    pub endpoint_every: u32,
     /// Pause before the next round after a failure, to confirm it quickly.
     #[serde(default = "default_confirm_ms")]
     pub confirm_interval_ms: u64,
     /// Time between rounds while offline (watching for the line to return).
     #[serde(default = "default_offline_ms")]
     pub offline_interval_ms: u64,
-    /// How long one probe may take.
+    /// The most a heartbeat may take, and what it may take before the line's round trip
+    /// is known. Once answers come back, a heartbeat waits the round trip plus four times
+    /// its variation (as TCP does), at least 250 ms: a slow line (a tethered phone) waits
+    /// longer by itself. Confirming rounds wait at least 1.3 s, twice that on a slow line.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Consecutive failing rounds before the state falls.
@@ -65,13 +73,16 @@ fn yes() -> bool {
     true
 }
 fn default_interval_ms() -> u64 {
-    2_000
+    1_000
+}
+fn default_endpoint_every() -> u32 {
+    4
 }
 fn default_confirm_ms() -> u64 {
-    200
+    0
 }
 fn default_offline_ms() -> u64 {
-    1_000
+    500
 }
 fn default_timeout_ms() -> u64 {
     1_000
@@ -80,7 +91,7 @@ fn default_down_after() -> u32 {
     2
 }
 fn default_up_after() -> u32 {
-    5
+    3
 }
 fn default_upstream_every() -> u64 {
     30
@@ -114,6 +125,7 @@ impl Default for MonitorConfig {
         MonitorConfig {
             enabled: true,
             interval_ms: default_interval_ms(),
+            endpoint_every: default_endpoint_every(),
             confirm_interval_ms: default_confirm_ms(),
             offline_interval_ms: default_offline_ms(),
             timeout_ms: default_timeout_ms(),
@@ -152,6 +164,9 @@ impl MonitorConfig {
             return Err("monitor intervals and timeout must be above zero".to_owned());
         }
         self.morning_time()?;
+        if self.endpoint_every == 0 {
+            return Err("monitor.endpoint_every must be at least 1".to_owned());
+        }
         if self.down_after == 0 || self.up_after == 0 {
             return Err("monitor.down_after and up_after must be at least 1".to_owned());
         }

@@ -110,21 +110,27 @@ impl Machine {
         self.upstream_ok == Some(false)
     }
 
-    /// Whether the next round should include every probe (to confirm or classify).
+    /// Whether the next round should include every probe: to confirm a change, to
+    /// classify what failed, and while offline (to see what comes back).
     pub fn wants_full_round(&self) -> bool {
-        self.last_verdict != Verdict::Healthy || self.candidate.is_some()
+        self.candidate.is_some()
+            || self.state == NetState::Offline
+            || matches!(self.last_verdict, Verdict::Down(_))
     }
 
-    /// How long to wait before the next round.
+    /// Whether a heartbeat must ask an endpoint: away from online, a DNS answer alone says
+    /// nothing about the way back.
+    pub fn wants_endpoint(&self) -> bool {
+        self.state != NetState::Online
+    }
+
+    /// How long to wait before the next round: at once to confirm a change (while
+    /// offline, at the offline pace), else the heartbeat's interval.
     pub fn pace(&self) -> Duration {
-        if self.candidate.is_some() || !matches!(self.last_verdict, Verdict::Healthy) {
-            if self.state == NetState::Offline {
-                self.thresholds.offline_interval
-            } else {
-                self.thresholds.confirm_interval
-            }
-        } else if self.state == NetState::Offline {
+        if self.state == NetState::Offline {
             self.thresholds.offline_interval
+        } else if self.candidate.is_some() {
+            self.thresholds.confirm_interval
         } else {
             self.thresholds.interval
         }
@@ -253,6 +259,11 @@ impl Machine {
             if self.upstream_ok == Some(true) && of(ProbeKind::Upstream).any(|r| r.ok) {
                 return Verdict::Degraded(Cause::Internet);
             }
+            return Verdict::Down(Cause::Internet);
+        }
+        if endpoints.is_empty() && dns_failed && !dns_ok {
+            // A heartbeat without an endpoint: its one DNS query went unanswered. A cut
+            // line, or DNS alone: the confirming round it brings tells which.
             return Verdict::Down(Cause::Internet);
         }
         if dns_failed && !dns_ok {

@@ -1,12 +1,18 @@
 //! The probes. Each has its own timeout and checks what came back, not just that
 //! something did: a captive portal or a middlebox answers in milliseconds.
 //!
-//! Heartbeats are small (the vendors' endpoints answer a few bytes over a kept-alive
-//! connection, one DNS query); a round that confirms a failure asks more: every endpoint
-//! several times over fresh connections, the gateway and the upstream.
+//! Heartbeats are small: one DNS query (about 170 bytes both ways), and every few
+//! heartbeats one endpoint over a kept-alive connection (the vendors' endpoints answer a
+//! few bytes). A round that confirms a failure asks more: every endpoint several times over
+//! fresh connections, the gateway and the upstream.
+//!
+//! How long a probe may take follows the line ([`RoundTrip`]): a heartbeat gives up soon
+//! on a fast line, so a silent drop is confirmed early; a confirming round waits long
+//! enough for TCP to resend a lost packet once, so heavy loss does not look like a cut.
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
@@ -17,13 +23,56 @@ use hickory_resolver::TokioResolver;
 use super::config::MonitorConfig;
 use super::{Failure, NetPath, ProbeKind, ProbeResult};
 
-/// Requests per endpoint in a confirming round: under heavy loss one of them gets through,
-/// on a dead line none does.
-const CONFIRM_REQUESTS: usize = 3;
+/// Requests per endpoint in a confirming round (one on the kept-alive connection, the rest
+/// on fresh ones): under heavy loss one of them gets through, on a dead line none does.
+const CONFIRM_REQUESTS: usize = 4;
 
-/// How much longer a confirming probe may take than a heartbeat (room for one TCP
-/// retransmission of a lost connection attempt).
-const CONFIRM_TIMEOUT_FACTOR: f64 = 1.5;
+/// A heartbeat waits at least this long, however fast the line.
+const HEARTBEAT_FLOOR: Duration = Duration::from_millis(250);
+
+/// A confirming round waits at least this long: a lost connection attempt is sent again
+/// after 1 s (TCP's first retransmission), and its answer must still fit.
+const CONFIRM_FLOOR: Duration = Duration::from_millis(1300);
+
+/// What a confirming round adds to twice the heartbeat's wait (a fresh connection takes two
+/// round trips).
+const CONFIRM_MARGIN: Duration = Duration::from_millis(200);
+
+/// The line's round trip as the answers measure it (RFC 6298's smoothed estimate and its
+/// variation), and what a probe may wait from it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RoundTrip {
+    /// Smoothed round trip and its mean deviation, in milliseconds; None before an answer.
+    smoothed: Option<(f64, f64)>,
+}
+
+impl RoundTrip {
+    pub fn sample(&mut self, millis: u32) {
+        let r = f64::from(millis);
+        self.smoothed = Some(match self.smoothed {
+            None => (r, r / 2.0),
+            Some((srtt, var)) => (
+                0.875 * srtt + 0.125 * r,
+                0.75 * var + 0.25 * (srtt - r).abs(),
+            ),
+        });
+    }
+
+    /// How long a heartbeat waits: the round trip plus four times its variation, between
+    /// 250 ms and `ceiling`; `ceiling` itself until the first answer.
+    pub fn heartbeat(&self, ceiling: Duration) -> Duration {
+        match self.smoothed {
+            None => ceiling,
+            Some((srtt, var)) => Duration::from_secs_f64((srtt + 4.0 * var) / 1000.0)
+                .clamp(HEARTBEAT_FLOOR, ceiling.max(HEARTBEAT_FLOOR)),
+        }
+    }
+
+    /// How long a confirming round waits: two heartbeats and a margin, at least 1.3 s.
+    pub fn confirm(&self, ceiling: Duration) -> Duration {
+        (self.heartbeat(ceiling) * 2 + CONFIRM_MARGIN).max(CONFIRM_FLOOR)
+    }
+}
 
 /// What one round asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +80,8 @@ pub struct Plan {
     /// Confirm or classify: every probe, several times.
     pub full: bool,
     pub upstream: bool,
+    /// A heartbeat that asks an endpoint whatever its turn.
+    pub endpoint: bool,
 }
 
 pub struct Prober {
@@ -43,6 +94,9 @@ pub struct Prober {
     resolver: Option<TokioResolver>,
     /// Which endpoint the next heartbeat asks.
     turn: AtomicUsize,
+    /// Heartbeats so far (every `endpoint_every`th asks an endpoint).
+    beats: AtomicUsize,
+    round_trip: Mutex<RoundTrip>,
 }
 
 impl Prober {
@@ -64,7 +118,14 @@ impl Prober {
             fresh,
             resolver,
             turn: AtomicUsize::new(0),
+            beats: AtomicUsize::new(0),
+            round_trip: Mutex::new(RoundTrip::default()),
         }
+    }
+
+    /// The line's round trip as measured so far.
+    pub fn round_trip(&self) -> RoundTrip {
+        *self.round_trip.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn has_upstream(&self) -> bool {
@@ -79,10 +140,11 @@ impl Prober {
         if !link.ok {
             return vec![link];
         }
+        let round_trip = self.round_trip();
         let timeout = if plan.full {
-            self.config.timeout().mul_f64(CONFIRM_TIMEOUT_FACTOR)
+            round_trip.confirm(self.config.timeout())
         } else {
-            self.config.timeout()
+            round_trip.heartbeat(self.config.timeout())
         };
         let mut http = Vec::new();
         if plan.full {
@@ -93,12 +155,20 @@ impl Prober {
                 }
             }
         } else {
-            // A heartbeat asks one endpoint, taking turns: half the traffic on a metered
+            // Every few heartbeats one endpoint, taking turns: little traffic on a metered
             // line, and a failure still brings a confirming round that asks all of them.
-            let n = self.config.endpoints.len().max(1);
-            let turn = self.turn.fetch_add(1, Ordering::Relaxed) % n;
-            if let Some(endpoint) = self.config.endpoints.get(turn) {
-                http.push(self.endpoint(&self.http, endpoint, timeout));
+            let every = self.config.endpoint_every.max(1) as usize;
+            if self
+                .beats
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(every)
+                || plan.endpoint
+            {
+                let n = self.config.endpoints.len().max(1);
+                let turn = self.turn.fetch_add(1, Ordering::Relaxed) % n;
+                if let Some(endpoint) = self.config.endpoints.get(turn) {
+                    http.push(self.endpoint(&self.http, endpoint, timeout));
+                }
             }
         }
         let upstream = async {
@@ -116,6 +186,19 @@ impl Prober {
         };
         let (endpoints, dns, gateway, upstream) =
             tokio::join!(join_all(http), self.dns(timeout), gateway, upstream);
+        {
+            // One round trip each: the DNS answer, and (in a heartbeat) the kept-alive
+            // request. Fresh connections take two and would skew it.
+            let mut rtt = self.round_trip.lock().unwrap_or_else(|e| e.into_inner());
+            if dns.ok {
+                rtt.sample(dns.millis);
+            }
+            if !plan.full {
+                for r in endpoints.iter().filter(|r| r.ok) {
+                    rtt.sample(r.millis);
+                }
+            }
+        }
         let mut results = vec![link];
         results.extend(endpoints);
         results.push(dns);
@@ -325,7 +408,8 @@ fn resolver(config: &MonitorConfig) -> Option<TokioResolver> {
     // Every probe asks the network: a cached answer proves nothing.
     opts.cache_size = 0;
     opts.attempts = 1;
-    opts.timeout = config.timeout();
+    // The probe's own deadline decides; the resolver must not give up first.
+    opts.timeout = config.timeout().max(Duration::from_secs(5));
     opts.use_hosts_file = hickory_resolver::config::ResolveHosts::Never;
     // One A query per probe; AAAA only when there is no A record.
     opts.ip_strategy = hickory_resolver::config::LookupIpStrategy::Ipv4thenIpv6;
@@ -406,4 +490,35 @@ fn io_failure(e: &std::io::Error) -> Failure {
 
 fn elapsed_ms(started: Instant) -> u32 {
     started.elapsed().as_millis().min(u32::MAX as u128) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CEILING: Duration = Duration::from_millis(1000);
+
+    #[test]
+    fn issue_21_waits_follow_the_line() {
+        let mut fast = RoundTrip::default();
+        assert_eq!(fast.heartbeat(CEILING), CEILING, "nothing measured yet");
+        for _ in 0..10 {
+            fast.sample(2);
+        }
+        assert_eq!(fast.heartbeat(CEILING), HEARTBEAT_FLOOR, "a fast line");
+        assert_eq!(fast.confirm(CEILING), CONFIRM_FLOOR);
+
+        // A tethered phone: 600 ms ± 200 ms round trips.
+        let mut slow = RoundTrip::default();
+        for i in 0..40 {
+            slow.sample([400, 800, 550, 700, 600][i % 5]);
+        }
+        let wait = slow.heartbeat(CEILING);
+        assert!(wait > Duration::from_millis(800), "{wait:?}");
+        assert!(wait <= CEILING, "{wait:?}");
+        assert!(
+            slow.confirm(CEILING) >= Duration::from_millis(1600) + CONFIRM_MARGIN,
+            "a fresh connection's two round trips fit"
+        );
+    }
 }

@@ -284,6 +284,7 @@ impl Task {
                 continue;
             }
             let plan = Plan {
+                endpoint: self.machine.wants_endpoint(),
                 full: link_event || self.machine.wants_full_round(),
                 upstream: self.prober.has_upstream()
                     && (self.machine.upstream_failing()

@@ -6,6 +6,7 @@
 //! keyring, autostart entries or app data.
 
 pub mod clinic;
+pub mod delay_line;
 pub mod fault_proxy;
 pub mod hfs;
 pub mod monitor_rig;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::hfs::Hfs;
-use crate::netns::{Network, PUBLIC};
+use crate::netns::{DelayLine, Network, PUBLIC};
 use crate::probe_servers::{DnsServer, HttpEndpoint, TcpRelay, CONNECT_BODY};
 use crate::{wait_until, ChildGuard, Session};
 
@@ -28,6 +28,8 @@ pub struct MonitorRig {
     pub relay: Option<(TcpRelay, Hfs)>,
     cli: PathBuf,
     data: tempfile::TempDir,
+    /// The slow line, when the desk is on one; it goes before the network.
+    pub slow: Option<DelayLine>,
     pub net: Network,
     pub session: Session,
 }
@@ -106,9 +108,26 @@ impl MonitorRig {
             relay,
             cli: cli.to_owned(),
             data,
+            slow: None,
             net,
             session,
         }
+    }
+
+    /// As `start` without a backup line or upstream, with the desk's internet traffic on
+    /// a slow line (300 ms ± 100 ms each way: a tethered phone) and its router there.
+    pub fn start_on_slow_line(cli: &Path) -> MonitorRig {
+        let mut rig = Self::prepare(cli, false, false, "");
+        let slow = rig.net.slow_line();
+        let config = rig.data.path().join("config.toml");
+        let text = std::fs::read_to_string(&config).unwrap().replace(
+            &format!("gateway = \"{}\"", rig.net.primary.gateway),
+            &format!("gateway = \"{}\"", slow.gateway),
+        );
+        std::fs::write(&config, text).unwrap();
+        rig.slow = Some(slow);
+        rig.spawn_monitor();
+        rig
     }
 
     /// The data folder the desk uses.
@@ -132,10 +151,11 @@ impl MonitorRig {
 
     pub fn spawn_monitor(&mut self) {
         self.spawn(&["monitor", "--json"]);
-        // Healthy first: the endpoint has been probed a few times.
-        let endpoint = &self.endpoint;
+        // Healthy first: both endpoints have answered a heartbeat (they take turns, every
+        // few heartbeats).
+        let (first, second) = (&self.endpoint, &self.second);
         wait_until(Duration::from_secs(20), "the first heartbeats", || {
-            endpoint.requests() >= 3
+            first.requests() >= 1 && second.requests() >= 1
         });
     }
 

@@ -15,6 +15,8 @@ use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use crate::delay_line::DelayLine;
+
 /// The address every probe target listens on, inside the internet namespace.
 pub const PUBLIC: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
 
@@ -30,6 +32,8 @@ pub struct Network {
     pub desk: String,
     pub primary: Line,
     pub backup: Option<Line>,
+    tag: String,
+    n: u8,
 }
 
 fn run(args: &[&str]) {
@@ -95,6 +99,8 @@ impl Network {
             }),
             inet,
             desk,
+            tag: tag.clone(),
+            n: n as u8,
         };
         net.inet_exec(&["ip", "link", "set", "lo", "up"]);
         net.desk_exec(&["ip", "link", "set", "lo", "up"]);
@@ -148,6 +154,46 @@ impl Network {
             &line.inet_if,
         ]);
         self.inet_exec(&["ip", "link", "set", &line.inet_if, "up"]);
+    }
+
+    /// A slow line beside the others ([`DelayLine`]: 300 ms ± 100 ms each way), with the
+    /// desk's internet traffic sent over it. Drop it before the network.
+    pub fn slow_line(&self) -> DelayLine {
+        let line = DelayLine::start(
+            &self.desk,
+            &self.inet,
+            &format!("ds{}", self.tag),
+            &format!("is{}", self.tag),
+            Ipv4Addr::new(10, 79, self.n, 2),
+            Ipv4Addr::new(10, 79, self.n, 1),
+        );
+        for (ns, dev, ip) in [
+            (&self.desk, &line.desk_if, line.desk_ip),
+            (&self.inet, &line.inet_if, line.gateway),
+        ] {
+            run(&[
+                "ip",
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{ip}/24"),
+                "dev",
+                dev,
+            ]);
+            run(&["ip", "-n", ns, "link", "set", dev, "up"]);
+        }
+        self.desk_exec(&[
+            "ip",
+            "route",
+            "replace",
+            &format!("{PUBLIC}/32"),
+            "via",
+            &line.gateway.to_string(),
+            "dev",
+            &line.desk_if,
+        ]);
+        line
     }
 
     /// Send the desk's internet traffic over this line (a host route to [`PUBLIC`], not

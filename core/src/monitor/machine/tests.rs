@@ -284,3 +284,46 @@ fn a_sharper_cause_while_offline_is_a_transition_of_its_own() {
         (NetState::Offline, NetState::Offline, Some(Cause::Gateway))
     );
 }
+
+/// Issue 21: a heartbeat is one DNS query most of the time. Its loss is not yet an outage,
+/// but it is confirmed at once with every probe, and a confirming round that finds nothing
+/// either declares the outage from the heartbeat's time.
+#[test]
+fn issue_21_a_lost_dns_heartbeat_is_confirmed_at_once() {
+    let mut r = Replay::new();
+    r.rounds(3, || vec![link(), dns(true)]);
+    assert_eq!(r.machine.state(), NetState::Online);
+    assert!(!r.machine.wants_full_round(), "DNS answers: all is well");
+
+    let started = r.now();
+    assert_eq!(r.round(vec![link(), dns(false)]), None);
+    assert!(r.machine.wants_full_round());
+    assert_eq!(r.machine.pace(), Duration::from_millis(200));
+    let t = r.round(silent()).expect("the confirming round declares it");
+    assert_eq!(
+        (t.state, t.cause),
+        (NetState::Offline, Some(Cause::Internet))
+    );
+    assert_eq!(t.since, started);
+}
+
+/// Issue 21: DNS alone failing is still told apart from a cut line, and a degraded line is
+/// watched with heartbeats that ask an endpoint, not with every probe every round.
+#[test]
+fn issue_21_dns_alone_is_degraded_and_watched_without_full_rounds() {
+    let mut r = Replay::new();
+    r.round(vec![link(), dns(false)]);
+    let dns_only = || vec![link(), endpoint(true), endpoint(true), dns(false)];
+    r.round(dns_only());
+    let t = r.round(dns_only()).expect("degraded after two rounds");
+    assert_eq!((t.state, t.cause), (NetState::Degraded, Some(Cause::Dns)));
+    assert!(!r.machine.wants_full_round());
+    assert!(
+        r.machine.wants_endpoint(),
+        "a DNS answer alone proves nothing now"
+    );
+    assert_eq!(r.machine.pace(), Duration::from_secs(2));
+    // A heartbeat with its endpoint keeps it so, without a confirming round.
+    assert_eq!(r.round(vec![link(), endpoint(true), dns(false)]), None);
+    assert!(!r.machine.wants_full_round());
+}
