@@ -183,31 +183,26 @@ impl Network {
             ]);
             run(&["ip", "-n", ns, "link", "set", dev, "up"]);
         }
-        self.desk_exec(&[
-            "ip",
-            "route",
-            "replace",
-            &format!("{PUBLIC}/32"),
-            "via",
-            &line.gateway.to_string(),
-            "dev",
-            &line.desk_if,
-        ]);
+        self.route_public(line.gateway, &line.desk_if);
         line
     }
 
     /// Send the desk's internet traffic over this line (a host route to [`PUBLIC`], not
     /// a default route).
     pub fn route_via(&self, line: &Line) {
+        self.route_public(line.gateway, &line.desk_if);
+    }
+
+    fn route_public(&self, gateway: Ipv4Addr, dev: &str) {
         self.desk_exec(&[
             "ip",
             "route",
             "replace",
             &format!("{PUBLIC}/32"),
             "via",
-            &line.gateway.to_string(),
+            &gateway.to_string(),
             "dev",
-            &line.desk_if,
+            dev,
         ]);
     }
 
