@@ -132,7 +132,7 @@ fn main() {
         &drop_recover,
         Duration::from_secs(5),
     );
-    report("link back → online", &link_recover, Duration::from_secs(10));
+    report("link back → online", &link_recover, Duration::from_secs(5));
 
     // Heavy random loss both ways: never offline.
     std::thread::sleep(Duration::from_secs(10));
@@ -146,6 +146,7 @@ fn main() {
     let during = &rig.seen[seen_before..];
     let false_offline = during.iter().filter(|v| v["state"] == "offline").count();
     let degraded = during.iter().filter(|v| v["state"] == "degraded").count();
+    show_false_offline(during);
     println!(
         "30 % loss for {loss_secs} s        {false_offline} false offline declarations (goal 0) {}; {degraded} degraded transitions",
         if false_offline == 0 { "ok" } else { "MISSED" }
@@ -162,10 +163,25 @@ fn main() {
     }
     let false_offline = rig.seen.iter().filter(|v| v["state"] == "offline").count();
     let degraded = rig.seen.iter().filter(|v| v["state"] == "degraded").count();
+    show_false_offline(&rig.seen);
     println!(
         "300±100 ms delay for {delay_secs} s {false_offline} false offline declarations (goal 0) {}; {degraded} degraded transitions",
         if false_offline == 0 { "ok" } else { "MISSED" }
     );
+}
+
+/// What each false offline declaration saw: the probes that failed, how, after how long.
+fn show_false_offline(lines: &[serde_json::Value]) {
+    for v in lines.iter().filter(|v| v["state"] == "offline") {
+        let failed: Vec<String> = v["probes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["ok"] == false)
+            .map(|p| format!("{} {} {} ms", p["kind"], p["failure"], p["millis"]))
+            .collect();
+        println!("  false offline at {}: {}", v["at"], failed.join(", "));
+    }
 }
 
 /// A pseudo-random number of milliseconds below `max`, from the clock (no extra crate).

@@ -63,8 +63,10 @@ pub struct Machine {
     last_verdict: Verdict,
     /// Recent endpoint answers (`true`: lost) from rounds that were not an outage.
     losses: VecDeque<bool>,
-    /// A failing round's answers, counted as loss if the next round shows no outage.
-    pending: Vec<bool>,
+    /// A failing round seen while not offline: one lost answer if the next round shows no
+    /// outage (a heartbeat lost to a lossy line). Never more than one: a confirming round
+    /// asks eight times, and one blip must not read as heavy loss.
+    pending: bool,
     /// The upstream's last answer: it is checked less often than the rest.
     upstream_ok: Option<bool>,
 }
@@ -82,7 +84,7 @@ impl Machine {
             streak_since: None,
             last_verdict: Verdict::Healthy,
             losses: VecDeque::with_capacity(LOSS_WINDOW),
-            pending: Vec::new(),
+            pending: false,
             upstream_ok: None,
         }
     }
@@ -143,17 +145,22 @@ impl Machine {
         }
         let verdict = self.verdict(&round.results);
         self.last_verdict = verdict;
+        // Lost means unanswered in time. "No route" or a refusal is an answer about the
+        // network (e.g. a request sent a moment before a returning cable's route was back),
+        // not a packet lost on a lossy line.
         let answers: Vec<bool> = round
             .results
             .iter()
             .filter(|r| r.kind == ProbeKind::Endpoint)
-            .map(|r| !r.ok)
+            .map(|r| !r.ok && r.failure == Some(Failure::Timeout))
             .collect();
         if matches!(verdict, Verdict::Down(_)) {
-            // An outage, or one unlucky round: the next round tells.
-            self.pending = answers;
+            // An outage, or one unlucky round: the next round tells. What an outage lost
+            // says nothing about the line after it.
+            self.pending = self.state != NetState::Offline && answers.iter().any(|lost| *lost);
         } else {
-            for lost in std::mem::take(&mut self.pending).into_iter().chain(answers) {
+            let pending = std::mem::take(&mut self.pending).then_some(true);
+            for lost in pending.into_iter().chain(answers) {
                 if self.losses.len() == LOSS_WINDOW {
                     self.losses.pop_front();
                 }
@@ -195,7 +202,7 @@ impl Machine {
         if self.state == NetState::Offline {
             // What was lost in an outage says nothing about the line's quality after it.
             self.losses.clear();
-            self.pending.clear();
+            self.pending = false;
         }
         Some(Transition {
             at: millis_ts(round.at),

@@ -34,8 +34,7 @@ const HEARTBEAT_FLOOR: Duration = Duration::from_millis(250);
 /// after 1 s (TCP's first retransmission), and its answer must still fit.
 const CONFIRM_FLOOR: Duration = Duration::from_millis(1300);
 
-/// What a confirming round adds to twice the heartbeat's wait (a fresh connection takes two
-/// round trips).
+/// What a confirming round adds to three times the heartbeat's wait.
 const CONFIRM_MARGIN: Duration = Duration::from_millis(200);
 
 /// The line's round trip as the answers measure it (RFC 6298's smoothed estimate and its
@@ -68,9 +67,11 @@ impl RoundTrip {
         }
     }
 
-    /// How long a confirming round waits: two heartbeats and a margin, at least 1.3 s.
+    /// How long a confirming round waits: three heartbeats and a margin, at least 1.3 s.
+    /// A fresh connection takes two round trips, and a server that writes its answer in
+    /// two pieces a third.
     pub fn confirm(&self, ceiling: Duration) -> Duration {
-        (self.heartbeat(ceiling) * 2 + CONFIRM_MARGIN).max(CONFIRM_FLOOR)
+        (self.heartbeat(ceiling) * 3 + CONFIRM_MARGIN).max(CONFIRM_FLOOR)
     }
 }
 
@@ -141,10 +142,14 @@ impl Prober {
             return vec![link];
         }
         let round_trip = self.round_trip();
-        let timeout = if plan.full {
-            round_trip.confirm(self.config.timeout())
+        // DNS is one round trip; an HTTP answer can take two on a kept-alive connection (a
+        // server that writes its headers and body apart waits for an acknowledgement).
+        let (timeout, dns_timeout) = if plan.full {
+            let wait = round_trip.confirm(self.config.timeout());
+            (wait, wait)
         } else {
-            round_trip.heartbeat(self.config.timeout())
+            let wait = round_trip.heartbeat(self.config.timeout());
+            (wait * 2, wait)
         };
         let mut http = Vec::new();
         if plan.full {
@@ -185,19 +190,13 @@ impl Prober {
             }
         };
         let (endpoints, dns, gateway, upstream) =
-            tokio::join!(join_all(http), self.dns(timeout), gateway, upstream);
-        {
-            // One round trip each: the DNS answer, and (in a heartbeat) the kept-alive
-            // request. Fresh connections take two and would skew it.
-            let mut rtt = self.round_trip.lock().unwrap_or_else(|e| e.into_inner());
-            if dns.ok {
-                rtt.sample(dns.millis);
-            }
-            if !plan.full {
-                for r in endpoints.iter().filter(|r| r.ok) {
-                    rtt.sample(r.millis);
-                }
-            }
+            tokio::join!(join_all(http), self.dns(dns_timeout), gateway, upstream);
+        if dns.ok {
+            // One round trip, whatever the server: the line's own measure.
+            self.round_trip
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .sample(dns.millis);
         }
         let mut results = vec![link];
         results.extend(endpoints);
@@ -517,8 +516,8 @@ mod tests {
         assert!(wait > Duration::from_millis(800), "{wait:?}");
         assert!(wait <= CEILING, "{wait:?}");
         assert!(
-            slow.confirm(CEILING) >= Duration::from_millis(1600) + CONFIRM_MARGIN,
-            "a fresh connection's two round trips fit"
+            slow.confirm(CEILING) >= Duration::from_millis(2400) + CONFIRM_MARGIN,
+            "three round trips fit: a fresh connection, and an answer in two pieces"
         );
     }
 }
