@@ -863,6 +863,16 @@ async fn issue_20_settings_cannot_be_changed_by_a_stray_key_or_click() {
     click(&client, "source-csv").await;
     let asked = text_eventually(&client, "switch-waiting", "the question", "切り替えますか").await;
     assert!(asked.contains("CSV"), "{asked}");
+    // While it asks, the demo clinic is still the one marked: nothing has switched.
+    let marked = client
+        .execute(
+            "return ['demo', 'csv'].map((k) => \
+             document.querySelector(`[data-testid=source-${k}]`).checked)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(marked, json!([true, false]), "demo, csv");
     save_screenshot(&client, &rig.display, "settings-switch-ask-ja.png").await;
     click(&client, "switch-cancel").await;
     let status = run_cli(&rig.session, rig.data_dir(), &["status"]);
