@@ -62,8 +62,15 @@ impl MonitorRig {
     /// running in the desk namespace yet (see `spawn`, or run code there with
     /// `net.within_desk`).
     pub fn prepare(cli: &Path, backup: bool, upstream: bool, extra: &str) -> MonitorRig {
+        Self::prepare_on(cli, backup, false, upstream, extra)
+    }
+
+    /// As `prepare`; `slow`: the desk's internet traffic and its router on a slow line.
+    fn prepare_on(cli: &Path, backup: bool, slow: bool, upstream: bool, extra: &str) -> MonitorRig {
         let session = Session::start();
         let net = Network::new(backup);
+        let slow = slow.then(|| net.slow_line());
+        let gateway = slow.as_ref().map_or(net.primary.gateway, |s| s.gateway);
         // Two endpoints, like the defaults (the OS vendors' two).
         let endpoint = HttpEndpoint::serve(net.listen_tcp(&format!("{PUBLIC}:80")));
         let second = HttpEndpoint::serve(net.listen_tcp(&format!("{PUBLIC}:81")));
@@ -94,7 +101,7 @@ impl MonitorRig {
                  {{ url = \"http://{PUBLIC}:81/hotspot.html\", expect = \"{CONNECT_BODY}\" }}]\n\
                  dns_name = \"probe.test\"\ndns_servers = [\"{PUBLIC}\"]\ngateway = \"{}\"\n\
                  {extra}",
-                net.primary.gateway
+                gateway
             ),
         )
         .unwrap();
@@ -108,7 +115,7 @@ impl MonitorRig {
             relay,
             cli: cli.to_owned(),
             data,
-            slow: None,
+            slow,
             net,
             session,
         }
@@ -117,15 +124,7 @@ impl MonitorRig {
     /// As `start` without a backup line or upstream, with the desk's internet traffic on
     /// a slow line (300 ms ± 100 ms each way: a tethered phone) and its router there.
     pub fn start_on_slow_line(cli: &Path) -> MonitorRig {
-        let mut rig = Self::prepare(cli, false, false, "");
-        let slow = rig.net.slow_line();
-        let config = rig.data.path().join("config.toml");
-        let text = std::fs::read_to_string(&config).unwrap().replace(
-            &format!("gateway = \"{}\"", rig.net.primary.gateway),
-            &format!("gateway = \"{}\"", slow.gateway),
-        );
-        std::fs::write(&config, text).unwrap();
-        rig.slow = Some(slow);
+        let mut rig = Self::prepare_on(cli, false, true, false, "");
         rig.spawn_monitor();
         rig
     }
