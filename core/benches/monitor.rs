@@ -91,7 +91,9 @@ fn main() {
         );
     }
 
-    let mut rig = MonitorRig::start(cli, false, false);
+    // A second adapter up beside the line (Wi-Fi beside the cable), carrying nothing: a
+    // pulled cable then leaves an adapter up, and only the probes can tell.
+    let mut rig = MonitorRig::start(cli, true, false);
     let mut drop_detect = Vec::new();
     let mut drop_recover = Vec::new();
     for _ in 0..trials {

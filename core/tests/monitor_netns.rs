@@ -83,8 +83,10 @@ fn link_down_is_local_link_and_the_backup_line_is_named_when_it_carries_the_desk
     let mut rig = start(true, false);
     rig.net.set_link(&rig.net.primary, false);
     let (down, took) = rig.expect("offline", Some("local_link"), Duration::from_secs(5));
+    // The goal (docs/monitor.md): a pulled cable is seen within a second, also when another
+    // adapter is still up and a connection kept alive on the lost one waits for its answer.
     assert!(
-        took < Duration::from_secs(2),
+        took < Duration::from_secs(1),
         "link down seen after {took:?}"
     );
     assert_eq!(down["backup_line"], false);

@@ -124,6 +124,13 @@ impl Prober {
         }
     }
 
+    /// After a link event: a connection kept alive on the old path says nothing about the
+    /// new one, and a request on one whose route is gone waits its whole timeout (the
+    /// kernel keeps the bytes queued) where a new connection learns "no route" at once.
+    pub fn forget_connections(&mut self) {
+        self.http = client(true);
+    }
+
     /// The line's round trip as measured so far.
     pub fn round_trip(&self) -> RoundTrip {
         *self.round_trip.lock().unwrap_or_else(|e| e.into_inner())

@@ -248,11 +248,13 @@ impl Task {
         let mut last_path = Instant::now();
         let mut wait = Duration::ZERO;
         let mut settled = false;
+        // A link event that came while a heartbeat was waiting: the next round is at once.
+        let mut link_event_pending = false;
 
         loop {
             // A link event asks everything at once: the gateway tells a lost adapter from a
             // lost line.
-            let mut link_event = false;
+            let mut link_event = std::mem::take(&mut link_event_pending);
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = link_changed.notified() => link_event = true,
@@ -290,12 +292,29 @@ impl Task {
                     && (self.machine.upstream_failing()
                         || last_upstream.is_none_or(|t| t.elapsed() >= self.upstream_every)),
             };
+            if link_event {
+                self.prober.forget_connections();
+            }
             if plan.upstream || plan.full {
                 last_upstream = Some(Instant::now());
             }
             let at = self.clock.now();
             let started = Instant::now();
-            let results = self.prober.round(plan).await;
+            let results = if plan.full {
+                self.prober.round(plan).await
+            } else {
+                // A heartbeat's answers are about a path a link event may have taken away:
+                // it is dropped and a full round asked at once, instead of waiting for the
+                // heartbeat's timeout first.
+                tokio::select! {
+                    results = self.prober.round(plan) => results,
+                    _ = link_changed.notified() => {
+                        link_event_pending = true;
+                        wait = Duration::ZERO;
+                        continue;
+                    }
+                }
+            };
             tracing::debug!(
                 millis = started.elapsed().as_millis() as u64,
                 full = plan.full,
