@@ -822,6 +822,139 @@ async fn issue_20_the_outage_morning_on_a_1366x768_screen_with_a_title_bar() {
     client.close().await.unwrap();
 }
 
+/// Issue 18: when the line drops, the window opens on the call list. On a 1366×768 or a
+/// 1280×800 laptop screen (title bar and taskbar included) the banner, one line of
+/// diagnosis (the first thing to try, 「詳しく」 for the rest) and at least the first
+/// three patients are on screen without scrolling, the first patient not yet reached has
+/// the keyboard, and the checklist stays beside the list, its text no smaller than before.
+async fn an_outage_opens_on_the_call_list(rig: Rig, size: &str) {
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    // Tomorrow morning too, so there are patients to call at any hour the test runs.
+    click(&client, "tab-calls").await;
+    tick_box(&client, "include-tomorrow").await;
+    eventually(
+        "three patients to call",
+        Duration::from_secs(20),
+        async || {
+            (attrs(&client, "[data-testid=call-row]", "data-id")
+                .await
+                .len()
+                >= 3)
+                .then_some(())
+        },
+    )
+    .await;
+    // The desk is on another tab when the line goes.
+    click(&client, "tab-receipts").await;
+    text_eventually(&client, "receipt-summary", "the ledger", "本日の合計").await;
+
+    rig.set_line(false);
+    eventually("the offline banner", Duration::from_secs(20), async || {
+        let el = client
+            .find(Locator::Css("[data-testid=line-banner]"))
+            .await
+            .ok()?;
+        (el.attr("data-state").await.ok()?.as_deref() == Some("offline")).then_some(())
+    })
+    .await;
+    let first_step = text_eventually(
+        &client,
+        "diagnosis-line",
+        "the first thing to try",
+        "ルーター",
+    )
+    .await;
+    assert!(first_step.contains("詳しく"), "{first_step}");
+    let screen = eventually(
+        "the call list in view, its first patient in focus",
+        Duration::from_secs(10),
+        async || {
+            let v = client
+                .execute(
+                    "const h = window.innerHeight; \
+                     const rows = [...document.querySelectorAll('[data-testid=call-row]')]; \
+                     const seen = (el) => { const r = el.getBoundingClientRect(); \
+                       if (r.top < 0 || r.bottom > h) return false; \
+                       const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); \
+                       return !!hit && el.contains(hit); }; \
+                     const list = document.querySelector('[data-testid=call-list]'); \
+                     const check = document.querySelector('[data-testid=checklist]'); \
+                     const first = document.querySelector('[data-testid=call-row]:not(.reached)'); \
+                     const name = rows[0]?.querySelector('.name'); \
+                     return { \
+                       tab: document.querySelector('[role=tab][aria-selected=true]')?.dataset.testid ?? null, \
+                       visible: rows.slice(0, 3).filter(seen).length, \
+                       focused: !!first && document.activeElement === first, \
+                       beside: !!list && !!check && check.getBoundingClientRect().left >= list.getBoundingClientRect().right \
+                         && check.getBoundingClientRect().top < h, \
+                       diagnosis: !!document.querySelector('[data-testid=diagnosis]'), \
+                       namePx: name ? parseFloat(getComputedStyle(name).fontSize) : 0, \
+                       height: h };",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            (v["tab"] == "tab-calls" && v["visible"] == 3 && v["focused"] == true).then_some(v)
+        },
+    )
+    .await;
+    assert_eq!(
+        screen["beside"], true,
+        "the checklist beside the list: {screen}"
+    );
+    assert_eq!(
+        screen["diagnosis"], false,
+        "the whole diagnosis waits for 詳しく: {screen}"
+    );
+    // 1.1rem, as before the outage screen changed.
+    assert!(
+        screen["namePx"].as_f64().unwrap() >= 17.5,
+        "patient names no smaller: {screen}"
+    );
+    save_screen(&client, &rig.display, &format!("outage-{size}-ja.png")).await;
+
+    // 「詳しく」 opens the rest: every step and what was checked.
+    click(&client, "diagnose").await;
+    text_eventually(&client, "diagnosis-steps", "the steps to try", "テザリング").await;
+    text_eventually(&client, "diagnosis-checks", "what was checked", "DNS").await;
+
+    // The same screen in English.
+    click(&client, "settings-button").await;
+    click(&client, "language-en").await;
+    click(&client, "settings-close").await;
+    click(&client, "diagnose").await;
+    let line = eventually("the English line", Duration::from_secs(10), async || {
+        let t = text_of(&client, "diagnosis-line").await?;
+        t.contains("Details").then_some(t)
+    })
+    .await;
+    assert!(!line.contains("ルーター"), "{line}");
+    save_screen(&client, &rig.display, &format!("outage-{size}-en.png")).await;
+
+    rig.set_line(true);
+    eventually("the banner gone", Duration::from_secs(30), async || {
+        client
+            .find(Locator::Css("[data-testid=line-banner]"))
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await;
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_18_an_outage_opens_on_the_call_list_on_a_1366x768_screen() {
+    an_outage_opens_on_the_call_list(Rig::start_on_desk_screen("outage-1366"), "1366").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_18_an_outage_opens_on_the_call_list_on_a_1280x800_screen() {
+    let rig = Rig::start_on("outage-1280", Display::laptop_screen());
+    an_outage_opens_on_the_call_list(rig, "1280").await;
+}
+
 /// Issue 20, item 7: 設定 opened with the keyboard on the language choice, so one ↓
 /// switched the app to English and saved it; one click on CSV switched the data source.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1080,6 +1213,15 @@ async fn a_whole_drill_in_the_window_is_practice_that_never_reaches_the_outbox()
         banner.attr("data-state").await.unwrap().as_deref(),
         Some("offline")
     );
+    // Issue 18: the first thing to try on one line, the rest behind 「詳しく」.
+    text_eventually(
+        &client,
+        "diagnosis-line",
+        "the first thing to try",
+        "ルーター",
+    )
+    .await;
+    click(&client, "diagnose").await;
     text_eventually(&client, "diagnosis-drill", "the diagnosis, marked", "訓練").await;
     let steps = text_eventually(&client, "diagnosis-steps", "the steps to try", "ルーター").await;
     assert!(!steps.is_empty());

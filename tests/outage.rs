@@ -1,6 +1,6 @@
 //! End to end: the app runs hidden in the tray, in a network namespace whose only line
 //! leads to an "internet" namespace. Pulling the line's plug brings the window up with the
-//! red offline banner and the diagnosis; plugging it back turns the banner off again.
+//! red offline banner and the first thing to try; plugging it back turns the banner off again.
 //! Needs root for the namespaces (CI runs as root).
 
 use std::process::Stdio;

@@ -338,7 +338,7 @@ pub fn start_driver(
 pub struct Rig {
     pub port: u16,
     /// A healthy "internet" on loopback for the monitor (the machine may have none).
-    _internet: (HttpEndpoint, DnsServer),
+    internet: (HttpEndpoint, DnsServer),
     pub data_dir: tempfile::TempDir,
     pub driver: ChildGuard,
     pub display: Display,
@@ -356,7 +356,7 @@ impl Rig {
         Rig::start_on(name, Display::desk_screen())
     }
 
-    fn start_on(name: &str, display: Display) -> Rig {
+    pub fn start_on(name: &str, display: Display) -> Rig {
         // The app reads the system clock: a window test holds one clinic day.
         tsunagi_testkit::clear_of_midnight(Duration::from_secs(240));
         let session = Session::start();
@@ -368,12 +368,19 @@ impl Rig {
         let (driver, port) = start_driver(&session, &display, name, None);
         Rig {
             port,
-            _internet: internet,
+            internet,
             data_dir,
             driver,
             display,
             session,
         }
+    }
+
+    /// The line goes silent (requests and DNS queries go unanswered) or comes back: an
+    /// outage as the desk sees it, without a network namespace.
+    pub fn set_line(&self, up: bool) {
+        self.internet.0.set_silent(!up);
+        self.internet.1.set_silent(!up);
     }
 
     pub fn url(&self) -> String {

@@ -333,6 +333,11 @@ impl Display {
         Display::start_sized("1366x768x24", true)
     }
 
+    /// The other common office laptop screen, 1280×800, framed the same way.
+    pub fn laptop_screen() -> Display {
+        Display::start_sized("1280x800x24", true)
+    }
+
     fn start_sized(screen: &str, window_manager: bool) -> Display {
         let xvfb = require("Xvfb", "xvfb");
         let mut child = Command::new(&xvfb)

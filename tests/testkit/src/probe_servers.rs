@@ -16,23 +16,35 @@ const PORTAL_PAGE: &str =
 /// A plain-http connectivity endpoint (keep-alive, like the OS vendors' ones).
 pub struct HttpEndpoint {
     captive: Arc<AtomicBool>,
+    silent: Arc<AtomicBool>,
     requests: Arc<AtomicU64>,
 }
 
 impl HttpEndpoint {
     pub fn serve(listener: TcpListener) -> HttpEndpoint {
         let captive = Arc::new(AtomicBool::new(false));
+        let silent = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(AtomicU64::new(0));
-        let (c, r) = (captive.clone(), requests.clone());
+        let (c, q, r) = (captive.clone(), silent.clone(), requests.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (c, r) = (c.clone(), r.clone());
+                let (c, q, r) = (c.clone(), q.clone(), r.clone());
                 std::thread::spawn(move || {
-                    let _ = keep_alive(stream, &c, &r);
+                    let _ = keep_alive(stream, &c, &q, &r);
                 });
             }
         });
-        HttpEndpoint { captive, requests }
+        HttpEndpoint {
+            captive,
+            silent,
+            requests,
+        }
+    }
+
+    /// Read requests and never answer them, as a cut line looks from the desk (without a
+    /// network namespace: the connection itself still opens).
+    pub fn set_silent(&self, on: bool) {
+        self.silent.store(on, Ordering::SeqCst);
     }
 
     /// Answer 200 with a login page instead of the known body.
@@ -48,6 +60,7 @@ impl HttpEndpoint {
 fn keep_alive(
     stream: TcpStream,
     captive: &AtomicBool,
+    silent: &AtomicBool,
     requests: &AtomicU64,
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(120)))?;
@@ -66,6 +79,9 @@ fn keep_alive(
             }
         }
         requests.fetch_add(1, Ordering::SeqCst);
+        if silent.load(Ordering::SeqCst) {
+            continue;
+        }
         let (ctype, body) = if captive.load(Ordering::SeqCst) {
             ("text/html", PORTAL_PAGE)
         } else {
@@ -83,22 +99,32 @@ fn keep_alive(
 /// Answers A queries for any name with one address (TTL 0), after `delay` if set.
 pub struct DnsServer {
     requests: Arc<AtomicU64>,
+    silent: Arc<AtomicBool>,
 }
 
 impl DnsServer {
     pub fn serve(socket: UdpSocket, answer: Ipv4Addr) -> DnsServer {
         let requests = Arc::new(AtomicU64::new(0));
-        let r = requests.clone();
+        let silent = Arc::new(AtomicBool::new(false));
+        let (r, q) = (requests.clone(), silent.clone());
         std::thread::spawn(move || {
             let mut buf = [0u8; 512];
             while let Ok((n, from)) = socket.recv_from(&mut buf) {
                 r.fetch_add(1, Ordering::SeqCst);
+                if q.load(Ordering::SeqCst) {
+                    continue;
+                }
                 if let Some(reply) = dns_reply(&buf[..n], answer) {
                     let _ = socket.send_to(&reply, from);
                 }
             }
         });
-        DnsServer { requests }
+        DnsServer { requests, silent }
+    }
+
+    /// Leave every query unanswered, as a cut line does.
+    pub fn set_silent(&self, on: bool) {
+        self.silent.store(on, Ordering::SeqCst);
     }
 
     pub fn requests(&self) -> u64 {
