@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tsunagi_testkit::netns::{Network, PUBLIC};
 use tsunagi_testkit::probe_servers::{DnsServer, HttpEndpoint, CONNECT_BODY};
+use tsunagi_testkit::procfs;
 use tsunagi_testkit::x11::X11;
 use tsunagi_testkit::{stop_processes_with_arg, wait_until, ChildGuard, Display, Session};
 
@@ -25,6 +26,25 @@ fn save(x: &X11, display: &Display, window: u32, name: &str) {
         let docs = tsunagi_testkit::package_dir().join("docs/screenshots");
         std::fs::copy(&path, docs.join(name)).unwrap();
     }
+}
+
+/// WebKit's web processes under the app (one per web view; the name is cut to 15
+/// characters by the kernel): none while no web view exists. (WebKit's network process
+/// belongs to the web context, which lives as long as the app once a view was made.)
+fn web_processes(app: i32) -> usize {
+    webkit_processes(app)
+        .iter()
+        .filter(|name| name.starts_with("WebKitWebProces"))
+        .count()
+}
+
+fn webkit_processes(app: i32) -> Vec<String> {
+    procfs::tree(app)
+        .into_iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| name.starts_with("WebKit"))
+        .collect()
 }
 
 struct App {
@@ -60,21 +80,23 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
         ),
     )
     .unwrap();
-    let log = std::fs::File::create(
-        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("outage-app.log"),
-    )
-    .unwrap();
+    let log_path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("outage-app.log");
+    let log = std::fs::File::create(&log_path).unwrap();
     let child = session
         .command("ip")
         .args(["netns", "exec", &net.desk, APP, "--hidden", "--data-dir"])
         .arg(data.path())
         .env("DISPLAY", display.name())
         .env("TSUNAGI_LOG", "info")
+        // The hidden window gives its web view up after 3 s here (2 minutes by default).
+        .env("TSUNAGI_WINDOW_GRACE_SECS", "3")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
         .spawn()
         .expect("start the app in the desk's namespace");
+    // `ip netns exec` becomes the app.
+    let app_pid = child.id() as i32;
     let app = App {
         _app: ChildGuard::new("tsunagi", child),
         data,
@@ -107,6 +129,12 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
     assert!(
         hidden,
         "started with --hidden, the window stays in the tray"
+    );
+    // Issue 18: started at login, no web engine until a window is needed.
+    assert_eq!(
+        webkit_processes(app_pid),
+        Vec::<String>::new(),
+        "no web engine at all while hidden after a login start"
     );
 
     let cut = Instant::now();
@@ -157,5 +185,54 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
         },
     );
     save(&x, &display, window, "outage-recovered.png");
+
+    // Issue 18: closed to the tray, the window gives its web view up after the grace
+    // period; a second launch builds it again, populated.
+    assert!(
+        web_processes(app_pid) > 0,
+        "a shown window has its web view"
+    );
+    x.request_close(window);
+    wait_until(
+        Duration::from_secs(20),
+        "the web view given up after the grace period",
+        || web_processes(app_pid) == 0,
+    );
+    eprintln!(
+        "after the grace period, WebKit processes left: {:?}",
+        webkit_processes(app_pid)
+    );
+    let populated = || {
+        std::fs::read_to_string(&log_path)
+            .unwrap_or_default()
+            .matches("window populated")
+            .count()
+    };
+    let before = populated();
+    let second = session
+        .command("ip")
+        .args(["netns", "exec", &net.desk, APP, "--data-dir"])
+        .arg(app.data.path())
+        .env("DISPLAY", display.name())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("a second launch");
+    let mut second = ChildGuard::new("tsunagi (second launch)", second);
+    wait_until(Duration::from_secs(10), "the window back", || {
+        x.find_window(WINDOW_TITLE)
+            .is_some_and(|w| x.is_viewable(w))
+    });
+    wait_until(
+        Duration::from_secs(10),
+        "the rebuilt window populated",
+        || populated() > before,
+    );
+    wait_until(
+        Duration::from_secs(10),
+        "the second launch handing over and leaving",
+        || second.exited().is_some(),
+    );
     drop(app);
 }

@@ -97,12 +97,13 @@ pub fn run() {
         .on_window_event(windows::on_window_event)
         .setup(move |app| {
             let shell = Shell::open(&launch);
-            windows::create_main(app.handle(), shell.language())?;
             tray::create(app.handle(), &tray_view(&shell))?;
             attach(app.handle(), &shell);
             let show = !launch.hidden || shell.desk().is_none();
             app.manage(shell);
             app.manage(startup);
+            app.manage(windows::Hides::default());
+            // Started at login: no window (and no web engine) until one is needed.
             if show {
                 windows::show_main(app.handle());
             }
@@ -127,12 +128,18 @@ pub fn run() {
         })
         .build(tauri::generate_context!())
         .expect("failed to build the Tsunagi window")
-        .run(|app, event| {
-            if let RunEvent::Exit = event {
+        .run(|app, event| match event {
+            // The last window destroyed (a hidden one released) leaves the tray running;
+            // only an exit asked for with a code (the tray's 終了, a stop signal) ends it.
+            RunEvent::ExitRequested {
+                code: None, api, ..
+            } => api.prevent_exit(),
+            RunEvent::Exit => {
                 // Let a pull in flight finish its transaction before the process ends.
                 let shell = app.state::<Shell>();
                 tauri::async_runtime::block_on(shell.shutdown());
             }
+            _ => {}
         });
 }
 

@@ -147,22 +147,36 @@ impl State {
     }
 }
 
-/// When the process started, to report how long the first populated window took.
+/// When the window was asked for (the process start, or a window built again after it was
+/// given up), to report how long it took to show appointments.
 pub struct Startup {
-    at: Instant,
+    at: std::sync::Mutex<Instant>,
     reported: AtomicBool,
+    windows: std::sync::atomic::AtomicU32,
 }
 
 impl Startup {
     pub fn new(at: Instant) -> Self {
         Startup {
-            at,
+            at: std::sync::Mutex::new(at),
             reported: AtomicBool::new(false),
+            windows: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
-    /// The time from process start to now, the first time only.
+    /// A new window is being built: its page reports again.
+    pub fn window_built(&self, at: Instant) {
+        if self.windows.fetch_add(1, Ordering::SeqCst) == 0 {
+            // The first window is timed from the process start.
+            return;
+        }
+        *self.at.lock().unwrap_or_else(|e| e.into_inner()) = at;
+        self.reported.store(false, Ordering::SeqCst);
+    }
+
+    /// The time from the window being asked for to now, once per window.
     pub fn first_report(&self) -> Option<Duration> {
-        (!self.reported.swap(true, Ordering::SeqCst)).then(|| self.at.elapsed())
+        (!self.reported.swap(true, Ordering::SeqCst))
+            .then(|| self.at.lock().unwrap_or_else(|e| e.into_inner()).elapsed())
     }
 }

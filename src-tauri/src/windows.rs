@@ -1,11 +1,33 @@
-//! The main window: shown and focused on demand, hidden (not closed) by its close button so
-//! Tsunagi keeps watching from the tray.
+//! The main window: created and shown on demand, hidden (not closed) by its close button so
+//! Tsunagi keeps watching from the tray, and given up a while after it was hidden.
+//!
+//! The web engine is most of Tsunagi's memory (issue 18): a desk started at login creates
+//! no window until one is needed (an outage, the tray, a second launch), and a window
+//! hidden for [`grace`] is destroyed with its web view. A quick reopen within the grace
+//! period finds it as it was; a later one builds it anew, and the page puts back the tab,
+//! the filters and the scroll position it saved.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder, Window, WindowEvent};
 use tsunagi_core::config::Language;
 use tsunagi_core::navigation::{decide, Navigation};
 
 pub const MAIN: &str = "main";
+
+/// How long a hidden window keeps its web view: 2 minutes, or `TSUNAGI_WINDOW_GRACE_SECS`
+/// (an IT helper's knob, and the tests').
+fn grace() -> Duration {
+    std::env::var("TSUNAGI_WINDOW_GRACE_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map_or(Duration::from_secs(120), Duration::from_secs)
+}
+
+/// Counts hides: a timer only destroys the window if no show or hide came after it.
+#[derive(Default)]
+pub struct Hides(AtomicU64);
 
 /// Create the (hidden) main window. The page learns its language before its first paint,
 /// so a Japanese desk never flashes English while settings load.
@@ -62,10 +84,31 @@ fn lighten_webkit(window: &tauri::WebviewWindow) -> tauri::Result<()> {
     })
 }
 
+/// Show the main window, building it first when there is none.
 pub fn show_main(app: &AppHandle) {
-    let Some(window) = app.get_webview_window(MAIN) else {
-        tracing::warn!("the main window is gone");
-        return;
+    if let Some(hides) = app.try_state::<Hides>() {
+        // A timer started by an earlier hide must leave the window alone now.
+        hides.0.fetch_add(1, Ordering::SeqCst);
+    }
+    let window = match app.get_webview_window(MAIN) {
+        Some(window) => window,
+        None => {
+            if let Some(startup) = app.try_state::<crate::state::Startup>() {
+                startup.window_built(std::time::Instant::now());
+            }
+            let language = app
+                .try_state::<crate::state::Shell>()
+                .map_or(Language::Ja, |shell| shell.language());
+            if let Err(e) = create_main(app, language) {
+                tracing::error!("the main window could not be created: {e}");
+                return;
+            }
+            tracing::info!("main window created");
+            let Some(window) = app.get_webview_window(MAIN) else {
+                return;
+            };
+            window
+        }
     };
     let _ = window.unminimize();
     let _ = window.show();
@@ -77,6 +120,33 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
         if window.label() == MAIN {
             api.prevent_close();
             let _ = window.hide();
+            release_later(window.app_handle());
         }
     }
+}
+
+/// Destroy the hidden window (and its web view) once the grace period has passed, unless
+/// it was shown or hidden again meanwhile.
+fn release_later(app: &AppHandle) {
+    let Some(hides) = app.try_state::<Hides>() else {
+        return;
+    };
+    let mine = hides.0.fetch_add(1, Ordering::SeqCst) + 1;
+    let app = app.clone();
+    let wait = grace();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(wait).await;
+        let still_mine = app
+            .try_state::<Hides>()
+            .is_some_and(|h| h.0.load(Ordering::SeqCst) == mine);
+        let Some(window) = app.get_webview_window(MAIN) else {
+            return;
+        };
+        if still_mine && !window.is_visible().unwrap_or(true) {
+            match window.destroy() {
+                Ok(()) => tracing::info!("hidden window released with its web view"),
+                Err(e) => tracing::warn!("the hidden window could not be released: {e}"),
+            }
+        }
+    });
 }
