@@ -931,6 +931,14 @@ async fn an_outage_opens_on_the_call_list(rig: Rig, size: &str) {
     .await;
     assert!(!line.contains("ルーター"), "{line}");
     save_screen(&client, &rig.display, &format!("outage-{size}-en.png")).await;
+    // The call list's script is worded by the core: in English now too (it stayed
+    // Japanese until the list was loaded again).
+    click_css(
+        &client,
+        "[data-testid=call-row] [data-testid=script-toggle]",
+    )
+    .await;
+    text_eventually(&client, "call-script", "the English script", "front desk").await;
 
     rig.set_line(true);
     eventually("the banner gone", Duration::from_secs(30), async || {
