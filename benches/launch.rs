@@ -209,6 +209,9 @@ fn main() {
     let display = Display::start();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // A healthy line on loopback: the launch of an ordinary day, whatever this machine's
+    // own internet (a desk opened during an outage starts on the call list instead).
+    let _internet = tsunagi_testkit::probe_servers::seed_healthy_monitor(&data);
 
     println!("Tsunagi launch benchmark ({APP})");
     let first = launch(&session, &display, &data, 0);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-use tsunagi_testkit::probe_servers::{DnsServer, HttpEndpoint, CONNECT_BODY};
+use tsunagi_testkit::probe_servers::{DnsServer, HttpEndpoint};
 use tsunagi_testkit::x11::X11;
 use tsunagi_testkit::{stop_processes_with_arg, ChildGuard, Display, Session};
 
@@ -262,24 +262,7 @@ pub async fn click_css(client: &Client, css: &str) {
 /// Everything one run needs, torn down in reverse order even when an assertion fails.
 /// Seed config.toml (completed by the first start) so the monitor probes endpoints served
 /// here: these tests are about the window on an ordinary day, not about outages.
-pub fn seed_healthy_monitor(data_dir: &Path) -> (HttpEndpoint, DnsServer) {
-    let http = TcpListener::bind("127.0.0.1:0").unwrap();
-    let dns = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let (http_addr, dns_addr) = (http.local_addr().unwrap(), dns.local_addr().unwrap());
-    std::fs::write(
-        data_dir.join("config.toml"),
-        format!(
-            "[monitor]\n\
-             endpoints = [{{ url = \"http://{http_addr}/connect.txt\", expect = \"{CONNECT_BODY}\" }}]\n\
-             dns_name = \"probe.test\"\ndns_servers = [\"{dns_addr}\"]\ngateway = \"127.0.0.1\"\n"
-        ),
-    )
-    .unwrap();
-    (
-        HttpEndpoint::serve(http),
-        DnsServer::serve(dns, std::net::Ipv4Addr::LOCALHOST),
-    )
-}
+pub use tsunagi_testkit::probe_servers::seed_healthy_monitor;
 
 /// tauri-driver on a free port (in the desk's network namespace when given), logging to
 /// `<name>.log` in the artifacts folder; returns once it listens. Stop it with SIGTERM first:

@@ -219,3 +219,26 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, hung: Arc<AtomicBool>) {
         let _ = to.shutdown(Shutdown::Write);
     });
 }
+
+/// Seed `config.toml` in `data_dir` (the first start completes it) so the monitor probes a
+/// healthy "internet" served here on loopback: for runs about an ordinary day, on machines
+/// that may have no internet at all. Keep the servers as long as the app runs.
+pub fn seed_healthy_monitor(data_dir: &std::path::Path) -> (HttpEndpoint, DnsServer) {
+    let http = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dns = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (http_addr, dns_addr) = (http.local_addr().unwrap(), dns.local_addr().unwrap());
+    std::fs::create_dir_all(data_dir).unwrap();
+    std::fs::write(
+        data_dir.join("config.toml"),
+        format!(
+            "[monitor]\n\
+             endpoints = [{{ url = \"http://{http_addr}/connect.txt\", expect = \"{CONNECT_BODY}\" }}]\n\
+             dns_name = \"probe.test\"\ndns_servers = [\"{dns_addr}\"]\ngateway = \"127.0.0.1\"\n"
+        ),
+    )
+    .unwrap();
+    (
+        HttpEndpoint::serve(http),
+        DnsServer::serve(dns, Ipv4Addr::LOCALHOST),
+    )
+}

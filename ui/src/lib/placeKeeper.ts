@@ -8,6 +8,23 @@ const KEEP_MS = 8 * 60 * 60 * 1000;
 export interface Place {
   tab: string;
   scroll: Record<string, number>;
+  /** When the window last held this place (ms since the epoch). */
+  at: number;
+}
+
+/**
+ * Whether the window opens on the call list for an outage: the line is down and the
+ * desk has not had the window since it went down (a window opened again during the same
+ * outage goes back to where the desk left it).
+ */
+export function opensForOutage(
+  offlineSince: string | null | undefined,
+  place: Place | null,
+): boolean {
+  if (offlineSince === undefined) return false;
+  if (!place || offlineSince === null) return true;
+  const since = Date.parse(offlineSince);
+  return Number.isNaN(since) || since > place.at;
 }
 
 /** The part of `Storage` used here (the tests give a plain one). */
@@ -24,14 +41,14 @@ export function readPlace(now: number = Date.now(), store: Store = localStorage)
     for (const [k, v] of Object.entries(saved.scroll ?? {})) {
       if (typeof v === 'number' && v >= 0) scroll[k] = v;
     }
-    return { tab: saved.tab, scroll };
+    return { tab: saved.tab, scroll, at: saved.at };
   } catch {
     return null;
   }
 }
 
 export function savePlace(
-  place: Place,
+  place: Omit<Place, 'at'>,
   now: number = Date.now(),
   store: Store = localStorage,
 ): void {
