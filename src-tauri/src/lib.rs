@@ -97,9 +97,13 @@ pub fn run() {
         .on_window_event(windows::on_window_event)
         .setup(move |app| {
             let shell = Shell::open(&launch);
+            let show = !launch.hidden || shell.desk().is_none();
+            if show {
+                // Built first, so the page loads while the tray and the events are set up.
+                windows::create_main(app.handle(), shell.language())?;
+            }
             tray::create(app.handle(), &tray_view(&shell))?;
             attach(app.handle(), &shell);
-            let show = !launch.hidden || shell.desk().is_none();
             app.manage(shell);
             app.manage(startup);
             app.manage(windows::Hides::default());
