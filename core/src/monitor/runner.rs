@@ -232,6 +232,10 @@ impl Recorder {
     }
 }
 
+/// Quiet time that ends a burst of link events, and the longest a burst may delay its round.
+const LINK_SETTLE: Duration = Duration::from_millis(100);
+const LINK_SETTLE_MAX: Duration = Duration::from_millis(400);
+
 impl Task {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let link_changed = Arc::new(Notify::new());
@@ -293,6 +297,16 @@ impl Task {
                         || last_upstream.is_none_or(|t| t.elapsed() >= self.upstream_every)),
             };
             if link_event {
+                // A change comes as a burst (the link, then its addresses and routes): let it
+                // settle, or the round may start while a route that is going still exists,
+                // and a connection begun on it waits its whole timeout.
+                let settled_by = Instant::now() + LINK_SETTLE_MAX;
+                while let Ok(()) = tokio::time::timeout(LINK_SETTLE, link_changed.notified()).await
+                {
+                    if Instant::now() >= settled_by {
+                        break;
+                    }
+                }
                 self.prober.forget_connections();
             }
             if plan.upstream || plan.full {
@@ -300,12 +314,14 @@ impl Task {
             }
             let at = self.clock.now();
             let started = Instant::now();
-            let results = if plan.full {
+            let results = if link_event {
+                // Asked by a link event, after its burst settled: it runs to its end (a
+                // flapping adapter must not keep every round from finishing).
                 self.prober.round(plan).await
             } else {
-                // A heartbeat's answers are about a path a link event may have taken away:
-                // it is dropped and a full round asked at once, instead of waiting for the
-                // heartbeat's timeout first.
+                // Any other round's answers are about a path a link event may have taken
+                // away: it is dropped and a full round asked at once, instead of waiting
+                // for its timeouts first.
                 tokio::select! {
                     results = self.prober.round(plan) => results,
                     _ = link_changed.notified() => {
