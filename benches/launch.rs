@@ -87,27 +87,35 @@ fn launch(session: &Session, display: &Display, data: &std::path::Path, n: usize
 /// use; shorter here so the figures come in minutes, not hours).
 const GRACE_SECS: u64 = 5;
 
-/// WebKit web processes under the app: one per web view.
-fn web_views(pid: i32) -> usize {
-    procfs::tree(pid)
-        .into_iter()
-        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).ok())
-        .filter(|name| name.starts_with("WebKitWebProces"))
-        .count()
+/// What an idle app costs over `secs`, summed over its process tree (the app and WebKit's
+/// processes).
+struct Idle {
+    secs: f64,
+    processes: usize,
+    /// % of one core.
+    cpu: f64,
+    app_rss_mb: f64,
+    rss_mb: f64,
+    pss_mb: f64,
 }
 
-/// PSS of the app's process tree (MB) and its CPU (% of one core) over `secs`.
-fn idle_figures(pid: i32, secs: u64) -> (f64, f64, usize) {
+fn idle_figures(pid: i32, secs: u64) -> Idle {
     let tree = procfs::tree(pid);
     let t0 = procfs::cpu_ticks(&tree);
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs(secs));
     let tree = procfs::tree(pid);
     let ticks = procfs::cpu_ticks(&tree).saturating_sub(t0);
-    let cpu =
-        ticks as f64 / procfs::ticks_per_second() as f64 / started.elapsed().as_secs_f64() * 100.0;
-    let pss = procfs::pss_kib(&tree) as f64 * 1024.0 / 1e6;
-    (pss, cpu, tree.len())
+    let secs = started.elapsed().as_secs_f64();
+    let mb = |kib: u64| kib as f64 * 1024.0 / 1e6;
+    Idle {
+        secs,
+        processes: tree.len(),
+        cpu: ticks as f64 / procfs::ticks_per_second() as f64 / secs * 100.0,
+        app_rss_mb: mb(procfs::rss_kib(&[pid])),
+        rss_mb: mb(procfs::rss_kib(&tree)),
+        pss_mb: mb(procfs::pss_kib(&tree)),
+    }
 }
 
 fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
@@ -129,10 +137,13 @@ fn hidden_phase(session: &Session, display: &Display, data: &std::path::Path, id
     );
     let pid = app.id() as i32;
     std::thread::sleep(Duration::from_secs(20));
-    let (pss, cpu, n) = idle_figures(pid, idle_secs);
+    let idle = idle_figures(pid, idle_secs);
     println!(
-        "hidden after a login start: PSS {pss:.0} MB over {n} processes, CPU {cpu:.2} % (goal ≤ 50 MB: {:.2}× the goal; < 0.2 % CPU)",
-        pss / 50.0
+        "hidden after a login start: PSS {:.0} MB over {} processes, CPU {:.2} % (goal ≤ 50 MB: {:.2}× the goal; < 0.2 % CPU)",
+        idle.pss_mb,
+        idle.processes,
+        idle.cpu,
+        idle.pss_mb / 50.0
     );
 
     let mut openings = Vec::new();
@@ -153,7 +164,7 @@ fn hidden_phase(session: &Session, display: &Display, data: &std::path::Path, id
         let w = x.find_window("Tsunagi").expect("the window");
         x.request_close(w);
         let deadline = Instant::now() + Duration::from_secs(GRACE_SECS + 20);
-        while web_views(pid) > 0 {
+        while procfs::web_views(pid) > 0 {
             assert!(
                 Instant::now() < deadline,
                 "the hidden window kept its web view"
@@ -169,10 +180,13 @@ fn hidden_phase(session: &Session, display: &Display, data: &std::path::Path, id
         percentile(openings, 0.95) / 1000.0
     );
     std::thread::sleep(Duration::from_secs(20));
-    let (pss, cpu, n) = idle_figures(pid, idle_secs);
+    let idle = idle_figures(pid, idle_secs);
     println!(
-        "hidden after the window gave its web view up ({GRACE_SECS} s grace here): PSS {pss:.0} MB over {n} processes, CPU {cpu:.2} % (goal ≤ 50 MB: {:.2}× the goal)",
-        pss / 50.0
+        "hidden after the window gave its web view up ({GRACE_SECS} s grace here): PSS {:.0} MB over {} processes, CPU {:.2} % (goal ≤ 50 MB: {:.2}× the goal)",
+        idle.pss_mb,
+        idle.processes,
+        idle.cpu,
+        idle.pss_mb / 50.0
     );
     app.stop(Duration::from_secs(5));
 }
@@ -253,30 +267,22 @@ fn main() {
     // Idle: an open window on today's schedule, nobody touching it.
     let l = launch(&session, &display, &data, runs + 1);
     std::thread::sleep(Duration::from_secs(5));
-    let pid = l.app.id() as i32;
-    let tree = procfs::tree(pid);
-    let t0 = procfs::cpu_ticks(&tree);
-    let started = Instant::now();
-    std::thread::sleep(Duration::from_secs(idle_secs));
-    let tree = procfs::tree(pid);
-    let ticks = procfs::cpu_ticks(&tree).saturating_sub(t0);
-    let secs = started.elapsed().as_secs_f64();
-    let cpu = ticks as f64 / procfs::ticks_per_second() as f64 / secs * 100.0;
-    let mb = |kib: u64| kib as f64 * 1024.0 / 1e6;
-    let app_rss = mb(procfs::rss_kib(&[pid]));
-    let tree_rss = mb(procfs::rss_kib(&tree));
-    let tree_pss = mb(procfs::pss_kib(&tree));
+    let idle = idle_figures(l.app.id() as i32, idle_secs);
     println!(
-        "idle over {secs:.0} s, {} processes (app + WebKit):",
-        tree.len()
+        "idle over {:.0} s, {} processes (app + WebKit):",
+        idle.secs, idle.processes
     );
     println!(
-        "  CPU: {cpu:.2} % of one core (goal < 0.5 %: {:.2}× the goal)",
-        cpu / 0.5
+        "  CPU: {:.2} % of one core (goal < 0.5 %: {:.2}× the goal)",
+        idle.cpu,
+        idle.cpu / 0.5
     );
     println!(
-        "  memory: app process RSS {app_rss:.0} MB; app + WebKit RSS {tree_rss:.0} MB, PSS {tree_pss:.0} MB (goal ≤ 100 MB: PSS is {:.2}× the goal)",
-        tree_pss / 100.0
+        "  memory: app process RSS {:.0} MB; app + WebKit RSS {:.0} MB, PSS {:.0} MB (goal ≤ 100 MB: PSS is {:.2}× the goal)",
+        idle.app_rss_mb,
+        idle.rss_mb,
+        idle.pss_mb,
+        idle.pss_mb / 100.0
     );
     drop(l);
 

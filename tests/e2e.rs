@@ -850,14 +850,7 @@ async fn an_outage_opens_on_the_call_list(rig: Rig, size: &str) {
     text_eventually(&client, "receipt-summary", "the ledger", "本日の合計").await;
 
     rig.set_line(false);
-    eventually("the offline banner", Duration::from_secs(20), async || {
-        let el = client
-            .find(Locator::Css("[data-testid=line-banner]"))
-            .await
-            .ok()?;
-        (el.attr("data-state").await.ok()?.as_deref() == Some("offline")).then_some(())
-    })
-    .await;
+    line_banner_shows(&client, "offline").await;
     let first_step = text_eventually(
         &client,
         "diagnosis-line",
@@ -1540,14 +1533,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
 
             // The line goes.
             net.set_link(&net.primary, false);
-            eventually("the offline banner", Duration::from_secs(20), async || {
-                let el = client
-                    .find(Locator::Css("[data-testid=line-banner]"))
-                    .await
-                    .ok()?;
-                (el.attr("data-state").await.ok()?.as_deref() == Some("offline")).then_some(())
-            })
-            .await;
+            line_banner_shows(&client, "offline").await;
             // The outage ended the drill at once: the screen says so, and what follows is real.
             let ended = text_eventually(
                 &client,

@@ -28,25 +28,6 @@ fn save(x: &X11, display: &Display, window: u32, name: &str) {
     }
 }
 
-/// WebKit's web processes under the app (one per web view; the name is cut to 15
-/// characters by the kernel): none while no web view exists. (WebKit's network process
-/// belongs to the web context, which lives as long as the app once a view was made.)
-fn web_processes(app: i32) -> usize {
-    webkit_processes(app)
-        .iter()
-        .filter(|name| name.starts_with("WebKitWebProces"))
-        .count()
-}
-
-fn webkit_processes(app: i32) -> Vec<String> {
-    procfs::tree(app)
-        .into_iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).ok())
-        .map(|name| name.trim().to_owned())
-        .filter(|name| name.starts_with("WebKit"))
-        .collect()
-}
-
 struct App {
     data: tempfile::TempDir,
     _app: ChildGuard,
@@ -132,7 +113,7 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
     );
     // Issue 18: started at login, no web engine until a window is needed.
     assert_eq!(
-        webkit_processes(app_pid),
+        procfs::webkit_processes(app_pid),
         Vec::<String>::new(),
         "no web engine at all while hidden after a login start"
     );
@@ -189,18 +170,18 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
     // Issue 18: closed to the tray, the window gives its web view up after the grace
     // period; a second launch builds it again, populated.
     assert!(
-        web_processes(app_pid) > 0,
+        procfs::web_views(app_pid) > 0,
         "a shown window has its web view"
     );
     x.request_close(window);
     wait_until(
         Duration::from_secs(20),
         "the web view given up after the grace period",
-        || web_processes(app_pid) == 0,
+        || procfs::web_views(app_pid) == 0,
     );
     eprintln!(
         "after the grace period, WebKit processes left: {:?}",
-        webkit_processes(app_pid)
+        procfs::webkit_processes(app_pid)
     );
     let populated = || {
         std::fs::read_to_string(&log_path)

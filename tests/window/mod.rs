@@ -527,6 +527,22 @@ pub async fn click_js(client: &Client, testid: &str) {
     assert_eq!(found, json!(true), "no {testid} on the page");
 }
 
+/// Wait (20 s at most) until the line banner shows `state` ("offline", "degraded").
+pub async fn line_banner_shows(client: &Client, state: &str) {
+    eventually(
+        &format!("the {state} banner"),
+        Duration::from_secs(20),
+        async || {
+            let el = client
+                .find(Locator::Css("[data-testid=line-banner]"))
+                .await
+                .ok()?;
+            (el.attr("data-state").await.ok()?.as_deref() == Some(state)).then_some(())
+        },
+    )
+    .await;
+}
+
 /// Wait until the call list's row of appointment `id` shows `text` (an outcome recorded:
 /// the list redraws after each, so the next click waits for it).
 pub async fn call_row_shows(client: &Client, id: &str, text: &str) {

@@ -606,6 +606,26 @@ pub mod procfs {
     //! CPU time and memory of a process and everything it started (WebKit runs its web
     //! and network processes as children of the app).
 
+    /// The names of WebKit's processes under `pid` (the kernel cuts a name to 15
+    /// characters: "WebKitWebProces" is one per web view, "WebKitNetworkPr" belongs to the
+    /// web context).
+    pub fn webkit_processes(pid: i32) -> Vec<String> {
+        tree(pid)
+            .into_iter()
+            .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).ok())
+            .map(|name| name.trim().to_owned())
+            .filter(|name| name.starts_with("WebKit"))
+            .collect()
+    }
+
+    /// How many web views live under `pid` (one WebKit web process each).
+    pub fn web_views(pid: i32) -> usize {
+        webkit_processes(pid)
+            .iter()
+            .filter(|name| name.starts_with("WebKitWebProces"))
+            .count()
+    }
+
     /// `pid` and all its descendants.
     pub fn tree(pid: i32) -> Vec<i32> {
         let parents: Vec<(i32, i32)> = std::fs::read_dir("/proc")
