@@ -40,12 +40,45 @@ pub(crate) fn morning(language: Language, view: &SignalsView) -> Option<Notice> 
         return None;
     }
     let title = match language {
-        Language::Ja => "つなぎ：不在中のできごと",
-        Language::En => "Tsunagi: while nobody was looking",
+        Language::Ja => "つなぎが見ていなかった間のお知らせ",
+        Language::En => "While Tsunagi was not watching",
     };
     let body: Vec<&str> = view.signals.iter().map(|s| s.text.as_str()).collect();
     Some(Notice {
         title: title.to_owned(),
         body: body.join("\n"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::signals::{Signal, SignalKind};
+
+    /// Issue 20, item 12: the morning notification used the old words 「不在中のできごと」
+    /// after the window had moved to plain ones; both now say the same.
+    #[test]
+    fn issue_20_the_morning_notice_says_what_the_window_says() {
+        let view = SignalsView {
+            signals: vec![Signal {
+                kind: SignalKind::Outages,
+                count: 2,
+                from: "2026-12-01T17:14:00Z".into(),
+                to: None,
+                text: "昨夜 2:14–2:16 に回線断が2回".into(),
+            }],
+            until: String::new(),
+        };
+        let notice = morning(Language::Ja, &view).unwrap();
+        assert_eq!(notice.title, "つなぎが見ていなかった間のお知らせ");
+        assert_eq!(notice.body, "昨夜 2:14–2:16 に回線断が2回");
+        assert!(morning(
+            Language::Ja,
+            &SignalsView {
+                signals: vec![],
+                until: String::new()
+            }
+        )
+        .is_none());
+    }
 }
