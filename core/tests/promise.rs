@@ -10,14 +10,13 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use common::ops::assert_each_op_once;
-use common::{cli, demo_desk, fhir_desk, runtime, test_now, tokyo_today, FhirDesk};
+use common::{cli, demo_desk, fhir_desk, quick_backoff, runtime, test_now, tokyo_today, FhirDesk};
 use serde_json::{json, Value};
 use tsunagi_core::calls::{ArrivalRecord, CallOutcome, CallRecord};
 use tsunagi_core::config::{Config, DataDir, FhirAuthKind};
 use tsunagi_core::desk::SourceOptions;
 use tsunagi_core::keychain::Keychain;
 use tsunagi_core::monitor::NetState;
-use tsunagi_core::outbox::backoff::{os_jitter, Backoff};
 use tsunagi_core::outbox::{DrainEnd, DrainReport, OpAction, OpKind, OpState};
 use tsunagi_core::receipts::{PaymentMethod, ReceiptInput};
 use tsunagi_core::report::{DrillEnd, ReportKind};
@@ -28,14 +27,6 @@ use tsunagi_testkit::clinic::{clinic_day, ClinicDay};
 use tsunagi_testkit::fault_proxy::{Fault, FaultProxy};
 use tsunagi_testkit::hfs::Hfs;
 use tsunagi_testkit::Session;
-
-fn quick_backoff() -> Backoff {
-    Backoff::new(
-        Duration::from_millis(20),
-        Duration::from_millis(300),
-        os_jitter(),
-    )
-}
 
 /// A clinic day on the real FHIR server, a desk on it through the fault proxy, pulled.
 struct Clinic {

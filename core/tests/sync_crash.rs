@@ -6,10 +6,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::cli;
+use common::kill::{kill_after, ok, seeded};
 use common::ops::{assert_each_once, OpRef};
 use serde_json::Value;
 use tsunagi_testkit::clinic::clinic_day;
@@ -17,57 +17,10 @@ use tsunagi_testkit::fault_proxy::{Fault, FaultProxy};
 use tsunagi_testkit::hfs::Hfs;
 use tsunagi_testkit::Session;
 
-const CLI: &str = env!("CARGO_BIN_EXE_tsunagi-cli");
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "{:?}: {}",
-        o.status,
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
 fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-/// xorshift64, seeded: a failing run can be replayed from the seed it prints.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
-/// Start `args`, kill -9 it after `after`; true when it was still running (a real kill).
-fn kill_after(session: &Session, data: &Path, args: &[&str], after: Duration) -> (bool, Output) {
-    let mut child = session
-        .command(CLI)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("TSUNAGI_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start tsunagi-cli");
-    let deadline = Instant::now() + after;
-    while Instant::now() < deadline {
-        if child.try_wait().unwrap().is_some() {
-            return (false, child.wait_with_output().unwrap());
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let killed = child.try_wait().unwrap().is_none();
-    let _ = child.kill(); // SIGKILL
-    (killed, child.wait_with_output().unwrap())
 }
 
 /// How long a `tsunagi-cli` takes to start and open the desk here (a listing does only that).
@@ -99,12 +52,7 @@ fn add_receipt(session: &Session, data: &Path, i: usize) -> String {
 #[test]
 fn killed_at_random_points_the_desk_loses_nothing_and_the_server_has_each_op_once() {
     tsunagi_testkit::clear_of_midnight(std::time::Duration::from_secs(300));
-    let seed = std::env::var("TSUNAGI_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x0c0ffee);
-    println!("seed {seed} (TSUNAGI_CRASH_SEED replays it)");
-    let mut rng = Rng(seed);
+    let mut rng = seeded(0x0c0ffee);
     let session = Session::start();
     let hfs = Hfs::start();
     let today = chrono::Utc::now()

@@ -9,22 +9,13 @@ mod common;
 use std::time::Duration;
 
 use common::ops::{assert_each_op_once, record_mix};
-use common::{fhir_desk, runtime, test_now, tokyo_today};
+use common::{fhir_desk, quick_backoff, runtime, test_now, tokyo_today};
 use serde_json::json;
 use tsunagi_core::calls::{CallOutcome, CallRecord};
-use tsunagi_core::outbox::backoff::{os_jitter, Backoff};
 use tsunagi_core::outbox::{DrainEnd, OpAction, OpState};
 use tsunagi_testkit::clinic::clinic_day;
 use tsunagi_testkit::fault_proxy::{Fault, FaultProxy};
 use tsunagi_testkit::hfs::Hfs;
-
-fn quick_backoff() -> Backoff {
-    Backoff::new(
-        Duration::from_millis(20),
-        Duration::from_millis(300),
-        os_jitter(),
-    )
-}
 
 fn states(desk: &tsunagi_core::Desk, rt: &tokio::runtime::Runtime) -> Vec<(i64, String)> {
     rt.block_on(desk.outbox())

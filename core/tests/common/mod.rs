@@ -2,6 +2,7 @@
 //! `tsunagi-cli` run as a process.
 #![allow(dead_code)]
 
+pub mod kill;
 pub mod ops;
 
 use std::sync::Arc;
@@ -59,6 +60,16 @@ pub fn tokyo_today() -> NaiveDate {
     test_now()
         .with_timezone(&chrono_tz::Asia::Tokyo)
         .date_naive()
+}
+
+/// Retries spaced 20–300 ms: a test drains through faults quickly.
+pub fn quick_backoff() -> tsunagi_core::outbox::backoff::Backoff {
+    use tsunagi_core::outbox::backoff::{os_jitter, Backoff};
+    Backoff::new(
+        std::time::Duration::from_millis(20),
+        std::time::Duration::from_millis(300),
+        os_jitter(),
+    )
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
