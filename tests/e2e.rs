@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::{json, Value};
-use tsunagi_testkit::clinic::{clinic_day, names};
+use tsunagi_testkit::clinic::{clinic_day, names, schedule, slot};
 use tsunagi_testkit::fault_proxy::{Fault, FaultProxy};
 use tsunagi_testkit::hfs::Hfs;
 use tsunagi_testkit::probe_servers::{DnsServer, HttpEndpoint, CONNECT_BODY};
@@ -1466,11 +1466,23 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
     let net = Network::new(false);
     let _endpoint = HttpEndpoint::serve(net.listen_tcp(&format!("{PUBLIC}:80")));
     let _dns = DnsServer::serve(net.bind_udp(&format!("{PUBLIC}:53")), PUBLIC);
+    // Web booking's free slots start in the next minutes of today (issue 17).
+    tsunagi_testkit::clear_of_midnight(Duration::from_secs(900));
     let hfs = Hfs::start();
     // Tomorrow morning's patients: on the call list whatever the hour the test runs.
     let tomorrow = tokyo_today().succ_opt().unwrap();
     let day = clinic_day(tomorrow, 30, "e");
     hfs.put_all(&day.resources());
+    hfs.put(&schedule("esched"));
+    let slots: Vec<String> = (0..4)
+        .map(|i| {
+            let id = format!("es{i}");
+            let start = chrono::Utc::now() + chrono::Duration::minutes(5 + i);
+            hfs.put(&slot(&id, "esched", start, "free"));
+            id
+        })
+        .collect();
+    let slot_status = |id: &str| hfs.get(&format!("Slot/{id}"))["status"].clone();
     let _upstream =
         FaultProxy::start_on(net.listen_tcp(&format!("{PUBLIC}:8080")), &hfs.base_url());
 
@@ -1551,6 +1563,24 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
                 "no drill banner any more"
             );
             save_screenshot(&client, &display, "drill-ended-by-outage-ja.png").await;
+            // Patients can still book online: one press stops it (issue 17).
+            let open = text_eventually(
+                &client,
+                "booking-strip",
+                "web booking still open",
+                "Web予約",
+            )
+            .await;
+            assert!(open.contains("まだ"), "{open}");
+            click(&client, "booking-pause").await;
+            text_eventually(
+                &client,
+                "booking-text",
+                "the pause waiting for the line",
+                "最初に送ります",
+            )
+            .await;
+            save_screenshot(&client, &display, "booking-paused-offline-ja.png").await;
             let row = |id: &str| format!("[data-testid=call-row][data-id=\"{id}\"]");
             click_css(
                 &client,
@@ -1587,15 +1617,10 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
 
             // While the line is down the changes wait in the 同期 tab.
             click(&client, "tab-sync").await;
-            eventually(
-                "five changes waiting",
-                Duration::from_secs(20),
-                async || {
-                    let states =
-                        attrs(&client, "[data-testid^=op-][data-state]", "data-state").await;
-                    (states.len() == 5 && states.iter().all(|s| s == "pending")).then_some(())
-                },
-            )
+            eventually("six changes waiting", Duration::from_secs(20), async || {
+                let states = attrs(&client, "[data-testid^=op-][data-state]", "data-state").await;
+                (states.len() == 6 && states.iter().all(|s| s == "pending")).then_some(())
+            })
             .await;
             save_screenshot(&client, &display, "sync-waiting-ja.png").await;
 
@@ -1609,10 +1634,20 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
                     let mut states =
                         attrs(&client, "[data-testid^=op-][data-state]", "data-state").await;
                     states.sort();
-                    (states == ["conflict", "done", "done", "done", "done"]).then_some(())
+                    (states == ["conflict", "done", "done", "done", "done", "done"]).then_some(())
                 },
             )
             .await;
+            // The pause went out first; the desk is reminded that booking is still stopped.
+            let remind = text_eventually(
+                &client,
+                "booking-text",
+                "the reminder to reopen web booking",
+                "回線は戻りました",
+            )
+            .await;
+            assert!(remind.contains("4枠"), "{remind}");
+            save_screenshot(&client, &display, "booking-remind-ja.png").await;
             let conflict = attrs(&client, "[data-state=conflict]", "data-testid").await;
             let sides = text_eventually(
                 &client,
@@ -1630,8 +1665,22 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
             click(&client, &format!("{}-keep_mine", conflict[0])).await;
             eventually("everything sent", Duration::from_secs(60), async || {
                 let states = attrs(&client, "[data-testid^=op-][data-state]", "data-state").await;
-                (states.len() == 5 && states.iter().all(|s| s == "done")).then_some(())
+                (states.len() == 6 && states.iter().all(|s| s == "done")).then_some(())
             })
+            .await;
+            // Web booking reopens: the strip goes once the server has the slots back.
+            click(&client, "booking-resume").await;
+            eventually(
+                "web booking open again",
+                Duration::from_secs(60),
+                async || {
+                    client
+                        .find(Locator::Css("[data-testid=booking-strip]"))
+                        .await
+                        .is_err()
+                        .then_some(())
+                },
+            )
             .await;
             let reconciled = eventually(
                 "the incident reconciled",
@@ -1653,7 +1702,16 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(ops.len(), 5);
+    assert_eq!(ops.len(), 7);
+    for id in &slots {
+        let history = hfs.get(&format!("Slot/{id}/_history"));
+        assert_eq!(
+            history["entry"].as_array().unwrap().len(),
+            3,
+            "{id}: {history}"
+        );
+        assert_eq!(slot_status(id), "free", "{id}");
+    }
     for op in &ops {
         assert_eq!(op["state"], "done", "{op}");
         let key = op["key"].as_str().unwrap();
@@ -1674,6 +1732,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
                 assert!(a["start"].as_str().unwrap().contains("T15:00"), "{a}");
                 assert_eq!(op["resolution"], "kept_mine");
             }
+            "booking_pause" | "booking_resume" => {} // the Slots' histories above
             other => panic!("unexpected op {other}"),
         }
     }

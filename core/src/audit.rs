@@ -49,6 +49,10 @@ pub enum AuditAction {
     ReportView,
     DrillStart,
     DrillEnd,
+    /// Web booking stopped from the desk (its free Slots closed on the server).
+    BookingPause,
+    /// Web booking reopened from the desk.
+    BookingResume,
     SettingsChange,
     SourceConfigure,
     CsvImport,
@@ -83,6 +87,8 @@ impl AuditAction {
             ReportView => "report.view",
             DrillStart => "drill.start",
             DrillEnd => "drill.end",
+            BookingPause => "booking.pause",
+            BookingResume => "booking.resume",
             SettingsChange => "settings.change",
             SourceConfigure => "source.configure",
             CsvImport => "import.csv",

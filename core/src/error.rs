@@ -73,6 +73,9 @@ pub enum CoreError {
     Call(#[from] crate::calls::CallError),
 
     #[error(transparent)]
+    Booking(#[from] crate::booking::BookingError),
+
+    #[error(transparent)]
     Outbox(#[from] crate::outbox::change::ChangeError),
 
     #[error(
@@ -115,6 +118,7 @@ impl CoreError {
             CoreError::Receipt(e) => e.code(),
             CoreError::InvalidInput(_) => ErrorCode::InputInvalid,
             CoreError::Call(e) => e.code(),
+            CoreError::Booking(e) => e.code(),
             CoreError::Outbox(_) => ErrorCode::OutboxUnreadable,
             CoreError::ChangesWaiting { .. } => ErrorCode::SourceChangesWaiting,
             CoreError::Superseded => ErrorCode::SourceSuperseded,

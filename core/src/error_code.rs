@@ -82,6 +82,14 @@ error_codes! {
     CallRescheduleUnreadable = "call.reschedule_unreadable",
     CallReschedulePast = "call.reschedule_past",
     CallRescheduleTooFar = "call.reschedule_too_far",
+    /// The source has no way to stop web booking from the desk (CSV, the demo clinic).
+    BookingNoApi = "booking.no_api",
+    BookingAlreadyPaused = "booking.already_paused",
+    BookingNotPaused = "booking.not_paused",
+    /// The end of a pause is unreadable, or not later than now.
+    BookingUntilInvalid = "booking.until_invalid",
+    /// A drill practises the pause without stopping real web booking.
+    BookingInDrill = "booking.in_drill",
     /// An op in the outbox cannot be read back (a damaged or foreign payload).
     OutboxUnreadable = "outbox.unreadable",
     /// The server refused the change itself (HTTP 4xx other than auth and conflicts).

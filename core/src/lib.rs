@@ -2,6 +2,7 @@
 //! the clinic calendar, and the operations the desktop shell and the CLI both call.
 
 pub mod audit;
+pub mod booking;
 pub mod calendar;
 pub mod calls;
 pub mod checklist;

@@ -5,6 +5,7 @@
 
 use ts_rs::{Config, TS};
 use tsunagi_core::audit::{AuditCheck, AuditProblem};
+use tsunagi_core::booking::{BookingState, BookingView, PauseView, ResumeView, SlotView};
 use tsunagi_core::calls::{
     ArrivalRecord, CallAttemptView, CallListEntry, CallListView, CallOutcome, CallRecord,
     Withdrawable,
@@ -105,6 +106,11 @@ fn typescript() -> String {
         OpAction::decl(&cfg),
         Resolution::decl(&cfg),
         OutboxCounts::decl(&cfg),
+        BookingState::decl(&cfg),
+        SlotView::decl(&cfg),
+        PauseView::decl(&cfg),
+        ResumeView::decl(&cfg),
+        BookingView::decl(&cfg),
         AppointmentSide::decl(&cfg),
         OpView::decl(&cfg),
         SyncGroup::decl(&cfg),

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use tauri::{AppHandle, Manager, State};
 use tsunagi_core::audit::AuditCheck;
+use tsunagi_core::booking::BookingView;
 use tsunagi_core::calls::{ArrivalRecord, CallListView, CallRecord, Withdrawable};
 use tsunagi_core::checklist::ChecklistView;
 use tsunagi_core::desk::SignalsView;
@@ -261,6 +262,31 @@ pub async fn withdraw(
     let desk = shell.ready()?;
     desk.withdraw(record, staff.as_deref()).await?;
     Ok(desk.call_list(tomorrow_morning).await?)
+}
+
+/// Where web booking stands (stopped from the desk or not, and what the server did).
+#[tauri::command]
+pub async fn booking_view(shell: State<'_, Shell>) -> Answer<BookingView> {
+    Ok(shell.ready()?.booking_view().await?)
+}
+
+/// 「Web予約を止める」: queued first in line for the clinic's system.
+#[tauri::command]
+pub async fn pause_booking(
+    shell: State<'_, Shell>,
+    until: Option<String>,
+    staff: Option<String>,
+) -> Answer<BookingView> {
+    let desk = shell.ready()?;
+    Ok(desk
+        .pause_booking(until.as_deref(), staff.as_deref())
+        .await?)
+}
+
+/// 「Web予約を再開」.
+#[tauri::command]
+pub async fn resume_booking(shell: State<'_, Shell>, staff: Option<String>) -> Answer<BookingView> {
+    Ok(shell.ready()?.resume_booking(staff.as_deref()).await?)
 }
 
 #[tauri::command]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::output;
-use super::{AuditCommand, OutboxCommand, ReceiptCommand, SourceArgs};
+use super::{AuditCommand, BookingCommand, OutboxCommand, ReceiptCommand, SourceArgs};
 use crate::desk::{blocking, Desk, DeskOptions};
 use crate::error::{CoreError, Result};
 use crate::outbox::DrainEnd;
@@ -274,6 +274,21 @@ pub(super) async fn outbox(
             written(writeln!(out, "{}", path.display()))
         }
     }
+}
+
+pub(super) async fn booking(
+    desk: &Desk,
+    command: BookingCommand,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let (view, json) = match command {
+        BookingCommand::Pause { until } => {
+            (desk.pause_booking(until.as_deref(), None).await?, false)
+        }
+        BookingCommand::Resume => (desk.resume_booking(None).await?, false),
+        BookingCommand::Status { json } => (desk.booking_view().await?, json),
+    };
+    written(output::booking(out, &view, json))
 }
 
 /// Send until the queue is empty or `patience` seconds pass; exit 7 when only decisions

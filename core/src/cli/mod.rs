@@ -151,6 +151,10 @@ enum Command {
     /// What is queued for the upstream (the outbox)
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Web booking on the clinic's FHIR server: stop it (its free Slots closed), reopen
+    /// exactly what was closed, or see where it stands
+    #[command(subcommand)]
+    Booking(BookingCommand),
     /// Outage and drill reports: list them, or show one (`report outage 3`)
     Report {
         #[arg(value_parser = ["outage", "drill"], requires = "id")]
@@ -220,6 +224,25 @@ enum AuditCommand {
         /// Where to write it [default: the printouts folder]
         #[arg(long, value_name = "FILE")]
         to: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BookingCommand {
+    /// Stop web booking: the free Slots from now to the end of today (or --until) become
+    /// busy-unavailable. Queued first in line; sent as soon as the server can be reached
+    Pause {
+        /// The end of the pause, today on the clinic's clock
+        #[arg(long, value_name = "HH:MM")]
+        until: Option<String>,
+    },
+    /// Reopen web booking: the Slots the pause closed are free again, each only if nobody
+    /// changed it on the server meanwhile (those are listed)
+    Resume,
+    /// Whether web booking is stopped, since when and by whom, and what the server did
+    Status {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -573,6 +596,7 @@ async fn dispatch(desk: Arc<Desk>, command: Command, out: &mut impl std::io::Wri
             c::withdraw(desk, record, out).await
         }
         Command::Outbox(command) => c::outbox(desk, command, out).await,
+        Command::Booking(command) => c::booking(desk, command, out).await,
         Command::Report {
             kind,
             id,

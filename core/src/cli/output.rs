@@ -522,6 +522,96 @@ pub fn outbox(
     Ok(())
 }
 
+/// Where web booking stands: one JSON object, or a few lines for a person.
+pub fn booking(
+    out: &mut impl Write,
+    view: &crate::booking::BookingView,
+    json: bool,
+) -> io::Result<()> {
+    use crate::booking::BookingState;
+    if json {
+        return json_line(out, view);
+    }
+    let by = |who: &Option<String>| {
+        who.as_deref()
+            .map(|w| format!(" by {w}"))
+            .unwrap_or_default()
+    };
+    match (&view.state, &view.pause) {
+        (BookingState::Open, None) => writeln!(out, "web booking: open")?,
+        (state, Some(p)) => {
+            let headline = match state {
+                BookingState::Open => "open again",
+                BookingState::PauseWaiting => {
+                    "stopped at the desk; waiting to reach the clinic's system (sent first)"
+                }
+                BookingState::Paused => "stopped",
+                BookingState::ResumeWaiting => {
+                    "reopened at the desk; waiting to reach the clinic's system"
+                }
+            };
+            writeln!(out, "web booking: {headline}")?;
+            writeln!(
+                out,
+                "  stopped {}{} until {}; {} slot(s) closed{}",
+                p.requested_label,
+                by(&p.by),
+                p.until_label,
+                p.paused,
+                p.confirmed_label
+                    .as_deref()
+                    .map(|c| format!(" (confirmed {c})"))
+                    .unwrap_or_default()
+            )?;
+            for s in &p.refused {
+                writeln!(
+                    out,
+                    "  not closed: slot {} {} ({})",
+                    s.slot_id,
+                    s.start_label.as_deref().unwrap_or("?"),
+                    s.server_said.as_deref().unwrap_or("refused")
+                )?;
+            }
+            if let Some(e) = &p.error {
+                writeln!(out, "  waiting because: {e}")?;
+            }
+            if let Some(r) = &view.resume {
+                writeln!(
+                    out,
+                    "  reopened {}{}; {} slot(s) free again{}",
+                    r.requested_label,
+                    by(&r.by),
+                    r.resumed,
+                    r.confirmed_label
+                        .as_deref()
+                        .map(|c| format!(" (confirmed {c})"))
+                        .unwrap_or_default()
+                )?;
+                for s in &r.left {
+                    writeln!(
+                        out,
+                        "  left as it is: slot {} {} (now {} on the server)",
+                        s.slot_id,
+                        s.start_label.as_deref().unwrap_or("?"),
+                        s.server_said.as_deref().unwrap_or("changed")
+                    )?;
+                }
+                if let Some(e) = &r.error {
+                    writeln!(out, "  waiting because: {e}")?;
+                }
+            }
+        }
+        (_, None) => writeln!(out, "web booking: open")?,
+    }
+    if !view.can_pause {
+        writeln!(
+            out,
+            "  this source cannot stop web booking; use the booking service's own admin page"
+        )?;
+    }
+    Ok(())
+}
+
 pub fn drained(
     out: &mut impl Write,
     report: &crate::outbox::DrainReport,

@@ -500,6 +500,7 @@ mod audit;
 pub use audit::{Actor, StaffView, STAFF_NAME_MAX, UNNAMED};
 mod line;
 pub use line::SignalsView;
+mod booking;
 mod calls;
 mod checklist;
 mod receipts;

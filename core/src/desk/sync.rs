@@ -13,6 +13,7 @@ use crate::audit::AuditAction;
 use crate::error::{CoreError, ErrorPayload, Result};
 use crate::model::SourceKind;
 use crate::outbox::backoff::Backoff;
+use crate::outbox::booking::{deliver_pause, deliver_resume, SlotLedger};
 use crate::outbox::change::Change;
 use crate::outbox::sender::{deliver, Attempt, Upstream};
 use crate::outbox::view::{AppointmentSide, OpView, SyncGroup, SyncView};
@@ -53,6 +54,11 @@ pub const UNDO_HOLD: Duration = Duration::from_secs(crate::calls::UNDO_SECONDS a
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 
 impl Desk {
+    /// Where the sender writes down the Slots a booking pause closes.
+    fn slot_ledger(&self) -> SlotLedger {
+        SlotLedger::new(self.store.clone(), self.clock.clone())
+    }
+
     /// One sender per install: a lock file held while a round runs (released by the OS if
     /// the process dies, so a kill never leaves it stuck).
     async fn try_sender_lock(&self) -> Result<Option<std::fs::File>> {
@@ -142,7 +148,7 @@ impl Desk {
             let Some(op) = self.take_next_op(upstream, held_after).await? else {
                 break;
             };
-            let attempt = attempt_op(&op, upstream, language).await?;
+            let attempt = attempt_op(&op, upstream, language, &self.slot_ledger()).await?;
             let store = self.store.clone();
             let (at, delivery, seq) = (self.clock.now(), attempt.delivery.clone(), op.seq);
             blocking(move || store.op_delivered(seq, &delivery, at)).await?;
@@ -278,7 +284,7 @@ impl Desk {
         }
     }
 
-    async fn announce_outbox(&self) {
+    pub(super) async fn announce_outbox(&self) {
         let store = self.store.clone();
         if let Ok(counts) = blocking(move || store.outbox_counts()).await {
             let _ = self.events.send(DeskEvent::OutboxChanged { counts });
@@ -434,12 +440,15 @@ async fn attempt_op(
     op: &crate::store::OutboxRow,
     upstream: &Upstream,
     language: crate::config::Language,
+    slots: &SlotLedger,
 ) -> Result<Attempt> {
     Ok(match upstream {
         _ if op.upstream == crate::source::demo::SOURCE_KEY => Attempt::demo(op),
-        Upstream::Fhir { source, key } if *key == op.upstream => {
-            deliver(source, op, language).await
-        }
+        Upstream::Fhir { source, key } if *key == op.upstream => match &op.change {
+            Change::BookingPause(pause) => deliver_pause(source, op, pause, slots).await?,
+            Change::BookingResume(resume) => deliver_resume(source, op, resume, slots).await?,
+            _ => deliver(source, op, language).await,
+        },
         _ => {
             return Err(CoreError::InvalidInput(format!(
                 "op {} is for another upstream than the source now",
@@ -555,7 +564,13 @@ impl OpShown<'_> {
                 Some(rc) => rc.patient_name.clone(),
                 None => brief.and_then(|b| b.1.clone()),
             },
-            appointment_label: brief.and_then(|b| b.0).map(|t| self.label(t)),
+            appointment_label: match &r.change {
+                // A booking pause is about its window, not an appointment.
+                Change::BookingPause(p) => {
+                    Some(format!("{}〜{}", self.label(p.from), self.label(p.until)))
+                }
+                _ => brief.and_then(|b| b.0).map(|t| self.label(t)),
+            },
             outcome: match &r.change {
                 Change::CallOutcome(c) => Some(c.outcome),
                 _ => None,

@@ -243,6 +243,27 @@ pub struct ReceiptOp {
     pub voids: Option<String>,
 }
 
+/// `booking_pause`: web booking stops for a while. The free Slots between `from` and
+/// `until` become `busy-unavailable` on the server (see docs/booking.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingPauseOp {
+    /// The pause's own id (its op key): the resume names it, the Slots carry it.
+    pub pause_id: String,
+    #[serde(with = "stored_time")]
+    pub from: DateTime<Utc>,
+    #[serde(with = "stored_time")]
+    pub until: DateTime<Utc>,
+    pub staff: Option<String>,
+}
+
+/// `booking_resume`: exactly the Slots a pause closed are free again, each only if the
+/// server still holds the version the pause wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingResumeOp {
+    pub pause_id: String,
+    pub staff: Option<String>,
+}
+
 /// One change for the upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -252,6 +273,8 @@ pub enum Change {
     CallOutcome(CallOp),
     Receipt(ReceiptOp),
     ReceiptVoid(ReceiptOp),
+    BookingPause(BookingPauseOp),
+    BookingResume(BookingResumeOp),
 }
 
 /// A stored change that this build cannot read.
@@ -276,6 +299,8 @@ impl Change {
             Change::CallOutcome(_) => OpKind::CallOutcome,
             Change::Receipt(_) => OpKind::Receipt,
             Change::ReceiptVoid(_) => OpKind::ReceiptVoid,
+            Change::BookingPause(_) => OpKind::BookingPause,
+            Change::BookingResume(_) => OpKind::BookingResume,
         }
     }
 
@@ -287,6 +312,8 @@ impl Change {
             Change::AppointmentArrival(c) => serde_json::to_string(c),
             Change::CallOutcome(c) => serde_json::to_string(c),
             Change::Receipt(c) | Change::ReceiptVoid(c) => serde_json::to_string(c),
+            Change::BookingPause(c) => serde_json::to_string(c),
+            Change::BookingResume(c) => serde_json::to_string(c),
         };
         json.expect("a change serialises")
     }
@@ -310,6 +337,8 @@ impl Change {
             OpKind::CallOutcome => Change::CallOutcome(read(kind, payload)?),
             OpKind::Receipt => Change::Receipt(read(kind, payload)?),
             OpKind::ReceiptVoid => Change::ReceiptVoid(read(kind, payload)?),
+            OpKind::BookingPause => Change::BookingPause(read(kind, payload)?),
+            OpKind::BookingResume => Change::BookingResume(read(kind, payload)?),
         };
         Ok(change)
     }
@@ -338,7 +367,8 @@ impl Change {
         }
     }
 
-    /// The record the change is about: the appointment, or the receipt's number.
+    /// The record the change is about: the appointment, the receipt's number, or the
+    /// booking pause.
     pub fn target_id(&self) -> &str {
         match self {
             Change::AppointmentCancel(c) => &c.appointment_id,
@@ -346,11 +376,19 @@ impl Change {
             Change::AppointmentArrival(c) => &c.appointment_id,
             Change::CallOutcome(c) => &c.appointment_id,
             Change::Receipt(r) | Change::ReceiptVoid(r) => &r.number,
+            Change::BookingPause(b) => &b.pause_id,
+            Change::BookingResume(b) => &b.pause_id,
         }
     }
 
+    /// A stop or a reopening of web booking.
+    pub fn is_booking(&self) -> bool {
+        matches!(self, Change::BookingPause(_) | Change::BookingResume(_))
+    }
+
     /// The ops that must reach the server in order share a chain: one appointment's
-    /// changes, one receipt and its void. A call is independent of every other op.
+    /// changes, one receipt and its void, one booking pause and its resume. A call is
+    /// independent of every other op.
     pub fn chain(&self) -> Option<String> {
         match self {
             Change::AppointmentCancel(_)
@@ -358,6 +396,8 @@ impl Change {
             | Change::AppointmentArrival(_) => Some(format!("appointment:{}", self.target_id())),
             Change::Receipt(r) => Some(format!("receipt:{}", r.number)),
             Change::ReceiptVoid(r) => r.voids.as_ref().map(|v| format!("receipt:{v}")),
+            Change::BookingPause(b) => Some(format!("booking:{}", b.pause_id)),
+            Change::BookingResume(b) => Some(format!("booking:{}", b.pause_id)),
             Change::CallOutcome(_) => None,
         }
     }

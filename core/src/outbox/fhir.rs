@@ -158,6 +158,13 @@ pub fn apply_change(resource: &mut Value, op: &OutboxRow) {
     if let Some((_, change)) = op.change.appointment_change() {
         change.apply_to_fhir(resource);
     }
+    tag_version(resource, &op.key);
+}
+
+/// Mark the version about to be written as made by the op with `key` (any earlier Tsunagi
+/// tag goes: a version carries the op that made it), and drop the server's own version
+/// fields.
+pub fn tag_version(resource: &mut Value, key: &str) {
     let mut tags: Vec<Value> = resource["meta"]["tag"]
         .as_array()
         .cloned()
@@ -165,7 +172,7 @@ pub fn apply_change(resource: &mut Value, op: &OutboxRow) {
         .into_iter()
         .filter(|t| t["system"].as_str() != Some(OP_TAG_SYSTEM))
         .collect();
-    tags.push(json!({ "system": OP_TAG_SYSTEM, "code": op.key }));
+    tags.push(json!({ "system": OP_TAG_SYSTEM, "code": key }));
     if !resource["meta"].is_object() {
         resource["meta"] = json!({});
     }
@@ -176,6 +183,18 @@ pub fn apply_change(resource: &mut Value, op: &OutboxRow) {
         obj.remove("lastUpdated");
     }
     meta["tag"] = json!(tags);
+}
+
+/// The versions in a `_history` Bundle that the op with `key` made (in the Bundle's order).
+pub fn versions_made_by(history: Option<&Value>, key: &str) -> Vec<Value> {
+    history
+        .and_then(|h| h["entry"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("resource"))
+        .filter(|r| made_by(r, key))
+        .cloned()
+        .collect()
 }
 
 /// Whether this version of a resource was made by the op with `key`.

@@ -4,6 +4,7 @@
 //! (`backoff`) and runs in the background (`task`). See docs/sync-back.md for the design.
 
 pub mod backoff;
+pub mod booking;
 pub mod change;
 pub mod fhir;
 pub mod sender;
@@ -23,16 +24,22 @@ pub enum OpKind {
     CallOutcome,
     Receipt,
     ReceiptVoid,
+    /// Web booking stops: the free Slots of a window become busy-unavailable.
+    BookingPause,
+    /// Web booking reopens: those Slots are free again.
+    BookingResume,
 }
 
 impl OpKind {
-    pub const ALL: [OpKind; 6] = [
+    pub const ALL: [OpKind; 8] = [
         OpKind::AppointmentCancel,
         OpKind::AppointmentReschedule,
         OpKind::AppointmentArrival,
         OpKind::CallOutcome,
         OpKind::Receipt,
         OpKind::ReceiptVoid,
+        OpKind::BookingPause,
+        OpKind::BookingResume,
     ];
 
     pub fn code(self) -> &'static str {
@@ -43,6 +50,8 @@ impl OpKind {
             OpKind::CallOutcome => "call_outcome",
             OpKind::Receipt => "receipt",
             OpKind::ReceiptVoid => "receipt_void",
+            OpKind::BookingPause => "booking_pause",
+            OpKind::BookingResume => "booking_resume",
         }
     }
 

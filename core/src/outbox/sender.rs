@@ -69,14 +69,14 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    fn settled(delivery: Delivery) -> Attempt {
+    pub(super) fn settled(delivery: Delivery) -> Attempt {
         Attempt {
             delivery,
             retry_after: None,
         }
     }
 
-    fn done(upstream_ref: String, new_version: Option<String>) -> Attempt {
+    pub(super) fn done(upstream_ref: String, new_version: Option<String>) -> Attempt {
         Attempt::settled(Delivery::Done {
             upstream_ref,
             new_version,
@@ -98,7 +98,7 @@ impl Attempt {
     }
 
     /// No HTTP answer at all.
-    fn transport(e: SourceError) -> Attempt {
+    pub(super) fn transport(e: SourceError) -> Attempt {
         Attempt::settled(Delivery::Failed {
             code: e.code(),
             status: None,
@@ -108,7 +108,7 @@ impl Attempt {
     }
 
     /// An answer that was not a success and has no special meaning for the op.
-    fn refused(answer: &Answer) -> Attempt {
+    pub(super) fn refused(answer: &Answer) -> Attempt {
         let status = answer.status;
         let failed = |code: ErrorCode, retryable: bool, text: String| Attempt {
             delivery: Delivery::Failed {
@@ -146,7 +146,7 @@ impl Attempt {
     }
 
     /// A success status whose body is not the FHIR we asked for (a captive portal).
-    fn not_fhir(answer: &Answer) -> Attempt {
+    pub(super) fn not_fhir(answer: &Answer) -> Attempt {
         Attempt::settled(Delivery::Failed {
             code: ErrorCode::SourceNotFhir,
             status: Some(answer.status),
@@ -340,16 +340,7 @@ async fn settle_moved(fhir: &FhirSource, op: &OutboxRow, id: &str) -> Attempt {
         .await
     {
         Ok(h) if h.is_success() => {
-            let entries = h
-                .json
-                .as_ref()
-                .and_then(|j| j["entry"].as_array().cloned())
-                .unwrap_or_default();
-            if let Some(ours) = entries
-                .iter()
-                .filter_map(|e| e.get("resource"))
-                .find(|r| map::made_by(r, &op.key))
-            {
+            if let Some(ours) = map::versions_made_by(h.json.as_ref(), &op.key).first() {
                 let v = ours["meta"]["versionId"].as_str().map(str::to_owned);
                 return Attempt::updated(id, v);
             }

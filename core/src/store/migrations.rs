@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_privacy.sql"),
     include_str!("migrations/0011_one_promise.sql"),
     include_str!("migrations/0012_withdraw.sql"),
+    include_str!("migrations/0013_booking.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -75,6 +76,7 @@ mod pinned {
         "078eeb42eea4c096d9cb1b6d7b2de01057ce0ad30d59a5d7e74f47253a8611c0",
         "79a28c6587b9f72520ee1dd54dda7907b6d8b2c96bdf124391961ddec963164d",
         "b24c7bda2bc0e7d9912148e45e6d8de3e4499813a59e81e5919d19103f7c0e35",
+        "9a1c40f9e42c715433c265b5f98a49dfec7e221b33ccc83c52118aed5dca19b2",
     ];
 
     #[test]

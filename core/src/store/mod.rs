@@ -2,6 +2,7 @@
 //! raw 256-bit key. All SQL lives under this module.
 
 mod audit;
+mod booking;
 mod calls;
 mod checklist;
 mod drill;
@@ -13,6 +14,7 @@ mod receipts;
 mod report;
 mod retention;
 
+pub use booking::{BookingInsert, BookingOp, BookingOps};
 pub use calls::{ArrivalInsert, CallInsert};
 pub use migrations::LATEST_VERSION;
 pub(crate) use mirror::{parse_ts, ts};
@@ -320,6 +322,78 @@ mod tests {
             .with(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
             .unwrap();
         assert_eq!(v, LATEST_VERSION);
+    }
+
+    /// Schema 13 rebuilds the outbox to take the booking kinds: every op of an older file
+    /// is still there, with its id (the order ops go out in), state and decisions.
+    #[test]
+    fn the_outbox_of_a_schema_12_file_survives_its_rebuild_for_the_booking_kinds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let key = DbKey::generate().unwrap();
+        let before: Vec<(i64, String, String, String, i64, Option<String>)>;
+        {
+            let conn = create_at_version(&path, &key, 12);
+            conn.execute_batch(
+                "INSERT INTO outbox (id, op_key, kind, target_id, payload, state, attempts,
+                     created_at, chain, upstream, resolution, withdrawn)
+                 VALUES
+                 (3, 'k3', 'appointment_cancel', 'a1',
+                  '{\"appointment_id\":\"a1\",\"status\":\"cancelled\"}', 'pending', 2,
+                  '2026-11-25T00:00:00Z', 'appointment:a1', 'demo', NULL, 0),
+                 (7, 'k7', 'call_outcome', 'a1', '{}', 'done', 1,
+                  '2026-11-25T00:01:00Z', NULL, 'demo', 'discarded', 1);",
+            )
+            .unwrap();
+            let err = conn
+                .execute(
+                    "INSERT INTO outbox (op_key, kind, payload, created_at)
+                     VALUES ('k9', 'booking_pause', '{}', '2026-11-25T00:02:00Z')",
+                    [],
+                )
+                .unwrap_err();
+            assert!(err.to_string().contains("CHECK"), "{err}");
+            before = outbox_rows(&conn);
+        }
+        let store = Store::open(&path, &key, Create::Never).unwrap();
+        store
+            .with(|conn| {
+                assert_eq!(outbox_rows(conn), before);
+                conn.execute(
+                    "INSERT INTO outbox (op_key, kind, payload, created_at)
+                     VALUES ('k9', 'booking_pause', '{}', '2026-11-25T00:02:00Z')",
+                    [],
+                )?;
+                let next: i64 =
+                    conn.query_row("SELECT id FROM outbox WHERE op_key = 'k9'", [], |r| {
+                        r.get(0)
+                    })?;
+                assert_eq!(next, 8, "ids go on after the kept ones");
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn outbox_rows(conn: &Connection) -> Vec<(i64, String, String, String, i64, Option<String>)> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, op_key, kind, state, withdrawn, resolution FROM outbox ORDER BY id",
+            )
+            .unwrap();
+        stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
     }
 
     #[test]

@@ -438,9 +438,10 @@ impl Store {
 
     /// The oldest op whose turn it is among those meant for `upstream` (and the demo's,
     /// which the demo always takes): pending, and not behind a conflict or rejection on its
-    /// own chain (ops on one appointment or receipt keep their order). With `held_after`,
-    /// a call's or check-in's op made after that time waits (it can still be taken back),
-    /// and so does what follows it on its chain.
+    /// own chain (ops on one appointment or receipt keep their order). A booking pause goes
+    /// before anything else: patients keep booking a morning that may not happen until it
+    /// is out. With `held_after`, a call's or check-in's op made after that time waits (it
+    /// can still be taken back), and so does what follows it on its chain.
     pub fn next_op(
         &self,
         upstream: Option<&str>,
@@ -457,7 +458,7 @@ impl Store {
                                  AND (b.state IN ('conflict', 'rejected')
                                       OR (b.state = 'pending' AND {held_b}))))
                            AND NOT {held_o}
-                         ORDER BY o.id LIMIT 1",
+                         ORDER BY o.kind != 'booking_pause', o.id LIMIT 1",
                         held_b = held("b", "?3"),
                         held_o = held("o", "?3"),
                     ),

@@ -214,7 +214,7 @@ fn purge_loose(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Result
     )? as u32;
     r.ops += tx.execute(
         "DELETE FROM outbox WHERE incident_id IS NULL AND state = 'done' AND done_at < ?1
-           AND kind NOT IN ('receipt', 'receipt_void')",
+           AND kind NOT IN ('receipt', 'receipt_void', 'booking_pause', 'booking_resume')",
         [&cut],
     )? as u32;
     r.log_rows += tx.execute(

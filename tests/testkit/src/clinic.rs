@@ -139,3 +139,27 @@ pub fn clinic_day(date: NaiveDate, count: usize, prefix: &str) -> ClinicDay {
         appointments,
     }
 }
+
+/// A doctor's booking calendar (FHIR Schedule) that web booking offers Slots from.
+pub fn schedule(id: &str) -> Value {
+    json!({
+        "resourceType": "Schedule",
+        "id": id,
+        "active": true,
+        "actor": [{"reference": "Practitioner/dr-sato", "display": "佐藤医師"}]
+    })
+}
+
+/// A 15-minute Slot of `schedule` starting at `start` (any RFC 3339 instant), with
+/// `status` (`free`, `busy`, …).
+pub fn slot(id: &str, schedule: &str, start: chrono::DateTime<chrono::Utc>, status: &str) -> Value {
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    json!({
+        "resourceType": "Slot",
+        "id": id,
+        "schedule": {"reference": format!("Schedule/{schedule}")},
+        "status": status,
+        "start": at(start),
+        "end": at(start + Duration::minutes(15))
+    })
+}

@@ -62,6 +62,8 @@ struct State {
     /// `Authorization` header value required, if any (401 otherwise).
     require_auth: Option<String>,
     paths: Vec<String>,
+    /// `METHOD path` of every request, in order.
+    calls: Vec<String>,
     /// Only requests whose `METHOD path` contains this are faulted (others pass).
     only: Option<String>,
     /// Random faults: each matching request gets one of these with this chance (percent),
@@ -104,6 +106,7 @@ impl FaultProxy {
             bytes_out: 0,
             require_auth: None,
             paths: Vec::new(),
+            calls: Vec::new(),
             only: None,
             random: None,
             injected: Vec::new(),
@@ -204,6 +207,11 @@ impl FaultProxy {
     }
 
     /// Request paths seen so far (with their queries).
+    /// `METHOD path` of every request since the start or the last `reset_counters`.
+    pub fn calls(&self) -> Vec<String> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
     pub fn paths(&self) -> Vec<String> {
         self.state.lock().unwrap().paths.clone()
     }
@@ -213,6 +221,7 @@ impl FaultProxy {
         s.bytes_in = 0;
         s.bytes_out = 0;
         s.paths.clear();
+        s.calls.clear();
     }
 }
 
@@ -365,6 +374,7 @@ fn serve(
         let mut s = state.lock().unwrap();
         s.bytes_in += request.raw_len as u64;
         s.paths.push(request.path.clone());
+        s.calls.push(format!("{} {}", request.method, request.path));
         s.authorizations.push(request.authorization.clone());
         let n = s.requests;
         s.requests += 1;

@@ -5,6 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   ArrivalRecord,
   AuditCheck,
+  BookingView,
   ChangesLeft,
   CallListView,
   CallRecord,
@@ -122,6 +123,13 @@ export const api = {
   dial: (number: string) => call<void>('dial', { number }),
   withdraw: (record: Withdrawable, staff: string | null, tomorrowMorning: boolean) =>
     call<CallListView>('withdraw', { record, staff, tomorrowMorning }),
+  /** Where web booking stands (stopped from the desk or not). */
+  bookingView: () => call<BookingView>('booking_view'),
+  /** 「Web予約を止める」: from now to `until` (HH:MM today) or the end of the day. */
+  pauseBooking: (until: string | null, staff: string | null) =>
+    call<BookingView>('pause_booking', { until, staff }),
+  /** 「Web予約を再開」: exactly the Slots the pause closed. */
+  resumeBooking: (staff: string | null) => call<BookingView>('resume_booking', { staff }),
   checklist: () => call<ChecklistView>('checklist'),
   tick: (step: number, done: boolean, staff: string | null) =>
     call<ChecklistView>('tick', { step, done, staff }),

@@ -195,6 +195,17 @@ const ja = {
   firstStep: 'まず',
   moreDetail: '詳しく',
   backupLine: '予備回線で接続中',
+  bookingStillOpen: '患者さんはまだWeb予約を入れられます',
+  bookingPause: 'Web予約を止める',
+  bookingResume: 'Web予約を再開',
+  bookingPauseWaiting: 'Web予約を止めました・予約システムへはつながりしだい最初に送ります',
+  bookingPaused: 'Web予約を停止中',
+  bookingDetail: '（{since}〜{until}・{slots}枠）',
+  bookingBy: '（{staff}）',
+  bookingRemind: '回線は戻りました。Web予約は止めたままです',
+  bookingResumeWaiting: 'Web予約を再開しました（まだ予約システムに届いていません）',
+  bookingLeft: 'Web予約を再開しました。次の{count}枠は予約システムで変更されていたため、そのままにしました：',
+  bookingRefused: '予約システムが閉じなかった枠があります：',
   diagnosisTitle: '回線の診断',
   checkAgain: 'もう一度確認',
   whatWasChecked: '確認した項目',
@@ -444,6 +455,17 @@ const en: Record<MessageKey, string> = {
   firstStep: 'First',
   moreDetail: 'Details',
   backupLine: 'On the backup line',
+  bookingStillOpen: 'Patients can still book online',
+  bookingPause: 'Stop web booking',
+  bookingResume: 'Reopen web booking',
+  bookingPauseWaiting: 'Web booking stopped; sent to the booking system first, as soon as it can be reached',
+  bookingPaused: 'Web booking stopped',
+  bookingDetail: ' ({since}–{until}, {slots} slots)',
+  bookingBy: ' ({staff})',
+  bookingRemind: 'The line is back. Web booking is still stopped',
+  bookingResumeWaiting: 'Web booking reopened (not yet at the booking system)',
+  bookingLeft: 'Web booking reopened. These {count} slots had changed in the booking system and were left as they are:',
+  bookingRefused: 'The booking system did not close some slots:',
   diagnosisTitle: 'Line diagnosis',
   checkAgain: 'Check again',
   whatWasChecked: 'What was checked',
@@ -701,6 +723,26 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
       title: '新しい日時が1年以上先です',
       action: '年を確かめて、1年以内の日時を選んでください。',
     },
+    'booking.no_api': {
+      title: 'この取得元ではWeb予約を止められません',
+      action: 'CSVやデモでは、予約サービスの管理画面で受付を止めてください。',
+    },
+    'booking.already_paused': {
+      title: 'Web予約はすでに止めています',
+      action: '再開するときは「Web予約を再開」を押してください。',
+    },
+    'booking.not_paused': {
+      title: 'Web予約は止めていません',
+      action: '止めるときは「Web予約を止める」を押してください。',
+    },
+    'booking.until_invalid': {
+      title: '再開する時刻が読めないか、もう過ぎています',
+      action: '今日のこれからの時刻を 12:30 のように入れてください。',
+    },
+    'booking.in_drill': {
+      title: '訓練中は本物のWeb予約を止めません',
+      action: '手順の確認だけにして、訓練を終えてから本番で使ってください。',
+    },
     'source.not_configured': {
       title: '取得元の設定が不完全です',
       action: '設定で、FHIRサーバのURLと認証情報を確認してください。',
@@ -935,6 +977,26 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
     'call.reschedule_too_far': {
       title: 'The new date and time is more than a year ahead',
       action: 'Check the year and pick a time within a year.',
+    },
+    'booking.no_api': {
+      title: 'This source cannot stop web booking',
+      action: "With CSV or the demo, stop it in the booking service's own admin page.",
+    },
+    'booking.already_paused': {
+      title: 'Web booking is already stopped',
+      action: 'Press "Reopen web booking" to open it again.',
+    },
+    'booking.not_paused': {
+      title: 'Web booking is not stopped',
+      action: 'Press "Stop web booking" to stop it.',
+    },
+    'booking.until_invalid': {
+      title: 'The end time cannot be read or has passed',
+      action: 'Type a time later today, like 12:30.',
+    },
+    'booking.in_drill': {
+      title: 'A drill does not stop real web booking',
+      action: 'Practise the step only; use it for real after the drill.',
     },
     'source.not_configured': {
       title: 'The source is not fully set up',
@@ -1213,6 +1275,8 @@ export const opKindLabels: Record<Language, Record<OpKind, string>> = {
     call_outcome: '電話連絡',
     receipt: '仮領収書',
     receipt_void: '取消伝票',
+    booking_pause: 'Web予約の停止',
+    booking_resume: 'Web予約の再開',
   },
   en: {
     appointment_cancel: 'Cancellation',
@@ -1221,6 +1285,8 @@ export const opKindLabels: Record<Language, Record<OpKind, string>> = {
     call_outcome: 'Phone call',
     receipt: 'Provisional receipt',
     receipt_void: 'Void slip',
+    booking_pause: 'Web booking stopped',
+    booking_resume: 'Web booking reopened',
   },
 };
 

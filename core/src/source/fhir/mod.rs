@@ -5,7 +5,7 @@
 pub mod resources;
 mod write;
 
-pub use write::Answer;
+pub use write::{Answer, Searched};
 
 use std::time::Duration;
 

@@ -55,6 +55,13 @@ impl Answer {
     }
 }
 
+/// What a search found: the resources of every page, or the answer that refused it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Searched {
+    Found(Vec<Value>),
+    Refused(Answer),
+}
+
 /// `W/"3"` or `"3"` → `3`.
 fn etag_version(value: &str) -> String {
     value
@@ -121,6 +128,50 @@ impl FhirSource {
             request = request.header("If-Match", format!("W/\"{version}\""));
         }
         self.exchange(request).await
+    }
+
+    /// Every resource of type `resource` a search finds, following `next` links (on this
+    /// server only). A page that is not a success comes back as it is, for the caller to
+    /// read; a success that is not a searchset Bundle is an error.
+    pub async fn search_all(
+        &self,
+        resource: &str,
+        params: &[(&str, String)],
+    ) -> Result<Searched, SourceError> {
+        let mut url = self.search_url(resource, params);
+        let mut found = Vec::new();
+        for _ in 0..super::MAX_PAGES {
+            let answer = self.exchange(self.request(Method::GET, url)).await?;
+            if !answer.is_success() {
+                return Ok(Searched::Refused(answer));
+            }
+            let Some(bundle) = answer
+                .json
+                .filter(|j| j["resourceType"].as_str() == Some("Bundle"))
+            else {
+                return Err(self.invalid("a search answered with something else than a Bundle"));
+            };
+            found.extend(
+                bundle["entry"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.get("resource"))
+                    .filter(|r| r["resourceType"].as_str() == Some(resource))
+                    .cloned(),
+            );
+            let next = bundle["link"].as_array().and_then(|links| {
+                links
+                    .iter()
+                    .find(|l| l["relation"].as_str() == Some("next"))
+                    .and_then(|l| l["url"].as_str())
+            });
+            match next {
+                Some(next) => url = self.next_url(next)?,
+                None => return Ok(Searched::Found(found)),
+            }
+        }
+        Err(self.invalid(format!("more than {} pages of results", super::MAX_PAGES)))
     }
 
     async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Answer, SourceError> {

@@ -461,7 +461,7 @@ export type ReportKind = "outage" | "drill";
 
 export type DrillEnd = "staff" | "outage" | "day_end";
 
-export type OpKind = "appointment_cancel" | "appointment_reschedule" | "appointment_arrival" | "call_outcome" | "receipt" | "receipt_void";
+export type OpKind = "appointment_cancel" | "appointment_reschedule" | "appointment_arrival" | "call_outcome" | "receipt" | "receipt_void" | "booking_pause" | "booking_resume";
 
 export type OpState = "pending" | "sending" | "done" | "conflict" | "rejected";
 
@@ -478,6 +478,60 @@ waiting: number,
  * For a person to decide: `conflict + rejected`.
  */
 need_a_person: number, };
+
+export type BookingState = "open" | "pause_waiting" | "paused" | "resume_waiting";
+
+export type SlotView = { slot_id: string, 
+/**
+ * `M/D HH:MM` at the clinic.
+ */
+start_label: string | null, 
+/**
+ * What the server holds now (`busy`, `deleted`) or said.
+ */
+server_said: string | null, };
+
+export type PauseView = { id: string, 
+/**
+ * When a person stopped it, `M/D HH:MM` at the clinic, and the instant (UTC).
+ */
+requested_label: string, requested_at: string, by: string | null, 
+/**
+ * The end of the closed window, `M/D HH:MM` at the clinic.
+ */
+until_label: string, op_state: OpState, 
+/**
+ * When the server had closed every Slot, `M/D HH:MM`.
+ */
+confirmed_label: string | null, paused: number, 
+/**
+ * Slots the server refused to close.
+ */
+refused: Array<SlotView>, 
+/**
+ * Why it still waits, or was refused (code and the server's words).
+ */
+error: string | null, };
+
+export type ResumeView = { requested_label: string, by: string | null, op_state: OpState, confirmed_label: string | null, resumed: number, 
+/**
+ * Slots changed on the server meanwhile, left as they are.
+ */
+left: Array<SlotView>, error: string | null, };
+
+export type BookingView = { 
+/**
+ * Whether this source can stop web booking from the desk (a FHIR server).
+ */
+can_pause: boolean, state: BookingState, 
+/**
+ * The last pause (still in effect, or the one the last resume ended).
+ */
+pause: PauseView | null, 
+/**
+ * The resume of that pause, once asked for.
+ */
+resume: ResumeView | null, };
 
 export type AppointmentSide = { 
 /**
@@ -647,6 +701,11 @@ export const ERROR_CODES = [
   'call.reschedule_unreadable',
   'call.reschedule_past',
   'call.reschedule_too_far',
+  'booking.no_api',
+  'booking.already_paused',
+  'booking.not_paused',
+  'booking.until_invalid',
+  'booking.in_drill',
   'outbox.unreadable',
   'outbox.rejected',
   'outbox.unknown_kind',

@@ -1,0 +1,167 @@
+//! Stopping and reopening web booking at the desk (issue 17): a person's pause or resume is
+//! queued for the clinic's FHIR server like every change, audited, and shown with what the
+//! server did to each Slot.
+
+use super::{blocking, Actor, Desk};
+use crate::audit::{AuditAction, AuditEntry};
+use crate::booking::{
+    desk_time, pause_window, BookingError, BookingState, BookingView, PauseView, ResumeView,
+    SlotState, SlotView,
+};
+use crate::error::Result;
+use crate::model::SourceKind;
+use crate::outbox::change::{BookingPauseOp, BookingResumeOp, Change};
+use crate::outbox::OpState;
+use crate::store::{BookingInsert, BookingOp};
+
+impl Desk {
+    /// Stop web booking from now until `until` (`HH:MM` today on the clinic's clock; the
+    /// end of the day when absent). Queued first in line for the clinic's system; it goes
+    /// out on any path to it (the primary line back, a backup line, a tethered phone).
+    pub async fn pause_booking(
+        &self,
+        until: Option<&str>,
+        staff: Option<&str>,
+    ) -> Result<BookingView> {
+        let config = self.fresh_config().await;
+        if config.source.kind != SourceKind::Fhir {
+            return Err(BookingError::NoApi.into());
+        }
+        if self.active_drill().await? != 0 {
+            return Err(BookingError::InDrill.into());
+        }
+        let now = self.clock.now();
+        let (from, until_at) = pause_window(&config.calendar(), now, until)?;
+        let staff = self.staff_for(staff)?;
+        let key = self.op_key();
+        let audit = self.audit_entry(
+            Actor::Person(staff.as_deref()),
+            AuditAction::BookingPause,
+            vec![format!("booking:{key}")],
+            serde_json::json!({ "until": crate::store::ts(until_at) }),
+        );
+        let insert = BookingInsert {
+            key: key.clone(),
+            change: Change::BookingPause(BookingPauseOp {
+                pause_id: key,
+                from,
+                until: until_at,
+                staff,
+            }),
+            upstream: config.upstream_key()?,
+            at: now,
+        };
+        self.queue_booking(insert, audit).await
+    }
+
+    /// Reopen web booking: the Slots the pause in effect closed are freed again (each only
+    /// if the server still holds what the pause wrote).
+    pub async fn resume_booking(&self, staff: Option<&str>) -> Result<BookingView> {
+        let config = self.fresh_config().await;
+        let store = self.store.clone();
+        let Some(pause_id) = blocking(move || store.booking_pause_in_effect()).await? else {
+            return Err(BookingError::NotPaused.into());
+        };
+        let staff = self.staff_for(staff)?;
+        let now = self.clock.now();
+        let key = self.op_key();
+        let audit = self.audit_entry(
+            Actor::Person(staff.as_deref()),
+            AuditAction::BookingResume,
+            vec![format!("booking:{pause_id}")],
+            serde_json::json!({}),
+        );
+        let insert = BookingInsert {
+            key,
+            change: Change::BookingResume(BookingResumeOp { pause_id, staff }),
+            upstream: config.upstream_key()?,
+            at: now,
+        };
+        self.queue_booking(insert, audit).await
+    }
+
+    /// Queue a pause or resume with its audit row; the sender is woken by the store.
+    async fn queue_booking(&self, insert: BookingInsert, audit: AuditEntry) -> Result<BookingView> {
+        let store = self.store.clone();
+        blocking(move || store.queue_booking(insert, &audit)).await?;
+        self.announce_outbox().await;
+        self.booking_view().await
+    }
+
+    /// Where web booking stands: the last pause, its resume, and what the server did to
+    /// each Slot.
+    pub async fn booking_view(&self) -> Result<BookingView> {
+        let config = self.config();
+        let cal = config.calendar();
+        let store = self.store.clone();
+        let (ops, slots) = blocking(move || {
+            let ops = store.booking_ops()?;
+            let slots = match &ops.pause {
+                Some(p) => store.booking_slots(&p.key)?,
+                None => Vec::new(),
+            };
+            Ok((ops, slots))
+        })
+        .await?;
+        let now = self.clock.now();
+        let label = |t: chrono::DateTime<chrono::Utc>| desk_time(&cal, t, now);
+        let error = |op: &BookingOp| match (&op.last_code, &op.last_error) {
+            (Some(code), Some(text)) if op.state != OpState::Done => {
+                Some(format!("{code}: {text}"))
+            }
+            (Some(code), None) if op.state != OpState::Done => Some(code.clone()),
+            _ => None,
+        };
+        let count = |state: SlotState| slots.iter().filter(|s| s.state == state).count() as u32;
+        let listed = |state: SlotState| -> Vec<SlotView> {
+            slots
+                .iter()
+                .filter(|s| s.state == state)
+                .map(|s| SlotView::of(s, &cal, now))
+                .collect()
+        };
+        let pause = ops.pause.as_ref().and_then(|op| {
+            let p = op.pause()?;
+            Some(PauseView {
+                id: p.pause_id.clone(),
+                requested_label: label(op.created_at),
+                requested_at: crate::store::ts(op.created_at),
+                by: p.staff.clone(),
+                until_label: label(p.until),
+                op_state: op.state,
+                confirmed_label: op.done_at.map(label),
+                // A resumed or left Slot was closed by the pause first.
+                paused: count(SlotState::Paused)
+                    + count(SlotState::Resumed)
+                    + count(SlotState::Left),
+                refused: listed(SlotState::Refused),
+                error: error(op),
+            })
+        });
+        let resume = ops.resume.as_ref().and_then(|op| {
+            let r = op.resume()?;
+            Some(ResumeView {
+                requested_label: label(op.created_at),
+                by: r.staff.clone(),
+                op_state: op.state,
+                confirmed_label: op.done_at.map(label),
+                resumed: count(SlotState::Resumed),
+                left: listed(SlotState::Left),
+                error: error(op),
+            })
+        });
+        let state = match (&ops.pause, &ops.resume) {
+            (None, _) => BookingState::Open,
+            (Some(_), Some(r)) if r.state == OpState::Done => BookingState::Open,
+            (Some(_), Some(_)) => BookingState::ResumeWaiting,
+            (Some(p), None) if p.state == OpState::Done => BookingState::Paused,
+            (Some(_), None) => BookingState::PauseWaiting,
+        };
+        Ok(BookingView {
+            can_pause: config.source.kind == SourceKind::Fhir,
+            state,
+            pause,
+            resume,
+        })
+    }
+}

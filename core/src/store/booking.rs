@@ -1,0 +1,266 @@
+//! Web booking stopped and reopened from the desk: the pause and the resume are ops in the
+//! outbox (queued with their audit row, all or nothing), and `booking_slot` keeps what
+//! became of each Slot the pause closed (written before each request leaves).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::audit::append_in;
+use super::mirror::{parse_ts, ts};
+use super::outbox::{queue, OpInsert};
+use super::Store;
+use crate::audit::AuditEntry;
+use crate::booking::{BookingError, BookingSlot, SlotState};
+use crate::error::{CoreError, Result};
+use crate::outbox::change::{BookingPauseOp, BookingResumeOp, Change, ChangeError};
+use crate::outbox::{OpState, Resolution};
+
+/// A pause or resume op as the status reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingOp {
+    pub key: String,
+    pub change: Change,
+    pub state: OpState,
+    pub created_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub resolution: Option<Resolution>,
+    pub last_code: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// The last pause and its resume, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingOps {
+    pub pause: Option<BookingOp>,
+    pub resume: Option<BookingOp>,
+}
+
+/// A pause in effect: not settled away by a person, not followed by a resume.
+const IN_EFFECT: &str = "o.kind = 'booking_pause' AND coalesce(o.resolution, '') != 'discarded'
+    AND NOT EXISTS (SELECT 1 FROM outbox r WHERE r.kind = 'booking_resume'
+                    AND r.chain = o.chain AND coalesce(r.resolution, '') != 'discarded')";
+
+fn booking_op(r: &rusqlite::Row<'_>) -> rusqlite::Result<BookingOp> {
+    let unreadable = |i: usize, e: ChangeError| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
+    let kind: String = r.get(1)?;
+    let payload: String = r.get(2)?;
+    let state: String = r.get(3)?;
+    let resolution: Option<String> = r.get(6)?;
+    let done_at: Option<String> = r.get(5)?;
+    Ok(BookingOp {
+        key: r.get(0)?,
+        change: Change::from_stored(&kind, &payload).map_err(|e| unreadable(1, e))?,
+        state: OpState::parse(&state)
+            .ok_or_else(|| unreadable(3, ChangeError::UnknownState(state.clone())))?,
+        created_at: parse_ts(&r.get::<_, String>(4)?)?,
+        done_at: done_at.as_deref().map(parse_ts).transpose()?,
+        resolution: resolution
+            .map(|s| Resolution::parse(&s).ok_or(ChangeError::UnknownResolution(s)))
+            .transpose()
+            .map_err(|e| unreadable(6, e))?,
+        last_code: r.get(7)?,
+        last_error: r.get(8)?,
+    })
+}
+
+const OP_COLUMNS: &str =
+    "o.op_key, o.kind, o.payload, o.state, o.created_at, o.done_at, o.resolution, o.last_code,
+     o.last_error";
+
+fn slot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BookingSlot> {
+    let state: String = r.get(3)?;
+    let start: Option<String> = r.get(1)?;
+    Ok(BookingSlot {
+        slot_id: r.get(0)?,
+        start: start.as_deref().map(parse_ts).transpose()?,
+        paused_version: r.get(2)?,
+        state: SlotState::parse(&state).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                3,
+                rusqlite::types::Type::Text,
+                format!("unknown slot state {state:?}").into(),
+            )
+        })?,
+        server_said: r.get(4)?,
+    })
+}
+
+/// A pause or a resume to queue.
+pub struct BookingInsert {
+    pub key: String,
+    pub change: Change,
+    pub upstream: String,
+    pub at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Queue a pause (refused while one is in effect) or the resume of the pause in effect
+    /// (refused when there is none), with its audit row, all or nothing.
+    pub fn queue_booking(&self, insert: BookingInsert, audit: &AuditEntry) -> Result<()> {
+        self.queueing(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let in_effect: Option<String> = tx
+                .query_row(
+                    &format!(
+                        "SELECT o.op_key FROM outbox o WHERE {IN_EFFECT} ORDER BY o.id DESC LIMIT 1"
+                    ),
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match (&insert.change, &in_effect) {
+                (Change::BookingPause(_), Some(_)) => {
+                    return Err(BookingError::AlreadyPaused.into())
+                }
+                (Change::BookingResume(_), None) => return Err(BookingError::NotPaused.into()),
+                (Change::BookingResume(r), Some(pause)) if &r.pause_id != pause => {
+                    return Err(BookingError::NotPaused.into())
+                }
+                (Change::BookingPause(_) | Change::BookingResume(_), _) => {}
+                _ => {
+                    return Err(CoreError::InvalidInput(
+                        "only a booking pause or resume is queued here".to_owned(),
+                    ))
+                }
+            }
+            let incident = super::monitor::open_incident(&tx)?;
+            queue(
+                &tx,
+                OpInsert {
+                    key: &insert.key,
+                    change: insert.change,
+                    upstream: &insert.upstream,
+                    base_version: None,
+                    base_state: None,
+                    at: insert.at,
+                    incident,
+                },
+            )?;
+            append_in(&tx, audit)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// The pause in effect, if any (its id).
+    pub fn booking_pause_in_effect(&self) -> Result<Option<String>> {
+        self.with(|conn| {
+            Ok(conn
+                .query_row(
+                    &format!(
+                        "SELECT o.op_key FROM outbox o WHERE {IN_EFFECT} ORDER BY o.id DESC LIMIT 1"
+                    ),
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
+    }
+
+    /// The last pause (not discarded by a person) and its resume.
+    pub fn booking_ops(&self) -> Result<BookingOps> {
+        self.with(|conn| {
+            let pause = conn
+                .query_row(
+                    &format!(
+                        "SELECT {OP_COLUMNS} FROM outbox o
+                         WHERE o.kind = 'booking_pause'
+                           AND coalesce(o.resolution, '') != 'discarded'
+                         ORDER BY o.id DESC LIMIT 1"
+                    ),
+                    [],
+                    booking_op,
+                )
+                .optional()?;
+            let resume = match &pause {
+                Some(p) => conn
+                    .query_row(
+                        &format!(
+                            "SELECT {OP_COLUMNS} FROM outbox o
+                             WHERE o.kind = 'booking_resume' AND o.target_id = ?1
+                               AND coalesce(o.resolution, '') != 'discarded'
+                             ORDER BY o.id DESC LIMIT 1"
+                        ),
+                        [&p.key],
+                        booking_op,
+                    )
+                    .optional()?,
+                None => None,
+            };
+            Ok(BookingOps { pause, resume })
+        })
+    }
+
+    /// The Slots a pause touched, by start.
+    pub fn booking_slots(&self, pause_id: &str) -> Result<Vec<BookingSlot>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT slot_id, start, paused_version, state, server_said FROM booking_slot
+                 WHERE pause_id = ?1 ORDER BY start, slot_id",
+            )?;
+            let rows = stmt
+                .query_map([pause_id], slot_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Write down what became of one Slot (committed before the next request leaves).
+    pub fn booking_slot_set(
+        &self,
+        pause_id: &str,
+        slot: &BookingSlot,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO booking_slot (pause_id, slot_id, start, paused_version, state,
+                     server_said, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (pause_id, slot_id) DO UPDATE SET start = excluded.start,
+                     paused_version = excluded.paused_version, state = excluded.state,
+                     server_said = excluded.server_said, updated_at = excluded.updated_at",
+                params![
+                    pause_id,
+                    slot.slot_id,
+                    slot.start.map(ts),
+                    slot.paused_version,
+                    slot.state.code(),
+                    slot.server_said,
+                    ts(at)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// A Slot the pause turned out not to close (its request never landed, or the Slot was
+    /// booked meanwhile).
+    pub fn booking_slot_forget(&self, pause_id: &str, slot_id: &str) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "DELETE FROM booking_slot WHERE pause_id = ?1 AND slot_id = ?2",
+                params![pause_id, slot_id],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+impl BookingOp {
+    pub fn pause(&self) -> Option<&BookingPauseOp> {
+        match &self.change {
+            Change::BookingPause(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn resume(&self) -> Option<&BookingResumeOp> {
+        match &self.change {
+            Change::BookingResume(r) => Some(r),
+            _ => None,
+        }
+    }
+}
