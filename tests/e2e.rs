@@ -1614,6 +1614,14 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
             moved["end"] = json!(format!("{}T15:10:00+09:00", tomorrow.format("%Y-%m-%d")));
             // (reqwest's blocking client may not run on an async thread.)
             std::thread::scope(|s| s.spawn(|| hfs.put(&moved)).join().unwrap());
+            // And a patient books tomorrow morning online, not knowing (issue 17).
+            let booked_online = json!({
+                "resourceType": "Appointment", "id": "enew", "status": "booked",
+                "start": format!("{}T11:45:00+09:00", tomorrow.format("%Y-%m-%d")),
+                "end": format!("{}T11:55:00+09:00", tomorrow.format("%Y-%m-%d")),
+                "participant": [{"actor": {"reference": "Patient/ep5"}, "status": "accepted"}]
+            });
+            std::thread::scope(|s| s.spawn(|| hfs.put(&booked_online)).join().unwrap());
 
             // While the line is down the changes wait in the 同期 tab.
             click(&client, "tab-sync").await;
@@ -1693,6 +1701,21 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
             .await;
             assert_eq!(reconciled.len(), 1, "one incident: {reconciled:?}");
             save_screenshot(&client, &display, "sync-done-ja.png").await;
+            // The online booking made during the outage leads the call list, marked 新規.
+            click(&client, "tab-calls").await;
+            let first = eventually(
+                "the online booking first on the call list",
+                Duration::from_secs(30),
+                async || {
+                    let ids = attrs(&client, "[data-testid=call-row]", "data-id").await;
+                    (ids.first().map(String::as_str) == Some("enew")).then_some(ids)
+                },
+            )
+            .await;
+            assert!(first.len() > 3, "{first:?}");
+            let badge = text_eventually(&client, "row-news", "the 新規 mark", "新規").await;
+            assert_eq!(badge.trim(), "新規");
+            save_screenshot(&client, &display, "call-news-ja.png").await;
             client.close().await.unwrap();
         });
     });

@@ -244,6 +244,8 @@ pub struct CallListEntry {
     pub arrival_id: Option<i64>,
     /// The appointment is on another day than today (a check-in asks first).
     pub other_day: bool,
+    /// Booked (新規) or changed (変更) on the clinic's system during the last outage.
+    pub news: Option<crate::model::UpstreamNews>,
 }
 
 /// The built-in call script; `{clinic}`, `{name}`, `{time}` and `{date}` are filled in.

@@ -7,6 +7,33 @@ use ts_rs::TS;
 use crate::phone::Phone;
 
 /// FHIR R4 `AppointmentStatus` (http://hl7.org/fhir/R4/valueset-appointmentstatus.html),
+/// What the upstream did to an appointment while the desk was cut off, as the first pull
+/// after the outage found it (issue 17): the patient may have booked a morning that
+/// cannot happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamNews {
+    /// Booked upstream during the outage (新規).
+    New,
+    /// Its status or time changed upstream during the outage (変更).
+    Changed,
+}
+
+impl UpstreamNews {
+    pub fn code(self) -> &'static str {
+        match self {
+            UpstreamNews::New => "new",
+            UpstreamNews::Changed => "changed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<UpstreamNews> {
+        [UpstreamNews::New, UpstreamNews::Changed]
+            .into_iter()
+            .find(|n| n.code() == code)
+    }
+}
+
 /// with FHIR's own codes on the wire and in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]

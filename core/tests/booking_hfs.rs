@@ -334,3 +334,92 @@ fn issue_17_a_source_without_an_api_says_so_instead_of_pretending() {
     assert!(!view.can_pause);
     assert_eq!(view.state, BookingState::Open);
 }
+
+/// Issue 17: patients kept booking online while the clinic was cut off. The first pull
+/// after the outage marks what the clinic's system booked (新規) or moved (変更) meanwhile,
+/// and those patients lead the call list; the desk's own changes are not news, and a pull
+/// on an ordinary day marks nothing.
+#[test]
+fn issue_17_bookings_made_upstream_during_the_outage_lead_the_call_list() {
+    use tsunagi_core::model::UpstreamNews;
+    use tsunagi_core::monitor::NetState;
+    let hfs = Hfs::start();
+    let now = eight_oclock();
+    let day = clinic_day(tokyo_today(), 16, "n");
+    let later: Vec<&Value> = day
+        .appointments
+        .iter()
+        .filter(|a| a["id"] == "na14" || a["id"] == "na15")
+        .collect();
+    let first: Vec<Value> = day
+        .resources()
+        .into_iter()
+        .filter(|r| r["id"] != "na14" && r["id"] != "na15")
+        .collect();
+    hfs.put_all(&first);
+    let f = fhir_desk(&hfs.base_url(), now, 5);
+    let rt = runtime();
+    rt.block_on(f.desk.pull()).unwrap();
+
+    let down = now + chrono::Duration::minutes(1);
+    common::line(&f.desk, down, NetState::Online, NetState::Offline);
+    // At the desk: a cancellation by phone.
+    let record = CallRecord {
+        appointment_id: "na10".to_owned(),
+        outcome: CallOutcome::Cancelled,
+        new_start: None,
+        note: None,
+        staff: None,
+        replace_earlier: false,
+    };
+    rt.block_on(f.desk.record_call(record)).unwrap();
+    // Meanwhile, online: a new booking, and a patient who moved theirs to the afternoon.
+    hfs.put(later[0]);
+    let mut moved = hfs.get("Appointment/na11");
+    moved["start"] = format!("{}T14:00:00+09:00", tokyo_today()).into();
+    moved["end"] = format!("{}T14:10:00+09:00", tokyo_today()).into();
+    hfs.put(&moved);
+
+    let back = down + chrono::Duration::minutes(20);
+    f.clock.set(back);
+    common::line(&f.desk, back, NetState::Offline, NetState::Online);
+    let report = rt
+        .block_on(f.desk.drain(Duration::from_secs(60), &mut quick_backoff()))
+        .unwrap();
+    assert_eq!(report.end, DrainEnd::Empty, "{report:?}");
+    rt.block_on(f.desk.pull()).unwrap();
+
+    let list = rt.block_on(f.desk.call_list(false)).unwrap();
+    let news: Vec<(&str, Option<UpstreamNews>)> = list
+        .entries
+        .iter()
+        .map(|e| (e.appointment_id.as_str(), e.news))
+        .collect();
+    assert_eq!(
+        news[..2],
+        [
+            ("na14", Some(UpstreamNews::New)),
+            ("na11", Some(UpstreamNews::Changed))
+        ][..],
+        "{news:?}"
+    );
+    assert!(
+        news[2..].iter().all(|(_, n)| n.is_none()),
+        "the desk's own cancel is not news: {news:?}"
+    );
+
+    // An ordinary pull later in the day: a new booking is just a booking.
+    hfs.put(later[1]);
+    rt.block_on(f.desk.pull()).unwrap();
+    let list = rt.block_on(f.desk.call_list(false)).unwrap();
+    let plain = list
+        .entries
+        .iter()
+        .find(|e| e.appointment_id == "na15")
+        .expect("the later booking on the list");
+    assert_eq!(plain.news, None);
+    assert_eq!(
+        list.entries[0].appointment_id, "na14",
+        "still first until reached"
+    );
+}

@@ -14,7 +14,7 @@ use tsunagi_core::checklist::{ChecklistItem, ChecklistView};
 use tsunagi_core::config::{FhirAuthKind, Language, RetentionConfig};
 use tsunagi_core::csv_import::{ImportProblem, ProblemKind, RequiredColumn};
 use tsunagi_core::desk::{ChangesLeft, FreshStart, SignalsView, StaffView};
-use tsunagi_core::model::{AppointmentStatus, SourceKind};
+use tsunagi_core::model::{AppointmentStatus, SourceKind, UpstreamNews};
 use tsunagi_core::monitor::advice::{Advice, LineView};
 use tsunagi_core::monitor::signals::{Signal, SignalKind};
 use tsunagi_core::monitor::{
@@ -46,6 +46,7 @@ fn typescript() -> String {
         Language::decl(&cfg),
         SourceKind::decl(&cfg),
         AppointmentStatus::decl(&cfg),
+        UpstreamNews::decl(&cfg),
         Phone::decl(&cfg),
         PatientView::decl(&cfg),
         AppointmentView::decl(&cfg),

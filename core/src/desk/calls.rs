@@ -63,6 +63,7 @@ impl CallWords<'_> {
         let id = row.appointment.source_id.clone();
         let start = row.appointment.start.unwrap_or(self.now);
         let slot = moved_from.unwrap_or(start);
+        let news = row.news;
         let view = AppointmentView::new(row, self.cal);
         let local_start = self.cal.local(start);
         let script = fill_script(
@@ -92,6 +93,7 @@ impl CallWords<'_> {
                 a.outcome == CallOutcome::NoAnswer && a.retry_at.is_some_and(|r| r <= self.now)
             }),
             attempts: mine.iter().map(|a| self.attempt(a)).collect(),
+            news,
         }
     }
 
@@ -198,8 +200,13 @@ impl Desk {
             let moved_from = moved.iter().find(|(m, _)| *m == id).map(|(_, at)| *at);
             entries.push(words.entry(row, &mine, arrival, moved_from));
         }
-        // In the order of the slots as the day was booked (a moved visit at its old slot).
-        entries.sort_by(|a, b| a.slot.cmp(&b.slot));
+        // In the order of the slots as the day was booked (a moved visit at its old slot);
+        // those booked or changed upstream during the outage and not reached yet first:
+        // they booked a morning that may not happen (issue 17).
+        entries.sort_by(|a, b| {
+            let later = |e: &CallListEntry| e.news.is_none() || e.reached;
+            (later(a), &a.slot).cmp(&(later(b), &b.slot))
+        });
         Ok(CallListView {
             reached: entries.iter().filter(|e| e.reached).count() as u32,
             total: entries.len() as u32,

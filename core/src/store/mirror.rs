@@ -9,7 +9,7 @@ use super::outbox::has_live_change;
 use super::Store;
 use crate::calendar::UtcRange;
 use crate::error::{CoreError, ErrorPayload, Result};
-use crate::model::{Appointment, AppointmentStatus, MirrorSnapshot, Patient};
+use crate::model::{Appointment, AppointmentStatus, MirrorSnapshot, Patient, UpstreamNews};
 use crate::outbox::change::{AppointmentChange, AppointmentState, ServerAppointment};
 use crate::phone::Phone;
 
@@ -77,6 +77,8 @@ pub struct StoredAppointment {
     pub appointment: Appointment,
     /// `None` when the upstream did not deliver the patient.
     pub patient: Option<Patient>,
+    /// Booked or changed upstream during the last outage.
+    pub news: Option<UpstreamNews>,
 }
 
 /// UTC, seconds precision, trailing `Z`: one fixed width, so text order is time order.
@@ -149,7 +151,13 @@ impl Store {
                     return Err(CoreError::Superseded);
                 }
             }
-            write_snapshot(&tx, snapshot, refresh.window, refresh.scope)?;
+            write_snapshot(
+                &tx,
+                snapshot,
+                refresh.window,
+                refresh.scope,
+                refresh.finished_at,
+            )?;
             purge_before(&tx, refresh.keep_from)?;
             tx.execute(
                 "INSERT INTO mirror_source (id, source_key, source_kind, synced_at, window_start, window_end, since)
@@ -394,7 +402,8 @@ impl Store {
 
             let mut stmt = conn.prepare(
                 "SELECT a.source_id, a.source_version, a.start_at, a.end_at, a.status, a.reason,
-                        a.patient_id, p.source_id, p.source_version, p.name, p.kana
+                        a.patient_id, p.source_id, p.source_version, p.name, p.kana,
+                        a.upstream_news
                  FROM appointment a LEFT JOIN patient p ON p.source_id = a.patient_id
                  WHERE (a.start_at >= ?1 AND a.start_at < ?2)
                     OR a.source_id IN (SELECT value FROM json_each(?3))
@@ -428,9 +437,11 @@ impl Store {
                     }),
                     None => None,
                 };
+                let news: Option<String> = r.get(11)?;
                 Ok(StoredAppointment {
                     appointment,
                     patient,
+                    news: news.as_deref().and_then(UpstreamNews::parse),
                 })
             })?;
             let mut out = Vec::new();
@@ -670,14 +681,86 @@ fn write_snapshot(
     snapshot: &MirrorSnapshot,
     window: UtcRange,
     scope: Scope,
+    at: DateTime<Utc>,
 ) -> Result<()> {
+    let news = match scope {
+        Scope::Pull => news_since_outage(tx, snapshot, at)?,
+        _ => None,
+    };
     if scope == Scope::Pull {
         forget_other_upstreams(tx, &snapshot.source_key)?;
     }
     delete_stale(tx, snapshot, window)?;
     upsert_patients(tx, snapshot)?;
     upsert_appointments(tx, snapshot)?;
+    if let Some(news) = news {
+        tx.execute(
+            "UPDATE appointment SET upstream_news = NULL WHERE upstream_news IS NOT NULL",
+            [],
+        )?;
+        let mut mark =
+            tx.prepare("UPDATE appointment SET upstream_news = ?2 WHERE source_id = ?1")?;
+        for (id, what) in &news {
+            mark.execute(params![id, what.code()])?;
+        }
+    }
     show_live_changes(tx)
+}
+
+/// The first pull after an outage: the appointments the upstream booked or changed since
+/// the desk last saw it (`None` when no outage waits for this check). The desk's own
+/// changes are not news: those still waiting show over the row, and those sent already
+/// moved the row's server side.
+fn news_since_outage(
+    tx: &Transaction<'_>,
+    snapshot: &MirrorSnapshot,
+    at: DateTime<Utc>,
+) -> Result<Option<Vec<(String, UpstreamNews)>>> {
+    let waiting = tx.execute(
+        "UPDATE incident SET news_checked_at = ?1
+         WHERE ended_at IS NOT NULL AND news_checked_at IS NULL",
+        [ts(at)],
+    )?;
+    if waiting == 0 {
+        return Ok(None);
+    }
+    let known: i64 = tx.query_row(
+        "SELECT count(*) FROM appointment WHERE source_key = ?1",
+        [&snapshot.source_key],
+        |r| r.get(0),
+    )?;
+    if known == 0 {
+        // Nothing seen before the outage to compare with.
+        return Ok(None);
+    }
+    let mut before = tx.prepare(&format!(
+        "SELECT server_status, server_start_at, {} FROM appointment
+         WHERE source_id = ?1 AND source_key = ?2",
+        has_live_change()
+    ))?;
+    let mut news = Vec::new();
+    for a in &snapshot.appointments {
+        let seen = before
+            .query_row(params![a.source_id, snapshot.source_key], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, bool>(2)?,
+                ))
+            })
+            .optional()?;
+        let what = match seen {
+            None => Some(UpstreamNews::New),
+            Some((_, _, true)) => None,
+            Some((status, start, false)) => (status.as_deref() != Some(a.status.code())
+                || start != a.start.map(ts))
+            .then_some(UpstreamNews::Changed),
+        };
+        if let Some(what) = what {
+            news.push((a.source_id.clone(), what));
+        }
+    }
+    Ok(Some(news))
 }
 
 /// Another upstream's rows: nothing of them can be trusted to line up with this one,

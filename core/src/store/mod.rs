@@ -327,7 +327,7 @@ mod tests {
     /// Schema 13 rebuilds the outbox to take the booking kinds: every op of an older file
     /// is still there, with its id (the order ops go out in), state and decisions.
     #[test]
-    fn the_outbox_of_a_schema_12_file_survives_its_rebuild_for_the_booking_kinds() {
+    fn a_schema_12_file_keeps_its_outbox_through_the_rebuild_and_its_past_outages_are_not_news() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
         let key = DbKey::generate().unwrap();
@@ -342,7 +342,12 @@ mod tests {
                   '{\"appointment_id\":\"a1\",\"status\":\"cancelled\"}', 'pending', 2,
                   '2026-11-25T00:00:00Z', 'appointment:a1', 'demo', NULL, 0),
                  (7, 'k7', 'call_outcome', 'a1', '{}', 'done', 1,
-                  '2026-11-25T00:01:00Z', NULL, 'demo', 'discarded', 1);",
+                  '2026-11-25T00:01:00Z', NULL, 'demo', 'discarded', 1);
+                 INSERT INTO incident (id, started_at, declared_at, ended_at, cause, worst_state)
+                 VALUES (1, '2026-11-25T00:00:00Z', '2026-11-25T00:00:02Z',
+                         '2026-11-25T00:20:00Z', 'internet', 'offline'),
+                        (2, '2026-11-25T01:00:00Z', '2026-11-25T01:00:02Z', NULL,
+                         'internet', 'offline');",
             )
             .unwrap();
             let err = conn
@@ -369,6 +374,13 @@ mod tests {
                         r.get(0)
                     })?;
                 assert_eq!(next, 8, "ids go on after the kept ones");
+                // Schema 14: outages already over are not news to the next pull; the one
+                // still open is.
+                let checked: Vec<Option<String>> = conn
+                    .prepare("SELECT news_checked_at FROM incident ORDER BY id")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                assert_eq!(checked, [Some("2026-11-25T00:20:00Z".to_owned()), None]);
                 Ok(())
             })
             .unwrap();

@@ -97,21 +97,32 @@ impl DemoDesk {
         from: tsunagi_core::monitor::NetState,
         state: tsunagi_core::monitor::NetState,
     ) -> Option<i64> {
-        use tsunagi_core::monitor::{Cause, NetPath, NetState, Transition};
-        let store = self.desk.monitor_options(None, false).store.unwrap();
-        let t = Transition {
-            at: at.to_rfc3339(),
-            since: at.to_rfc3339(),
-            from,
-            state,
-            cause: (state == NetState::Offline).then_some(Cause::Internet),
-            probes: Vec::new(),
-        };
-        store
-            .record_transition(&t, &NetPath::default())
-            .unwrap()
-            .incident
+        line(&self.desk, at, from, state)
     }
+}
+
+/// The line of `desk` changes state at `at`, as the monitor records it; returns the
+/// incident an outage opens.
+pub fn line(
+    desk: &Desk,
+    at: DateTime<Utc>,
+    from: tsunagi_core::monitor::NetState,
+    state: tsunagi_core::monitor::NetState,
+) -> Option<i64> {
+    use tsunagi_core::monitor::{Cause, NetPath, NetState, Transition};
+    let store = desk.monitor_options(None, false).store.unwrap();
+    let t = Transition {
+        at: at.to_rfc3339(),
+        since: at.to_rfc3339(),
+        from,
+        state,
+        cause: (state == NetState::Offline).then_some(Cause::Internet),
+        probes: Vec::new(),
+    };
+    store
+        .record_transition(&t, &NetPath::default())
+        .unwrap()
+        .incident
 }
 
 /// `config` adjusts the first-start config (device id, time zone, …) before the desk opens.

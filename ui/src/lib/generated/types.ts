@@ -9,6 +9,8 @@ export type SourceKind = "demo" | "fhir" | "csv";
 
 export type AppointmentStatus = "proposed" | "pending" | "booked" | "arrived" | "fulfilled" | "cancelled" | "noshow" | "entered-in-error" | "checked-in" | "waitlist";
 
+export type UpstreamNews = "new" | "changed";
+
 export type Phone = { 
 /**
  * Human form, e.g. `090-1234-5678` (full-width folded to half-width).
@@ -363,7 +365,11 @@ arrival_id: bigint | null,
 /**
  * The appointment is on another day than today (a check-in asks first).
  */
-other_day: boolean, };
+other_day: boolean, 
+/**
+ * Booked (新規) or changed (変更) on the clinic's system during the last outage.
+ */
+news: UpstreamNews | null, };
 
 export type CallListView = { entries: Array<CallListEntry>, reached: number, total: number, 
 /**
@@ -483,7 +489,7 @@ export type BookingState = "open" | "pause_waiting" | "paused" | "resume_waiting
 
 export type SlotView = { slot_id: string, 
 /**
- * `M/D HH:MM` at the clinic.
+ * As the desk reads it ([`desk_time`]).
  */
 start_label: string | null, 
 /**
@@ -493,15 +499,15 @@ server_said: string | null, };
 
 export type PauseView = { id: string, 
 /**
- * When a person stopped it, `M/D HH:MM` at the clinic, and the instant (UTC).
+ * When a person stopped it, as the desk reads it ([`desk_time`]), and the instant (UTC).
  */
 requested_label: string, requested_at: string, by: string | null, 
 /**
- * The end of the closed window, `M/D HH:MM` at the clinic.
+ * The end of the closed window, as the desk reads it (`24:00`: the end of today).
  */
 until_label: string, op_state: OpState, 
 /**
- * When the server had closed every Slot, `M/D HH:MM`.
+ * When the server had closed every Slot, as the desk reads it.
  */
 confirmed_label: string | null, paused: number, 
 /**
