@@ -328,6 +328,38 @@ pub fn report(rep: &IncidentReport, language: Language) -> Printout {
     }
     h.push_str("</table>");
 
+    if !rep.booking.is_empty() {
+        let _ =
+            write!(
+            h,
+            "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            if j { "Web予約" } else { "Web booking" },
+            if j { "時刻" } else { "At" },
+            if j { "操作" } else { "Action" },
+            if j { "担当" } else { "Staff" },
+            if j { "予約システムに反映" } else { "Reached the system" },
+            if j { "枠" } else { "Slots" },
+        );
+        for b in &rep.booking {
+            let action = match (b.stopped, j) {
+                (true, true) => "停止",
+                (true, false) => "Stopped",
+                (false, true) => "再開",
+                (false, false) => "Reopened",
+            };
+            let not_yet = if j { "未送信" } else { "not yet" };
+            let _ = write!(
+                h,
+                "<tr><td class=\"nw\">{}</td><td>{action}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td>{}</td></tr>",
+                escape(&b.at_label),
+                opt(b.staff.as_deref()),
+                b.done_label.as_deref().map(escape).unwrap_or_else(|| not_yet.to_owned()),
+                b.slots
+            );
+        }
+        h.push_str("</table>");
+    }
+
     let _ = write!(
         h,
         "<h2>{} ({})</h2>",

@@ -107,12 +107,28 @@ pub struct ReportCall {
     pub note: Option<String>,
 }
 
+/// Web booking stopped or reopened from the desk, as the report lists it (issue 17).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ReportBooking {
+    /// `true`: stopped; `false`: reopened.
+    pub stopped: bool,
+    /// When a person pressed it, `M/D HH:MM` on the clinic's clock.
+    pub at_label: String,
+    pub staff: Option<String>,
+    /// When the clinic's system had it, `M/D HH:MM` (not yet: `None`).
+    pub done_label: Option<String>,
+    /// Slots closed (stopped) or freed again (reopened).
+    pub slots: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct IncidentReport {
     pub summary: ReportSummary,
     pub clinic_name: Option<String>,
     pub checklist: Vec<ChecklistItem>,
     pub checklist_done: u32,
+    /// Web booking stopped during the outage, and its reopening (also after it ended).
+    pub booking: Vec<ReportBooking>,
     pub calls: Vec<ReportCall>,
     pub receipts: Vec<ReceiptView>,
     /// Money per method over the whole report, voids taken off.

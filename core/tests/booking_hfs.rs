@@ -16,7 +16,9 @@ use common::{cli, fhir_desk, quick_backoff, runtime, test_now, tokyo_today};
 use serde_json::Value;
 use tsunagi_core::booking::BookingState;
 use tsunagi_core::calls::{CallOutcome, CallRecord};
+use tsunagi_core::monitor::NetState;
 use tsunagi_core::outbox::DrainEnd;
+use tsunagi_core::report::ReportKind;
 use tsunagi_testkit::clinic::{clinic_day, schedule, slot};
 use tsunagi_testkit::fault_proxy::{Fault, FaultProxy};
 use tsunagi_testkit::hfs::Hfs;
@@ -97,6 +99,7 @@ fn issue_17_a_pause_closes_exactly_the_free_slots_of_the_window_and_the_resume_f
     let day = seed(&hfs, "w", now, 6);
     let f = fhir_desk(&hfs.base_url(), now, 5);
     let rt = runtime();
+    let incident = common::line(&f.desk, now, NetState::Online, NetState::Offline).unwrap();
 
     let view = rt
         .block_on(f.desk.pause_booking(None, Some("受付 佐々木")))
@@ -123,6 +126,7 @@ fn issue_17_a_pause_closes_exactly_the_free_slots_of_the_window_and_the_resume_f
     assert_eq!(pause.by.as_deref(), Some("受付 佐々木"));
     assert!(pause.confirmed_label.is_some());
 
+    common::line(&f.desk, now, NetState::Offline, NetState::Online);
     // A patient books one of the closed Slots by phone, on the server.
     let mut taken = hfs.get(&format!("Slot/{}", day.inside[2]));
     taken["status"] = "busy".into();
@@ -153,6 +157,33 @@ fn issue_17_a_pause_closes_exactly_the_free_slots_of_the_window_and_the_resume_f
     assert_eq!(resume.left[0].server_said.as_deref(), Some("busy"));
     let nothing = rt.block_on(f.desk.resume_booking(None)).unwrap_err();
     assert_eq!(nothing.code().as_str(), "booking.not_paused");
+
+    // The outage's report says when web booking stopped and reopened, and by whom.
+    let report = rt
+        .block_on(f.desk.report(ReportKind::Outage, incident))
+        .unwrap();
+    let steps: Vec<(bool, Option<&str>, u32, bool)> = report
+        .booking
+        .iter()
+        .map(|b| {
+            (
+                b.stopped,
+                b.staff.as_deref(),
+                b.slots,
+                b.done_label.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [(true, Some("受付 佐々木"), 6, true), (false, None, 5, true)]
+    );
+    let page = tsunagi_core::printout::report(&report, tsunagi_core::config::Language::Ja);
+    assert!(
+        page.html.contains("Web予約") && page.html.contains("再開"),
+        "{}",
+        page.html
+    );
 }
 
 #[test]
@@ -342,7 +373,6 @@ fn issue_17_a_source_without_an_api_says_so_instead_of_pretending() {
 #[test]
 fn issue_17_bookings_made_upstream_during_the_outage_lead_the_call_list() {
     use tsunagi_core::model::UpstreamNews;
-    use tsunagi_core::monitor::NetState;
     let hfs = Hfs::start();
     let now = eight_oclock();
     let day = clinic_day(tokyo_today(), 16, "n");

@@ -127,9 +127,11 @@ fn an_outage_morning_runs_on_the_runtime_without_a_window() {
                 .await
                 .unwrap();
             }
-            // Each cancel is the appointment's change and the call's record.
+            // And web booking is stopped from the desk (issue 17).
+            desk.pause_booking(None, Some("受付 山田")).await.unwrap();
+            // Each cancel is the appointment's change and the call's record; the pause.
             let queued = desk.sync_view().await.unwrap().counts;
-            assert_eq!(queued.waiting(), 4, "{queued:?}");
+            assert_eq!(queued.waiting(), 5, "{queued:?}");
 
             // The line comes back: what was done offline goes up once, then the mirror is
             // pulled again and shows it.
@@ -143,11 +145,16 @@ fn an_outage_morning_runs_on_the_runtime_without_a_window() {
                 matches!(e, RuntimeEvent::Recovered { .. })
             })
             .await;
-            let RuntimeEvent::Recovered { incident: closed, delivered, parked, mirror, error } = &seen[recovered] else { unreachable!() };
+            let RuntimeEvent::Recovered { incident: closed, delivered, parked, mirror, error, booking } = &seen[recovered] else { unreachable!() };
             assert_eq!(*closed, Some(incident));
             // The sender may have got some through on its own retry before the monitor
             // saw the line back; the recovery sends the rest.
-            assert!(*delivered <= 4 && *parked == 0, "{delivered} {parked} {error:?}");
+            assert!(*delivered <= 5 && *parked == 0, "{delivered} {parked} {error:?}");
+            // Back online with web booking still stopped: the desk is reminded.
+            assert_eq!(
+                booking.as_ref().map(|n| n.title.as_str()),
+                Some("Tsunagi: web booking is still stopped")
+            );
             assert!(mirror.is_some(), "pulled after sending: {error:?}");
             // In order: down, back up, then the recovery; the last send before the pull
             // that the recovery made.
@@ -163,7 +170,7 @@ fn an_outage_morning_runs_on_the_runtime_without_a_window() {
             assert!(down < sent && sent < pulled && pulled < recovered, "order: {seen:#?}");
 
             let view = desk.sync_view().await.unwrap();
-            assert_eq!((view.counts.waiting(), view.counts.done), (0, 4), "{:?}", view.counts);
+            assert_eq!((view.counts.waiting(), view.counts.done), (0, 5), "{:?}", view.counts);
             assert_eq!(runtime.tray().health, Health::Online);
             runtime.shutdown().await;
         });

@@ -29,7 +29,7 @@ use tsunagi_core::receipts::{
     ReceiptPatient, ReceiptView,
 };
 use tsunagi_core::report::{
-    DrillEnd, IncidentReport, ReportCall, ReportKind, ReportList, ReportSummary,
+    DrillEnd, IncidentReport, ReportBooking, ReportCall, ReportKind, ReportList, ReportSummary,
 };
 use tsunagi_core::view::{
     AppointmentView, DeskEvent, FhirSettings, MirrorStatus, PatientView, PullView, Settings,
@@ -118,6 +118,7 @@ fn typescript() -> String {
         SyncView::decl(&cfg),
         ReportSummary::decl(&cfg),
         ReportCall::decl(&cfg),
+        ReportBooking::decl(&cfg),
         IncidentReport::decl(&cfg),
         ReportList::decl(&cfg),
         Printout::decl(&cfg),

@@ -62,6 +62,14 @@ fn show(app: &AppHandle, event: RuntimeEvent) {
             crate::tray::paint(app, &tray);
             Ok(())
         }
+        // Web booking still stopped: a reminder (the window's strip says it too).
+        RuntimeEvent::Recovered {
+            booking: Some(notice),
+            ..
+        } => {
+            notify(app, &notice);
+            Ok(())
+        }
         // The window hears these through the desk's own events.
         RuntimeEvent::Recovered { .. } | RuntimeEvent::SheetWritten { .. } => Ok(()),
     };

@@ -80,6 +80,7 @@ fn print(out: &mut impl Write, desk: &Desk, event: &RuntimeEvent, json: bool) ->
             parked,
             mirror,
             error,
+            booking,
         } => {
             let incident = incident
                 .map(|i| format!(" (incident {i})"))
@@ -89,7 +90,13 @@ fn print(out: &mut impl Write, desk: &Desk, event: &RuntimeEvent, json: bool) ->
                 (None, Some(e)) => format!("pull failed: {}", e.code),
                 (None, None) => "no pull".to_owned(),
             };
-            format!("recovery  back online{incident}: {delivered} sent, {parked} parked; {pulled}")
+            let booking = booking
+                .as_ref()
+                .map(|n| format!("; {}", n.title))
+                .unwrap_or_default();
+            format!(
+                "recovery  back online{incident}: {delivered} sent, {parked} parked; {pulled}{booking}"
+            )
         }
         RuntimeEvent::SheetWritten { path } => format!("sheet     written to {path}"),
         RuntimeEvent::MorningSummary { notice } => {

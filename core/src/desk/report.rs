@@ -7,13 +7,16 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use super::{blocking, Actor, Desk};
 use crate::audit::AuditAction;
+use crate::booking::SlotState;
 use crate::calendar::ClinicCalendar;
 use crate::config::Language;
 use crate::error::{CoreError, Result};
 use crate::monitor::{advice::advice, NetState};
 use crate::printout::{self, PrintRequest, Printout};
 use crate::receipts::ReceiptKind;
-use crate::report::{IncidentReport, ReportCall, ReportKind, ReportList, ReportSummary};
+use crate::report::{
+    IncidentReport, ReportBooking, ReportCall, ReportKind, ReportList, ReportSummary,
+};
 use crate::store::{DrillRow, IncidentRow, ReceiptError, ReportScope, ScopeCounts};
 
 /// How many outages and drills the reports list shows.
@@ -147,18 +150,24 @@ impl Desk {
         let cal = config.calendar();
         let store = self.store.clone();
         let sc = scope(kind, id);
-        let (span, counts, attempts, mut receipts, ticks) = blocking(move || {
+        let (span, counts, attempts, mut receipts, ticks, booking) = blocking(move || {
             let span = match kind {
                 ReportKind::Outage => store.incident(id)?.as_ref().map(Span::outage),
                 ReportKind::Drill => store.drill(id)?.as_ref().map(Span::drill),
             }
             .ok_or_else(|| CoreError::InvalidInput(format!("there is no {kind:?} {id}")))?;
+            // A drill never stops real web booking.
+            let booking = match kind {
+                ReportKind::Outage => store.booking_of_incident(id)?,
+                ReportKind::Drill => Vec::new(),
+            };
             Ok((
                 span,
                 store.scope_counts(sc)?,
                 store.report_attempts(sc)?,
                 store.report_receipts(sc)?,
                 store.report_ticks(sc)?,
+                booking,
             ))
         })
         .await?;
@@ -172,6 +181,31 @@ impl Desk {
             clinic_name: config.shown_clinic_name(),
             checklist_done: checklist.iter().filter(|i| i.done).count() as u32,
             checklist,
+            booking: booking
+                .into_iter()
+                .map(|(op, slots)| {
+                    let stopped = op.pause().is_some();
+                    let counted =
+                        |state: SlotState| slots.iter().filter(|s| s.state == state).count();
+                    ReportBooking {
+                        stopped,
+                        at_label: day_label(op.created_at),
+                        staff: op
+                            .pause()
+                            .map(|p| p.staff.clone())
+                            .or_else(|| op.resume().map(|r| r.staff.clone()))
+                            .flatten(),
+                        done_label: op.done_at.map(day_label),
+                        slots: if stopped {
+                            counted(SlotState::Paused)
+                                + counted(SlotState::Resumed)
+                                + counted(SlotState::Left)
+                        } else {
+                            counted(SlotState::Resumed)
+                        } as u32,
+                    }
+                })
+                .collect(),
             calls: attempts
                 .into_iter()
                 .map(|a| ReportCall {

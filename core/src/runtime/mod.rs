@@ -76,6 +76,8 @@ pub enum RuntimeEvent {
         /// The mirror after the pull; `None` when the pull failed (`error` says why).
         mirror: Option<MirrorStatus>,
         error: Option<ErrorPayload>,
+        /// Web booking is still stopped from the desk: a reminder to reopen it.
+        booking: Option<Notice>,
     },
     /// The downtime sheet was written to this file.
     SheetWritten { path: String },
@@ -357,6 +359,7 @@ impl Hub {
         incident: Option<i64>,
     ) -> impl std::future::Future<Output = Option<RuntimeEvent>> {
         let (sender, puller) = (self.parts.sender.clone(), self.parts.puller.clone());
+        let desk = self.parts.desk.clone();
         async move {
             // Everything the outage left goes now, held or not: the pull that follows is
             // to find it on the server (元に戻す then says it was sent).
@@ -372,12 +375,17 @@ impl Hub {
                 Err(CoreError::Stopped) => return None,
                 Err(e) => (None, Some(e.payload())),
             };
+            let booking = match desk.booking_view().await {
+                Ok(view) => notice::booking_reminder(desk.config().language, &view),
+                Err(_) => None,
+            };
             Some(RuntimeEvent::Recovered {
                 incident,
                 delivered,
                 parked,
                 mirror,
                 error,
+                booking,
             })
         }
     }

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::booking::{BookingState, BookingView};
 use crate::config::Language;
 use crate::desk::SignalsView;
 use crate::monitor::advice::LineView;
@@ -34,6 +35,36 @@ pub(crate) fn line(language: Language, view: &LineView) -> Notice {
     }
 }
 
+/// Back online with web booking still stopped from the desk: reopen it (issue 17). `None`
+/// when booking is open (or being reopened).
+pub(crate) fn booking_reminder(language: Language, view: &BookingView) -> Option<Notice> {
+    if !matches!(
+        view.state,
+        BookingState::Paused | BookingState::PauseWaiting
+    ) {
+        return None;
+    }
+    let since = view
+        .pause
+        .as_ref()
+        .map(|p| p.requested_label.as_str())
+        .unwrap_or("");
+    let (title, body) = match language {
+        Language::Ja => (
+            "つなぎ：Web予約は止めたままです",
+            format!("回線は戻りました（{since}から停止中）。再開するときは「Web予約を再開」を押してください。"),
+        ),
+        Language::En => (
+            "Tsunagi: web booking is still stopped",
+            format!("The line is back (stopped since {since}). Press \"Reopen web booking\" to open it again."),
+        ),
+    };
+    Some(Notice {
+        title: title.to_owned(),
+        body,
+    })
+}
+
 /// The morning summary: what happened while nobody was looking (`None` when nothing did).
 pub(crate) fn morning(language: Language, view: &SignalsView) -> Option<Notice> {
     if view.signals.is_empty() {
@@ -53,6 +84,42 @@ pub(crate) fn morning(language: Language, view: &SignalsView) -> Option<Notice> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17: back online with web booking still stopped, the desk is reminded; not once
+    /// it is open or being reopened.
+    #[test]
+    fn issue_17_back_online_with_web_booking_stopped_the_desk_is_reminded() {
+        let pause = crate::booking::PauseView {
+            id: "p1".into(),
+            requested_label: "08:10".into(),
+            requested_at: "2026-12-02T23:10:00Z".into(),
+            by: None,
+            until_label: "24:00".into(),
+            op_state: crate::outbox::OpState::Done,
+            confirmed_label: Some("08:25".into()),
+            paused: 12,
+            refused: Vec::new(),
+            error: None,
+        };
+        let view = |state| BookingView {
+            can_pause: true,
+            state,
+            pause: Some(pause.clone()),
+            resume: None,
+        };
+        for state in [BookingState::Paused, BookingState::PauseWaiting] {
+            let n = booking_reminder(Language::Ja, &view(state)).unwrap();
+            assert_eq!(n.title, "つなぎ：Web予約は止めたままです");
+            assert!(
+                n.body.contains("08:10") && n.body.contains("再開"),
+                "{}",
+                n.body
+            );
+        }
+        for state in [BookingState::Open, BookingState::ResumeWaiting] {
+            assert_eq!(booking_reminder(Language::Ja, &view(state)), None);
+        }
+    }
     use crate::monitor::signals::{Signal, SignalKind};
 
     /// Issue 20, item 12: the morning notification used the old words 「不在中のできごと」

@@ -193,6 +193,30 @@ impl Store {
         })
     }
 
+    /// The pauses made during outage `incident` and their resumes (also made after it),
+    /// oldest first, each with its Slots.
+    pub fn booking_of_incident(&self, incident: i64) -> Result<Vec<(BookingOp, Vec<BookingSlot>)>> {
+        let ops = self.with(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {OP_COLUMNS} FROM outbox o
+                 WHERE o.kind IN ('booking_pause', 'booking_resume')
+                   AND o.chain IN (SELECT chain FROM outbox
+                                   WHERE kind = 'booking_pause' AND incident_id = ?1)
+                 ORDER BY o.id"
+            ))?;
+            let ops = stmt
+                .query_map([incident], booking_op)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(ops)
+        })?;
+        ops.into_iter()
+            .map(|op| {
+                let pause_id = op.change.target_id().to_owned();
+                Ok((op, self.booking_slots(&pause_id)?))
+            })
+            .collect()
+    }
+
     /// The Slots a pause touched, by start.
     pub fn booking_slots(&self, pause_id: &str) -> Result<Vec<BookingSlot>> {
         self.with(|conn| {

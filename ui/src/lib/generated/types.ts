@@ -648,7 +648,29 @@ patient_name: string | null,
  */
 appointment_label: string | null, outcome: CallOutcome, new_start_label: string | null, staff: string | null, note: string | null, };
 
-export type IncidentReport = { summary: ReportSummary, clinic_name: string | null, checklist: Array<ChecklistItem>, checklist_done: number, calls: Array<ReportCall>, receipts: Array<ReceiptView>, 
+export type ReportBooking = { 
+/**
+ * `true`: stopped; `false`: reopened.
+ */
+stopped: boolean, 
+/**
+ * When a person pressed it, `M/D HH:MM` on the clinic's clock.
+ */
+at_label: string, staff: string | null, 
+/**
+ * When the clinic's system had it, `M/D HH:MM` (not yet: `None`).
+ */
+done_label: string | null, 
+/**
+ * Slots closed (stopped) or freed again (reopened).
+ */
+slots: number, };
+
+export type IncidentReport = { summary: ReportSummary, clinic_name: string | null, checklist: Array<ChecklistItem>, checklist_done: number, 
+/**
+ * Web booking stopped during the outage, and its reopening (also after it ended).
+ */
+booking: Array<ReportBooking>, calls: Array<ReportCall>, receipts: Array<ReceiptView>, 
 /**
  * Money per method over the whole report, voids taken off.
  */
