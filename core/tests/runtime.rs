@@ -18,7 +18,7 @@ use tsunagi_core::monitor::NetState;
 use tsunagi_core::runtime::{Health, Runtime, RuntimeEvent, RuntimeOptions};
 use tsunagi_core::view::DeskEvent;
 use tsunagi_core::{Desk, DeskOptions};
-use tsunagi_testkit::clinic::clinic_day;
+use tsunagi_testkit::clinic::{clinic_day, schedule, slot};
 use tsunagi_testkit::monitor_rig::MonitorRig;
 use tsunagi_testkit::netns::{Network, PUBLIC};
 
@@ -263,4 +263,91 @@ fn tsunagi_cli_run_tells_the_outage_story_and_stops_cleanly_on_sigterm() {
     let hfs = &rig.relay.as_ref().unwrap().1;
     assert_eq!(hfs.get("Appointment/ma11")["status"], "cancelled");
     assert_eq!(hfs.get("Appointment/ma13")["status"], "arrived");
+}
+
+/// Issue 17: the line is cut, web booking is stopped at the desk (after a call), and staff
+/// tether a phone: as soon as the backup route is there, the pause reaches the clinic's
+/// server, before the call that was queued earlier. `tsunagi-cli run` does it with nobody
+/// pressing anything more. (It took 20 s at first: the desk's pooled connection to the
+/// server, opened over the cut line, waited out its request timeout.)
+#[test]
+fn issue_17_on_the_backup_line_the_booking_pause_goes_out_first() {
+    // The CLI runs on the system clock: the Slots sit in the next minutes of a clinic day.
+    tsunagi_testkit::clear_of_midnight(Duration::from_secs(600));
+    let mut rig = MonitorRig::prepare(Path::new(CLI), true, true, "upstream_every_secs = 2\n");
+    let hfs = &rig.relay.as_ref().unwrap().1;
+    hfs.put_all(&clinic_day(tokyo_today(), 20, "m").resources());
+    hfs.put(&schedule("bsched"));
+    let slots: Vec<String> = (0..5)
+        .map(|i| {
+            let id = format!("bs{i}");
+            let start = chrono::Utc::now() + chrono::Duration::minutes(2 + i);
+            hfs.put(&slot(&id, "bsched", start, "free"));
+            id
+        })
+        .collect();
+    rig.spawn(&["run", "--json"]);
+    expect_line(&mut rig, Duration::from_secs(30), "first pull", |v| {
+        v["kind"] == "desk" && v["event"]["kind"] == "mirror-updated"
+    });
+
+    rig.net.set_link(&rig.net.primary, false);
+    expect_line(&mut rig, Duration::from_secs(15), "offline", |v| {
+        line_state(v) == Some("offline")
+    });
+    rig.cli(&["call", "ma11", "cancelled"]);
+    rig.cli(&["booking", "pause"]);
+
+    // A phone is tethered: traffic leaves through the other adapter.
+    let appeared = Instant::now();
+    let backup = rig.net.backup.as_ref().unwrap();
+    rig.net.route_via(backup);
+    let mut confirmed = None;
+    while appeared.elapsed() < Duration::from_secs(60) {
+        let status: Value = serde_json::from_str(&rig.cli(&["booking", "status", "--json"]))
+            .expect("booking status as JSON");
+        if status["state"] == "paused" {
+            confirmed = Some(appeared.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let took = confirmed.expect("the pause confirmed over the backup line");
+    println!("backup route up → pause confirmed on the server: {took:?}");
+    // The connection kept alive over the cut line must not hold the pause for its whole
+    // request timeout (20 s): the goal is 5 s (docs/booking.md), the usual figure ~2 s.
+    assert!(
+        took < Duration::from_secs(10),
+        "the pause waited {took:?} after the backup route appeared"
+    );
+
+    // The call queued before it follows.
+    let sent = Instant::now();
+    while !rig
+        .cli(&["outbox", "list", "--json"])
+        .lines()
+        .all(|l| l.contains("\"state\":\"done\""))
+    {
+        assert!(
+            sent.elapsed() < Duration::from_secs(30),
+            "the call never went"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    rig.stop_monitor();
+    let hfs = &rig.relay.as_ref().unwrap().1;
+    let updated = |r: &Value| r["meta"]["lastUpdated"].as_str().unwrap().to_owned();
+    let mut last_slot = String::new();
+    for id in &slots {
+        let s = hfs.get(&format!("Slot/{id}"));
+        assert_eq!(s["status"], "busy-unavailable", "{id}");
+        last_slot = last_slot.max(updated(&s));
+    }
+    let call = hfs.get("Appointment/ma11");
+    assert_eq!(call["status"], "cancelled");
+    assert!(
+        last_slot < updated(&call),
+        "the pause before the call queued earlier: slots {last_slot}, call {}",
+        updated(&call)
+    );
 }

@@ -1,7 +1,7 @@
 //! The desk: one install's config, keychain entry and encrypted store, and the operations
 //! every front end (desktop shell, CLI, tests) performs on them.
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -87,8 +87,7 @@ pub struct Desk {
     config: Arc<live_config::LiveConfig>,
     clock: Arc<dyn Clock>,
     keychain: Arc<Keychain>,
-    /// Built on the first FHIR pull (loading the OS trust store costs start-up time).
-    http: OnceLock<reqwest::Client>,
+    http: UpstreamHttp,
     events: broadcast::Sender<DeskEvent>,
     /// Who is at the desk (the quick switcher); the last one picked after a restart.
     staff: RwLock<Option<String>>,
@@ -176,7 +175,7 @@ impl Desk {
             store,
             clock,
             keychain,
-            http: OnceLock::new(),
+            http: UpstreamHttp::default(),
             events,
             staff: RwLock::new(last_staff),
         })
@@ -266,7 +265,7 @@ impl Desk {
         let started = self.clock.now();
         let request = PullRequest::for_config(&config, started);
         let window = request.window();
-        let http = self.http.get_or_init(fhir::http_client).clone();
+        let http = self.http.client();
         // The credential comes from the OS keychain, a blocking call (D-Bus on Linux).
         let (for_source, keychain) = (config.clone(), self.keychain.clone());
         let found = blocking(move || Ok(AnySource::for_config(&for_source, &keychain, &http)));
@@ -480,6 +479,52 @@ impl Desk {
 }
 
 /// Run database work off the async threads.
+/// The desk's HTTP client for its upstream: built when first needed (loading the OS trust
+/// store costs start-up time), and built anew once the route out changed. Its pooled
+/// connections were opened over the old route: a request on one of them waits out its whole
+/// timeout (20 s by default) before a new connection is tried, which held a booking pause
+/// sent over a backup line for 20 s. `route` counts the changes, so a request still on its
+/// way over the old route is given up (see `Desk::send_ops`).
+struct UpstreamHttp {
+    client: Mutex<Option<reqwest::Client>>,
+    route: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for UpstreamHttp {
+    fn default() -> Self {
+        UpstreamHttp {
+            client: Mutex::new(None),
+            route: tokio::sync::watch::channel(0).0,
+        }
+    }
+}
+
+impl UpstreamHttp {
+    fn client(&self) -> reqwest::Client {
+        let mut cached = self.client.lock().unwrap_or_else(|e| e.into_inner());
+        cached.get_or_insert_with(fhir::http_client).clone()
+    }
+
+    fn renew(&self) {
+        *self.client.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.route.send_modify(|changes| *changes += 1);
+    }
+}
+
+impl Desk {
+    /// The line changed state or the route out changed (a line back, a backup line
+    /// taken): connections kept alive to the upstream are dropped, and a change on its way
+    /// over the old route is given up and sent again, so it does not wait out its timeout.
+    pub fn renew_connections(&self) {
+        self.http.renew();
+    }
+
+    /// Resolves when the route out changes after this was called.
+    pub(crate) fn route_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.http.route.subscribe()
+    }
+}
+
 pub(crate) async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R> + Send + 'static,
 ) -> Result<R> {

@@ -18,7 +18,6 @@ use crate::outbox::change::Change;
 use crate::outbox::sender::{deliver, Attempt, Upstream};
 use crate::outbox::view::{AppointmentSide, OpView, SyncGroup, SyncView};
 use crate::outbox::{DrainEnd, DrainReport, OpAction, OpState, WaitingElsewhere};
-use crate::source::fhir;
 use crate::store::Delivery;
 use crate::view::DeskEvent;
 
@@ -78,7 +77,7 @@ impl Desk {
     /// [`UNDO_HOLD`]; a person's 最新に更新, the recovery and the CLI send them at once.
     pub async fn drain_round_until(&self, stop: &AtomicBool, hold: bool) -> Result<Round> {
         let config = self.fresh_config().await;
-        let http = self.http.get_or_init(fhir::http_client).clone();
+        let http = self.http.client();
         let ended = |end| {
             Ok(Round {
                 delivered: 0,
@@ -148,7 +147,15 @@ impl Desk {
             let Some(op) = self.take_next_op(upstream, held_after).await? else {
                 break;
             };
-            let attempt = attempt_op(&op, upstream, language, &self.slot_ledger()).await?;
+            // A request still on its way when the route out changes (the line back, a
+            // backup line) is given up and sent again over the new route: on the old one
+            // it would wait out its whole timeout. Safe as a lost answer is.
+            let mut route = self.route_changes();
+            let slots = self.slot_ledger();
+            let attempt = tokio::select! {
+                attempt = attempt_op(&op, upstream, language, &slots) => attempt?,
+                _ = route.changed() => Attempt::route_changed(),
+            };
             let store = self.store.clone();
             let (at, delivery, seq) = (self.clock.now(), attempt.delivery.clone(), op.seq);
             blocking(move || store.op_delivered(seq, &delivery, at)).await?;

@@ -107,6 +107,19 @@ impl Attempt {
         })
     }
 
+    /// Given up because the route out changed while the request was on its way: it may
+    /// have landed (the next attempt tells, as after a lost answer).
+    pub fn route_changed() -> Attempt {
+        Attempt::settled(Delivery::Failed {
+            code: ErrorCode::SourceUnreachable,
+            status: None,
+            retryable: true,
+            text: "the route to the server changed while the request was on its way; \
+                   sending it again"
+                .to_owned(),
+        })
+    }
+
     /// An answer that was not a success and has no special meaning for the op.
     pub(super) fn refused(answer: &Answer) -> Attempt {
         let status = answer.status;

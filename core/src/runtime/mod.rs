@@ -329,11 +329,17 @@ impl Hub {
                     // The window and the tray say it: from now on the work is real.
                     self.parts.desk.drill_ended(drill, DrillEnd::Outage);
                 }
+                // Down: connections kept over the lost line only wait out their timeouts.
+                // Back: the way out may not be the one they took.
+                self.parts.desk.renew_connections();
                 self.line_view(status, Some(transition.from));
             }
-            MonitorEvent::PathChanged { status } | MonitorEvent::Settled { status } => {
+            MonitorEvent::PathChanged { status } => {
+                // Another line carries the desk now (a backup line, a tethered phone).
+                self.parts.desk.renew_connections();
                 self.line_view(status, None)
             }
+            MonitorEvent::Settled { status } => self.line_view(status, None),
         }
     }
 
