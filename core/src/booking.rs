@@ -140,6 +140,9 @@ pub enum BookingState {
     Open,
     /// Stopped at the desk; the server has not been told yet (the line is down).
     PauseWaiting,
+    /// The server refused the stop (a 4xx): web booking is open; the 同期 tab has its
+    /// words, to send it again or give up.
+    PauseRefused,
     /// Stopped, and the server closed the Slots.
     Paused,
     /// Reopened at the desk; the server has not been told yet.

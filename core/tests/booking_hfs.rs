@@ -453,3 +453,26 @@ fn issue_17_bookings_made_upstream_during_the_outage_lead_the_call_list() {
         "still first until reached"
     );
 }
+
+/// Issue 17: a server that refuses the stop (here: it cannot search Slots) leaves web
+/// booking open, and the desk is told so, not "waiting to be sent".
+#[test]
+fn issue_17_a_refused_pause_says_booking_is_still_open() {
+    let hfs = Hfs::start();
+    let now = eight_oclock();
+    seed(&hfs, "r", now, 2);
+    let proxy = FaultProxy::start(&hfs.base_url());
+    proxy.only(Some("GET /Slot?"));
+    proxy.set(Fault::Status(400));
+    let f = fhir_desk(&proxy.url(), now, 5);
+    let rt = runtime();
+    rt.block_on(f.desk.pause_booking(None, None)).unwrap();
+    let report = rt
+        .block_on(f.desk.drain(Duration::from_secs(30), &mut quick_backoff()))
+        .unwrap();
+    assert_eq!(report.end, DrainEnd::NeedsAPerson, "{report:?}");
+    let view = rt.block_on(f.desk.booking_view()).unwrap();
+    assert_eq!(view.state, BookingState::PauseRefused, "{view:?}");
+    let error = view.pause.unwrap().error.unwrap_or_default();
+    assert!(error.contains("injected by the test proxy"), "{error}");
+}

@@ -546,6 +546,9 @@ pub fn booking(
                     "stopped at the desk; waiting to reach the clinic's system (sent first)"
                 }
                 BookingState::Paused => "stopped",
+                BookingState::PauseRefused => {
+                    "NOT stopped: the clinic's system refused it (see `outbox list`)"
+                }
                 BookingState::ResumeWaiting => {
                     "reopened at the desk; waiting to reach the clinic's system"
                 }

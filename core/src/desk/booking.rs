@@ -155,6 +155,9 @@ impl Desk {
             (Some(_), Some(r)) if r.state == OpState::Done => BookingState::Open,
             (Some(_), Some(_)) => BookingState::ResumeWaiting,
             (Some(p), None) if p.state == OpState::Done => BookingState::Paused,
+            (Some(p), None) if matches!(p.state, OpState::Rejected | OpState::Conflict) => {
+                BookingState::PauseRefused
+            }
             (Some(_), None) => BookingState::PauseWaiting,
         };
         Ok(BookingView {

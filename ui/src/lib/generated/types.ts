@@ -485,7 +485,7 @@ waiting: number,
  */
 need_a_person: number, };
 
-export type BookingState = "open" | "pause_waiting" | "paused" | "resume_waiting";
+export type BookingState = "open" | "pause_waiting" | "pause_refused" | "paused" | "resume_waiting";
 
 export type SlotView = { slot_id: string, 
 /**
