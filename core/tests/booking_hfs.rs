@@ -33,6 +33,18 @@ fn eight_oclock() -> DateTime<Utc> {
     )
 }
 
+/// A patient on the phone cancels appointment `id`.
+fn cancelled(id: &str) -> CallRecord {
+    CallRecord {
+        appointment_id: id.to_owned(),
+        outcome: CallOutcome::Cancelled,
+        new_start: None,
+        note: None,
+        staff: None,
+        replace_earlier: false,
+    }
+}
+
 /// Every version of a Slot on the server, oldest first: (version, status).
 fn history(hfs: &Hfs, id: &str) -> Vec<(String, String)> {
     let bundle = hfs.get(&format!("Slot/{id}/_history?_count=100"));
@@ -198,15 +210,7 @@ fn issue_17_the_pause_goes_out_before_every_change_queued_earlier() {
     rt.block_on(f.desk.pull()).unwrap();
     // The line is down: calls pile up, then someone stops web booking.
     for id in ["qa10", "qa11"] {
-        let record = CallRecord {
-            appointment_id: id.to_owned(),
-            outcome: CallOutcome::Cancelled,
-            new_start: None,
-            note: None,
-            staff: None,
-            replace_earlier: false,
-        };
-        rt.block_on(f.desk.record_call(record)).unwrap();
+        rt.block_on(f.desk.record_call(cancelled(id))).unwrap();
     }
     rt.block_on(f.desk.pause_booking(None, None)).unwrap();
     proxy.reset_counters();
@@ -394,15 +398,7 @@ fn issue_17_bookings_made_upstream_during_the_outage_lead_the_call_list() {
     let down = now + chrono::Duration::minutes(1);
     common::line(&f.desk, down, NetState::Online, NetState::Offline);
     // At the desk: a cancellation by phone.
-    let record = CallRecord {
-        appointment_id: "na10".to_owned(),
-        outcome: CallOutcome::Cancelled,
-        new_start: None,
-        note: None,
-        staff: None,
-        replace_earlier: false,
-    };
-    rt.block_on(f.desk.record_call(record)).unwrap();
+    rt.block_on(f.desk.record_call(cancelled("na10"))).unwrap();
     // Meanwhile, online: a new booking, and a patient who moved theirs to the afternoon.
     hfs.put(later[0]);
     let mut moved = hfs.get("Appointment/na11");
