@@ -1467,7 +1467,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
     let _endpoint = HttpEndpoint::serve(net.listen_tcp(&format!("{PUBLIC}:80")));
     let _dns = DnsServer::serve(net.bind_udp(&format!("{PUBLIC}:53")), PUBLIC);
     // Web booking's free slots start in the next minutes of today (issue 17).
-    tsunagi_testkit::clear_of_midnight(Duration::from_secs(900));
+    tsunagi_testkit::clear_of_midnight(Duration::from_secs(300));
     let hfs = Hfs::start();
     // Tomorrow morning's patients: on the call list whatever the hour the test runs.
     let tomorrow = tokyo_today().succ_opt().unwrap();
@@ -1477,7 +1477,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
     let slots: Vec<String> = (0..4)
         .map(|i| {
             let id = format!("es{i}");
-            let start = chrono::Utc::now() + chrono::Duration::minutes(5 + i);
+            let start = chrono::Utc::now() + chrono::Duration::seconds(120 + 10 * i);
             hfs.put(&slot(&id, "esched", start, "free"));
             id
         })

@@ -291,7 +291,7 @@ fn status(session: &Session, data: &Path) -> Value {
 #[test]
 fn issue_17_a_pause_and_a_resume_killed_at_random_points_write_each_slot_once() {
     // The CLI runs on the system clock: the Slots sit in the next minutes of a clinic day.
-    tsunagi_testkit::clear_of_midnight(Duration::from_secs(900));
+    tsunagi_testkit::clear_of_midnight(Duration::from_secs(300));
     let mut rng = seeded(0x0b00c);
     let session = Session::start();
     let hfs = Hfs::start();
@@ -345,7 +345,7 @@ fn issue_17_a_pause_and_a_resume_killed_at_random_points_write_each_slot_once() 
     assert_eq!(view["resume"]["resumed"], 60, "{view}");
 }
 
-/// `free` free Slots every 10 seconds from a minute from now (the system clock): inside a
+/// `free` free Slots every 2 seconds from 30 seconds from now (the system clock): inside a
 /// pause made now, whatever the hour (the test starts clear of midnight).
 fn seed_now(hfs: &Hfs, free: usize) -> Vec<String> {
     let now = Utc::now();
@@ -353,7 +353,7 @@ fn seed_now(hfs: &Hfs, free: usize) -> Vec<String> {
     (0..free)
         .map(|i| {
             let id = format!("k{i}");
-            let start = now + chrono::Duration::seconds(60 + 10 * i as i64);
+            let start = now + chrono::Duration::seconds(30 + 2 * i as i64);
             hfs.put(&slot(&id, "ksched", start, "free"));
             id
         })
@@ -471,4 +471,51 @@ fn issue_17_a_refused_pause_says_booking_is_still_open() {
     assert_eq!(view.state, BookingState::PauseRefused, "{view:?}");
     let error = view.pause.unwrap().error.unwrap_or_default();
     assert!(error.contains("injected by the test proxy"), "{error}");
+}
+
+/// Issue 17: a pause ends by itself at its end (its Slots are all in the past then): the
+/// next morning it neither reminds the desk nor stands in the way of a new pause.
+#[test]
+fn issue_17_a_pause_past_its_end_is_over_and_a_new_one_can_be_made() {
+    let now = eight_oclock();
+    // Nothing is sent: the server is not there.
+    let f = fhir_desk("http://127.0.0.1:9", now, 1);
+    let rt = runtime();
+    rt.block_on(f.desk.pause_booking(Some("12:00"), None))
+        .unwrap();
+    let view = rt.block_on(f.desk.booking_view()).unwrap();
+    assert_eq!(view.state, BookingState::PauseWaiting);
+    assert_eq!(view.pause.as_ref().unwrap().until_label, "12:00");
+
+    f.clock
+        .set(now + chrono::Duration::hours(4) + chrono::Duration::minutes(1));
+    let view = rt.block_on(f.desk.booking_view()).unwrap();
+    assert_eq!(view.state, BookingState::Open, "past its end: {view:?}");
+    let resume = rt.block_on(f.desk.resume_booking(None)).unwrap_err();
+    assert_eq!(resume.code().as_str(), "booking.not_paused");
+    let again = rt.block_on(f.desk.pause_booking(None, None)).unwrap();
+    assert_eq!(again.state, BookingState::PauseWaiting, "{again:?}");
+}
+
+/// Issue 17: a pause that reaches the server only after its end closes nothing (its Slots
+/// are in the past by then) and is done.
+#[test]
+fn issue_17_a_pause_that_reaches_the_server_after_its_end_closes_nothing() {
+    let hfs = Hfs::start();
+    let now = eight_oclock();
+    let day = seed(&hfs, "e", now, 2);
+    let f = fhir_desk(&hfs.base_url(), now, 5);
+    let rt = runtime();
+    rt.block_on(f.desk.pause_booking(Some("08:40"), None))
+        .unwrap();
+    f.clock.set(now + chrono::Duration::minutes(41));
+    let report = rt
+        .block_on(f.desk.drain(Duration::from_secs(30), &mut quick_backoff()))
+        .unwrap();
+    assert_eq!(report.end, DrainEnd::Empty, "{report:?}");
+    for id in &day.inside {
+        assert_eq!(history(&hfs, id).len(), 1, "{id} untouched");
+    }
+    let view = rt.block_on(f.desk.booking_view()).unwrap();
+    assert_eq!(view.state, BookingState::Open);
 }

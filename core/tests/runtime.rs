@@ -273,7 +273,7 @@ fn tsunagi_cli_run_tells_the_outage_story_and_stops_cleanly_on_sigterm() {
 #[test]
 fn issue_17_on_the_backup_line_the_booking_pause_goes_out_first() {
     // The CLI runs on the system clock: the Slots sit in the next minutes of a clinic day.
-    tsunagi_testkit::clear_of_midnight(Duration::from_secs(600));
+    tsunagi_testkit::clear_of_midnight(Duration::from_secs(300));
     let mut rig = MonitorRig::prepare(Path::new(CLI), true, true, "upstream_every_secs = 2\n");
     let hfs = &rig.relay.as_ref().unwrap().1;
     hfs.put_all(&clinic_day(tokyo_today(), 20, "m").resources());
@@ -281,7 +281,7 @@ fn issue_17_on_the_backup_line_the_booking_pause_goes_out_first() {
     let slots: Vec<String> = (0..5)
         .map(|i| {
             let id = format!("bs{i}");
-            let start = chrono::Utc::now() + chrono::Duration::minutes(2 + i);
+            let start = chrono::Utc::now() + chrono::Duration::seconds(60 + 10 * i);
             hfs.put(&slot(&id, "bsched", start, "free"));
             id
         })

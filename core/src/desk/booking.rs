@@ -59,11 +59,11 @@ impl Desk {
     pub async fn resume_booking(&self, staff: Option<&str>) -> Result<BookingView> {
         let config = self.fresh_config().await;
         let store = self.store.clone();
-        let Some(pause_id) = blocking(move || store.booking_pause_in_effect()).await? else {
+        let now = self.clock.now();
+        let Some(pause_id) = blocking(move || store.booking_pause_in_effect(now)).await? else {
             return Err(BookingError::NotPaused.into());
         };
         let staff = self.staff_for(staff)?;
-        let now = self.clock.now();
         let key = self.op_key();
         let audit = self.audit_entry(
             Actor::Person(staff.as_deref()),
@@ -152,6 +152,8 @@ impl Desk {
         });
         let state = match (&ops.pause, &ops.resume) {
             (None, _) => BookingState::Open,
+            // Past its end, all its Slots are in the past: nothing left to reopen.
+            (Some(p), None) if p.pause().is_some_and(|p| p.until <= now) => BookingState::Open,
             (Some(_), Some(r)) if r.state == OpState::Done => BookingState::Open,
             (Some(_), Some(_)) => BookingState::ResumeWaiting,
             (Some(p), None) if p.state == OpState::Done => BookingState::Paused,

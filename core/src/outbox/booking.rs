@@ -49,6 +49,10 @@ impl SlotLedger {
         SlotLedger { store, clock }
     }
 
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     async fn slots(&self, pause_id: &str) -> Result<Vec<BookingSlot>> {
         let (store, id) = (self.store.clone(), pause_id.to_owned());
         crate::desk::blocking(move || store.booking_slots(&id)).await
@@ -155,6 +159,14 @@ pub async fn deliver_pause(
         .into_iter()
         .map(|s| s.slot_id)
         .collect();
+    if known.is_empty() && pause.until <= ledger.now() {
+        // It reaches the server only after its end: every Slot it would close is in the
+        // past. Nothing to send.
+        return Ok(Attempt::done(
+            "expired before it could be sent".to_owned(),
+            None,
+        ));
+    }
     let found = match fhir.search_all("Slot", &free_slots_search(pause)).await {
         Ok(Searched::Found(found)) => found,
         Ok(Searched::Refused(answer)) => return Ok(Attempt::refused(&answer)),

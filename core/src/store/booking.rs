@@ -35,8 +35,10 @@ pub struct BookingOps {
     pub resume: Option<BookingOp>,
 }
 
-/// A pause in effect: not settled away by a person, not followed by a resume.
+/// A pause in effect at the time in parameter ?1: not settled away by a person, not
+/// followed by a resume, and not past its end (its Slots are all in the past then).
 const IN_EFFECT: &str = "o.kind = 'booking_pause' AND coalesce(o.resolution, '') != 'discarded'
+    AND json_extract(o.payload, '$.until') > ?1
     AND NOT EXISTS (SELECT 1 FROM outbox r WHERE r.kind = 'booking_resume'
                     AND r.chain = o.chain AND coalesce(r.resolution, '') != 'discarded')";
 
@@ -106,7 +108,7 @@ impl Store {
                     &format!(
                         "SELECT o.op_key FROM outbox o WHERE {IN_EFFECT} ORDER BY o.id DESC LIMIT 1"
                     ),
-                    [],
+                    [ts(insert.at)],
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -144,15 +146,15 @@ impl Store {
         })
     }
 
-    /// The pause in effect, if any (its id).
-    pub fn booking_pause_in_effect(&self) -> Result<Option<String>> {
+    /// The pause in effect at `now`, if any (its id).
+    pub fn booking_pause_in_effect(&self, now: DateTime<Utc>) -> Result<Option<String>> {
         self.with(|conn| {
             Ok(conn
                 .query_row(
                     &format!(
                         "SELECT o.op_key FROM outbox o WHERE {IN_EFFECT} ORDER BY o.id DESC LIMIT 1"
                     ),
-                    [],
+                    [ts(now)],
                     |r| r.get(0),
                 )
                 .optional()?)
