@@ -1656,6 +1656,15 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
             .await;
             assert!(remind.contains("4枠"), "{remind}");
             save_screenshot(&client, &display, "booking-remind-ja.png").await;
+            // The clinic decides to stay closed for now: the reminder ends, reopening stays.
+            click(&client, "booking-keep").await;
+            text_eventually(
+                &client,
+                "booking-text",
+                "booking kept stopped",
+                "止めたままにしています",
+            )
+            .await;
             let conflict = attrs(&client, "[data-state=conflict]", "data-testid").await;
             let sides = text_eventually(
                 &client,

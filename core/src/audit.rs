@@ -53,6 +53,8 @@ pub enum AuditAction {
     BookingPause,
     /// Web booking reopened from the desk.
     BookingResume,
+    /// After the line returned, web booking stays stopped (the reminder ends).
+    BookingKeepClosed,
     SettingsChange,
     SourceConfigure,
     CsvImport,
@@ -89,6 +91,7 @@ impl AuditAction {
             DrillEnd => "drill.end",
             BookingPause => "booking.pause",
             BookingResume => "booking.resume",
+            BookingKeepClosed => "booking.keep_closed",
             SettingsChange => "settings.change",
             SourceConfigure => "source.configure",
             CsvImport => "import.csv",

@@ -145,6 +145,8 @@ pub enum BookingState {
     PauseRefused,
     /// Stopped, and the server closed the Slots.
     Paused,
+    /// Stopped, and a person decided it stays so (no reminder to reopen it).
+    KeptClosed,
     /// Reopened at the desk; the server has not been told yet.
     ResumeWaiting,
 }
@@ -177,6 +179,9 @@ pub struct PauseView {
     pub refused: Vec<SlotView>,
     /// Why it still waits, or was refused (code and the server's words).
     pub error: Option<String>,
+    /// A person decided it stays stopped: when (as the desk reads it) and who.
+    pub kept_closed_label: Option<String>,
+    pub kept_closed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

@@ -139,6 +139,15 @@ fn issue_17_a_pause_closes_exactly_the_free_slots_of_the_window_and_the_resume_f
     assert!(pause.confirmed_label.is_some());
 
     common::line(&f.desk, now, NetState::Offline, NetState::Online);
+    // Back online: the owner decides booking stays stopped for now; no more reminder.
+    let kept = rt
+        .block_on(f.desk.keep_booking_closed(Some("院長")))
+        .unwrap();
+    assert_eq!(kept.state, BookingState::KeptClosed, "{kept:?}");
+    assert_eq!(
+        kept.pause.as_ref().unwrap().kept_closed_by.as_deref(),
+        Some("院長")
+    );
     // A patient books one of the closed Slots by phone, on the server.
     let mut taken = hfs.get(&format!("Slot/{}", day.inside[2]));
     taken["status"] = "busy".into();
@@ -168,6 +177,8 @@ fn issue_17_a_pause_closes_exactly_the_free_slots_of_the_window_and_the_resume_f
     assert_eq!(resume.left[0].slot_id, day.inside[2]);
     assert_eq!(resume.left[0].server_said.as_deref(), Some("busy"));
     let nothing = rt.block_on(f.desk.resume_booking(None)).unwrap_err();
+    assert_eq!(nothing.code().as_str(), "booking.not_paused");
+    let nothing = rt.block_on(f.desk.keep_booking_closed(None)).unwrap_err();
     assert_eq!(nothing.code().as_str(), "booking.not_paused");
 
     // The outage's report says when web booking stopped and reopened, and by whom.

@@ -283,6 +283,15 @@ pub async fn pause_booking(
         .await?)
 }
 
+/// 「止めたままにする」: the reminder to reopen web booking ends.
+#[tauri::command]
+pub async fn keep_booking_closed(
+    shell: State<'_, Shell>,
+    staff: Option<String>,
+) -> Answer<BookingView> {
+    Ok(shell.ready()?.keep_booking_closed(staff.as_deref()).await?)
+}
+
 /// 「Web予約を再開」.
 #[tauri::command]
 pub async fn resume_booking(shell: State<'_, Shell>, staff: Option<String>) -> Answer<BookingView> {

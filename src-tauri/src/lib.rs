@@ -70,6 +70,7 @@ pub fn run() {
             commands::booking_view,
             commands::pause_booking,
             commands::resume_booking,
+            commands::keep_booking_closed,
             commands::dial,
             commands::drill_line,
             commands::receipt_patients,

@@ -286,6 +286,7 @@ pub(super) async fn booking(
             (desk.pause_booking(until.as_deref(), None).await?, false)
         }
         BookingCommand::Resume => (desk.resume_booking(None).await?, false),
+        BookingCommand::KeepClosed => (desk.keep_booking_closed(None).await?, false),
         BookingCommand::Status { json } => (desk.booking_view().await?, json),
     };
     written(output::booking(out, &view, json))

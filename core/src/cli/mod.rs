@@ -239,6 +239,8 @@ enum BookingCommand {
     /// Reopen web booking: the Slots the pause closed are free again, each only if nobody
     /// changed it on the server meanwhile (those are listed)
     Resume,
+    /// After the line returned: web booking stays stopped (the reminder to reopen it ends)
+    KeepClosed,
     /// Whether web booking is stopped, since when and by whom, and what the server did
     Status {
         #[arg(long)]

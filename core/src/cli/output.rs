@@ -546,6 +546,7 @@ pub fn booking(
                     "stopped at the desk; waiting to reach the clinic's system (sent first)"
                 }
                 BookingState::Paused => "stopped",
+                BookingState::KeptClosed => "stopped, and stays so (no reminder)",
                 BookingState::PauseRefused => {
                     "NOT stopped: the clinic's system refused it (see `outbox list`)"
                 }

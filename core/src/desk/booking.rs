@@ -88,19 +88,38 @@ impl Desk {
         self.booking_view().await
     }
 
+    /// After the line returned: web booking stays stopped (the clinic stays closed today,
+    /// say), so the desk is no longer reminded to reopen it. Audited.
+    pub async fn keep_booking_closed(&self, staff: Option<&str>) -> Result<BookingView> {
+        let staff = self.staff_for(staff)?;
+        let now = self.clock.now();
+        let audit = self.audit_entry(
+            Actor::Person(staff.as_deref()),
+            AuditAction::BookingKeepClosed,
+            vec!["booking".to_owned()],
+            serde_json::json!({}),
+        );
+        let store = self.store.clone();
+        blocking(move || store.booking_keep_closed(now, staff.as_deref(), &audit)).await?;
+        self.booking_view().await
+    }
+
     /// Where web booking stands: the last pause, its resume, and what the server did to
     /// each Slot.
     pub async fn booking_view(&self) -> Result<BookingView> {
         let config = self.config();
         let cal = config.calendar();
         let store = self.store.clone();
-        let (ops, slots) = blocking(move || {
+        let (ops, slots, kept) = blocking(move || {
             let ops = store.booking_ops()?;
-            let slots = match &ops.pause {
-                Some(p) => store.booking_slots(&p.key)?,
-                None => Vec::new(),
+            let (slots, kept) = match &ops.pause {
+                Some(p) => (
+                    store.booking_slots(&p.key)?,
+                    store.booking_kept_closed(&p.key)?,
+                ),
+                None => (Vec::new(), None),
             };
-            Ok((ops, slots))
+            Ok((ops, slots, kept))
         })
         .await?;
         let now = self.clock.now();
@@ -136,6 +155,8 @@ impl Desk {
                     + count(SlotState::Left),
                 refused: listed(SlotState::Refused),
                 error: error(op),
+                kept_closed_label: kept.as_ref().map(|(at, _)| label(*at)),
+                kept_closed_by: kept.as_ref().and_then(|(_, by)| by.clone()),
             })
         });
         let resume = ops.resume.as_ref().and_then(|op| {
@@ -156,6 +177,9 @@ impl Desk {
             (Some(p), None) if p.pause().is_some_and(|p| p.until <= now) => BookingState::Open,
             (Some(_), Some(r)) if r.state == OpState::Done => BookingState::Open,
             (Some(_), Some(_)) => BookingState::ResumeWaiting,
+            (Some(p), None) if p.state == OpState::Done && kept.is_some() => {
+                BookingState::KeptClosed
+            }
             (Some(p), None) if p.state == OpState::Done => BookingState::Paused,
             (Some(p), None) if matches!(p.state, OpState::Rejected | OpState::Conflict) => {
                 BookingState::PauseRefused

@@ -100,6 +100,8 @@ mod tests {
             paused: 12,
             refused: Vec::new(),
             error: None,
+            kept_closed_label: None,
+            kept_closed_by: None,
         };
         let view = |state| BookingView {
             can_pause: true,
@@ -116,7 +118,11 @@ mod tests {
                 n.body
             );
         }
-        for state in [BookingState::Open, BookingState::ResumeWaiting] {
+        for state in [
+            BookingState::Open,
+            BookingState::ResumeWaiting,
+            BookingState::KeptClosed,
+        ] {
             assert_eq!(booking_reminder(Language::Ja, &view(state)), None);
         }
     }

@@ -219,6 +219,58 @@ impl Store {
             .collect()
     }
 
+    /// A person decided web booking stays stopped: the reminder to reopen it ends. Only
+    /// for the pause in effect at `at`; audited.
+    pub fn booking_keep_closed(
+        &self,
+        at: DateTime<Utc>,
+        staff: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<String> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let pause: Option<String> = tx
+                .query_row(
+                    &format!(
+                        "SELECT o.op_key FROM outbox o WHERE {IN_EFFECT} ORDER BY o.id DESC LIMIT 1"
+                    ),
+                    [ts(at)],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(pause) = pause else {
+                return Err(BookingError::NotPaused.into());
+            };
+            tx.execute(
+                "INSERT INTO booking_kept_closed (pause_id, at, staff) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (pause_id) DO NOTHING",
+                params![pause, ts(at), staff],
+            )?;
+            append_in(&tx, audit)?;
+            tx.commit()?;
+            Ok(pause)
+        })
+    }
+
+    /// Whether (and by whom) a person decided this pause stays: `(at, staff)`.
+    pub fn booking_kept_closed(
+        &self,
+        pause_id: &str,
+    ) -> Result<Option<(DateTime<Utc>, Option<String>)>> {
+        self.with(|conn| {
+            let row: Option<(String, Option<String>)> = conn
+                .query_row(
+                    "SELECT at, staff FROM booking_kept_closed WHERE pause_id = ?1",
+                    [pause_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            Ok(row
+                .map(|(at, staff)| Ok::<_, rusqlite::Error>((parse_ts(&at)?, staff)))
+                .transpose()?)
+        })
+    }
+
     /// The Slots a pause touched, by start.
     pub fn booking_slots(&self, pause_id: &str) -> Result<Vec<BookingSlot>> {
         self.with(|conn| {

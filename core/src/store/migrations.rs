@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_withdraw.sql"),
     include_str!("migrations/0013_booking.sql"),
     include_str!("migrations/0014_upstream_news.sql"),
+    include_str!("migrations/0015_booking_kept_closed.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -79,6 +80,7 @@ mod pinned {
         "b24c7bda2bc0e7d9912148e45e6d8de3e4499813a59e81e5919d19103f7c0e35",
         "9a1c40f9e42c715433c265b5f98a49dfec7e221b33ccc83c52118aed5dca19b2",
         "5eace98849415ea2a8bdb786237dae001b8a707992088f53fff778f5d1690a45",
+        "3717c9dc567ff109dfc0bbe7d383fe9e8c73a5f6e6683fc482edf2e28a86ff7f",
     ];
 
     #[test]

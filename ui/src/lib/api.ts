@@ -130,6 +130,8 @@ export const api = {
     call<BookingView>('pause_booking', { until, staff }),
   /** 「Web予約を再開」: exactly the Slots the pause closed. */
   resumeBooking: (staff: string | null) => call<BookingView>('resume_booking', { staff }),
+  /** After the line returned: booking stays stopped; the reminder ends. */
+  keepBookingClosed: (staff: string | null) => call<BookingView>('keep_booking_closed', { staff }),
   checklist: () => call<ChecklistView>('checklist'),
   tick: (step: number, done: boolean, staff: string | null) =>
     call<ChecklistView>('tick', { step, done, staff }),

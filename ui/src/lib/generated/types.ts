@@ -485,7 +485,7 @@ waiting: number,
  */
 need_a_person: number, };
 
-export type BookingState = "open" | "pause_waiting" | "pause_refused" | "paused" | "resume_waiting";
+export type BookingState = "open" | "pause_waiting" | "pause_refused" | "paused" | "kept_closed" | "resume_waiting";
 
 export type SlotView = { slot_id: string, 
 /**
@@ -517,7 +517,11 @@ refused: Array<SlotView>,
 /**
  * Why it still waits, or was refused (code and the server's words).
  */
-error: string | null, };
+error: string | null, 
+/**
+ * A person decided it stays stopped: when (as the desk reads it) and who.
+ */
+kept_closed_label: string | null, kept_closed_by: string | null, };
 
 export type ResumeView = { requested_label: string, by: string | null, op_state: OpState, confirmed_label: string | null, resumed: number, 
 /**
