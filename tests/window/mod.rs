@@ -503,7 +503,37 @@ pub async fn pick_staff(client: &Client, name: &str) {
         (v.as_str() == Some(name)).then_some(())
     })
     .await;
-    click(client, "staff-add").await;
+    // Under a loaded machine the press on 追加 was lost once more (the full run of
+    // 2026-12-02: the name stayed in the field, the header never changed). Pressed again
+    // while the name still waits in the field; adding the same name twice is harmless.
+    for _ in 0..3 {
+        click(client, "staff-add").await;
+        let shown = tokio::time::timeout(Duration::from_secs(6), async {
+            loop {
+                if text_of(client, "staff-switcher")
+                    .await
+                    .is_some_and(|t| t.contains(name))
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+        if shown.is_ok() {
+            return;
+        }
+        let waiting = client
+            .execute(
+                "return document.querySelector('[data-testid=staff-new]')?.value ?? null",
+                vec![],
+            )
+            .await
+            .ok();
+        if waiting.as_ref().and_then(|v| v.as_str()) != Some(name) {
+            break;
+        }
+    }
     text_eventually(
         client,
         "staff-switcher",
