@@ -104,10 +104,14 @@ impl TrayInputs {
         };
         let tip = match (language, *failed, status.synced_at_label.as_deref()) {
             (Language::Ja, false, Some(t)) => format!("つなぎ — {t} 時点のデータ"),
-            (Language::Ja, true, Some(t)) => format!("つなぎ — 同期できません（{t} 時点のデータ）"),
+            (Language::Ja, true, Some(t)) => {
+                format!("つなぎ — 最新に更新できません（{t} 時点のデータ）")
+            }
             (Language::Ja, _, None) => "つなぎ — データなし".to_owned(),
             (Language::En, false, Some(t)) => format!("Tsunagi — data as of {t}"),
-            (Language::En, true, Some(t)) => format!("Tsunagi — sync failed (data as of {t})"),
+            (Language::En, true, Some(t)) => {
+                format!("Tsunagi — could not refresh (data as of {t})")
+            }
             (Language::En, _, None) => "Tsunagi — no data yet".to_owned(),
         };
         (health, tip)
@@ -146,6 +150,38 @@ mod tests {
             ..MonitorStatus::starting()
         };
         LineView::new(status, None, &Config::first_start(Some("ja-JP")))
+    }
+
+    /// Issue 20, item 12: fetching is 最新に更新 everywhere; the tray's tooltip still said
+    /// 同期できません for a failed fetch (同期 is also the tab of what is sent).
+    #[test]
+    fn issue_20_a_failed_fetch_reads_as_the_windows_word_for_it() {
+        let status = crate::view::MirrorStatus {
+            configured_source: crate::model::SourceKind::Fhir,
+            mirrored_source: None,
+            is_demo: false,
+            upstream: None,
+            clinic_name: None,
+            time_zone: "Asia/Tokyo".to_owned(),
+            synced_at: None,
+            synced_at_label: Some("08:10".to_owned()),
+            appointments: 0,
+            patients: 0,
+            last_pull: None,
+        };
+        let inputs = TrayInputs {
+            line: Some(line(NetState::Online, None)),
+            pull: Some((status, true)),
+            drill: false,
+        };
+        assert_eq!(
+            inputs.view(Language::Ja).tooltip,
+            "つなぎ — 最新に更新できません（08:10 時点のデータ）"
+        );
+        assert_eq!(
+            inputs.view(Language::En).tooltip,
+            "Tsunagi — could not refresh (data as of 08:10)"
+        );
     }
 
     #[test]
