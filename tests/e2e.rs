@@ -1630,6 +1630,18 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
                 (states.len() == 6 && states.iter().all(|s| s == "pending")).then_some(())
             })
             .await;
+            // Why they wait, in the desk's words (the OS's English text was shown here).
+            let why = text_eventually(
+                &client,
+                "sync-waiting",
+                "why changes wait",
+                "送信を待っています",
+            )
+            .await;
+            assert!(!why.contains("os error"), "{why}");
+            let first_op =
+                text_eventually(&client, "op-1-error", "the pause's failure", "接続").await;
+            assert!(!first_op.contains("os error"), "{first_op}");
             save_screenshot(&client, &display, "sync-waiting-ja.png").await;
 
             // The line comes back; nobody touches anything.

@@ -343,10 +343,18 @@ impl Desk {
             .collect();
         let store = self.store.clone();
         let briefs = blocking(move || store.appointment_briefs(&appointment_ids)).await?;
+        // Its code, which the window words in the desk's language; the text (OS or
+        // server words, often English) stays for the IT helper.
         let waiting_because = rows
             .iter()
             .find(|r| r.state == OpState::Pending && r.last_error.is_some())
-            .and_then(|r| r.last_error.clone());
+            .map(|r| ErrorPayload {
+                code: r
+                    .last_code
+                    .clone()
+                    .unwrap_or_else(|| crate::ErrorCode::SourceUnreachable.as_str().to_owned()),
+                message: r.last_error.clone().unwrap_or_default(),
+            });
         let shown = OpShown {
             cal: &cal,
             current: current.as_deref(),

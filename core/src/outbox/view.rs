@@ -14,8 +14,9 @@ use crate::receipts::PaymentMethod;
 pub struct SyncView {
     pub counts: OutboxCounts,
     pub source: SourceKind,
-    /// Why ops are still waiting (the last failure of the oldest waiting op), if they are.
-    pub waiting_because: Option<String>,
+    /// Why ops are still waiting (the last failure of the oldest waiting op), if they are:
+    /// its code (the window words it) and the text (OS or server words, for IT).
+    pub waiting_because: Option<crate::error::ErrorPayload>,
     /// Newest incident first; ops recorded while no incident was open come last.
     pub groups: Vec<SyncGroup>,
 }

@@ -608,9 +608,10 @@ reconciled: boolean, ops: Array<OpView>, };
 
 export type SyncView = { counts: OutboxCounts, source: SourceKind, 
 /**
- * Why ops are still waiting (the last failure of the oldest waiting op), if they are.
+ * Why ops are still waiting (the last failure of the oldest waiting op), if they are:
+ * its code (the window words it) and the text (OS or server words, for IT).
  */
-waiting_because: string | null, 
+waiting_because: ErrorPayload | null, 
 /**
  * Newest incident first; ops recorded while no incident was open come last.
  */
