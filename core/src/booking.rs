@@ -132,6 +132,28 @@ pub struct BookingSlot {
     pub server_said: Option<String>,
 }
 
+/// How many Slots a pause closed: those still closed, and those a resume freed or left
+/// (each was closed first).
+pub fn closed_by_pause(slots: &[BookingSlot]) -> u32 {
+    slots
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.state,
+                SlotState::Paused | SlotState::Resumed | SlotState::Left
+            )
+        })
+        .count() as u32
+}
+
+/// How many Slots a resume freed again.
+pub fn freed_by_resume(slots: &[BookingSlot]) -> u32 {
+    slots
+        .iter()
+        .filter(|s| s.state == SlotState::Resumed)
+        .count() as u32
+}
+
 /// Where web booking stands, as `booking status` and the window show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]

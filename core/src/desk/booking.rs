@@ -5,8 +5,8 @@
 use super::{blocking, Actor, Desk};
 use crate::audit::{AuditAction, AuditEntry};
 use crate::booking::{
-    desk_time, pause_window, BookingError, BookingState, BookingView, PauseView, ResumeView,
-    SlotState, SlotView,
+    closed_by_pause, desk_time, freed_by_resume, pause_window, BookingError, BookingState,
+    BookingView, PauseView, ResumeView, SlotState, SlotView,
 };
 use crate::error::Result;
 use crate::model::SourceKind;
@@ -131,7 +131,6 @@ impl Desk {
             (Some(code), None) if op.state != OpState::Done => Some(code.clone()),
             _ => None,
         };
-        let count = |state: SlotState| slots.iter().filter(|s| s.state == state).count() as u32;
         let listed = |state: SlotState| -> Vec<SlotView> {
             slots
                 .iter()
@@ -149,10 +148,7 @@ impl Desk {
                 until_label: label(p.until),
                 op_state: op.state,
                 confirmed_label: op.done_at.map(label),
-                // A resumed or left Slot was closed by the pause first.
-                paused: count(SlotState::Paused)
-                    + count(SlotState::Resumed)
-                    + count(SlotState::Left),
+                paused: closed_by_pause(&slots),
                 refused: listed(SlotState::Refused),
                 error: error(op),
                 kept_closed_label: kept.as_ref().map(|(at, _)| label(*at)),
@@ -166,7 +162,7 @@ impl Desk {
                 by: r.staff.clone(),
                 op_state: op.state,
                 confirmed_label: op.done_at.map(label),
-                resumed: count(SlotState::Resumed),
+                resumed: freed_by_resume(&slots),
                 left: listed(SlotState::Left),
                 error: error(op),
             })

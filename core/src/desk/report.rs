@@ -7,7 +7,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use super::{blocking, Actor, Desk};
 use crate::audit::AuditAction;
-use crate::booking::SlotState;
+use crate::booking::{closed_by_pause, freed_by_resume};
 use crate::calendar::ClinicCalendar;
 use crate::config::Language;
 use crate::error::{CoreError, Result};
@@ -185,24 +185,16 @@ impl Desk {
                 .into_iter()
                 .map(|(op, slots)| {
                     let stopped = op.pause().is_some();
-                    let counted =
-                        |state: SlotState| slots.iter().filter(|s| s.state == state).count();
                     ReportBooking {
                         stopped,
                         at_label: day_label(op.created_at),
-                        staff: op
-                            .pause()
-                            .map(|p| p.staff.clone())
-                            .or_else(|| op.resume().map(|r| r.staff.clone()))
-                            .flatten(),
+                        staff: op.staff().map(str::to_owned),
                         done_label: op.done_at.map(day_label),
                         slots: if stopped {
-                            counted(SlotState::Paused)
-                                + counted(SlotState::Resumed)
-                                + counted(SlotState::Left)
+                            closed_by_pause(&slots)
                         } else {
-                            counted(SlotState::Resumed)
-                        } as u32,
+                            freed_by_resume(&slots)
+                        },
                     }
                 })
                 .collect(),

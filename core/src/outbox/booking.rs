@@ -116,6 +116,26 @@ fn with_status(slot: &Value, status: &str, key: &str) -> Value {
     next
 }
 
+/// A Slot as the server holds it now: `Ok(None)` when it is gone (404, 410); `Err` with
+/// the attempt's end when the answer stops the attempt (the line, the server, not FHIR).
+async fn read_slot(
+    fhir: &FhirSource,
+    path: &str,
+) -> std::result::Result<Option<(Value, Option<String>)>, Attempt> {
+    match fhir.read(path).await {
+        Ok(a) if a.is_success() => match slot_of(&a) {
+            Some(slot) => {
+                let version = a.version.clone().or_else(|| version_of(&slot));
+                Ok(Some((slot, version)))
+            }
+            None => Err(Attempt::not_fhir(&a)),
+        },
+        Ok(a) if matches!(a.status, 404 | 410) => Ok(None),
+        Ok(a) => Err(Attempt::refused(&a)),
+        Err(e) => Err(Attempt::transport(e)),
+    }
+}
+
 /// A failure that stops the attempt (the line, the server, credentials), or `None` for a
 /// refusal of this one Slot (another 4xx), which is written down and passed.
 fn stopping(answer: &Answer) -> Option<Attempt> {
@@ -241,27 +261,20 @@ async fn pause_one(
             return Ok(Step::Next);
         }
         // Changed between the search and the update: read it again.
-        match fhir.read(&path).await {
-            Ok(a) if a.is_success() => match slot_of(&a) {
-                Some(now) if map::made_by(&now, &op.key) => {
-                    let slot = paused(&id, &now, a.version.clone().or_else(|| version_of(&now)));
-                    ledger.write(&pause.pause_id, slot).await?;
-                    return Ok(Step::Next);
-                }
-                Some(now) if in_pause(&now, pause) => current = now,
-                // Booked or closed meanwhile: nothing for the pause to close.
-                Some(_) => {
-                    ledger.forget(&pause.pause_id, &id).await?;
-                    return Ok(Step::Next);
-                }
-                None => return Ok(Step::Stop(Attempt::not_fhir(&a))),
-            },
-            Ok(a) if matches!(a.status, 404 | 410) => {
+        match read_slot(fhir, &path).await {
+            Ok(Some((now, version))) if map::made_by(&now, &op.key) => {
+                ledger
+                    .write(&pause.pause_id, paused(&id, &now, version))
+                    .await?;
+                return Ok(Step::Next);
+            }
+            Ok(Some((now, _))) if in_pause(&now, pause) => current = now,
+            // Booked, closed or deleted meanwhile: nothing for the pause to close.
+            Ok(_) => {
                 ledger.forget(&pause.pause_id, &id).await?;
                 return Ok(Step::Next);
             }
-            Ok(a) => return Ok(Step::Stop(Attempt::refused(&a))),
-            Err(e) => return Ok(Step::Stop(Attempt::transport(e))),
+            Err(stop) => return Ok(Step::Stop(stop)),
         }
     }
     // A Slot that keeps changing under us is someone else's business right now.
@@ -297,17 +310,13 @@ async fn settle_pausing(
     slot: &BookingSlot,
 ) -> Result<Step> {
     let path = format!("Slot/{}", slot.slot_id);
-    let now = match fhir.read(&path).await {
-        Ok(a) if a.is_success() => match slot_of(&a) {
-            Some(now) => now,
-            None => return Ok(Step::Stop(Attempt::not_fhir(&a))),
-        },
-        Ok(a) if matches!(a.status, 404 | 410) => {
+    let now = match read_slot(fhir, &path).await {
+        Ok(Some((now, _))) => now,
+        Ok(None) => {
             ledger.forget(&pause.pause_id, &slot.slot_id).await?;
             return Ok(Step::Next);
         }
-        Ok(a) => return Ok(Step::Stop(Attempt::refused(&a))),
-        Err(e) => return Ok(Step::Stop(Attempt::transport(e))),
+        Err(stop) => return Ok(Step::Stop(stop)),
     };
     if !map::made_by(&now, &op.key) {
         // It never got there: a free Slot is found again by the search, anything else is
@@ -388,18 +397,14 @@ async fn resume_one(
         server_said: said,
         ..slot.clone()
     };
-    let now = match fhir.read(&path).await {
-        Ok(a) if a.is_success() => match slot_of(&a) {
-            Some(now) => now,
-            None => return Ok(Step::Stop(Attempt::not_fhir(&a))),
-        },
-        Ok(a) if matches!(a.status, 404 | 410) => {
+    let now = match read_slot(fhir, &path).await {
+        Ok(Some((now, _))) => now,
+        Ok(None) => {
             let left = settled(SlotState::Left, Some("deleted".to_owned()));
             ledger.write(&resume.pause_id, left).await?;
             return Ok(Step::Next);
         }
-        Ok(a) => return Ok(Step::Stop(Attempt::refused(&a))),
-        Err(e) => return Ok(Step::Stop(Attempt::transport(e))),
+        Err(stop) => return Ok(Step::Stop(stop)),
     };
     // An earlier attempt got there; its answer was lost.
     if map::made_by(&now, &op.key) {
@@ -431,30 +436,20 @@ async fn resume_one(
             Ok(Step::Next)
         }
         // Changed between the read and the update (or a lost answer of our own).
-        Ok(a) if matches!(a.status, 409 | 412) => match fhir.read(&path).await {
-            Ok(c) if c.is_success() => match slot_of(&c) {
-                Some(again) if map::made_by(&again, &op.key) => {
-                    let resumed = settled(SlotState::Resumed, None);
-                    ledger.write(&resume.pause_id, resumed).await?;
-                    Ok(Step::Next)
+        Ok(a) if matches!(a.status, 409 | 412) => {
+            let outcome = match read_slot(fhir, &path).await {
+                Ok(Some((again, _))) if map::made_by(&again, &op.key) => {
+                    settled(SlotState::Resumed, None)
                 }
-                Some(again) => {
-                    let said = slot_status(&again).map(str::to_owned);
-                    ledger
-                        .write(&resume.pause_id, settled(SlotState::Left, said))
-                        .await?;
-                    Ok(Step::Next)
+                Ok(Some((again, _))) => {
+                    settled(SlotState::Left, slot_status(&again).map(str::to_owned))
                 }
-                None => Ok(Step::Stop(Attempt::not_fhir(&c))),
-            },
-            Ok(c) if matches!(c.status, 404 | 410) => {
-                let left = settled(SlotState::Left, Some("deleted".to_owned()));
-                ledger.write(&resume.pause_id, left).await?;
-                Ok(Step::Next)
-            }
-            Ok(c) => Ok(Step::Stop(Attempt::refused(&c))),
-            Err(e) => Ok(Step::Stop(Attempt::transport(e))),
-        },
+                Ok(None) => settled(SlotState::Left, Some("deleted".to_owned())),
+                Err(stop) => return Ok(Step::Stop(stop)),
+            };
+            ledger.write(&resume.pause_id, outcome).await?;
+            Ok(Step::Next)
+        }
         Ok(a) => match stopping(&a) {
             Some(stop) => Ok(Step::Stop(stop)),
             None => {

@@ -42,6 +42,19 @@ const IN_EFFECT: &str = "o.kind = 'booking_pause' AND coalesce(o.resolution, '')
     AND NOT EXISTS (SELECT 1 FROM outbox r WHERE r.kind = 'booking_resume'
                     AND r.chain = o.chain AND coalesce(r.resolution, '') != 'discarded')";
 
+/// The pause in effect at `now` (its id), if any.
+fn pause_in_effect(
+    conn: &rusqlite::Connection,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        &format!("SELECT o.op_key FROM outbox o WHERE {IN_EFFECT} ORDER BY o.id DESC LIMIT 1"),
+        [ts(now)],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
 fn booking_op(r: &rusqlite::Row<'_>) -> rusqlite::Result<BookingOp> {
     let unreadable = |i: usize, e: ChangeError| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
@@ -103,15 +116,7 @@ impl Store {
     pub fn queue_booking(&self, insert: BookingInsert, audit: &AuditEntry) -> Result<()> {
         self.queueing(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let in_effect: Option<String> = tx
-                .query_row(
-                    &format!(
-                        "SELECT o.op_key FROM outbox o WHERE {IN_EFFECT} ORDER BY o.id DESC LIMIT 1"
-                    ),
-                    [ts(insert.at)],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let in_effect = pause_in_effect(&tx, insert.at)?;
             match (&insert.change, &in_effect) {
                 (Change::BookingPause(_), Some(_)) => {
                     return Err(BookingError::AlreadyPaused.into())
@@ -148,17 +153,7 @@ impl Store {
 
     /// The pause in effect at `now`, if any (its id).
     pub fn booking_pause_in_effect(&self, now: DateTime<Utc>) -> Result<Option<String>> {
-        self.with(|conn| {
-            Ok(conn
-                .query_row(
-                    &format!(
-                        "SELECT o.op_key FROM outbox o WHERE {IN_EFFECT} ORDER BY o.id DESC LIMIT 1"
-                    ),
-                    [ts(now)],
-                    |r| r.get(0),
-                )
-                .optional()?)
-        })
+        self.with(|conn| Ok(pause_in_effect(conn, now)?))
     }
 
     /// The last pause (not discarded by a person) and its resume.
@@ -229,15 +224,7 @@ impl Store {
     ) -> Result<String> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let pause: Option<String> = tx
-                .query_row(
-                    &format!(
-                        "SELECT o.op_key FROM outbox o WHERE {IN_EFFECT} ORDER BY o.id DESC LIMIT 1"
-                    ),
-                    [ts(at)],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let pause = pause_in_effect(&tx, at)?;
             let Some(pause) = pause else {
                 return Err(BookingError::NotPaused.into());
             };
@@ -331,6 +318,15 @@ impl BookingOp {
     pub fn pause(&self) -> Option<&BookingPauseOp> {
         match &self.change {
             Change::BookingPause(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Who pressed it.
+    pub fn staff(&self) -> Option<&str> {
+        match &self.change {
+            Change::BookingPause(p) => p.staff.as_deref(),
+            Change::BookingResume(r) => r.staff.as_deref(),
             _ => None,
         }
     }
