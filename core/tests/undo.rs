@@ -250,6 +250,35 @@ fn issue_20_a_waiting_change_is_withdrawn_from_the_sync_view_with_its_call() {
     .contains(&OpAction::Withdraw));
 }
 
+/// Before: a change taken back in 同期 was counted under 送信済み (sent) with the ones the
+/// clinic's system really holds, and its row said 送信済み beside 取り消し（送信前）.
+#[test]
+fn issue_20_a_withdrawn_change_is_not_counted_as_sent() {
+    let f = fixture();
+    let sent = f.entry_at(1);
+    f.call(record(&sent, CallOutcome::Cancelled)).unwrap();
+    f.rt.block_on(f.desk.drain_round()).unwrap();
+    let delivered = f
+        .outbox()
+        .iter()
+        .filter(|o| o.state == OpState::Done)
+        .count() as u32;
+    assert!(delivered >= 1, "the first cancel went");
+    let id = f.first();
+    let attempt = f.call(record(&id, CallOutcome::Cancelled)).unwrap();
+    f.withdraw(Withdrawable::Call(attempt)).unwrap();
+
+    let view = f.rt.block_on(f.desk.sync_view()).unwrap();
+    assert_eq!(
+        view.counts.done, delivered,
+        "only what reached the clinic's system"
+    );
+    assert_eq!(view.counts.not_sent, 2, "the cancel and its call record");
+    let json = serde_json::to_value(view.counts).unwrap();
+    assert_eq!(json["done"], delivered, "{json}");
+    assert_eq!(json["not_sent"], 2, "{json}");
+}
+
 /// Before: 来院（受付） was accepted for tomorrow's patient at night with no warning.
 #[test]
 fn issue_20_checking_in_a_patient_booked_for_another_day_asks_first() {

@@ -627,11 +627,13 @@ pub fn drained(
     let c = &report.counts;
     writeln!(
         out,
-        "sent {}, parked {}, retried {} times; now {} done, {} waiting, {} conflicts, {} rejected",
+        "sent {}, parked {}, retried {} times; now {} done, {} not sent, {} waiting, {} conflicts, \
+         {} rejected",
         report.delivered,
         report.parked,
         report.retries,
         c.done,
+        c.not_sent,
         c.waiting(),
         c.conflict,
         c.rejected

@@ -128,9 +128,10 @@ fn desk_text(event: &DeskEvent) -> String {
         DeskEvent::DrillChanged { drill, .. } => format!("drill     {drill} started"),
         DeskEvent::ConfigChanged {} => "config    changed".to_owned(),
         DeskEvent::OutboxChanged { counts } => format!(
-            "outbox    {} waiting, {} sent, {} conflicts, {} rejected",
+            "outbox    {} waiting, {} sent, {} not sent, {} conflicts, {} rejected",
             counts.waiting(),
             counts.done,
+            counts.not_sent,
             counts.conflict,
             counts.rejected
         ),

@@ -216,7 +216,11 @@ impl OpAction {
 pub struct OutboxCounts {
     pub pending: u32,
     pub sending: u32,
+    /// Delivered: the upstream holds them.
     pub done: u32,
+    /// Settled without being sent: taken back before sending (元に戻す, 取り消す) or marked
+    /// as entered by hand.
+    pub not_sent: u32,
     pub conflict: u32,
     pub rejected: u32,
 }
@@ -240,6 +244,7 @@ struct CountsWithSums {
     pending: u32,
     sending: u32,
     done: u32,
+    not_sent: u32,
     conflict: u32,
     rejected: u32,
     /// Still on their way: `pending + sending`.
@@ -254,6 +259,7 @@ impl From<OutboxCounts> for CountsWithSums {
             pending: c.pending,
             sending: c.sending,
             done: c.done,
+            not_sent: c.not_sent,
             conflict: c.conflict,
             rejected: c.rejected,
             waiting: c.waiting(),

@@ -379,16 +379,27 @@ impl Store {
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
         self.with(|conn| {
             let mut counts = OutboxCounts::default();
-            let mut stmt = conn.prepare("SELECT state, count(*) FROM outbox GROUP BY state")?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+            // A done op that was taken back or entered by hand never reached the upstream.
+            let mut stmt = conn.prepare(
+                "SELECT state, withdrawn OR coalesce(resolution = 'discarded', 0), count(*)
+                   FROM outbox GROUP BY 1, 2",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, u32>(2)?,
+                ))
+            })?;
             for r in rows {
-                let (state, n) = r?;
+                let (state, not_sent, n) = r?;
                 match OpState::parse(&state) {
-                    Some(OpState::Pending) => counts.pending = n,
-                    Some(OpState::Sending) => counts.sending = n,
-                    Some(OpState::Done) => counts.done = n,
-                    Some(OpState::Conflict) => counts.conflict = n,
-                    Some(OpState::Rejected) => counts.rejected = n,
+                    Some(OpState::Done) if not_sent => counts.not_sent += n,
+                    Some(OpState::Pending) => counts.pending += n,
+                    Some(OpState::Sending) => counts.sending += n,
+                    Some(OpState::Done) => counts.done += n,
+                    Some(OpState::Conflict) => counts.conflict += n,
+                    Some(OpState::Rejected) => counts.rejected += n,
                     None => return Err(CoreError::Outbox(ChangeError::UnknownState(state))),
                 }
             }

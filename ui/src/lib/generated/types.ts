@@ -475,7 +475,7 @@ export type OpAction = "retry" | "keep_mine" | "take_server" | "discard" | "with
 
 export type Resolution = "kept_mine" | "took_server" | "discarded" | "withdrawn";
 
-export type OutboxCounts = { pending: number, sending: number, done: number, conflict: number, rejected: number, 
+export type OutboxCounts = { pending: number, sending: number, done: number, not_sent: number, conflict: number, rejected: number, 
 /**
  * Still on their way: `pending + sending`.
  */
