@@ -11,7 +11,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fantoccini::{ClientBuilder, Locator};
+use chrono::Datelike;
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use tsunagi_testkit::clinic::{clinic_day, names, schedule, slot};
 use tsunagi_testkit::fault_proxy::{Fault, FaultProxy};
@@ -655,14 +656,8 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
     click(&client, "undo").await;
     text_eventually(&client, "undone", "the undo confirmed", "取り消しました").await;
     call_row_shows(&client, &id, "未連絡").await;
-    let row_html = client
-        .find(Locator::Css(&css))
-        .await
-        .unwrap()
-        .html(true)
-        .await
-        .unwrap();
-    assert!(!row_html.contains("row-status"), "booked again: {row_html}");
+    let booked = row_html(&client, &css).await;
+    assert!(!booked.contains("row-status"), "booked again: {booked}");
     // Nothing of it is left to send (the app's sender held it while undo was offered).
     let ops: Vec<Value> = run_cli(&rig.session, rig.data_dir(), &["outbox", "list", "--json"])
         .lines()
@@ -717,30 +712,41 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
     assert_eq!(line["last_outcome"], "coming", "{line}");
 
     // 来院（受付） sits apart from the phone numbers, and tomorrow's patient is asked about.
-    let phones_html = client
-        .find(Locator::Css(&format!("{css} .phones")))
-        .await
-        .unwrap()
-        .html(true)
-        .await
-        .unwrap();
+    let phones_html = row_html(&client, &format!("{css} .phones")).await;
     assert!(!phones_html.contains("arrive"), "{phones_html}");
     click_css(&client, &format!("{css} [data-testid=arrive]")).await;
     let asked = text_eventually(&client, "call-ask", "the other-day question", "今日の来院").await;
     assert!(asked.contains("受付しますか"), "{asked}");
     click(&client, "call-ask-no").await;
-    let html = client
-        .find(Locator::Css(&css))
-        .await
-        .unwrap()
-        .html(true)
-        .await
-        .unwrap();
+    let html = row_html(&client, &css).await;
     assert!(
         !html.contains("data-testid=\"arrived\""),
         "not checked in: {html}"
     );
+    // Said yes by mistake: the check-in is offered back like any outcome.
+    click_css(&client, &format!("{css} [data-testid=arrive]")).await;
+    text_eventually(&client, "call-ask", "the other-day question", "今日の来院").await;
+    click(&client, "call-ask-yes").await;
+    text_eventually(&client, "arrived", "the check-in on the row", "来院").await;
+    text_eventually(&client, "undo-bar", "元に戻す offered", "来院").await;
+    click(&client, "undo").await;
+    text_eventually(
+        &client,
+        "undone",
+        "the check-in taken back",
+        "取り消しました",
+    )
+    .await;
+    let html = row_html(&client, &css).await;
+    assert!(
+        !html.contains("data-testid=\"arrived\""),
+        "the check-in taken back: {html}"
+    );
+    assert_eq!(call_line(&rig, &id)["arrived_at"], Value::Null);
+
     // Issue 20, item 3: 日時変更 starts from the old slot, date and time apart.
+    let old_slot = clinic_clock(&call_line(&rig, &id));
+    let (old_date, old_time) = old_slot.split_once('T').unwrap();
     click_css(&client, &format!("{css} [data-outcome=rescheduled]")).await;
     let value = |testid: &'static str| {
         let client = client.clone();
@@ -754,20 +760,46 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
                 .unwrap()
         }
     };
-    let date = value("new-date").await;
-    let time = value("new-time").await;
-    assert!(
-        date.as_str()
-            .is_some_and(|d| d.len() == 10 && d.starts_with("20")),
-        "the old date: {date}"
-    );
-    assert!(
-        time.as_str()
-            .is_some_and(|t| t.len() == 5 && t.contains(':')),
-        "the old time: {time}"
-    );
+    assert_eq!(value("new-date").await, old_date, "the old date");
+    assert_eq!(value("new-time").await, old_time, "the old time");
     save_screenshot(&client, &rig.display, "call-reschedule-ja.png").await;
-    click(&client, "reschedule-cancel").await;
+    // Only the time changes; the row then says where the appointment went.
+    let new_time = if old_time == "10:30" {
+        "11:30"
+    } else {
+        "10:30"
+    };
+    client
+        .execute(
+            "const el = document.querySelector('[data-testid=new-time]'); \
+             el.value = arguments[0]; el.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![json!(new_time)],
+        )
+        .await
+        .unwrap();
+    click(&client, "record-reschedule").await;
+    let day = chrono::NaiveDate::parse_from_str(old_date, "%Y-%m-%d").unwrap();
+    let moved = format!("→ {}/{} {new_time}", day.month(), day.day());
+    text_eventually(&client, "moved-to", "the new slot on the row", &moved).await;
+    save_screenshot(&client, &rig.display, "call-moved-ja.png").await;
+    assert_eq!(
+        clinic_clock(&call_line(&rig, &id)),
+        format!("{old_date}T{new_time}")
+    );
+    assert_eq!(call_line(&rig, &id)["moved_to"], &moved[4..]);
+    // And 元に戻す puts it back in its old slot, with nothing left to send.
+    text_eventually(&client, "undo-bar", "元に戻す offered", "日時変更").await;
+    click(&client, "undo").await;
+    text_eventually(&client, "undone", "the move taken back", "取り消しました").await;
+    let html = row_html(&client, &css).await;
+    assert!(!html.contains("moved-to"), "back in its slot: {html}");
+    assert_eq!(clinic_clock(&call_line(&rig, &id)), old_slot);
+    let waiting: Vec<Value> = run_cli(&rig.session, rig.data_dir(), &["outbox", "list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|o| o["kind"] == "appointment_reschedule" && o["resolution"] != "withdrawn")
+        .collect();
+    assert!(waiting.is_empty(), "the move is not sent: {waiting:?}");
 
     // Issue 20, item 12: a note goes with the call (the report has a メモ column).
     click_css(&client, &format!("{css} [data-testid=script-toggle]")).await;
@@ -788,6 +820,247 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
         "夕方に折り返し希望"
     );
     client.close().await.unwrap();
+}
+
+/// The call list's line for one appointment, as `tsunagi-cli calls --json` gives it.
+fn call_line(rig: &Rig, id: &str) -> Value {
+    run_cli(
+        &rig.session,
+        rig.data_dir(),
+        &["calls", "--json", "--tomorrow-morning"],
+    )
+    .lines()
+    .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    .find(|v| v["appointment_id"] == id)
+    .unwrap_or_else(|| panic!("{id} on the call list"))
+}
+
+/// A call line's start on the clinic's clock, `YYYY-MM-DDTHH:MM` (its `start` is RFC 3339
+/// with the clinic's offset).
+fn clinic_clock(line: &Value) -> String {
+    line["start"].as_str().unwrap()[..16].to_owned()
+}
+
+async fn row_html(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .html(true)
+        .await
+        .unwrap()
+}
+
+/// Issue 20, items 1, 6 and 12, as a desk meets them on a 1366×768 screen:
+/// - the window fits the screen with its title bar, above the taskbar;
+/// - 未連絡のみ and 明日の午前も表示 stay as set across tabs and a reload (they reset on
+///   every tab switch), and a list emptied by 未連絡のみ offers tomorrow morning;
+/// - 元に戻す runs out after a few seconds, and a change still waiting to be sent (the line
+///   is down) is taken back in 同期 with 取り消す（送らない）: the row is booked again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_20_a_waiting_change_is_taken_back_in_sync_and_the_list_keeps_its_filters() {
+    let rig = Rig::start_on_desk_screen("take-back");
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+
+    // Item 12: the whole window, title bar included, is inside the screen's work area.
+    let x = X11::connect(&rig.display.name());
+    let window = x.find_window(WINDOW_TITLE).expect("the app's window");
+    let (wx, wy, ww, wh) = x.on_screen(window).expect("the window's place");
+    let [left, right, top, bottom] = x.frame_extents(window).expect("a frame around it");
+    let (ax, ay, aw, ah) = x.work_area().expect("the window manager's work area");
+    assert!(ah < 768, "the taskbar takes its share: {ah}");
+    let frame = (
+        wx - left as i32,
+        wy - top as i32,
+        wx + (ww + right) as i32,
+        wy + (wh + bottom) as i32,
+    );
+    assert!(
+        frame.0 >= ax && frame.1 >= ay && frame.2 <= ax + aw as i32 && frame.3 <= ay + ah as i32,
+        "the window {frame:?} (title bar {top} px) fits the work area {:?}",
+        (ax, ay, aw, ah)
+    );
+
+    // Item 6: the filters stay as set.
+    pick_staff(&client, "受付 佐々木").await;
+    click(&client, "tab-calls").await;
+    text_eventually(&client, "call-progress", "the call list", "連絡済").await;
+    tick_box(&client, "not-reached-only").await;
+    let ticked = |testid: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .execute(
+                    &format!(
+                        "return document.querySelector('[data-testid={testid}]')?.checked ?? null"
+                    ),
+                    vec![],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    click(&client, "tab-receipts").await;
+    text_eventually(&client, "receipt-summary", "the ledger", "本日の合計").await;
+    click(&client, "tab-calls").await;
+    text_eventually(&client, "call-progress", "the call list", "連絡済").await;
+    assert_eq!(ticked("not-reached-only").await, true, "after a tab switch");
+    assert_eq!(
+        ticked("include-tomorrow").await,
+        false,
+        "after a tab switch"
+    );
+
+    // Everyone on the list reached (from a terminal: the list reads the same file), the
+    // list is empty, and it says what else there is.
+    let listed: Vec<Value> = run_cli(&rig.session, rig.data_dir(), &["calls", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!listed.is_empty(), "patients to call");
+    // After the day's last appointment the list already shows tomorrow morning by itself.
+    let today = tokyo_today().format("%Y-%m-%d").to_string();
+    let day_over = listed
+        .iter()
+        .all(|l| !l["start"].as_str().unwrap().starts_with(&today));
+    for line in &listed {
+        let id = line["appointment_id"].as_str().unwrap();
+        run_cli(
+            &rig.session,
+            rig.data_dir(),
+            &["call", id, "coming", "--staff", "受付 佐々木"],
+        );
+    }
+    client.refresh().await.unwrap();
+    // The window comes back on the tab it was on.
+    text_eventually(&client, "call-progress", "the call list again", "連絡済").await;
+    let empty = text_eventually(&client, "call-list-empty", "the empty list", "連絡済み").await;
+    assert!(
+        empty.contains(&format!("{}人すべて", listed.len())),
+        "everyone reached, not nobody to call: {empty}"
+    );
+    assert_eq!(ticked("not-reached-only").await, true, "after a reload");
+    save_screenshot(&client, &rig.display, "call-empty-ja.png").await;
+    if day_over {
+        text_eventually(&client, "day-over", "the day is over", "明日の午前").await;
+        let offered = client
+            .find(Locator::Css("[data-testid=offer-tomorrow]"))
+            .await;
+        assert!(offered.is_err(), "tomorrow is shown already");
+    } else {
+        click(&client, "offer-tomorrow").await;
+        eventually(
+            "tomorrow morning on the list",
+            Duration::from_secs(20),
+            async || (rows_with_a_date(&client).await > 0).then_some(()),
+        )
+        .await;
+        assert_eq!(ticked("include-tomorrow").await, true, "the offer ticks it");
+    }
+
+    // Item 1: the line goes down; a cancellation waits to be sent.
+    tick_box(&client, "include-tomorrow").await;
+    untick_box(&client, "not-reached-only").await;
+    rig.set_line(false);
+    line_banner_shows(&client, "offline").await;
+    click(&client, "tab-calls").await;
+    let row = tomorrow_call_row(&client).await;
+    let id = row.attr("data-id").await.unwrap().expect("row id");
+    let css = format!("[data-testid=call-row][data-id=\"{id}\"]");
+    click_css(&client, &format!("{css} [data-outcome=cancelled]")).await;
+    text_eventually(&client, "undo-bar", "元に戻す offered", "キャンセル").await;
+    let offered = Instant::now();
+    eventually(
+        "元に戻す to run out",
+        Duration::from_secs(30),
+        async || {
+            client
+                .find(Locator::Css("[data-testid=undo-bar]"))
+                .await
+                .is_err()
+                .then_some(())
+        },
+    )
+    .await;
+    assert!(
+        offered.elapsed() >= Duration::from_secs(5),
+        "offered for a few seconds, not {:?}",
+        offered.elapsed()
+    );
+    call_row_shows(&client, &id, "row-status").await;
+    let cancel = run_cli(&rig.session, rig.data_dir(), &["outbox", "list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|o| o["kind"] == "appointment_cancel" && o["target_id"] == id.as_str())
+        .expect("the cancellation in the outbox");
+    assert_eq!(cancel["state"], "pending", "{cancel}");
+    let seq = cancel["seq"].as_i64().unwrap();
+
+    // 同期: the waiting cancellation is taken back before it is sent.
+    click(&client, "tab-sync").await;
+    text_eventually(
+        &client,
+        &format!("op-{seq}-withdraw"),
+        "取り消す（送らない） on the waiting change",
+        "送らない",
+    )
+    .await;
+    save_screenshot(&client, &rig.display, "sync-withdraw-ja.png").await;
+    click(&client, &format!("op-{seq}-withdraw")).await;
+    text_eventually(
+        &client,
+        &format!("op-{seq}-resolution"),
+        "the change taken back",
+        "取り消し（送信前）",
+    )
+    .await;
+    // Not called sent (it read 送信済み, and was counted with what the system holds).
+    text_eventually(&client, &format!("op-{seq}-state"), "not sent", "送信なし").await;
+    text_eventually(&client, "sync-count-not-sent", "counted apart", "送信なし").await;
+    click(&client, "tab-calls").await;
+    eventually(
+        "the row booked again",
+        Duration::from_secs(20),
+        async || {
+            let html = client
+                .find(Locator::Css(&css))
+                .await
+                .ok()?
+                .html(true)
+                .await
+                .ok()?;
+            (!html.contains("row-status")).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(call_line(&rig, &id)["status"], "booked");
+    // Nothing of it goes when the line returns.
+    rig.set_line(true);
+    line_banner_gone(&client).await;
+    let cancel = run_cli(&rig.session, rig.data_dir(), &["outbox", "list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|o| o["seq"] == seq)
+        .unwrap();
+    assert_eq!(cancel["resolution"], "withdrawn", "{cancel}");
+    assert_eq!(cancel["attempts"], 0, "never sent: {cancel}");
+    client.close().await.unwrap();
+}
+
+/// How many call rows carry a date (tomorrow's).
+async fn rows_with_a_date(client: &Client) -> u64 {
+    client
+        .execute(
+            "const dated = /\\d{1,2}\\/\\d{1,2} \\d\\d:\\d\\d/; \
+             return [...document.querySelectorAll('[data-testid=call-row]')] \
+               .filter((r) => dated.test(r.textContent)).length;",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0)
 }
 
 /// Issue 20: the outage morning as a receptionist sees it on a 1366×768 office laptop,
@@ -934,14 +1207,7 @@ async fn an_outage_opens_on_the_call_list(rig: Rig, size: &str) {
     text_eventually(&client, "call-script", "the English script", "front desk").await;
 
     rig.set_line(true);
-    eventually("the banner gone", Duration::from_secs(30), async || {
-        client
-            .find(Locator::Css("[data-testid=line-banner]"))
-            .await
-            .is_err()
-            .then_some(())
-    })
-    .await;
+    line_banner_gone(&client).await;
     client.close().await.unwrap();
 }
 
@@ -1783,10 +2049,12 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
     drop(cleanup);
 }
 
-/// Issue 20, item 10: a logout or an OS shutdown stops the app with SIGTERM; that is a
-/// clean stop, not the next morning's 「正常に終了しませんでした（停電・再起動・故障の可能性）」.
+/// Issue 20, item 10: a logout or an OS shutdown stops the app with SIGTERM (a terminal's
+/// Ctrl+C sends SIGINT, a closed terminal SIGHUP); each is a clean stop, not the next
+/// morning's 「正常に終了しませんでした（停電・再起動・故障の可能性）」. One data folder
+/// for all three, as on a desk: each start must find the previous stop clean.
 #[test]
-fn issue_20_a_sigterm_is_a_clean_stop_not_a_power_cut() {
+fn issue_20_sigterm_sigint_and_sighup_are_clean_stops_not_a_power_cut() {
     let session = Session::start();
     let display = Display::start();
     let data = tempfile::Builder::new()
@@ -1794,19 +2062,6 @@ fn issue_20_a_sigterm_is_a_clean_stop_not_a_power_cut() {
         .tempdir()
         .unwrap();
     let _internet = seed_healthy_monitor(data.path());
-    let app = session
-        .command(APP)
-        .args(["--hidden", "--data-dir"])
-        .arg(data.path())
-        .env("DISPLAY", display.name())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::File::create(artifacts().join("sigterm.log")).unwrap(),
-        ))
-        .spawn()
-        .expect("start the app");
-    let mut app = tsunagi_testkit::ChildGuard::new("tsunagi", app);
-    // Running: its runtime has recorded this run and watches the line.
     // What doctor says (it exits 9 while a check warns, so its output is read as is).
     let doctor = || {
         let out = session
@@ -1817,15 +2072,34 @@ fn issue_20_a_sigterm_is_a_clean_stop_not_a_power_cut() {
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    tsunagi_testkit::wait_until(Duration::from_secs(60), "the app to run", || {
-        doctor().contains("the app is running")
-    });
-    let status = app.stop(Duration::from_secs(20));
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "a SIGTERM ends the app with exit 0: {status:?}"
-    );
-    let after = doctor();
-    assert!(after.contains("the app is not running"), "{after}");
-    assert!(!after.contains("did not stop cleanly"), "{after}");
+    for (signal, name) in [
+        (tsunagi_testkit::SIGTERM, "SIGTERM"),
+        (tsunagi_testkit::SIGINT, "SIGINT"),
+        (tsunagi_testkit::SIGHUP, "SIGHUP"),
+    ] {
+        let app = session
+            .command(APP)
+            .args(["--hidden", "--data-dir"])
+            .arg(data.path())
+            .env("DISPLAY", display.name())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(artifacts().join(format!("{name}.log"))).unwrap(),
+            ))
+            .spawn()
+            .expect("start the app");
+        let mut app = tsunagi_testkit::ChildGuard::new("tsunagi", app);
+        // Running: its runtime has recorded this run and watches the line.
+        tsunagi_testkit::wait_until(Duration::from_secs(60), "the app to run", || {
+            doctor().contains("the app is running")
+        });
+        let status = app.stop_with(signal, Duration::from_secs(20));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "a {name} ends the app with exit 0: {status:?}"
+        );
+        let after = doctor();
+        assert!(after.contains("the app is not running"), "{name}: {after}");
+        assert!(!after.contains("did not stop cleanly"), "{name}: {after}");
+    }
 }

@@ -463,6 +463,15 @@ pub fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
 /// still drawing is tried again (seen once: 明日の午前も表示 stayed off and no row of
 /// tomorrow ever came).
 pub async fn tick_box(client: &Client, testid: &str) {
+    set_box(client, testid, true).await;
+}
+
+pub async fn untick_box(client: &Client, testid: &str) {
+    set_box(client, testid, false).await;
+}
+
+/// Click a checkbox until it is as wanted (a click can land while the list redraws).
+async fn set_box(client: &Client, testid: &str, want: bool) {
     let checked = || async {
         client
             .execute(
@@ -471,7 +480,7 @@ pub async fn tick_box(client: &Client, testid: &str) {
             )
             .await
             .ok()
-            == Some(json!(true))
+            == Some(json!(want))
     };
     for _ in 0..5 {
         if !checked().await {
@@ -484,7 +493,7 @@ pub async fn tick_box(client: &Client, testid: &str) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    panic!("{testid} could not be ticked");
+    panic!("{testid} could not be set to {want}");
 }
 
 pub async fn pick_staff(client: &Client, name: &str) {
@@ -570,6 +579,18 @@ pub async fn line_banner_shows(client: &Client, state: &str) {
             (el.attr("data-state").await.ok()?.as_deref() == Some(state)).then_some(())
         },
     )
+    .await;
+}
+
+/// Wait (30 s at most) until the line banner is gone: the line is back.
+pub async fn line_banner_gone(client: &Client) {
+    eventually("the banner gone", Duration::from_secs(30), async || {
+        client
+            .find(Locator::Css("[data-testid=line-banner]"))
+            .await
+            .is_err()
+            .then_some(())
+    })
     .await;
 }
 

@@ -14,6 +14,9 @@ pub mod netns;
 pub mod probe_servers;
 pub mod tls;
 
+/// The signal numbers for [`ChildGuard::stop_with`].
+pub use libc::{SIGHUP, SIGINT, SIGTERM};
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -73,12 +76,21 @@ impl ChildGuard {
 
     /// SIGTERM, wait up to `grace`, then SIGKILL. Returns how it ended.
     pub fn stop(&mut self, grace: Duration) -> Option<std::process::ExitStatus> {
+        self.stop_with(libc::SIGTERM, grace)
+    }
+
+    /// `signal` (SIGTERM, SIGINT, SIGHUP…), wait up to `grace`, then SIGKILL.
+    pub fn stop_with(
+        &mut self,
+        signal: libc::c_int,
+        grace: Duration,
+    ) -> Option<std::process::ExitStatus> {
         if let Some(status) = self.exited() {
             return Some(status);
         }
         // SAFETY: kill(2) on our own child's pid; no memory is involved.
         unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+            libc::kill(self.child.id() as libc::pid_t, signal);
         }
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
@@ -87,7 +99,7 @@ impl ChildGuard {
             }
             std::thread::sleep(Duration::from_millis(25));
         }
-        eprintln!("testkit: {} ignored SIGTERM; killing it", self.name);
+        eprintln!("testkit: {} ignored signal {signal}; killing it", self.name);
         let _ = self.child.kill();
         self.child.wait().ok()
     }
@@ -509,6 +521,54 @@ pub mod x11 {
                 }
             }
             None
+        }
+
+        /// Where the window's content sits on the screen: (x, y, width, height).
+        pub fn on_screen(&self, window: Window) -> Option<(i32, i32, u32, u32)> {
+            let geo = self.conn.get_geometry(window).ok()?.reply().ok()?;
+            let at = self
+                .conn
+                .translate_coordinates(window, self.root, 0, 0)
+                .ok()?
+                .reply()
+                .ok()?;
+            Some((
+                at.dst_x.into(),
+                at.dst_y.into(),
+                geo.width.into(),
+                geo.height.into(),
+            ))
+        }
+
+        /// What the window manager draws around the window: (left, right, top, bottom),
+        /// the title bar on top.
+        pub fn frame_extents(&self, window: Window) -> Option<[u32; 4]> {
+            let extents = self.atom("_NET_FRAME_EXTENTS");
+            let reply = self
+                .conn
+                .get_property(false, window, extents, AtomEnum::CARDINAL, 0, 4)
+                .ok()?
+                .reply()
+                .ok()?;
+            let v: Vec<u32> = reply.value32()?.collect();
+            v.try_into().ok()
+        }
+
+        /// The part of the screen windows may use (the taskbar left out), as the window
+        /// manager announces it: (x, y, width, height).
+        pub fn work_area(&self) -> Option<(i32, i32, u32, u32)> {
+            let area = self.atom("_NET_WORKAREA");
+            let reply = self
+                .conn
+                .get_property(false, self.root, area, AtomEnum::CARDINAL, 0, 4)
+                .ok()?
+                .reply()
+                .ok()?;
+            let v: Vec<u32> = reply.value32()?.collect();
+            match v[..] {
+                [x, y, w, h, ..] => Some((x as i32, y as i32, w, h)),
+                _ => None,
+            }
         }
 
         pub fn is_viewable(&self, window: Window) -> bool {
