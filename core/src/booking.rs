@@ -17,7 +17,7 @@ use crate::outbox::OpState;
 pub enum BookingError {
     #[error(
         "this source has no web booking Tsunagi can stop (CSV or the demo clinic); stop it in \
-         the booking service's own admin page"
+         the booking service's own admin page, then record it with 'booking stopped'"
     )]
     NoApi,
     #[error("web booking is already stopped")]
@@ -28,6 +28,13 @@ pub enum BookingError {
     UntilInvalid(String),
     #[error("a drill practises this step without stopping real web booking")]
     InDrill,
+    #[error(
+        "this source stops web booking itself: use 'booking pause' (「Web予約を止める」), not a \
+         stop by hand"
+    )]
+    HasApi,
+    #[error("the booking card cannot be saved: {0}")]
+    CardInvalid(String),
 }
 
 impl BookingError {
@@ -39,6 +46,8 @@ impl BookingError {
             BookingError::NotPaused => C::BookingNotPaused,
             BookingError::UntilInvalid(_) => C::BookingUntilInvalid,
             BookingError::InDrill => C::BookingInDrill,
+            BookingError::HasApi => C::BookingHasApi,
+            BookingError::CardInvalid(_) => C::BookingCardInvalid,
         }
     }
 }
@@ -175,8 +184,12 @@ pub enum BookingState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct BookingView {
-    /// Whether this source can stop web booking from the desk (a FHIR server).
+    /// Whether this source can stop web booking from the desk (a FHIR server). Otherwise
+    /// staff stop it on the booking service's own site and say so here (by hand).
     pub can_pause: bool,
+    /// The owner's card for stopping and reopening web booking by hand (none written yet:
+    /// `None`).
+    pub card: Option<crate::config::BookingCard>,
     pub state: BookingState,
     /// The last pause (still in effect, or the one the last resume ended).
     pub pause: Option<PauseView>,
@@ -187,6 +200,8 @@ pub struct BookingView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct PauseView {
     pub id: String,
+    /// Stopped by hand on the booking service's site (no Slots, no server to confirm).
+    pub by_hand: bool,
     /// When a person stopped it, as the desk reads it ([`desk_time`]), and the instant (UTC).
     pub requested_label: String,
     pub requested_at: String,

@@ -27,10 +27,35 @@ pub fn default_steps(language: Language) -> Vec<String> {
     steps.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// What a step does besides its tick (issue 17): the web booking step stops web booking
+/// (or opens the owner's card for doing it by hand); after the line returns with booking
+/// still stopped, a step reopens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ChecklistAction {
+    StopBooking,
+    ReopenBooking,
+}
+
+/// Whether a step (the built-in one, or the owner's own wording) is about web booking.
+pub fn is_booking_step(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.contains("web予約") || lower.contains("ｗｅｂ予約") || lower.contains("web booking")
+}
+
+/// The step that reminds the desk to reopen web booking.
+pub fn reopen_step(language: Language) -> &'static str {
+    match language {
+        Language::Ja => "Web予約を再開する",
+        Language::En => "Reopen web booking",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ChecklistItem {
     pub step: u32,
     pub text: String,
+    pub action: Option<ChecklistAction>,
     pub done: bool,
     /// `HH:MM` on the clinic's clock, when ticked.
     pub at_label: Option<String>,

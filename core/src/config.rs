@@ -285,6 +285,65 @@ pub struct Config {
     pub call_script: Option<String>,
     #[serde(default)]
     pub printouts: PrintoutConfig,
+    /// How web booking is stopped and reopened at the booking service's own site, for a
+    /// source Tsunagi cannot stop it through (CSV, the demo, a vendor with no API). Written
+    /// by the owner in settings; the outage screen and its checklist open it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_card: Option<BookingCard>,
+}
+
+/// The owner's own words for the booking service (issue 17): its name, where its admin
+/// page is, and the steps to stop and to reopen web booking there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct BookingCard {
+    /// The booking service, e.g. 「EPARKクリニック」.
+    pub vendor: String,
+    /// Its admin page (http or https), opened in the browser or typed on a phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub admin_url: Option<String>,
+    /// The steps to stop web booking there, one per line.
+    #[serde(default)]
+    pub stop_steps: String,
+    /// The steps to reopen it.
+    #[serde(default)]
+    pub reopen_steps: String,
+}
+
+/// Longest a card's text field may be (characters).
+pub const BOOKING_CARD_MAX: usize = 2000;
+
+impl BookingCard {
+    /// Trimmed and checked; `None` when every field is empty (the card is removed).
+    pub fn checked(self) -> std::result::Result<Option<BookingCard>, String> {
+        let card = BookingCard {
+            vendor: self.vendor.trim().to_owned(),
+            admin_url: self
+                .admin_url
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty()),
+            stop_steps: self.stop_steps.trim().to_owned(),
+            reopen_steps: self.reopen_steps.trim().to_owned(),
+        };
+        if card == BookingCard::default() {
+            return Ok(None);
+        }
+        if [&card.vendor, &card.stop_steps, &card.reopen_steps]
+            .iter()
+            .any(|t| t.chars().count() > BOOKING_CARD_MAX)
+        {
+            return Err(format!("longer than {BOOKING_CARD_MAX} characters"));
+        }
+        if let Some(url) = &card.admin_url {
+            let ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(format!("{url:?} is not a web address (https://…)"));
+            }
+        }
+        Ok(Some(card))
+    }
 }
 
 /// Where paper copies go: the downtime sheet (on a schedule) and the receipts CSV.
@@ -354,6 +413,7 @@ impl Config {
             checklist: Vec::new(),
             call_script: None,
             printouts: PrintoutConfig::default(),
+            booking_card: None,
         }
     }
 

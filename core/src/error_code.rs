@@ -90,6 +90,12 @@ error_codes! {
     BookingUntilInvalid = "booking.until_invalid",
     /// A drill practises the pause without stopping real web booking.
     BookingInDrill = "booking.in_drill",
+    /// A stop by hand asked of a source that stops web booking itself (a FHIR server).
+    BookingHasApi = "booking.has_api",
+    /// The booking card's admin page is not a web address, or a field is too long.
+    BookingCardInvalid = "booking.card_invalid",
+    /// The booking service's admin page could not be opened (none written, or no browser).
+    BookingOpenFailed = "booking.open_failed",
     /// An op in the outbox cannot be read back (a damaged or foreign payload).
     OutboxUnreadable = "outbox.unreadable",
     /// The server refused the change itself (HTTP 4xx other than auth and conflicts).

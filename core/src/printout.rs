@@ -341,20 +341,34 @@ pub fn report(rep: &IncidentReport, language: Language) -> Printout {
             if j { "枠" } else { "Slots" },
         );
         for b in &rep.booking {
-            let action = match (b.stopped, j) {
-                (true, true) => "停止",
-                (true, false) => "Stopped",
-                (false, true) => "再開",
-                (false, false) => "Reopened",
+            let action = match (b.stopped, b.by_hand, j) {
+                (true, false, true) => "停止",
+                (true, false, false) => "Stopped",
+                (false, false, true) => "再開",
+                (false, false, false) => "Reopened",
+                (true, true, true) => "停止（予約サービスで手作業）",
+                (true, true, false) => "Stopped by hand at the booking service",
+                (false, true, true) => "再開（予約サービスで手作業）",
+                (false, true, false) => "Reopened by hand at the booking service",
             };
             let not_yet = if j { "未送信" } else { "not yet" };
+            // By hand: nothing went through Tsunagi; the staff member's word is the record.
+            let (reached, slots) = if b.by_hand {
+                ("—".to_owned(), "—".to_owned())
+            } else {
+                (
+                    b.done_label
+                        .as_deref()
+                        .map(escape)
+                        .unwrap_or_else(|| not_yet.to_owned()),
+                    b.slots.to_string(),
+                )
+            };
             let _ = write!(
                 h,
-                "<tr><td class=\"nw\">{}</td><td>{action}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td>{}</td></tr>",
+                "<tr><td class=\"nw\">{}</td><td>{action}</td><td class=\"nw\">{}</td><td class=\"nw\">{reached}</td><td>{slots}</td></tr>",
                 escape(&b.at_label),
                 opt(b.staff.as_deref()),
-                b.done_label.as_deref().map(escape).unwrap_or_else(|| not_yet.to_owned()),
-                b.slots
             );
         }
         h.push_str("</table>");

@@ -112,6 +112,8 @@ pub struct ReportCall {
 pub struct ReportBooking {
     /// `true`: stopped; `false`: reopened.
     pub stopped: bool,
+    /// Done by hand on the booking service's site (no Slots, nothing sent from here).
+    pub by_hand: bool,
     /// When a person pressed it, `M/D HH:MM` on the clinic's clock.
     pub at_label: String,
     pub staff: Option<String>,

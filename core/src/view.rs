@@ -96,6 +96,8 @@ pub struct Settings {
     pub sheet_times: Vec<String>,
     /// How long data stays on the desk (set in config.toml).
     pub retention: crate::config::RetentionConfig,
+    /// How staff stop and reopen web booking by hand (a source with no API).
+    pub booking_card: Option<crate::config::BookingCard>,
 }
 
 /// The FHIR setup as the settings screen shows it: never the secret itself.

@@ -482,6 +482,11 @@ fn issue_17_a_refused_pause_says_booking_is_still_open() {
     assert_eq!(view.state, BookingState::PauseRefused, "{view:?}");
     let error = view.pause.unwrap().error.unwrap_or_default();
     assert!(error.contains("injected by the test proxy"), "{error}");
+    // Nor may it be written off as "stopped by hand": this source stops booking itself.
+    let by_hand = rt
+        .block_on(f.desk.booking_stopped_by_hand(None))
+        .unwrap_err();
+    assert_eq!(by_hand.code().as_str(), "booking.has_api");
 }
 
 /// Issue 17: a pause ends by itself at its end (its Slots are all in the past then): the

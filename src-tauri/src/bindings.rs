@@ -10,8 +10,8 @@ use tsunagi_core::calls::{
     ArrivalRecord, CallAttemptView, CallListEntry, CallListView, CallOutcome, CallRecord,
     Withdrawable,
 };
-use tsunagi_core::checklist::{ChecklistItem, ChecklistView};
-use tsunagi_core::config::{FhirAuthKind, Language, RetentionConfig};
+use tsunagi_core::checklist::{ChecklistAction, ChecklistItem, ChecklistView};
+use tsunagi_core::config::{BookingCard, FhirAuthKind, Language, RetentionConfig};
 use tsunagi_core::csv_import::{ImportProblem, ProblemKind, RequiredColumn};
 use tsunagi_core::desk::{ChangesLeft, FreshStart, SignalsView, StaffView};
 use tsunagi_core::model::{AppointmentStatus, SourceKind, UpstreamNews};
@@ -56,6 +56,7 @@ fn typescript() -> String {
         FhirAuthKind::decl(&cfg),
         FhirSettings::decl(&cfg),
         RetentionConfig::decl(&cfg),
+        BookingCard::decl(&cfg),
         Settings::decl(&cfg),
         StaffView::decl(&cfg),
         AuditProblem::decl(&cfg),
@@ -89,6 +90,7 @@ fn typescript() -> String {
         CallAttemptView::decl(&cfg),
         CallListEntry::decl(&cfg),
         CallListView::decl(&cfg),
+        ChecklistAction::decl(&cfg),
         ChecklistItem::decl(&cfg),
         ChecklistView::decl(&cfg),
         PaymentMethod::decl(&cfg),

@@ -283,6 +283,30 @@ pub async fn pause_booking(
         .await?)
 }
 
+/// 「止めました」: staff stopped web booking on the booking service's own site.
+#[tauri::command]
+pub async fn booking_stopped_by_hand(
+    shell: State<'_, Shell>,
+    staff: Option<String>,
+) -> Answer<BookingView> {
+    Ok(shell
+        .ready()?
+        .booking_stopped_by_hand(staff.as_deref())
+        .await?)
+}
+
+/// 「再開しました」: staff reopened web booking on the booking service's own site.
+#[tauri::command]
+pub async fn booking_reopened_by_hand(
+    shell: State<'_, Shell>,
+    staff: Option<String>,
+) -> Answer<BookingView> {
+    Ok(shell
+        .ready()?
+        .booking_reopened_by_hand(staff.as_deref())
+        .await?)
+}
+
 /// 「止めたままにする」: the reminder to reopen web booking ends.
 #[tauri::command]
 pub async fn keep_booking_closed(
@@ -453,6 +477,25 @@ pub async fn dial(app: AppHandle, number: String) -> Answer<()> {
         .await
         .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))?
         .map_err(|e| ErrorPayload::new(ErrorCode::DialFailed, e.to_string()))
+}
+
+/// The booking card's admin page in the OS browser: only the address the owner saved,
+/// never one the page names.
+#[tauri::command]
+pub async fn open_booking_admin(app: AppHandle, shell: State<'_, Shell>) -> Answer<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let url = shell
+        .ready()?
+        .config()
+        .booking_card
+        .and_then(|c| c.admin_url)
+        .ok_or_else(|| {
+            ErrorPayload::new(ErrorCode::BookingOpenFailed, "no admin page is written")
+        })?;
+    tauri::async_runtime::spawn_blocking(move || app.opener().open_url(url, None::<&str>))
+        .await
+        .map_err(|_| ErrorPayload::from(tsunagi_core::CoreError::Stopped))?
+        .map_err(|e| ErrorPayload::new(ErrorCode::BookingOpenFailed, e.to_string()))
 }
 
 /// Who is at the desk, and the names the quick switcher offers.

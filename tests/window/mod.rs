@@ -645,3 +645,23 @@ pub async fn tomorrow_call_row(client: &Client) -> fantoccini::elements::Element
         .await
         .unwrap_or_else(|e| panic!("row {id}: {e}"))
 }
+
+/// Wait until the checklist's web booking step is ticked (stopping booking ticks it).
+pub async fn booking_step_ticked(client: &Client) {
+    eventually(
+        "the web booking step ticked",
+        Duration::from_secs(10),
+        async || {
+            let v = client
+                .execute(
+                    "return document.querySelector(\
+                     '[data-testid=checklist-step][data-action=stop_booking] input')?.checked ?? null",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            (v == json!(true)).then_some(())
+        },
+    )
+    .await;
+}

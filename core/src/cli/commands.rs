@@ -287,6 +287,8 @@ pub(super) async fn booking(
         }
         BookingCommand::Resume => (desk.resume_booking(None).await?, false),
         BookingCommand::KeepClosed => (desk.keep_booking_closed(None).await?, false),
+        BookingCommand::Stopped => (desk.booking_stopped_by_hand(None).await?, false),
+        BookingCommand::Reopened => (desk.booking_reopened_by_hand(None).await?, false),
         BookingCommand::Status { json } => (desk.booking_view().await?, json),
     };
     written(output::booking(out, &view, json))

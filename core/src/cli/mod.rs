@@ -241,6 +241,12 @@ enum BookingCommand {
     Resume,
     /// After the line returned: web booking stays stopped (the reminder to reopen it ends)
     KeepClosed,
+    /// For a source with no way to stop web booking from here (CSV, the demo, a vendor's
+    /// system): record that staff stopped it on the booking service's own site. The desk
+    /// is then reminded to reopen it once the line is back
+    Stopped,
+    /// Record that staff reopened web booking on the booking service's own site
+    Reopened,
     /// Whether web booking is stopped, since when and by whom, and what the server did
     Status {
         #[arg(long)]

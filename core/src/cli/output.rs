@@ -538,7 +538,12 @@ pub fn booking(
             .unwrap_or_default()
     };
     match (&view.state, &view.pause) {
-        (BookingState::Open, None) => writeln!(out, "web booking: open")?,
+        (BookingState::Open, None) if view.can_pause => writeln!(out, "web booking: open")?,
+        (BookingState::Open, None) => writeln!(
+            out,
+            "web booking: open (this source cannot stop it: stop it at the booking service, \
+             then `booking stopped`)"
+        )?,
         (state, Some(p)) => {
             let headline = match state {
                 BookingState::Open => "open again",
@@ -555,6 +560,25 @@ pub fn booking(
                 }
             };
             writeln!(out, "web booking: {headline}")?;
+            if p.by_hand {
+                writeln!(
+                    out,
+                    "  stopped by hand at the booking service {}{}",
+                    p.requested_label,
+                    by(&p.by)
+                )?;
+                if let Some(r) = &view.resume {
+                    writeln!(out, "  reopened by hand {}{}", r.requested_label, by(&r.by))?;
+                }
+                if let Some(at) = &p.kept_closed_label {
+                    writeln!(
+                        out,
+                        "  stays stopped: decided {at}{}",
+                        by(&p.kept_closed_by)
+                    )?;
+                }
+                return Ok(());
+            }
             writeln!(
                 out,
                 "  stopped {}{} until {}; {} slot(s) closed{}",

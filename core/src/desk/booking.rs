@@ -8,6 +8,7 @@ use crate::booking::{
     closed_by_pause, desk_time, freed_by_resume, pause_window, BookingError, BookingState,
     BookingView, PauseView, ResumeView, SlotState, SlotView,
 };
+use crate::config::BookingCard;
 use crate::error::Result;
 use crate::model::SourceKind;
 use crate::outbox::change::{BookingPauseOp, BookingResumeOp, Change};
@@ -33,6 +34,7 @@ impl Desk {
         let now = self.clock.now();
         let (from, until_at) = pause_window(&config.calendar(), now, until)?;
         let staff = self.staff_for(staff)?;
+        let staff_name = staff.clone();
         let key = self.op_key();
         let audit = self.audit_entry(
             Actor::Person(staff.as_deref()),
@@ -51,7 +53,9 @@ impl Desk {
             upstream: config.upstream_key()?,
             at: now,
         };
-        self.queue_booking(insert, audit).await
+        let view = self.queue_booking(insert, audit).await?;
+        self.tick_booking_step(staff_name.as_deref()).await?;
+        Ok(view)
     }
 
     /// Reopen web booking: the Slots the pause in effect closed are freed again (each only
@@ -100,14 +104,110 @@ impl Desk {
             serde_json::json!({}),
         );
         let store = self.store.clone();
-        blocking(move || store.booking_keep_closed(now, staff.as_deref(), &audit)).await?;
+        if self.fresh_config().await.source.kind == SourceKind::Fhir {
+            blocking(move || store.booking_keep_closed(now, staff.as_deref(), &audit)).await?;
+        } else {
+            blocking(move || store.booking_keep_closed_by_hand(now, staff.as_deref(), &audit))
+                .await?;
+        }
         self.booking_view().await
+    }
+
+    /// Staff stopped web booking on the booking service's own site (the source has no way
+    /// to do it from here): recorded, so the desk is reminded to reopen it once the line
+    /// is back, and the outage's report says when and who. Ticks the checklist's web
+    /// booking step.
+    pub async fn booking_stopped_by_hand(&self, staff: Option<&str>) -> Result<BookingView> {
+        if self.fresh_config().await.source.kind == SourceKind::Fhir {
+            return Err(BookingError::HasApi.into());
+        }
+        if self.active_drill().await? != 0 {
+            return Err(BookingError::InDrill.into());
+        }
+        let staff = self.staff_for(staff)?;
+        let now = self.clock.now();
+        let audit = self.audit_entry(
+            Actor::Person(staff.as_deref()),
+            AuditAction::BookingPause,
+            vec!["booking".to_owned()],
+            serde_json::json!({ "by_hand": true }),
+        );
+        let store = self.store.clone();
+        let who = staff.clone();
+        blocking(move || store.booking_stop_by_hand(now, who.as_deref(), &audit)).await?;
+        self.tick_booking_step(staff.as_deref()).await?;
+        self.booking_view().await
+    }
+
+    /// Staff reopened web booking on the booking service's own site.
+    pub async fn booking_reopened_by_hand(&self, staff: Option<&str>) -> Result<BookingView> {
+        let staff = self.staff_for(staff)?;
+        let now = self.clock.now();
+        let audit = self.audit_entry(
+            Actor::Person(staff.as_deref()),
+            AuditAction::BookingResume,
+            vec!["booking".to_owned()],
+            serde_json::json!({ "by_hand": true }),
+        );
+        let store = self.store.clone();
+        blocking(move || store.booking_reopen_by_hand(now, staff.as_deref(), &audit)).await?;
+        self.booking_view().await
+    }
+
+    /// Where web booking stopped by hand stands (a source with no API).
+    async fn booking_view_by_hand(&self, card: Option<BookingCard>) -> Result<BookingView> {
+        let cal = self.config().calendar();
+        let store = self.store.clone();
+        let last = blocking(move || store.booking_by_hand_last()).await?;
+        let now = self.clock.now();
+        let label = |t: chrono::DateTime<chrono::Utc>| desk_time(&cal, t, now);
+        let state = match &last {
+            None => BookingState::Open,
+            Some(h) if h.reopened_at.is_some() => BookingState::Open,
+            Some(h) if h.kept_closed_at.is_some() => BookingState::KeptClosed,
+            Some(_) => BookingState::Paused,
+        };
+        Ok(BookingView {
+            can_pause: false,
+            card,
+            state,
+            pause: last.as_ref().map(|h| PauseView {
+                id: format!("by-hand-{}", h.id),
+                by_hand: true,
+                requested_label: label(h.stopped_at),
+                requested_at: crate::store::ts(h.stopped_at),
+                by: h.stopped_by.clone(),
+                until_label: String::new(),
+                op_state: OpState::Done,
+                confirmed_label: Some(label(h.stopped_at)),
+                paused: 0,
+                refused: Vec::new(),
+                error: None,
+                kept_closed_label: h.kept_closed_at.map(label),
+                kept_closed_by: h.kept_closed_by.clone(),
+            }),
+            resume: last.as_ref().and_then(|h| {
+                let at = h.reopened_at?;
+                Some(ResumeView {
+                    requested_label: label(at),
+                    by: h.reopened_by.clone(),
+                    op_state: OpState::Done,
+                    confirmed_label: Some(label(at)),
+                    resumed: 0,
+                    left: Vec::new(),
+                    error: None,
+                })
+            }),
+        })
     }
 
     /// Where web booking stands: the last pause, its resume, and what the server did to
     /// each Slot.
     pub async fn booking_view(&self) -> Result<BookingView> {
         let config = self.config();
+        if config.source.kind != SourceKind::Fhir {
+            return self.booking_view_by_hand(config.booking_card).await;
+        }
         let cal = config.calendar();
         let store = self.store.clone();
         let (ops, slots, kept) = blocking(move || {
@@ -142,6 +242,7 @@ impl Desk {
             let p = op.pause()?;
             Some(PauseView {
                 id: p.pause_id.clone(),
+                by_hand: false,
                 requested_label: label(op.created_at),
                 requested_at: crate::store::ts(op.created_at),
                 by: p.staff.clone(),
@@ -183,7 +284,8 @@ impl Desk {
             (Some(_), None) => BookingState::PauseWaiting,
         };
         Ok(BookingView {
-            can_pause: config.source.kind == SourceKind::Fhir,
+            can_pause: true,
+            card: config.booking_card,
             state,
             pause,
             resume,

@@ -2,7 +2,11 @@
 
 use super::{blocking, Actor, Desk};
 use crate::audit::AuditAction;
-use crate::checklist::{default_steps, ChecklistItem, ChecklistView, Tick};
+use crate::booking::BookingState;
+use crate::checklist::{
+    default_steps, is_booking_step, reopen_step, ChecklistAction, ChecklistItem, ChecklistView,
+    Tick,
+};
 use crate::error::{CoreError, Result};
 
 /// The steps with who ticked what (the latest tick of each step decides).
@@ -18,6 +22,7 @@ pub(super) fn items(
     // since does not move a tick onto another step.
     let item = |step: u32, text: String, tick: Option<&Tick>| ChecklistItem {
         step,
+        action: is_booking_step(&text).then_some(ChecklistAction::StopBooking),
         text,
         done: tick.is_some(),
         at_label: tick.map(|t| cal.local(t.at).format("%H:%M").to_string()),
@@ -61,13 +66,43 @@ impl Desk {
             Ok((scope, store.ticks(scope)?))
         })
         .await?;
-        let items = items(steps, &ticks, &cal, false);
+        let mut items = items(steps, &ticks, &cal, false);
+        // The line is back (no outage, no drill) and web booking is still stopped: one
+        // more step, until someone reopens it or says it stays closed.
+        if scope == (None, 0) && self.booking_view().await?.state == BookingState::Paused {
+            items.push(ChecklistItem {
+                step: items.len() as u32,
+                text: reopen_step(self.config().language).to_owned(),
+                action: Some(ChecklistAction::ReopenBooking),
+                done: false,
+                at_label: None,
+                staff: None,
+            });
+        }
         Ok(ChecklistView {
             incident_id: scope.0,
             drill: scope.1,
             done: items.iter().filter(|i| i.done).count() as u32,
             items,
         })
+    }
+
+    /// Web booking was stopped during an outage: its checklist step is ticked by the same
+    /// person (once; not in a drill, not with the line up).
+    pub(super) async fn tick_booking_step(&self, staff: Option<&str>) -> Result<()> {
+        let Some(step) = self
+            .checklist_steps()
+            .iter()
+            .position(|s| is_booking_step(s))
+        else {
+            return Ok(());
+        };
+        let view = self.checklist().await?;
+        let open = view.incident_id.is_some() && view.drill == 0;
+        if open && !view.items.get(step).is_some_and(|i| i.done) {
+            self.tick(step as u32, true, staff).await?;
+        }
+        Ok(())
     }
 
     /// Tick (or untick) a step; the history keeps both.

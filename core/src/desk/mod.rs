@@ -39,6 +39,9 @@ pub struct SettingsChange {
     /// The call script; empty goes back to the built-in one.
     #[ts(optional)]
     pub call_script: Option<String>,
+    /// How to stop and reopen web booking by hand; every field empty removes it.
+    #[ts(optional)]
+    pub booking_card: Option<crate::config::BookingCard>,
 }
 
 /// What an import did.

@@ -150,27 +150,31 @@ impl Desk {
         let cal = config.calendar();
         let store = self.store.clone();
         let sc = scope(kind, id);
-        let (span, counts, attempts, mut receipts, ticks, booking) = blocking(move || {
-            let span = match kind {
-                ReportKind::Outage => store.incident(id)?.as_ref().map(Span::outage),
-                ReportKind::Drill => store.drill(id)?.as_ref().map(Span::drill),
-            }
-            .ok_or_else(|| CoreError::InvalidInput(format!("there is no {kind:?} {id}")))?;
-            // A drill never stops real web booking.
-            let booking = match kind {
-                ReportKind::Outage => store.booking_of_incident(id)?,
-                ReportKind::Drill => Vec::new(),
-            };
-            Ok((
-                span,
-                store.scope_counts(sc)?,
-                store.report_attempts(sc)?,
-                store.report_receipts(sc)?,
-                store.report_ticks(sc)?,
-                booking,
-            ))
-        })
-        .await?;
+        let (span, counts, attempts, mut receipts, ticks, (booking, by_hand)) =
+            blocking(move || {
+                let span = match kind {
+                    ReportKind::Outage => store.incident(id)?.as_ref().map(Span::outage),
+                    ReportKind::Drill => store.drill(id)?.as_ref().map(Span::drill),
+                }
+                .ok_or_else(|| CoreError::InvalidInput(format!("there is no {kind:?} {id}")))?;
+                // A drill never stops real web booking.
+                let (booking, by_hand) = match kind {
+                    ReportKind::Outage => (
+                        store.booking_of_incident(id)?,
+                        store.booking_by_hand_of_incident(id)?,
+                    ),
+                    ReportKind::Drill => (Vec::new(), Vec::new()),
+                };
+                Ok((
+                    span,
+                    store.scope_counts(sc)?,
+                    store.report_attempts(sc)?,
+                    store.report_receipts(sc)?,
+                    store.report_ticks(sc)?,
+                    (booking, by_hand),
+                ))
+            })
+            .await?;
         for r in &mut receipts {
             super::receipts::clinic_time(&cal, r);
         }
@@ -187,6 +191,7 @@ impl Desk {
                     let stopped = op.pause().is_some();
                     ReportBooking {
                         stopped,
+                        by_hand: false,
                         at_label: day_label(op.created_at),
                         staff: op.staff().map(str::to_owned),
                         done_label: op.done_at.map(day_label),
@@ -197,6 +202,19 @@ impl Desk {
                         },
                     }
                 })
+                .chain(by_hand.iter().flat_map(|h| {
+                    let row =
+                        |stopped: bool, at: DateTime<Utc>, staff: &Option<String>| ReportBooking {
+                            stopped,
+                            by_hand: true,
+                            at_label: day_label(at),
+                            staff: staff.clone(),
+                            done_label: Some(day_label(at)),
+                            slots: 0,
+                        };
+                    std::iter::once(row(true, h.stopped_at, &h.stopped_by))
+                        .chain(h.reopened_at.map(|at| row(false, at, &h.reopened_by)))
+                }))
                 .collect(),
             calls: attempts
                 .into_iter()

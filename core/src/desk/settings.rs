@@ -5,6 +5,7 @@
 
 use super::{Actor, Desk, SettingsChange, SourceSetup, CALL_SCRIPT_MAX};
 use crate::audit::AuditAction;
+use crate::booking::BookingError;
 use crate::config::{Config, FhirAuthKind, FhirConfig};
 use crate::error::{CoreError, Result};
 use crate::keychain::Keychain;
@@ -92,6 +93,7 @@ impl Desk {
             printouts_folder: self.printouts_folder().display().to_string(),
             sheet_times: c.printouts.sheet_times.clone(),
             retention: c.retention.clone(),
+            booking_card: c.booking_card.clone(),
         }
     }
 
@@ -195,8 +197,15 @@ impl Desk {
                 )));
             }
         }
+        let card = match change.booking_card.clone() {
+            Some(card) => Some(card.checked().map_err(BookingError::CardInvalid)?),
+            None => None,
+        };
         self.config.update(
             |next| {
+                if let Some(card) = &card {
+                    next.booking_card = card.clone();
+                }
                 if let Some(l) = change.language {
                     next.language = l;
                 }
@@ -214,6 +223,7 @@ impl Desk {
                     ("language", next.language != before.language),
                     ("autostart", next.autostart != before.autostart),
                     ("call_script", next.call_script != before.call_script),
+                    ("booking_card", next.booking_card != before.booking_card),
                 ]
                 .into_iter()
                 .filter_map(|(name, changed)| changed.then_some(name))

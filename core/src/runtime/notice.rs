@@ -49,14 +49,23 @@ pub(crate) fn booking_reminder(language: Language, view: &BookingView) -> Option
         .as_ref()
         .map(|p| p.requested_label.as_str())
         .unwrap_or("");
-    let (title, body) = match language {
-        Language::Ja => (
+    let by_hand = view.pause.as_ref().is_some_and(|p| p.by_hand);
+    let (title, body) = match (language, by_hand) {
+        (Language::Ja, false) => (
             "つなぎ：Web予約は止めたままです",
             format!("回線は戻りました（{since}から停止中）。再開するときは「Web予約を再開」を押してください。"),
         ),
-        Language::En => (
+        (Language::Ja, true) => (
+            "つなぎ：Web予約は止めたままです",
+            format!("回線は戻りました（{since}から停止中）。予約サービスで受付を再開し、「再開しました」を押してください。"),
+        ),
+        (Language::En, false) => (
             "Tsunagi: web booking is still stopped",
             format!("The line is back (stopped since {since}). Press \"Reopen web booking\" to open it again."),
+        ),
+        (Language::En, true) => (
+            "Tsunagi: web booking is still stopped",
+            format!("The line is back (stopped since {since}). Reopen it at the booking service, then press \"Reopened\"."),
         ),
     };
     Some(Notice {
@@ -91,6 +100,7 @@ mod tests {
     fn issue_17_back_online_with_web_booking_stopped_the_desk_is_reminded() {
         let pause = crate::booking::PauseView {
             id: "p1".into(),
+            by_hand: false,
             requested_label: "08:10".into(),
             requested_at: "2026-12-02T23:10:00Z".into(),
             by: None,
@@ -105,6 +115,7 @@ mod tests {
         };
         let view = |state| BookingView {
             can_pause: true,
+            card: None,
             state,
             pause: Some(pause.clone()),
             resume: None,

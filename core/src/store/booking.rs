@@ -338,3 +338,148 @@ impl BookingOp {
         }
     }
 }
+
+/// Web booking stopped by hand on the booking service's own site (a source with no API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandStop {
+    pub id: i64,
+    pub incident_id: Option<i64>,
+    pub stopped_at: DateTime<Utc>,
+    pub stopped_by: Option<String>,
+    pub reopened_at: Option<DateTime<Utc>>,
+    pub reopened_by: Option<String>,
+    pub kept_closed_at: Option<DateTime<Utc>>,
+    pub kept_closed_by: Option<String>,
+}
+
+const HAND_COLUMNS: &str = "id, incident_id, stopped_at, stopped_by, reopened_at, reopened_by,
+    kept_closed_at, kept_closed_by";
+
+fn hand_stop(r: &rusqlite::Row<'_>) -> rusqlite::Result<HandStop> {
+    let at = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        r.get::<_, Option<String>>(i)?
+            .as_deref()
+            .map(parse_ts)
+            .transpose()
+    };
+    Ok(HandStop {
+        id: r.get(0)?,
+        incident_id: r.get(1)?,
+        stopped_at: parse_ts(&r.get::<_, String>(2)?)?,
+        stopped_by: r.get(3)?,
+        reopened_at: at(4)?,
+        reopened_by: r.get(5)?,
+        kept_closed_at: at(6)?,
+        kept_closed_by: r.get(7)?,
+    })
+}
+
+/// The stop by hand still in effect (not reopened), if any.
+fn hand_stop_in_effect(conn: &rusqlite::Connection) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT id FROM booking_by_hand WHERE reopened_at IS NULL ORDER BY id DESC LIMIT 1",
+        [],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+impl Store {
+    /// A person stopped web booking on the booking service's site: recorded with the open
+    /// outage and the audit row, all or nothing. Refused while a stop is in effect.
+    pub fn booking_stop_by_hand(
+        &self,
+        at: DateTime<Utc>,
+        staff: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if hand_stop_in_effect(&tx)?.is_some() {
+                return Err(BookingError::AlreadyPaused.into());
+            }
+            let incident = super::monitor::open_incident(&tx)?;
+            tx.execute(
+                "INSERT INTO booking_by_hand (incident_id, stopped_at, stopped_by)
+                 VALUES (?1, ?2, ?3)",
+                params![incident, ts(at), staff],
+            )?;
+            append_in(&tx, audit)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// A person reopened web booking on the booking service's site (after a stop by hand,
+    /// kept closed or not). Refused when none is in effect.
+    pub fn booking_reopen_by_hand(
+        &self,
+        at: DateTime<Utc>,
+        staff: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(id) = hand_stop_in_effect(&tx)? else {
+                return Err(BookingError::NotPaused.into());
+            };
+            tx.execute(
+                "UPDATE booking_by_hand SET reopened_at = ?2, reopened_by = ?3 WHERE id = ?1",
+                params![id, ts(at), staff],
+            )?;
+            append_in(&tx, audit)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// After the line returned, web booking stopped by hand stays stopped: the reminder
+    /// to reopen it ends (the first decision stands).
+    pub fn booking_keep_closed_by_hand(
+        &self,
+        at: DateTime<Utc>,
+        staff: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(id) = hand_stop_in_effect(&tx)? else {
+                return Err(BookingError::NotPaused.into());
+            };
+            tx.execute(
+                "UPDATE booking_by_hand SET kept_closed_at = ?2, kept_closed_by = ?3
+                 WHERE id = ?1 AND kept_closed_at IS NULL",
+                params![id, ts(at), staff],
+            )?;
+            append_in(&tx, audit)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// The latest stop by hand (in effect, or the last one reopened).
+    pub fn booking_by_hand_last(&self) -> Result<Option<HandStop>> {
+        self.with(|conn| {
+            Ok(conn
+                .query_row(
+                    &format!("SELECT {HAND_COLUMNS} FROM booking_by_hand ORDER BY id DESC LIMIT 1"),
+                    [],
+                    hand_stop,
+                )
+                .optional()?)
+        })
+    }
+
+    /// The stops by hand made during an outage, for its report.
+    pub fn booking_by_hand_of_incident(&self, incident: i64) -> Result<Vec<HandStop>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {HAND_COLUMNS} FROM booking_by_hand WHERE incident_id = ?1 ORDER BY id"
+            ))?;
+            let rows = stmt
+                .query_map([incident], hand_stop)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+}

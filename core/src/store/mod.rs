@@ -14,7 +14,7 @@ mod receipts;
 mod report;
 mod retention;
 
-pub use booking::{BookingInsert, BookingOp, BookingOps};
+pub use booking::{BookingInsert, BookingOp, BookingOps, HandStop};
 pub use calls::{ArrivalInsert, CallInsert};
 pub use migrations::LATEST_VERSION;
 pub(crate) use mirror::{parse_ts, ts};

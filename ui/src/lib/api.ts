@@ -132,6 +132,11 @@ export const api = {
   resumeBooking: (staff: string | null) => call<BookingView>('resume_booking', { staff }),
   /** After the line returned: booking stays stopped; the reminder ends. */
   keepBookingClosed: (staff: string | null) => call<BookingView>('keep_booking_closed', { staff }),
+  bookingStoppedByHand: (staff: string | null) =>
+    call<BookingView>('booking_stopped_by_hand', { staff }),
+  bookingReopenedByHand: (staff: string | null) =>
+    call<BookingView>('booking_reopened_by_hand', { staff }),
+  openBookingAdmin: () => call<void>('open_booking_admin'),
   checklist: () => call<ChecklistView>('checklist'),
   tick: (step: number, done: boolean, staff: string | null) =>
     call<ChecklistView>('tick', { step, done, staff }),

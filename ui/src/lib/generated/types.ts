@@ -98,6 +98,24 @@ incidents_days: number,
  */
 receipts_days: number, };
 
+export type BookingCard = { 
+/**
+ * The booking service, e.g. 「EPARKクリニック」.
+ */
+vendor: string, 
+/**
+ * Its admin page (http or https), opened in the browser or typed on a phone.
+ */
+admin_url?: string, 
+/**
+ * The steps to stop web booking there, one per line.
+ */
+stop_steps: string, 
+/**
+ * The steps to reopen it.
+ */
+reopen_steps: string, };
+
 export type Settings = { language: Language, autostart: boolean, clinic_name: string | null, time_zone: string, source: SourceKind, days_ahead: number, 
 /**
  * The FHIR server setup, kept even while another source is in use.
@@ -118,7 +136,11 @@ sheet_times: Array<string>,
 /**
  * How long data stays on the desk (set in config.toml).
  */
-retention: RetentionConfig, };
+retention: RetentionConfig, 
+/**
+ * How staff stop and reopen web booking by hand (a source with no API).
+ */
+booking_card: BookingCard | null, };
 
 export type StaffView = { current: string | null, 
 /**
@@ -156,7 +178,11 @@ export type SettingsChange = { language?: Language, autostart?: boolean,
 /**
  * The call script; empty goes back to the built-in one.
  */
-call_script?: string, };
+call_script?: string, 
+/**
+ * How to stop and reopen web booking by hand; every field empty removes it.
+ */
+booking_card?: BookingCard, };
 
 export type SourceSetup = { "kind": "demo" } | { "kind": "csv" } | { "kind": "fhir", base_url: string, auth: FhirAuthKind, username?: string, 
 /**
@@ -381,7 +407,9 @@ until: string,
  */
 day_over: boolean, };
 
-export type ChecklistItem = { step: number, text: string, done: boolean, 
+export type ChecklistAction = "stop_booking" | "reopen_booking";
+
+export type ChecklistItem = { step: number, text: string, action: ChecklistAction | null, done: boolean, 
 /**
  * `HH:MM` on the clinic's clock, when ticked.
  */
@@ -499,6 +527,10 @@ server_said: string | null, };
 
 export type PauseView = { id: string, 
 /**
+ * Stopped by hand on the booking service's site (no Slots, no server to confirm).
+ */
+by_hand: boolean, 
+/**
  * When a person stopped it, as the desk reads it ([`desk_time`]), and the instant (UTC).
  */
 requested_label: string, requested_at: string, by: string | null, 
@@ -531,9 +563,15 @@ left: Array<SlotView>, error: string | null, };
 
 export type BookingView = { 
 /**
- * Whether this source can stop web booking from the desk (a FHIR server).
+ * Whether this source can stop web booking from the desk (a FHIR server). Otherwise
+ * staff stop it on the booking service's own site and say so here (by hand).
  */
-can_pause: boolean, state: BookingState, 
+can_pause: boolean, 
+/**
+ * The owner's card for stopping and reopening web booking by hand (none written yet:
+ * `None`).
+ */
+card: BookingCard | null, state: BookingState, 
 /**
  * The last pause (still in effect, or the one the last resume ended).
  */
@@ -659,6 +697,10 @@ export type ReportBooking = {
  */
 stopped: boolean, 
 /**
+ * Done by hand on the booking service's site (no Slots, nothing sent from here).
+ */
+by_hand: boolean, 
+/**
  * When a person pressed it, `M/D HH:MM` on the clinic's clock.
  */
 at_label: string, staff: string | null, 
@@ -739,6 +781,9 @@ export const ERROR_CODES = [
   'booking.not_paused',
   'booking.until_invalid',
   'booking.in_drill',
+  'booking.has_api',
+  'booking.card_invalid',
+  'booking.open_failed',
   'outbox.unreadable',
   'outbox.rejected',
   'outbox.unknown_kind',
