@@ -1181,6 +1181,48 @@ async fn issue_17_web_booking_is_stopped_and_reopened_by_hand_from_the_owners_ca
     client.close().await.unwrap();
 }
 
+/// Issue 17: on a line the OS calls metered (a tethered phone; NetworkManager's flag, from
+/// a stand-in on the session's bus) the window says 従量制の回線（節約中） and what the line
+/// carried since; the owner's switch in settings turns the saving off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_17_a_metered_line_is_named_with_its_bytes_and_saving_can_be_switched_off() {
+    let rig = Rig::start_on_desk_screen("metered");
+    let bus = tsunagi_testkit::fake_nm::session_bus(&rig.session);
+    let config = rig.data_dir().join("config.toml");
+    let seeded = std::fs::read_to_string(&config).unwrap();
+    // The seeded config ends in its [monitor] table.
+    std::fs::write(&config, format!("{seeded}metered_dbus = \"{bus}\"\n")).unwrap();
+    let _nm = tsunagi_testkit::fake_nm::FakeNetworkManager::start(&bus, 1);
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    text_eventually(
+        &client,
+        "backup-line",
+        "the metered line named",
+        "従量制の回線（節約中）",
+    )
+    .await;
+    text_eventually(&client, "frugal-bytes", "the bytes since", "切り替えてから").await;
+    save_screen(&client, &rig.display, "metered-line-ja.png").await;
+
+    click(&client, "settings-button").await;
+    untick_box(&client, "frugal-toggle").await;
+    eventually("saved", Duration::from_secs(10), async || {
+        rig.config().contains("frugal = false").then_some(())
+    })
+    .await;
+    click(&client, "settings-close").await;
+    eventually("the saving off", Duration::from_secs(20), async || {
+        client
+            .find(Locator::Css("[data-testid=backup-line]"))
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await;
+    client.close().await.unwrap();
+}
+
 /// Issue 20: the outage morning as a receptionist sees it on a 1366×768 office laptop,
 /// with the window's title bar and the taskbar: the drill's outage screen, a mis-click
 /// offered back, the receipts. Whole-screen screenshots in docs/screenshots (desk-1366-*).

@@ -46,6 +46,10 @@ fn report(name: &str, v: &[Duration], goal: Duration) {
 
 /// Bytes through the internet side of the line (both directions), IP headers included.
 fn line_bytes(rig: &MonitorRig) -> u64 {
+    bytes_on(rig, &rig.net.primary.inet_if)
+}
+
+fn bytes_on(rig: &MonitorRig, inet_if: &str) -> u64 {
     let out = std::process::Command::new("ip")
         .args([
             "-n",
@@ -55,7 +59,7 @@ fn line_bytes(rig: &MonitorRig) -> u64 {
             "link",
             "show",
             "dev",
-            &rig.net.primary.inet_if,
+            inet_if,
         ])
         .output()
         .expect("ip -s link");
@@ -89,6 +93,11 @@ fn main() {
                 "MISSED"
             }
         );
+    }
+
+    frugal(cli, env_or("TSUNAGI_BENCH_FRUGAL_SECS", 600));
+    if trials == 0 {
+        return;
     }
 
     // A second adapter up beside the line (Wi-Fi beside the cable), carrying nothing: a
@@ -169,6 +178,75 @@ fn main() {
     println!(
         "300±100 ms delay for {delay_secs} s {false_offline} false offline declarations (goal 0) {}; {degraded} degraded transitions",
         if false_offline == 0 { "ok" } else { "MISSED" }
+    );
+}
+
+/// Issue 17: the whole background (`tsunagi-cli run`: the monitor, the pulls of a FHIR
+/// server holding a day of 36 appointments, the sender) on the primary line, then on the
+/// backup line (a tethered phone) where it spends little; then the primary line's return.
+fn frugal(cli: &Path, secs: u64) {
+    if secs == 0 {
+        return;
+    }
+    let mut rig = MonitorRig::prepare(cli, true, true, "");
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive();
+    let hfs = &rig.relay.as_ref().expect("the FHIR server").1;
+    hfs.put_all(&tsunagi_testkit::clinic::clinic_day(today, 36, "b").resources());
+    rig.spawn(&["run", "--json"]);
+    std::thread::sleep(Duration::from_secs(10));
+    let per_minute = |rig: &MonitorRig, inet_if: &str, secs: u64| {
+        let before = bytes_on(rig, inet_if);
+        std::thread::sleep(Duration::from_secs(secs));
+        (bytes_on(rig, inet_if) - before) as f64 * 60.0 / secs as f64
+    };
+    // `run --json` prints each event; the line's own carry its status.
+    let line = |v: &serde_json::Value| v["view"]["status"].clone();
+    let primary_if = rig.net.primary.inet_if.clone();
+    let normal = per_minute(&rig, &primary_if, secs.min(180));
+
+    rig.net.set_link(&rig.net.primary, false);
+    let backup = rig.net.backup.as_ref().expect("a backup line");
+    let backup_if = backup.inet_if.clone();
+    rig.net.route_via(backup);
+    let started = Instant::now();
+    while rig
+        .next(Duration::from_secs(60).saturating_sub(started.elapsed()))
+        .is_some_and(|v| line(&v)["frugal"] != true)
+    {}
+    let engaged = started.elapsed();
+    let spent = per_minute(&rig, &backup_if, secs);
+    println!(
+        "background traffic, primary  {:.1} KB per minute (monitor, pulls every minute, sender)",
+        normal / 1000.0
+    );
+    println!(
+        "background traffic, backup   {:.1} KB per minute, frugal (goal <= 10 KB, {:.0} % of goal; {:.2}x the primary) {}; frugal {:.1} s after the switch",
+        spent / 1000.0,
+        100.0 * spent / 10_000.0,
+        spent / normal,
+        if spent <= 10_000.0 { "ok" } else { "MISSED" },
+        engaged.as_secs_f64()
+    );
+
+    // The primary line returns: seen from the route (goal: within 30 s).
+    rig.net.set_link(&rig.net.primary, true);
+    rig.net.route_via(&rig.net.primary);
+    let started = Instant::now();
+    while rig
+        .next(Duration::from_secs(60).saturating_sub(started.elapsed()))
+        .is_some_and(|v| !(line(&v)["backup_line"] == false && line(&v)["state"] == "online"))
+    {}
+    let back = started.elapsed();
+    println!(
+        "primary line back → seen     {:.1} s (goal <= 30 s) {}",
+        back.as_secs_f64(),
+        if back <= Duration::from_secs(30) {
+            "ok"
+        } else {
+            "MISSED"
+        }
     );
 }
 

@@ -28,9 +28,18 @@ pub struct Puller {
 impl Puller {
     /// Start pulling now and every `every` after that, on the given runtime. A failed pull
     /// is recorded and announced by the desk; the next tick is the retry.
-    pub fn spawn(desk: Arc<Desk>, every: Duration, runtime: &tokio::runtime::Handle) -> Puller {
+    ///
+    /// While `frugal` says so (a backup or metered line), pulls are [`FRUGAL_PULL_FACTOR`]
+    /// times further apart: changes still go out at once, freshness waits. A pull skipped
+    /// so is made within `every` once the line is no longer frugal.
+    pub fn spawn(
+        desk: Arc<Desk>,
+        every: Duration,
+        frugal: Frugal,
+        runtime: &tokio::runtime::Handle,
+    ) -> Puller {
         let (commands, receiver) = mpsc::channel(8);
-        runtime.spawn(run(desk, every, receiver));
+        runtime.spawn(run(desk, every, frugal, receiver));
         Puller { commands }
     }
 
@@ -53,7 +62,21 @@ impl Puller {
     }
 }
 
-async fn run(desk: Arc<Desk>, every: Duration, mut commands: mpsc::Receiver<Command>) {
+/// Whether the line is one to spend little on (the monitor's status says).
+pub type Frugal = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// How much longer pulls wait on a backup or metered line (every 10 minutes by default).
+pub const FRUGAL_PULL_FACTOR: u32 = 10;
+
+async fn run(
+    desk: Arc<Desk>,
+    every: Duration,
+    frugal: Frugal,
+    mut commands: mpsc::Receiver<Command>,
+) {
+    // The loop still wakes every `every`: a pull skipped while frugal is made at once when
+    // the primary line is back.
+    let mut last_pull: Option<Instant> = None;
     // After a failure the next pull waits longer each time (from `every` up to BACKOFF_CAP,
     // jittered): a server that struggles is not pulled every minute by every desk.
     let mut backoff = Backoff::new(every, BACKOFF_CAP.max(every), os_jitter());
@@ -61,8 +84,13 @@ async fn run(desk: Arc<Desk>, every: Duration, mut commands: mpsc::Receiver<Comm
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(next) => {
+                if frugal() && last_pull.is_some_and(|t| t.elapsed() < every * FRUGAL_PULL_FACTOR) {
+                    next = Instant::now() + every;
+                    continue;
+                }
                 // Errors are already logged, stored and announced by the desk.
                 let pulled = desk.pull().await;
+                last_pull = Some(Instant::now());
                 next = Instant::now() + after(&pulled, every, &mut backoff);
             }
             command = commands.recv() => match command {
@@ -70,6 +98,7 @@ async fn run(desk: Arc<Desk>, every: Duration, mut commands: mpsc::Receiver<Comm
                     // A person asked: try now, and start the backoff over.
                     backoff.reset();
                     let pulled = desk.pull().await;
+                    last_pull = Some(Instant::now());
                     next = Instant::now() + after(&pulled, every, &mut backoff);
                     let _ = reply.send(pulled);
                 }

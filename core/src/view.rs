@@ -98,6 +98,8 @@ pub struct Settings {
     pub retention: crate::config::RetentionConfig,
     /// How staff stop and reopen web booking by hand (a source with no API).
     pub booking_card: Option<crate::config::BookingCard>,
+    /// Spend little on a backup or metered line (the owner may switch it off).
+    pub frugal: bool,
 }
 
 /// The FHIR setup as the settings screen shows it: never the secret itself.

@@ -102,6 +102,7 @@ async fn the_puller_pulls_at_start_and_on_demand_and_stops_cleanly() {
     let puller = Puller::spawn(
         desk.clone(),
         Duration::from_secs(3600),
+        Arc::new(|| false),
         &tokio::runtime::Handle::current(),
     );
     // The first tick is immediate: a fresh start fills the window without waiting.
@@ -120,6 +121,59 @@ async fn the_puller_pulls_at_start_and_on_demand_and_stops_cleanly() {
         "internal.stopped",
         "a stopped puller says so instead of hanging"
     );
+}
+
+/// Issue 17: on a backup or metered line the mirror is refreshed ten times less often
+/// (a full day's pull each minute would spend a phone's data plan); back on the primary
+/// line, the pull skipped is made at once.
+#[tokio::test]
+async fn issue_17_on_a_frugal_line_the_mirror_is_pulled_less_often_and_at_once_after() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Arc::new(open(dir.path(), Arc::new(Keychain::mock()), None));
+    let mut events = desk.subscribe();
+    let frugal = Arc::new(AtomicBool::new(true));
+    let every = Duration::from_millis(200);
+    let puller = Puller::spawn(
+        desk.clone(),
+        every,
+        {
+            let frugal = frugal.clone();
+            Arc::new(move || frugal.load(Ordering::SeqCst))
+        },
+        &tokio::runtime::Handle::current(),
+    );
+    let pulled = async |events: &mut tokio::sync::broadcast::Receiver<DeskEvent>, within| {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut n = 0;
+        while let Ok(Ok(e)) = tokio::time::timeout_at(deadline, events.recv()).await {
+            if matches!(e, DeskEvent::MirrorUpdated { .. }) {
+                n += 1;
+            }
+        }
+        n
+    };
+    // The pull at start, then none for 1.5 s (it would be seven at the ordinary pace).
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("a pull at start")
+            .unwrap();
+        if matches!(e, DeskEvent::MirrorUpdated { .. }) {
+            break;
+        }
+    }
+    assert_eq!(
+        pulled(&mut events, Duration::from_millis(1500)).await,
+        0,
+        "frugal: every {:?}",
+        every * tsunagi_core::puller::FRUGAL_PULL_FACTOR
+    );
+    // The primary line is back: pulled within one ordinary interval, then at its pace.
+    frugal.store(false, Ordering::SeqCst);
+    let after = pulled(&mut events, Duration::from_millis(1000)).await;
+    assert!(after >= 3, "pulled again at the ordinary pace: {after}");
+    puller.shutdown().await;
 }
 
 #[tokio::test]

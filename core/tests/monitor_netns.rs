@@ -111,6 +111,90 @@ fn link_down_is_local_link_and_the_backup_line_is_named_when_it_carries_the_desk
     }
 }
 
+/// Issue 17: on the backup line (a tethered phone's data plan) the monitor spends little:
+/// a heartbeat every 5 s instead of every second, the bytes through the backup adapter
+/// counted from the switch; the primary line's return is still seen from the route, and
+/// the ordinary pace comes back with it.
+#[test]
+fn issue_17_on_the_backup_line_the_monitor_spends_little() {
+    let mut rig = start(true, false);
+    rig.expect("online", None, Duration::from_secs(15));
+    let beats = |rig: &Rig, over: Duration| {
+        let before = rig.dns_requests();
+        std::thread::sleep(over);
+        (rig.dns_requests() - before) as f64 / over.as_secs_f64()
+    };
+    let ordinary = beats(&rig, Duration::from_secs(6));
+
+    rig.net.set_link(&rig.net.primary, false);
+    rig.expect("offline", Some("local_link"), Duration::from_secs(5));
+    let backup = rig.net.backup.as_ref().unwrap();
+    rig.net.route_via(backup);
+    let started = Instant::now();
+    let frugal = loop {
+        let v = rig
+            .next(Duration::from_secs(20).saturating_sub(started.elapsed()))
+            .unwrap_or_else(|| panic!("frugal mode never engaged: {:#?}", rig.seen));
+        if v["frugal"] == true {
+            break v;
+        }
+    };
+    assert_eq!(frugal["backup_line"], true, "{frugal}");
+    assert!(
+        frugal["frugal_bytes"].as_u64().is_some(),
+        "the backup adapter's bytes are counted: {frugal}"
+    );
+    let spent = beats(&rig, Duration::from_secs(15));
+    eprintln!("heartbeats per second: ordinary {ordinary:.2}, frugal {spent:.2}");
+    assert!(
+        ordinary >= 0.6 && spent <= ordinary / 3.0,
+        "frugal heartbeats {spent:.2}/s against {ordinary:.2}/s"
+    );
+
+    // The primary line returns: seen from the route, at once, and the ordinary pace again.
+    rig.net.set_link(&rig.net.primary, true);
+    rig.net.route_via(&rig.net.primary);
+    let started = Instant::now();
+    loop {
+        let v = rig
+            .next(Duration::from_secs(15).saturating_sub(started.elapsed()))
+            .unwrap_or_else(|| panic!("no return to the primary line: {:#?}", rig.seen));
+        if v["backup_line"] == false && v["frugal"] == false && v["state"] == "online" {
+            break;
+        }
+    }
+    let back = beats(&rig, Duration::from_secs(6));
+    assert!(back >= 0.6, "ordinary pace again: {back:.2}/s");
+}
+
+/// Issue 17: the OS says the line is metered (NetworkManager's flag, here from a stand-in
+/// on the rig's bus): frugal without any change of route; the owner's switch turns it off.
+#[test]
+fn issue_17_a_line_the_os_calls_metered_is_spent_frugally_unless_switched_off() {
+    for frugal_on in [true, false] {
+        let extra = |bus: &str| format!("metered_dbus = \"{bus}\"\nfrugal = {frugal_on}\n");
+        // The rig's bus exists once the rig does: prepare, write the address, then start.
+        let mut rig = Rig::prepare(Path::new(CLI), false, false, "");
+        let bus = rig.session_bus();
+        let config = rig.data_dir().join("config.toml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, format!("{text}{}", extra(&bus))).unwrap();
+        let _nm = tsunagi_testkit::fake_nm::FakeNetworkManager::start(&bus, 1);
+        rig.spawn_monitor();
+        let started = Instant::now();
+        let line = loop {
+            let v = rig
+                .next(Duration::from_secs(15).saturating_sub(started.elapsed()))
+                .unwrap_or_else(|| panic!("no metered line: {:#?}", rig.seen));
+            if v["metered"] == "yes" {
+                break v;
+            }
+        };
+        assert_eq!(line["backup_line"], false, "{line}");
+        assert_eq!(line["frugal"], frugal_on, "switch {frugal_on}: {line}");
+    }
+}
+
 #[test]
 fn heavy_random_loss_is_never_offline() {
     let mut rig = start(false, false);

@@ -16,6 +16,7 @@ use tsunagi_core::csv_import::{ImportProblem, ProblemKind, RequiredColumn};
 use tsunagi_core::desk::{ChangesLeft, FreshStart, SignalsView, StaffView};
 use tsunagi_core::model::{AppointmentStatus, SourceKind, UpstreamNews};
 use tsunagi_core::monitor::advice::{Advice, LineView};
+use tsunagi_core::monitor::metered::Metered;
 use tsunagi_core::monitor::signals::{Signal, SignalKind};
 use tsunagi_core::monitor::{
     Cause, Failure, MonitorStatus, NetPath, NetState, ProbeKind, ProbeResult,
@@ -56,6 +57,7 @@ fn typescript() -> String {
         FhirAuthKind::decl(&cfg),
         FhirSettings::decl(&cfg),
         RetentionConfig::decl(&cfg),
+        Metered::decl(&cfg),
         BookingCard::decl(&cfg),
         Settings::decl(&cfg),
         StaffView::decl(&cfg),

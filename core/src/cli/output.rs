@@ -268,6 +268,8 @@ pub fn initial(
                 "since": status.since,
                 "incident_id": status.incident_id,
                 "backup_line": status.backup_line,
+                "metered": status.metered,
+                "frugal": status.frugal,
                 "probes": status.probes,
             }),
         );
@@ -300,17 +302,30 @@ pub fn path_changed(
                 "state": status.state,
                 "cause": status.cause,
                 "backup_line": status.backup_line,
+                "metered": status.metered,
+                "frugal": status.frugal,
+                "frugal_bytes": status.frugal_bytes,
                 "path": status.path,
             }),
         );
     }
     writeln!(
         out,
-        "{at}  route changed{}",
+        "{at}  route changed{}{}{}",
         if status.backup_line {
             ": on the backup line"
         } else {
             ": back on the primary line"
+        },
+        if status.metered == crate::monitor::metered::Metered::Yes {
+            ", metered"
+        } else {
+            ""
+        },
+        if status.frugal {
+            " (spending little: slower checks and refreshes)"
+        } else {
+            ""
         }
     )
 }

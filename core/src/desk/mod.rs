@@ -42,6 +42,9 @@ pub struct SettingsChange {
     /// How to stop and reopen web booking by hand; every field empty removes it.
     #[ts(optional)]
     pub booking_card: Option<crate::config::BookingCard>,
+    /// Spend little on a backup or metered line (`monitor.frugal`).
+    #[ts(optional)]
+    pub frugal: Option<bool>,
 }
 
 /// What an import did.

@@ -94,6 +94,7 @@ impl Desk {
             sheet_times: c.printouts.sheet_times.clone(),
             retention: c.retention.clone(),
             booking_card: c.booking_card.clone(),
+            frugal: c.monitor.frugal,
         }
     }
 
@@ -201,10 +202,13 @@ impl Desk {
             Some(card) => Some(card.checked().map_err(BookingError::CardInvalid)?),
             None => None,
         };
-        self.config.update(
+        let (before, after) = self.config.update(
             |next| {
                 if let Some(card) = &card {
                     next.booking_card = card.clone();
+                }
+                if let Some(frugal) = change.frugal {
+                    next.monitor.frugal = frugal;
                 }
                 if let Some(l) = change.language {
                     next.language = l;
@@ -224,6 +228,7 @@ impl Desk {
                     ("autostart", next.autostart != before.autostart),
                     ("call_script", next.call_script != before.call_script),
                     ("booking_card", next.booking_card != before.booking_card),
+                    ("frugal", next.monitor.frugal != before.monitor.frugal),
                 ]
                 .into_iter()
                 .filter_map(|(name, changed)| changed.then_some(name))
@@ -237,6 +242,10 @@ impl Desk {
                 self.store.audited(&entry, save)
             },
         )?;
+        if before.monitor != after.monitor {
+            // The monitor takes the owner's frugal switch from its next round.
+            let _ = self.events.send(crate::view::DeskEvent::ConfigChanged {});
+        }
         Ok(self.settings())
     }
 

@@ -67,6 +67,21 @@ pub struct MonitorConfig {
     /// When the desk is told each morning (clinic time, `HH:MM`) what happened overnight.
     #[serde(default = "default_morning")]
     pub morning_summary_at: String,
+    /// Spend little on a backup or metered line (a tethered phone's data plan): slower
+    /// heartbeats and server checks, the primary line's return still seen from the route.
+    /// The owner can switch it off in settings.
+    #[serde(default = "yes")]
+    pub frugal: bool,
+    /// Time between heartbeats while frugal.
+    #[serde(default = "default_frugal_interval_ms")]
+    pub frugal_interval_ms: u64,
+    /// How often the upstream is checked while frugal (it still answers).
+    #[serde(default = "default_frugal_upstream_every")]
+    pub frugal_upstream_every_secs: u64,
+    /// A D-Bus address to ask for NetworkManager's metered flag instead of the system bus
+    /// (tests; Linux only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metered_dbus: Option<String>,
 }
 
 fn yes() -> bool {
@@ -77,6 +92,12 @@ fn default_interval_ms() -> u64 {
 }
 fn default_endpoint_every() -> u32 {
     4
+}
+fn default_frugal_interval_ms() -> u64 {
+    5_000
+}
+fn default_frugal_upstream_every() -> u64 {
+    300
 }
 fn default_confirm_ms() -> u64 {
     0
@@ -138,6 +159,10 @@ impl Default for MonitorConfig {
             gateway: None,
             gateway_port: default_gateway_port(),
             morning_summary_at: default_morning(),
+            frugal: true,
+            frugal_interval_ms: default_frugal_interval_ms(),
+            frugal_upstream_every_secs: default_frugal_upstream_every(),
+            metered_dbus: None,
         }
     }
 }
@@ -160,7 +185,11 @@ impl MonitorConfig {
         for s in &self.dns_servers {
             parse_dns_server(s)?;
         }
-        if self.timeout_ms == 0 || self.interval_ms == 0 || self.offline_interval_ms == 0 {
+        if self.timeout_ms == 0
+            || self.interval_ms == 0
+            || self.offline_interval_ms == 0
+            || self.frugal_interval_ms == 0
+        {
             return Err("monitor intervals and timeout must be above zero".to_owned());
         }
         self.morning_time()?;

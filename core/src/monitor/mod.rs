@@ -9,6 +9,7 @@ pub mod advice;
 mod config;
 pub mod link;
 mod machine;
+pub mod metered;
 pub(crate) mod probe;
 mod runner;
 pub mod signals;

@@ -2,6 +2,7 @@
 //! any link event, every transition stored with its incident before it is announced, and
 //! a clean stop that never cuts a write short.
 
+use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use ts_rs::TS;
 
 use super::machine::{Machine, Thresholds};
+use super::metered::Metered;
 use super::probe::{Plan, Prober};
 use super::{millis_ts, Cause, MonitorConfig, NetPath, NetState, ProbeResult, Round, Transition};
 use crate::clock::Clock;
@@ -39,6 +41,16 @@ pub struct MonitorStatus {
     /// This monitor records the install's incidents (one recorder per install; another
     /// process that watches the same install only watches).
     pub recording: bool,
+    /// What the OS says of the connection in use (a tethered phone is metered).
+    pub metered: Metered,
+    /// Spending little now: the line is up on a backup or metered route, and frugal mode
+    /// is on (`monitor.frugal`).
+    pub frugal: bool,
+    /// Bytes through the route's adapter since frugal began: everything on it, not only
+    /// Tsunagi's (what the data plan counts). `None` when not frugal, or the OS does not
+    /// say.
+    #[ts(type = "number | null")]
+    pub frugal_bytes: Option<u64>,
 }
 
 impl MonitorStatus {
@@ -54,6 +66,9 @@ impl MonitorStatus {
             backup_line: false,
             path: None,
             recording: false,
+            metered: Metered::Unknown,
+            frugal: false,
+            frugal_bytes: None,
         }
     }
 }
@@ -130,6 +145,7 @@ impl Monitor {
             machine: Machine::new(Thresholds::from(&options.config)),
             upstream_every: Duration::from_secs(options.config.upstream_every_secs),
             enabled: options.config.enabled,
+            frugal: Frugal::new(&options.config),
             prober: Prober::new(options.config, options.upstream),
             clock: options.clock,
             store: options.store,
@@ -185,6 +201,7 @@ struct Task {
     prober: Prober,
     upstream_every: Duration,
     enabled: bool,
+    frugal: Frugal,
     clock: Arc<dyn Clock>,
     store: Option<Store>,
     recorder: Recorder,
@@ -232,6 +249,79 @@ impl Recorder {
     }
 }
 
+/// How often the OS is asked again whether the route is metered (and at every new route).
+const METERED_EVERY: Duration = Duration::from_secs(60);
+
+/// Spending little on a backup or metered line (issue 17).
+struct Frugal {
+    /// `monitor.frugal`: the owner may switch it off.
+    enabled: bool,
+    /// Spending little now.
+    on: bool,
+    /// The ordinary heartbeat interval (the machine's steady pace), and the frugal one.
+    interval: Duration,
+    frugal_interval: Duration,
+    upstream_every: Duration,
+    /// The D-Bus address to ask instead of the system bus (tests).
+    bus: Option<String>,
+    /// The route last asked about, and when.
+    metered_asked: Option<(NetPath, Instant)>,
+    /// The adapter that carries the route, and its byte count when frugal began.
+    since: Option<(String, u64)>,
+}
+
+impl Frugal {
+    fn new(config: &super::MonitorConfig) -> Frugal {
+        let mut f = Frugal {
+            enabled: true,
+            on: false,
+            interval: Duration::ZERO,
+            frugal_interval: Duration::ZERO,
+            upstream_every: Duration::ZERO,
+            bus: None,
+            metered_asked: None,
+            since: None,
+        };
+        f.reconfigure(config);
+        f
+    }
+
+    fn reconfigure(&mut self, config: &super::MonitorConfig) {
+        self.enabled = config.frugal;
+        self.interval = Duration::from_millis(config.interval_ms);
+        self.frugal_interval = Duration::from_millis(config.frugal_interval_ms).max(self.interval);
+        self.upstream_every = Duration::from_secs(config.frugal_upstream_every_secs);
+        self.bus = config.metered_dbus.clone();
+        self.metered_asked = None;
+    }
+}
+
+/// The adapter whose address the route leaves from, and the bytes it carried so far.
+fn adapter_bytes(path: &NetPath) -> Option<(String, u64)> {
+    let text = path.local_address.as_deref()?;
+    let local: IpAddr = text
+        .parse()
+        .ok()
+        .or_else(|| text.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))?;
+    let adapter = netdev::get_interfaces().into_iter().find(|i| {
+        i.ipv4.iter().any(|n| IpAddr::V4(n.addr()) == local)
+            || i.ipv6.iter().any(|n| IpAddr::V6(n.addr()) == local)
+    })?;
+    let name = adapter.name.clone();
+    let bytes = bytes_of(&name)?;
+    Some((name, bytes))
+}
+
+/// Bytes received and sent so far on adapter `name`, as the OS counts them.
+fn bytes_of(name: &str) -> Option<u64> {
+    let mut adapter = netdev::get_interfaces()
+        .into_iter()
+        .find(|i| i.name == name)?;
+    adapter.update_stats().ok()?;
+    let stats = adapter.stats?;
+    Some(stats.rx_bytes + stats.tx_bytes)
+}
+
 /// Quiet time that ends a burst of link events, and the longest a burst may delay its round.
 const LINK_SETTLE: Duration = Duration::from_millis(100);
 const LINK_SETTLE_MAX: Duration = Duration::from_millis(400);
@@ -247,6 +337,8 @@ impl Task {
             s.path = Some(primary.clone());
             s.recording = recording;
         });
+        // Whether the OS calls this line metered, before the first word on it.
+        self.spend(&primary.clone()).await;
         let mut last_upstream: Option<Instant> = None;
         let mut last_alive = Instant::now();
         let mut last_path = Instant::now();
@@ -269,6 +361,7 @@ impl Task {
                         self.machine.set_thresholds(Thresholds::from(&config));
                         self.upstream_every = Duration::from_secs(config.upstream_every_secs);
                         self.enabled = config.enabled;
+                        self.frugal.reconfigure(&config);
                         self.prober = Prober::new(config, upstream);
                         last_upstream = None;
                     }
@@ -294,7 +387,7 @@ impl Task {
                 full: link_event || self.machine.wants_full_round(),
                 upstream: self.prober.has_upstream()
                     && (self.machine.upstream_failing()
-                        || last_upstream.is_none_or(|t| t.elapsed() >= self.upstream_every)),
+                        || last_upstream.is_none_or(|t| t.elapsed() >= self.upstream_pace())),
             };
             if link_event {
                 // A change comes as a burst (the link, then its addresses and routes): let it
@@ -352,8 +445,11 @@ impl Task {
             if let Some(t) = transition {
                 self.on_transition(t, path.clone().unwrap_or_default(), &mut primary)
                     .await;
-            } else if let Some(path) = path {
+            } else if let Some(path) = path.clone() {
                 self.on_path(path, &primary);
+            }
+            if let Some(path) = path {
+                self.spend(&path).await;
             }
             if self.machine.settled() {
                 self.tell_settled(&mut settled);
@@ -362,9 +458,67 @@ impl Task {
                 last_alive = Instant::now();
                 self.mark_alive(run_id).await;
             }
-            wait = self.machine.pace();
+            wait = self.pace();
         }
         tracing::debug!("monitor stopped");
+    }
+
+    /// How long to the next round: the machine's pace, slower between heartbeats while
+    /// frugal (confirming a change and watching an outage keep their pace).
+    fn pace(&self) -> Duration {
+        let pace = self.machine.pace();
+        if self.frugal.on && pace == self.frugal.interval {
+            self.frugal.frugal_interval
+        } else {
+            pace
+        }
+    }
+
+    fn upstream_pace(&self) -> Duration {
+        if self.frugal.on {
+            self.frugal.upstream_every.max(self.upstream_every)
+        } else {
+            self.upstream_every
+        }
+    }
+
+    /// After a look at the route: what the OS says of it (metered), whether to spend little,
+    /// and what the route's adapter carried since.
+    async fn spend(&mut self, path: &NetPath) {
+        let asked_for = self.frugal.metered_asked.as_ref();
+        let stale = asked_for.is_none_or(|(p, at)| p != path || at.elapsed() >= METERED_EVERY);
+        let mut metered = self.status().metered;
+        if stale {
+            let bus = self.frugal.bus.clone();
+            metered = tokio::task::spawn_blocking(move || super::metered::read(bus.as_deref()))
+                .await
+                .unwrap_or(Metered::Unknown);
+            self.frugal.metered_asked = Some((path.clone(), Instant::now()));
+        }
+        let before = self.status();
+        let on = self.frugal.enabled
+            && before.state == NetState::Online
+            && (before.backup_line || metered == Metered::Yes);
+        if on != self.frugal.on {
+            tracing::info!(frugal = on, "spending on the line");
+            // The bytes count from the switch, on the adapter that carries the route.
+            self.frugal.since = if on { adapter_bytes(path) } else { None };
+        }
+        self.frugal.on = on;
+        let bytes = match (&self.frugal.since, on) {
+            (Some((adapter, start)), true) => {
+                bytes_of(adapter).map(|now| now.saturating_sub(*start))
+            }
+            _ => None,
+        };
+        let status = self.update_status(|s| {
+            s.metered = metered;
+            s.frugal = on;
+            s.frugal_bytes = bytes;
+        });
+        if before.metered != metered || before.frugal != on {
+            let _ = self.events.send(MonitorEvent::PathChanged { status });
+        }
     }
 
     /// The first time only: where the line stands.
@@ -506,4 +660,26 @@ fn is_backup(primary: &NetPath, now: &NetPath) -> bool {
     let differs =
         |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(x), Some(y)) if x != y);
     differs(&primary.gateway, &now.gateway) || differs(&primary.local_address, &now.local_address)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod frugal_tests {
+    use super::*;
+
+    /// The bytes shown on a frugal line are the route's adapter's, as the OS counts them.
+    #[test]
+    fn the_routes_adapter_counts_what_it_carries() {
+        let path = NetPath {
+            gateway: None,
+            local_address: Some("127.0.0.1".to_owned()),
+        };
+        let (adapter, start) = adapter_bytes(&path).expect("the loopback adapter");
+        assert_eq!(adapter, "lo");
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        for _ in 0..10 {
+            socket.send_to(&[0u8; 1000], "127.0.0.1:9").unwrap();
+        }
+        let now = bytes_of(&adapter).unwrap();
+        assert!(now >= start + 10_000, "{start} → {now}");
+    }
 }

@@ -136,8 +136,6 @@ impl Runtime {
         let (events, _) = broadcast::channel(256);
         // Subscribed before anything runs, so the first pull's events are not missed.
         let desk_events = desk.subscribe();
-        let puller = Puller::spawn(desk.clone(), options.pull_every, handle);
-        let sender = SyncBack::spawn(desk.clone(), options.send_every, handle);
         let (recovered, recoveries) = mpsc::unbounded_channel();
         let on_recovery: RecoveryHook = Arc::new(move |incident| {
             let _ = recovered.send(incident);
@@ -146,6 +144,13 @@ impl Runtime {
             desk.monitor_options(Some(on_recovery), options.track_run),
             handle,
         );
+        // On a backup or metered line the mirror is refreshed less often (issue 17).
+        let frugal: crate::puller::Frugal = {
+            let monitor = monitor.clone();
+            Arc::new(move || monitor.status().frugal)
+        };
+        let puller = Puller::spawn(desk.clone(), options.pull_every, frugal, handle);
+        let sender = SyncBack::spawn(desk.clone(), options.send_every, handle);
         let tray = Arc::new(RwLock::new(TrayInputs::default()));
         let (stop, stopped) = watch::channel(false);
         let (commands, received) = mpsc::channel(4);

@@ -7,6 +7,7 @@
 
 pub mod clinic;
 pub mod delay_line;
+pub mod fake_nm;
 pub mod fault_proxy;
 pub mod hfs;
 pub mod monitor_rig;

@@ -186,6 +186,16 @@ impl MonitorRig {
         self.lines = Some(rx);
     }
 
+    /// DNS queries the "internet" answered so far (one per heartbeat).
+    pub fn dns_requests(&self) -> u64 {
+        self._dns.requests()
+    }
+
+    /// The rig's private D-Bus session bus (a stand-in NetworkManager can sit there).
+    pub fn session_bus(&self) -> String {
+        crate::fake_nm::session_bus(&self.session)
+    }
+
     /// The next transition line, within `timeout`.
     pub fn next(&mut self, timeout: Duration) -> Option<Value> {
         let v = self.lines.as_ref().unwrap().recv_timeout(timeout).ok()?;

@@ -30,3 +30,11 @@ export function minutesSince(since: string, nowMs: number): number {
   if (Number.isNaN(start)) return 0;
   return Math.max(0, Math.floor((nowMs - start) / 60_000));
 }
+
+/** Bytes as a person reads them: `850 KB`, `1.2 MB` (1 KB = 1000 bytes, as data plans count). */
+export function formatBytes(bytes: number): string {
+  if (bytes === 0) return '0 KB';
+  if (bytes < 1_000_000) return `${Math.max(1, Math.round(bytes / 1000))} KB`;
+  if (bytes < 1_000_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
+  return `${(bytes / 1_000_000_000).toFixed(2)} GB`;
+}

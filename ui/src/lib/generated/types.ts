@@ -98,6 +98,8 @@ incidents_days: number,
  */
 receipts_days: number, };
 
+export type Metered = "yes" | "no" | "unknown";
+
 export type BookingCard = { 
 /**
  * The booking service, e.g. 「EPARKクリニック」.
@@ -140,7 +142,11 @@ retention: RetentionConfig,
 /**
  * How staff stop and reopen web booking by hand (a source with no API).
  */
-booking_card: BookingCard | null, };
+booking_card: BookingCard | null, 
+/**
+ * Spend little on a backup or metered line (the owner may switch it off).
+ */
+frugal: boolean, };
 
 export type StaffView = { current: string | null, 
 /**
@@ -182,7 +188,11 @@ call_script?: string,
 /**
  * How to stop and reopen web booking by hand; every field empty removes it.
  */
-booking_card?: BookingCard, };
+booking_card?: BookingCard, 
+/**
+ * Spend little on a backup or metered line (`monitor.frugal`).
+ */
+frugal?: boolean, };
 
 export type SourceSetup = { "kind": "demo" } | { "kind": "csv" } | { "kind": "fhir", base_url: string, auth: FhirAuthKind, username?: string, 
 /**
@@ -270,7 +280,22 @@ backup_line: boolean, path: NetPath | null,
  * This monitor records the install's incidents (one recorder per install; another
  * process that watches the same install only watches).
  */
-recording: boolean, };
+recording: boolean, 
+/**
+ * What the OS says of the connection in use (a tethered phone is metered).
+ */
+metered: Metered, 
+/**
+ * Spending little now: the line is up on a backup or metered route, and frugal mode
+ * is on (`monitor.frugal`).
+ */
+frugal: boolean, 
+/**
+ * Bytes through the route's adapter since frugal began: everything on it, not only
+ * Tsunagi's (what the data plan counts). `None` when not frugal, or the OS does not
+ * say.
+ */
+frugal_bytes: number | null, };
 
 export type Advice = { headline: string, 
 /**
