@@ -1116,6 +1116,14 @@ async fn issue_17_web_booking_is_stopped_and_reopened_by_hand_from_the_owners_ca
         "Web予約を入れられます",
     )
     .await;
+    // The call list loads its checklist on its own (three requests): wait for the step.
+    text_eventually(
+        &client,
+        "checklist-stop-booking",
+        "the checklist's web booking step",
+        "止め方を見る",
+    )
+    .await;
     click(&client, "checklist-stop-booking").await;
     text_eventually(
         &client,
