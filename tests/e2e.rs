@@ -860,6 +860,16 @@ async fn row_html(client: &Client, css: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_20_a_waiting_change_is_taken_back_in_sync_and_the_list_keeps_its_filters() {
     let rig = Rig::start_on_desk_screen("take-back");
+    // A clinic on CSV imports: its changes wait (for the export) whatever the line does,
+    // so the one taken back below cannot be sent meanwhile (the demo takes each change
+    // as soon as its 元に戻す hold ends).
+    let csv = rig.data_dir().join("today.csv");
+    std::fs::write(&csv, clinic_csv()).unwrap();
+    run_cli(
+        &rig.session,
+        rig.data_dir(),
+        &["import", "csv", csv.to_str().unwrap()],
+    );
     let client = rig.client().await;
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
 
@@ -1046,6 +1056,29 @@ async fn issue_20_a_waiting_change_is_taken_back_in_sync_and_the_list_keeps_its_
     assert_eq!(cancel["resolution"], "withdrawn", "{cancel}");
     assert_eq!(cancel["attempts"], 0, "never sent: {cancel}");
     client.close().await.unwrap();
+}
+
+/// A clinic's export: tomorrow morning every 10 minutes from 09:00, and today from the
+/// next full hour (none when that is past 23:00).
+fn clinic_csv() -> String {
+    use chrono::Timelike;
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Tokyo);
+    let tomorrow = now.date_naive() + chrono::Days::new(1);
+    let mut csv = "日付,時刻,氏名,フリガナ,電話番号,来院理由\n".to_owned();
+    let mut row = |n: usize, day: chrono::NaiveDate, h: u32, m: u32| {
+        let (name, kana) = tsunagi_testkit::clinic::names(n);
+        let phone = tsunagi_testkit::clinic::mobile(n);
+        csv.push_str(&format!(
+            "{day},{h:02}:{m:02},{name},{kana},{phone},定期受診\n"
+        ));
+    };
+    for i in 0..8u32 {
+        row(i as usize, tomorrow, 9 + i / 6, (i % 6) * 10);
+    }
+    for (i, h) in (now.hour() + 1..24).take(4).enumerate() {
+        row(20 + i, now.date_naive(), h, 0);
+    }
+    csv
 }
 
 /// How many call rows carry a date (tomorrow's).
