@@ -684,21 +684,7 @@ async fn issue_20_a_mis_click_is_undone_and_a_contradicting_outcome_asks_first()
     save_screenshot(&client, &rig.display, "call-ask-ja.png").await;
     click(&client, "call-ask-yes").await;
     text_eventually(&client, "last-outcome", "the outcome", "来院予定").await;
-    eventually(
-        "the row booked again",
-        Duration::from_secs(20),
-        async || {
-            let html = client
-                .find(Locator::Css(&css))
-                .await
-                .ok()?
-                .html(true)
-                .await
-                .ok()?;
-            (!html.contains("row-status")).then_some(())
-        },
-    )
-    .await;
+    row_booked_again(&client, &css).await;
     let line: Value = run_cli(
         &rig.session,
         rig.data_dir(),
@@ -839,6 +825,25 @@ fn call_line(rig: &Rig, id: &str) -> Value {
 /// with the clinic's offset).
 fn clinic_clock(line: &Value) -> String {
     line["start"].as_str().unwrap()[..16].to_owned()
+}
+
+/// Wait until the call row `css` no longer shows a status (booked again).
+async fn row_booked_again(client: &Client, css: &str) {
+    eventually(
+        "the row booked again",
+        Duration::from_secs(20),
+        async || {
+            let html = client
+                .find(Locator::Css(css))
+                .await
+                .ok()?
+                .html(true)
+                .await
+                .ok()?;
+            (!html.contains("row-status")).then_some(())
+        },
+    )
+    .await;
 }
 
 async fn row_html(client: &Client, css: &str) -> String {
@@ -1029,21 +1034,7 @@ async fn issue_20_a_waiting_change_is_taken_back_in_sync_and_the_list_keeps_its_
     text_eventually(&client, &format!("op-{seq}-state"), "not sent", "送信なし").await;
     text_eventually(&client, "sync-count-not-sent", "counted apart", "送信なし").await;
     click(&client, "tab-calls").await;
-    eventually(
-        "the row booked again",
-        Duration::from_secs(20),
-        async || {
-            let html = client
-                .find(Locator::Css(&css))
-                .await
-                .ok()?
-                .html(true)
-                .await
-                .ok()?;
-            (!html.contains("row-status")).then_some(())
-        },
-    )
-    .await;
+    row_booked_again(&client, &css).await;
     assert_eq!(call_line(&rig, &id)["status"], "booked");
     // Nothing of it goes when the line returns.
     rig.set_line(true);

@@ -100,12 +100,18 @@ fn link_down_is_local_link_and_the_backup_line_is_named_when_it_carries_the_desk
     // The primary line returns and carries the desk again.
     rig.net.set_link(&rig.net.primary, true);
     rig.net.route_via(&rig.net.primary);
+    back_on_the_primary(&mut rig, |_| true);
+}
+
+/// Wait (15 s at most) for a line saying the desk is online on the primary line again, and
+/// `also` of it.
+fn back_on_the_primary(rig: &mut Rig, also: impl Fn(&serde_json::Value) -> bool) {
     let started = Instant::now();
     loop {
         let v = rig
             .next(Duration::from_secs(15).saturating_sub(started.elapsed()))
             .unwrap_or_else(|| panic!("no return to the primary line: {:#?}", rig.seen));
-        if v["backup_line"] == false && v["state"] == "online" {
+        if v["backup_line"] == false && v["state"] == "online" && also(&v) {
             break;
         }
     }
@@ -154,15 +160,7 @@ fn issue_17_on_the_backup_line_the_monitor_spends_little() {
     // The primary line returns: seen from the route, at once, and the ordinary pace again.
     rig.net.set_link(&rig.net.primary, true);
     rig.net.route_via(&rig.net.primary);
-    let started = Instant::now();
-    loop {
-        let v = rig
-            .next(Duration::from_secs(15).saturating_sub(started.elapsed()))
-            .unwrap_or_else(|| panic!("no return to the primary line: {:#?}", rig.seen));
-        if v["backup_line"] == false && v["frugal"] == false && v["state"] == "online" {
-            break;
-        }
-    }
+    back_on_the_primary(&mut rig, |v| v["frugal"] == false);
     let back = beats(&rig, Duration::from_secs(6));
     assert!(back >= 0.6, "ordinary pace again: {back:.2}/s");
 }

@@ -418,19 +418,12 @@ impl Store {
         staff: Option<&str>,
         audit: &AuditEntry,
     ) -> Result<()> {
-        self.with(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let Some(id) = hand_stop_in_effect(&tx)? else {
-                return Err(BookingError::NotPaused.into());
-            };
-            tx.execute(
-                "UPDATE booking_by_hand SET reopened_at = ?2, reopened_by = ?3 WHERE id = ?1",
-                params![id, ts(at), staff],
-            )?;
-            append_in(&tx, audit)?;
-            tx.commit()?;
-            Ok(())
-        })
+        self.settle_hand_stop(
+            "UPDATE booking_by_hand SET reopened_at = ?2, reopened_by = ?3 WHERE id = ?1",
+            at,
+            staff,
+            audit,
+        )
     }
 
     /// After the line returned, web booking stopped by hand stays stopped: the reminder
@@ -441,16 +434,30 @@ impl Store {
         staff: Option<&str>,
         audit: &AuditEntry,
     ) -> Result<()> {
+        self.settle_hand_stop(
+            "UPDATE booking_by_hand SET kept_closed_at = ?2, kept_closed_by = ?3
+             WHERE id = ?1 AND kept_closed_at IS NULL",
+            at,
+            staff,
+            audit,
+        )
+    }
+
+    /// `update` (?1 the stop, ?2 when, ?3 who) on the stop by hand in effect, with its
+    /// audit row; refused when none is.
+    fn settle_hand_stop(
+        &self,
+        update: &str,
+        at: DateTime<Utc>,
+        staff: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let Some(id) = hand_stop_in_effect(&tx)? else {
                 return Err(BookingError::NotPaused.into());
             };
-            tx.execute(
-                "UPDATE booking_by_hand SET kept_closed_at = ?2, kept_closed_by = ?3
-                 WHERE id = ?1 AND kept_closed_at IS NULL",
-                params![id, ts(at), staff],
-            )?;
+            tx.execute(update, params![id, ts(at), staff])?;
             append_in(&tx, audit)?;
             tx.commit()?;
             Ok(())
