@@ -426,6 +426,8 @@ impl Hub {
 /// runtime's ordered shutdown runs and the next start does not report a power cut.
 pub struct StopSignals {
     #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
     hup: tokio::signal::unix::Signal,
@@ -435,13 +437,19 @@ pub struct StopSignals {
     logoff: tokio::signal::windows::CtrlLogoff,
     #[cfg(windows)]
     shutdown: tokio::signal::windows::CtrlShutdown,
+    #[cfg(windows)]
+    ctrl_c: tokio::signal::windows::CtrlC,
 }
 
 impl StopSignals {
     /// Take over the signals now (from inside a tokio runtime): from here on they no longer
     /// end the process at once.
     pub fn listen() -> std::io::Result<StopSignals> {
+        // Every one of them now, Ctrl+C too: one taken only when `recv` is first polled
+        // was lost (or ended the process) when it came during start.
         Ok(StopSignals {
+            #[cfg(unix)]
+            int: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?,
             #[cfg(unix)]
             term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
             #[cfg(unix)]
@@ -452,6 +460,8 @@ impl StopSignals {
             logoff: tokio::signal::windows::ctrl_logoff()?,
             #[cfg(windows)]
             shutdown: tokio::signal::windows::ctrl_shutdown()?,
+            #[cfg(windows)]
+            ctrl_c: tokio::signal::windows::ctrl_c()?,
         })
     }
 
@@ -459,13 +469,13 @@ impl StopSignals {
     pub async fn recv(&mut self) {
         #[cfg(unix)]
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = self.int.recv() => {}
             _ = self.term.recv() => {}
             _ = self.hup.recv() => {}
         }
         #[cfg(windows)]
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = self.ctrl_c.recv() => {}
             _ = self.close.recv() => {}
             _ = self.logoff.recv() => {}
             _ = self.shutdown.recv() => {}
