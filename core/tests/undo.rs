@@ -239,6 +239,10 @@ fn issue_20_a_waiting_change_is_withdrawn_from_the_sync_view_with_its_call() {
         "the call's own record goes with it: {:?}",
         f.live()
     );
+    // 同期 does not count it sent (its chip is the window test's: 送信なし).
+    let view = f.rt.block_on(f.desk.sync_view()).unwrap();
+    assert_eq!(view.counts.done, 0);
+    assert_eq!(view.counts.not_sent, 2, "the cancellation and its call");
     assert_eq!(f.status(&id), AppointmentStatus::Booked);
     assert!(f.entry(&id).attempts.is_empty());
     // A receipt is voided, not withdrawn.

@@ -606,6 +606,7 @@ impl OpShown<'_> {
             held_by: self.held_by(r),
             resolution: r.resolution,
             resolved_by: r.resolved_by.clone(),
+            not_sent: crate::outbox::settled_unsent(state, r.resolution),
             actions: OpAction::offered(state, r.kind(), &r.upstream),
             waits_for: elsewhere.then(|| crate::source::upstream_name(&r.upstream)),
         }

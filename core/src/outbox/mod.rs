@@ -225,6 +225,16 @@ pub struct OutboxCounts {
     pub rejected: u32,
 }
 
+/// Settled without reaching the upstream: taken back before sending, or entered by hand.
+/// `OutboxCounts::not_sent` and `OpView::not_sent` both say it by this rule.
+pub fn settled_unsent(state: OpState, resolution: Option<Resolution>) -> bool {
+    state == OpState::Done
+        && matches!(
+            resolution,
+            Some(Resolution::Withdrawn | Resolution::Discarded)
+        )
+}
+
 impl OutboxCounts {
     /// Ops still on their way (a restart turns `sending` back into `pending`).
     pub fn waiting(&self) -> u32 {

@@ -80,6 +80,9 @@ pub struct OpView {
     /// `kept_mine`, `took_server` or `discarded`, and by whom.
     pub resolution: Option<Resolution>,
     pub resolved_by: Option<String>,
+    /// Settled without reaching the clinic's system (taken back, or entered by hand): the
+    /// screen must not call it sent.
+    pub not_sent: bool,
     pub actions: Vec<OpAction>,
     /// Made against another upstream than the source now (its address, `demo` or `csv`):
     /// it waits for that one and is sent when it is the source again.

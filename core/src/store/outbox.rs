@@ -379,22 +379,26 @@ impl Store {
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
         self.with(|conn| {
             let mut counts = OutboxCounts::default();
-            // A done op that was taken back or entered by hand never reached the upstream.
+            // A done op that was taken back or entered by hand never reached the upstream
+            // (crate::outbox::settled_unsent, on the resolution as the view reads it).
             let mut stmt = conn.prepare(
-                "SELECT state, withdrawn OR coalesce(resolution = 'discarded', 0), count(*)
+                "SELECT state, CASE WHEN withdrawn THEN 'withdrawn' ELSE resolution END, count(*)
                    FROM outbox GROUP BY 1, 2",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
-                    r.get::<_, bool>(1)?,
+                    r.get::<_, Option<String>>(1)?,
                     r.get::<_, u32>(2)?,
                 ))
             })?;
             for r in rows {
-                let (state, not_sent, n) = r?;
-                match OpState::parse(&state) {
-                    Some(OpState::Done) if not_sent => counts.not_sent += n,
+                let (state, resolution, n) = r?;
+                let parsed = OpState::parse(&state);
+                let resolution = resolution.as_deref().and_then(Resolution::parse);
+                let unsent = parsed.is_some_and(|s| crate::outbox::settled_unsent(s, resolution));
+                match parsed {
+                    Some(OpState::Done) if unsent => counts.not_sent += n,
                     Some(OpState::Pending) => counts.pending += n,
                     Some(OpState::Sending) => counts.sending += n,
                     Some(OpState::Done) => counts.done += n,

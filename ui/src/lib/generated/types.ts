@@ -648,7 +648,12 @@ held_by: number | null,
 /**
  * `kept_mine`, `took_server` or `discarded`, and by whom.
  */
-resolution: Resolution | null, resolved_by: string | null, actions: Array<OpAction>, 
+resolution: Resolution | null, resolved_by: string | null, 
+/**
+ * Settled without reaching the clinic's system (taken back, or entered by hand): the
+ * screen must not call it sent.
+ */
+not_sent: boolean, actions: Array<OpAction>, 
 /**
  * Made against another upstream than the source now (its address, `demo` or `csv`):
  * it waits for that one and is sent when it is the source again.
