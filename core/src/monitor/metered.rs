@@ -5,8 +5,9 @@
 //!   system bus): yes and guessed-yes are metered, no and guessed-no are not.
 //! - Windows: the internet connection profile's cost (`NetworkCostType` fixed or variable,
 //!   roaming, or over its data limit). Written here, not built or run on these machines.
-//! - macOS: not read yet (Network.framework's expensive and constrained paths); says
-//!   unknown, and the route change alone tells a backup line there.
+//! - macOS: Network.framework's path: expensive (cellular, a phone's hotspot) or
+//!   constrained (Low Data Mode) is metered. Written here, not built or run on these
+//!   machines.
 //!
 //! Every read is blocking and short; callers run it off the async threads.
 
@@ -26,6 +27,18 @@ pub enum Metered {
 /// ignored off Linux.
 pub fn read(bus: Option<&str>) -> Metered {
     imp::read(bus)
+}
+
+/// A Network.framework path: its status (`nw_path_status_t`: 1 satisfied, 2 unsatisfied,
+/// 3 satisfiable) and whether it is expensive or constrained.
+#[cfg_attr(not(any(test, target_os = "macos")), allow(dead_code))]
+fn from_nw_path(status: i32, expensive: bool, constrained: bool) -> Metered {
+    match status {
+        1 if expensive || constrained => Metered::Yes,
+        1 => Metered::No,
+        // No path out (the line is down) or not yet known.
+        _ => Metered::Unknown,
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -93,7 +106,73 @@ mod imp {
     }
 }
 
-#[cfg(not(any(target_os = "linux", windows)))]
+#[cfg(target_os = "macos")]
+mod imp {
+    //! Network.framework: a path monitor's first answer says whether the path in use is
+    //! expensive (cellular, a phone's hotspot) or constrained (Low Data Mode).
+    use super::Metered;
+    use block2::RcBlock;
+    use std::ffi::{c_char, c_void};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    type Object = *mut c_void;
+
+    #[link(name = "Network", kind = "framework")]
+    extern "C" {
+        fn nw_path_monitor_create() -> Object;
+        fn nw_path_monitor_set_queue(monitor: Object, queue: Object);
+        fn nw_path_monitor_set_update_handler(
+            monitor: Object,
+            handler: &block2::Block<dyn Fn(Object)>,
+        );
+        fn nw_path_monitor_start(monitor: Object);
+        fn nw_path_monitor_cancel(monitor: Object);
+        fn nw_path_get_status(path: Object) -> i32;
+        fn nw_path_is_expensive(path: Object) -> bool;
+        fn nw_path_is_constrained(path: Object) -> bool;
+        fn nw_release(object: Object);
+    }
+
+    // libdispatch is part of libSystem.
+    extern "C" {
+        fn dispatch_queue_create(label: *const c_char, attr: Object) -> Object;
+        fn dispatch_release(object: Object);
+    }
+
+    pub fn read(_bus: Option<&str>) -> Metered {
+        let (tx, rx) = mpsc::channel();
+        // SAFETY: the monitor and queue are created, used and released here; the handler
+        // reads the path only during its call (the path is valid for it) and sends plain
+        // values. The monitor copies the block, so dropping ours after setting it is fine.
+        unsafe {
+            let queue = dispatch_queue_create(c"jp.tsunagi.metered".as_ptr(), std::ptr::null_mut());
+            let monitor = nw_path_monitor_create();
+            let handler = RcBlock::new(move |path: Object| {
+                let _ = tx.send((
+                    nw_path_get_status(path),
+                    nw_path_is_expensive(path),
+                    nw_path_is_constrained(path),
+                ));
+            });
+            nw_path_monitor_set_queue(monitor, queue);
+            nw_path_monitor_set_update_handler(monitor, &handler);
+            nw_path_monitor_start(monitor);
+            let first = rx.recv_timeout(Duration::from_millis(500));
+            nw_path_monitor_cancel(monitor);
+            nw_release(monitor);
+            dispatch_release(queue);
+            match first {
+                Ok((status, expensive, constrained)) => {
+                    super::from_nw_path(status, expensive, constrained)
+                }
+                Err(_) => Metered::Unknown,
+            }
+        }
+    }
+}
+
+#[cfg(not(any(target_os = "linux", windows, target_os = "macos")))]
 mod imp {
     use super::Metered;
 
@@ -102,10 +181,28 @@ mod imp {
     }
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_macos_path_that_is_expensive_or_constrained_is_metered() {
+        assert_eq!(
+            from_nw_path(1, true, false),
+            Metered::Yes,
+            "a phone's hotspot"
+        );
+        assert_eq!(from_nw_path(1, false, true), Metered::Yes, "Low Data Mode");
+        assert_eq!(from_nw_path(1, false, false), Metered::No);
+        assert_eq!(
+            from_nw_path(2, true, false),
+            Metered::Unknown,
+            "no path out"
+        );
+        assert_eq!(from_nw_path(0, false, false), Metered::Unknown);
+    }
+
+    #[cfg(target_os = "linux")]
     #[test]
     fn networkmanagers_values_read_as_metered_or_not() {
         assert_eq!(imp::from_nm(1), Metered::Yes);
