@@ -5,7 +5,8 @@
 //! tests/testkit/src/delay_line.rs. Needs root. scripts/bench.sh runs it.
 //!
 //! TSUNAGI_BENCH_TRIALS (default 30), TSUNAGI_BENCH_LOSS_SECS and TSUNAGI_BENCH_DELAY_SECS
-//! (default 600 each) and TSUNAGI_BENCH_IDLE_SECS (default 60) shorten it.
+//! (default 600 each), TSUNAGI_BENCH_IDLE_SECS (default 60), TSUNAGI_BENCH_FRUGAL_SECS
+//! (default 600) and TSUNAGI_BENCH_PAUSE_TRIALS (default 20) shorten it; 0 skips a part.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -96,6 +97,7 @@ fn main() {
     }
 
     frugal(cli, env_or("TSUNAGI_BENCH_FRUGAL_SECS", 600));
+    pause_over_backup(cli, env_or("TSUNAGI_BENCH_PAUSE_TRIALS", 20) as usize);
     if trials == 0 {
         return;
     }
@@ -247,6 +249,96 @@ fn frugal(cli: &Path, secs: u64) {
         } else {
             "MISSED"
         }
+    );
+}
+
+/// Issue 17: the line is cut, web booking is stopped at the desk, a phone is tethered
+/// (the backup line, ~1 Mbit/s): the time from the backup route appearing to the pause
+/// confirmed on the FHIR server (5 free Slots closed), `trials` times. Between trials the
+/// primary line returns and booking is reopened.
+fn pause_over_backup(cli: &Path, trials: usize) {
+    if trials == 0 {
+        return;
+    }
+    // The CLI runs on the system clock: the Slots sit later in one clinic day.
+    tsunagi_testkit::clear_of_midnight(Duration::from_secs(40 * 60));
+    let mut rig = MonitorRig::prepare(cli, true, true, "upstream_every_secs = 2\n");
+    let rate = rig.net.backup_rate().expect("the backup line is shaped");
+    let hfs = &rig.relay.as_ref().expect("the FHIR server").1;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive();
+    hfs.put_all(&tsunagi_testkit::clinic::clinic_day(today, 36, "p").resources());
+    hfs.put(&tsunagi_testkit::clinic::schedule("psched"));
+    for i in 0..5 {
+        let start = chrono::Utc::now() + chrono::Duration::minutes(30 + i);
+        hfs.put(&tsunagi_testkit::clinic::slot(
+            &format!("ps{i}"),
+            "psched",
+            start,
+            "free",
+        ));
+    }
+    rig.spawn(&["run", "--json"]);
+    let line = |v: &serde_json::Value| v["view"]["status"].clone();
+    let wait_line = |rig: &mut MonitorRig, what: &str, ok: &dyn Fn(&serde_json::Value) -> bool| {
+        let started = Instant::now();
+        loop {
+            let left = Duration::from_secs(60).saturating_sub(started.elapsed());
+            match rig.next(left) {
+                Some(v) if v["kind"] == "line" && ok(&line(&v)) => return,
+                Some(_) => {}
+                None => panic!("{what}: not within 60 s"),
+            }
+        }
+    };
+    let booking = |rig: &MonitorRig| -> String {
+        let status: serde_json::Value =
+            serde_json::from_str(&rig.cli(&["booking", "status", "--json"]))
+                .expect("booking status as JSON");
+        status["state"].as_str().unwrap_or("?").to_owned()
+    };
+    let until = |rig: &MonitorRig, state: &str, within: Duration| -> Option<Duration> {
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if booking(rig) == state {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    };
+    wait_line(&mut rig, "online", &|s| s["state"] == "online");
+    let mut took = Vec::new();
+    for _ in 0..trials {
+        rig.net.set_link(&rig.net.primary, false);
+        wait_line(&mut rig, "offline", &|s| s["state"] == "offline");
+        rig.cli(&["booking", "pause"]);
+        assert_eq!(booking(&rig), "pause_waiting");
+        let backup = rig.net.backup.as_ref().expect("a backup line");
+        let appeared = Instant::now();
+        rig.net.route_via(backup);
+        until(&rig, "paused", Duration::from_secs(60)).expect("the pause confirmed");
+        took.push(appeared.elapsed());
+
+        rig.net.set_link(&rig.net.primary, true);
+        rig.net.route_via(&rig.net.primary);
+        wait_line(&mut rig, "primary line back", &|s| {
+            s["state"] == "online" && s["backup_line"] == false
+        });
+        rig.cli(&["booking", "resume"]);
+        until(&rig, "open", Duration::from_secs(60)).expect("booking reopened");
+        std::thread::sleep(Duration::from_millis(500 + fastrand_ms(2000)));
+    }
+    let hfs = &rig.relay.as_ref().expect("the FHIR server").1;
+    for i in 0..5 {
+        assert_eq!(hfs.get(&format!("Slot/ps{i}"))["status"], "free");
+    }
+    rig.stop_monitor();
+    report(
+        &format!("backup up → pause confirmed ({rate} line)"),
+        &took,
+        Duration::from_secs(5),
     );
 }
 

@@ -298,7 +298,8 @@ fn issue_17_on_the_backup_line_the_booking_pause_goes_out_first() {
     rig.cli(&["call", "ma11", "cancelled"]);
     rig.cli(&["booking", "pause"]);
 
-    // A phone is tethered: traffic leaves through the other adapter.
+    // A phone is tethered: traffic leaves through the other adapter, at a phone's pace.
+    assert_eq!(rig.net.backup_rate().as_deref(), Some("1Mbit"));
     let appeared = Instant::now();
     let backup = rig.net.backup.as_ref().unwrap();
     rig.net.route_via(backup);

@@ -1,5 +1,6 @@
 //! A small network for monitor tests: an "internet" namespace and a desk namespace joined
-//! by a veth pair (the desk's line), optionally a second pair (the backup line).
+//! by a veth pair (the desk's line), optionally a second pair (the backup line). The backup
+//! line is shaped like a tethered phone's data plan: about 1 Mbit/s each way (tbf).
 //!
 //! The internet namespace holds the gateway address of each line and, on its loopback,
 //! the "public" address the probes target ([`PUBLIC`]). The desk namespace has no default
@@ -19,6 +20,9 @@ pub use crate::delay_line::DelayLine;
 
 /// The address every probe target listens on, inside the internet namespace.
 pub const PUBLIC: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
+
+/// A tethered phone's data plan, roughly (tc's words).
+pub const BACKUP_RATE: &str = "1mbit";
 
 pub struct Line {
     pub desk_if: String,
@@ -108,6 +112,7 @@ impl Network {
         net.link(&net.primary);
         if let Some(b) = &net.backup {
             net.link(b);
+            net.shape(b, BACKUP_RATE);
         }
         net.route_via(&net.primary);
         net.inet_exec(&["nft", "add", "table", "inet", "faults"]);
@@ -154,6 +159,33 @@ impl Network {
             &line.inet_if,
         ]);
         self.inet_exec(&["ip", "link", "set", &line.inet_if, "up"]);
+    }
+
+    /// A token bucket on both ends of a line: `rate` each way, a short burst, and what
+    /// waits longer than 400 ms in the queue dropped, as on a phone's data plan.
+    fn shape(&self, line: &Line, rate: &str) {
+        for (ns, dev) in [(&self.desk, &line.desk_if), (&self.inet, &line.inet_if)] {
+            run(&[
+                "ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate",
+                rate, "burst", "32kbit", "latency", "400ms",
+            ]);
+        }
+    }
+
+    /// The backup line's rate each way, and whether tc shaped it so.
+    pub fn backup_rate(&self) -> Option<String> {
+        let b = self.backup.as_ref()?;
+        let out = Command::new("ip")
+            .args([
+                "netns", "exec", &self.desk, "tc", "qdisc", "show", "dev", &b.desk_if,
+            ])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == "tbf")?;
+        let rate = words[at..].iter().position(|w| *w == "rate")?;
+        words.get(at + rate + 1).map(|r| r.to_string())
     }
 
     /// A slow line beside the others ([`DelayLine`]: 300 ms ± 100 ms each way), with the
