@@ -20,6 +20,7 @@ pub mod model;
 pub mod monitor;
 pub mod navigation;
 pub mod outbox;
+pub mod peers;
 pub mod phone;
 pub mod printout;
 pub mod puller;

@@ -8,6 +8,7 @@ use super::Store;
 use crate::audit::AuditEntry;
 use crate::checklist::Tick;
 use crate::error::Result;
+use crate::peers::{RecordBody, TickRecord};
 
 /// What a tick belongs to: the running drill (its practice, never the real outage's), or
 /// else the open incident (or none).
@@ -38,10 +39,25 @@ impl Store {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let scope = scope(&tx, at)?;
+            // The other desks see a real tick (a drill's stays on this desk).
+            let (desk, hlc) = if scope.1 == 0 {
+                let tick = RecordBody::Tick(TickRecord {
+                    step,
+                    text: text.to_owned(),
+                    done,
+                    staff: staff.map(str::to_owned),
+                    at,
+                });
+                let (desk, hlc) = super::records::append_in(&tx, at, &tick)?;
+                (desk, Some(hlc.to_sql()))
+            } else {
+                (super::records::self_desk(&tx)?, None)
+            };
             tx.execute(
-                "INSERT INTO checklist_tick (incident_id, drill, step, step_text, done, staff, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![scope.0, scope.1, step, text, done, staff, ts(at)],
+                "INSERT INTO checklist_tick
+                     (incident_id, drill, step, step_text, done, staff, at, desk, hlc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![scope.0, scope.1, step, text, done, staff, ts(at), desk, hlc],
             )?;
             super::audit::append_in(&tx, audit)?;
             tx.commit()?;
@@ -61,7 +77,10 @@ impl Store {
     }
 }
 
-/// The latest tick of each step among the ticks `filter` selects (`{a}` stands for the
+/// The latest tick of each step among the ticks `filter` selects. Latest is by the desks'
+/// shared clock, then the desk: every desk picks the same tick whatever order the ticks
+/// reached it in. Ticks from before the shared log (no clock) are older than any with one,
+/// and among themselves in the order written (`{a}` stands for the
 /// table's alias). A step is its text as ticked: the owner may reorder or edit the list
 /// later, and a record must keep saying what was done.
 pub(super) fn latest_ticks(
@@ -73,8 +92,10 @@ pub(super) fn latest_ticks(
     let mut stmt = conn.prepare(&format!(
         "SELECT step, done, staff, at, step_text FROM checklist_tick t
          WHERE {outer}
-           AND id = (SELECT max(id) FROM checklist_tick u
-                     WHERE {inner} AND u.step_text = t.step_text)
+           AND id = (SELECT id FROM checklist_tick u
+                     WHERE {inner} AND u.step_text = t.step_text
+                     ORDER BY coalesce(u.hlc, 0) DESC, coalesce(u.desk, '') DESC, u.id DESC
+                     LIMIT 1)
          ORDER BY step"
     ))?;
     let rows = stmt

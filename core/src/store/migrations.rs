@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_upstream_news.sql"),
     include_str!("migrations/0015_booking_kept_closed.sql"),
     include_str!("migrations/0016_booking_by_hand.sql"),
+    include_str!("migrations/0017_desk_log.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -83,6 +84,7 @@ mod pinned {
         "5eace98849415ea2a8bdb786237dae001b8a707992088f53fff778f5d1690a45",
         "3717c9dc567ff109dfc0bbe7d383fe9e8c73a5f6e6683fc482edf2e28a86ff7f",
         "8a502118e2814c733a26279e97c719f4ba68c6985439ba4a4c12c756db7603ed",
+        "c593fef39ce514376295149a0a8d90092ab5e7c543901282e1ba807a246403df",
     ];
 
     #[test]

@@ -11,6 +11,7 @@ mod mirror;
 mod monitor;
 mod outbox;
 mod receipts;
+mod records;
 mod report;
 mod retention;
 

@@ -61,6 +61,7 @@ impl Store {
             purge_drills(&tx, ts(cut.incidents_before), &mut r)?;
             purge_incidents(&tx, ts(cut.incidents_before), &mut r)?;
             purge_loose(&tx, ts(cut.incidents_before), &mut r)?;
+            super::records::purge_bodies(&tx, cut.incidents_before, &mut r)?;
             tx.execute("DELETE FROM purge_permit", [])?;
             if !r.is_empty() {
                 let mut audit = audit.clone();

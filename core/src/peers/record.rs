@@ -1,0 +1,101 @@
+//! A record of a desk's log, as it is stored and as it travels between desks.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Hlc;
+
+/// One record: `(desk, seq)` names it on every desk; `kind` and `body` say what was done.
+/// The body stays JSON until it is applied, so a record of a kind this build does not know
+/// (from a newer desk) is kept and passed on all the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub desk: String,
+    pub seq: u64,
+    pub hlc: Hlc,
+    pub kind: String,
+    pub body: Value,
+}
+
+/// How far a desk holds each desk's log: the highest sequence number held, every one
+/// before it held too. A desk missing from it is held not at all.
+pub type Vector = BTreeMap<String, u64>;
+
+/// What a batch of records did on the desk that took it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Accepted {
+    /// New here: stored and applied.
+    pub stored: usize,
+    /// Held already (from the desk itself, from another desk, or this desk's own).
+    pub duplicate: usize,
+    /// After a gap in its desk's log: not stored; it comes again once the gap is filled.
+    pub waiting: usize,
+    /// Not a record at all (a malformed desk id or sequence): dropped.
+    pub refused: usize,
+}
+
+/// What a record says was done, as this build knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
+pub enum RecordBody {
+    /// A step of the outage checklist ticked or unticked.
+    Tick(TickRecord),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TickRecord {
+    pub step: u32,
+    /// The step as it read when ticked: a tick belongs to its text.
+    pub text: String,
+    pub done: bool,
+    pub staff: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl RecordBody {
+    /// Its kind and body, as a record carries them.
+    pub fn split(&self) -> (String, Value) {
+        let mut v = serde_json::to_value(self).expect("a record body is plain data");
+        let kind = v["kind"].as_str().unwrap_or_default().to_owned();
+        (kind, v["body"].take())
+    }
+
+    /// The body of a record of `kind`; `None` for a kind this build does not know, or a
+    /// body that does not read as its kind.
+    pub fn parse(kind: &str, body: &Value) -> Option<RecordBody> {
+        serde_json::from_value(serde_json::json!({ "kind": kind, "body": body })).ok()
+    }
+}
+
+/// A desk id as the log makes them: 32 lower-case hex digits.
+pub(crate) fn is_desk_id(s: &str) -> bool {
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_splits_and_reads_back_and_an_unknown_kind_is_none() {
+        let tick = RecordBody::Tick(TickRecord {
+            step: 2,
+            text: "患者へ連絡".into(),
+            done: true,
+            staff: Some("佐藤".into()),
+            at: DateTime::from_timestamp(1_764_720_000, 0).unwrap(),
+        });
+        let (kind, body) = tick.split();
+        assert_eq!(kind, "tick");
+        assert_eq!(RecordBody::parse(&kind, &body), Some(tick));
+        assert_eq!(RecordBody::parse("receipt_v9", &body), None);
+        assert!(is_desk_id("0123456789abcdef0123456789abcdef"));
+        assert!(!is_desk_id("0123456789ABCDEF0123456789abcdef"));
+        assert!(!is_desk_id("../etc"));
+    }
+}

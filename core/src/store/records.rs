@@ -1,0 +1,214 @@
+//! The desks' shared log (issue 16): this desk's records, written in the transaction of
+//! the change they tell, and the other desks' records, stored and applied in one.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::mirror::ts;
+use super::Store;
+use crate::error::Result;
+use crate::peers::{Accepted, Hlc, Record, RecordBody, Vector};
+
+/// This database's desk id.
+pub(super) fn self_desk(conn: &rusqlite::Connection) -> rusqlite::Result<String> {
+    conn.query_row("SELECT desk FROM desk_self WHERE one = 1", [], |r| r.get(0))
+}
+
+/// The latest clock value this desk has seen (its own records' and every received one's).
+fn last_hlc(conn: &rusqlite::Connection) -> rusqlite::Result<Hlc> {
+    let v: Option<i64> = conn.query_row("SELECT max(hlc) FROM desk_record", [], |r| r.get(0))?;
+    Ok(Hlc::from_sql(v.unwrap_or(0)))
+}
+
+/// Append a record of this desk's to its log, inside the caller's transaction (the one that
+/// writes the change it tells). Returns this desk's id and the record's clock value, for
+/// the change's own row.
+pub(super) fn append_in(
+    tx: &rusqlite::Connection,
+    at: DateTime<Utc>,
+    body: &RecordBody,
+) -> Result<(String, Hlc)> {
+    let desk = self_desk(tx)?;
+    let seq: i64 = tx.query_row(
+        "SELECT coalesce(max(seq), 0) + 1 FROM desk_record WHERE desk = ?1",
+        [&desk],
+        |r| r.get(0),
+    )?;
+    let hlc = Hlc::next(last_hlc(tx)?, at);
+    let (kind, body) = body.split();
+    tx.execute(
+        "INSERT INTO desk_record (desk, seq, hlc, kind, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![desk, seq, hlc.to_sql(), kind, body.to_string()],
+    )?;
+    Ok((desk, hlc))
+}
+
+fn vector_in(conn: &rusqlite::Connection) -> rusqlite::Result<Vector> {
+    let mut stmt = conn.prepare("SELECT desk, max(seq) FROM desk_record GROUP BY desk")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+    })?;
+    rows.collect()
+}
+
+/// The local incident a record's moment belongs to: the one this desk had open then (or
+/// none, when this desk saw no outage at that time).
+fn incident_at(conn: &rusqlite::Connection, at: DateTime<Utc>) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT id FROM incident WHERE started_at <= ?1 AND (ended_at IS NULL OR ended_at >= ?1)
+         ORDER BY id DESC LIMIT 1",
+        [ts(at)],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Apply another desk's record to this desk's tables. Never writes a record of its own.
+fn apply(tx: &rusqlite::Connection, record: &Record, body: &RecordBody) -> Result<()> {
+    match body {
+        RecordBody::Tick(t) => {
+            tx.execute(
+                "INSERT INTO checklist_tick
+                     (incident_id, drill, step, step_text, done, staff, at, desk, hlc)
+                 VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    incident_at(tx, t.at)?,
+                    t.step,
+                    t.text,
+                    t.done,
+                    t.staff,
+                    ts(t.at),
+                    record.desk,
+                    record.hlc.to_sql()
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Past retention a record keeps its name and clock (a desk must never take it again), not
+/// what it said. Ticks go with their outage's time; each later kind says when its body may
+/// go (never before what it queued was sent).
+pub(super) fn purge_bodies(
+    tx: &rusqlite::Connection,
+    before: DateTime<Utc>,
+    r: &mut super::PurgeReport,
+) -> Result<()> {
+    r.log_rows += tx.execute(
+        "UPDATE desk_record SET body = '{}' WHERE kind = 'tick' AND hlc < ?1 AND body != '{}'",
+        [Hlc::at(before).to_sql()],
+    )? as u32;
+    Ok(())
+}
+
+impl Store {
+    /// This desk's id (made once per database).
+    pub fn desk_id(&self) -> Result<String> {
+        self.with(|conn| Ok(self_desk(conn)?))
+    }
+
+    /// How far this desk holds each desk's log, its own included.
+    pub fn vector(&self) -> Result<Vector> {
+        self.with(|conn| Ok(vector_in(conn)?))
+    }
+
+    /// The records this desk holds that a desk at `theirs` does not, at most `limit`, in
+    /// clock order (each desk's records in its own order).
+    pub fn records_after(&self, theirs: &Vector, limit: usize) -> Result<Vec<Record>> {
+        self.with(|conn| {
+            let mut out = Vec::new();
+            let mut stmt = conn.prepare(
+                "SELECT seq, hlc, kind, body FROM desk_record WHERE desk = ?1 AND seq > ?2
+                 ORDER BY seq LIMIT ?3",
+            )?;
+            for (desk, held) in vector_in(conn)? {
+                let from = theirs.get(&desk).copied().unwrap_or(0);
+                if held <= from {
+                    continue;
+                }
+                let rows = stmt.query_map(params![desk, from as i64, limit as i64], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })?;
+                for row in rows {
+                    let (seq, hlc, kind, body) = row?;
+                    out.push(Record {
+                        desk: desk.clone(),
+                        seq: seq as u64,
+                        hlc: Hlc::from_sql(hlc),
+                        kind,
+                        body: serde_json::from_str(&body).unwrap_or_default(),
+                    });
+                }
+            }
+            // Oldest first across desks; a prefix of each desk's log stays a prefix.
+            out.sort_by(|a, b| (a.hlc, &a.desk, a.seq).cmp(&(b.hlc, &b.desk, b.seq)));
+            out.truncate(limit);
+            Ok(out)
+        })
+    }
+
+    /// Take records from another desk: each one new here is stored and applied, all in one
+    /// transaction (a crash keeps all of the batch or none). A record held already changes
+    /// nothing; one after a gap in its desk's log waits for the gap to be filled.
+    pub fn accept_records(&self, records: &[Record], at: DateTime<Utc>) -> Result<Accepted> {
+        let mut sorted: Vec<&Record> = records.iter().collect();
+        sorted.sort_by(|a, b| (&a.desk, a.seq).cmp(&(&b.desk, b.seq)));
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let me = self_desk(&tx)?;
+            let mut held = vector_in(&tx)?;
+            let mut done = Accepted::default();
+            for record in sorted {
+                if !crate::peers::is_desk_id(&record.desk)
+                    || record.seq == 0
+                    || record.seq > i64::MAX as u64
+                    || record.kind.is_empty()
+                    || record.kind.len() > 40
+                {
+                    done.refused += 1;
+                    continue;
+                }
+                let have = held.get(&record.desk).copied().unwrap_or(0);
+                if record.desk == me || record.seq <= have {
+                    done.duplicate += 1;
+                    continue;
+                }
+                if record.seq != have + 1 {
+                    done.waiting += 1;
+                    continue;
+                }
+                let body = RecordBody::parse(&record.kind, &record.body);
+                tx.execute(
+                    "INSERT INTO desk_record (desk, seq, hlc, kind, body, received_at, applied)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        record.desk,
+                        record.seq as i64,
+                        record.hlc.to_sql(),
+                        record.kind,
+                        record.body.to_string(),
+                        ts(at),
+                        body.is_some()
+                    ],
+                )?;
+                match &body {
+                    Some(body) => apply(&tx, record, body)?,
+                    None => tracing::warn!(
+                        kind = %record.kind,
+                        "a desk's record of a kind this build does not know: kept, not applied"
+                    ),
+                }
+                held.insert(record.desk.clone(), record.seq);
+                done.stored += 1;
+            }
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+}

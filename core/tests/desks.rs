@@ -1,0 +1,249 @@
+//! Issue 16: several desks, one front desk. What one desk records reaches the others as
+//! records of its log; these tests exchange them between real database files, in every
+//! order, and check each desk ends with the same story and nothing twice.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde_json::json;
+use tsunagi_core::audit::{AuditAction, AuditEntry};
+use tsunagi_core::checklist::Tick;
+use tsunagi_core::peers::{Accepted, Hlc, Record};
+use tsunagi_core::store::{Create, DbKey, Store};
+
+struct TestDesk {
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+fn desk() -> TestDesk {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        &dir.path().join("tsunagi.db"),
+        &DbKey::generate().unwrap(),
+        Create::IfMissing,
+    )
+    .unwrap();
+    TestDesk { store, _dir: dir }
+}
+
+fn morning() -> DateTime<Utc> {
+    // 2026-12-03 09:05 in Tokyo.
+    Utc.with_ymd_and_hms(2026, 12, 3, 0, 5, 0).unwrap()
+}
+
+fn tick(d: &TestDesk, step: u32, done: bool, staff: &str, at: DateTime<Utc>) {
+    let audit = AuditEntry {
+        at,
+        staff: staff.to_owned(),
+        action: AuditAction::ChecklistTick,
+        records: Vec::new(),
+        detail: json!({ "step": step, "done": done }),
+    };
+    d.store
+        .add_tick(step, &format!("step {step}"), done, Some(staff), at, &audit)
+        .unwrap();
+}
+
+fn ticks(d: &TestDesk) -> Vec<Tick> {
+    d.store.ticks((None, 0)).unwrap()
+}
+
+/// `from` sends `to` what `to` lacks (at most `limit` records).
+fn send(from: &TestDesk, to: &TestDesk, limit: usize) -> Accepted {
+    let records = from
+        .store
+        .records_after(&to.store.vector().unwrap(), limit)
+        .unwrap();
+    to.store.accept_records(&records, morning()).unwrap()
+}
+
+/// Every record a desk holds, in one order.
+fn log(d: &TestDesk) -> Vec<Record> {
+    let mut all = d
+        .store
+        .records_after(&Default::default(), usize::MAX)
+        .unwrap();
+    all.sort_by(|a, b| (&a.desk, a.seq).cmp(&(&b.desk, b.seq)));
+    all
+}
+
+/// A small deterministic generator (the seed is printed on failure).
+struct Lcg(u64);
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[test]
+fn ticks_made_on_three_desks_converge_in_any_order_with_nothing_twice() {
+    for seed in 0..12u64 {
+        let mut rng = Lcg(seed);
+        let desks = [desk(), desk(), desk()];
+        let mut made = 0;
+        for round in 0..40 {
+            let i = rng.below(3) as usize;
+            if rng.below(3) == 0 {
+                // Some desks talk: a random pair, a random share of what is missing.
+                let j = (i + 1 + rng.below(2) as usize) % 3;
+                send(&desks[i], &desks[j], 1 + rng.below(6) as usize);
+            } else {
+                // Clocks differ by up to two minutes between desks.
+                let at = morning()
+                    + Duration::seconds(round * 20)
+                    + Duration::seconds(rng.below(240) as i64 - 120);
+                tick(
+                    &desks[i],
+                    rng.below(4) as u32,
+                    rng.below(2) == 0,
+                    "佐藤",
+                    at,
+                );
+                made += 1;
+            }
+        }
+        // The LAN is whole again: everyone talks until nothing is left to send.
+        loop {
+            let mut moved = 0;
+            for i in 0..3 {
+                for j in 0..3 {
+                    if i != j {
+                        moved += send(&desks[i], &desks[j], 5).stored;
+                    }
+                }
+            }
+            if moved == 0 {
+                break;
+            }
+        }
+        let first = log(&desks[0]);
+        assert_eq!(first.len(), made, "seed {seed}: every tick is one record");
+        for d in &desks[1..] {
+            assert_eq!(log(d), first, "seed {seed}: the same log on every desk");
+            assert_eq!(
+                ticks(d),
+                ticks(&desks[0]),
+                "seed {seed}: the same checklist"
+            );
+            assert_eq!(d.store.vector().unwrap(), desks[0].store.vector().unwrap());
+        }
+        // Nothing applied twice: a second round of sending changes nothing.
+        let again = send(&desks[0], &desks[1], usize::MAX);
+        assert_eq!(again.stored, 0);
+        assert_eq!(ticks(&desks[1]), ticks(&desks[0]));
+    }
+}
+
+/// A desk whose clock is ten minutes behind unticks a step after it saw another desk tick
+/// it: its untick is the latest everywhere, as the person who did it would expect (by the
+/// clocks alone, the earlier tick would win).
+#[test]
+fn a_desk_whose_clock_is_behind_still_has_the_last_word_it_had() {
+    let (a, b, c) = (desk(), desk(), desk());
+    tick(&a, 1, true, "佐藤", morning());
+    send(&a, &b, 10);
+    assert!(ticks(&b)[0].done, "b sees a's tick");
+    tick(&b, 1, false, "鈴木", morning() - Duration::minutes(10));
+    // c hears of b's untick before a's tick.
+    send(&b, &c, 1);
+    send(&a, &c, 10);
+    send(&b, &c, 10);
+    send(&b, &a, 10);
+    for d in [&a, &b, &c] {
+        let t = &ticks(d)[0];
+        assert!(!t.done, "the untick stands");
+        assert_eq!(t.staff.as_deref(), Some("鈴木"));
+    }
+}
+
+#[test]
+fn a_record_after_a_gap_waits_and_a_record_comes_once_from_whichever_desk() {
+    let (a, b, c) = (desk(), desk(), desk());
+    for i in 0..3 {
+        tick(&a, i, true, "佐藤", morning() + Duration::seconds(i as i64));
+    }
+    let all = a.store.records_after(&Default::default(), 10).unwrap();
+    assert_eq!(all.len(), 3);
+    // The second and third before the first: they wait.
+    let late = b.store.accept_records(&all[1..], morning()).unwrap();
+    assert_eq!((late.stored, late.waiting), (0, 2));
+    assert!(ticks(&b).is_empty());
+    let first = b.store.accept_records(&all[..1], morning()).unwrap();
+    assert_eq!(first.stored, 1);
+    assert_eq!(send(&a, &b, 10).stored, 2);
+    // c gets a's records from b, then from a: once.
+    assert_eq!(send(&b, &c, 10).stored, 3);
+    let twice = send(&a, &c, 10);
+    assert_eq!(
+        (twice.stored, twice.duplicate),
+        (0, 0),
+        "nothing left to send"
+    );
+    let again = c.store.accept_records(&all, morning()).unwrap();
+    assert_eq!((again.stored, again.duplicate), (0, 3));
+    assert_eq!(ticks(&c).len(), 3);
+    // Its own records coming back change nothing on a.
+    let own = a.store.accept_records(&all, morning()).unwrap();
+    assert_eq!(own.duplicate, 3);
+    assert_eq!(log(&a).len(), 3);
+}
+
+/// A newer desk's record of a kind this build does not know is kept and passed on (it is
+/// applied once this desk is updated); a record that names no desk is dropped.
+#[test]
+fn a_record_of_an_unknown_kind_is_kept_and_passed_on() {
+    let (b, c) = (desk(), desk());
+    let newer = Record {
+        desk: "0123456789abcdef0123456789abcdef".into(),
+        seq: 1,
+        hlc: Hlc::at(morning()),
+        kind: "drawer_count".into(),
+        body: json!({ "yen": 12000 }),
+    };
+    let bad = Record {
+        desk: "../../etc".into(),
+        ..newer.clone()
+    };
+    let took = b
+        .store
+        .accept_records(&[newer.clone(), bad], morning())
+        .unwrap();
+    assert_eq!((took.stored, took.refused), (1, 1));
+    assert_eq!(send(&b, &c, 10).stored, 1);
+    assert_eq!(log(&c), vec![newer]);
+    // Later records of that desk follow it.
+    let next = c.store.vector().unwrap();
+    assert_eq!(next.get("0123456789abcdef0123456789abcdef"), Some(&1));
+}
+
+/// Past retention a record says nothing more (no staff name, no step) but keeps its name:
+/// a desk that still had it to send cannot make the others take it twice.
+#[test]
+fn past_retention_a_record_keeps_its_name_not_what_it_said() {
+    let (a, b) = (desk(), desk());
+    tick(&a, 1, true, "佐藤", morning());
+    send(&a, &b, 10);
+    let later = morning() + Duration::days(91);
+    let cut = tsunagi_core::store::PurgeCutoffs {
+        mirror_before: later - Duration::days(90),
+        incidents_before: later - Duration::days(90),
+        receipts_before: later - Duration::days(90),
+    };
+    let audit = AuditEntry {
+        at: later,
+        staff: String::new(),
+        action: AuditAction::RetentionPurge,
+        records: Vec::new(),
+        detail: json!({}),
+    };
+    b.store.purge(cut, &audit).unwrap();
+    let kept = log(&b);
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].body, json!({}), "what it said is gone");
+    assert!(ticks(&b).is_empty(), "and the tick with it");
+    let again = b.store.accept_records(&log(&a), later).unwrap();
+    assert_eq!((again.stored, again.duplicate), (0, 1), "never taken twice");
+}
