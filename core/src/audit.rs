@@ -55,6 +55,10 @@ pub enum AuditAction {
     BookingResume,
     /// After the line returned, web booking stays stopped (the reminder ends).
     BookingKeepClosed,
+    /// Another desk paired with this one (by the code shown or typed here).
+    PeerPair,
+    /// A paired desk is no longer accepted.
+    PeerUnpair,
     SettingsChange,
     SourceConfigure,
     CsvImport,
@@ -92,6 +96,8 @@ impl AuditAction {
             BookingPause => "booking.pause",
             BookingResume => "booking.resume",
             BookingKeepClosed => "booking.keep_closed",
+            PeerPair => "peers.pair",
+            PeerUnpair => "peers.unpair",
             SettingsChange => "settings.change",
             SourceConfigure => "source.configure",
             CsvImport => "import.csv",

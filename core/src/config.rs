@@ -290,6 +290,42 @@ pub struct Config {
     /// by the owner in settings; the outage screen and its checklist open it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking_card: Option<BookingCard>,
+    /// This desk among the clinic's other desks on the LAN (docs/desks.md).
+    #[serde(default)]
+    pub peers: PeersConfig,
+}
+
+/// How this desk meets the clinic's other desks (issue 16).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct PeersConfig {
+    /// The name the other desks show for this one (受付1, 会計). Empty: the computer's name.
+    #[serde(default)]
+    pub name: String,
+    /// The TCP port paired desks connect to (TLS), on every address of this PC.
+    #[serde(default = "default_peers_port")]
+    pub port: u16,
+    /// The TCP port a desk showing a pairing code listens on, only while it shows it.
+    #[serde(default = "default_pairing_port")]
+    pub pairing_port: u16,
+}
+
+impl Default for PeersConfig {
+    fn default() -> Self {
+        PeersConfig {
+            name: String::new(),
+            port: default_peers_port(),
+            pairing_port: default_pairing_port(),
+        }
+    }
+}
+
+fn default_peers_port() -> u16 {
+    48620
+}
+
+fn default_pairing_port() -> u16 {
+    48621
 }
 
 /// The owner's own words for the booking service (issue 17): its name, where its admin
@@ -414,6 +450,7 @@ impl Config {
             call_script: None,
             printouts: PrintoutConfig::default(),
             booking_card: None,
+            peers: PeersConfig::default(),
         }
     }
 

@@ -78,6 +78,9 @@ pub enum CoreError {
     #[error(transparent)]
     Outbox(#[from] crate::outbox::change::ChangeError),
 
+    #[error(transparent)]
+    Peer(#[from] crate::peers::PeerError),
+
     #[error(
         "{count} change(s) made against {upstream} are still waiting to be sent; they keep \
          waiting for it after the switch (confirm to switch anyway)"
@@ -120,6 +123,7 @@ impl CoreError {
             CoreError::Call(e) => e.code(),
             CoreError::Booking(e) => e.code(),
             CoreError::Outbox(_) => ErrorCode::OutboxUnreadable,
+            CoreError::Peer(e) => e.code(),
             CoreError::ChangesWaiting { .. } => ErrorCode::SourceChangesWaiting,
             CoreError::Superseded => ErrorCode::SourceSuperseded,
             CoreError::AlreadyRunning { .. } => ErrorCode::StoreAlreadyRunning,

@@ -106,6 +106,22 @@ error_codes! {
     OutboxConflict = "outbox.conflict",
     /// The server keeps no versions to compare, so a person decides.
     OutboxNoVersions = "outbox.no_versions",
+    /// The pairing code typed did not match the one shown; that code is void.
+    PeersCodeWrong = "peers.code_wrong",
+    /// No desk paired within the code's minutes.
+    PeersCodeExpired = "peers.code_expired",
+    /// A pairing code is not 8 digits.
+    PeersCodeInvalid = "peers.code_invalid",
+    /// The other desk cannot be reached on the LAN.
+    PeersUnreachable = "peers.unreachable",
+    /// The other desk answered something this build does not understand.
+    PeersProtocol = "peers.protocol",
+    /// No paired desk of that id.
+    PeersNotPaired = "peers.not_paired",
+    /// The port for other desks is taken or not allowed.
+    PeersListen = "peers.listen",
+    /// This desk's key for the other desks cannot be made or used.
+    PeersSetup = "peers.setup",
     /// A background task stopped under a command that was waiting for it.
     InternalStopped = "internal.stopped",
     /// The shell could not print the page.

@@ -137,6 +137,8 @@ pub enum DeskEvent {
     OutboxChanged {
         counts: crate::outbox::OutboxCounts,
     },
+    /// Work recorded on another desk arrived (a tick, a call): screens reload.
+    SharedWork {},
 }
 
 pub(crate) fn local_rfc3339(t: DateTime<Tz>) -> String {

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::output;
-use super::{AuditCommand, BookingCommand, OutboxCommand, ReceiptCommand, SourceArgs};
+use super::{
+    AuditCommand, BookingCommand, ChecklistAction, OutboxCommand, PairCommand, ReceiptCommand,
+    SourceArgs,
+};
 use crate::desk::{blocking, Desk, DeskOptions};
 use crate::error::{CoreError, Result};
 use crate::outbox::DrainEnd;
@@ -292,6 +295,89 @@ pub(super) async fn booking(
         BookingCommand::Status { json } => (desk.booking_view().await?, json),
     };
     written(output::booking(out, &view, json))
+}
+
+pub(super) async fn checklist(
+    desk: &Desk,
+    action: Option<ChecklistAction>,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let view = match action {
+        None => desk.checklist().await?,
+        Some(ChecklistAction::Tick { step }) => desk.tick(step, true, None).await?,
+        Some(ChecklistAction::Untick { step }) => desk.tick(step, false, None).await?,
+    };
+    if json {
+        return written(output::json_line(out, &view));
+    }
+    for item in &view.items {
+        let by = match (&item.at_label, &item.staff) {
+            (Some(at), Some(staff)) => format!("  {at} {staff}"),
+            (Some(at), None) => format!("  {at}"),
+            _ => String::new(),
+        };
+        written(writeln!(
+            out,
+            "{} {:>2}. {}{by}",
+            if item.done { "[x]" } else { "[ ]" },
+            item.step,
+            item.text
+        ))?;
+    }
+    Ok(0)
+}
+
+pub(super) async fn peers(desk: &Desk, json: bool, out: &mut impl Write) -> Result<u8> {
+    let peers = desk.peers().await?;
+    written(output::peers(out, &peers, desk.now(), json))
+}
+
+pub(super) async fn pair(desk: &Desk, command: PairCommand, out: &mut impl Write) -> Result<u8> {
+    let peer = match command {
+        PairCommand::Show => {
+            let listener = desk.pairing_listener().await?;
+            let code = crate::peers::pairing::new_code();
+            written(writeln!(
+                out,
+                "pairing code  {} {}  (type it on the other desk within {} minutes; this desk \
+                 listens on port {})",
+                &code[..4],
+                &code[4..],
+                crate::peers::pairing::CODE_MINUTES,
+                desk.config().peers.pairing_port
+            ))?;
+            written(out.flush())?;
+            desk.pair_by_showing(&listener, &code, None).await?
+        }
+        PairCommand::Join { address, code } => desk.pair_by_typing(&address, &code, None).await?,
+    };
+    written(writeln!(
+        out,
+        "paired with {} ({}) at {}",
+        peer.name, peer.desk, peer.address
+    ))?;
+    Ok(0)
+}
+
+pub(super) async fn unpair(desk: &Desk, which: &str, out: &mut impl Write) -> Result<u8> {
+    let peers = desk.peers().await?;
+    let found: Vec<_> = peers
+        .iter()
+        .filter(|p| {
+            p.desk == which || p.name == which || (which.len() >= 6 && p.desk.starts_with(which))
+        })
+        .collect();
+    let [peer] = found.as_slice() else {
+        return Err(crate::peers::PeerError::NotPaired(which.to_owned()).into());
+    };
+    desk.unpair(&peer.desk, None).await?;
+    written(writeln!(
+        out,
+        "unpaired {} ({}): it is no longer accepted",
+        peer.name, peer.desk
+    ))?;
+    Ok(0)
 }
 
 /// Send until the queue is empty or `patience` seconds pass; exit 7 when only decisions

@@ -155,6 +155,25 @@ enum Command {
     /// exactly what was closed, or see where it stands
     #[command(subcommand)]
     Booking(BookingCommand),
+    /// The outage checklist: show it, or tick (`checklist tick 2`) or untick a step
+    Checklist {
+        #[command(subcommand)]
+        action: Option<ChecklistAction>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The clinic's other desks this one is paired with, on the LAN: connected or last
+    /// seen, and how far behind this desk's records they are
+    Peers {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pair this desk with another of the clinic's desks, once: one shows a code, the
+    /// other types it
+    #[command(subcommand)]
+    Pair(PairCommand),
+    /// Stop accepting a paired desk (lost, stolen or replaced), by its id or name
+    Unpair { desk: String },
     /// Outage and drill reports: list them, or show one (`report outage 3`)
     Report {
         #[arg(value_parser = ["outage", "drill"], requires = "id")]
@@ -225,6 +244,23 @@ enum AuditCommand {
         #[arg(long, value_name = "FILE")]
         to: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ChecklistAction {
+    /// Mark a step done (its number as listed)
+    Tick { step: u32 },
+    /// Mark a step not done
+    Untick { step: u32 },
+}
+
+#[derive(Debug, Subcommand)]
+enum PairCommand {
+    /// Show a one-time code (8 digits) and wait up to 5 minutes for the other desk to
+    /// type it
+    Show,
+    /// Type the code the other desk shows; ADDRESS is that desk's IP address (or name)
+    Join { address: String, code: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -605,6 +641,10 @@ async fn dispatch(desk: Arc<Desk>, command: Command, out: &mut impl std::io::Wri
         }
         Command::Outbox(command) => c::outbox(desk, command, out).await,
         Command::Booking(command) => c::booking(desk, command, out).await,
+        Command::Checklist { action, json } => c::checklist(desk, action, json, out).await,
+        Command::Peers { json } => c::peers(desk, json, out).await,
+        Command::Pair(command) => c::pair(desk, command, out).await,
+        Command::Unpair { desk: which } => c::unpair(desk, &which, out).await,
         Command::Report {
             kind,
             id,

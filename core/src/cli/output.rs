@@ -808,3 +808,43 @@ pub fn doctor(
     }
     Ok(())
 }
+
+/// The paired desks: one line each (connected, or when last seen; how far behind).
+pub fn peers(
+    out: &mut impl Write,
+    peers: &[crate::peers::PeerRow],
+    now: chrono::DateTime<chrono::Utc>,
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        for p in peers {
+            let mut v = serde_json::to_value(p).map_err(io::Error::other)?;
+            v["connected"] = serde_json::Value::Bool(crate::peers::connected(p, now));
+            json_line(out, &v)?;
+        }
+        return Ok(());
+    }
+    if peers.is_empty() {
+        return writeln!(
+            out,
+            "no other desk is paired with this one (tsunagi-cli pair show)"
+        );
+    }
+    for p in peers {
+        let state = match p.last_seen {
+            _ if crate::peers::connected(p, now) => "connected".to_owned(),
+            Some(t) => format!("last seen {}", t.format("%Y-%m-%d %H:%M:%SZ")),
+            None => "never seen".to_owned(),
+        };
+        let behind = p
+            .behind
+            .map(|n| format!(", {n} records behind"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{:<12} {}  {:<21} {state}{behind}",
+            p.name, p.desk, p.address
+        )?;
+    }
+    Ok(())
+}

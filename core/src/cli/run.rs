@@ -135,5 +135,6 @@ fn desk_text(event: &DeskEvent) -> String {
             counts.conflict,
             counts.rejected
         ),
+        DeskEvent::SharedWork {} => "desks     work from another desk arrived".to_owned(),
     }
 }

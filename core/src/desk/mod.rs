@@ -554,6 +554,7 @@ pub use line::SignalsView;
 mod booking;
 mod calls;
 mod checklist;
+mod peers;
 mod receipts;
 mod report;
 mod sync;

@@ -282,11 +282,13 @@ impl Desk {
     }
 
     /// When another process (the CLI) wrote to the database: wake the sender for what it
-    /// may have queued, and tell the screens.
+    /// may have queued, the links to the other desks for what it may have recorded, and
+    /// tell the screens.
     pub async fn notice_writes_elsewhere(&self) {
         let store = self.store.clone();
         if let Ok(true) = blocking(move || store.written_elsewhere()).await {
             self.store.changes_queued().notify_one();
+            self.store.records_may_have_changed();
             self.announce_outbox().await;
         }
     }

@@ -13,10 +13,47 @@
 //! - "Latest" is decided by the records' hybrid logical clock ([`Hlc`]), then the desk id:
 //!   the same answer on every desk, whatever order the records came in and whatever the
 //!   desks' clocks say.
+//!
+//! Between desks: TLS 1.3 with pinned certificates ([`identity`]), paired once by a code
+//! ([`pairing`]), frames of JSON ([`wire`]), one link per pair of desks ([`link`]).
 
+mod error;
 mod hlc;
+pub mod identity;
+pub mod link;
+pub mod pairing;
 mod record;
+pub mod service;
+pub mod wire;
 
+pub use error::PeerError;
 pub use hlc::Hlc;
 pub(crate) use record::is_desk_id;
 pub use record::{Accepted, Record, RecordBody, TickRecord, Vector};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A paired desk as this desk knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeerRow {
+    pub desk: String,
+    pub name: String,
+    /// Where it listens for paired desks (host:port).
+    pub address: String,
+    pub paired_at: DateTime<Utc>,
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Records this desk held that it lacked, when last heard from.
+    pub behind: Option<u64>,
+}
+
+/// The keychain entry pinning a paired desk's certificate.
+pub fn pin_account(me: &str, peer: &str) -> String {
+    format!("peer-pin/{me}/{peer}")
+}
+
+/// Heard from within the last few seconds (links say something every 3 s).
+pub fn connected(peer: &PeerRow, now: DateTime<Utc>) -> bool {
+    peer.last_seen
+        .is_some_and(|t| now - t <= chrono::Duration::seconds(10))
+}

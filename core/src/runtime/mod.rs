@@ -111,6 +111,8 @@ struct Owned {
     stop: watch::Sender<bool>,
     hub: JoinHandle<JoinSet<Option<RuntimeEvent>>>,
     schedules: Vec<JoinHandle<()>>,
+    /// The links to the clinic's other desks (issue 16).
+    peers: JoinHandle<()>,
     lock: std::fs::File,
 }
 
@@ -170,10 +172,15 @@ impl Runtime {
         };
         let hub = handle.spawn(hub.run(desk_events, line_events, recoveries, stopped.clone()));
         let schedules = schedule::spawn_all(&runtime.desk, &runtime.events, &stopped, handle);
+        let peers = handle.spawn(crate::peers::service::run(
+            runtime.desk.clone(),
+            stopped.clone(),
+        ));
         let owned = Owned {
             stop,
             hub,
             schedules,
+            peers,
             lock,
         };
         handle.spawn(runtime.clone().supervise(owned, received));
@@ -232,6 +239,7 @@ impl Runtime {
         for schedule in owned.schedules {
             let _ = schedule.await;
         }
+        let _ = owned.peers.await;
         let recoveries = owned.hub.await.unwrap_or_default();
         tokio::join!(self.sender.shutdown(), self.puller.shutdown());
         // A recovery in flight ends with the sender and the puller (they answer Stopped).
@@ -317,7 +325,7 @@ impl Hub {
                 self.parts.monitor.reconfigure(config, upstream).await;
                 self.update_tray(|_| {});
             }
-            DeskEvent::OutboxChanged { .. } => {}
+            DeskEvent::OutboxChanged { .. } | DeskEvent::SharedWork {} => {}
         }
         self.emit(RuntimeEvent::Desk { event });
     }

@@ -36,7 +36,7 @@ impl Store {
         at: DateTime<Utc>,
         audit: &AuditEntry,
     ) -> Result<()> {
-        self.with(|conn| {
+        self.recording(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let scope = scope(&tx, at)?;
             // The other desks see a real tick (a drill's stays on this desk).

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0015_booking_kept_closed.sql"),
     include_str!("migrations/0016_booking_by_hand.sql"),
     include_str!("migrations/0017_desk_log.sql"),
+    include_str!("migrations/0018_peers.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -85,6 +86,7 @@ mod pinned {
         "3717c9dc567ff109dfc0bbe7d383fe9e8c73a5f6e6683fc482edf2e28a86ff7f",
         "8a502118e2814c733a26279e97c719f4ba68c6985439ba4a4c12c756db7603ed",
         "c593fef39ce514376295149a0a8d90092ab5e7c543901282e1ba807a246403df",
+        "f91b88316441b506c4e0e7046594ca44aaa92273213251c7874613199182ed57",
     ];
 
     #[test]

@@ -10,6 +10,7 @@ mod migrations;
 mod mirror;
 mod monitor;
 mod outbox;
+mod peers;
 mod receipts;
 mod records;
 mod report;
@@ -90,6 +91,8 @@ pub enum Create {
 pub struct Store {
     /// Rung after a write that may have queued a change, so the sender goes at once.
     queued: Arc<tokio::sync::Notify>,
+    /// Bumped after a write that grew the shared log, so links to other desks send it.
+    recorded: Arc<tokio::sync::watch::Sender<u64>>,
     /// SQLite's `data_version` when last looked at (see [`Store::written_elsewhere`]).
     seen_version: Arc<std::sync::atomic::AtomicI64>,
     conn: Arc<Mutex<Connection>>,
@@ -112,6 +115,7 @@ impl Store {
         let seen_version = data_version(&conn).map_err(|e| classify(e.into(), path))?;
         Ok(Store {
             queued: Arc::default(),
+            recorded: Arc::new(tokio::sync::watch::Sender::new(0)),
             seen_version: Arc::new(seen_version.into()),
             conn: Arc::new(Mutex::new(conn)),
             path: path.to_owned(),
@@ -143,6 +147,25 @@ impl Store {
             .seen_version
             .swap(now, std::sync::atomic::Ordering::Relaxed);
         Ok(before != now)
+    }
+
+    /// Bumped each time the shared log grew (this desk's record, or records taken from
+    /// another desk).
+    pub fn records_changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.recorded.subscribe()
+    }
+
+    /// Another process wrote to the database: its records, if any, are looked for.
+    pub fn records_may_have_changed(&self) {
+        self.recorded.send_modify(|n| *n += 1);
+    }
+
+    /// `with` for a write that may grow the shared log: bumps `records_changed` once it
+    /// committed.
+    fn recording<R>(&self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
+        let done = self.with(f)?;
+        self.recorded.send_modify(|n| *n += 1);
+        Ok(done)
     }
 
     /// `with` for a write that may queue a change: rings `changes_queued` once it committed.

@@ -103,6 +103,40 @@ pub(super) fn purge_bodies(
 }
 
 impl Store {
+    /// This desk's key and certificate for the other desks (PKCS#8, DER): made by `make`
+    /// the first time, in one transaction, so two processes opening the desk at once still
+    /// end with one.
+    pub fn desk_identity(
+        &self,
+        make: impl FnOnce() -> Result<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let read = |tx: &rusqlite::Transaction<'_>| {
+                tx.query_row(
+                    "SELECT tls_key, tls_cert FROM desk_self WHERE one = 1",
+                    [],
+                    |r| {
+                        Ok((
+                            r.get::<_, Option<Vec<u8>>>(0)?,
+                            r.get::<_, Option<Vec<u8>>>(1)?,
+                        ))
+                    },
+                )
+            };
+            if let (Some(key), Some(cert)) = read(&tx)? {
+                return Ok((key, cert));
+            }
+            let (key, cert) = make()?;
+            tx.execute(
+                "UPDATE desk_self SET tls_key = ?1, tls_cert = ?2 WHERE one = 1",
+                params![key, cert],
+            )?;
+            tx.commit()?;
+            Ok((key, cert))
+        })
+    }
+
     /// This desk's id (made once per database).
     pub fn desk_id(&self) -> Result<String> {
         self.with(|conn| Ok(self_desk(conn)?))
@@ -159,7 +193,7 @@ impl Store {
     pub fn accept_records(&self, records: &[Record], at: DateTime<Utc>) -> Result<Accepted> {
         let mut sorted: Vec<&Record> = records.iter().collect();
         sorted.sort_by(|a, b| (&a.desk, a.seq).cmp(&(&b.desk, b.seq)));
-        self.with(|conn| {
+        self.recording(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let me = self_desk(&tx)?;
             let mut held = vector_in(&tx)?;

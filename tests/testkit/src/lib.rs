@@ -10,6 +10,7 @@ pub mod delay_line;
 pub mod fake_nm;
 pub mod fault_proxy;
 pub mod hfs;
+pub mod lan;
 pub mod monitor_rig;
 pub mod netns;
 pub mod probe_servers;

@@ -40,7 +40,7 @@ pub struct Network {
     n: u8,
 }
 
-fn run(args: &[&str]) {
+pub(crate) fn run(args: &[&str]) {
     let out = Command::new(args[0])
         .args(&args[1..])
         .stdin(Stdio::null())
@@ -54,7 +54,7 @@ fn run(args: &[&str]) {
     );
 }
 
-fn try_run(args: &[&str]) {
+pub(crate) fn try_run(args: &[&str]) {
     let _ = Command::new(args[0])
         .args(&args[1..])
         .stdin(Stdio::null())

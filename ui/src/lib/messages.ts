@@ -819,6 +819,38 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
       title: 'この取得元はつなぎからWeb予約を止めます',
       action: '「Web予約を止める」を押してください。',
     },
+    'peers.code_wrong': {
+      title: 'ペアリングのコードが違います',
+      action: 'このコードは使えなくなりました。相手の端末で新しいコードを表示して、もう一度入力してください。',
+    },
+    'peers.code_expired': {
+      title: 'ペアリングのコードの有効期限が切れました',
+      action: '5分以内に入力されませんでした。新しいコードを表示してください。',
+    },
+    'peers.code_invalid': {
+      title: 'ペアリングのコードは8桁の数字です',
+      action: '相手の端末に表示された8桁をそのまま入力してください。',
+    },
+    'peers.unreachable': {
+      title: '相手の端末につながりません',
+      action: '同じ院内ネットワークにあるか、相手の端末でつなぎが動いているか、IPアドレスが正しいかを確かめてください。',
+    },
+    'peers.protocol': {
+      title: '相手の端末の応答を理解できません',
+      action: '両方の端末のつなぎを同じ版に更新してください。',
+    },
+    'peers.not_paired': {
+      title: 'その端末とはペアリングしていません',
+      action: '「他の端末」の一覧で端末の名前を確かめてください。',
+    },
+    'peers.listen': {
+      title: '他の端末からの接続を待てません',
+      action: 'ポートが他のソフトに使われているか、ファイアウォールで止められています。IT担当に連絡してください。',
+    },
+    'peers.setup': {
+      title: 'この端末の鍵を作れません',
+      action: 'つなぎを再起動してください。直らなければIT担当に連絡してください。',
+    },
     'booking.card_invalid': {
       title: 'Web予約の止め方を保存できません',
       action: '管理画面のURLは https:// で始まる形で、各欄は2000文字以内にしてください。',
@@ -1085,6 +1117,38 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
     'booking.has_api': {
       title: 'This source stops web booking from Tsunagi',
       action: 'Press "Stop web booking".',
+    },
+    'peers.code_wrong': {
+      title: 'The pairing code does not match',
+      action: 'That code is void now. Show a new code on the other desk and type it again.',
+    },
+    'peers.code_expired': {
+      title: 'The pairing code has expired',
+      action: 'Nobody typed it within 5 minutes. Show a new code.',
+    },
+    'peers.code_invalid': {
+      title: 'A pairing code is 8 digits',
+      action: 'Type the 8 digits the other desk shows.',
+    },
+    'peers.unreachable': {
+      title: 'The other desk cannot be reached',
+      action: 'Check it is on the clinic network, Tsunagi runs there, and the IP address is right.',
+    },
+    'peers.protocol': {
+      title: 'The other desk answered something Tsunagi does not understand',
+      action: 'Update Tsunagi on both desks to the same version.',
+    },
+    'peers.not_paired': {
+      title: 'That desk is not paired with this one',
+      action: 'Check the name in the list of other desks.',
+    },
+    'peers.listen': {
+      title: 'Other desks cannot connect to this one',
+      action: 'Another program uses the port, or a firewall blocks it. Ask your IT helper.',
+    },
+    'peers.setup': {
+      title: "This desk's key cannot be made",
+      action: 'Restart Tsunagi. If that does not help, ask your IT helper.',
     },
     'booking.card_invalid': {
       title: 'The web booking steps cannot be saved',

@@ -237,7 +237,7 @@ upstream_replaces_it: boolean, };
 
 export type ImportResult = { report: ImportReport | null, problems: Array<ImportProblem>, };
 
-export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, } | { "kind": "drill-changed", drill: number, ended_by: DrillEnd | null, } | { "kind": "config-changed", } | { "kind": "outbox-changed", counts: OutboxCounts, };
+export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, } | { "kind": "drill-changed", drill: number, ended_by: DrillEnd | null, } | { "kind": "config-changed", } | { "kind": "outbox-changed", counts: OutboxCounts, } | { "kind": "shared-work", };
 
 export type NetState = "online" | "degraded" | "offline";
 
@@ -819,6 +819,14 @@ export const ERROR_CODES = [
   'outbox.unknown_kind',
   'outbox.conflict',
   'outbox.no_versions',
+  'peers.code_wrong',
+  'peers.code_expired',
+  'peers.code_invalid',
+  'peers.unreachable',
+  'peers.protocol',
+  'peers.not_paired',
+  'peers.listen',
+  'peers.setup',
   'internal.stopped',
   'print.failed',
   'clipboard.failed',

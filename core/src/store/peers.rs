@@ -1,0 +1,87 @@
+//! The paired desks (issue 16).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, TransactionBehavior};
+
+use super::mirror::{parse_ts, ts};
+use super::Store;
+use crate::audit::AuditEntry;
+use crate::error::Result;
+use crate::peers::{PeerError, PeerRow};
+
+fn peer(r: &rusqlite::Row<'_>) -> rusqlite::Result<PeerRow> {
+    let last_seen: Option<String> = r.get(4)?;
+    Ok(PeerRow {
+        desk: r.get(0)?,
+        name: r.get(1)?,
+        address: r.get(2)?,
+        paired_at: parse_ts(&r.get::<_, String>(3)?)?,
+        last_seen: last_seen.as_deref().map(parse_ts).transpose()?,
+        behind: r.get::<_, Option<i64>>(5)?.map(|n| n as u64),
+    })
+}
+
+impl Store {
+    /// Pair (or pair again) with a desk, with the audit row.
+    pub fn add_peer(
+        &self,
+        desk: &str,
+        name: &str,
+        address: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO peer (desk, name, address, paired_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (desk) DO UPDATE SET name = ?2, address = ?3, paired_at = ?4,
+                     unpaired_at = NULL, last_seen = NULL, behind = NULL",
+                params![desk, name, address, ts(at)],
+            )?;
+            super::audit::append_in(&tx, audit)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Stop accepting a desk, with the audit row.
+    pub fn unpair_peer(&self, desk: &str, at: DateTime<Utc>, audit: &AuditEntry) -> Result<()> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE peer SET unpaired_at = ?2 WHERE desk = ?1 AND unpaired_at IS NULL",
+                params![desk, ts(at)],
+            )?;
+            if n == 0 {
+                return Err(PeerError::NotPaired(desk.to_owned()).into());
+            }
+            super::audit::append_in(&tx, audit)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// The desks paired now, by name.
+    pub fn peers(&self) -> Result<Vec<PeerRow>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT desk, name, address, paired_at, last_seen, behind FROM peer
+                 WHERE unpaired_at IS NULL ORDER BY name, desk",
+            )?;
+            let rows = stmt.query_map([], peer)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// A paired desk was heard from; `behind`: records this desk holds that it lacks.
+    pub fn peer_seen(&self, desk: &str, at: DateTime<Utc>, behind: Option<u64>) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE peer SET last_seen = ?2, behind = coalesce(?3, behind) WHERE desk = ?1",
+                params![desk, ts(at), behind.map(|n| n as i64)],
+            )?;
+            Ok(())
+        })
+    }
+}
