@@ -2297,3 +2297,129 @@ fn issue_20_sigterm_sigint_and_sighup_are_clean_stops_not_a_power_cut() {
         assert!(!after.contains("did not stop cleanly"), "{name}: {after}");
     }
 }
+
+/// Issue 16: a second desk of the clinic (受付1, `tsunagi-cli run` in its own folder)
+/// pairs with this one by code over the LAN (here loopback, on other ports); a patient it
+/// reaches shows on this window's call list as reached there, by whom, and 未連絡のみ hides
+/// the row. Screenshot: call-elsewhere-ja.png.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_16_a_call_made_at_another_desk_shows_on_this_desks_list() {
+    let rig = Rig::start_on_desk_screen("desks");
+    let config = rig.data_dir().join("config.toml");
+    let seeded = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{seeded}\n[peers]\nname = \"受付2\"\nport = 48630\npairing_port = 48631\n"),
+    )
+    .unwrap();
+    let other = tempfile::Builder::new()
+        .prefix("tsunagi-e2e-desk1-")
+        .tempdir()
+        .unwrap();
+    std::fs::write(
+        other.path().join("config.toml"),
+        "device_id = \"desk1\"\nlanguage = \"ja\"\nautostart = false\n\
+         [source]\nkind = \"demo\"\n[peers]\nname = \"受付1\"\n",
+    )
+    .unwrap();
+    let _other_run = tsunagi_testkit::ChildGuard::new(
+        "the other desk",
+        rig.session
+            .command(cli_binary())
+            .args(["run", "--data-dir"])
+            .arg(other.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+
+    // 受付1 shows a code; this desk types it (from its terminal: the window's pairing
+    // screen is not built yet).
+    let mut show = tsunagi_testkit::ChildGuard::new(
+        "pair show",
+        rig.session
+            .command(cli_binary())
+            .args(["pair", "show", "--data-dir"])
+            .arg(other.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(show.child_mut().stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let code: String = line
+        .split('(')
+        .next()
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    run_cli(
+        &rig.session,
+        rig.data_dir(),
+        &["pair", "join", "127.0.0.1:48621", &code],
+    );
+    eventually(
+        "paired and connected",
+        Duration::from_secs(20),
+        async || {
+            let peers = run_cli(&rig.session, rig.data_dir(), &["peers", "--json"]);
+            peers.contains("\"connected\":true").then_some(())
+        },
+    )
+    .await;
+
+    click(&client, "tab-calls").await;
+    tick_box(&client, "include-tomorrow").await;
+    // The first row (today's, or tomorrow morning's late in the day): at the top, in view.
+    let row = eventually("a row", Duration::from_secs(10), async || {
+        client
+            .find(Locator::Css("[data-testid=call-row]"))
+            .await
+            .ok()
+    })
+    .await;
+    let id = row.attr("data-id").await.unwrap().expect("row id");
+    run_cli(
+        &rig.session,
+        other.path(),
+        &["--staff", "鈴木", "call", &id, "coming"],
+    );
+    let css = format!("[data-testid=call-row][data-id=\"{id}\"]");
+    eventually(
+        "the other desk's call on the row",
+        Duration::from_secs(15),
+        async || {
+            let html = row_html(&client, &css).await;
+            (html.contains("受付1で") && html.contains("鈴木")).then_some(())
+        },
+    )
+    .await;
+    let html = row_html(&client, &css).await;
+    assert!(html.contains("来院予定"), "{html}");
+    let class = client
+        .find(Locator::Css(&css))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        class.contains("reached"),
+        "the row counts as reached: {class}"
+    );
+    save_screen(&client, &rig.display, "call-elsewhere-ja.png").await;
+    let _ = show.stop(Duration::from_secs(5));
+    client.close().await.unwrap();
+}

@@ -246,6 +246,21 @@ pub struct CallListEntry {
     pub other_day: bool,
     /// Booked (新規) or changed (変更) on the clinic's system during the last outage.
     pub news: Option<crate::model::UpstreamNews>,
+    /// Calls made to this patient at the clinic's other desks (oldest first).
+    pub elsewhere: Vec<ElsewhereCallView>,
+}
+
+/// A call another desk made, as this desk's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ElsewhereCallView {
+    /// The desk's name (受付1).
+    pub desk: String,
+    pub outcome: CallOutcome,
+    /// `HH:MM` on the clinic's clock.
+    pub at_label: String,
+    /// Rescheduled: the new start, `M/D HH:MM`.
+    pub new_start_label: Option<String>,
+    pub staff: Option<String>,
 }
 
 /// The built-in call script; `{clinic}`, `{name}`, `{time}` and `{date}` are filled in.

@@ -2,6 +2,8 @@
 //! records of its log; these tests exchange them between real database files, in every
 //! order, and check each desk ends with the same story and nothing twice.
 
+mod common;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::json;
 use tsunagi_core::audit::{AuditAction, AuditEntry};
@@ -246,4 +248,72 @@ fn past_retention_a_record_keeps_its_name_not_what_it_said() {
     assert!(ticks(&b).is_empty(), "and the tick with it");
     let again = b.store.accept_records(&log(&a), later).unwrap();
     assert_eq!((again.stored, again.duplicate), (0, 1), "never taken twice");
+}
+
+/// Two receptionists must not call the same patient: a call made at one desk shows on the
+/// other desk's call list with the desk, who and what, and counts as reached there (未連絡のみ
+/// hides it). Taken back at its desk (元に戻す), it leaves the other desk's list too. The
+/// change it queued stays with its desk, which sends it.
+#[test]
+fn a_call_at_one_desk_shows_on_the_others_list_and_leaves_it_when_taken_back() {
+    use tsunagi_core::calls::{CallOutcome, CallRecord, Withdrawable};
+    // 2026-11-25 09:00 in Tokyo.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let a = common::demo_desk(nine, |_| {});
+    let b = common::demo_desk(nine, |_| {});
+    let rt = &a.rt;
+    let list = |d: &common::DemoDesk| d.rt.block_on(d.desk.call_list(false)).unwrap();
+    let entry = |d: &common::DemoDesk, id: &str| {
+        list(d)
+            .entries
+            .into_iter()
+            .find(|e| e.appointment_id == id)
+            .unwrap_or_else(|| panic!("{id} on the list"))
+    };
+    let share = |from: &common::DemoDesk, to: &common::DemoDesk| {
+        let theirs = to.rt.block_on(to.desk.vector()).unwrap();
+        let records = from
+            .rt
+            .block_on(from.desk.records_after(&theirs, 100))
+            .unwrap();
+        to.rt.block_on(to.desk.accept_records(records)).unwrap()
+    };
+    let id = list(&a).entries[0].appointment_id.clone();
+    assert!(!entry(&b, &id).reached);
+
+    let call = rt
+        .block_on(a.desk.record_call(CallRecord {
+            appointment_id: id.clone(),
+            outcome: CallOutcome::Cancelled,
+            new_start: None,
+            note: Some("来週また電話します".into()),
+            staff: Some("鈴木".into()),
+            replace_earlier: false,
+        }))
+        .unwrap();
+    assert_eq!(share(&a, &b).stored, 1);
+    let seen = entry(&b, &id);
+    assert!(seen.reached, "reached at the other desk");
+    assert!(seen.attempts.is_empty(), "not a call of this desk's");
+    assert_eq!(seen.elsewhere.len(), 1);
+    let there = &seen.elsewhere[0];
+    assert_eq!(there.outcome, CallOutcome::Cancelled);
+    assert_eq!(there.staff.as_deref(), Some("鈴木"));
+    assert_eq!(there.at_label, "09:00");
+    assert!(
+        there.desk.starts_with("desk "),
+        "no name known: {}",
+        there.desk
+    );
+    let ops = b.rt.block_on(b.desk.outbox()).unwrap();
+    assert!(
+        ops.is_empty(),
+        "the other desk sends its own changes: {ops:?}"
+    );
+
+    rt.block_on(a.desk.withdraw(Withdrawable::Call(call), None))
+        .unwrap();
+    assert_eq!(share(&a, &b).stored, 1);
+    let seen = entry(&b, &id);
+    assert!(!seen.reached && seen.elsewhere.is_empty(), "{seen:?}");
 }

@@ -8,7 +8,7 @@ use tsunagi_core::audit::{AuditCheck, AuditProblem};
 use tsunagi_core::booking::{BookingState, BookingView, PauseView, ResumeView, SlotView};
 use tsunagi_core::calls::{
     ArrivalRecord, CallAttemptView, CallListEntry, CallListView, CallOutcome, CallRecord,
-    Withdrawable,
+    ElsewhereCallView, Withdrawable,
 };
 use tsunagi_core::checklist::{ChecklistAction, ChecklistItem, ChecklistView};
 use tsunagi_core::config::{BookingCard, FhirAuthKind, Language, RetentionConfig};
@@ -90,6 +90,7 @@ fn typescript() -> String {
         ArrivalRecord::decl(&cfg),
         Withdrawable::decl(&cfg),
         CallAttemptView::decl(&cfg),
+        ElsewhereCallView::decl(&cfg),
         CallListEntry::decl(&cfg),
         CallListView::decl(&cfg),
         ChecklistAction::decl(&cfg),

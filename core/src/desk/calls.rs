@@ -56,6 +56,7 @@ impl CallWords<'_> {
         &self,
         row: crate::store::StoredAppointment,
         mine: &[&Attempt],
+        elsewhere: &[&crate::store::PeerCall],
         arrival: Option<(i64, chrono::DateTime<Utc>)>,
         moved_from: Option<chrono::DateTime<Utc>>,
     ) -> CallListEntry {
@@ -84,7 +85,10 @@ impl CallWords<'_> {
             reason: view.reason,
             status: view.status,
             patient: view.patient,
-            reached: arrived_at.is_some() || mine.iter().any(|a| a.outcome.reached()),
+            // Reached at another desk counts: nobody calls the patient twice.
+            reached: arrived_at.is_some()
+                || mine.iter().any(|a| a.outcome.reached())
+                || elsewhere.iter().any(|c| c.outcome.reached()),
             arrived_at_label: arrived_at.map(|t| self.clock(t)),
             arrival_id: arrival.map(|(id, _)| id),
             other_day: local_start.date_naive() != self.today,
@@ -94,6 +98,16 @@ impl CallWords<'_> {
             }),
             attempts: mine.iter().map(|a| self.attempt(a)).collect(),
             news,
+            elsewhere: elsewhere
+                .iter()
+                .map(|c| crate::calls::ElsewhereCallView {
+                    desk: c.desk_name.clone(),
+                    outcome: c.outcome,
+                    at_label: self.clock(c.at),
+                    new_start_label: c.new_start.map(|t| self.label(t, true)),
+                    staff: c.staff.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -155,7 +169,7 @@ impl Desk {
             start: now - Duration::minutes(30),
             end: until,
         };
-        let (rows, attempts, arrivals, moved) = blocking(move || {
+        let (rows, attempts, arrivals, moved, elsewhere) = blocking(move || {
             let drill = store.active_drill(now)?;
             // A visit moved elsewhere keeps its row at the time it was moved from.
             let moved = store.moved_from(range, drill)?;
@@ -167,7 +181,13 @@ impl Desk {
                 .collect();
             let attempts = store.attempts_for(&ids, drill)?;
             let arrivals = store.arrivals_for(&ids, drill)?;
-            Ok((rows, attempts, arrivals, moved))
+            // A drill is this desk's practice: the other desks' real calls stay out of it.
+            let elsewhere = if drill == 0 {
+                store.peer_calls_for(&ids)?
+            } else {
+                Vec::new()
+            };
+            Ok((rows, attempts, arrivals, moved, elsewhere))
         })
         .await?;
         let words = CallWords {
@@ -194,11 +214,19 @@ impl Desk {
                 .map(|(_, arrival, at)| (*arrival, *at));
             // Not expected (already here, cancelled upstream) and never touched at this desk:
             // not a call. Those called or checked in here stay, with what happened.
-            if !expected(row.appointment.status) && mine.is_empty() && arrival.is_none() {
+            let theirs: Vec<&crate::store::PeerCall> = elsewhere
+                .iter()
+                .filter(|c| c.appointment_id == id)
+                .collect();
+            if !expected(row.appointment.status)
+                && mine.is_empty()
+                && theirs.is_empty()
+                && arrival.is_none()
+            {
                 continue;
             }
             let moved_from = moved.iter().find(|(m, _)| *m == id).map(|(_, at)| *at);
-            entries.push(words.entry(row, &mine, arrival, moved_from));
+            entries.push(words.entry(row, &mine, &theirs, arrival, moved_from));
         }
         // In the order of the slots as the day was booked (a moved visit at its old slot);
         // those booked or changed upstream during the outage and not reached yet first:

@@ -43,6 +43,19 @@ pub struct Accepted {
 pub enum RecordBody {
     /// A step of the outage checklist ticked or unticked.
     Tick(TickRecord),
+    /// A call to a patient and what came of it.
+    Call(CallRecord),
+    /// A call taken back at its desk (元に戻す): `seq` names the call's record there.
+    CallWithdrawn { seq: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub appointment_id: String,
+    pub outcome: crate::calls::CallOutcome,
+    pub new_start: Option<DateTime<Utc>>,
+    pub staff: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ use crate::calls::{Attempt, CallError, CallOutcome, Visit, Withdrawable};
 use crate::error::{CoreError, Result};
 use crate::model::AppointmentStatus;
 use crate::outbox::change::{ArrivalOp, CallOp, CancelOp, Change, RescheduleOp};
+use crate::peers::{CallRecord, RecordBody};
 
 /// A call to store. The keys are the outbox entries' UUIDv7s, made by the caller.
 #[derive(Debug, Clone)]
@@ -134,10 +135,23 @@ fn insert_attempt(
     changed: bool,
     old_start: Option<DateTime<Utc>>,
 ) -> Result<i64> {
+    // A real call is a record for the other desks (a drill's stays here).
+    let record_seq = if drill == 0 {
+        let body = RecordBody::Call(CallRecord {
+            appointment_id: call.appointment_id.clone(),
+            outcome: call.outcome,
+            new_start: call.new_start,
+            staff: call.staff.clone(),
+            at: call.at,
+        });
+        Some(super::records::append_named(tx, call.at, &body)?.1 as i64)
+    } else {
+        None
+    };
     tx.execute(
         "INSERT INTO call_attempt (appointment_id, outcome, new_start, retry_at, staff,
-             note, at, incident_id, op_key, drill, change_key, old_start)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             note, at, incident_id, op_key, drill, change_key, old_start, record_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             call.appointment_id,
             call.outcome.code(),
@@ -150,7 +164,8 @@ fn insert_attempt(
             (drill == 0).then_some(&call.call_key),
             drill,
             (drill == 0 && changed).then_some(&call.change_key),
-            old_start.map(ts)
+            old_start.map(ts),
+            record_seq
         ],
     )?;
     Ok(tx.last_insert_rowid())
@@ -542,6 +557,16 @@ pub(crate) fn withdraw_in(
                 "UPDATE call_attempt SET withdrawn_at = ?2, withdrawn_by = ?3 WHERE id = ?1",
                 params![id, now, staff],
             )?;
+            // The other desks take it back too.
+            let seq: Option<i64> = tx.query_row(
+                "SELECT record_seq FROM call_attempt WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            if let Some(seq) = seq {
+                let body = RecordBody::CallWithdrawn { seq: seq as u64 };
+                super::records::append_in(tx, parse_ts(now)?, &body)?;
+            }
         }
         Some(Withdrawable::Arrival(id)) => {
             tx.execute(

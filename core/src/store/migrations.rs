@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_booking_by_hand.sql"),
     include_str!("migrations/0017_desk_log.sql"),
     include_str!("migrations/0018_peers.sql"),
+    include_str!("migrations/0019_peer_calls.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -87,6 +88,7 @@ mod pinned {
         "8a502118e2814c733a26279e97c719f4ba68c6985439ba4a4c12c756db7603ed",
         "c593fef39ce514376295149a0a8d90092ab5e7c543901282e1ba807a246403df",
         "f91b88316441b506c4e0e7046594ca44aaa92273213251c7874613199182ed57",
+        "3f7ad2552348a7adc5ac9598f5a29407ab230efca01d972fd78aa202cf894fcc",
     ];
 
     #[test]

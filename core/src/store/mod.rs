@@ -26,6 +26,7 @@ pub use mirror::{
 pub use monitor::{IncidentRow, MonitorHealth, Recorded, RunRow};
 pub use outbox::{AppointmentBrief, Delivery, OutboxRow, SyncIncident};
 pub use receipts::{ReceiptError, ReceiptInsert};
+pub use records::PeerCall;
 pub use report::{DrillRow, ReportAttempt, ReportScope, ScopeCounts};
 pub use retention::{PurgeCutoffs, PurgeReport};
 
@@ -172,6 +173,8 @@ impl Store {
     fn queueing<R>(&self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
         let done = self.with(f)?;
         self.queued.notify_one();
+        // A call or a check-in is also a record for the other desks.
+        self.recorded.send_modify(|n| *n += 1);
         Ok(done)
     }
 

@@ -28,6 +28,15 @@ pub(super) fn append_in(
     at: DateTime<Utc>,
     body: &RecordBody,
 ) -> Result<(String, Hlc)> {
+    append_named(tx, at, body).map(|(desk, _, hlc)| (desk, hlc))
+}
+
+/// As [`append_in`], with the record's sequence number.
+pub(super) fn append_named(
+    tx: &rusqlite::Connection,
+    at: DateTime<Utc>,
+    body: &RecordBody,
+) -> Result<(String, u64, Hlc)> {
     let desk = self_desk(tx)?;
     let seq: i64 = tx.query_row(
         "SELECT coalesce(max(seq), 0) + 1 FROM desk_record WHERE desk = ?1",
@@ -40,7 +49,7 @@ pub(super) fn append_in(
         "INSERT INTO desk_record (desk, seq, hlc, kind, body) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![desk, seq, hlc.to_sql(), kind, body.to_string()],
     )?;
-    Ok((desk, hlc))
+    Ok((desk, seq as u64, hlc))
 }
 
 fn vector_in(conn: &rusqlite::Connection) -> rusqlite::Result<Vector> {
@@ -83,6 +92,30 @@ fn apply(tx: &rusqlite::Connection, record: &Record, body: &RecordBody) -> Resul
                 ],
             )?;
         }
+        RecordBody::Call(c) => {
+            tx.execute(
+                "INSERT INTO peer_call (desk, seq, hlc, appointment_id, outcome, new_start, staff,
+                     at, incident_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    record.desk,
+                    record.seq as i64,
+                    record.hlc.to_sql(),
+                    c.appointment_id,
+                    c.outcome.code(),
+                    c.new_start.map(ts),
+                    c.staff,
+                    ts(c.at),
+                    incident_at(tx, c.at)?
+                ],
+            )?;
+        }
+        RecordBody::CallWithdrawn { seq } => {
+            tx.execute(
+                "UPDATE peer_call SET withdrawn_at = ?3 WHERE desk = ?1 AND seq = ?2",
+                params![record.desk, *seq as i64, ts(record.hlc.wall())],
+            )?;
+        }
     }
     Ok(())
 }
@@ -96,13 +129,66 @@ pub(super) fn purge_bodies(
     r: &mut super::PurgeReport,
 ) -> Result<()> {
     r.log_rows += tx.execute(
-        "UPDATE desk_record SET body = '{}' WHERE kind = 'tick' AND hlc < ?1 AND body != '{}'",
+        "UPDATE desk_record SET body = '{}'
+         WHERE kind IN ('tick', 'call', 'call_withdrawn') AND hlc < ?1 AND body != '{}'",
         [Hlc::at(before).to_sql()],
     )? as u32;
+    r.calls += tx.execute("DELETE FROM peer_call WHERE at < ?1", [ts(before)])? as u32;
     Ok(())
 }
 
+/// A call recorded at another desk, as this desk keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerCall {
+    /// The desk's name (or the start of its id, for a desk no longer paired).
+    pub desk_name: String,
+    pub appointment_id: String,
+    pub outcome: crate::calls::CallOutcome,
+    pub new_start: Option<DateTime<Utc>>,
+    pub staff: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
 impl Store {
+    /// The calls the other desks made to these appointments and did not take back, in
+    /// the desks' shared order.
+    pub fn peer_calls_for(&self, appointment_ids: &[String]) -> Result<Vec<PeerCall>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT coalesce(p.name, 'desk ' || substr(c.desk, 1, 6)), c.appointment_id,
+                        c.outcome, c.new_start, c.staff, c.at
+                 FROM peer_call c LEFT JOIN peer p ON p.desk = c.desk
+                 WHERE c.appointment_id = ?1 AND c.withdrawn_at IS NULL
+                 ORDER BY c.hlc, c.desk",
+            )?;
+            let mut out = Vec::new();
+            for id in appointment_ids {
+                let rows = stmt.query_map([id], |r| {
+                    let outcome: String = r.get(2)?;
+                    let new_start: Option<String> = r.get(3)?;
+                    Ok(PeerCall {
+                        desk_name: r.get(0)?,
+                        appointment_id: r.get(1)?,
+                        outcome: crate::calls::CallOutcome::parse(&outcome).ok_or_else(|| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                2,
+                                rusqlite::types::Type::Text,
+                                format!("unknown call outcome {outcome:?}").into(),
+                            )
+                        })?,
+                        new_start: new_start.as_deref().map(super::parse_ts).transpose()?,
+                        staff: r.get(4)?,
+                        at: super::parse_ts(&r.get::<_, String>(5)?)?,
+                    })
+                })?;
+                for row in rows {
+                    out.push(row?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// This desk's key and certificate for the other desks (PKCS#8, DER): made by `make`
     /// the first time, in one transaction, so two processes opening the desk at once still
     /// end with one.

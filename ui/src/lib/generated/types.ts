@@ -374,6 +374,20 @@ new_start_label: string | null,
  */
 retry_at_label: string | null, staff: string | null, note: string | null, };
 
+export type ElsewhereCallView = { 
+/**
+ * The desk's name (受付1).
+ */
+desk: string, outcome: CallOutcome, 
+/**
+ * `HH:MM` on the clinic's clock.
+ */
+at_label: string, 
+/**
+ * Rescheduled: the new start, `M/D HH:MM`.
+ */
+new_start_label: string | null, staff: string | null, };
+
 export type CallListEntry = { appointment_id: string, 
 /**
  * `HH:MM` on the clinic's clock (with `M/D ` when not today): the slot the visit was
@@ -420,7 +434,11 @@ other_day: boolean,
 /**
  * Booked (新規) or changed (変更) on the clinic's system during the last outage.
  */
-news: UpstreamNews | null, };
+news: UpstreamNews | null, 
+/**
+ * Calls made to this patient at the clinic's other desks (oldest first).
+ */
+elsewhere: Array<ElsewhereCallView>, };
 
 export type CallListView = { entries: Array<CallListEntry>, reached: number, total: number, 
 /**
