@@ -118,6 +118,8 @@ error_codes! {
     PeersProtocol = "peers.protocol",
     /// No paired desk of that id.
     PeersNotPaired = "peers.not_paired",
+    /// That desk was unpaired from the clinic's desks: it joins again only as a new desk.
+    PeersRevoked = "peers.revoked",
     /// The port for other desks is taken or not allowed.
     PeersListen = "peers.listen",
     /// This desk's key for the other desks cannot be made or used.

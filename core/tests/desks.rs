@@ -317,3 +317,74 @@ fn a_call_at_one_desk_shows_on_the_others_list_and_leaves_it_when_taken_back() {
     let seen = entry(&b, &id);
     assert!(!seen.reached && seen.elsewhere.is_empty(), "{seen:?}");
 }
+
+/// A desk unpaired at one desk (lost, stolen) is unpaired at every desk the news reaches,
+/// and what it records from then on is taken nowhere: sent directly or passed on.
+#[test]
+fn a_desk_unpaired_at_one_desk_is_unpaired_everywhere_and_its_later_work_refused() {
+    let (a, b, x) = (desk(), desk(), desk());
+    let x_id = x.store.desk_id().unwrap();
+    let audit = |action| AuditEntry {
+        at: morning(),
+        staff: "院長".into(),
+        action,
+        records: Vec::new(),
+        detail: json!({}),
+    };
+    for d in [&a, &b] {
+        d.store
+            .add_peer(
+                &x_id,
+                "受付3",
+                "10.0.0.3:48620",
+                morning(),
+                &audit(AuditAction::PeerPair),
+            )
+            .unwrap();
+    }
+    tick(&x, 1, true, "高橋", morning());
+    send(&x, &a, 10);
+    send(&x, &b, 10);
+
+    a.store
+        .unpair_peer(&x_id, morning(), &audit(AuditAction::PeerUnpair))
+        .unwrap();
+    assert_eq!(send(&a, &b, 10).stored, 1, "the unpairing travels");
+    assert!(b.store.peers().unwrap().is_empty(), "unpaired at b too");
+
+    // x goes on recording: nobody takes it, directly or through another desk.
+    tick(&x, 2, true, "高橋", morning() + Duration::minutes(1));
+    let direct = send(&x, &b, 10);
+    assert_eq!((direct.stored, direct.refused), (0, 1));
+    let c = desk();
+    send(&x, &c, 10);
+    assert_eq!(
+        c.store
+            .records_after(&Default::default(), 10)
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(steps_done(&c), [1, 2], "before the news");
+    send(&a, &c, 10);
+    assert_eq!(
+        steps_done(&c),
+        [1],
+        "the news undoes what x did after its unpairing"
+    );
+    let passed = send(&c, &b, 10);
+    assert_eq!(
+        passed.stored, 0,
+        "c learned of the unpairing before passing x's work on"
+    );
+    assert_eq!(
+        steps_done(&b),
+        [1],
+        "the work from before the unpairing stays"
+    );
+    assert_eq!(steps_done(&a), [1]);
+}
+
+fn steps_done(d: &TestDesk) -> Vec<u32> {
+    ticks(d).iter().filter(|t| t.done).map(|t| t.step).collect()
+}

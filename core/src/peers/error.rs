@@ -25,6 +25,12 @@ pub enum PeerError {
     #[error("no paired desk {0}")]
     NotPaired(String),
 
+    #[error(
+        "the desk {0} was unpaired from the clinic's desks and cannot be paired again as it \
+         is; run `tsunagi-cli start-fresh` on it (a new desk), then pair that"
+    )]
+    Revoked(String),
+
     #[error("this desk's key for the other desks cannot be made or used: {0}")]
     Setup(String),
 
@@ -42,6 +48,7 @@ impl PeerError {
             PeerError::Unreachable { .. } => C::PeersUnreachable,
             PeerError::Protocol(_) => C::PeersProtocol,
             PeerError::NotPaired(_) => C::PeersNotPaired,
+            PeerError::Revoked(_) => C::PeersRevoked,
             PeerError::Listen { .. } => C::PeersListen,
             PeerError::Setup(_) => C::PeersSetup,
         }

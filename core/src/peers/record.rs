@@ -33,7 +33,8 @@ pub struct Accepted {
     pub duplicate: usize,
     /// After a gap in its desk's log: not stored; it comes again once the gap is filled.
     pub waiting: usize,
-    /// Not a record at all (a malformed desk id or sequence): dropped.
+    /// Not a record at all (a malformed desk id or sequence), or made by an unpaired desk
+    /// after it was unpaired: dropped.
     pub refused: usize,
 }
 
@@ -47,6 +48,9 @@ pub enum RecordBody {
     Call(CallRecord),
     /// A call taken back at its desk (元に戻す): `seq` names the call's record there.
     CallWithdrawn { seq: u64 },
+    /// A desk unpaired (lost, stolen, replaced): unpaired on every desk, and its records
+    /// after `after_seq` refused everywhere.
+    Unpaired { desk: String, after_seq: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_desk_log.sql"),
     include_str!("migrations/0018_peers.sql"),
     include_str!("migrations/0019_peer_calls.sql"),
+    include_str!("migrations/0020_unpaired_everywhere.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -89,6 +90,7 @@ mod pinned {
         "c593fef39ce514376295149a0a8d90092ab5e7c543901282e1ba807a246403df",
         "f91b88316441b506c4e0e7046594ca44aaa92273213251c7874613199182ed57",
         "3f7ad2552348a7adc5ac9598f5a29407ab230efca01d972fd78aa202cf894fcc",
+        "9175e71e90ccdd3a7d3b6528897b9fd90e951a7d10b1be48882a290672f41003",
     ];
 
     #[test]

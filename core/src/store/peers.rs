@@ -7,7 +7,7 @@ use super::mirror::{parse_ts, ts};
 use super::Store;
 use crate::audit::AuditEntry;
 use crate::error::Result;
-use crate::peers::{PeerError, PeerRow};
+use crate::peers::{PeerError, PeerRow, RecordBody};
 
 fn peer(r: &rusqlite::Row<'_>) -> rusqlite::Result<PeerRow> {
     let last_seen: Option<String> = r.get(4)?;
@@ -33,6 +33,14 @@ impl Store {
     ) -> Result<()> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let revoked: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM desk_revoked WHERE desk = ?1)",
+                [desk],
+                |r| r.get(0),
+            )?;
+            if revoked {
+                return Err(PeerError::Revoked(desk.to_owned()).into());
+            }
             tx.execute(
                 "INSERT INTO peer (desk, name, address, paired_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (desk) DO UPDATE SET name = ?2, address = ?3, paired_at = ?4,
@@ -45,17 +53,30 @@ impl Store {
         })
     }
 
-    /// Stop accepting a desk, with the audit row.
+    /// Stop accepting a desk, with the audit row; the other desks are told (a record), so
+    /// it is unpaired everywhere and nothing it records from now on is taken anywhere.
     pub fn unpair_peer(&self, desk: &str, at: DateTime<Utc>, audit: &AuditEntry) -> Result<()> {
-        self.with(|conn| {
+        self.recording(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "UPDATE peer SET unpaired_at = ?2 WHERE desk = ?1 AND unpaired_at IS NULL",
-                params![desk, ts(at)],
+            let paired: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM peer WHERE desk = ?1 AND unpaired_at IS NULL)",
+                [desk],
+                |r| r.get(0),
             )?;
-            if n == 0 {
+            if !paired {
                 return Err(PeerError::NotPaired(desk.to_owned()).into());
             }
+            let after_seq: i64 = tx.query_row(
+                "SELECT coalesce(max(seq), 0) FROM desk_record WHERE desk = ?1",
+                [desk],
+                |r| r.get(0),
+            )?;
+            let body = RecordBody::Unpaired {
+                desk: desk.to_owned(),
+                after_seq: after_seq as u64,
+            };
+            let (_, hlc) = super::records::append_in(&tx, at, &body)?;
+            super::records::revoke_in(&tx, desk, after_seq as u64, hlc.wall().max(at))?;
             super::audit::append_in(&tx, audit)?;
             tx.commit()?;
             Ok(())

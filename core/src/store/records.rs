@@ -72,6 +72,45 @@ fn incident_at(conn: &rusqlite::Connection, at: DateTime<Utc>) -> rusqlite::Resu
     .optional()
 }
 
+/// A desk is unpaired here (by a person, or by a record from another desk): no longer a
+/// peer, and its records after `after_seq` refused. The earliest unpairing stands.
+pub(super) fn revoke_in(
+    tx: &rusqlite::Connection,
+    desk: &str,
+    after_seq: u64,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO desk_revoked (desk, after_seq, revoked_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (desk) DO UPDATE SET after_seq = min(after_seq, ?2)",
+        params![desk, after_seq as i64, ts(at)],
+    )?;
+    tx.execute(
+        "UPDATE peer SET unpaired_at = ?2 WHERE desk = ?1 AND unpaired_at IS NULL",
+        params![desk, ts(at)],
+    )?;
+    // What this desk took from it after that point (before the news came) is undone.
+    tx.execute(
+        "DELETE FROM checklist_tick WHERE desk = ?1 AND hlc > (
+             SELECT coalesce(max(hlc), 0) FROM desk_record WHERE desk = ?1 AND seq <= ?2)",
+        params![desk, after_seq as i64],
+    )?;
+    tx.execute(
+        "DELETE FROM peer_call WHERE desk = ?1 AND seq > ?2",
+        params![desk, after_seq as i64],
+    )?;
+    Ok(())
+}
+
+/// The records this desk refuses: desk → the last it takes.
+fn revoked_in(conn: &rusqlite::Connection) -> rusqlite::Result<Vector> {
+    let mut stmt = conn.prepare("SELECT desk, after_seq FROM desk_revoked")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+    })?;
+    rows.collect()
+}
+
 /// Apply another desk's record to this desk's tables. Never writes a record of its own.
 fn apply(tx: &rusqlite::Connection, record: &Record, body: &RecordBody) -> Result<()> {
     match body {
@@ -109,6 +148,9 @@ fn apply(tx: &rusqlite::Connection, record: &Record, body: &RecordBody) -> Resul
                     incident_at(tx, c.at)?
                 ],
             )?;
+        }
+        RecordBody::Unpaired { desk, after_seq } => {
+            revoke_in(tx, desk, *after_seq, record.hlc.wall())?;
         }
         RecordBody::CallWithdrawn { seq } => {
             tx.execute(
@@ -242,12 +284,17 @@ impl Store {
                 "SELECT seq, hlc, kind, body FROM desk_record WHERE desk = ?1 AND seq > ?2
                  ORDER BY seq LIMIT ?3",
             )?;
-            for (desk, held) in vector_in(conn)? {
+            let revoked = revoked_in(conn)?;
+            for (desk, mut held) in vector_in(conn)? {
+                if let Some(last) = revoked.get(&desk) {
+                    held = held.min(*last);
+                }
                 let from = theirs.get(&desk).copied().unwrap_or(0);
                 if held <= from {
                     continue;
                 }
-                let rows = stmt.query_map(params![desk, from as i64, limit as i64], |r| {
+                let upto = (held - from).min(limit as u64) as i64;
+                let rows = stmt.query_map(params![desk, from as i64, upto], |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, i64>(1)?,
@@ -283,6 +330,7 @@ impl Store {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let me = self_desk(&tx)?;
             let mut held = vector_in(&tx)?;
+            let mut revoked = revoked_in(&tx)?;
             let mut done = Accepted::default();
             for record in sorted {
                 if !crate::peers::is_desk_id(&record.desk)
@@ -290,6 +338,13 @@ impl Store {
                     || record.seq > i64::MAX as u64
                     || record.kind.is_empty()
                     || record.kind.len() > 40
+                {
+                    done.refused += 1;
+                    continue;
+                }
+                if revoked
+                    .get(&record.desk)
+                    .is_some_and(|last| record.seq > *last)
                 {
                     done.refused += 1;
                     continue;
@@ -317,6 +372,11 @@ impl Store {
                         body.is_some()
                     ],
                 )?;
+                if let Some(RecordBody::Unpaired { desk, after_seq }) = &body {
+                    // Later records of this batch see it at once.
+                    let last = revoked.entry(desk.clone()).or_insert(*after_seq);
+                    *last = (*last).min(*after_seq);
+                }
                 match &body {
                     Some(body) => apply(&tx, record, body)?,
                     None => tracing::warn!(

@@ -845,6 +845,10 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
       title: 'その端末とはペアリングしていません',
       action: '「他の端末」の一覧で端末の名前を確かめてください。',
     },
+    'peers.revoked': {
+      title: 'その端末はペアリングを解除された端末です',
+      action: 'その端末で「最初からやり直す」（tsunagi-cli start-fresh）を行い、新しい端末としてペアリングしてください。',
+    },
     'peers.listen': {
       title: '他の端末からの接続を待てません',
       action: 'ポートが他のソフトに使われているか、ファイアウォールで止められています。IT担当に連絡してください。',
@@ -1143,6 +1147,10 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
     'peers.not_paired': {
       title: 'That desk is not paired with this one',
       action: 'Check the name in the list of other desks.',
+    },
+    'peers.revoked': {
+      title: 'That desk was unpaired from the clinic',
+      action: 'Start it fresh (tsunagi-cli start-fresh) and pair it as a new desk.',
     },
     'peers.listen': {
       title: 'Other desks cannot connect to this one',

@@ -843,6 +843,7 @@ export const ERROR_CODES = [
   'peers.unreachable',
   'peers.protocol',
   'peers.not_paired',
+  'peers.revoked',
   'peers.listen',
   'peers.setup',
   'internal.stopped',
