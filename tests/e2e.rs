@@ -2419,6 +2419,32 @@ async fn issue_16_a_call_made_at_another_desk_shows_on_this_desks_list() {
         class.contains("reached"),
         "the row counts as reached: {class}"
     );
+
+    // The next patient is checked in (受付) at 受付1: arrived there, on this list too, with
+    // no check-in button left to press twice.
+    let second = client
+        .find_all(Locator::Css("[data-testid=call-row]"))
+        .await
+        .unwrap()[1]
+        .attr("data-id")
+        .await
+        .unwrap()
+        .expect("row id");
+    run_cli(
+        &rig.session,
+        other.path(),
+        &["--staff", "佐藤", "arrive", &second, "--other-day"],
+    );
+    let css2 = format!("[data-testid=call-row][data-id=\"{second}\"]");
+    eventually(
+        "the other desk's check-in on the row",
+        Duration::from_secs(15),
+        async || {
+            let html = row_html(&client, &css2).await;
+            (html.contains("受付1で受付済み") && !html.contains("data-testid=\"arrive\"")).then_some(())
+        },
+    )
+    .await;
     save_screen(&client, &rig.display, "call-elsewhere-ja.png").await;
     let _ = show.stop(Duration::from_secs(5));
     client.close().await.unwrap();

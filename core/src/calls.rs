@@ -248,6 +248,17 @@ pub struct CallListEntry {
     pub news: Option<crate::model::UpstreamNews>,
     /// Calls made to this patient at the clinic's other desks (oldest first).
     pub elsewhere: Vec<ElsewhereCallView>,
+    /// Checked in at another desk: which, when, by whom.
+    pub arrived_elsewhere: Option<ElsewhereArrivalView>,
+}
+
+/// A check-in another desk made, as this desk's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ElsewhereArrivalView {
+    pub desk: String,
+    /// `HH:MM` on the clinic's clock.
+    pub at_label: String,
+    pub staff: Option<String>,
 }
 
 /// A call another desk made, as this desk's list shows it.

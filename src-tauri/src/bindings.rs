@@ -8,7 +8,7 @@ use tsunagi_core::audit::{AuditCheck, AuditProblem};
 use tsunagi_core::booking::{BookingState, BookingView, PauseView, ResumeView, SlotView};
 use tsunagi_core::calls::{
     ArrivalRecord, CallAttemptView, CallListEntry, CallListView, CallOutcome, CallRecord,
-    ElsewhereCallView, Withdrawable,
+    ElsewhereArrivalView, ElsewhereCallView, Withdrawable,
 };
 use tsunagi_core::checklist::{ChecklistAction, ChecklistItem, ChecklistView};
 use tsunagi_core::config::{BookingCard, FhirAuthKind, Language, RetentionConfig};
@@ -91,6 +91,7 @@ fn typescript() -> String {
         Withdrawable::decl(&cfg),
         CallAttemptView::decl(&cfg),
         ElsewhereCallView::decl(&cfg),
+        ElsewhereArrivalView::decl(&cfg),
         CallListEntry::decl(&cfg),
         CallListView::decl(&cfg),
         ChecklistAction::decl(&cfg),

@@ -57,6 +57,7 @@ impl CallWords<'_> {
         row: crate::store::StoredAppointment,
         mine: &[&Attempt],
         elsewhere: &[&crate::store::PeerCall],
+        arrived_elsewhere: Option<&PeerArrival>,
         arrival: Option<(i64, chrono::DateTime<Utc>)>,
         moved_from: Option<chrono::DateTime<Utc>>,
     ) -> CallListEntry {
@@ -87,6 +88,7 @@ impl CallWords<'_> {
             patient: view.patient,
             // Reached at another desk counts: nobody calls the patient twice.
             reached: arrived_at.is_some()
+                || arrived_elsewhere.is_some()
                 || mine.iter().any(|a| a.outcome.reached())
                 || elsewhere.iter().any(|c| c.outcome.reached()),
             arrived_at_label: arrived_at.map(|t| self.clock(t)),
@@ -108,6 +110,13 @@ impl CallWords<'_> {
                     staff: c.staff.clone(),
                 })
                 .collect(),
+            arrived_elsewhere: arrived_elsewhere.map(|(_, desk, staff, at)| {
+                crate::calls::ElsewhereArrivalView {
+                    desk: desk.clone(),
+                    at_label: self.clock(*at),
+                    staff: staff.clone(),
+                }
+            }),
         }
     }
 
@@ -124,6 +133,9 @@ impl CallWords<'_> {
         }
     }
 }
+
+/// A check-in at another desk: appointment, desk name, staff, when.
+type PeerArrival = (String, String, Option<String>, chrono::DateTime<Utc>);
 
 impl Desk {
     /// The booked patients from now to the end of the clinic day (and the next day's
@@ -169,27 +181,28 @@ impl Desk {
             start: now - Duration::minutes(30),
             end: until,
         };
-        let (rows, attempts, arrivals, moved, elsewhere) = blocking(move || {
-            let drill = store.active_drill(now)?;
-            // A visit moved elsewhere keeps its row at the time it was moved from.
-            let moved = store.moved_from(range, drill)?;
-            let also: Vec<String> = moved.iter().map(|(id, _)| id.clone()).collect();
-            let rows = store.appointments_in_or(range, &also)?;
-            let ids: Vec<String> = rows
-                .iter()
-                .map(|r| r.appointment.source_id.clone())
-                .collect();
-            let attempts = store.attempts_for(&ids, drill)?;
-            let arrivals = store.arrivals_for(&ids, drill)?;
-            // A drill is this desk's practice: the other desks' real calls stay out of it.
-            let elsewhere = if drill == 0 {
-                store.peer_calls_for(&ids)?
-            } else {
-                Vec::new()
-            };
-            Ok((rows, attempts, arrivals, moved, elsewhere))
-        })
-        .await?;
+        let (rows, attempts, arrivals, moved, (elsewhere, arrived_elsewhere)) =
+            blocking(move || {
+                let drill = store.active_drill(now)?;
+                // A visit moved elsewhere keeps its row at the time it was moved from.
+                let moved = store.moved_from(range, drill)?;
+                let also: Vec<String> = moved.iter().map(|(id, _)| id.clone()).collect();
+                let rows = store.appointments_in_or(range, &also)?;
+                let ids: Vec<String> = rows
+                    .iter()
+                    .map(|r| r.appointment.source_id.clone())
+                    .collect();
+                let attempts = store.attempts_for(&ids, drill)?;
+                let arrivals = store.arrivals_for(&ids, drill)?;
+                // A drill is this desk's practice: the other desks' real calls stay out of it.
+                let elsewhere = if drill == 0 {
+                    (store.peer_calls_for(&ids)?, store.peer_arrivals_for(&ids)?)
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                Ok((rows, attempts, arrivals, moved, elsewhere))
+            })
+            .await?;
         let words = CallWords {
             template: config
                 .call_script
@@ -218,15 +231,17 @@ impl Desk {
                 .iter()
                 .filter(|c| c.appointment_id == id)
                 .collect();
+            let arrived_there = arrived_elsewhere.iter().find(|a| a.0 == id);
             if !expected(row.appointment.status)
                 && mine.is_empty()
                 && theirs.is_empty()
+                && arrived_there.is_none()
                 && arrival.is_none()
             {
                 continue;
             }
             let moved_from = moved.iter().find(|(m, _)| *m == id).map(|(_, at)| *at);
-            entries.push(words.entry(row, &mine, &theirs, arrival, moved_from));
+            entries.push(words.entry(row, &mine, &theirs, arrived_there, arrival, moved_from));
         }
         // In the order of the slots as the day was booked (a moved visit at its old slot);
         // those booked or changed upstream during the outage and not reached yet first:

@@ -48,6 +48,14 @@ pub enum RecordBody {
     Call(CallRecord),
     /// A call taken back at its desk (元に戻す): `seq` names the call's record there.
     CallWithdrawn { seq: u64 },
+    /// A patient checked in at the desk (受付).
+    Arrival {
+        appointment_id: String,
+        staff: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// A check-in taken back at its desk: `seq` names its record there.
+    ArrivalWithdrawn { seq: u64 },
     /// A desk unpaired (lost, stolen, replaced): unpaired on every desk, and its records
     /// after `after_seq` refused everywhere.
     Unpaired { desk: String, after_seq: u64 },

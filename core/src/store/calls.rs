@@ -318,16 +318,29 @@ impl Store {
                     },
                 )?;
             }
+            // A real check-in is a record for the other desks.
+            let record_seq = if drill == 0 {
+                let body = RecordBody::Arrival {
+                    appointment_id: id.to_owned(),
+                    staff: arrival.staff.clone(),
+                    at: arrival.at,
+                };
+                Some(super::records::append_named(&tx, arrival.at, &body)?.1 as i64)
+            } else {
+                None
+            };
             tx.execute(
-                "INSERT INTO arrival (appointment_id, staff, at, incident_id, op_key, drill)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO arrival (appointment_id, staff, at, incident_id, op_key, drill,
+                     record_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     id,
                     arrival.staff,
                     ts(arrival.at),
                     incident,
                     (drill == 0).then_some(&arrival.key),
-                    drill
+                    drill,
+                    record_seq
                 ],
             )?;
             let arrival_id = tx.last_insert_rowid();
@@ -573,6 +586,14 @@ pub(crate) fn withdraw_in(
                 "UPDATE arrival SET withdrawn_at = ?2, withdrawn_by = ?3 WHERE id = ?1",
                 params![id, now, staff],
             )?;
+            let seq: Option<i64> =
+                tx.query_row("SELECT record_seq FROM arrival WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+            if let Some(seq) = seq {
+                let body = RecordBody::ArrivalWithdrawn { seq: seq as u64 };
+                super::records::append_in(tx, parse_ts(now)?, &body)?;
+            }
         }
         None => {}
     }

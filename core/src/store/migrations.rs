@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_peers.sql"),
     include_str!("migrations/0019_peer_calls.sql"),
     include_str!("migrations/0020_unpaired_everywhere.sql"),
+    include_str!("migrations/0021_peer_arrivals.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -91,6 +92,7 @@ mod pinned {
         "f91b88316441b506c4e0e7046594ca44aaa92273213251c7874613199182ed57",
         "3f7ad2552348a7adc5ac9598f5a29407ab230efca01d972fd78aa202cf894fcc",
         "9175e71e90ccdd3a7d3b6528897b9fd90e951a7d10b1be48882a290672f41003",
+        "1c9792f03a7af60503e44509c2d6542c52f5ef177039a45fe7d829952e310612",
     ];
 
     #[test]

@@ -95,10 +95,12 @@ pub(super) fn revoke_in(
              SELECT coalesce(max(hlc), 0) FROM desk_record WHERE desk = ?1 AND seq <= ?2)",
         params![desk, after_seq as i64],
     )?;
-    tx.execute(
-        "DELETE FROM peer_call WHERE desk = ?1 AND seq > ?2",
-        params![desk, after_seq as i64],
-    )?;
+    for table in ["peer_call", "peer_arrival"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE desk = ?1 AND seq > ?2"),
+            params![desk, after_seq as i64],
+        )?;
+    }
     Ok(())
 }
 
@@ -149,6 +151,30 @@ fn apply(tx: &rusqlite::Connection, record: &Record, body: &RecordBody) -> Resul
                 ],
             )?;
         }
+        RecordBody::Arrival {
+            appointment_id,
+            staff,
+            at,
+        } => {
+            tx.execute(
+                "INSERT INTO peer_arrival (desk, seq, hlc, appointment_id, staff, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    record.desk,
+                    record.seq as i64,
+                    record.hlc.to_sql(),
+                    appointment_id,
+                    staff,
+                    ts(*at)
+                ],
+            )?;
+        }
+        RecordBody::ArrivalWithdrawn { seq } => {
+            tx.execute(
+                "UPDATE peer_arrival SET withdrawn_at = ?3 WHERE desk = ?1 AND seq = ?2",
+                params![record.desk, *seq as i64, ts(record.hlc.wall())],
+            )?;
+        }
         RecordBody::Unpaired { desk, after_seq } => {
             revoke_in(tx, desk, *after_seq, record.hlc.wall())?;
         }
@@ -172,7 +198,8 @@ pub(super) fn purge_bodies(
 ) -> Result<()> {
     r.log_rows += tx.execute(
         "UPDATE desk_record SET body = '{}'
-         WHERE kind IN ('tick', 'call', 'call_withdrawn') AND hlc < ?1 AND body != '{}'",
+         WHERE kind IN ('tick', 'call', 'call_withdrawn', 'arrival', 'arrival_withdrawn')
+           AND hlc < ?1 AND body != '{}'",
         [Hlc::at(before).to_sql()],
     )? as u32;
     r.calls += tx.execute("DELETE FROM peer_call WHERE at < ?1", [ts(before)])? as u32;
@@ -225,6 +252,38 @@ impl Store {
                 })?;
                 for row in rows {
                     out.push(row?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The check-ins the other desks made for these appointments and did not take back:
+    /// appointment → (desk name, staff, when), the first of each.
+    pub fn peer_arrivals_for(
+        &self,
+        appointment_ids: &[String],
+    ) -> Result<Vec<(String, String, Option<String>, DateTime<Utc>)>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT coalesce(p.name, 'desk ' || substr(a.desk, 1, 6)), a.staff, a.at
+                 FROM peer_arrival a LEFT JOIN peer p ON p.desk = a.desk
+                 WHERE a.appointment_id = ?1 AND a.withdrawn_at IS NULL
+                 ORDER BY a.hlc, a.desk LIMIT 1",
+            )?;
+            let mut out = Vec::new();
+            for id in appointment_ids {
+                let found = stmt
+                    .query_row([id], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    })
+                    .optional()?;
+                if let Some((desk, staff, at)) = found {
+                    out.push((id.clone(), desk, staff, super::parse_ts(&at)?));
                 }
             }
             Ok(out)

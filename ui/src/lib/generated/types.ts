@@ -388,6 +388,12 @@ at_label: string,
  */
 new_start_label: string | null, staff: string | null, };
 
+export type ElsewhereArrivalView = { desk: string, 
+/**
+ * `HH:MM` on the clinic's clock.
+ */
+at_label: string, staff: string | null, };
+
 export type CallListEntry = { appointment_id: string, 
 /**
  * `HH:MM` on the clinic's clock (with `M/D ` when not today): the slot the visit was
@@ -438,7 +444,11 @@ news: UpstreamNews | null,
 /**
  * Calls made to this patient at the clinic's other desks (oldest first).
  */
-elsewhere: Array<ElsewhereCallView>, };
+elsewhere: Array<ElsewhereCallView>, 
+/**
+ * Checked in at another desk: which, when, by whom.
+ */
+arrived_elsewhere: ElsewhereArrivalView | null, };
 
 export type CallListView = { entries: Array<CallListEntry>, reached: number, total: number, 
 /**
