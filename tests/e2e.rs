@@ -2441,7 +2441,8 @@ async fn issue_16_a_call_made_at_another_desk_shows_on_this_desks_list() {
         Duration::from_secs(15),
         async || {
             let html = row_html(&client, &css2).await;
-            (html.contains("受付1で受付済み") && !html.contains("data-testid=\"arrive\"")).then_some(())
+            (html.contains("受付1で受付済み") && !html.contains("data-testid=\"arrive\""))
+                .then_some(())
         },
     )
     .await;

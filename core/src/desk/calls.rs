@@ -57,7 +57,7 @@ impl CallWords<'_> {
         row: crate::store::StoredAppointment,
         mine: &[&Attempt],
         elsewhere: &[&crate::store::PeerCall],
-        arrived_elsewhere: Option<&PeerArrival>,
+        arrived_elsewhere: Option<&crate::store::PeerArrival>,
         arrival: Option<(i64, chrono::DateTime<Utc>)>,
         moved_from: Option<chrono::DateTime<Utc>>,
     ) -> CallListEntry {
@@ -110,12 +110,10 @@ impl CallWords<'_> {
                     staff: c.staff.clone(),
                 })
                 .collect(),
-            arrived_elsewhere: arrived_elsewhere.map(|(_, desk, staff, at)| {
-                crate::calls::ElsewhereArrivalView {
-                    desk: desk.clone(),
-                    at_label: self.clock(*at),
-                    staff: staff.clone(),
-                }
+            arrived_elsewhere: arrived_elsewhere.map(|a| crate::calls::ElsewhereArrivalView {
+                desk: a.desk_name.clone(),
+                at_label: self.clock(a.at),
+                staff: a.staff.clone(),
             }),
         }
     }
@@ -133,9 +131,6 @@ impl CallWords<'_> {
         }
     }
 }
-
-/// A check-in at another desk: appointment, desk name, staff, when.
-type PeerArrival = (String, String, Option<String>, chrono::DateTime<Utc>);
 
 impl Desk {
     /// The booked patients from now to the end of the clinic day (and the next day's
@@ -231,7 +226,7 @@ impl Desk {
                 .iter()
                 .filter(|c| c.appointment_id == id)
                 .collect();
-            let arrived_there = arrived_elsewhere.iter().find(|a| a.0 == id);
+            let arrived_there = arrived_elsewhere.iter().find(|a| a.appointment_id == id);
             if !expected(row.appointment.status)
                 && mine.is_empty()
                 && theirs.is_empty()

@@ -26,7 +26,7 @@ pub use mirror::{
 pub use monitor::{IncidentRow, MonitorHealth, Recorded, RunRow};
 pub use outbox::{AppointmentBrief, Delivery, OutboxRow, SyncIncident};
 pub use receipts::{ReceiptError, ReceiptInsert};
-pub use records::PeerCall;
+pub use records::{PeerArrival, PeerCall};
 pub use report::{DrillRow, ReportAttempt, ReportScope, ScopeCounts};
 pub use retention::{PurgeCutoffs, PurgeReport};
 

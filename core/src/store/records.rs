@@ -218,6 +218,15 @@ pub struct PeerCall {
     pub at: DateTime<Utc>,
 }
 
+/// A check-in made at another desk, as this desk keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerArrival {
+    pub appointment_id: String,
+    pub desk_name: String,
+    pub staff: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
 impl Store {
     /// The calls the other desks made to these appointments and did not take back, in
     /// the desks' shared order.
@@ -258,12 +267,9 @@ impl Store {
         })
     }
 
-    /// The check-ins the other desks made for these appointments and did not take back:
-    /// appointment → (desk name, staff, when), the first of each.
-    pub fn peer_arrivals_for(
-        &self,
-        appointment_ids: &[String],
-    ) -> Result<Vec<(String, String, Option<String>, DateTime<Utc>)>> {
+    /// The check-ins the other desks made for these appointments and did not take back,
+    /// the first of each.
+    pub fn peer_arrivals_for(&self, appointment_ids: &[String]) -> Result<Vec<PeerArrival>> {
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT coalesce(p.name, 'desk ' || substr(a.desk, 1, 6)), a.staff, a.at
@@ -282,8 +288,13 @@ impl Store {
                         ))
                     })
                     .optional()?;
-                if let Some((desk, staff, at)) = found {
-                    out.push((id.clone(), desk, staff, super::parse_ts(&at)?));
+                if let Some((desk_name, staff, at)) = found {
+                    out.push(PeerArrival {
+                        appointment_id: id.clone(),
+                        desk_name,
+                        staff,
+                        at: super::parse_ts(&at)?,
+                    });
                 }
             }
             Ok(out)
