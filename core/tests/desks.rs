@@ -388,3 +388,52 @@ fn a_desk_unpaired_at_one_desk_is_unpaired_everywhere_and_its_later_work_refused
 fn steps_done(d: &TestDesk) -> Vec<u32> {
     ticks(d).iter().filter(|t| t.done).map(|t| t.step).collect()
 }
+
+/// A desk took another desk's call during an outage. Once the outage is past retention,
+/// the purge removes it with the outage; it used to fail on the call's link to the outage
+/// (a foreign key), so nothing was ever purged on that desk again.
+#[test]
+fn an_outage_with_another_desks_call_is_purged_past_retention() {
+    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    use tsunagi_core::monitor::NetState;
+    // 2026-11-25 09:00 in Tokyo.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let a = common::demo_desk(nine, |_| {});
+    let b = common::demo_desk(nine, |_| {});
+    b.line(nine, NetState::Online, NetState::Offline)
+        .expect("an outage at b");
+    let id = a.rt.block_on(a.desk.call_list(false)).unwrap().entries[0]
+        .appointment_id
+        .clone();
+    a.rt.block_on(a.desk.record_call(CallRecord {
+        appointment_id: id.clone(),
+        outcome: CallOutcome::Cancelled,
+        new_start: None,
+        note: None,
+        staff: Some("鈴木".into()),
+        replace_earlier: false,
+    }))
+    .unwrap();
+    let theirs = b.rt.block_on(b.desk.vector()).unwrap();
+    let records = a.rt.block_on(a.desk.records_after(&theirs, 100)).unwrap();
+    assert_eq!(
+        b.rt.block_on(b.desk.accept_records(records))
+            .unwrap()
+            .stored,
+        1
+    );
+    b.line(
+        nine + Duration::hours(1),
+        NetState::Offline,
+        NetState::Online,
+    );
+
+    b.clock.set(nine + Duration::days(400));
+    let report = b.rt.block_on(b.desk.purge()).expect("the purge runs");
+    assert_eq!(report.incidents, 1, "{report:?}");
+    let store = b.desk.monitor_options(None, false).store.unwrap();
+    assert!(
+        store.peer_calls_for(&[id]).unwrap().is_empty(),
+        "the other desk's call went with its outage"
+    );
+}

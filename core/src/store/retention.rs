@@ -187,6 +187,8 @@ fn purge_incidents(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Re
             "DELETE FROM checklist_tick WHERE incident_id = ?1 AND drill = 0",
             [&id],
         )? as u32;
+        // What the other desks did during it, as this desk kept it.
+        r.calls += tx.execute("DELETE FROM peer_call WHERE incident_id = ?1", [&id])? as u32;
         r.ops += tx.execute("DELETE FROM outbox WHERE incident_id = ?1", [&id])? as u32;
         r.incidents += tx.execute("DELETE FROM incident WHERE id = ?1", [&id])? as u32;
     }
