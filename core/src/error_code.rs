@@ -64,6 +64,8 @@ error_codes! {
     ReceiptAlreadyVoided = "receipt.already_voided",
     ReceiptVoidOfVoid = "receipt.void_of_void",
     ReceiptReasonMissing = "receipt.reason_missing",
+    /// A receipt another desk issued: only that desk voids it or marks it entered.
+    ReceiptOtherDesk = "receipt.other_desk",
     /// A payment identical to one issued a moment ago (asked first).
     ReceiptLooksRepeated = "receipt.looks_repeated",
     InputInvalid = "input.invalid",

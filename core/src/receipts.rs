@@ -200,6 +200,9 @@ pub struct ReceiptView {
     pub entered_in_billing: bool,
     /// Recorded in a drill (訓練): practice, never sent upstream.
     pub drill: bool,
+    /// The desk that issued it, when another desk did (its name): that desk's drawer holds
+    /// the money, and only that desk voids it.
+    pub desk: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -221,6 +224,35 @@ pub struct DaySummary {
     pub total: i64,
     pub total_label: String,
     pub voids: u32,
+    /// Each desk's part (this desk first), for its own drawer, and each staff member's.
+    pub desks: Vec<DeskTotal>,
+}
+
+/// One desk's money in a summary: what its drawer should hold, and who took it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct DeskTotal {
+    /// The desk's name; `None` for this desk.
+    pub desk: Option<String>,
+    /// Cash, voids taken off: what the desk's drawer should hold.
+    #[ts(type = "number")]
+    pub cash: i64,
+    pub cash_label: String,
+    #[ts(type = "number")]
+    pub total: i64,
+    pub total_label: String,
+    pub staff: Vec<StaffTotal>,
+}
+
+/// One staff member's money at one desk (a void counts for whoever voided).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct StaffTotal {
+    /// `None`: no name was given.
+    pub staff: Option<String>,
+    /// Payments not voided.
+    pub count: u32,
+    #[ts(type = "number")]
+    pub total: i64,
+    pub total_label: String,
 }
 
 /// A receipt just issued, and the ledger with it (the screen confirms the number).
@@ -269,11 +301,13 @@ pub fn totals<'a>(receipts: impl Iterator<Item = &'a ReceiptView>) -> DaySummary
         })
         .collect();
     let mut voids = 0;
+    let mut desks: Vec<DeskTotal> = Vec::new();
     for r in receipts {
         let Some(m) = methods.iter_mut().find(|m| m.method == r.method) else {
             continue;
         };
         m.total += r.amount;
+        add_to_desk(&mut desks, r);
         match r.kind {
             ReceiptKind::Payment if r.voided_by.is_none() => m.count += 1,
             ReceiptKind::Payment => {}
@@ -284,12 +318,64 @@ pub fn totals<'a>(receipts: impl Iterator<Item = &'a ReceiptView>) -> DaySummary
         m.total_label = yen(m.total);
     }
     let total = methods.iter().map(|m| m.total).sum();
+    // This desk first, then the others by name; staff by name, the unnamed last.
+    desks.sort_by(|a, b| (a.desk.is_some(), &a.desk).cmp(&(b.desk.is_some(), &b.desk)));
+    for d in &mut desks {
+        d.cash_label = yen(d.cash);
+        d.total_label = yen(d.total);
+        d.staff
+            .sort_by(|a, b| (a.staff.is_none(), &a.staff).cmp(&(b.staff.is_none(), &b.staff)));
+        for s in &mut d.staff {
+            s.total_label = yen(s.total);
+        }
+    }
     DaySummary {
         day: String::new(),
         total,
         total_label: yen(total),
         methods,
         voids,
+        desks,
+    }
+}
+
+/// A receipt's money in its desk's and its staff member's totals (labels written later).
+fn add_to_desk(desks: &mut Vec<DeskTotal>, r: &ReceiptView) {
+    let i = match desks.iter().position(|d| d.desk == r.desk) {
+        Some(i) => i,
+        None => {
+            desks.push(DeskTotal {
+                desk: r.desk.clone(),
+                cash: 0,
+                cash_label: String::new(),
+                total: 0,
+                total_label: String::new(),
+                staff: Vec::new(),
+            });
+            desks.len() - 1
+        }
+    };
+    let d = &mut desks[i];
+    d.total += r.amount;
+    if r.method == PaymentMethod::Cash {
+        d.cash += r.amount;
+    }
+    let j = match d.staff.iter().position(|s| s.staff == r.staff) {
+        Some(j) => j,
+        None => {
+            d.staff.push(StaffTotal {
+                staff: r.staff.clone(),
+                count: 0,
+                total: 0,
+                total_label: String::new(),
+            });
+            d.staff.len() - 1
+        }
+    };
+    let s = &mut d.staff[j];
+    s.total += r.amount;
+    if r.kind == ReceiptKind::Payment && r.voided_by.is_none() {
+        s.count += 1;
     }
 }
 

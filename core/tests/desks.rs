@@ -389,7 +389,7 @@ fn steps_done(d: &TestDesk) -> Vec<u32> {
     ticks(d).iter().filter(|t| t.done).map(|t| t.step).collect()
 }
 
-/// A desk took another desk's call during an outage. Once the outage is past retention,
+/// A desk took another desk's call and receipt during an outage. Once the outage is past retention,
 /// the purge removes it with the outage; it used to fail on the call's link to the outage
 /// (a foreign key), so nothing was ever purged on that desk again.
 #[test]
@@ -414,13 +414,23 @@ fn an_outage_with_another_desks_call_is_purged_past_retention() {
         replace_earlier: false,
     }))
     .unwrap();
+    a.rt.block_on(a.desk.add_receipt(tsunagi_core::receipts::ReceiptInput {
+        amount: "3000".into(),
+        method: tsunagi_core::receipts::PaymentMethod::Cash,
+        patient_id: None,
+        patient_name: Some("山田 太郎".into()),
+        memo: None,
+        staff: None,
+        repeat_ok: true,
+    }))
+    .unwrap();
     let theirs = b.rt.block_on(b.desk.vector()).unwrap();
     let records = a.rt.block_on(a.desk.records_after(&theirs, 100)).unwrap();
     assert_eq!(
         b.rt.block_on(b.desk.accept_records(records))
             .unwrap()
             .stored,
-        1
+        2
     );
     b.line(
         nine + Duration::hours(1),
@@ -436,4 +446,130 @@ fn an_outage_with_another_desks_call_is_purged_past_retention() {
         store.peer_calls_for(&[id]).unwrap().is_empty(),
         "the other desk's call went with its outage"
     );
+    assert!(
+        b.rt.block_on(b.desk.receipts_of(true)).unwrap().is_empty(),
+        "and its receipt, at the receipts' own time"
+    );
+}
+
+/// Each desk's drawer holds its own money, and the front desk closes the day on all of it:
+/// a receipt or a void issued at one desk shows in every desk's ledger with the desk that
+/// issued it, and every desk's summary gives the same totals, per desk and per staff
+/// member. Only the issuing desk voids its receipt; a drill's practice stays at its desk.
+#[test]
+fn receipts_and_voids_at_each_desk_show_in_every_ledger_with_one_summary() {
+    use tsunagi_core::monitor::NetState;
+    use tsunagi_core::receipts::{PaymentMethod, ReceiptInput};
+    // 2026-11-25 09:00 in Tokyo.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let a = common::demo_desk(nine, |_| {});
+    let b = common::demo_desk(nine, |_| {});
+    let outage = b.line(nine, NetState::Online, NetState::Offline).unwrap();
+    let pay = |d: &common::DemoDesk, yen: &str, method, who: &str| {
+        d.rt.block_on(d.desk.add_receipt(ReceiptInput {
+            amount: yen.into(),
+            method,
+            patient_id: None,
+            patient_name: Some("山田 太郎".into()),
+            memo: None,
+            staff: Some(who.into()),
+            repeat_ok: true,
+        }))
+        .unwrap()
+    };
+    let share = |from: &common::DemoDesk, to: &common::DemoDesk| {
+        let theirs = to.rt.block_on(to.desk.vector()).unwrap();
+        let records = from
+            .rt
+            .block_on(from.desk.records_after(&theirs, 100))
+            .unwrap();
+        to.rt.block_on(to.desk.accept_records(records)).unwrap()
+    };
+    let at_a1 = pay(&a, "3000", PaymentMethod::Cash, "佐藤");
+    let at_a2 = pay(&a, "1200", PaymentMethod::Card, "鈴木");
+    let at_b = pay(&b, "500", PaymentMethod::Cash, "高橋");
+    a.rt.block_on(a.desk.void_receipt(&at_a2.number, "金額誤り", Some("鈴木")))
+        .unwrap();
+    // Practice is not money: a drill receipt stays where it was made.
+    a.rt.block_on(a.desk.start_drill(Some("佐藤"))).unwrap();
+    pay(&a, "9900", PaymentMethod::Cash, "佐藤");
+    a.rt.block_on(a.desk.end_drill()).unwrap();
+
+    assert_eq!(
+        share(&a, &b).stored,
+        3,
+        "two receipts and a void, not the drill's"
+    );
+    assert_eq!(share(&b, &a).stored, 1);
+
+    let ledger_a = a.rt.block_on(a.desk.ledger()).unwrap();
+    let ledger_b = b.rt.block_on(b.desk.ledger()).unwrap();
+    let numbers = |l: &tsunagi_core::receipts::LedgerView| {
+        let mut n: Vec<String> = l.receipts.iter().map(|r| r.number.clone()).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(ledger_a.receipts.len(), 4);
+    assert_eq!(numbers(&ledger_a), numbers(&ledger_b));
+    let seen_at_b = |number: &str| {
+        ledger_b
+            .receipts
+            .iter()
+            .find(|r| r.number == number)
+            .unwrap()
+            .clone()
+    };
+    let copy = seen_at_b(&at_a2.number);
+    assert!(
+        copy.desk.as_deref().unwrap().starts_with("desk "),
+        "{copy:?}"
+    );
+    assert_eq!(copy.voided_by, Some(format!("{}-V", at_a2.number)));
+    assert_eq!(seen_at_b(&at_b.number).desk, None, "b's own");
+
+    // One story, told from either desk.
+    let (sa, sb) = (&ledger_a.summary, &ledger_b.summary);
+    assert_eq!((sa.total, sb.total), (3500, 3500));
+    assert_eq!(sa.voids, 1);
+    assert_eq!(sa.desks.len(), 2);
+    assert_eq!(sa.desks[0].desk, None, "this desk first");
+    assert_eq!((sa.desks[0].cash, sa.desks[0].total), (3000, 3000));
+    assert_eq!((sb.desks[0].cash, sb.desks[0].total), (500, 500));
+    assert_eq!(sb.desks[1].total, 3000, "a's drawer, seen at b");
+    let staff: Vec<(Option<&str>, u32, i64)> = sb.desks[1]
+        .staff
+        .iter()
+        .map(|s| (s.staff.as_deref(), s.count, s.total))
+        .collect();
+    assert_eq!(staff, [(Some("佐藤"), 1, 3000), (Some("鈴木"), 0, 0)]);
+
+    // Only a's desk voids a's receipt: its drawer paid the money back.
+    let err =
+        b.rt.block_on(b.desk.void_receipt(&at_a1.number, "誤り", Some("高橋")))
+            .unwrap_err();
+    assert_eq!(err.code().as_str(), "receipt.other_desk", "{err}");
+    let err =
+        b.rt.block_on(b.desk.mark_receipt_entered(&at_a1.number, Some("高橋")))
+            .unwrap_err();
+    assert_eq!(err.code().as_str(), "receipt.other_desk", "{err}");
+    assert_eq!(
+        b.rt.block_on(b.desk.outbox()).unwrap().len(),
+        1,
+        "b sends only its own receipt"
+    );
+
+    // b's outage report holds what every desk took during it.
+    b.line(
+        nine + Duration::hours(1),
+        NetState::Offline,
+        NetState::Online,
+    );
+    let report =
+        b.rt.block_on(
+            b.desk
+                .report(tsunagi_core::report::ReportKind::Outage, outage),
+        )
+        .unwrap();
+    assert_eq!(report.receipts.len(), 4, "{:?}", report.receipts);
+    assert_eq!(report.totals.total, 3500);
 }

@@ -26,8 +26,8 @@ use tsunagi_core::outbox::{OpAction, OpKind, OpState, OutboxCounts, Resolution};
 use tsunagi_core::phone::Phone;
 use tsunagi_core::printout::{PrintRequest, Printout};
 use tsunagi_core::receipts::{
-    DaySummary, LedgerView, MethodTotal, PaymentMethod, ReceiptInput, ReceiptIssued, ReceiptKind,
-    ReceiptPatient, ReceiptView,
+    DaySummary, DeskTotal, LedgerView, MethodTotal, PaymentMethod, ReceiptInput, ReceiptIssued,
+    ReceiptKind, ReceiptPatient, ReceiptView, StaffTotal,
 };
 use tsunagi_core::report::{
     DrillEnd, IncidentReport, ReportBooking, ReportCall, ReportKind, ReportList, ReportSummary,
@@ -105,6 +105,8 @@ fn typescript() -> String {
         ReceiptView::decl(&cfg),
         MethodTotal::decl(&cfg),
         DaySummary::decl(&cfg),
+        DeskTotal::decl(&cfg),
+        StaffTotal::decl(&cfg),
         LedgerView::decl(&cfg),
         ReportKind::decl(&cfg),
         DrillEnd::decl(&cfg),

@@ -29,7 +29,7 @@ pub mod wire;
 pub use error::PeerError;
 pub use hlc::Hlc;
 pub(crate) use record::is_desk_id;
-pub use record::{Accepted, CallRecord, Record, RecordBody, TickRecord, Vector};
+pub use record::{Accepted, CallRecord, ReceiptRecord, Record, RecordBody, TickRecord, Vector};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

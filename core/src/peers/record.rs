@@ -56,6 +56,9 @@ pub enum RecordBody {
     },
     /// A check-in taken back at its desk: `seq` names its record there.
     ArrivalWithdrawn { seq: u64 },
+    /// A receipt or void issued at the desk: the ledger's line, with its op (when it is
+    /// queued for an upstream) so a desk can tell what is to be sent.
+    Receipt(ReceiptRecord),
     /// A desk unpaired (lost, stolen, replaced): unpaired on every desk, and its records
     /// after `after_seq` refused everywhere.
     Unpaired { desk: String, after_seq: u64 },
@@ -68,6 +71,18 @@ pub struct CallRecord {
     pub new_start: Option<DateTime<Utc>>,
     pub staff: Option<String>,
     pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptRecord {
+    /// The clinic date `YYYY-MM-DD` it belongs to.
+    pub day: String,
+    #[serde(flatten)]
+    pub entry: crate::outbox::change::ReceiptOp,
+    /// Its op in the outbox of the desk that issued it, and where that op goes (`None`:
+    /// sent nowhere, as a void of a receipt that will never be sent).
+    pub op_key: Option<String>,
+    pub upstream: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

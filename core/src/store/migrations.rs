@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0019_peer_calls.sql"),
     include_str!("migrations/0020_unpaired_everywhere.sql"),
     include_str!("migrations/0021_peer_arrivals.sql"),
+    include_str!("migrations/0022_peer_receipts.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -93,6 +94,7 @@ mod pinned {
         "3f7ad2552348a7adc5ac9598f5a29407ab230efca01d972fd78aa202cf894fcc",
         "9175e71e90ccdd3a7d3b6528897b9fd90e951a7d10b1be48882a290672f41003",
         "1c9792f03a7af60503e44509c2d6542c52f5ef177039a45fe7d829952e310612",
+        "a10403ae9bea074ba85104b309c9bf6751b0a15d83aba3e2f4b7bfaafa33fbb1",
     ];
 
     #[test]

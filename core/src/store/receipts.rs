@@ -9,7 +9,19 @@ use super::Store;
 use crate::audit::AuditEntry;
 use crate::error::{CoreError, Result};
 use crate::outbox::change::{Change, ReceiptEntryKind, ReceiptOp};
+use crate::peers::{ReceiptRecord, RecordBody};
 use crate::receipts::{PaymentMethod, ReceiptKind, ReceiptView};
+
+/// Every desk's ledger as one table, `ledger`: this desk's receipts (`desk` NULL) and the
+/// other desks' (never in a drill), `ord` their order on their desk.
+pub(super) const LEDGER: &str = "ledger AS (
+    SELECT id AS ord, NULL AS desk, number, day, kind, voids, patient_id, patient_name,
+           amount, method, memo, staff, reason, at, incident_id, drill
+    FROM receipt
+    UNION ALL
+    SELECT seq, desk, number, day, kind, voids, patient_id, patient_name,
+           amount, method, memo, staff, reason, at, incident_id, 0
+    FROM peer_receipt)";
 
 #[derive(Debug, Clone)]
 pub struct ReceiptInsert {
@@ -82,6 +94,16 @@ impl Store {
             if queued {
                 queue_receipt(&tx, &r, &number, incident)?;
             }
+            if drill == 0 {
+                // The other desks' ledgers and drawer summaries show it too.
+                let record = ReceiptRecord {
+                    day: r.day.clone(),
+                    entry: receipt_op(&r, &number),
+                    op_key: queued.then(|| r.op_key.clone()),
+                    upstream: queued.then(|| r.upstream.clone()),
+                };
+                super::records::append_in(&tx, r.at, &RecordBody::Receipt(record))?;
+            }
             let mut audit = audit.clone();
             audit.records.insert(0, format!("receipt:{number}"));
             audit.detail["amount"] = r.amount.into();
@@ -115,14 +137,18 @@ impl Store {
     ) -> Result<Vec<ReceiptView>> {
         self.with(|conn| {
             let mut stmt = conn.prepare(&format!(
-                "SELECT r.number, r.kind, r.voids, v.number, r.patient_id, r.patient_name,
+                "WITH {LEDGER}
+                 SELECT r.number, r.kind, r.voids, v.number, r.patient_id, r.patient_name,
                         r.amount, r.method, r.memo, r.staff, r.reason, r.at, r.day,
-                        e.number IS NOT NULL, r.drill != 0
-                 FROM receipt r
-                 LEFT JOIN receipt v ON v.voids = r.number
-                 LEFT JOIN receipt_entered e ON e.number = r.number
+                        e.number IS NOT NULL, r.drill != 0,
+                        CASE WHEN r.desk IS NOT NULL
+                             THEN coalesce(p.name, 'desk ' || substr(r.desk, 1, 6)) END
+                 FROM ledger r
+                 LEFT JOIN ledger v ON v.voids = r.number AND v.desk IS r.desk
+                 LEFT JOIN receipt_entered e ON e.number = r.number AND r.desk IS NULL
+                 LEFT JOIN peer p ON p.desk = r.desk
                  WHERE {filter}
-                 ORDER BY r.id"
+                 ORDER BY r.at, r.desk, r.ord"
             ))?;
             let rows = stmt
                 .query_map(args, |row| {
@@ -162,6 +188,7 @@ impl Store {
                         day: row.get(12)?,
                         entered_in_billing: row.get(13)?,
                         drill: row.get(14)?,
+                        desk: row.get(15)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -185,9 +212,7 @@ impl Store {
                 |row| row.get(0),
             )?;
             if !exists {
-                return Err(CoreError::Receipt(ReceiptError::NotFound(
-                    number.to_owned(),
-                )));
+                return Err(not_here(&tx, number)?.into());
             }
             let new = tx.execute(
                 "INSERT INTO receipt_entered (number, at, staff) VALUES (?1, ?2, ?3)
@@ -201,6 +226,26 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// Why a number is not in this desk's ledger: another desk issued it, or nobody did.
+fn not_here(tx: &rusqlite::Connection, number: &str) -> rusqlite::Result<ReceiptError> {
+    let desk: Option<String> = tx
+        .query_row(
+            "SELECT coalesce(p.name, 'desk ' || substr(r.desk, 1, 6))
+             FROM peer_receipt r LEFT JOIN peer p ON p.desk = r.desk
+             WHERE r.number = ?1 LIMIT 1",
+            [number],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(match desk {
+        Some(desk) => ReceiptError::OtherDesk {
+            number: number.to_owned(),
+            desk,
+        },
+        None => ReceiptError::NotFound(number.to_owned()),
+    })
 }
 
 /// A void takes its terms from the receipt it voids (the amount negated, the method, the
@@ -236,7 +281,7 @@ fn take_terms_of_voided(
         )
         .optional()?;
     let Some(original) = original else {
-        return Err(ReceiptError::NotFound(voided.to_owned()).into());
+        return Err(not_here(tx, voided)?.into());
     };
     if original.kind == "void" {
         return Err(ReceiptError::VoidOfVoid(voided.to_owned()).into());
@@ -410,19 +455,7 @@ fn queue_receipt(
     number: &str,
     incident: Option<i64>,
 ) -> Result<()> {
-    let entry = ReceiptOp {
-        number: number.to_owned(),
-        kind: entry_kind(r),
-        voids: r.voids.clone(),
-        patient_id: r.patient_id.clone(),
-        patient_name: r.patient_name.clone(),
-        amount: r.amount,
-        method: r.method,
-        memo: r.memo.clone(),
-        staff: r.staff.clone(),
-        reason: r.reason.clone(),
-        at: r.at,
-    };
+    let entry = receipt_op(r, number);
     let change = match entry.kind {
         ReceiptEntryKind::Void => Change::ReceiptVoid(entry),
         ReceiptEntryKind::Payment => Change::Receipt(entry),
@@ -441,6 +474,23 @@ fn queue_receipt(
     )
 }
 
+/// The ledger line as its op and its record carry it.
+fn receipt_op(r: &ReceiptInsert, number: &str) -> ReceiptOp {
+    ReceiptOp {
+        number: number.to_owned(),
+        kind: entry_kind(r),
+        voids: r.voids.clone(),
+        patient_id: r.patient_id.clone(),
+        patient_name: r.patient_name.clone(),
+        amount: r.amount,
+        method: r.method,
+        memo: r.memo.clone(),
+        staff: r.staff.clone(),
+        reason: r.reason.clone(),
+        at: r.at,
+    }
+}
+
 /// What can go wrong with a receipt beyond its amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReceiptError {
@@ -454,6 +504,8 @@ pub enum ReceiptError {
     VoidOfVoid(String),
     #[error("a void needs a reason")]
     ReasonMissing,
+    #[error("receipt {number} was issued at {desk}; void it or mark it entered there")]
+    OtherDesk { number: String, desk: String },
     #[error(
         "the same amount and method for the same patient was issued as {0} a moment ago; \
          confirm to issue another"
@@ -470,6 +522,7 @@ impl ReceiptError {
             ReceiptError::AlreadyVoided(_) => ErrorCode::ReceiptAlreadyVoided,
             ReceiptError::VoidOfVoid(_) => ErrorCode::ReceiptVoidOfVoid,
             ReceiptError::ReasonMissing => ErrorCode::ReceiptReasonMissing,
+            ReceiptError::OtherDesk { .. } => ErrorCode::ReceiptOtherDesk,
             ReceiptError::LooksRepeated(_) => ErrorCode::ReceiptLooksRepeated,
         }
     }

@@ -95,7 +95,7 @@ pub(super) fn revoke_in(
              SELECT coalesce(max(hlc), 0) FROM desk_record WHERE desk = ?1 AND seq <= ?2)",
         params![desk, after_seq as i64],
     )?;
-    for table in ["peer_call", "peer_arrival"] {
+    for table in ["peer_call", "peer_arrival", "peer_receipt"] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE desk = ?1 AND seq > ?2"),
             params![desk, after_seq as i64],
@@ -175,6 +175,36 @@ fn apply(tx: &rusqlite::Connection, record: &Record, body: &RecordBody) -> Resul
                 params![record.desk, *seq as i64, ts(record.hlc.wall())],
             )?;
         }
+        RecordBody::Receipt(rc) => {
+            let e = &rc.entry;
+            let kind = match e.kind {
+                crate::outbox::change::ReceiptEntryKind::Payment => "payment",
+                crate::outbox::change::ReceiptEntryKind::Void => "void",
+            };
+            tx.execute(
+                "INSERT INTO peer_receipt (desk, seq, hlc, number, day, kind, voids, patient_id,
+                     patient_name, amount, method, memo, staff, reason, at, incident_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                params![
+                    record.desk,
+                    record.seq as i64,
+                    record.hlc.to_sql(),
+                    e.number,
+                    rc.day,
+                    kind,
+                    e.voids,
+                    e.patient_id,
+                    e.patient_name,
+                    e.amount,
+                    e.method.code(),
+                    e.memo,
+                    e.staff,
+                    e.reason,
+                    ts(e.at),
+                    incident_at(tx, e.at)?
+                ],
+            )?;
+        }
         RecordBody::Unpaired { desk, after_seq } => {
             revoke_in(tx, desk, *after_seq, record.hlc.wall())?;
         }
@@ -203,6 +233,21 @@ pub(super) fn purge_bodies(
         [Hlc::at(before).to_sql()],
     )? as u32;
     r.calls += tx.execute("DELETE FROM peer_call WHERE at < ?1", [ts(before)])? as u32;
+    Ok(())
+}
+
+/// The other desks' receipts go at the receipts' own cut-off (their desk keeps its own
+/// until sent), with what their records said.
+pub(super) fn purge_peer_receipts(
+    tx: &rusqlite::Connection,
+    before: DateTime<Utc>,
+    r: &mut super::PurgeReport,
+) -> Result<()> {
+    r.log_rows += tx.execute(
+        "UPDATE desk_record SET body = '{}' WHERE kind = 'receipt' AND hlc < ?1 AND body != '{}'",
+        [Hlc::at(before).to_sql()],
+    )? as u32;
+    r.receipts += tx.execute("DELETE FROM peer_receipt WHERE at < ?1", [ts(before)])? as u32;
     Ok(())
 }
 

@@ -131,11 +131,13 @@ impl Store {
             let (receipts, _) = scope.filter("r");
             Ok(conn.query_row(
                 &format!(
-                    "SELECT (SELECT count(*) FROM call_attempt c
+                    "WITH {ledger}
+                     SELECT (SELECT count(*) FROM call_attempt c
                              WHERE {calls} AND c.withdrawn_at IS NULL),
-                            (SELECT count(*) FROM receipt r
+                            (SELECT count(*) FROM ledger r
                              WHERE {receipts} AND r.kind = 'payment'),
-                            (SELECT count(*) FROM receipt r WHERE {receipts} AND r.kind = 'void')"
+                            (SELECT count(*) FROM ledger r WHERE {receipts} AND r.kind = 'void')",
+                    ledger = super::receipts::LEDGER
                 ),
                 [id],
                 |r| {

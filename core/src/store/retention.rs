@@ -58,6 +58,7 @@ impl Store {
             // Receipts are otherwise never deleted (a trigger); this transaction may.
             tx.execute("INSERT INTO purge_permit (id) VALUES (1)", [])?;
             purge_receipts(&tx, ts(cut.receipts_before), &mut r)?;
+            super::records::purge_peer_receipts(&tx, cut.receipts_before, &mut r)?;
             purge_drills(&tx, ts(cut.incidents_before), &mut r)?;
             purge_incidents(&tx, ts(cut.incidents_before), &mut r)?;
             purge_loose(&tx, ts(cut.incidents_before), &mut r)?;
@@ -160,7 +161,8 @@ fn purge_incidents(tx: &Transaction<'_>, cut: String, r: &mut PurgeReport) -> Re
          WHERE i.ended_at IS NOT NULL AND i.ended_at < ?1
            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.incident_id = i.id
                              AND (o.state != 'done' OR o.done_at >= ?1))
-           AND NOT EXISTS (SELECT 1 FROM receipt c WHERE c.incident_id = i.id)",
+           AND NOT EXISTS (SELECT 1 FROM receipt c WHERE c.incident_id = i.id)
+           AND NOT EXISTS (SELECT 1 FROM peer_receipt c WHERE c.incident_id = i.id)",
         &cut,
     )? {
         // Practice done while the line was down belongs to its drill (purged with it);

@@ -125,6 +125,11 @@ const ja = {
   voidReceipt: '取消',
   voidReason: '取消の理由',
   voided: '取消済',
+  issuedAtDesk: '{desk}で発行',
+  thisDesk: 'この端末',
+  drawers: '端末ごとのレジ',
+  drawerCash: '現金 {cash}',
+  drawerTotal: '計 {total}',
   todayTotal: '本日の合計',
   voidCount: '取消 {n}件',
   noReceipts: '本日の領収書はまだありません',
@@ -423,6 +428,11 @@ const en: Record<MessageKey, string> = {
   voidReceipt: 'Void',
   voidReason: 'Reason for voiding',
   voided: 'Voided',
+  issuedAtDesk: 'Issued at {desk}',
+  thisDesk: 'This desk',
+  drawers: 'Each desk’s drawer',
+  drawerCash: 'Cash {cash}',
+  drawerTotal: 'Total {total}',
   todayTotal: "Today's total",
   voidCount: '{n} voided',
   noReceipts: 'No receipts yet today',
@@ -942,6 +952,10 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
       title: 'その番号の領収書はありません',
       action: '番号を確かめてください（訓練中は訓練の領収書だけが対象です）。',
     },
+    'receipt.other_desk': {
+      title: 'この領収書は別の端末で発行されました',
+      action: '取消や入力済みの記録は、発行した端末（一覧に表示の端末名）で行ってください。',
+    },
     'receipt.void_of_void': {
       title: '取消を取り消すことはできません',
       action: '必要なら、あらためて領収書を発行してください。',
@@ -1244,6 +1258,10 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
     'receipt.not_found': {
       title: 'There is no receipt with that number',
       action: 'Check the number (during a drill only drill receipts count).',
+    },
+    'receipt.other_desk': {
+      title: 'This receipt was issued at another desk',
+      action: 'Void it, or mark it entered, at the desk that issued it (named in the list).',
     },
     'receipt.void_of_void': {
       title: 'A void cannot be voided',

@@ -532,7 +532,12 @@ day: string, entered_in_billing: boolean,
 /**
  * Recorded in a drill (訓練): practice, never sent upstream.
  */
-drill: boolean, };
+drill: boolean, 
+/**
+ * The desk that issued it, when another desk did (its name): that desk's drawer holds
+ * the money, and only that desk voids it.
+ */
+desk: string | null, };
 
 export type MethodTotal = { method: PaymentMethod, 
 /**
@@ -540,7 +545,31 @@ export type MethodTotal = { method: PaymentMethod,
  */
 count: number, total: number, total_label: string, };
 
-export type DaySummary = { day: string, methods: Array<MethodTotal>, total: number, total_label: string, voids: number, };
+export type DaySummary = { day: string, methods: Array<MethodTotal>, total: number, total_label: string, voids: number, 
+/**
+ * Each desk's part (this desk first), for its own drawer, and each staff member's.
+ */
+desks: Array<DeskTotal>, };
+
+export type DeskTotal = { 
+/**
+ * The desk's name; `None` for this desk.
+ */
+desk: string | null, 
+/**
+ * Cash, voids taken off: what the desk's drawer should hold.
+ */
+cash: number, cash_label: string, total: number, total_label: string, staff: Array<StaffTotal>, };
+
+export type StaffTotal = { 
+/**
+ * `None`: no name was given.
+ */
+staff: string | null, 
+/**
+ * Payments not voided.
+ */
+count: number, total: number, total_label: string, };
 
 export type LedgerView = { receipts: Array<ReceiptView>, summary: DaySummary, };
 
@@ -822,6 +851,7 @@ export const ERROR_CODES = [
   'receipt.already_voided',
   'receipt.void_of_void',
   'receipt.reason_missing',
+  'receipt.other_desk',
   'receipt.looks_repeated',
   'input.invalid',
   'call.contradicts_cancel',
