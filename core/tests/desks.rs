@@ -58,6 +58,16 @@ fn send(from: &TestDesk, to: &TestDesk, limit: usize) -> Accepted {
     to.store.accept_records(&records, morning()).unwrap()
 }
 
+/// As [`send`], between two demo desks, through their `Desk`s.
+fn share_demo(from: &common::DemoDesk, to: &common::DemoDesk) -> Accepted {
+    let theirs = to.rt.block_on(to.desk.vector()).unwrap();
+    let records = from
+        .rt
+        .block_on(from.desk.records_after(&theirs, 100))
+        .unwrap();
+    to.rt.block_on(to.desk.accept_records(records)).unwrap()
+}
+
 /// Every record a desk holds, in one order.
 fn log(d: &TestDesk) -> Vec<Record> {
     let mut all = d
@@ -270,14 +280,6 @@ fn a_call_at_one_desk_shows_on_the_others_list_and_leaves_it_when_taken_back() {
             .find(|e| e.appointment_id == id)
             .unwrap_or_else(|| panic!("{id} on the list"))
     };
-    let share = |from: &common::DemoDesk, to: &common::DemoDesk| {
-        let theirs = to.rt.block_on(to.desk.vector()).unwrap();
-        let records = from
-            .rt
-            .block_on(from.desk.records_after(&theirs, 100))
-            .unwrap();
-        to.rt.block_on(to.desk.accept_records(records)).unwrap()
-    };
     let id = list(&a).entries[0].appointment_id.clone();
     assert!(!entry(&b, &id).reached);
 
@@ -291,7 +293,7 @@ fn a_call_at_one_desk_shows_on_the_others_list_and_leaves_it_when_taken_back() {
             replace_earlier: false,
         }))
         .unwrap();
-    assert_eq!(share(&a, &b).stored, 1);
+    assert_eq!(share_demo(&a, &b).stored, 1);
     let seen = entry(&b, &id);
     assert!(seen.reached, "reached at the other desk");
     assert!(seen.attempts.is_empty(), "not a call of this desk's");
@@ -313,7 +315,7 @@ fn a_call_at_one_desk_shows_on_the_others_list_and_leaves_it_when_taken_back() {
 
     rt.block_on(a.desk.withdraw(Withdrawable::Call(call), None))
         .unwrap();
-    assert_eq!(share(&a, &b).stored, 1);
+    assert_eq!(share_demo(&a, &b).stored, 1);
     let seen = entry(&b, &id);
     assert!(!seen.reached && seen.elsewhere.is_empty(), "{seen:?}");
 }
@@ -424,14 +426,7 @@ fn an_outage_with_another_desks_call_is_purged_past_retention() {
         repeat_ok: true,
     }))
     .unwrap();
-    let theirs = b.rt.block_on(b.desk.vector()).unwrap();
-    let records = a.rt.block_on(a.desk.records_after(&theirs, 100)).unwrap();
-    assert_eq!(
-        b.rt.block_on(b.desk.accept_records(records))
-            .unwrap()
-            .stored,
-        2
-    );
+    assert_eq!(share_demo(&a, &b).stored, 2);
     b.line(
         nine + Duration::hours(1),
         NetState::Offline,
@@ -477,14 +472,6 @@ fn receipts_and_voids_at_each_desk_show_in_every_ledger_with_one_summary() {
         }))
         .unwrap()
     };
-    let share = |from: &common::DemoDesk, to: &common::DemoDesk| {
-        let theirs = to.rt.block_on(to.desk.vector()).unwrap();
-        let records = from
-            .rt
-            .block_on(from.desk.records_after(&theirs, 100))
-            .unwrap();
-        to.rt.block_on(to.desk.accept_records(records)).unwrap()
-    };
     let at_a1 = pay(&a, "3000", PaymentMethod::Cash, "佐藤");
     let at_a2 = pay(&a, "1200", PaymentMethod::Card, "鈴木");
     let at_b = pay(&b, "500", PaymentMethod::Cash, "高橋");
@@ -496,11 +483,11 @@ fn receipts_and_voids_at_each_desk_show_in_every_ledger_with_one_summary() {
     a.rt.block_on(a.desk.end_drill()).unwrap();
 
     assert_eq!(
-        share(&a, &b).stored,
+        share_demo(&a, &b).stored,
         3,
         "two receipts and a void, not the drill's"
     );
-    assert_eq!(share(&b, &a).stored, 1);
+    assert_eq!(share_demo(&b, &a).stored, 1);
 
     let ledger_a = a.rt.block_on(a.desk.ledger()).unwrap();
     let ledger_b = b.rt.block_on(b.desk.ledger()).unwrap();
