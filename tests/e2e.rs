@@ -2447,6 +2447,65 @@ async fn issue_16_a_call_made_at_another_desk_shows_on_this_desks_list() {
     )
     .await;
     save_screen(&client, &rig.display, "call-elsewhere-ja.png").await;
+
+    // Receipts: one taken here, then one at 受付1 while this ledger is open. It shows here
+    // without leaving the tab, marked as 受付1's, and the summary counts each desk's drawer.
+    click(&client, "tab-receipts").await;
+    text_eventually(&client, "receipt-summary", "the ledger", "本日の合計").await;
+    type_into(&client, "amount", "3000").await;
+    type_into(&client, "receipt-name", "山田 太郎").await;
+    click(&client, "method-cash").await;
+    click(&client, "add-receipt").await;
+    text_eventually(&client, "receipt-total", "this desk's receipt", "3,000").await;
+    run_cli(
+        &rig.session,
+        other.path(),
+        &[
+            "--staff",
+            "鈴木",
+            "receipt",
+            "add",
+            "--amount",
+            "1500",
+            "--method",
+            "cash",
+            "--name",
+            "佐藤 花子",
+        ],
+    );
+    text_eventually(
+        &client,
+        "receipt-desk",
+        "受付1's receipt in the open ledger",
+        "受付1で発行",
+    )
+    .await;
+    text_eventually(&client, "receipt-total", "both desks' total", "4,500").await;
+    let drawers = eventually("a drawer per desk", Duration::from_secs(10), async || {
+        let found = client
+            .find_all(Locator::Css("[data-testid=drawer]"))
+            .await
+            .ok()?;
+        let mut texts = Vec::new();
+        for d in found {
+            texts.push(d.text().await.ok()?);
+        }
+        (texts.len() == 2).then_some(texts)
+    })
+    .await;
+    assert!(
+        drawers
+            .iter()
+            .any(|d| d.contains("この端末") && d.contains("3,000")),
+        "{drawers:?}"
+    );
+    assert!(
+        drawers
+            .iter()
+            .any(|d| d.contains("受付1") && d.contains("1,500") && d.contains("鈴木")),
+        "{drawers:?}"
+    );
+    save_screen(&client, &rig.display, "receipts-desks-ja.png").await;
     let _ = show.stop(Duration::from_secs(5));
     client.close().await.unwrap();
 }
