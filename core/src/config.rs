@@ -308,6 +308,10 @@ pub struct PeersConfig {
     /// The TCP port a desk showing a pairing code listens on, only while it shows it.
     #[serde(default = "default_pairing_port")]
     pub pairing_port: u16,
+    /// A desk not heard from for this many seconds has its unsent changes sent by another
+    /// desk (a takeover), so they reach the clinic's system while it is off.
+    #[serde(default = "default_takeover_after")]
+    pub takeover_after_secs: u32,
 }
 
 impl Default for PeersConfig {
@@ -316,6 +320,7 @@ impl Default for PeersConfig {
             name: String::new(),
             port: default_peers_port(),
             pairing_port: default_pairing_port(),
+            takeover_after_secs: default_takeover_after(),
         }
     }
 }
@@ -326,6 +331,10 @@ fn default_peers_port() -> u16 {
 
 fn default_pairing_port() -> u16 {
     48621
+}
+
+fn default_takeover_after() -> u32 {
+    120
 }
 
 /// The owner's own words for the booking service (issue 17): its name, where its admin

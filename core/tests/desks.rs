@@ -293,7 +293,8 @@ fn a_call_at_one_desk_shows_on_the_others_list_and_leaves_it_when_taken_back() {
             replace_earlier: false,
         }))
         .unwrap();
-    assert_eq!(share_demo(&a, &b).stored, 1);
+    // The call, and its two ops (the cancel, the call's note) for a takeover.
+    assert_eq!(share_demo(&a, &b).stored, 3);
     let seen = entry(&b, &id);
     assert!(seen.reached, "reached at the other desk");
     assert!(seen.attempts.is_empty(), "not a call of this desk's");
@@ -315,7 +316,8 @@ fn a_call_at_one_desk_shows_on_the_others_list_and_leaves_it_when_taken_back() {
 
     rt.block_on(a.desk.withdraw(Withdrawable::Call(call), None))
         .unwrap();
-    assert_eq!(share_demo(&a, &b).stored, 1);
+    // The call, and its two ops (the cancel, the call's note) for a takeover.
+    assert_eq!(share_demo(&a, &b).stored, 3);
     let seen = entry(&b, &id);
     assert!(!seen.reached && seen.elsewhere.is_empty(), "{seen:?}");
 }
@@ -426,7 +428,8 @@ fn an_outage_with_another_desks_call_is_purged_past_retention() {
         repeat_ok: true,
     }))
     .unwrap();
-    assert_eq!(share_demo(&a, &b).stored, 2);
+    // The call and the receipt, with their three ops.
+    assert_eq!(share_demo(&a, &b).stored, 5);
     b.line(
         nine + Duration::hours(1),
         NetState::Offline,
@@ -484,10 +487,10 @@ fn receipts_and_voids_at_each_desk_show_in_every_ledger_with_one_summary() {
 
     assert_eq!(
         share_demo(&a, &b).stored,
-        3,
-        "two receipts and a void, not the drill's"
+        6,
+        "two receipts and a void with their ops, not the drill's"
     );
-    assert_eq!(share_demo(&b, &a).stored, 1);
+    assert_eq!(share_demo(&b, &a).stored, 2);
 
     let ledger_a = a.rt.block_on(a.desk.ledger()).unwrap();
     let ledger_b = b.rt.block_on(b.desk.ledger()).unwrap();
@@ -559,4 +562,106 @@ fn receipts_and_voids_at_each_desk_show_in_every_ledger_with_one_summary() {
         .unwrap();
     assert_eq!(report.receipts.len(), 4, "{:?}", report.receipts);
     assert_eq!(report.totals.total, 3500);
+}
+
+/// Issue 16, exactly once: a desk's unsent ops are held by the others. While it is heard
+/// from (or only just gone) nobody else sends them; past the grace, one desk takes them
+/// over, except what a person took back there (元に戻す). When the news that they were
+/// sent comes back, the first desk counts them done and sends nothing.
+#[test]
+fn a_gone_desks_unsent_ops_are_taken_over_once_and_settled_everywhere() {
+    use tsunagi_core::calls::{CallOutcome, CallRecord, Withdrawable};
+    use tsunagi_core::outbox::OpState;
+    // 2026-11-25 09:00 in Tokyo.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let a = common::demo_desk(nine, |_| {});
+    let b = common::demo_desk(nine, |_| {});
+    let entries = a.rt.block_on(a.desk.call_list(false)).unwrap().entries;
+    let call = |id: &str, outcome| {
+        a.rt.block_on(a.desk.record_call(CallRecord {
+            appointment_id: id.to_owned(),
+            outcome,
+            new_start: None,
+            note: None,
+            staff: Some("鈴木".into()),
+            replace_earlier: false,
+        }))
+        .unwrap()
+    };
+    let cancelled = entries[0].appointment_id.clone();
+    call(&cancelled, CallOutcome::Cancelled);
+    let taken_back = call(&entries[1].appointment_id, CallOutcome::Cancelled);
+    a.rt.block_on(
+        a.desk
+            .withdraw(Withdrawable::Call(taken_back), Some("鈴木")),
+    )
+    .unwrap();
+    share_demo(&a, &b);
+
+    // b knows a, and heard from it a moment ago: a sends its own ops.
+    let a_id = a.rt.block_on(a.desk.desk_id()).unwrap();
+    let store = b.desk.monitor_options(None, false).store.unwrap();
+    let audit = AuditEntry {
+        at: nine,
+        staff: "院長".into(),
+        action: AuditAction::PeerPair,
+        records: Vec::new(),
+        detail: json!({}),
+    };
+    store
+        .add_peer(&a_id, "受付1", "10.0.0.1:48620", nine, &audit)
+        .unwrap();
+    b.clock.set(nine + Duration::minutes(10));
+    store
+        .peer_seen(&a_id, nine + Duration::minutes(9), None)
+        .unwrap();
+    let queued = b.desk.changes_queued();
+    b.rt.block_on(b.desk.drain_round()).unwrap();
+    assert!(b.rt.block_on(b.desk.outbox()).unwrap().is_empty());
+    // A look that takes nothing does not wake the sender: it used to, and the sender's
+    // next round looked again, in a loop (the runtime test saw a thousand rounds).
+    let woken = b.rt.block_on(async {
+        tokio::time::timeout(std::time::Duration::from_millis(200), queued.notified())
+            .await
+            .is_ok()
+    });
+    assert!(
+        !woken,
+        "the sender was woken by a takeover that took nothing"
+    );
+
+    // Not heard from for more than the grace: b takes over what a left unsent.
+    b.clock.set(nine + Duration::minutes(12));
+    let round = b.rt.block_on(b.desk.drain_round()).unwrap();
+    let ops = b.rt.block_on(b.desk.outbox()).unwrap();
+    assert_eq!(round.delivered, 2, "{round:?}");
+    assert_eq!(
+        ops.len(),
+        2,
+        "the cancel and its call, not what was taken back"
+    );
+    assert!(ops.iter().all(|o| o.state == OpState::Done
+        && o.taken_from.as_deref() == Some(a_id.as_str())
+        && o.target_id() == cancelled));
+
+    // The news reaches a: its ops are done there too, and it sends nothing.
+    share_demo(&b, &a);
+    let mine = a.rt.block_on(a.desk.outbox()).unwrap();
+    let live: Vec<_> = mine.iter().filter(|o| o.state != OpState::Done).collect();
+    assert!(live.is_empty(), "{live:?}");
+    let sent: Vec<_> = mine
+        .iter()
+        .filter(|o| o.target_id() == cancelled)
+        .map(|o| (o.key.clone(), o.upstream_ref.clone()))
+        .collect();
+    let theirs: Vec<_> = ops
+        .iter()
+        .map(|o| (o.key.clone(), o.upstream_ref.clone()))
+        .collect();
+    assert_eq!(sent, theirs, "done where b put them");
+    assert_eq!(a.rt.block_on(a.desk.drain_round()).unwrap().delivered, 0);
+    // And b takes over nothing again.
+    b.clock.set(nine + Duration::minutes(30));
+    assert_eq!(b.rt.block_on(b.desk.drain_round()).unwrap().delivered, 0);
+    assert_eq!(b.rt.block_on(b.desk.outbox()).unwrap().len(), 2);
 }

@@ -310,3 +310,100 @@ fn a_change_made_on_the_server_meanwhile_is_a_conflict_resolved_either_way() {
             .collect::<Vec<_>>(),
     );
 }
+
+/// Everything one desk holds that `to` does not, taken by `to` (the LAN, without sockets).
+fn share(from: &tsunagi_core::Desk, to: &tsunagi_core::Desk, rt: &tokio::runtime::Runtime) {
+    loop {
+        let theirs = rt.block_on(to.vector()).unwrap();
+        let records = rt.block_on(from.records_after(&theirs, 200)).unwrap();
+        if records.is_empty() {
+            return;
+        }
+        rt.block_on(to.accept_records(records)).unwrap();
+    }
+}
+
+/// Issue 16: a desk switched off before the line came back still gets its morning to the
+/// server. Another desk, which holds its ops from the shared log, takes them over once it
+/// has not heard from it for the grace, and sends each once. The first desk then comes
+/// back before that news reaches it and sends its ops too: still each once on the server
+/// (the op keys), both desks show every op done, and nothing is a conflict.
+#[test]
+fn a_desk_off_when_the_line_returns_has_its_changes_sent_by_another_desk_exactly_once() {
+    let hfs = Hfs::start();
+    let today = tokyo_today();
+    hfs.put_all(&clinic_day(today, 40, "t").resources());
+    let a = fhir_desk(&hfs.base_url(), test_now(), 5);
+    let b = fhir_desk(&hfs.base_url(), test_now(), 5);
+    let rt = runtime();
+    rt.block_on(a.desk.pull()).unwrap();
+    rt.block_on(b.desk.pull()).unwrap();
+    let date = today.format("%Y-%m-%d").to_string();
+    let queued = rt.block_on(record_mix(&a.desk, "t", 10, 12, &date));
+    share(&a.desk, &b.desk, &rt);
+
+    // Desk a is off. A minute later b sends nothing of a's: a may only be restarting.
+    b.clock.advance(chrono::Duration::seconds(60));
+    let early = rt
+        .block_on(b.desk.drain(Duration::from_secs(60), &mut quick_backoff()))
+        .unwrap();
+    assert_eq!(early.delivered, 0, "{early:?}");
+    assert!(rt.block_on(b.desk.outbox()).unwrap().is_empty());
+
+    // Past the grace (two minutes), b takes a's ops over and sends them.
+    b.clock.advance(chrono::Duration::seconds(90));
+    let report = rt
+        .block_on(b.desk.drain(Duration::from_secs(300), &mut quick_backoff()))
+        .unwrap();
+    assert_eq!(report.end, DrainEnd::Empty, "{report:?}");
+    let a_ops = rt.block_on(a.desk.outbox()).unwrap();
+    let b_ops = rt.block_on(b.desk.outbox()).unwrap();
+    assert_eq!(b_ops.len(), queued, "every op of a's, taken over");
+    let a_id = rt.block_on(a.desk.desk_id()).unwrap();
+    for op in &b_ops {
+        assert_eq!(op.taken_from.as_deref(), Some(a_id.as_str()), "{op:?}");
+        assert_eq!(op.state, OpState::Done, "{op:?}");
+        assert_eq!(op.resolution, None, "{op:?}");
+    }
+    let keys = |ops: &[tsunagi_core::store::OutboxRow]| {
+        let mut k: Vec<String> = ops.iter().map(|o| o.key.clone()).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys(&a_ops),
+        keys(&b_ops),
+        "the same ops, under the same keys"
+    );
+    assert_each_op_once(&hfs, &a_ops);
+
+    // Desk a comes back and sends its own ops before b's news reaches it.
+    let again = rt
+        .block_on(a.desk.drain(Duration::from_secs(300), &mut quick_backoff()))
+        .unwrap();
+    assert_eq!(again.end, DrainEnd::Empty, "{again:?}");
+    assert_eq!(
+        again.delivered as usize, queued,
+        "a sent every op a second time"
+    );
+    let a_ops = rt.block_on(a.desk.outbox()).unwrap();
+    assert!(
+        a_ops
+            .iter()
+            .all(|o| o.state == OpState::Done && o.resolution.is_none()),
+        "{:?}",
+        states(&a.desk, &rt)
+    );
+    assert_each_op_once(&hfs, &a_ops);
+    assert_eq!(hfs.get("Appointment/ta12")["status"], "cancelled");
+
+    // The news crosses; neither desk has anything left to send, and neither sends.
+    share(&b.desk, &a.desk, &rt);
+    share(&a.desk, &b.desk, &rt);
+    for d in [&a, &b] {
+        let quiet = rt
+            .block_on(d.desk.drain(Duration::from_secs(5), &mut quick_backoff()))
+            .unwrap();
+        assert_eq!((quiet.end, quiet.delivered), (DrainEnd::Empty, 0));
+    }
+}

@@ -135,6 +135,7 @@ impl Desk {
         };
         let store = self.store.clone();
         blocking(move || store.resume_interrupted()).await?;
+        self.take_over_ops(upstream).await?;
 
         let mut round = Round {
             delivered: 0,
@@ -188,6 +189,25 @@ impl Desk {
         }
         self.announce_outbox().await;
         Ok(round)
+    }
+
+    /// Take over what a desk that is gone left unsent for `upstream` (or the demo): see
+    /// `Store::take_over_ops`. The other desks hear of it from this desk's log.
+    async fn take_over_ops(&self, upstream: &Upstream) -> Result<()> {
+        let mut keys = vec![crate::source::demo::SOURCE_KEY.to_owned()];
+        keys.extend(upstream.key().map(str::to_owned));
+        let after = chrono::Duration::seconds(self.config().peers.takeover_after_secs.into());
+        let now = self.clock.now();
+        let store = self.store.clone();
+        let taken = blocking(move || {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            store.take_over_ops(&keys, now - after, now - crate::peers::CONNECTED, now)
+        })
+        .await?;
+        if taken > 0 {
+            tracing::info!(taken, "took over the unsent changes of a desk that is gone");
+        }
+        Ok(())
     }
 
     /// The oldest op for `upstream` (or the demo), marked as being sent.
@@ -330,12 +350,17 @@ impl Desk {
         let cal = config.calendar();
         let current = config.upstream_key().ok();
         let store = self.store.clone();
-        let (incidents, rows, counts) = blocking(move || {
+        let (incidents, rows, counts, desks) = blocking(move || {
             let incidents = store.sync_incidents(3)?;
             let mut ids: Vec<Option<i64>> = incidents.iter().map(|i| Some(i.id)).collect();
             ids.push(None);
             let rows = store.outbox_of_incidents(&ids)?;
-            Ok((incidents, rows, store.outbox_counts()?))
+            let desks: std::collections::HashMap<String, String> = store
+                .peers()?
+                .into_iter()
+                .map(|p| (p.desk, p.name))
+                .collect();
+            Ok((incidents, rows, store.outbox_counts()?, desks))
         })
         .await?;
         let appointment_ids: Vec<(String, String)> = rows
@@ -361,6 +386,7 @@ impl Desk {
             cal: &cal,
             current: current.as_deref(),
             rows: &rows,
+            desks: &desks,
         };
         let views = rows.iter().map(|r| {
             let brief = briefs.get(&(r.target_id().to_owned(), r.upstream.clone()));
@@ -515,6 +541,8 @@ struct OpShown<'a> {
     current: Option<&'a str>,
     /// Every op shown, to find what holds one back in its chain.
     rows: &'a [crate::store::OutboxRow],
+    /// The paired desks' names, by id.
+    desks: &'a std::collections::HashMap<String, String>,
 }
 
 impl OpShown<'_> {
@@ -611,6 +639,10 @@ impl OpShown<'_> {
             not_sent: crate::outbox::settled_unsent(state, r.resolution),
             actions: OpAction::offered(state, r.kind(), &r.upstream),
             waits_for: elsewhere.then(|| crate::source::upstream_name(&r.upstream)),
+            taken_from: r.taken_from.as_ref().map(|d| match self.desks.get(d) {
+                Some(name) => name.clone(),
+                None => format!("desk {}", d.get(..6).unwrap_or(d)),
+            }),
         }
     }
 }

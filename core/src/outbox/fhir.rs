@@ -257,6 +257,7 @@ mod tests {
             done_at: None,
             resolution: None,
             resolved_by: None,
+            taken_from: None,
         }
     }
 

@@ -215,9 +215,10 @@ fn resource_id(answer: &Answer, kind: &str) -> Option<String> {
 
 async fn create(fhir: &FhirSource, op: &OutboxRow, kind: &str, resource: &Value) -> Attempt {
     let search = map::identifier_search(&op.key);
-    if op.attempts > 1 {
-        // An earlier attempt may have reached the server; a server that ignores
-        // If-None-Exist would otherwise make a second copy.
+    if op.attempts > 1 || op.taken_from.is_some() {
+        // An earlier attempt (or the desk this op was taken over from) may have reached
+        // the server; a server that ignores If-None-Exist would otherwise make a second
+        // copy.
         match fhir.read(&format!("{kind}?{search}")).await {
             Ok(a) if a.is_success() => {
                 if let Some(id) = own_match(&a, kind, &op.key) {

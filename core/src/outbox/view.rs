@@ -87,4 +87,7 @@ pub struct OpView {
     /// Made against another upstream than the source now (its address, `demo` or `csv`):
     /// it waits for that one and is sent when it is the source again.
     pub waits_for: Option<String>,
+    /// Another desk's op this desk took over (that desk was gone while the line was up):
+    /// that desk's name.
+    pub taken_from: Option<String>,
 }

@@ -29,7 +29,10 @@ pub mod wire;
 pub use error::PeerError;
 pub use hlc::Hlc;
 pub(crate) use record::is_desk_id;
-pub use record::{Accepted, CallRecord, ReceiptRecord, Record, RecordBody, TickRecord, Vector};
+pub use record::{
+    Accepted, CallRecord, OpRecord, OpSettledRecord, ReceiptRecord, Record, RecordBody, TickRecord,
+    Vector,
+};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -52,8 +55,10 @@ pub fn pin_account(me: &str, peer: &str) -> String {
     format!("peer-pin/{me}/{peer}")
 }
 
-/// Heard from within the last few seconds (links say something every 3 s).
+/// How recently a connected desk was heard from (links say something every 3 s).
+pub const CONNECTED: chrono::Duration = chrono::Duration::seconds(10);
+
+/// Heard from within the last few seconds.
 pub fn connected(peer: &PeerRow, now: DateTime<Utc>) -> bool {
-    peer.last_seen
-        .is_some_and(|t| now - t <= chrono::Duration::seconds(10))
+    peer.last_seen.is_some_and(|t| now - t <= CONNECTED)
 }

@@ -62,6 +62,37 @@ pub enum RecordBody {
     /// A desk unpaired (lost, stolen, replaced): unpaired on every desk, and its records
     /// after `after_seq` refused everywhere.
     Unpaired { desk: String, after_seq: u64 },
+    /// A change queued for the upstream, whole: another desk can send it when this desk is
+    /// off while the line is back.
+    Op(OpRecord),
+    /// An op is settled at this desk: on the server (`resolution` none), or given up by a
+    /// person (its resolution's code). The other desks no longer send it.
+    OpSettled(OpSettledRecord),
+    /// This desk took over another desk's op (that desk was gone while the line was up):
+    /// it sends it now.
+    OpTaken { key: String, from: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpRecord {
+    pub key: String,
+    /// The op's kind and payload as the outbox stores them.
+    pub kind: String,
+    pub payload: String,
+    pub upstream: String,
+    pub base_version: Option<String>,
+    pub base_state: Option<crate::outbox::change::AppointmentState>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpSettledRecord {
+    pub key: String,
+    /// `None`: the server has it; otherwise how a person settled it.
+    pub resolution: Option<String>,
+    pub upstream_ref: Option<String>,
+    /// An appointment's version after the change.
+    pub new_version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -600,6 +600,7 @@ pub(crate) fn withdraw_in(
     if let Some(id) = &taken.appointment_id {
         super::mirror::recompute(tx, id)?;
     }
+    super::outbox::tell_settled(tx, parse_ts(now)?)?;
     Ok(taken.appointment_id)
 }
 

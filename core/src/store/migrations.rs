@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0020_unpaired_everywhere.sql"),
     include_str!("migrations/0021_peer_arrivals.sql"),
     include_str!("migrations/0022_peer_receipts.sql"),
+    include_str!("migrations/0023_peer_ops.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -95,6 +96,7 @@ mod pinned {
         "9175e71e90ccdd3a7d3b6528897b9fd90e951a7d10b1be48882a290672f41003",
         "1c9792f03a7af60503e44509c2d6542c52f5ef177039a45fe7d829952e310612",
         "a10403ae9bea074ba85104b309c9bf6751b0a15d83aba3e2f4b7bfaafa33fbb1",
+        "7e726275e8cccc8349d51ccdd18f1a4c66cd0e8dad4fff46ef68307b17d907d2",
     ];
 
     #[test]

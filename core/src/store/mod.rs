@@ -15,6 +15,7 @@ mod receipts;
 mod records;
 mod report;
 mod retention;
+mod takeover;
 
 pub use booking::{BookingInsert, BookingOp, BookingOps, HandStop};
 pub use calls::{ArrivalInsert, CallInsert};

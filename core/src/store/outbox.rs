@@ -12,6 +12,7 @@ use super::Store;
 use crate::error::{CoreError, Result};
 use crate::outbox::change::{AppointmentState, Change, ChangeError, ServerAppointment};
 use crate::outbox::{OpAction, OpKind, OpState, OutboxCounts, Resolution};
+use crate::peers::{OpRecord, OpSettledRecord, RecordBody};
 
 /// One outbox entry as stored, read into types: an unknown kind, state or resolution is an
 /// error that names it.
@@ -39,6 +40,8 @@ pub struct OutboxRow {
     pub done_at: Option<DateTime<Utc>>,
     pub resolution: Option<Resolution>,
     pub resolved_by: Option<String>,
+    /// The desk whose op this desk took over (it was gone while the line was up).
+    pub taken_from: Option<String>,
 }
 
 impl OutboxRow {
@@ -80,7 +83,7 @@ fn held(alias: &str, param: &str) -> String {
 const COLUMNS: &str = "o.id, o.op_key, o.kind, o.payload, o.upstream, o.base_version,
     o.base_state, o.state, o.attempts, o.created_at, o.incident_id, o.chain, o.last_code,
     o.last_status, o.last_error, o.server_version, o.server_state, o.upstream_ref, o.done_at,
-    CASE WHEN o.withdrawn THEN 'withdrawn' ELSE o.resolution END, o.resolved_by";
+    CASE WHEN o.withdrawn THEN 'withdrawn' ELSE o.resolution END, o.resolved_by, o.taken_from";
 
 fn unreadable(
     column: usize,
@@ -131,6 +134,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
             })
             .transpose()?,
         resolved_by: r.get(20)?,
+        taken_from: r.get(21)?,
     })
 }
 
@@ -171,6 +175,100 @@ pub(super) fn queue(tx: &Transaction<'_>, op: OpInsert<'_>) -> Result<()> {
     if let Some((id, _)) = op.change.appointment_change() {
         super::mirror::recompute(tx, id)?;
     }
+    // The op travels whole to the other desks: one of them sends it if this desk is off
+    // when the line is back.
+    let record = RecordBody::Op(OpRecord {
+        key: op.key.to_owned(),
+        kind: op.change.kind().code().to_owned(),
+        payload: op.change.payload(),
+        upstream: op.upstream.to_owned(),
+        base_version: op.base_version.map(str::to_owned),
+        base_state: op.base_state.cloned(),
+        at: op.at,
+    });
+    super::records::append_in(tx, op.at, &record)?;
+    Ok(())
+}
+
+/// Queue another desk's op taken over by this desk (see `store::takeover`): under its own
+/// key, base and time, with no record of its own (the op's record is its desk's).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn queue_taken(
+    tx: &rusqlite::Connection,
+    key: &str,
+    change: &Change,
+    upstream: &str,
+    base_version: Option<&str>,
+    base_state: Option<&AppointmentState>,
+    at: DateTime<Utc>,
+    from: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO outbox (op_key, kind, target_id, base_version, base_state, payload,
+             created_at, incident_id, chain, upstream, taken_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            key,
+            change.kind().code(),
+            change.target_id(),
+            base_version,
+            base_state.map(to_json),
+            change.payload(),
+            ts(at),
+            super::records::incident_at(tx, at)?,
+            change.chain(),
+            upstream,
+            from
+        ],
+    )?;
+    if let Some((id, _)) = change.appointment_change() {
+        super::mirror::recompute(tx, id)?;
+    }
+    Ok(())
+}
+
+/// The ops after op `id` on its chain follow it onto what the server holds now.
+pub(super) fn follow_op(
+    tx: &rusqlite::Connection,
+    id: i64,
+    new_version: Option<&str>,
+    landed: Option<&AppointmentState>,
+) -> Result<()> {
+    let op = tx.query_row(
+        &format!("SELECT {COLUMNS} FROM outbox o WHERE o.id = ?1"),
+        [id],
+        row,
+    )?;
+    follow(tx, &op, new_version, landed)
+}
+
+/// Tell the other desks of this desk's ops settled since they were last told (sent, given
+/// up, taken back): each a record, so they stop holding them for a takeover and their 同期
+/// agrees. Runs inside the transaction that settled them.
+pub(super) fn tell_settled(tx: &rusqlite::Connection, at: DateTime<Utc>) -> Result<()> {
+    let settled: Vec<OpSettledRecord> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT op_key, CASE WHEN withdrawn THEN 'withdrawn' ELSE resolution END,
+                    upstream_ref, server_version
+             FROM outbox WHERE state = 'done' AND settle_told = 0 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OpSettledRecord {
+                key: r.get(0)?,
+                resolution: r.get(1)?,
+                upstream_ref: r.get(2)?,
+                new_version: r.get(3)?,
+            })
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for body in settled {
+        tx.execute(
+            "UPDATE outbox SET settle_told = 1 WHERE op_key = ?1",
+            [&body.key],
+        )?;
+        super::records::append_in(tx, at, &RecordBody::OpSettled(body))?;
+    }
     Ok(())
 }
 
@@ -209,7 +307,7 @@ fn close_reconciled(tx: &Transaction<'_>, at: DateTime<Utc>) -> rusqlite::Result
 
 /// The desk learnt what the server holds outside a pull: a pull fetched before this must
 /// not be written over it.
-fn bump_deliveries(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+pub(super) fn bump_deliveries(tx: &rusqlite::Connection) -> rusqlite::Result<()> {
     tx.execute(
         "UPDATE sync_state SET deliveries = deliveries + 1 WHERE id = 1",
         [],
@@ -529,7 +627,7 @@ impl Store {
 
     /// Record what one attempt learnt.
     pub fn op_delivered(&self, seq: i64, delivery: &Delivery, at: DateTime<Utc>) -> Result<()> {
-        self.with(|conn| {
+        self.recording(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let op = tx.query_row(
                 &format!("SELECT {COLUMNS} FROM outbox o WHERE o.id = ?1"),
@@ -543,9 +641,10 @@ impl Store {
                 } => {
                     tx.execute(
                         "UPDATE outbox SET state = 'done', upstream_ref = ?2, done_at = ?3,
-                             last_code = NULL, last_status = NULL, last_error = NULL
+                             server_version = ?4, last_code = NULL, last_status = NULL,
+                             last_error = NULL
                          WHERE id = ?1",
-                        params![seq, upstream_ref, ts(at)],
+                        params![seq, upstream_ref, ts(at), new_version],
                     )?;
                     if let Some((id, change)) = op.change.appointment_change() {
                         // The server now holds the change on the state it was based on.
@@ -605,6 +704,7 @@ impl Store {
                     )?;
                 }
             }
+            tell_settled(&tx, at)?;
             tx.commit()?;
             Ok(())
         })
@@ -637,6 +737,7 @@ impl Store {
                 )));
             }
             apply_decision(&tx, &op, action, staff, &ts(at))?;
+            tell_settled(&tx, at)?;
             close_reconciled(&tx, at)?;
             super::audit::append_in(&tx, &audit)?;
             let op = tx.query_row(
@@ -687,7 +788,7 @@ fn server_told(tx: &Transaction<'_>, op: &OutboxRow, server: &ServerAppointment)
 /// The later live changes of `op`'s chain made on the same base as it move onto the
 /// server's version and state (after `op` landed, or a person kept it on the server's).
 fn follow(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     op: &OutboxRow,
     new_version: Option<&str>,
     landed: Option<&AppointmentState>,

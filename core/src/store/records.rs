@@ -62,7 +62,10 @@ fn vector_in(conn: &rusqlite::Connection) -> rusqlite::Result<Vector> {
 
 /// The local incident a record's moment belongs to: the one this desk had open then (or
 /// none, when this desk saw no outage at that time).
-fn incident_at(conn: &rusqlite::Connection, at: DateTime<Utc>) -> rusqlite::Result<Option<i64>> {
+pub(super) fn incident_at(
+    conn: &rusqlite::Connection,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<Option<i64>> {
     conn.query_row(
         "SELECT id FROM incident WHERE started_at <= ?1 AND (ended_at IS NULL OR ended_at >= ?1)
          ORDER BY id DESC LIMIT 1",
@@ -208,6 +211,11 @@ fn apply(tx: &rusqlite::Connection, record: &Record, body: &RecordBody) -> Resul
         RecordBody::Unpaired { desk, after_seq } => {
             revoke_in(tx, desk, *after_seq, record.hlc.wall())?;
         }
+        RecordBody::Op(op) => super::takeover::hold(tx, record, op)?,
+        RecordBody::OpSettled(s) => super::takeover::settled(tx, s, record.hlc.wall())?,
+        RecordBody::OpTaken { key, .. } => {
+            super::takeover::taken(tx, record, key, record.hlc.wall())?
+        }
         RecordBody::CallWithdrawn { seq } => {
             tx.execute(
                 "UPDATE peer_call SET withdrawn_at = ?3 WHERE desk = ?1 AND seq = ?2",
@@ -233,6 +241,22 @@ pub(super) fn purge_bodies(
         [Hlc::at(before).to_sql()],
     )? as u32;
     r.calls += tx.execute("DELETE FROM peer_call WHERE at < ?1", [ts(before)])? as u32;
+    // Another desk's op, once settled, is held no longer; an op's body (a receipt's name, a
+    // call's note) goes once no desk here may still send it.
+    r.ops += tx.execute(
+        "DELETE FROM peer_op WHERE created_at < ?1 AND settled IS NOT NULL",
+        [ts(before)],
+    )? as u32;
+    r.log_rows += tx.execute(
+        "UPDATE desk_record SET body = '{}'
+         WHERE kind = 'op' AND hlc < ?1 AND body != '{}'
+           AND NOT EXISTS (SELECT 1 FROM peer_op p
+                           WHERE p.op_key = json_extract(desk_record.body, '$.key'))
+           AND NOT EXISTS (SELECT 1 FROM outbox o
+                           WHERE o.op_key = json_extract(desk_record.body, '$.key')
+                             AND o.state != 'done')",
+        [Hlc::at(before).to_sql()],
+    )? as u32;
     Ok(())
 }
 
@@ -248,6 +272,9 @@ pub(super) fn purge_peer_receipts(
         [Hlc::at(before).to_sql()],
     )? as u32;
     r.receipts += tx.execute("DELETE FROM peer_receipt WHERE at < ?1", [ts(before)])? as u32;
+    // An op never settled (its desk vanished, and no desk here sends to its upstream) is
+    // held no longer than money is.
+    r.ops += tx.execute("DELETE FROM peer_op WHERE created_at < ?1", [ts(before)])? as u32;
     Ok(())
 }
 
