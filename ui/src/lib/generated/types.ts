@@ -715,7 +715,12 @@ not_sent: boolean, actions: Array<OpAction>,
  * Made against another upstream than the source now (its address, `demo` or `csv`):
  * it waits for that one and is sent when it is the source again.
  */
-waits_for: string | null, };
+waits_for: string | null, 
+/**
+ * Another desk's op this desk took over (that desk was gone while the line was up):
+ * that desk's name.
+ */
+taken_from: string | null, };
 
 export type SyncGroup = { 
 /**
