@@ -164,6 +164,8 @@ pub enum CallError {
     ContradictsArrival,
     #[error("that change has already been sent to the clinic's system; change it there instead")]
     AlreadySent,
+    #[error("another desk took that change over and sends it to the clinic's system; change it there instead")]
+    TakenOver,
     #[error("that change is waiting for a decision in the sync view; decide it there")]
     NeedsDecision,
     #[error("this was already taken back")]
@@ -187,6 +189,7 @@ impl CallError {
             CallError::ContradictsCancel => C::CallContradictsCancel,
             CallError::ContradictsArrival => C::CallContradictsArrival,
             CallError::AlreadySent => C::CallAlreadySent,
+            CallError::TakenOver => C::CallTakenOver,
             CallError::NeedsDecision => C::CallNeedsDecision,
             CallError::AlreadyWithdrawn => C::CallAlreadyWithdrawn,
             CallError::AppointmentCancelled => C::CallAppointmentCancelled,

@@ -75,6 +75,7 @@ error_codes! {
     CallContradictsArrival = "call.contradicts_arrival",
     /// What a person tried to take back has reached the clinic's system already.
     CallAlreadySent = "call.already_sent",
+    CallTakenOver = "call.taken_over",
     /// What a person tried to take back waits for a conflict or rejection decision.
     CallNeedsDecision = "call.needs_decision",
     CallAlreadyWithdrawn = "call.already_withdrawn",

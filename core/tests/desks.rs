@@ -632,14 +632,36 @@ fn a_gone_desks_unsent_ops_are_taken_over_once_and_settled_everywhere() {
 
     // Not heard from for more than the grace: b takes over what a left unsent.
     b.clock.set(nine + Duration::minutes(12));
+    let at = nine + Duration::minutes(12);
+    let took = store
+        .take_over_ops(
+            &[tsunagi_core::source::demo::SOURCE_KEY],
+            at - Duration::minutes(2),
+            at - Duration::seconds(10),
+            at,
+        )
+        .unwrap();
+    assert_eq!(took, 2, "the cancel and its call, not what was taken back");
+    // a hears of it before b's news that they were sent: the call can no longer be taken
+    // back at a (b may have sent it already).
+    share_demo(&b, &a);
+    let attempt =
+        a.rt.block_on(a.desk.call_list(false))
+            .unwrap()
+            .entries
+            .into_iter()
+            .find(|e| e.appointment_id == cancelled)
+            .and_then(|e| e.attempts.first().map(|t| t.id))
+            .expect("a's call on its list");
+    let refused =
+        a.rt.block_on(a.desk.withdraw(Withdrawable::Call(attempt), Some("鈴木")))
+            .unwrap_err();
+    assert_eq!(refused.code().as_str(), "call.taken_over", "{refused}");
+
     let round = b.rt.block_on(b.desk.drain_round()).unwrap();
     let ops = b.rt.block_on(b.desk.outbox()).unwrap();
     assert_eq!(round.delivered, 2, "{round:?}");
-    assert_eq!(
-        ops.len(),
-        2,
-        "the cancel and its call, not what was taken back"
-    );
+    assert_eq!(ops.len(), 2);
     assert!(ops.iter().all(|o| o.state == OpState::Done
         && o.taken_from.as_deref() == Some(a_id.as_str())
         && o.target_id() == cancelled));

@@ -539,15 +539,18 @@ pub(crate) fn withdraw_in(
     now: &str,
 ) -> Result<Option<String>> {
     let taken = taken(tx, &taking)?;
-    let mut state = tx.prepare_cached("SELECT state, withdrawn FROM outbox WHERE op_key = ?1")?;
+    let mut state = tx.prepare_cached(
+        "SELECT state, withdrawn, taken_by IS NOT NULL FROM outbox WHERE op_key = ?1",
+    )?;
     for key in &taken.keys {
-        let found: Option<(String, bool)> = state
-            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+        let found: Option<(String, bool, bool)> = state
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        match found.as_ref().map(|(s, w)| (s.as_str(), *w)) {
-            Some(("pending", _)) => {}
-            Some(("done", true)) => return Err(CallError::AlreadyWithdrawn.into()),
-            Some(("done" | "sending", _)) => return Err(CallError::AlreadySent.into()),
+        match found.as_ref().map(|(s, w, t)| (s.as_str(), *w, *t)) {
+            Some(("pending", _, true)) => return Err(CallError::TakenOver.into()),
+            Some(("pending", _, _)) => {}
+            Some(("done", true, _)) => return Err(CallError::AlreadyWithdrawn.into()),
+            Some(("done" | "sending", _, _)) => return Err(CallError::AlreadySent.into()),
             Some(_) => return Err(CallError::NeedsDecision.into()),
             None => {
                 return Err(CoreError::InvalidInput(

@@ -87,6 +87,11 @@ pub(super) fn taken(
         "UPDATE peer_op SET taken_by = ?2, taken_at = ?3 WHERE op_key = ?1 AND taken_by IS NULL",
         params![key, record.desk, ts(at)],
     )?;
+    // This desk's own op (it was thought gone): the other desk may send it any moment.
+    tx.execute(
+        "UPDATE outbox SET taken_by = ?2 WHERE op_key = ?1 AND taken_from IS NULL",
+        params![key, record.desk],
+    )?;
     Ok(())
 }
 

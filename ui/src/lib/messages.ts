@@ -781,6 +781,10 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
       title: 'この変更はもう予約システムに送られています',
       action: '取り消すには、予約システムで直接変更してください。',
     },
+    'call.taken_over': {
+      title: 'この変更は、ほかの端末が引き継いで予約システムに送っています',
+      action: 'この端末と連絡が取れない間に引き継がれました。取り消すには、予約システムで直接変更してください。',
+    },
     'call.needs_decision': {
       title: 'この変更は同期タブで判断を待っています',
       action: '同期タブで、どちらの内容を残すか選んでください。',
@@ -1087,6 +1091,10 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
     'call.already_sent': {
       title: 'This change has already reached the clinic system',
       action: 'To take it back, change it in the clinic system directly.',
+    },
+    'call.taken_over': {
+      title: 'Another desk took this change over and is sending it to the clinic system',
+      action: 'It was taken over while this desk could not be reached. To take it back, change it in the clinic system directly.',
     },
     'call.needs_decision': {
       title: 'This change waits for a decision in Sync',

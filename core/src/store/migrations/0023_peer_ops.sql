@@ -23,6 +23,9 @@ CREATE INDEX peer_op_open ON peer_op (upstream, desk, seq) WHERE settled IS NULL
 
 -- An op this desk took over from the desk that queued it (NULL: its own).
 ALTER TABLE outbox ADD COLUMN taken_from TEXT;
+-- This desk's own op, taken over by another desk (it was gone while the line was up): that
+-- desk may have sent it already, so it can no longer be taken back here.
+ALTER TABLE outbox ADD COLUMN taken_by TEXT;
 -- Whether the other desks were told this op is settled (a record of this desk's log). The
 -- ops settled before 0023 were never told as ops at all.
 ALTER TABLE outbox ADD COLUMN settle_told INTEGER NOT NULL DEFAULT 0;

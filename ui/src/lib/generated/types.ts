@@ -862,6 +862,7 @@ export const ERROR_CODES = [
   'call.contradicts_cancel',
   'call.contradicts_arrival',
   'call.already_sent',
+  'call.taken_over',
   'call.needs_decision',
   'call.already_withdrawn',
   'call.appointment_cancelled',
