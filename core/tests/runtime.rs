@@ -352,3 +352,52 @@ fn issue_17_on_the_backup_line_the_booking_pause_goes_out_first() {
         updated(&call)
     );
 }
+
+/// Issue 16 (an outage survives a restart): the desk is restarted in the middle of an
+/// outage (an update, a reboot). The outage goes on as the same incident, with the
+/// checklist ticked before the restart; it used to end at the restart, and the desk's
+/// checklist started empty. Restarted again after the line came back while it was off,
+/// the outage is over at the first look.
+#[test]
+fn an_outage_goes_on_across_a_restart_with_its_checklist() {
+    let mut rig = rig();
+    rig.spawn(&["run", "--json"]);
+    expect_line(&mut rig, Duration::from_secs(30), "first pull", |v| {
+        v["kind"] == "desk" && v["event"]["kind"] == "mirror-updated"
+    });
+    cut(&rig.net);
+    let down = expect_line(&mut rig, Duration::from_secs(15), "offline", |v| {
+        line_state(v) == Some("offline")
+    });
+    let incident = down["view"]["status"]["incident_id"].as_i64().unwrap();
+    rig.cli(&["checklist", "tick", "0"]);
+    let checklist = |rig: &MonitorRig| -> Value {
+        serde_json::from_str(&rig.cli(&["checklist", "--json"])).unwrap()
+    };
+
+    rig.stop_monitor();
+    rig.spawn(&["run", "--json"]);
+    let again = expect_line(&mut rig, Duration::from_secs(30), "offline again", |v| {
+        line_state(v) == Some("offline")
+    });
+    assert_eq!(
+        again["view"]["status"]["incident_id"].as_i64(),
+        Some(incident),
+        "the same outage: {again}"
+    );
+    let list = checklist(&rig);
+    assert_eq!(list["incident_id"].as_i64(), Some(incident), "{list}");
+    assert_eq!(
+        list["items"][0]["done"], true,
+        "ticked before the restart: {list}"
+    );
+
+    // Off again, and the line comes back meanwhile: over at the first look.
+    rig.stop_monitor();
+    rig.net.clear_faults();
+    rig.spawn(&["run", "--json"]);
+    tsunagi_testkit::wait_until(Duration::from_secs(30), "the outage to end", || {
+        checklist(&rig)["incident_id"].is_null()
+    });
+    rig.stop_monitor();
+}

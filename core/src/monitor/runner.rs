@@ -15,7 +15,7 @@ use super::metered::Metered;
 use super::probe::{Plan, Prober};
 use super::{millis_ts, Cause, MonitorConfig, NetPath, NetState, ProbeResult, Round, Transition};
 use crate::clock::Clock;
-use crate::store::Store;
+use crate::store::{CarriedIncident, Store};
 
 /// Called once per recovery (back online), after the incident is closed (its id, when this
 /// monitor records them): the sync-back drains its outbox from here. Must not block; spawn
@@ -330,7 +330,7 @@ impl Task {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let link_changed = Arc::new(Notify::new());
         let _watch = super::link::watch(link_changed.clone());
-        let run_id = self.start_run().await;
+        let (run_id, mut carried) = self.start_run().await;
         let mut primary = self.prober.path();
         let recording = self.store.is_some() && self.recorder.try_hold();
         self.update_status(|s| {
@@ -378,6 +378,7 @@ impl Task {
             }
             if !self.enabled {
                 // Switched off in config.toml: nothing is probed, the state stays as is.
+                self.settle_carried(&mut carried).await;
                 self.tell_settled(&mut settled);
                 wait = Duration::from_secs(3600);
                 continue;
@@ -452,6 +453,7 @@ impl Task {
                 self.spend(&path).await;
             }
             if self.machine.settled() {
+                self.settle_carried(&mut carried).await;
                 self.tell_settled(&mut settled);
             }
             if self.track_run && last_alive.elapsed() >= ALIVE_EVERY {
@@ -625,18 +627,47 @@ impl Task {
         s.clone()
     }
 
-    async fn start_run(&self) -> Option<i64> {
+    /// Record this run's start; with the outage the last run left open, if it is carried
+    /// over (see `Store::start_run`).
+    async fn start_run(&self) -> (Option<i64>, Option<CarriedIncident>) {
         let (true, Some(store)) = (self.track_run, self.store.clone()) else {
-            return None;
+            return (None, None);
         };
         let now = self.clock.now();
         match tokio::task::spawn_blocking(move || store.start_run(now)).await {
-            Ok(Ok(id)) => Some(id),
+            Ok(Ok(start)) => {
+                if let Some(c) = &start.carried {
+                    tracing::info!(incident = c.id, "an outage carried over from the last run");
+                }
+                (Some(start.id), start.carried)
+            }
             Ok(Err(e)) => {
                 tracing::warn!(code = %e.code(), "could not record the start: {e}");
-                None
+                (None, None)
             }
-            Err(_) => None,
+            Err(_) => (None, None),
+        }
+    }
+
+    /// The first settled look at the line after a restart decides the outage carried over:
+    /// still down, it went on (the transition that said so extended it); up, it ended while
+    /// the desk was off.
+    async fn settle_carried(&self, carried: &mut Option<CarriedIncident>) {
+        let Some(c) = carried.take() else {
+            return;
+        };
+        if self.status().state != NetState::Online {
+            return;
+        }
+        if let Some(store) = self.store.clone() {
+            tracing::info!(
+                incident = c.id,
+                "the outage carried over ended while the desk was off"
+            );
+            let ended = tokio::task::spawn_blocking(move || store.end_carried_incident(&c)).await;
+            if let Ok(Err(e)) = ended {
+                tracing::warn!(code = %e.code(), "could not end the outage: {e}");
+            }
         }
     }
 

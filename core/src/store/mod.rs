@@ -24,7 +24,9 @@ pub(crate) use mirror::{parse_ts, ts};
 pub use mirror::{
     MirrorCounts, MirrorMeta, MirrorState, PullRecord, Refresh, Scope, StoredAppointment,
 };
-pub use monitor::{IncidentRow, MonitorHealth, Recorded, RunRow};
+pub use monitor::{
+    CarriedIncident, IncidentRow, MonitorHealth, Recorded, RunRow, RunStart, CARRY_OUTAGE,
+};
 pub use outbox::{AppointmentBrief, Delivery, OutboxRow, SyncIncident};
 pub use receipts::{ReceiptError, ReceiptInsert};
 pub use records::{PeerArrival, PeerCall};

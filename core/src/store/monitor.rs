@@ -20,6 +20,25 @@ pub struct IncidentRow {
     pub ended_by_shutdown: bool,
 }
 
+/// How long a desk may be off in the middle of an outage (a restart, an update, a reboot)
+/// and still carry it on: the ticks, calls and receipts of that outage stay together.
+pub const CARRY_OUTAGE: chrono::Duration = chrono::Duration::minutes(60);
+
+/// What `start_run` recorded: the run, and the outage it carried over from the last run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunStart {
+    pub id: i64,
+    pub carried: Option<CarriedIncident>,
+}
+
+/// An outage left open by the last run, carried over until the line is looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarriedIncident {
+    pub id: i64,
+    /// The last run's last sign of life: when it ends, if the line is up at the first look.
+    pub last_seen: String,
+}
+
 /// A run of the app that did not end cleanly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRow {
@@ -176,9 +195,12 @@ impl Store {
         })
     }
 
-    /// Record that the app started. An incident left open by a run that did not stop
-    /// cleanly ends at that run's last sign of life.
-    pub fn start_run(&self, now: DateTime<Utc>) -> Result<i64> {
+    /// Record that the app started. An incident left open by the last run is carried over
+    /// when that run was alive within [`CARRY_OUTAGE`] (a restart, an update, a reboot in
+    /// the middle of an outage): the runner's first look at the line decides whether it goes
+    /// on or ended meanwhile ([`Store::end_carried_incident`]). Left longer, it ends at that
+    /// run's last sign of life (or now, after a clean stop), as before.
+    pub fn start_run(&self, now: DateTime<Utc>) -> Result<RunStart> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let last_alive: Option<String> = tx
@@ -188,19 +210,51 @@ impl Store {
                     |r| r.get(0),
                 )
                 .optional()?;
-            let ended_at = last_alive.unwrap_or_else(|| millis_ts(now));
-            tx.execute(
-                "UPDATE incident SET ended_at = max(started_at, ?1), ended_by = 'shutdown'
-                 WHERE ended_at IS NULL",
-                [&ended_at],
-            )?;
+            let last_seen: Option<String> = tx
+                .query_row(
+                    "SELECT alive_at FROM app_run ORDER BY id DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let open = open_incident(&tx)?;
+            let carried = match (open, &last_seen) {
+                (Some(id), Some(seen)) if now - parse_ts(seen)? <= CARRY_OUTAGE => {
+                    Some(CarriedIncident {
+                        id,
+                        last_seen: seen.clone(),
+                    })
+                }
+                _ => None,
+            };
+            if carried.is_none() {
+                let ended_at = last_alive.unwrap_or_else(|| millis_ts(now));
+                tx.execute(
+                    "UPDATE incident SET ended_at = max(started_at, ?1), ended_by = 'shutdown'
+                     WHERE ended_at IS NULL",
+                    [&ended_at],
+                )?;
+            }
             tx.execute(
                 "INSERT INTO app_run (started_at, alive_at) VALUES (?1, ?1)",
                 [millis_ts(now)],
             )?;
             let id = tx.last_insert_rowid();
             tx.commit()?;
-            Ok(id)
+            Ok(RunStart { id, carried })
+        })
+    }
+
+    /// The line was up at the first look after a restart: the outage carried over ended
+    /// while the desk was off, at the last run's last sign of life.
+    pub fn end_carried_incident(&self, carried: &CarriedIncident) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE incident SET ended_at = max(started_at, ?2), ended_by = 'shutdown'
+                 WHERE id = ?1 AND ended_at IS NULL",
+                params![carried.id, carried.last_seen],
+            )?;
+            Ok(())
         })
     }
 
