@@ -139,6 +139,12 @@ pub enum DeskEvent {
     },
     /// Work recorded on another desk arrived (a tick, a call): screens reload.
     SharedWork {},
+    /// The code shown on this desk was typed on another desk (`paired`: its name) or ended
+    /// without it (`error`: why; none when it was closed here).
+    PairingEnded {
+        paired: Option<String>,
+        error: Option<ErrorPayload>,
+    },
 }
 
 pub(crate) fn local_rfc3339(t: DateTime<Tz>) -> String {

@@ -687,3 +687,77 @@ fn a_gone_desks_unsent_ops_are_taken_over_once_and_settled_everywhere() {
     assert_eq!(b.rt.block_on(b.desk.drain_round()).unwrap().delivered, 0);
     assert_eq!(b.rt.block_on(b.desk.outbox()).unwrap().len(), 2);
 }
+
+/// Issue 16, 設定 → 他の端末: a code shown in the window ends when the screen closes (the
+/// port is free for the next one), and the desk that types the next code is paired, which
+/// every screen hears as the code's end.
+#[test]
+fn a_pairing_code_shown_in_the_window_ends_when_closed_and_pairs_the_desk_that_types_it() {
+    use std::sync::Arc;
+    use tsunagi_core::view::DeskEvent;
+    let open = |name: &str, port: u16| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = tsunagi_core::config::Config::first_start(Some("ja-JP"));
+        c.peers.name = name.into();
+        c.peers.port = port;
+        c.peers.pairing_port = port + 1;
+        let data = tsunagi_core::config::DataDir::at(dir.path());
+        c.save(&data.config()).unwrap();
+        let desk = tsunagi_core::Desk::open(tsunagi_core::DeskOptions {
+            data_dir: data,
+            keychain: Arc::new(tsunagi_core::keychain::Keychain::mock()),
+            clock: Arc::new(tsunagi_core::clock::ManualClock::new(morning())),
+            locale: None,
+        })
+        .unwrap();
+        (dir, Arc::new(desk))
+    };
+    let (_a_dir, a) = open("受付1", 48750);
+    let (_b_dir, b) = open("受付2", 48760);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut events = a.subscribe();
+        let ended = async |events: &mut tokio::sync::broadcast::Receiver<DeskEvent>| loop {
+            let event = tokio::time::timeout(std::time::Duration::from_secs(10), events.recv())
+                .await
+                .expect("the code's end within 10 s")
+                .unwrap();
+            if let DeskEvent::PairingEnded { paired, error } = event {
+                return (paired, error);
+            }
+        };
+        let first = a.show_pairing_code(Some("佐藤")).await.unwrap();
+        assert_eq!(first.code.len(), 9, "{first:?}");
+        a.end_pairing_code();
+        assert_eq!(ended(&mut events).await, (None, None), "closed, not failed");
+
+        let second = a.show_pairing_code(Some("佐藤")).await.unwrap();
+        assert_ne!(first.code, second.code);
+        let view = b
+            .pair_by_typing("127.0.0.1:48751", &second.code, Some("鈴木"))
+            .await
+            .unwrap();
+        assert_eq!(view.name, "受付1");
+        assert_eq!(ended(&mut events).await, (Some("受付2".to_owned()), None));
+        let listed = a.desks_view().await.unwrap();
+        assert_eq!(listed.name, "受付1");
+        assert_eq!(
+            listed
+                .desks
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>(),
+            ["受付2"]
+        );
+        // The code was used once: typed again, it is refused.
+        let again = b
+            .pair_by_typing("127.0.0.1:48751", &second.code, None)
+            .await
+            .unwrap_err();
+        assert!(again.code().as_str().starts_with("peers."), "{again}");
+    });
+}

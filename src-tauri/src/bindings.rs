@@ -23,6 +23,7 @@ use tsunagi_core::monitor::{
 };
 use tsunagi_core::outbox::view::{AppointmentSide, OpView, SyncGroup, SyncView};
 use tsunagi_core::outbox::{OpAction, OpKind, OpState, OutboxCounts, Resolution};
+use tsunagi_core::peers::{DeskRow, DesksView, PairingCode};
 use tsunagi_core::phone::Phone;
 use tsunagi_core::printout::{PrintRequest, Printout};
 use tsunagi_core::receipts::{
@@ -97,6 +98,9 @@ fn typescript() -> String {
         ChecklistAction::decl(&cfg),
         ChecklistItem::decl(&cfg),
         ChecklistView::decl(&cfg),
+        DesksView::decl(&cfg),
+        DeskRow::decl(&cfg),
+        PairingCode::decl(&cfg),
         PaymentMethod::decl(&cfg),
         ReceiptInput::decl(&cfg),
         ReceiptIssued::decl(&cfg),

@@ -11,6 +11,7 @@ use tsunagi_core::desk::{FreshStart, StaffView};
 use tsunagi_core::monitor::advice::LineView;
 use tsunagi_core::outbox::view::SyncView;
 use tsunagi_core::outbox::OpAction;
+use tsunagi_core::peers::{DesksView, PairingCode};
 use tsunagi_core::printout::{PrintRequest, Printout};
 use tsunagi_core::receipts::{LedgerView, ReceiptInput, ReceiptIssued, ReceiptPatient};
 use tsunagi_core::report::{IncidentReport, ReportKind, ReportList};
@@ -337,6 +338,56 @@ pub async fn tick(
 ) -> Answer<ChecklistView> {
     let desk = shell.ready()?;
     Ok(desk.tick(step, done, staff.as_deref()).await?)
+}
+
+/// The 他の端末 screen: this desk's name and the paired desks.
+#[tauri::command]
+pub async fn desks(shell: State<'_, Shell>) -> Answer<DesksView> {
+    let desk = shell.ready()?;
+    Ok(desk.desks_view().await?)
+}
+
+/// Show a pairing code; how it ends comes as a desk event (`pairing-ended`).
+#[tauri::command]
+pub async fn show_pairing_code(
+    shell: State<'_, Shell>,
+    staff: Option<String>,
+) -> Answer<PairingCode> {
+    let desk = shell.ready()?;
+    Ok(desk.show_pairing_code(staff.as_deref()).await?)
+}
+
+/// Close the pairing code shown.
+#[tauri::command]
+pub async fn end_pairing_code(shell: State<'_, Shell>) -> Answer<()> {
+    shell.ready()?.end_pairing_code();
+    Ok(())
+}
+
+/// Type the code another desk shows (its address as it shows it).
+#[tauri::command]
+pub async fn pair_with_code(
+    shell: State<'_, Shell>,
+    address: String,
+    code: String,
+    staff: Option<String>,
+) -> Answer<DesksView> {
+    let desk = shell.ready()?;
+    desk.pair_by_typing(address.trim(), &code, staff.as_deref())
+        .await?;
+    Ok(desk.desks_view().await?)
+}
+
+/// Stop accepting a desk (lost, stolen, replaced); every desk the news reaches does too.
+#[tauri::command]
+pub async fn unpair_desk(
+    shell: State<'_, Shell>,
+    desk: String,
+    staff: Option<String>,
+) -> Answer<DesksView> {
+    let this = shell.ready()?;
+    this.unpair(&desk, staff.as_deref()).await?;
+    Ok(this.desks_view().await?)
 }
 
 #[tauri::command]

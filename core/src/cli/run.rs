@@ -136,5 +136,10 @@ fn desk_text(event: &DeskEvent) -> String {
             counts.rejected
         ),
         DeskEvent::SharedWork {} => "desks     work from another desk arrived".to_owned(),
+        DeskEvent::PairingEnded { paired, error } => match (paired, error) {
+            (Some(name), _) => format!("desks     paired with {name}"),
+            (None, Some(e)) => format!("desks     the pairing code ended: {}", e.message),
+            (None, None) => "desks     the pairing code was closed".to_owned(),
+        },
     }
 }

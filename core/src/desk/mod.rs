@@ -97,6 +97,8 @@ pub struct Desk {
     events: broadcast::Sender<DeskEvent>,
     /// Who is at the desk (the quick switcher); the last one picked after a restart.
     staff: RwLock<Option<String>>,
+    /// Bumped to end the pairing code shown (closed, or a new code shown instead).
+    pairing: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -184,6 +186,7 @@ impl Desk {
             http: UpstreamHttp::default(),
             events,
             staff: RwLock::new(last_staff),
+            pairing: tokio::sync::watch::Sender::new(0),
         })
     }
 

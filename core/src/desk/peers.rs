@@ -2,6 +2,7 @@
 //! unpairing, the paired desks, and the shared log's exchange for the links.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -11,7 +12,9 @@ use crate::audit::AuditAction;
 use crate::error::Result;
 use crate::peers::identity::{fingerprint, Identity};
 use crate::peers::pairing::{self, DeskCard, Paired};
-use crate::peers::{pin_account, Accepted, PeerError, PeerRow, Record, Vector};
+use crate::peers::{
+    pin_account, Accepted, DeskRow, DesksView, PairingCode, PeerError, PeerRow, Record, Vector,
+};
 use crate::view::DeskEvent;
 
 impl Desk {
@@ -187,4 +190,102 @@ impl Desk {
     pub fn records_changed(&self) -> tokio::sync::watch::Receiver<u64> {
         self.store.records_changed()
     }
+
+    /// The 他の端末 screen: this desk's name and the paired desks, with their state.
+    pub async fn desks_view(&self) -> Result<DesksView> {
+        let config = self.config();
+        let cal = config.calendar();
+        let now = self.now();
+        let today = cal.local(now).date_naive();
+        let desks = self
+            .peers()
+            .await?
+            .into_iter()
+            .map(|p| DeskRow {
+                connected: crate::peers::connected(&p, now),
+                last_seen_label: p.last_seen.map(|t| {
+                    let local = cal.local(t);
+                    let format = if local.date_naive() == today {
+                        "%H:%M"
+                    } else {
+                        "%-m/%-d %H:%M"
+                    };
+                    local.format(format).to_string()
+                }),
+                behind: p.behind,
+                desk: p.desk,
+                name: p.name,
+                address: p.address,
+            })
+            .collect();
+        Ok(DesksView {
+            name: self.card().await?.name,
+            port: config.peers.port,
+            desks,
+        })
+    }
+
+    /// Show a pairing code in the window: listen for the desk that types it (5 minutes, in
+    /// the background), and tell every screen how it ended (`DeskEvent::PairingEnded`). A
+    /// code shown before ends first.
+    pub async fn show_pairing_code(self: &Arc<Self>, staff: Option<&str>) -> Result<PairingCode> {
+        self.end_pairing_code();
+        // The code shown before lets go of the port first.
+        tokio::task::yield_now().await;
+        let listener = self.bind_pairing_listener().await?;
+        let code = pairing::new_code();
+        let port = self.config().peers.pairing_port;
+        let addresses = lan_addresses()
+            .into_iter()
+            .map(|ip| std::net::SocketAddr::new(ip, port).to_string())
+            .collect();
+        let mut ended = self.pairing.subscribe();
+        ended.mark_unchanged();
+        let (desk, staff, shown) = (self.clone(), staff.map(str::to_owned), code.clone());
+        tokio::spawn(async move {
+            let event = tokio::select! {
+                paired = desk.pair_by_showing(&listener, &shown, staff.as_deref()) => match paired {
+                    Ok(peer) => DeskEvent::PairingEnded { paired: Some(peer.name), error: None },
+                    Err(e) => DeskEvent::PairingEnded { paired: None, error: Some(e.payload()) },
+                },
+                _ = ended.changed() => DeskEvent::PairingEnded { paired: None, error: None },
+            };
+            let _ = desk.events.send(event);
+        });
+        Ok(PairingCode {
+            code: format!("{} {}", &code[..4], &code[4..]),
+            minutes: pairing::CODE_MINUTES,
+            addresses,
+        })
+    }
+
+    /// End the pairing code shown in the window (the screen closed).
+    pub fn end_pairing_code(&self) {
+        self.pairing.send_modify(|n| *n += 1);
+    }
+
+    /// The pairing port, retried for a moment while a code shown before lets go of it.
+    async fn bind_pairing_listener(&self) -> Result<TcpListener> {
+        let mut tries = 0;
+        loop {
+            match self.pairing_listener().await {
+                Err(_) if tries < 10 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                found => return found,
+            }
+        }
+    }
+}
+
+/// This PC's addresses on the clinic's LAN (IPv4, up, not loopback or link-local).
+fn lan_addresses() -> Vec<std::net::IpAddr> {
+    netdev::get_interfaces()
+        .into_iter()
+        .filter(|i| !i.is_loopback() && i.is_up())
+        .flat_map(|i| i.ipv4.into_iter().map(|n| n.addr()))
+        .filter(|a| !a.is_loopback() && !a.is_link_local())
+        .map(std::net::IpAddr::V4)
+        .collect()
 }

@@ -50,6 +50,41 @@ pub struct PeerRow {
     pub behind: Option<u64>,
 }
 
+/// The 他の端末 screen: this desk as the others see it, and the desks paired with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct DesksView {
+    /// This desk's name on the other desks.
+    pub name: String,
+    pub port: u16,
+    pub desks: Vec<DeskRow>,
+}
+
+/// A paired desk, as the 他の端末 screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct DeskRow {
+    pub desk: String,
+    pub name: String,
+    pub address: String,
+    /// Heard from within the last few seconds.
+    pub connected: bool,
+    /// When last heard from, `HH:MM` today or `M/D HH:MM` at the clinic.
+    pub last_seen_label: Option<String>,
+    /// Records this desk held that it lacked, when last heard from.
+    #[ts(type = "number | null")]
+    pub behind: Option<u64>,
+}
+
+/// A pairing code shown on this desk, for another desk to type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct PairingCode {
+    /// Eight digits, as `1234 5678`.
+    pub code: String,
+    /// How long it is valid.
+    pub minutes: u32,
+    /// This desk's addresses on the LAN, to type with the code (`192.168.1.23:48621`).
+    pub addresses: Vec<String>,
+}
+
 /// The keychain entry pinning a paired desk's certificate.
 pub fn pin_account(me: &str, peer: &str) -> String {
     format!("peer-pin/{me}/{peer}")

@@ -325,7 +325,9 @@ impl Hub {
                 self.parts.monitor.reconfigure(config, upstream).await;
                 self.update_tray(|_| {});
             }
-            DeskEvent::OutboxChanged { .. } | DeskEvent::SharedWork {} => {}
+            DeskEvent::OutboxChanged { .. }
+            | DeskEvent::SharedWork {}
+            | DeskEvent::PairingEnded { .. } => {}
         }
         self.emit(RuntimeEvent::Desk { event });
     }

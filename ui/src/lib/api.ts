@@ -11,6 +11,8 @@ import type {
   CallRecord,
   ChecklistView,
   DeskEvent,
+  DesksView,
+  PairingCode,
   FreshStart,
   LedgerView,
   ReceiptInput,
@@ -140,6 +142,14 @@ export const api = {
   checklist: () => call<ChecklistView>('checklist'),
   tick: (step: number, done: boolean, staff: string | null) =>
     call<ChecklistView>('tick', { step, done, staff }),
+  /** 他の端末: this desk's name and the paired desks. */
+  desks: () => call<DesksView>('desks'),
+  /** Show a code for another desk to type; how it ends comes as a `pairing-ended` event. */
+  showPairingCode: (staff: string | null) => call<PairingCode>('show_pairing_code', { staff }),
+  endPairingCode: () => call<void>('end_pairing_code'),
+  pairWithCode: (address: string, code: string, staff: string | null) =>
+    call<DesksView>('pair_with_code', { address, code, staff }),
+  unpairDesk: (desk: string, staff: string | null) => call<DesksView>('unpair_desk', { desk, staff }),
   ledger: () => call<LedgerView>('ledger'),
   addReceipt: (input: ReceiptInput) => call<ReceiptIssued>('add_receipt', { input }),
   /** Today's patients (not cancelled) matching a name or kana, for a receipt. */

@@ -237,7 +237,7 @@ upstream_replaces_it: boolean, };
 
 export type ImportResult = { report: ImportReport | null, problems: Array<ImportProblem>, };
 
-export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, } | { "kind": "drill-changed", drill: number, ended_by: DrillEnd | null, } | { "kind": "config-changed", } | { "kind": "outbox-changed", counts: OutboxCounts, } | { "kind": "shared-work", };
+export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, } | { "kind": "drill-changed", drill: number, ended_by: DrillEnd | null, } | { "kind": "config-changed", } | { "kind": "outbox-changed", counts: OutboxCounts, } | { "kind": "shared-work", } | { "kind": "pairing-ended", paired: string | null, error: ErrorPayload | null, };
 
 export type NetState = "online" | "degraded" | "offline";
 
@@ -473,6 +473,40 @@ export type ChecklistView = {
  * The incident it belongs to (none: no outage open; a drill has its own list).
  */
 incident_id: number | null, drill: number, items: Array<ChecklistItem>, done: number, };
+
+export type DesksView = { 
+/**
+ * This desk's name on the other desks.
+ */
+name: string, port: number, desks: Array<DeskRow>, };
+
+export type DeskRow = { desk: string, name: string, address: string, 
+/**
+ * Heard from within the last few seconds.
+ */
+connected: boolean, 
+/**
+ * When last heard from, `HH:MM` today or `M/D HH:MM` at the clinic.
+ */
+last_seen_label: string | null, 
+/**
+ * Records this desk held that it lacked, when last heard from.
+ */
+behind: number | null, };
+
+export type PairingCode = { 
+/**
+ * Eight digits, as `1234 5678`.
+ */
+code: string, 
+/**
+ * How long it is valid.
+ */
+minutes: number, 
+/**
+ * This desk's addresses on the LAN, to type with the code (`192.168.1.23:48621`).
+ */
+addresses: Array<string>, };
 
 export type PaymentMethod = "cash" | "card" | "qr" | "deferred";
 
