@@ -2413,18 +2413,70 @@ async fn issue_16_a_call_made_at_another_desk_shows_on_this_desks_list() {
     })
     .await;
     let id = row.attr("data-id").await.unwrap().expect("row id");
+    let css = format!("[data-testid=call-row][data-id=\"{id}\"]");
+    // 受付1 opens the patient's number: this row says so until the call is recorded there.
+    run_cli(
+        &rig.session,
+        other.path(),
+        &["--staff", "鈴木", "claim", &id],
+    );
+    eventually(
+        "受付1 on the phone with the patient",
+        Duration::from_secs(15),
+        async || {
+            let html = row_html(&client, &css).await;
+            html.contains("受付1で通話中（鈴木）").then_some(())
+        },
+    )
+    .await;
+    save_screen(&client, &rig.display, "call-claimed-ja.png").await;
+    // The other way: the call script opened here tells 受付1.
+    let next = client
+        .find_all(Locator::Css("[data-testid=call-row]"))
+        .await
+        .unwrap()[1]
+        .attr("data-id")
+        .await
+        .unwrap()
+        .expect("row id");
+    client
+        .find(Locator::Css(&format!(
+            "[data-testid=call-row][data-id=\"{next}\"] [data-testid=script-toggle]"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(
+        "受付1 told this desk is on the phone",
+        Duration::from_secs(15),
+        async || {
+            let calls = run_cli(
+                &rig.session,
+                other.path(),
+                &["calls", "--json", "--tomorrow-morning"],
+            );
+            calls
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .any(|e| e["appointment_id"] == next.as_str() && e["claimed"]["desk"] == "受付2")
+                .then_some(())
+        },
+    )
+    .await;
     run_cli(
         &rig.session,
         other.path(),
         &["--staff", "鈴木", "call", &id, "coming"],
     );
-    let css = format!("[data-testid=call-row][data-id=\"{id}\"]");
     eventually(
         "the other desk's call on the row",
         Duration::from_secs(15),
         async || {
             let html = row_html(&client, &css).await;
-            (html.contains("受付1で") && html.contains("鈴木")).then_some(())
+            (html.contains("受付1で") && html.contains("鈴木") && !html.contains("通話中"))
+                .then_some(())
         },
     )
     .await;

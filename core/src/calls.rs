@@ -253,6 +253,15 @@ pub struct CallListEntry {
     pub elsewhere: Vec<ElsewhereCallView>,
     /// Checked in at another desk: which, when, by whom.
     pub arrived_elsewhere: Option<ElsewhereArrivalView>,
+    /// Someone at another desk is on the phone with this patient now (「受付2で通話中」).
+    pub claimed: Option<ClaimView>,
+}
+
+/// A call being made at another desk now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ClaimView {
+    pub desk: String,
+    pub staff: Option<String>,
 }
 
 /// A check-in another desk made, as this desk's list shows it.

@@ -761,3 +761,62 @@ fn a_pairing_code_shown_in_the_window_ends_when_closed_and_pairs_the_desk_that_t
         assert!(again.code().as_str().starts_with("peers."), "{again}");
     });
 }
+
+/// Issue 16: while someone at one desk is on the phone with a patient, the other desks show
+/// 「受付1で通話中」 on that row, so nobody calls at the same moment. The claim ends with
+/// that desk's call, and by itself a few minutes after it arrived (by the receiving desk's
+/// clock), so a desk that vanishes blocks nothing. A second click does not claim again.
+#[test]
+fn a_call_in_progress_at_one_desk_shows_on_the_others_until_it_ends_or_expires() {
+    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    // 2026-11-25 09:00 in Tokyo.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let a = common::demo_desk(nine, |_| {});
+    let b = common::demo_desk(nine, |_| {});
+    let entries = a.rt.block_on(a.desk.call_list(false)).unwrap().entries;
+    let (first, second) = (
+        entries[0].appointment_id.clone(),
+        entries[1].appointment_id.clone(),
+    );
+    let claimed = |id: &str| {
+        b.rt.block_on(b.desk.call_list(false))
+            .unwrap()
+            .entries
+            .into_iter()
+            .find(|e| e.appointment_id == id)
+            .unwrap()
+            .claimed
+    };
+
+    a.rt.block_on(a.desk.claim_call(&first, Some("鈴木")))
+        .unwrap();
+    a.rt.block_on(a.desk.claim_call(&first, Some("鈴木")))
+        .unwrap();
+    assert_eq!(share_demo(&a, &b).stored, 1, "one claim for two clicks");
+    let shown = claimed(&first).expect("on the phone at a");
+    assert_eq!(shown.staff.as_deref(), Some("鈴木"));
+    assert_eq!(claimed(&second), None);
+
+    // The call is recorded at a: the claim ends there and then.
+    a.rt.block_on(a.desk.record_call(CallRecord {
+        appointment_id: first.clone(),
+        outcome: CallOutcome::Coming,
+        new_start: None,
+        note: None,
+        staff: Some("鈴木".into()),
+        replace_earlier: false,
+    }))
+    .unwrap();
+    share_demo(&a, &b);
+    assert_eq!(claimed(&first), None, "ended by the call");
+
+    // A claim whose desk goes quiet holds a few minutes after it arrived, then lapses.
+    a.clock.set(nine + Duration::minutes(1));
+    a.rt.block_on(a.desk.claim_call(&second, None)).unwrap();
+    b.clock.set(nine + Duration::minutes(1));
+    share_demo(&a, &b);
+    b.clock.set(nine + Duration::minutes(3));
+    assert!(claimed(&second).is_some(), "still on the phone");
+    b.clock.set(nine + Duration::minutes(5));
+    assert_eq!(claimed(&second), None, "lapsed");
+}

@@ -8,7 +8,7 @@ use tsunagi_core::audit::{AuditCheck, AuditProblem};
 use tsunagi_core::booking::{BookingState, BookingView, PauseView, ResumeView, SlotView};
 use tsunagi_core::calls::{
     ArrivalRecord, CallAttemptView, CallListEntry, CallListView, CallOutcome, CallRecord,
-    ElsewhereArrivalView, ElsewhereCallView, Withdrawable,
+    ClaimView, ElsewhereArrivalView, ElsewhereCallView, Withdrawable,
 };
 use tsunagi_core::checklist::{ChecklistAction, ChecklistItem, ChecklistView};
 use tsunagi_core::config::{BookingCard, FhirAuthKind, Language, RetentionConfig};
@@ -93,6 +93,7 @@ fn typescript() -> String {
         CallAttemptView::decl(&cfg),
         ElsewhereCallView::decl(&cfg),
         ElsewhereArrivalView::decl(&cfg),
+        ClaimView::decl(&cfg),
         CallListEntry::decl(&cfg),
         CallListView::decl(&cfg),
         ChecklistAction::decl(&cfg),

@@ -340,6 +340,17 @@ pub async fn tick(
     Ok(desk.tick(step, done, staff.as_deref()).await?)
 }
 
+/// A call to this patient is being made here now: the other desks show 「受付1で通話中」.
+#[tauri::command]
+pub async fn claim_call(
+    shell: State<'_, Shell>,
+    appointment_id: String,
+    staff: Option<String>,
+) -> Answer<()> {
+    let desk = shell.ready()?;
+    Ok(desk.claim_call(&appointment_id, staff.as_deref()).await?)
+}
+
 /// The 他の端末 screen: this desk's name and the paired desks.
 #[tauri::command]
 pub async fn desks(shell: State<'_, Shell>) -> Answer<DesksView> {

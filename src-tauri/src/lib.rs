@@ -79,6 +79,7 @@ pub fn run() {
             commands::receipt_patients,
             commands::checklist,
             commands::tick,
+            commands::claim_call,
             commands::desks,
             commands::show_pairing_code,
             commands::end_pairing_code,

@@ -133,6 +133,9 @@ enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Say that a call to this patient is being made here now: the other desks show
+    /// 「受付1で通話中」 for a few minutes, or until the call's outcome is recorded
+    Claim { appointment_id: String },
     /// Take back a call's outcome or a check-in with the changes it queued (元に戻す),
     /// while none of them has been sent. The ids are those `calls --json` shows
     Withdraw {
@@ -631,6 +634,14 @@ async fn dispatch(desk: Arc<Desk>, command: Command, out: &mut impl std::io::Wri
                 replace_earlier: replace,
             };
             c::arrive(desk, record, out).await
+        }
+        Command::Claim { appointment_id } => {
+            desk.claim_call(&appointment_id, None).await?;
+            c::written(writeln!(
+                out,
+                "the other desks show that {appointment_id} is being called here"
+            ))?;
+            Ok(0)
         }
         Command::Withdraw { kind, id } => {
             let record = match kind.as_str() {

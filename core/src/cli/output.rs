@@ -354,6 +354,12 @@ struct CallLine<'a> {
     /// Moved by a call here: the new start.
     moved_to: Option<&'a str>,
     script: &'a str,
+    /// Calls made to this patient at the other desks, oldest first.
+    elsewhere: &'a [crate::calls::ElsewhereCallView],
+    /// Checked in at another desk.
+    arrived_elsewhere: Option<&'a crate::calls::ElsewhereArrivalView>,
+    /// On the phone with this patient at another desk now.
+    claimed: Option<&'a crate::calls::ClaimView>,
 }
 
 pub fn calls(
@@ -394,12 +400,24 @@ pub fn calls(
                     arrival_id: e.arrival_id,
                     moved_to: e.moved_to_label.as_deref(),
                     script: &e.script,
+                    elsewhere: &e.elsewhere,
+                    arrived_elsewhere: e.arrived_elsewhere.as_ref(),
+                    claimed: e.claimed.as_ref(),
                 },
             )?;
         } else {
+            // What the other desks did or are doing, as the window shows it.
+            let there = match (&e.claimed, &e.arrived_elsewhere, e.elsewhere.last()) {
+                (Some(c), _, _) => format!("  (on the phone at {})", c.desk),
+                (None, Some(a), _) => format!("  (checked in at {} {})", a.desk, a.at_label),
+                (None, None, Some(c)) => {
+                    format!("  ({} at {} {})", c.outcome.code(), c.desk, c.at_label)
+                }
+                _ => String::new(),
+            };
             writeln!(
                 out,
-                "{}  {:<12} {}  {}  {}",
+                "{}  {:<12} {}  {}  {}{there}",
                 e.time_label,
                 p.map(|p| p.name.as_str()).unwrap_or("-"),
                 if phones.is_empty() {

@@ -115,6 +115,7 @@ impl CallWords<'_> {
                 at_label: self.clock(a.at),
                 staff: a.staff.clone(),
             }),
+            claimed: None,
         }
     }
 
@@ -176,7 +177,7 @@ impl Desk {
             start: now - Duration::minutes(30),
             end: until,
         };
-        let (rows, attempts, arrivals, moved, (elsewhere, arrived_elsewhere)) =
+        let (rows, attempts, arrivals, moved, (elsewhere, arrived_elsewhere, claims)) =
             blocking(move || {
                 let drill = store.active_drill(now)?;
                 // A visit moved elsewhere keeps its row at the time it was moved from.
@@ -191,9 +192,13 @@ impl Desk {
                 let arrivals = store.arrivals_for(&ids, drill)?;
                 // A drill is this desk's practice: the other desks' real calls stay out of it.
                 let elsewhere = if drill == 0 {
-                    (store.peer_calls_for(&ids)?, store.peer_arrivals_for(&ids)?)
+                    (
+                        store.peer_calls_for(&ids)?,
+                        store.peer_arrivals_for(&ids)?,
+                        store.peer_claims_for(&ids, now)?,
+                    )
                 } else {
-                    (Vec::new(), Vec::new())
+                    (Vec::new(), Vec::new(), Vec::new())
                 };
                 Ok((rows, attempts, arrivals, moved, elsewhere))
             })
@@ -236,7 +241,16 @@ impl Desk {
                 continue;
             }
             let moved_from = moved.iter().find(|(m, _)| *m == id).map(|(_, at)| *at);
-            entries.push(words.entry(row, &mine, &theirs, arrived_there, arrival, moved_from));
+            let mut entry = words.entry(row, &mine, &theirs, arrived_there, arrival, moved_from);
+            entry.claimed =
+                claims
+                    .iter()
+                    .find(|c| c.appointment_id == id)
+                    .map(|c| crate::calls::ClaimView {
+                        desk: c.desk_name.clone(),
+                        staff: c.staff.clone(),
+                    });
+            entries.push(entry);
         }
         // In the order of the slots as the day was booked (a moved visit at its old slot);
         // those booked or changed upstream during the outage and not reached yet first:
@@ -364,6 +378,20 @@ impl Desk {
         );
         let (store, now) = (self.store.clone(), self.clock.now());
         blocking(move || store.withdraw(record, staff.as_deref(), now, &audit)).await?;
+        Ok(())
+    }
+
+    /// A call to this patient is being made here now (the phone number or the call script
+    /// was opened): the other desks show 「受付1で通話中」 for a few minutes, or until the
+    /// call's outcome is recorded.
+    pub async fn claim_call(&self, appointment_id: &str, staff: Option<&str>) -> Result<()> {
+        let staff = self.staff_for(staff)?;
+        let (store, now, id) = (
+            self.store.clone(),
+            self.clock.now(),
+            appointment_id.to_owned(),
+        );
+        blocking(move || store.claim_call(&id, staff.as_deref(), now)).await?;
         Ok(())
     }
 

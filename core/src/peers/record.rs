@@ -68,6 +68,11 @@ pub enum RecordBody {
     /// An op is settled at this desk: on the server (`resolution` none), or given up by a
     /// person (its resolution's code). The other desks no longer send it.
     OpSettled(OpSettledRecord),
+    /// A call to this patient is being made at this desk now (「受付1で通話中」).
+    Claim {
+        appointment_id: String,
+        staff: Option<String>,
+    },
     /// This desk took over another desk's op (that desk was gone while the line was up):
     /// it sends it now.
     OpTaken { key: String, from: String },

@@ -29,7 +29,7 @@ pub use monitor::{
 };
 pub use outbox::{AppointmentBrief, Delivery, OutboxRow, SyncIncident};
 pub use receipts::{ReceiptError, ReceiptInsert};
-pub use records::{PeerArrival, PeerCall};
+pub use records::{PeerArrival, PeerCall, PeerClaim, CLAIM_HOLDS};
 pub use report::{DrillRow, ReportAttempt, ReportScope, ScopeCounts};
 pub use retention::{PurgeCutoffs, PurgeReport};
 

@@ -116,9 +116,33 @@ fn revoked_in(conn: &rusqlite::Connection) -> rusqlite::Result<Vector> {
     rows.collect()
 }
 
-/// Apply another desk's record to this desk's tables. Never writes a record of its own.
-fn apply(tx: &rusqlite::Connection, record: &Record, body: &RecordBody) -> Result<()> {
+/// Apply another desk's record to this desk's tables, as it arrived `at`. Never writes a
+/// record of its own.
+fn apply(
+    tx: &rusqlite::Connection,
+    record: &Record,
+    body: &RecordBody,
+    at: DateTime<Utc>,
+) -> Result<()> {
     match body {
+        RecordBody::Claim {
+            appointment_id,
+            staff,
+        } => {
+            tx.execute(
+                "INSERT INTO peer_claim (desk, appointment_id, staff, hlc, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (desk, appointment_id) DO UPDATE
+                     SET staff = ?3, hlc = ?4, received_at = ?5 WHERE hlc < ?4",
+                params![
+                    record.desk,
+                    appointment_id,
+                    staff,
+                    record.hlc.to_sql(),
+                    ts(at)
+                ],
+            )?;
+        }
         RecordBody::Tick(t) => {
             tx.execute(
                 "INSERT INTO checklist_tick
@@ -236,11 +260,16 @@ pub(super) fn purge_bodies(
 ) -> Result<()> {
     r.log_rows += tx.execute(
         "UPDATE desk_record SET body = '{}'
-         WHERE kind IN ('tick', 'call', 'call_withdrawn', 'arrival', 'arrival_withdrawn')
+         WHERE kind IN ('tick', 'call', 'call_withdrawn', 'arrival', 'arrival_withdrawn',
+                        'claim')
            AND hlc < ?1 AND body != '{}'",
         [Hlc::at(before).to_sql()],
     )? as u32;
     r.calls += tx.execute("DELETE FROM peer_call WHERE at < ?1", [ts(before)])? as u32;
+    tx.execute(
+        "DELETE FROM peer_claim WHERE received_at < ?1",
+        [ts(before)],
+    )?;
     // Another desk's op, once settled, is held no longer; an op's body (a receipt's name, a
     // call's note) goes once no desk here may still send it.
     r.ops += tx.execute(
@@ -289,6 +318,20 @@ pub struct PeerCall {
     pub staff: Option<String>,
     pub at: DateTime<Utc>,
 }
+
+/// A call being made at another desk now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerClaim {
+    pub appointment_id: String,
+    pub desk_name: String,
+    pub staff: Option<String>,
+}
+
+/// How long a claim holds after it arrived, unless its desk records the call sooner.
+pub const CLAIM_HOLDS: chrono::Duration = chrono::Duration::minutes(3);
+
+/// A desk claims a call again (a second click) only after this long.
+const CLAIM_AGAIN: chrono::Duration = chrono::Duration::seconds(30);
 
 /// A check-in made at another desk, as this desk keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -366,6 +409,78 @@ impl Store {
                         desk_name,
                         staff,
                         at: super::parse_ts(&at)?,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Tell the other desks a call to this patient is being made here now (the phone
+    /// number or the call script was opened). Not in a drill; not again within a few
+    /// seconds of the last claim. Returns whether a claim was recorded.
+    pub fn claim_call(
+        &self,
+        appointment_id: &str,
+        staff: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.recording(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if super::calls::active_drill(&tx, at)? != 0 {
+                return Ok(false);
+            }
+            let me = self_desk(&tx)?;
+            let recent: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM desk_record WHERE desk = ?1 AND kind = 'claim'
+                     AND hlc > ?2 AND json_extract(body, '$.appointment_id') = ?3)",
+                params![me, Hlc::at(at - CLAIM_AGAIN).to_sql(), appointment_id],
+                |r| r.get(0),
+            )?;
+            if recent {
+                return Ok(false);
+            }
+            let body = RecordBody::Claim {
+                appointment_id: appointment_id.to_owned(),
+                staff: staff.map(str::to_owned),
+            };
+            append_in(&tx, at, &body)?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    /// The calls being made now at the other desks to these patients: claims that arrived
+    /// within [`CLAIM_HOLDS`] of `now`, not ended by their desk's call or check-in since.
+    /// The latest per appointment.
+    pub fn peer_claims_for(
+        &self,
+        appointment_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PeerClaim>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT coalesce(p.name, 'desk ' || substr(c.desk, 1, 6)), c.staff
+                 FROM peer_claim c LEFT JOIN peer p ON p.desk = c.desk
+                 WHERE c.appointment_id = ?1 AND c.received_at >= ?2
+                   AND NOT EXISTS (SELECT 1 FROM peer_call k WHERE k.desk = c.desk
+                                     AND k.appointment_id = c.appointment_id AND k.hlc > c.hlc)
+                   AND NOT EXISTS (SELECT 1 FROM peer_arrival a WHERE a.desk = c.desk
+                                     AND a.appointment_id = c.appointment_id AND a.hlc > c.hlc)
+                 ORDER BY c.hlc DESC LIMIT 1",
+            )?;
+            let mut out = Vec::new();
+            for id in appointment_ids {
+                let found = stmt
+                    .query_row(params![id, ts(now - CLAIM_HOLDS)], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                    })
+                    .optional()?;
+                if let Some((desk_name, staff)) = found {
+                    out.push(PeerClaim {
+                        appointment_id: id.clone(),
+                        desk_name,
+                        staff,
                     });
                 }
             }
@@ -520,7 +635,7 @@ impl Store {
                     *last = (*last).min(*after_seq);
                 }
                 match &body {
-                    Some(body) => apply(&tx, record, body)?,
+                    Some(body) => apply(&tx, record, body, at)?,
                     None => tracing::warn!(
                         kind = %record.kind,
                         "a desk's record of a kind this build does not know: kept, not applied"

@@ -142,6 +142,9 @@ export const api = {
   checklist: () => call<ChecklistView>('checklist'),
   tick: (step: number, done: boolean, staff: string | null) =>
     call<ChecklistView>('tick', { step, done, staff }),
+  /** A call to this patient is being made here: the other desks show 「受付1で通話中」. */
+  claimCall: (appointmentId: string, staff: string | null) =>
+    call<void>('claim_call', { appointmentId, staff }),
   /** 他の端末: this desk's name and the paired desks. */
   desks: () => call<DesksView>('desks'),
   /** Show a code for another desk to type; how it ends comes as a `pairing-ended` event. */

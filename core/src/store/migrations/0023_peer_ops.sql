@@ -21,6 +21,19 @@ CREATE TABLE peer_op (
 
 CREATE INDEX peer_op_open ON peer_op (upstream, desk, seq) WHERE settled IS NULL;
 
+-- A call being made at another desk (「受付2で通話中」): the latest claim of each desk on
+-- each appointment. It holds for a short while after it arrived here (by this desk's
+-- clock, so the desks' clocks need not agree) and ends with that desk's call or check-in,
+-- so a desk that vanishes blocks nothing.
+CREATE TABLE peer_claim (
+    desk           TEXT NOT NULL,
+    appointment_id TEXT NOT NULL,
+    staff          TEXT,
+    hlc            INTEGER NOT NULL,
+    received_at    TEXT NOT NULL,
+    PRIMARY KEY (desk, appointment_id)
+) STRICT;
+
 -- An op this desk took over from the desk that queued it (NULL: its own).
 ALTER TABLE outbox ADD COLUMN taken_from TEXT;
 -- This desk's own op, taken over by another desk (it was gone while the line was up): that

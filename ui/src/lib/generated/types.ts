@@ -394,6 +394,8 @@ export type ElsewhereArrivalView = { desk: string,
  */
 at_label: string, staff: string | null, };
 
+export type ClaimView = { desk: string, staff: string | null, };
+
 export type CallListEntry = { appointment_id: string, 
 /**
  * `HH:MM` on the clinic's clock (with `M/D ` when not today): the slot the visit was
@@ -448,7 +450,11 @@ elsewhere: Array<ElsewhereCallView>,
 /**
  * Checked in at another desk: which, when, by whom.
  */
-arrived_elsewhere: ElsewhereArrivalView | null, };
+arrived_elsewhere: ElsewhereArrivalView | null, 
+/**
+ * Someone at another desk is on the phone with this patient now (「受付2で通話中」).
+ */
+claimed: ClaimView | null, };
 
 export type CallListView = { entries: Array<CallListEntry>, reached: number, total: number, 
 /**
