@@ -238,8 +238,7 @@ fn issue_16_three_desks_share_ticks_over_the_lan_and_catch_up_after_a_cut_or_a_k
         steps(&c.done(0)) == [2, 3, 4]
     });
     c.start(1);
-    // It holds everything again: the others find it 0 records behind them. (Its checklist
-    // starts a new outage: a restart mid-outage ends the outage it was in, as on one desk.)
+    // It holds everything again: the others find it 0 records behind them.
     c.wait(30, "the killed desk caught up", || {
         [0, 2].iter().all(|&i| {
             c.peers(i)
