@@ -20,22 +20,6 @@ use tsunagi_testkit::{ChildGuard, Session};
 
 const CLI: &str = env!("CARGO_BIN_EXE_tsunagi-cli");
 
-fn cli(session: &Session, dir: &std::path::Path, args: &[&str]) -> String {
-    let out = session
-        .command(CLI)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn a_desk_killed_at_30_points_while_catching_up_loses_nothing_and_takes_nothing_twice() {
     let mut rng = common::kill::seeded(0x16_dead);
@@ -72,11 +56,11 @@ fn a_desk_killed_at_30_points_while_catching_up_loses_nothing_and_takes_nothing_
     )
     .unwrap();
     let code = rt.block_on(one.show_pairing_code(None)).unwrap();
-    cli(
+    common::kill::ok(common::cli(
         &session,
         two_dir.path(),
         &["pair", "join", "127.0.0.1:48791", &code.code],
-    );
+    ));
     let options = RuntimeOptions {
         track_run: false,
         ..RuntimeOptions::default()

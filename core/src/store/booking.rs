@@ -143,6 +143,7 @@ impl Store {
                     base_state: None,
                     at: insert.at,
                     incident,
+                    taken_from: None,
                 },
             )?;
             append_in(&tx, audit)?;

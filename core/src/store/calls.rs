@@ -220,6 +220,7 @@ impl Store {
                         base_state: Some(&row.state).filter(|_| appointment),
                         at: call.at,
                         incident,
+                        taken_from: None,
                     },
                 )
             };
@@ -315,6 +316,7 @@ impl Store {
                         base_state: Some(&row.state),
                         at: arrival.at,
                         incident,
+                        taken_from: None,
                     },
                 )?;
             }

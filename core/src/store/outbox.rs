@@ -151,14 +151,17 @@ pub(super) struct OpInsert<'a> {
     pub base_state: Option<&'a AppointmentState>,
     pub at: DateTime<Utc>,
     pub incident: Option<i64>,
+    /// Another desk's op this desk takes over (see `store::takeover`): its record is that
+    /// desk's, so none is written here.
+    pub taken_from: Option<&'a str>,
 }
 
 /// Queue an op inside the caller's transaction; an appointment's mirror row then shows it.
-pub(super) fn queue(tx: &Transaction<'_>, op: OpInsert<'_>) -> Result<()> {
+pub(super) fn queue(tx: &rusqlite::Connection, op: OpInsert<'_>) -> Result<()> {
     tx.execute(
         "INSERT INTO outbox (op_key, kind, target_id, base_version, base_state, payload,
-             created_at, incident_id, chain, upstream)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             created_at, incident_id, chain, upstream, taken_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             op.key,
             op.change.kind().code(),
@@ -169,11 +172,15 @@ pub(super) fn queue(tx: &Transaction<'_>, op: OpInsert<'_>) -> Result<()> {
             ts(op.at),
             op.incident,
             op.change.chain(),
-            op.upstream
+            op.upstream,
+            op.taken_from
         ],
     )?;
     if let Some((id, _)) = op.change.appointment_change() {
         super::mirror::recompute(tx, id)?;
+    }
+    if op.taken_from.is_some() {
+        return Ok(());
     }
     // The op travels whole to the other desks: one of them sends it if this desk is off
     // when the line is back.
@@ -187,43 +194,6 @@ pub(super) fn queue(tx: &Transaction<'_>, op: OpInsert<'_>) -> Result<()> {
         at: op.at,
     });
     super::records::append_in(tx, op.at, &record)?;
-    Ok(())
-}
-
-/// Queue another desk's op taken over by this desk (see `store::takeover`): under its own
-/// key, base and time, with no record of its own (the op's record is its desk's).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn queue_taken(
-    tx: &rusqlite::Connection,
-    key: &str,
-    change: &Change,
-    upstream: &str,
-    base_version: Option<&str>,
-    base_state: Option<&AppointmentState>,
-    at: DateTime<Utc>,
-    from: &str,
-) -> Result<()> {
-    tx.execute(
-        "INSERT INTO outbox (op_key, kind, target_id, base_version, base_state, payload,
-             created_at, incident_id, chain, upstream, taken_from)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            key,
-            change.kind().code(),
-            change.target_id(),
-            base_version,
-            base_state.map(to_json),
-            change.payload(),
-            ts(at),
-            super::records::incident_at(tx, at)?,
-            change.chain(),
-            upstream,
-            from
-        ],
-    )?;
-    if let Some((id, _)) = change.appointment_change() {
-        super::mirror::recompute(tx, id)?;
-    }
     Ok(())
 }
 

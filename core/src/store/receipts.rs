@@ -470,6 +470,7 @@ fn queue_receipt(
             base_state: None,
             at: r.at,
             incident,
+            taken_from: None,
         },
     )
 }

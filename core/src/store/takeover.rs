@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::mirror::{parse_ts, ts};
-use super::outbox::{queue_taken, LIVE};
+use super::outbox::{queue, OpInsert, LIVE};
 use super::Store;
 use crate::error::Result;
 use crate::outbox::change::{AppointmentState, Change};
@@ -249,15 +249,19 @@ impl Store {
                     }
                 };
                 let created = parse_ts(&op.created_at)?;
-                queue_taken(
+                let base_state = op.base_state();
+                queue(
                     &tx,
-                    &op.key,
-                    &change,
-                    &op.upstream,
-                    op.base_version.as_deref(),
-                    op.base_state().as_ref(),
-                    created,
-                    &op.desk,
+                    OpInsert {
+                        key: &op.key,
+                        change,
+                        upstream: &op.upstream,
+                        base_version: op.base_version.as_deref(),
+                        base_state: base_state.as_ref(),
+                        at: created,
+                        incident: super::records::incident_at(&tx, created)?,
+                        taken_from: Some(&op.desk),
+                    },
                 )?;
                 tx.execute(
                     "UPDATE peer_op SET taken_by = ?2, taken_at = ?3 WHERE op_key = ?1",
