@@ -820,3 +820,186 @@ fn a_call_in_progress_at_one_desk_shows_on_the_others_until_it_ends_or_expires()
     b.clock.set(nine + Duration::minutes(5));
     assert_eq!(claimed(&second), None, "lapsed");
 }
+
+/// Issue 16, clock skew (found by the three-desk WAN test): a desk whose clock is five
+/// minutes slow ticks a step two minutes into the outage. By its own clock that is before
+/// the outage began at a desk on time, which filed the tick under no outage: its checklist
+/// lacked the step. A desk now learns each other desk's clock when they meet, and files
+/// their work by its own.
+#[test]
+fn a_tick_from_a_desk_whose_clock_is_slow_joins_the_outage_of_a_desk_on_time() {
+    use tsunagi_core::monitor::NetState;
+    // 2026-11-25 09:00 in Tokyo: the line drops; both desks see it.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let on_time = common::demo_desk(nine, |_| {});
+    let slow = common::demo_desk(nine - Duration::minutes(5), |_| {});
+    on_time
+        .line(nine, NetState::Online, NetState::Offline)
+        .expect("an outage on time");
+    slow.line(
+        nine - Duration::minutes(5),
+        NetState::Online,
+        NetState::Offline,
+    )
+    .expect("an outage on the slow clock");
+    // Two minutes in, they meet (the link's hello carries each desk's clock).
+    on_time.clock.advance(Duration::minutes(2));
+    slow.clock.advance(Duration::minutes(2));
+    let slow_id = slow.rt.block_on(slow.desk.desk_id()).unwrap();
+    let audit = AuditEntry {
+        at: nine,
+        staff: "院長".into(),
+        action: AuditAction::PeerPair,
+        records: Vec::new(),
+        detail: json!({}),
+    };
+    on_time
+        .desk
+        .monitor_options(None, false)
+        .store
+        .unwrap()
+        .add_peer(&slow_id, "受付2", "10.0.0.2:48620", nine, &audit)
+        .unwrap();
+    on_time
+        .rt
+        .block_on(
+            on_time
+                .desk
+                .peer_clock(&slow_id, nine - Duration::minutes(3)),
+        )
+        .unwrap();
+    slow.rt
+        .block_on(slow.desk.tick(1, true, Some("鈴木")))
+        .unwrap();
+    share_demo(&slow, &on_time);
+    let list = on_time.rt.block_on(on_time.desk.checklist()).unwrap();
+    assert!(list.incident_id.is_some());
+    let item = list.items.iter().find(|i| i.step == 1).unwrap();
+    assert!(item.done, "the slow desk's tick is in the outage: {list:?}");
+    assert_eq!(item.staff.as_deref(), Some("鈴木"));
+}
+
+/// Issue 16 (found by the three-desk WAN test): a desk started again after being off found
+/// every other desk silent since it stopped (their last word was from before), judged them
+/// gone and took over ops they had already sent. A desk now judges only a silence it
+/// listened to for the whole grace.
+#[test]
+fn a_desk_just_started_takes_over_nothing_until_it_has_listened_for_the_grace() {
+    use std::sync::Arc;
+    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    use tsunagi_core::clock::ManualClock;
+    use tsunagi_core::config::DataDir;
+    use tsunagi_core::{Desk, DeskOptions};
+    // 2026-11-25 09:00 in Tokyo.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let a = common::demo_desk(nine, |_| {});
+    let b = common::demo_desk(nine, |_| {});
+    let id = a.rt.block_on(a.desk.call_list(false)).unwrap().entries[0]
+        .appointment_id
+        .clone();
+    a.rt.block_on(a.desk.record_call(CallRecord {
+        appointment_id: id,
+        outcome: CallOutcome::Cancelled,
+        new_start: None,
+        note: None,
+        staff: Some("鈴木".into()),
+        replace_earlier: false,
+    }))
+    .unwrap();
+    share_demo(&a, &b);
+    let queued = a.rt.block_on(a.desk.outbox()).unwrap().len();
+    let a_id = a.rt.block_on(a.desk.desk_id()).unwrap();
+    let audit = AuditEntry {
+        at: nine,
+        staff: "院長".into(),
+        action: AuditAction::PeerPair,
+        records: Vec::new(),
+        detail: json!({}),
+    };
+    let store = b.desk.monitor_options(None, false).store.unwrap();
+    store
+        .add_peer(&a_id, "受付1", "10.0.0.1:48620", nine, &audit)
+        .unwrap();
+    store.peer_seen(&a_id, nine, None).unwrap();
+
+    // b is off for twenty minutes, then starts again: a has not been heard from since.
+    let common::DemoDesk {
+        dir,
+        desk,
+        keychain,
+        rt,
+        ..
+    } = b;
+    drop((desk, store));
+    let clock = Arc::new(ManualClock::new(nine + Duration::minutes(20)));
+    let b = Desk::open(DeskOptions {
+        data_dir: DataDir::at(dir.path()),
+        keychain,
+        clock: clock.clone(),
+        locale: None,
+    })
+    .unwrap();
+    assert_eq!(rt.block_on(b.drain_round()).unwrap().delivered, 0);
+    assert!(rt.block_on(b.outbox()).unwrap().is_empty(), "nothing taken");
+    // Two minutes on, a is still silent: now b takes its op over.
+    clock.advance(Duration::seconds(121));
+    assert_eq!(
+        rt.block_on(b.drain_round()).unwrap().delivered as usize,
+        queued
+    );
+    assert_eq!(rt.block_on(b.outbox()).unwrap().len(), queued);
+}
+
+/// Issue 16, clock skew (found by the three-desk WAN test): a desk whose clock is five
+/// minutes slow read a gone desk's ops as made "in its future" and took none over until
+/// its own clock passed them; with the desk on time deferring to it (the lowest id takes
+/// over), nobody sent them for five minutes. An op's age is now read on this desk's clock.
+#[test]
+fn a_desk_whose_clock_is_slow_takes_over_a_gone_desks_ops_after_the_grace() {
+    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    // 2026-11-25 09:00 in Tokyo.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let slow_by = Duration::minutes(5);
+    let a = common::demo_desk(nine, |_| {});
+    let b = common::demo_desk(nine - slow_by, |_| {});
+    let id = a.rt.block_on(a.desk.call_list(false)).unwrap().entries[0]
+        .appointment_id
+        .clone();
+    a.rt.block_on(a.desk.record_call(CallRecord {
+        appointment_id: id,
+        outcome: CallOutcome::Cancelled,
+        new_start: None,
+        note: None,
+        staff: Some("鈴木".into()),
+        replace_earlier: false,
+    }))
+    .unwrap();
+    let queued = a.rt.block_on(a.desk.outbox()).unwrap().len();
+    let a_id = a.rt.block_on(a.desk.desk_id()).unwrap();
+    let audit = AuditEntry {
+        at: nine,
+        staff: "院長".into(),
+        action: AuditAction::PeerPair,
+        records: Vec::new(),
+        detail: json!({}),
+    };
+    let store = b.desk.monitor_options(None, false).store.unwrap();
+    store
+        .add_peer(&a_id, "受付1", "10.0.0.1:48620", nine - slow_by, &audit)
+        .unwrap();
+    // They met at nine (b's clock said 08:55), and a's op came; then a went silent.
+    store.peer_clock(&a_id, nine, nine - slow_by).unwrap();
+    store.peer_seen(&a_id, nine - slow_by, None).unwrap();
+    share_demo(&a, &b);
+    // Three minutes on (b's clock: 08:58), past the two-minute grace.
+    let at = nine - slow_by + Duration::minutes(3);
+    let took = store
+        .take_over_ops(
+            &[tsunagi_core::source::demo::SOURCE_KEY],
+            at - Duration::minutes(2),
+            at - Duration::seconds(10),
+            at,
+        )
+        .unwrap();
+    assert_eq!(took as usize, queued, "a's ops, taken over after the grace");
+}

@@ -99,6 +99,9 @@ pub struct Desk {
     staff: RwLock<Option<String>>,
     /// Bumped to end the pairing code shown (closed, or a new code shown instead).
     pairing: tokio::sync::watch::Sender<u64>,
+    /// When this process opened the desk: it judges another desk gone (and takes over its
+    /// ops) only after listening for it that long (its own silence before says nothing).
+    opened_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -178,6 +181,7 @@ impl Desk {
         let (_, last_staff) = store.staff_members()?;
         let (events, _) = broadcast::channel(32);
         Ok(Desk {
+            opened_at: clock.now(),
             config: Arc::new(live_config::LiveConfig::new(data_dir.clone(), config)),
             data_dir,
             store,

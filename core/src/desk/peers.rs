@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 
 use super::{blocking, Actor, Desk};
@@ -181,6 +182,13 @@ impl Desk {
     }
 
     /// A paired desk was heard from.
+    /// Desk `desk` said its clock reads `theirs` (in its hello): its records are filed by
+    /// their time on this desk's clock.
+    pub async fn peer_clock(&self, desk: &str, theirs: DateTime<Utc>) -> Result<()> {
+        let (store, now, desk) = (self.store.clone(), self.now(), desk.to_owned());
+        blocking(move || store.peer_clock(&desk, theirs, now)).await
+    }
+
     pub async fn peer_seen(&self, desk: &str, behind: Option<u64>) -> Result<()> {
         let (store, now, desk) = (self.store.clone(), self.now(), desk.to_owned());
         blocking(move || store.peer_seen(&desk, now, behind)).await

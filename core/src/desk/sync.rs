@@ -198,6 +198,11 @@ impl Desk {
         keys.extend(upstream.key().map(str::to_owned));
         let after = chrono::Duration::seconds(self.config().peers.takeover_after_secs.into());
         let now = self.clock.now();
+        // Just started (after being off, say): every desk looks silent since this one
+        // stopped hearing them. Only a silence heard out for the whole grace counts.
+        if now - self.opened_at < after {
+            return Ok(());
+        }
         let store = self.store.clone();
         let taken = blocking(move || {
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();

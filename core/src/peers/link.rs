@@ -61,6 +61,7 @@ where
         &Msg::Hello {
             desk: me,
             vector: desk.vector().await?,
+            now: Some(desk.now()),
         },
     )
     .await?;
@@ -68,7 +69,16 @@ where
         .await
         .map_err(|_| PeerError::Protocol("no hello".into()))?;
     let mut theirs = match hello {
-        Some(Ok(Msg::Hello { desk: d, vector })) if d == peer => vector,
+        Some(Ok(Msg::Hello {
+            desk: d,
+            vector,
+            now,
+        })) if d == peer => {
+            if let Some(now) = now {
+                desk.peer_clock(peer, now).await?;
+            }
+            vector
+        }
         Some(Ok(_)) => return Err(PeerError::Protocol("no hello".into()).into()),
         Some(Err(e)) => return Err(e.into()),
         None => return Err(PeerError::Protocol("closed".into()).into()),

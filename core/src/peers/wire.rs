@@ -1,5 +1,6 @@
 //! Frames between desks: a 4-byte big-endian length, then one JSON message.
 
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -13,8 +14,14 @@ pub const MAX_FRAME: usize = 4 << 20;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Msg {
-    /// First, each way: who I am and what I hold.
-    Hello { desk: String, vector: Vector },
+    /// First, each way: who I am, what I hold, and what my clock reads (a desk learns how
+    /// far the other's clock is from its own; absent from a desk before that was said).
+    Hello {
+        desk: String,
+        vector: Vector,
+        #[serde(default)]
+        now: Option<DateTime<Utc>>,
+    },
     /// Records the other lacks, oldest first.
     Records { records: Vec<Record> },
     /// After taking records: what I hold now (the other sends the next batch on it).

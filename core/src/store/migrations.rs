@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0021_peer_arrivals.sql"),
     include_str!("migrations/0022_peer_receipts.sql"),
     include_str!("migrations/0023_peer_ops.sql"),
+    include_str!("migrations/0024_peer_clock.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -97,6 +98,7 @@ mod pinned {
         "1c9792f03a7af60503e44509c2d6542c52f5ef177039a45fe7d829952e310612",
         "a10403ae9bea074ba85104b309c9bf6751b0a15d83aba3e2f4b7bfaafa33fbb1",
         "72d03845a98644a86cb390780aaf9e31762050848596c5fede8a0eb0feea0508",
+        "9377e8368a91dcd5000c3c8dc0df2e6b2e3ba0f1c78a1b316bb56973e4b4c340",
     ];
 
     #[test]

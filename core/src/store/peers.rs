@@ -96,6 +96,17 @@ impl Store {
     }
 
     /// A paired desk was heard from; `behind`: records this desk holds that it lacks.
+    /// What desk `desk` said its clock read at `theirs`, heard at `ours` on this desk's.
+    pub fn peer_clock(&self, desk: &str, theirs: DateTime<Utc>, ours: DateTime<Utc>) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE peer SET clock_offset_ms = ?2 WHERE desk = ?1",
+                params![desk, (theirs - ours).num_milliseconds()],
+            )?;
+            Ok(())
+        })
+    }
+
     pub fn peer_seen(&self, desk: &str, at: DateTime<Utc>, behind: Option<u64>) -> Result<()> {
         self.with(|conn| {
             conn.execute(

@@ -60,8 +60,27 @@ fn vector_in(conn: &rusqlite::Connection) -> rusqlite::Result<Vector> {
     rows.collect()
 }
 
-/// The local incident a record's moment belongs to: the one this desk had open then (or
-/// none, when this desk saw no outage at that time).
+/// The local incident a moment of desk `desk`'s belongs to: the one this desk had open at
+/// that moment on this desk's clock (the other desk's clock may be minutes off), or none,
+/// when this desk saw no outage then.
+pub(super) fn incident_of(
+    conn: &rusqlite::Connection,
+    desk: &str,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<Option<i64>> {
+    let offset: i64 = conn
+        .query_row(
+            "SELECT clock_offset_ms FROM peer WHERE desk = ?1",
+            [desk],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    incident_at(conn, at - chrono::Duration::milliseconds(offset))
+}
+
+/// The local incident a moment on this desk's clock belongs to: the one this desk had open
+/// then (or none, when this desk saw no outage at that time).
 pub(super) fn incident_at(
     conn: &rusqlite::Connection,
     at: DateTime<Utc>,
@@ -149,7 +168,7 @@ fn apply(
                      (incident_id, drill, step, step_text, done, staff, at, desk, hlc)
                  VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
-                    incident_at(tx, t.at)?,
+                    incident_of(tx, &record.desk, t.at)?,
                     t.step,
                     t.text,
                     t.done,
@@ -174,7 +193,7 @@ fn apply(
                     c.new_start.map(ts),
                     c.staff,
                     ts(c.at),
-                    incident_at(tx, c.at)?
+                    incident_of(tx, &record.desk, c.at)?
                 ],
             )?;
         }
@@ -228,7 +247,7 @@ fn apply(
                     e.staff,
                     e.reason,
                     ts(e.at),
-                    incident_at(tx, e.at)?
+                    incident_of(tx, &record.desk, e.at)?
                 ],
             )?;
         }

@@ -194,7 +194,8 @@ pub(super) fn settled(
 
 impl Store {
     /// Take over the ops of desks gone while the line is up: queued before `gone_before`
-    /// by a desk not heard from since then (or unpaired), meant for one of `upstreams`, and
+    /// (on this desk's clock: the other desk's may be off) by a desk not heard from since
+    /// then (or unpaired), meant for one of `upstreams`, and
     /// still unsettled and untaken. Only the desk with the lowest id among the desks heard
     /// from since `connected_since` that hold the op takes it (a second taker is harmless,
     /// only wasteful). Each is queued here under its key, in its desk's order, with a
@@ -218,7 +219,10 @@ impl Store {
                      FROM peer_op p
                      WHERE p.settled IS NULL AND p.taken_by IS NULL
                        AND p.upstream IN (SELECT value FROM json_each(?1))
-                       AND p.created_at < ?2
+                       AND strftime('%Y-%m-%dT%H:%M:%SZ', p.created_at,
+                             (-coalesce((SELECT o.clock_offset_ms FROM peer o
+                                          WHERE o.desk = p.desk), 0) / 1000) || ' seconds')
+                           < ?2
                        AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.op_key = p.op_key)
                        AND NOT EXISTS (SELECT 1 FROM peer g WHERE g.desk = p.desk
                                          AND g.unpaired_at IS NULL AND g.last_seen >= ?2)
@@ -259,7 +263,7 @@ impl Store {
                         base_version: op.base_version.as_deref(),
                         base_state: base_state.as_ref(),
                         at: created,
-                        incident: super::records::incident_at(&tx, created)?,
+                        incident: super::records::incident_of(&tx, &op.desk, created)?,
                         taken_from: Some(&op.desk),
                     },
                 )?;
