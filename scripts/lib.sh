@@ -17,7 +17,7 @@ BUILD_PACKAGES=(build-essential pkg-config curl wget file libwebkit2gtk-4.1-dev 
 # window manager with a taskbar for the screenshots of a desk's 1366×768 screen, and the
 # Japanese locale a reception PC runs in (see ensure_ja_locale).
 TEST_PACKAGES=(imagemagick webkit2gtk-driver dbus libsecret-tools keyutils at-spi2-core
-  nftables iproute2 icewm locales)
+  nftables iproute2 icewm locales tcpdump faketime)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -503,6 +503,8 @@ struct OutboxLine<'a> {
     last_status: Option<i64>,
     upstream_ref: Option<&'a str>,
     resolution: Option<&'a str>,
+    /// The desk whose op this was, when this desk took it over (that desk was gone).
+    taken_from: Option<&'a str>,
 }
 
 pub fn outbox(
@@ -529,6 +531,7 @@ pub fn outbox(
                     last_status: r.last_status,
                     upstream_ref: r.upstream_ref.as_deref(),
                     resolution: r.resolution.map(|x| x.code()),
+                    taken_from: r.taken_from.as_deref(),
                 },
             )?;
         } else {

@@ -1,13 +1,21 @@
 //! A clinic's LAN for the several-desks tests: one namespace holds a bridge (the clinic's
 //! switch); each desk is a namespace joined to it by a veth pair, with an address on
-//! 10.80.N.0/24 and no route anywhere else (the internet is down). Needs root; removed on
-//! drop, a test that failed included.
+//! 10.80.N.0/24. Needs root; removed on drop, a test that failed included.
+//!
+//! [`Lan::new`]: no route anywhere else (the internet is down). [`Lan::with_internet`]: a
+//! fourth namespace is the internet, holding [`PUBLIC`] on its loopback; the switch is also
+//! the clinic's router (10.80.N.1) and reaches it over a WAN cable (10.81.N.0/24) that
+//! [`Lan::set_wan`] cuts. Servers for the internet side are sockets made inside it
+//! ([`Lan::listen_tcp`]) and served from the test's own threads, as in [`crate::netns`].
 
-use std::net::Ipv4Addr;
-use std::process::Command;
+use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
-use crate::netns::{require_root, run, try_run};
+use crate::netns::{inside, require_root, run, try_run, PUBLIC};
+use crate::{wait_until, ChildGuard};
 
 pub struct LanDesk {
     pub ns: String,
@@ -19,12 +27,25 @@ pub struct LanDesk {
 pub struct Lan {
     switch: String,
     pub desks: Vec<LanDesk>,
+    /// The internet's namespace, when there is one.
+    internet: Option<String>,
+    n: u8,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 impl Lan {
+    /// `desks` desks on a switch, and no internet.
     pub fn new(desks: usize) -> Lan {
+        Self::build(desks, false)
+    }
+
+    /// `desks` desks on a switch that is also the router to an internet namespace.
+    pub fn with_internet(desks: usize) -> Lan {
+        Self::build(desks, true)
+    }
+
+    fn build(desks: usize, internet: bool) -> Lan {
         require_root();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let tag = format!("{}l{n}", std::process::id() % 100_000);
@@ -34,6 +55,8 @@ impl Lan {
         let mut lan = Lan {
             switch,
             desks: Vec::new(),
+            internet: None,
+            n: n as u8,
         };
         lan.exec_switch(&["ip", "link", "add", "br0", "type", "bridge"]);
         lan.exec_switch(&["ip", "link", "set", "br0", "up"]);
@@ -71,7 +94,176 @@ impl Lan {
             }
             lan.desks.push(LanDesk { ns, ip, switch_if });
         }
+        if internet {
+            lan.add_internet(&tag);
+        }
         lan
+    }
+
+    /// The clinic's router on the LAN (the switch's own address).
+    pub fn router(&self) -> Ipv4Addr {
+        Ipv4Addr::new(10, 80, self.n, 1)
+    }
+
+    fn add_internet(&mut self, tag: &str) {
+        let inet = format!("tin{tag}");
+        try_run(&["ip", "netns", "del", &inet]);
+        run(&["ip", "netns", "add", &inet]);
+        self.internet = Some(inet.clone());
+        let router = self.router();
+        let wan_here = Ipv4Addr::new(10, 81, self.n, 1);
+        let wan_there = Ipv4Addr::new(10, 81, self.n, 2);
+        run(&[
+            "ip",
+            "link",
+            "add",
+            "wan0",
+            "netns",
+            &self.switch,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "wan1",
+            "netns",
+            &inet,
+        ]);
+        for args in [
+            vec!["ip", "link", "set", "lo", "up"],
+            vec!["ip", "addr", "add", &format!("{PUBLIC}/32"), "dev", "lo"],
+            vec![
+                "ip",
+                "addr",
+                "add",
+                &format!("{wan_there}/24"),
+                "dev",
+                "wan1",
+            ],
+            vec!["ip", "link", "set", "wan1", "up"],
+            vec![
+                "ip",
+                "route",
+                "add",
+                &format!("10.80.{}.0/24", self.n),
+                "via",
+                &wan_here.to_string(),
+            ],
+        ] {
+            let mut all = vec!["ip", "netns", "exec", &inet];
+            all.extend(args);
+            run(&all);
+        }
+        for args in [
+            vec!["ip", "addr", "add", &format!("{router}/24"), "dev", "br0"],
+            vec![
+                "ip",
+                "addr",
+                "add",
+                &format!("{wan_here}/24"),
+                "dev",
+                "wan0",
+            ],
+            vec!["ip", "link", "set", "wan0", "up"],
+            vec!["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"],
+            vec![
+                "ip",
+                "route",
+                "add",
+                &format!("{PUBLIC}/32"),
+                "via",
+                &wan_there.to_string(),
+            ],
+            vec!["nft", "add", "table", "inet", "wan"],
+            vec![
+                "nft",
+                "add chain inet wan forward { type filter hook forward priority 0 ; }",
+            ],
+        ] {
+            self.exec_switch(&args);
+        }
+        for d in &self.desks {
+            run(&[
+                "ip",
+                "-n",
+                &d.ns,
+                "route",
+                "add",
+                &format!("{PUBLIC}/32"),
+                "via",
+                &router.to_string(),
+            ]);
+        }
+    }
+
+    fn internet(&self) -> &str {
+        self.internet
+            .as_deref()
+            .expect("a LAN made with Lan::with_internet")
+    }
+
+    /// Cut the clinic's internet at the router (what crosses the WAN is dropped), or
+    /// restore it. The LAN itself goes on working.
+    pub fn set_wan(&self, up: bool) {
+        self.internet();
+        if up {
+            self.exec_switch(&["nft", "flush chain inet wan forward"]);
+        } else {
+            self.exec_switch(&["nft", "add rule inet wan forward oifname wan0 drop"]);
+            self.exec_switch(&["nft", "add rule inet wan forward iifname wan0 drop"]);
+        }
+    }
+
+    /// A TCP listener inside the internet namespace.
+    pub fn listen_tcp(&self, addr: &str) -> TcpListener {
+        let addr = addr.to_owned();
+        inside(self.internet(), move || {
+            TcpListener::bind(&addr).expect("bind in namespace")
+        })
+    }
+
+    /// A UDP socket inside the internet namespace.
+    pub fn bind_udp(&self, addr: &str) -> UdpSocket {
+        let addr = addr.to_owned();
+        inside(self.internet(), move || {
+            UdpSocket::bind(&addr).expect("bind in namespace")
+        })
+    }
+
+    /// Record every frame crossing the switch into `path` (pcap) with tcpdump, keeping
+    /// only what `filter` (a pcap filter) lets through. Stop it with [`Capture::finish`].
+    pub fn capture(&self, path: &Path, filter: &str) -> Capture {
+        let said = path.with_extension("log");
+        let log = std::fs::File::create(&said).unwrap();
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.switch,
+                "tcpdump",
+                "-i",
+                "br0",
+                "-U",
+                "-s",
+                "0",
+            ])
+            .args(["-Z", "root", "-w"])
+            .arg(path)
+            .arg(filter)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("tcpdump is needed (apt: tcpdump): {e}"));
+        let mut guard = ChildGuard::new("tcpdump", child);
+        wait_until(Duration::from_secs(10), "tcpdump to start", || {
+            let text = std::fs::read_to_string(&said).unwrap_or_default();
+            assert!(guard.exited().is_none(), "tcpdump exited: {text}");
+            text.contains("listening on")
+        });
+        Capture {
+            tcpdump: guard,
+            path: path.to_owned(),
+        }
     }
 
     fn exec_switch(&self, args: &[&str]) {
@@ -94,10 +286,28 @@ impl Lan {
     }
 }
 
+/// A packet capture running on the switch.
+pub struct Capture {
+    tcpdump: ChildGuard,
+    path: PathBuf,
+}
+
+impl Capture {
+    /// Stop capturing; the pcap file's bytes (headers and payloads as they crossed).
+    pub fn finish(mut self) -> Vec<u8> {
+        let status = self.tcpdump.stop(Duration::from_secs(10));
+        assert!(status.is_some(), "tcpdump did not stop");
+        std::fs::read(&self.path).expect("the capture file")
+    }
+}
+
 impl Drop for Lan {
     fn drop(&mut self) {
         for d in &self.desks {
             try_run(&["ip", "netns", "del", &d.ns]);
+        }
+        if let Some(inet) = &self.internet {
+            try_run(&["ip", "netns", "del", inet]);
         }
         try_run(&["ip", "netns", "del", &self.switch]);
     }

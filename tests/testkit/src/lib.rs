@@ -11,6 +11,7 @@ pub mod fake_nm;
 pub mod fault_proxy;
 pub mod hfs;
 pub mod lan;
+pub mod leak;
 pub mod monitor_rig;
 pub mod netns;
 pub mod probe_servers;
