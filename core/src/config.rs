@@ -312,6 +312,10 @@ pub struct PeersConfig {
     /// desk (a takeover), so they reach the clinic's system while it is off.
     #[serde(default = "default_takeover_after")]
     pub takeover_after_secs: u32,
+    /// Announce this desk on the LAN and find the paired desks there (mDNS), so a desk whose
+    /// address changed is found again. Off: each desk is dialled where it paired from.
+    #[serde(default = "default_true")]
+    pub discovery: bool,
 }
 
 impl Default for PeersConfig {
@@ -321,6 +325,7 @@ impl Default for PeersConfig {
             port: default_peers_port(),
             pairing_port: default_pairing_port(),
             takeover_after_secs: default_takeover_after(),
+            discovery: true,
         }
     }
 }

@@ -659,3 +659,35 @@ fn issue_16_the_internet_cut_three_desks_share_the_work_and_it_reaches_the_serve
         );
     }
 }
+
+/// Issue 16, discovery: a desk's address changes (its DHCP lease, a new switch port). The
+/// desk that dials it finds it again on the LAN by mDNS, and work flows again. Without
+/// discovery it dials the old address for ever.
+#[test]
+fn issue_16_a_desk_whose_address_changed_is_found_again_on_the_lan() {
+    let mut c = Clinic::new(2);
+    for i in 0..2 {
+        c.start(i);
+    }
+    c.pair(0, 1);
+    c.wait_connected(0, 1);
+    c.wait_connected(1, 1);
+    // The desk with the higher id is the one dialled: it moves.
+    let id_of = |i: usize| c.peers(1 - i)[0]["desk"].as_str().unwrap().to_owned();
+    let moved = if id_of(0) > id_of(1) { 0 } else { 1 };
+    let dialler = 1 - moved;
+    let new_ip = c.lan.readdress(moved, 77);
+    c.ok(moved, &["--staff", "鈴木", "checklist", "tick", "1"]);
+    c.wait(60, "the moved desk's tick reaches the other", || {
+        steps(&c.done(dialler)) == [1]
+    });
+    let peer = &c.peers(dialler)[0];
+    assert_eq!(peer["connected"], true);
+    assert!(
+        peer["address"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{new_ip}:")),
+        "dialled at its new address from now on: {peer}"
+    );
+}

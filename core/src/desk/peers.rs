@@ -182,6 +182,13 @@ impl Desk {
     }
 
     /// A paired desk was heard from.
+    /// Desk `desk` was reached at `address`, not where it was dialled before: from now on
+    /// it is dialled there.
+    pub async fn peer_moved(&self, desk: &str, address: std::net::SocketAddr) -> Result<()> {
+        let (store, desk) = (self.store.clone(), desk.to_owned());
+        blocking(move || store.peer_moved(&desk, &address.to_string())).await
+    }
+
     /// Desk `desk` said its clock reads `theirs` (in its hello): its records are filed by
     /// their time on this desk's clock.
     pub async fn peer_clock(&self, desk: &str, theirs: DateTime<Utc>) -> Result<()> {

@@ -15,8 +15,10 @@
 //!   desks' clocks say.
 //!
 //! Between desks: TLS 1.3 with pinned certificates ([`identity`]), paired once by a code
-//! ([`pairing`]), frames of JSON ([`wire`]), one link per pair of desks ([`link`]).
+//! ([`pairing`]), frames of JSON ([`wire`]), one link per pair of desks ([`link`]), found
+//! again on the LAN by mDNS when an address changes ([`discovery`]).
 
+pub mod discovery;
 mod error;
 mod hlc;
 pub mod identity;

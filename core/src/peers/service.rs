@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
+use super::discovery::{self, Discovery};
 use super::identity::{Pins, TLS_NAME};
 use super::PeerError;
 use crate::desk::Desk;
@@ -24,6 +25,8 @@ const LOOK: Duration = Duration::from_secs(1);
 const CONNECT: Duration = Duration::from_secs(5);
 /// After a failed dial, wait this long before the next.
 const REDIAL: Duration = Duration::from_secs(2);
+/// After mDNS could not start (the port taken, say), try again this much later.
+const REDISCOVER: Duration = Duration::from_secs(60);
 
 /// Runs until `stop` says so; returns once every link stopped.
 pub async fn run(desk: Arc<Desk>, mut stop: watch::Receiver<bool>) {
@@ -47,6 +50,8 @@ async fn serve(desk: &Arc<Desk>, stop: &mut watch::Receiver<bool>) -> Result<()>
     let mut tasks: JoinSet<Option<String>> = JoinSet::new();
     let mut next_dial: HashMap<String, Instant> = HashMap::new();
     let mut known: Option<Vec<String>> = None;
+    let mut discovery: Option<Discovery> = None;
+    let mut next_discovery = Instant::now();
     let mut look = tokio::time::interval(LOOK);
     look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -60,6 +65,10 @@ async fn serve(desk: &Arc<Desk>, stop: &mut watch::Receiver<bool>) -> Result<()>
             _ = stop.changed() => break,
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                 if let Ok(Some(peer)) = done {
+                    // No link (any more): where is that desk now?
+                    if let Some(d) = &discovery {
+                        d.ask(&peer);
+                    }
                     links.remove(&peer);
                     next_dial.insert(peer, Instant::now() + REDIAL);
                 }
@@ -118,10 +127,25 @@ async fn serve(desk: &Arc<Desk>, stop: &mut watch::Receiver<bool>) -> Result<()>
                     }
                     kept
                 });
-                // Listen only while some desk is paired.
+                // Listen (and announce this desk on the LAN) only while some desk is paired.
                 if paired.is_empty() {
                     listener = None;
-                } else if listener.is_none() {
+                    if let Some(d) = discovery.take() {
+                        d.stop().await;
+                    }
+                } else if discovery.is_none()
+                    && desk.config().peers.discovery
+                    && Instant::now() >= next_discovery
+                {
+                    match Discovery::start(&me, port) {
+                        Ok(d) => discovery = Some(d),
+                        Err(e) => {
+                            tracing::warn!(code = %e.code(), "desks are dialled where they paired from: {e}");
+                            next_discovery = Instant::now() + REDISCOVER;
+                        }
+                    }
+                }
+                if !paired.is_empty() && listener.is_none() {
                     match TcpListener::bind(("0.0.0.0", port)).await {
                         Ok(l) => listener = Some(l),
                         Err(e) => tracing::warn!(
@@ -137,7 +161,9 @@ async fn serve(desk: &Arc<Desk>, stop: &mut watch::Receiver<bool>) -> Result<()>
                     if next_dial.get(&peer.desk).is_some_and(|t| *t > Instant::now()) {
                         continue;
                     }
-                    let Ok(address) = peer.address.parse::<SocketAddr>() else { continue };
+                    let Ok(stored) = peer.address.parse::<SocketAddr>() else { continue };
+                    let found = discovery.as_ref().map(|d| d.addresses(&peer.desk)).unwrap_or_default();
+                    let address = discovery::dial_address(stored, &found);
                     let (connector, desk, stop, pins) = (connector.clone(), desk.clone(), stop.clone(), pins.clone());
                     let name = peer.desk.clone();
                     let link = tasks.spawn(async move {
@@ -160,6 +186,13 @@ async fn serve(desk: &Arc<Desk>, stop: &mut watch::Receiver<bool>) -> Result<()>
                         };
                         let cert = tls.as_ref().and_then(|t| t.get_ref().1.peer_certificates()?.first().map(|c| c.to_vec()));
                         if let (Some(tls), Some(cert)) = (tls, cert) {
+                            if address != stored {
+                                // The pinned certificate answered there: it moved.
+                                tracing::debug!(%address, "a paired desk found at a new address");
+                                if let Err(e) = desk.peer_moved(&name, address).await {
+                                    tracing::warn!(code = %e.code(), "{e}");
+                                }
+                            }
                             let recorded = desk.records_changed();
                             let paired = || pins.desk_of(&cert).as_deref() == Some(name.as_str());
                             if let Err(e) = super::link::run(tls, &name, &desk, recorded, stop, &paired).await {
@@ -174,5 +207,8 @@ async fn serve(desk: &Arc<Desk>, stop: &mut watch::Receiver<bool>) -> Result<()>
         }
     }
     tasks.shutdown().await;
+    if let Some(d) = discovery.take() {
+        d.stop().await;
+    }
     Ok(())
 }

@@ -96,6 +96,17 @@ impl Store {
     }
 
     /// A paired desk was heard from; `behind`: records this desk holds that it lacks.
+    /// Desk `desk` was reached at `address` (it moved on the LAN): dialled there from now.
+    pub fn peer_moved(&self, desk: &str, address: &str) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE peer SET address = ?2 WHERE desk = ?1 AND unpaired_at IS NULL",
+                params![desk, address],
+            )?;
+            Ok(())
+        })
+    }
+
     /// What desk `desk` said its clock read at `theirs`, heard at `ours` on this desk's.
     pub fn peer_clock(&self, desk: &str, theirs: DateTime<Utc>, ours: DateTime<Utc>) -> Result<()> {
         self.with(|conn| {

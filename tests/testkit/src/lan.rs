@@ -278,6 +278,23 @@ impl Lan {
         self.exec_switch(&["ip", "link", "set", &self.desks[i].switch_if, state]);
     }
 
+    /// Desk `i` gets another address on the LAN (as a DHCP lease renewed elsewhere does);
+    /// its old one is gone.
+    pub fn readdress(&mut self, i: usize, last: u8) -> Ipv4Addr {
+        let desk = &mut self.desks[i];
+        let ip = Ipv4Addr::new(10, 80, self.n, last);
+        for args in [
+            vec!["addr", "del", &format!("{}/24", desk.ip), "dev", "lan0"],
+            vec!["addr", "add", &format!("{ip}/24"), "dev", "lan0"],
+        ] {
+            let mut all = vec!["ip", "-n", &desk.ns];
+            all.extend(args);
+            run(&all);
+        }
+        desk.ip = ip;
+        ip
+    }
+
     /// `program` to run on desk `i` (inside its namespace).
     pub fn on(&self, i: usize, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new("ip");
