@@ -295,6 +295,19 @@ impl Lan {
         ip
     }
 
+    /// Bytes through desk `i`'s cable so far, both ways (counted at the switch).
+    pub fn cable_bytes(&self, i: usize) -> u64 {
+        let out = Command::new("ip")
+            .args(["-n", &self.switch, "-s", "-j", "link", "show", "dev"])
+            .arg(&self.desks[i].switch_if)
+            .output()
+            .expect("ip");
+        let links: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ip -j");
+        let stats = &links[0]["stats64"];
+        stats["rx"]["bytes"].as_u64().expect("rx bytes")
+            + stats["tx"]["bytes"].as_u64().expect("tx bytes")
+    }
+
     /// `program` to run on desk `i` (inside its namespace).
     pub fn on(&self, i: usize, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new("ip");
