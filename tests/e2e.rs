@@ -1961,7 +1961,7 @@ fn an_outage_worked_in_the_window_reaches_the_server_by_itself_when_the_line_ret
         ),
     )
     .unwrap();
-    let (mut driver, port) = start_driver(&session, &display, "sync-e2e", Some(&net));
+    let (mut driver, port) = start_driver(&session, &display, "sync-e2e", Some(&net.desk));
     let data_arg = data.path().display().to_string();
     let cleanup = scopeguard(|| {
         driver.stop(Duration::from_secs(10));
@@ -2591,4 +2591,202 @@ async fn issue_16_a_call_made_at_another_desk_shows_on_this_desks_list() {
     click(&client, "settings-close").await;
     let _ = show.stop(Duration::from_secs(5));
     client.close().await.unwrap();
+}
+
+/// One desk of the two-window test: the app under its own tauri-driver, in desk `i`'s
+/// namespace on the clinic's LAN, with its own session (keyring and D-Bus: a second PC, so
+/// the single-instance guard sees only its own app). Its WebDriver client lives on a thread
+/// inside that namespace, where the driver listens; [`LanWindow::run`] hands it work.
+struct LanWindow {
+    jobs: Option<std::sync::mpsc::Sender<WindowJob>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    driver: tsunagi_testkit::ChildGuard,
+    data: tempfile::TempDir,
+    _session: Session,
+}
+
+type WindowJob = Box<dyn FnOnce(&tokio::runtime::Runtime, &Client) + Send>;
+
+impl LanWindow {
+    fn open(lan: &tsunagi_testkit::lan::Lan, i: usize, display: &Display) -> LanWindow {
+        let session = Session::start();
+        let data = tempfile::Builder::new()
+            .prefix(&format!("tsunagi-e2e-lan{i}-"))
+            .tempdir()
+            .unwrap();
+        std::fs::write(
+            data.path().join("config.toml"),
+            format!(
+                "device_id = \"lan{i}\"\nlanguage = \"ja\"\nautostart = false\n\
+                 [source]\nkind = \"demo\"\n[peers]\nname = \"受付{}\"\n",
+                i + 1
+            ),
+        )
+        .unwrap();
+        let ns = lan.desks[i].ns.clone();
+        let (driver, port) = start_driver(&session, display, &format!("lan{i}"), Some(&ns));
+        let args = json!({ "application": APP, "args": ["--data-dir", data.path()] });
+        let (jobs, inbox) = std::sync::mpsc::channel::<WindowJob>();
+        let thread = std::thread::spawn(move || {
+            tsunagi_testkit::netns::enter_namespace(&ns);
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let client = rt.block_on(async move {
+                let mut caps = serde_json::Map::new();
+                caps.insert("browserName".into(), json!("wry"));
+                caps.insert("tauri:options".into(), args);
+                ClientBuilder::native()
+                    .capabilities(caps)
+                    .connect(&format!("http://127.0.0.1:{port}"))
+                    .await
+                    .expect("a WebDriver session with the app")
+            });
+            for job in inbox {
+                job(&rt, &client);
+            }
+            let _ = rt.block_on(client.close());
+        });
+        LanWindow {
+            jobs: Some(jobs),
+            thread: Some(thread),
+            driver,
+            data,
+            _session: session,
+        }
+    }
+
+    /// Drive this window: `f` gets its client, on the window's own thread; a panic there
+    /// is this test's.
+    fn run<T, F>(&self, f: impl FnOnce(Client) -> F + Send + 'static) -> T
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = T>,
+    {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let job: WindowJob = Box::new(move |rt, client| {
+            let client = client.clone();
+            let out =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(f(client))));
+            let _ = tx.send(out);
+        });
+        self.jobs
+            .as_ref()
+            .expect("open")
+            .send(job)
+            .expect("the window's thread");
+        match rx.recv().expect("the window's thread") {
+            Ok(out) => out,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+impl Drop for LanWindow {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.driver.stop(Duration::from_secs(10));
+        stop_processes_with_arg(&self.data.path().display().to_string());
+    }
+}
+
+/// Issue 16: two app windows on two desks (two network namespaces on one switch, no
+/// internet: an outage). They pair through 設定 → 他の端末; a call script opened in one
+/// shows 「受付1で通話中」 on the other's row while it is open, and the outcome recorded
+/// there replaces it.
+#[test]
+fn issue_16_two_windows_on_two_desks_share_a_call_in_progress_and_its_outcome() {
+    tsunagi_testkit::netns::require_root();
+    tsunagi_testkit::clear_of_midnight(Duration::from_secs(300));
+    let display = Display::start();
+    let lan = tsunagi_testkit::lan::Lan::new(2);
+    let one = LanWindow::open(&lan, 0, &display);
+    let two = LanWindow::open(&lan, 1, &display);
+    // The day loads; the line is down (no internet here), so it may open on the call list.
+    for w in [&one, &two] {
+        w.run(|c| async move {
+            eventually("the day to load", Duration::from_secs(30), async || {
+                c.find(Locator::Css(
+                    "[data-testid=call-row], [data-testid=appointment-count]",
+                ))
+                .await
+                .ok()
+            })
+            .await;
+        });
+    }
+
+    // 受付1 shows a code; 受付2 types it with 受付1's address on the LAN.
+    let code = one.run(|c| async move {
+        click(&c, "settings-button").await;
+        click(&c, "pairing-show").await;
+        let shown = text_eventually(&c, "pairing-code", "a code", " ").await;
+        shown
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+    });
+    assert_eq!(code.len(), 8, "{code}");
+    let address = format!("{}:48621", lan.desks[0].ip);
+    two.run(|c| async move {
+        click(&c, "settings-button").await;
+        type_into(&c, "pair-address", &address).await;
+        type_into(&c, "pair-code", &code).await;
+        click(&c, "pair-join").await;
+        text_eventually(&c, "pair-done", "paired", "受付1とつながりました").await;
+        text_eventually(&c, "desk-state", "受付1 connected", "接続中").await;
+        click(&c, "settings-close").await;
+    });
+    one.run(|c| async move {
+        text_eventually(&c, "pair-done", "paired", "受付2とつながりました").await;
+        text_eventually(&c, "desk-state", "受付2 connected", "接続中").await;
+        click(&c, "settings-close").await;
+    });
+    for w in [&one, &two] {
+        w.run(|c| async move {
+            click(&c, "tab-calls").await;
+            tick_box(&c, "include-tomorrow").await;
+        });
+    }
+
+    // 受付1 opens a patient's call script: 受付2's row says 受付1 is on the phone.
+    let id = one.run(|c| async move {
+        let row = tomorrow_call_row(&c).await;
+        let id = row.attr("data-id").await.unwrap().expect("row id");
+        click_css(
+            &c,
+            &format!("[data-testid=call-row][data-id=\"{id}\"] [data-testid=script-toggle]"),
+        )
+        .await;
+        id
+    });
+    let watched = id.clone();
+    two.run(|c| async move { call_row_shows(&c, &watched, "受付1で通話中").await });
+
+    // 受付1 records the outcome: on 受付2's row, the call replaces the claim.
+    let called = id.clone();
+    one.run(|c| async move {
+        click_css(
+            &c,
+            &format!("[data-testid=call-row][data-id=\"{called}\"] [data-outcome=coming]"),
+        )
+        .await;
+    });
+    two.run(|c| async move {
+        let css = format!("[data-testid=call-row][data-id=\"{id}\"]");
+        eventually(
+            "受付1's call on the row",
+            Duration::from_secs(15),
+            async || {
+                let html = row_html(&c, &css).await;
+                (html.contains("受付1で") && html.contains("来院予定") && !html.contains("通話中"))
+                    .then_some(())
+            },
+        )
+        .await;
+    });
 }

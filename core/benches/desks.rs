@@ -57,17 +57,7 @@ impl BenchDesk {
             })
             .unwrap(),
         );
-        let ns = lan.desks[i].ns.clone();
-        let rt = std::thread::spawn(move || {
-            enter(&ns);
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap()
-        })
-        .join()
-        .unwrap();
+        let rt = tsunagi_testkit::netns::runtime_in(&lan.desks[i].ns);
         BenchDesk {
             desk,
             runtime: None,
@@ -99,14 +89,6 @@ impl BenchDesk {
         let v = self.on(async move { d.vector().await.unwrap() });
         v.get(desk).copied().unwrap_or(0)
     }
-}
-
-fn enter(ns: &str) {
-    use std::os::fd::AsRawFd;
-    let file = std::fs::File::open(format!("/var/run/netns/{ns}")).unwrap();
-    // SAFETY: setns on this thread only, with a namespace fd we hold open.
-    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-    assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

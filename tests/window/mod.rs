@@ -271,14 +271,14 @@ pub fn start_driver(
     session: &Session,
     display: &Display,
     name: &str,
-    net: Option<&tsunagi_testkit::netns::Network>,
+    ns: Option<&str>,
 ) -> (ChildGuard, u16) {
     let port = free_port();
     let native_port = free_port();
-    let mut command = match net {
-        Some(net) => {
+    let mut command = match ns {
+        Some(ns) => {
             let mut c = session.command("ip");
-            c.args(["netns", "exec", &net.desk]).arg(tauri_driver());
+            c.args(["netns", "exec", ns]).arg(tauri_driver());
             c
         }
         None => session.command(tauri_driver()),
@@ -310,9 +310,9 @@ pub fn start_driver(
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
         })
     };
-    match net {
+    match ns {
         // Its port is inside the namespace: look from there.
-        Some(net) => net.within_desk(wait),
+        Some(ns) => tsunagi_testkit::netns::within(ns, wait),
         None => wait(),
     }
     (driver, port)

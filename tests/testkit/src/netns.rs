@@ -298,19 +298,7 @@ impl Network {
     /// Run `f` on a thread inside the desk's namespace (its sockets are the desk's: e.g. a
     /// WebDriver client talking to a driver that runs there). `f` may borrow.
     pub fn within_desk<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        let path = format!("/var/run/netns/{}", self.desk);
-        std::thread::scope(|scope| {
-            scope
-                .spawn(move || {
-                    let file = std::fs::File::open(&path).expect("namespace file");
-                    // SAFETY: setns on this thread only, with a namespace fd we hold open.
-                    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-                    assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
-                    f()
-                })
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e))
-        })
+        within(&self.desk, f)
     }
 
     fn inside<T: Send + 'static>(&self, ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -318,14 +306,55 @@ impl Network {
     }
 }
 
+/// Run `f` on a thread inside namespace `ns`, and wait for it. `f` may borrow.
+pub fn within<T: Send>(ns: &str, f: impl FnOnce() -> T + Send) -> T {
+    let path = format!("/var/run/netns/{ns}");
+    std::thread::scope(|scope| {
+        scope
+            .spawn(move || {
+                enter(&path);
+                f()
+            })
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
+}
+
+/// This thread joins namespace `ns` (its sockets, and the threads it starts, are there
+/// from now on).
+pub fn enter_namespace(ns: &str) {
+    enter(&format!("/var/run/netns/{ns}"));
+}
+
+fn enter(path: &str) {
+    let file = std::fs::File::open(path).expect("namespace file");
+    // SAFETY: setns on this thread only, with a namespace fd we hold open.
+    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+    assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+}
+
+/// A tokio runtime whose threads are made inside namespace `ns`: every socket its tasks
+/// open is there. Run a future there with `rt.block_on(rt.spawn(f))` (`block_on` alone
+/// polls it on the calling thread).
+pub fn runtime_in(ns: &str) -> tokio::runtime::Runtime {
+    let path = format!("/var/run/netns/{ns}");
+    std::thread::spawn(move || {
+        enter(&path);
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    })
+    .join()
+    .expect("namespace thread")
+}
+
 /// Run `f` on a thread that has entered namespace `ns` (a socket it makes stays there).
 pub(crate) fn inside<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
     let path = format!("/var/run/netns/{ns}");
     std::thread::spawn(move || {
-        let file = std::fs::File::open(&path).expect("namespace file");
-        // SAFETY: setns on this thread only, with a namespace fd we hold open.
-        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+        enter(&path);
         f()
     })
     .join()
