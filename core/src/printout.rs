@@ -393,6 +393,12 @@ pub fn report(rep: &IncidentReport, language: Language) -> Printout {
         );
         for c in &rep.calls {
             let mut outcome = outcome_label(c.outcome, language).to_owned();
+            // Another desk's call: its name before who made it (受付1 鈴木).
+            let who = match (&c.desk, &c.staff) {
+                (Some(desk), Some(staff)) => Some(format!("{desk} {staff}")),
+                (Some(desk), None) => Some(desk.clone()),
+                (None, staff) => staff.clone(),
+            };
             if let Some(n) = &c.new_start_label {
                 outcome.push_str(&format!(" → {n}"));
             }
@@ -403,7 +409,7 @@ pub fn report(rep: &IncidentReport, language: Language) -> Printout {
                 escape(c.patient_name.as_deref().unwrap_or(&c.appointment_id)),
                 opt(c.appointment_label.as_deref()),
                 escape(&outcome),
-                opt(c.staff.as_deref()),
+                opt(who.as_deref()),
                 opt(c.note.as_deref())
             );
         }

@@ -105,6 +105,8 @@ pub struct ReportCall {
     pub new_start_label: Option<String>,
     pub staff: Option<String>,
     pub note: Option<String>,
+    /// The desk that made the call, when another desk did (its name).
+    pub desk: Option<String>,
 }
 
 /// Web booking stopped or reopened from the desk, as the report lists it (issue 17).

@@ -1003,3 +1003,80 @@ fn a_desk_whose_clock_is_slow_takes_over_a_gone_desks_ops_after_the_grace() {
         .unwrap();
     assert_eq!(took as usize, queued, "a's ops, taken over after the grace");
 }
+
+/// Issue 16: an outage's report gathers every desk's work. Its receipts did (one ledger),
+/// but its calls were this desk's only: another desk's calls were missing from the report
+/// and from its count.
+#[test]
+fn an_outage_report_gathers_the_calls_and_receipts_of_every_desk() {
+    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    use tsunagi_core::monitor::NetState;
+    use tsunagi_core::report::ReportKind;
+    // 2026-11-25 09:00 in Tokyo: the line drops at both desks.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let a = common::demo_desk(nine, |_| {});
+    let b = common::demo_desk(nine, |_| {});
+    a.line(nine, NetState::Online, NetState::Offline);
+    let incident = b
+        .line(nine, NetState::Online, NetState::Offline)
+        .expect("an outage at b");
+    let a_id = a.rt.block_on(a.desk.desk_id()).unwrap();
+    let audit = AuditEntry {
+        at: nine,
+        staff: "院長".into(),
+        action: AuditAction::PeerPair,
+        records: Vec::new(),
+        detail: json!({}),
+    };
+    b.desk
+        .monitor_options(None, false)
+        .store
+        .unwrap()
+        .add_peer(&a_id, "受付1", "10.0.0.1:48620", nine, &audit)
+        .unwrap();
+    a.clock.advance(Duration::minutes(5));
+    let id = a.rt.block_on(a.desk.call_list(false)).unwrap().entries[0]
+        .appointment_id
+        .clone();
+    a.rt.block_on(a.desk.record_call(CallRecord {
+        appointment_id: id.clone(),
+        outcome: CallOutcome::Cancelled,
+        new_start: None,
+        note: None,
+        staff: Some("鈴木".into()),
+        replace_earlier: false,
+    }))
+    .unwrap();
+    a.rt.block_on(a.desk.add_receipt(tsunagi_core::receipts::ReceiptInput {
+        amount: "3000".into(),
+        method: tsunagi_core::receipts::PaymentMethod::Cash,
+        patient_id: None,
+        patient_name: Some("山田 太郎".into()),
+        memo: None,
+        staff: Some("鈴木".into()),
+        repeat_ok: true,
+    }))
+    .unwrap();
+    share_demo(&a, &b);
+
+    let report =
+        b.rt.block_on(b.desk.report(ReportKind::Outage, incident))
+            .unwrap();
+    assert_eq!(report.summary.calls, 1, "{:?}", report.summary);
+    assert_eq!(report.calls.len(), 1, "{:?}", report.calls);
+    let call = &report.calls[0];
+    assert_eq!(call.appointment_id, id);
+    assert_eq!(call.outcome, CallOutcome::Cancelled);
+    assert_eq!(call.desk.as_deref(), Some("受付1"));
+    assert_eq!(call.staff.as_deref(), Some("鈴木"));
+    assert!(call.patient_name.is_some(), "{call:?}");
+    assert_eq!(report.summary.receipts, 1);
+    assert_eq!(report.totals.total, 3000);
+    let page =
+        b.rt.block_on(b.desk.report_printout(ReportKind::Outage, incident))
+            .unwrap();
+    assert!(
+        page.html.contains("受付1 鈴木"),
+        "the printed report says where"
+    );
+}

@@ -231,6 +231,7 @@ impl Desk {
                         .map(|t| cal.local(t).format("%Y-%m-%d %H:%M").to_string()),
                     staff: a.attempt.staff,
                     note: a.attempt.note,
+                    desk: a.desk,
                 })
                 .collect(),
             totals: crate::receipts::totals(receipts.iter()),

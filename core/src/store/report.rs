@@ -19,6 +19,15 @@ pub enum ReportScope {
 }
 
 impl ReportScope {
+    /// The same filter on the other desks' calls (`peer_call`): an outage's, binding `?1`;
+    /// none in a drill (a drill stays on its desk).
+    fn peer_filter(self, alias: &str) -> String {
+        match self {
+            ReportScope::Incident(_) => format!("{alias}.incident_id = ?1"),
+            ReportScope::Drill(_) => "0 AND ?1 IS NOT NULL".to_owned(),
+        }
+    }
+
     /// A filter on a table with `incident_id` and `drill` columns, binding `?1`.
     fn filter(self, alias: &str) -> (String, i64) {
         match self {
@@ -46,6 +55,8 @@ pub struct ReportAttempt {
     pub attempt: Attempt,
     pub patient_name: Option<String>,
     pub appointment_start: Option<DateTime<Utc>>,
+    /// The desk that made it, when another desk did (its name).
+    pub desk: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,7 +135,7 @@ impl Store {
         })
     }
 
-    /// How many calls and receipts a report holds.
+    /// How many calls and receipts a report holds (an outage's: every desk's).
     pub fn scope_counts(&self, scope: ReportScope) -> Result<ScopeCounts> {
         self.with(|conn| {
             let (calls, id) = scope.filter("c");
@@ -133,11 +144,14 @@ impl Store {
                 &format!(
                     "WITH {ledger}
                      SELECT (SELECT count(*) FROM call_attempt c
-                             WHERE {calls} AND c.withdrawn_at IS NULL),
+                             WHERE {calls} AND c.withdrawn_at IS NULL)
+                            + (SELECT count(*) FROM peer_call c
+                               WHERE {peer} AND c.withdrawn_at IS NULL),
                             (SELECT count(*) FROM ledger r
                              WHERE {receipts} AND r.kind = 'payment'),
                             (SELECT count(*) FROM ledger r WHERE {receipts} AND r.kind = 'void')",
-                    ledger = super::receipts::LEDGER
+                    ledger = super::receipts::LEDGER,
+                    peer = scope.peer_filter("c"),
                 ),
                 [id],
                 |r| {
@@ -151,10 +165,12 @@ impl Store {
         })
     }
 
-    /// The calls of a report, oldest first, with the patient's name while the mirror has it.
+    /// The calls of a report (an outage's: every desk's), oldest first, with the patient's
+    /// name while the mirror has it.
     pub fn report_attempts(&self, scope: ReportScope) -> Result<Vec<ReportAttempt>> {
         self.with(|conn| {
             let (filter, id) = scope.filter("c");
+            let peer_filter = scope.peer_filter("c");
             let mut stmt = conn.prepare(&format!(
                 "SELECT c.id, c.appointment_id, c.outcome, c.new_start, c.retry_at, c.staff,
                         c.note, c.at, p.name, a.start_at
@@ -170,10 +186,53 @@ impl Store {
                         attempt: super::calls::attempt(r)?,
                         patient_name: r.get(8)?,
                         appointment_start: start.as_deref().map(parse_ts).transpose()?,
+                        desk: None,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
+            let mut stmt = conn.prepare(&format!(
+                "SELECT c.appointment_id, c.outcome, c.new_start, c.staff, c.at, p.name,
+                        a.start_at, coalesce(d.name, 'desk ' || substr(c.desk, 1, 6))
+                 FROM peer_call c
+                 LEFT JOIN appointment a ON a.source_id = c.appointment_id
+                 LEFT JOIN patient p ON p.source_id = a.patient_id
+                 LEFT JOIN peer d ON d.desk = c.desk
+                 WHERE {peer_filter} AND c.withdrawn_at IS NULL ORDER BY c.hlc, c.desk"
+            ))?;
+            let theirs = stmt
+                .query_map([id], |r| {
+                    let outcome: String = r.get(1)?;
+                    let new_start: Option<String> = r.get(2)?;
+                    let start: Option<String> = r.get(6)?;
+                    Ok(ReportAttempt {
+                        attempt: Attempt {
+                            id: 0,
+                            appointment_id: r.get(0)?,
+                            outcome: crate::calls::CallOutcome::parse(&outcome).ok_or_else(
+                                || {
+                                    rusqlite::Error::FromSqlConversionFailure(
+                                        1,
+                                        rusqlite::types::Type::Text,
+                                        format!("unknown call outcome {outcome:?}").into(),
+                                    )
+                                },
+                            )?,
+                            new_start: new_start.as_deref().map(parse_ts).transpose()?,
+                            retry_at: None,
+                            staff: r.get(3)?,
+                            note: None,
+                            at: parse_ts(&r.get::<_, String>(4)?)?,
+                        },
+                        patient_name: r.get(5)?,
+                        appointment_start: start.as_deref().map(parse_ts).transpose()?,
+                        desk: r.get(7)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut all: Vec<ReportAttempt> = rows.into_iter().chain(theirs).collect();
+            // One story in time (a stable sort keeps each desk's own order).
+            all.sort_by_key(|a| a.attempt.at);
+            Ok(all)
         })
     }
 

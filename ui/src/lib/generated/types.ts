@@ -821,7 +821,11 @@ patient_name: string | null,
 /**
  * The appointment's time, `M/D HH:MM`.
  */
-appointment_label: string | null, outcome: CallOutcome, new_start_label: string | null, staff: string | null, note: string | null, };
+appointment_label: string | null, outcome: CallOutcome, new_start_label: string | null, staff: string | null, note: string | null, 
+/**
+ * The desk that made the call, when another desk did (its name).
+ */
+desk: string | null, };
 
 export type ReportBooking = { 
 /**
