@@ -407,3 +407,85 @@ fn a_desk_off_when_the_line_returns_has_its_changes_sent_by_another_desk_exactly
         assert_eq!((quiet.end, quiet.delivered), (DrainEnd::Empty, 0));
     }
 }
+
+/// Issue 16: two desks that could not talk (a cable pulled) changed the same appointment:
+/// one cancelled it, the other rescheduled it. Back online, the first to reach the server
+/// wins, the second is one conflict for a person (both sides shown), never a second silent
+/// write.
+#[test]
+fn two_desks_apart_changing_one_appointment_make_one_change_and_one_conflict() {
+    let hfs = Hfs::start();
+    let today = tokyo_today();
+    hfs.put_all(&clinic_day(today, 20, "u").resources());
+    let a = fhir_desk(&hfs.base_url(), test_now(), 5);
+    let b = fhir_desk(&hfs.base_url(), test_now(), 5);
+    let rt = runtime();
+    rt.block_on(a.desk.pull()).unwrap();
+    rt.block_on(b.desk.pull()).unwrap();
+    let id = "ua12";
+    let next_day = today.succ_opt().unwrap().format("%Y-%m-%d").to_string();
+    for (desk, outcome, new_start) in [
+        (&a, CallOutcome::Cancelled, None),
+        (
+            &b,
+            CallOutcome::Rescheduled,
+            Some(format!("{next_day}T15:00")),
+        ),
+    ] {
+        rt.block_on(desk.desk.record_call(CallRecord {
+            appointment_id: id.into(),
+            outcome,
+            new_start,
+            note: None,
+            staff: Some("受付".into()),
+            replace_earlier: false,
+        }))
+        .unwrap();
+    }
+
+    let sent = rt
+        .block_on(a.desk.drain(Duration::from_secs(60), &mut quick_backoff()))
+        .unwrap();
+    assert_eq!(sent.end, DrainEnd::Empty, "{sent:?}");
+    let parked = rt
+        .block_on(b.desk.drain(Duration::from_secs(60), &mut quick_backoff()))
+        .unwrap();
+    assert_eq!(parked.end, DrainEnd::NeedsAPerson, "{parked:?}");
+    assert_eq!(parked.counts.conflict, 1, "one conflict for a person");
+    let server = hfs.get(&format!("Appointment/{id}"));
+    assert_eq!(server["status"], "cancelled", "the first change stands");
+    assert!(
+        !server["start"].as_str().unwrap().starts_with(&next_day),
+        "not moved as well: {server}"
+    );
+    let a_ops = rt.block_on(a.desk.outbox()).unwrap();
+    let b_ops = rt.block_on(b.desk.outbox()).unwrap();
+    assert_each_op_once(&hfs, &a_ops);
+    let history = hfs.get(&format!("Appointment/{id}/_history?_count=50"));
+    let versions = history["entry"].as_array().unwrap().len();
+    let b_reschedule = b_ops
+        .iter()
+        .find(|o| o.target_id() == id && o.state == OpState::Conflict)
+        .expect("b's change, a conflict");
+    assert!(
+        !history.to_string().contains(&b_reschedule.key),
+        "b's change never written ({versions} versions)"
+    );
+
+    // The person at b sees both sides: the server's cancel against b's reschedule.
+    let view = rt.block_on(b.desk.sync_view()).unwrap();
+    let conflict = view
+        .groups
+        .iter()
+        .flat_map(|g| &g.ops)
+        .find(|o| o.state == OpState::Conflict)
+        .expect("the conflict in 同期");
+    assert_eq!(
+        conflict.theirs.as_ref().unwrap().status.as_deref(),
+        Some("cancelled")
+    );
+    assert_ne!(
+        conflict.mine.as_ref().unwrap().status.as_deref(),
+        Some("cancelled")
+    );
+}
