@@ -1080,3 +1080,47 @@ fn an_outage_report_gathers_the_calls_and_receipts_of_every_desk() {
         "the printed report says where"
     );
 }
+
+/// Issue 16: a cancellation at one desk shows in another desk's 予約一覧 (its mirror) as
+/// soon as the record arrives, not only once it reached the server. Taken back there, the
+/// appointment is booked again here.
+#[test]
+fn another_desks_cancellation_shows_in_this_desks_appointments_until_taken_back() {
+    use tsunagi_core::calls::{CallOutcome, CallRecord, Withdrawable};
+    // 2026-11-25 09:00 in Tokyo.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let a = common::demo_desk(nine, |_| {});
+    let b = common::demo_desk(nine, |_| {});
+    let id = a.rt.block_on(a.desk.call_list(false)).unwrap().entries[0]
+        .appointment_id
+        .clone();
+    let status = |d: &common::DemoDesk| {
+        d.rt.block_on(d.desk.today(None))
+            .unwrap()
+            .appointments
+            .into_iter()
+            .find(|x| x.id == id)
+            .map(|x| x.status.code().to_owned())
+    };
+    assert_eq!(status(&b).as_deref(), Some("booked"));
+    let call =
+        a.rt.block_on(a.desk.record_call(CallRecord {
+            appointment_id: id.clone(),
+            outcome: CallOutcome::Cancelled,
+            new_start: None,
+            note: None,
+            staff: Some("鈴木".into()),
+            replace_earlier: false,
+        }))
+        .unwrap();
+    share_demo(&a, &b);
+    assert_eq!(status(&b).as_deref(), Some("cancelled"), "a's cancel at b");
+    // A pull at b (the server still has it booked) keeps a's cancel shown.
+    b.rt.block_on(b.desk.pull()).unwrap();
+    assert_eq!(status(&b).as_deref(), Some("cancelled"), "after b's pull");
+
+    a.rt.block_on(a.desk.withdraw(Withdrawable::Call(call), Some("鈴木")))
+        .unwrap();
+    share_demo(&a, &b);
+    assert_eq!(status(&b).as_deref(), Some("booked"), "taken back at a");
+}

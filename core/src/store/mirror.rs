@@ -582,7 +582,16 @@ pub(super) fn recompute(tx: &rusqlite::Connection, id: &str) -> Result<()> {
     };
     let mut shown = row.state;
     let upstream = row.source_key.unwrap_or_default();
-    for change in super::outbox::live_changes(tx, id, &upstream)? {
+    // This desk's changes still waiting, and the other desks' not settled yet, in the order
+    // they were made (on this desk's clock).
+    let mut changes = super::outbox::live_changes(tx, id, &upstream)?;
+    changes.extend(super::takeover::peer_appointment_changes(
+        tx,
+        &upstream,
+        Some(id),
+    )?);
+    changes.sort_by_key(|(at, _)| *at);
+    for (_, change) in changes {
         if let Some((_, change)) = change.appointment_change() {
             change.apply(&mut shown);
         }
@@ -867,9 +876,10 @@ fn upsert_appointments(tx: &Transaction<'_>, snapshot: &MirrorSnapshot) -> Resul
     Ok(())
 }
 
-/// The desk's changes still waiting show over the fresh rows.
+/// The desk's changes still waiting, and the other desks' not settled yet, show over the
+/// fresh rows.
 fn show_live_changes(tx: &Transaction<'_>) -> Result<()> {
-    let changed: Vec<String> = {
+    let mut changed: Vec<String> = {
         let mut stmt = tx.prepare(&format!(
             "SELECT source_id FROM appointment WHERE {}",
             has_live_change()
@@ -877,6 +887,20 @@ fn show_live_changes(tx: &Transaction<'_>) -> Result<()> {
         let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
         ids.collect::<rusqlite::Result<Vec<_>>>()?
     };
+    let upstreams: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT DISTINCT upstream FROM peer_op WHERE settled IS NULL")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    for upstream in &upstreams {
+        for (_, change) in super::takeover::peer_appointment_changes(tx, upstream, None)? {
+            if let Some((id, _)) = change.appointment_change() {
+                changed.push(id.to_owned());
+            }
+        }
+    }
+    changed.sort();
+    changed.dedup();
     for id in &changed {
         recompute(tx, id)?;
     }

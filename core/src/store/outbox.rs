@@ -247,19 +247,25 @@ pub(super) fn live_changes(
     tx: &rusqlite::Connection,
     appointment_id: &str,
     upstream: &str,
-) -> Result<Vec<Change>> {
+) -> Result<Vec<(DateTime<Utc>, Change)>> {
     let mut stmt = tx.prepare_cached(&format!(
-        "SELECT kind, payload FROM outbox
+        "SELECT kind, payload, created_at FROM outbox
          WHERE chain = ?1 AND upstream = ?2 AND state IN {LIVE} ORDER BY id"
     ))?;
     let rows = stmt
         .query_map(
             params![format!("appointment:{appointment_id}"), upstream],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
-        .map(|(kind, payload)| Ok(Change::from_stored(&kind, &payload)?))
+        .map(|(kind, payload, at)| Ok((parse_ts(&at)?, Change::from_stored(&kind, &payload)?)))
         .collect()
 }
 

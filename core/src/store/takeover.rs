@@ -52,7 +52,52 @@ impl HeldOp {
     }
 }
 
-/// Another desk queued an op: kept here until it is settled.
+/// The other desks' changes to appointments for `upstream` that are not settled yet (nor
+/// taken over here: those are this desk's own now), each with its time on this desk's
+/// clock, oldest first. `appointment`: only that one's.
+pub(super) fn peer_appointment_changes(
+    tx: &rusqlite::Connection,
+    upstream: &str,
+    appointment: Option<&str>,
+) -> Result<Vec<(DateTime<Utc>, Change)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT p.kind, p.payload, p.created_at, coalesce(d.clock_offset_ms, 0)
+         FROM peer_op p LEFT JOIN peer d ON d.desk = p.desk
+         WHERE p.settled IS NULL AND p.upstream = ?1
+           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.op_key = p.op_key)
+         ORDER BY p.created_at, p.desk, p.seq",
+    )?;
+    let rows = stmt
+        .query_map([upstream], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut out = Vec::new();
+    for (kind, payload, at, offset) in rows {
+        // A kind a newer desk queued changes nothing shown here.
+        let Ok(change) = Change::from_stored(&kind, &payload) else {
+            continue;
+        };
+        let Some((id, _)) = change.appointment_change() else {
+            continue;
+        };
+        if appointment.is_some_and(|a| a != id) {
+            continue;
+        }
+        let at = parse_ts(&at)? - chrono::Duration::milliseconds(offset);
+        out.push((at, change));
+    }
+    out.sort_by_key(|(at, _)| *at);
+    Ok(out)
+}
+
+/// Another desk queued an op: kept here until it is settled. A change to an appointment
+/// shows in this desk's mirror at once, as this desk's own would.
 pub(super) fn hold(tx: &rusqlite::Connection, record: &Record, op: &OpRecord) -> Result<()> {
     tx.execute(
         "INSERT INTO peer_op (op_key, desk, seq, kind, payload, upstream, base_version,
@@ -73,6 +118,11 @@ pub(super) fn hold(tx: &rusqlite::Connection, record: &Record, op: &OpRecord) ->
             ts(op.at)
         ],
     )?;
+    if let Ok(change) = Change::from_stored(&op.kind, &op.payload) {
+        if let Some((appointment, _)) = change.appointment_change() {
+            super::mirror::recompute(tx, appointment)?;
+        }
+    }
     Ok(())
 }
 
