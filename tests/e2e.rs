@@ -2618,7 +2618,8 @@ impl LanWindow {
             data.path().join("config.toml"),
             format!(
                 "device_id = \"lan{i}\"\nlanguage = \"ja\"\nautostart = false\n\
-                 [source]\nkind = \"demo\"\n[peers]\nname = \"受付{}\"\n",
+                 [source]\nkind = \"demo\"\n[peers]\nname = \"受付{}\"\n\
+                 takeover_after_secs = 5\n",
                 i + 1
             ),
         )
@@ -2697,12 +2698,13 @@ impl Drop for LanWindow {
 /// Issue 16: two app windows on two desks (two network namespaces on one switch, no
 /// internet: an outage). They pair through 設定 → 他の端末; a call script opened in one
 /// shows 「受付1で通話中」 on the other's row while it is open, and the outcome recorded
-/// there replaces it.
+/// there replaces it. Then 受付1 cancels a patient and loses power before sending it: 受付2
+/// takes the change over, and its 同期 says whose it was. Screenshot: sync-taken-over-ja.png.
 #[test]
 fn issue_16_two_windows_on_two_desks_share_a_call_in_progress_and_its_outcome() {
     tsunagi_testkit::netns::require_root();
     tsunagi_testkit::clear_of_midnight(Duration::from_secs(300));
-    let display = Display::start();
+    let display = std::sync::Arc::new(Display::start());
     let lan = tsunagi_testkit::lan::Lan::new(2);
     let one = LanWindow::open(&lan, 0, &display);
     let two = LanWindow::open(&lan, 1, &display);
@@ -2776,8 +2778,9 @@ fn issue_16_two_windows_on_two_desks_share_a_call_in_progress_and_its_outcome() 
         )
         .await;
     });
+    let coming = id.clone();
     two.run(|c| async move {
-        let css = format!("[data-testid=call-row][data-id=\"{id}\"]");
+        let css = format!("[data-testid=call-row][data-id=\"{coming}\"]");
         eventually(
             "受付1's call on the row",
             Duration::from_secs(15),
@@ -2788,5 +2791,44 @@ fn issue_16_two_windows_on_two_desks_share_a_call_in_progress_and_its_outcome() 
             },
         )
         .await;
+    });
+
+    // 受付1 cancels another patient and loses power while the change waits for 元に戻す.
+    let cancelled = one.run(|c| async move {
+        let ids = attrs(&c, "[data-testid=call-row]", "data-id").await;
+        let other = ids
+            .into_iter()
+            .rev()
+            .find(|x| *x != id)
+            .expect("a second patient");
+        click_css(
+            &c,
+            &format!("[data-testid=call-row][data-id=\"{other}\"] [data-outcome=cancelled]"),
+        )
+        .await;
+        other
+    });
+    let arrived = cancelled.clone();
+    two.run(|c| async move { call_row_shows(&c, &arrived, "受付1で").await });
+    tsunagi_testkit::kill_processes_with_arg(&one.data.path().display().to_string());
+    // 受付2 hears nothing from it past the grace (5 s here), takes its changes over and
+    // sends them; 同期 says so.
+    let shown = display.clone();
+    two.run(|c| async move {
+        click(&c, "tab-sync").await;
+        let said = eventually(
+            "受付1's change taken over",
+            Duration::from_secs(90),
+            async || {
+                let found = c
+                    .find(Locator::Css("[data-testid$=-taken-from]"))
+                    .await
+                    .ok()?;
+                found.text().await.ok()
+            },
+        )
+        .await;
+        assert!(said.contains("受付1から引き継ぎ"), "{said}");
+        save_screenshot(&c, &shown, "sync-taken-over-ja.png").await;
     });
 }

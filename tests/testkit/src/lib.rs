@@ -411,20 +411,7 @@ impl Display {
 /// dir), then SIGKILL what is left: grandchildren (the app under WebKitWebDriver) are not
 /// ours to `wait` for, but they must not outlive the test.
 pub fn stop_processes_with_arg(needle: &str) {
-    let matching = || -> Vec<i32> {
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|pid| *pid != std::process::id() as i32)
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .map(|c| String::from_utf8_lossy(&c).contains(needle))
-                    .unwrap_or(false)
-            })
-            .collect()
-    };
+    let matching = || processes_with_arg(needle);
     for signal in [libc::SIGTERM, libc::SIGKILL] {
         let pids = matching();
         if pids.is_empty() {
@@ -441,6 +428,32 @@ pub fn stop_processes_with_arg(needle: &str) {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// Power cut: SIGKILL every process whose command line holds `needle`, at once.
+pub fn kill_processes_with_arg(needle: &str) {
+    for pid in processes_with_arg(needle) {
+        // SAFETY: kill(2) with a pid read from /proc; no memory is involved.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// The processes (not this one) whose command line holds `needle`.
+fn processes_with_arg(needle: &str) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| *pid != std::process::id() as i32)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
 }
 
 pub mod x11 {
