@@ -1124,3 +1124,99 @@ fn another_desks_cancellation_shows_in_this_desks_appointments_until_taken_back(
     share_demo(&a, &b);
     assert_eq!(status(&b).as_deref(), Some("booked"), "taken back at a");
 }
+
+/// Issue 16, pairing passed on: a desk paired once joins the clinic's desks. Desk a pairs
+/// with c, then with b (each by code); b and c never typed each other's code, yet each
+/// pairs with the other when a's news reaches it, with the pin a vouched for and a line in
+/// the audit trail. A desk unpaired for good is not brought back that way.
+#[test]
+fn a_desk_paired_with_one_desk_is_paired_with_the_others_it_knows() {
+    use tsunagi_core::peers::PairedRecord;
+    let (a, b, c) = (desk(), desk(), desk());
+    let (a_id, b_id, c_id) = (
+        a.store.desk_id().unwrap(),
+        b.store.desk_id().unwrap(),
+        c.store.desk_id().unwrap(),
+    );
+    let pair = |host: &TestDesk, host_id: &str, name: &str, other: &TestDesk, other_id: &str| {
+        let audit = |desk: &str| AuditEntry {
+            at: morning(),
+            staff: "院長".into(),
+            action: AuditAction::PeerPair,
+            records: Vec::new(),
+            detail: json!({ "desk": desk }),
+        };
+        let told = |desk: &str, name: &str| PairedRecord {
+            desk: desk.to_owned(),
+            name: name.to_owned(),
+            address: "10.0.0.9:48620".into(),
+            pin: format!("pin-of-{desk}"),
+        };
+        other
+            .store
+            .pair_peer(&told(host_id, "受付1"), morning(), &audit(host_id))
+            .unwrap();
+        host.store
+            .pair_peer(&told(other_id, name), morning(), &audit(other_id))
+            .unwrap();
+    };
+    pair(&a, &a_id, "受付3", &c, &c_id);
+    pair(&a, &a_id, "受付2", &b, &b_id);
+    // Their logs meet through a (records pass on).
+    send(&a, &b, 100);
+    send(&a, &c, 100);
+    send(&b, &a, 100);
+    send(&c, &a, 100);
+    send(&a, &b, 100);
+    send(&a, &c, 100);
+    let names = |d: &TestDesk| -> Vec<String> {
+        let mut n: Vec<String> = d
+            .store
+            .peers()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&b), ["受付1", "受付3"], "b pairs with c through a");
+    assert_eq!(names(&c), ["受付1", "受付2"], "c pairs with b through a");
+    assert_eq!(
+        b.store
+            .vouched_pins()
+            .unwrap()
+            .get(&c_id)
+            .map(String::as_str),
+        Some(format!("pin-of-{c_id}").as_str()),
+        "with the pin a vouched for"
+    );
+    assert!(
+        !b.store.vouched_pins().unwrap().contains_key(&a_id),
+        "a's own pin b took itself, at the code"
+    );
+
+    // b unpairs c for good (lost): nothing brings c back, and a desk c pairs with later is
+    // not taken on its word (its records after the unpairing are refused).
+    let audit = AuditEntry {
+        at: morning(),
+        staff: "院長".into(),
+        action: AuditAction::PeerUnpair,
+        records: Vec::new(),
+        detail: json!({}),
+    };
+    b.store.unpair_peer(&c_id, morning(), &audit).unwrap();
+    let d = desk();
+    let d_id = d.store.desk_id().unwrap();
+    pair(&c, &c_id, "受付4", &d, &d_id);
+    send(&c, &a, 100);
+    send(&a, &b, 100);
+    assert_eq!(
+        names(&b),
+        ["受付1"],
+        "c stays unpaired at b, and d is not taken from c"
+    );
+    send(&b, &c, 100);
+    send(&c, &b, 100);
+    assert_eq!(names(&b), ["受付1"], "not even from c itself");
+}

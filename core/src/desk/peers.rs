@@ -42,13 +42,24 @@ impl Desk {
     pub async fn peer_pins(&self, peers: &[PeerRow]) -> Result<HashMap<String, String>> {
         let me = self.desk_id().await?;
         let peers = peers.to_vec();
-        let keychain = self.keychain.clone();
+        let (keychain, store) = (self.keychain.clone(), self.store.clone());
         blocking(move || {
+            let vouched = store.vouched_pins()?;
             let mut pins = HashMap::new();
             for p in peers {
-                if let Some(pin) = keychain.get(&pin_account(&me, &p.desk))? {
-                    pins.insert(String::from_utf8_lossy(&pin).into_owned(), p.desk);
-                }
+                let account = pin_account(&me, &p.desk);
+                let pin = match keychain.get(&account)? {
+                    Some(pin) => String::from_utf8_lossy(&pin).into_owned(),
+                    // Paired through another desk: its pin joins the keychain now.
+                    None => match vouched.get(&p.desk) {
+                        Some(pin) => {
+                            keychain.set(&account, pin.as_bytes())?;
+                            pin.clone()
+                        }
+                        None => continue,
+                    },
+                };
+                pins.insert(pin, p.desk);
             }
             Ok(pins)
         })
@@ -130,8 +141,15 @@ impl Desk {
         let (keychain, store, now) = (self.keychain.clone(), self.store.clone(), self.now());
         let desk = card.desk.clone();
         blocking(move || {
-            keychain.set(&pin_account(&me, &card.desk), fingerprint(&cert).as_bytes())?;
-            store.add_peer(&card.desk, &card.name, &address, now, &audit)
+            let pin = fingerprint(&cert);
+            keychain.set(&pin_account(&me, &card.desk), pin.as_bytes())?;
+            let told = crate::peers::PairedRecord {
+                desk: card.desk,
+                name: card.name,
+                address,
+                pin,
+            };
+            store.pair_peer(&told, now, &audit)
         })
         .await?;
         self.peers()

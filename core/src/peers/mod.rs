@@ -32,8 +32,8 @@ pub use error::PeerError;
 pub use hlc::Hlc;
 pub(crate) use record::is_desk_id;
 pub use record::{
-    Accepted, CallRecord, OpRecord, OpSettledRecord, ReceiptRecord, Record, RecordBody, TickRecord,
-    Vector,
+    Accepted, CallRecord, OpRecord, OpSettledRecord, PairedRecord, ReceiptRecord, Record,
+    RecordBody, TickRecord, Vector,
 };
 
 use chrono::{DateTime, Utc};

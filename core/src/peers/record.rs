@@ -76,6 +76,20 @@ pub enum RecordBody {
     /// This desk took over another desk's op (that desk was gone while the line was up):
     /// it sends it now.
     OpTaken { key: String, from: String },
+    /// This desk paired with a desk (by code). The desks that take this record pair with
+    /// it too (this desk vouches for it): a desk paired once joins the clinic's desks.
+    Paired(PairedRecord),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedRecord {
+    pub desk: String,
+    /// Its name on the desks (受付2).
+    pub name: String,
+    /// Where it listens for paired desks (host:port), as this desk reached it.
+    pub address: String,
+    /// The SHA-256 of its certificate: the only one accepted as that desk.
+    pub pin: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

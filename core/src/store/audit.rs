@@ -12,7 +12,7 @@ use crate::error::Result;
 /// or not at all); `None` when it repeats a view of the same records by the same person a
 /// moment ago. The caller's transaction must be taken for writing up front (`Immediate`),
 /// so two processes (the app and the CLI) never chain onto the same row.
-pub(crate) fn append_in(tx: &rusqlite::Transaction<'_>, e: &AuditEntry) -> Result<Option<i64>> {
+pub(crate) fn append_in(tx: &rusqlite::Connection, e: &AuditEntry) -> Result<Option<i64>> {
     let records = serde_json::to_string(&e.records).expect("strings serialize");
     let detail = e.detail.to_string();
     let at = ts(e.at);

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0022_peer_receipts.sql"),
     include_str!("migrations/0023_peer_ops.sql"),
     include_str!("migrations/0024_peer_clock.sql"),
+    include_str!("migrations/0025_peer_vouched.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -99,6 +100,7 @@ mod pinned {
         "a10403ae9bea074ba85104b309c9bf6751b0a15d83aba3e2f4b7bfaafa33fbb1",
         "72d03845a98644a86cb390780aaf9e31762050848596c5fede8a0eb0feea0508",
         "9377e8368a91dcd5000c3c8dc0df2e6b2e3ba0f1c78a1b316bb56973e4b4c340",
+        "628320d26667f842dc87ba032d3b444669ba34fcfe6d3c8cabc318616cfd7863",
     ];
 
     #[test]

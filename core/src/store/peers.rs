@@ -21,6 +21,71 @@ fn peer(r: &rusqlite::Row<'_>) -> rusqlite::Result<PeerRow> {
     })
 }
 
+fn revoked(tx: &rusqlite::Connection, desk: &str) -> rusqlite::Result<bool> {
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM desk_revoked WHERE desk = ?1)",
+        [desk],
+        |r| r.get(0),
+    )
+}
+
+fn insert_peer(
+    tx: &rusqlite::Connection,
+    desk: &str,
+    name: &str,
+    address: &str,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO peer (desk, name, address, paired_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (desk) DO UPDATE SET name = ?2, address = ?3, paired_at = ?4,
+             unpaired_at = NULL, last_seen = NULL, behind = NULL",
+        params![desk, name, address, ts(at)],
+    )?;
+    Ok(())
+}
+
+/// Another desk paired with `p.desk` (its `paired` record): this desk pairs with it too,
+/// unless it is this desk, already paired, or unpaired from the clinic for good. Its pin
+/// waits in `vouched_pin` for the keychain; the audit trail says who vouched.
+pub(super) fn vouched_in(
+    tx: &rusqlite::Connection,
+    record: &crate::peers::Record,
+    p: &crate::peers::PairedRecord,
+) -> Result<()> {
+    let me = super::records::self_desk(tx)?;
+    if p.desk == me || !crate::peers::is_desk_id(&p.desk) || revoked(tx, &p.desk)? {
+        return Ok(());
+    }
+    let known: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM peer WHERE desk = ?1 AND unpaired_at IS NULL)",
+        [&p.desk],
+        |r| r.get(0),
+    )?;
+    if known {
+        return Ok(());
+    }
+    let at = record.hlc.wall();
+    insert_peer(tx, &p.desk, &p.name, &p.address, at)?;
+    tx.execute(
+        "UPDATE peer SET vouched_pin = ?2, vouched_by = ?3 WHERE desk = ?1",
+        params![p.desk, p.pin, record.desk],
+    )?;
+    super::audit::append_in(
+        tx,
+        &AuditEntry {
+            at,
+            staff: String::new(),
+            action: crate::audit::AuditAction::PeerPair,
+            records: Vec::new(),
+            detail: serde_json::json!({
+                "desk": p.desk, "name": p.name, "address": p.address, "via": record.desk
+            }),
+        },
+    )?;
+    Ok(())
+}
+
 impl Store {
     /// Pair (or pair again) with a desk, with the audit row.
     pub fn add_peer(
@@ -33,23 +98,46 @@ impl Store {
     ) -> Result<()> {
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let revoked: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM desk_revoked WHERE desk = ?1)",
-                [desk],
-                |r| r.get(0),
-            )?;
-            if revoked {
+            if revoked(&tx, desk)? {
                 return Err(PeerError::Revoked(desk.to_owned()).into());
             }
-            tx.execute(
-                "INSERT INTO peer (desk, name, address, paired_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (desk) DO UPDATE SET name = ?2, address = ?3, paired_at = ?4,
-                     unpaired_at = NULL, last_seen = NULL, behind = NULL",
-                params![desk, name, address, ts(at)],
-            )?;
+            insert_peer(&tx, desk, name, address, at)?;
             super::audit::append_in(&tx, audit)?;
             tx.commit()?;
             Ok(())
+        })
+    }
+
+    /// Pair with a desk by code, with the audit row, and tell the other desks (a `paired`
+    /// record with its pin): they pair with it too.
+    pub fn pair_peer(
+        &self,
+        paired: &crate::peers::PairedRecord,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        self.recording(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if revoked(&tx, &paired.desk)? {
+                return Err(PeerError::Revoked(paired.desk.clone()).into());
+            }
+            insert_peer(&tx, &paired.desk, &paired.name, &paired.address, at)?;
+            super::records::append_in(&tx, at, &RecordBody::Paired(paired.clone()))?;
+            super::audit::append_in(&tx, audit)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// The pins of desks paired through another desk, by desk (for the keychain).
+    pub fn vouched_pins(&self) -> Result<std::collections::HashMap<String, String>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT desk, vouched_pin FROM peer
+                 WHERE unpaired_at IS NULL AND vouched_pin IS NOT NULL",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 

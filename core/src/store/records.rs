@@ -259,6 +259,7 @@ fn apply(
         RecordBody::OpTaken { key, .. } => {
             super::takeover::taken(tx, record, key, record.hlc.wall())?
         }
+        RecordBody::Paired(p) => super::peers::vouched_in(tx, record, p)?,
         RecordBody::CallWithdrawn { seq } => {
             tx.execute(
                 "UPDATE peer_call SET withdrawn_at = ?3 WHERE desk = ?1 AND seq = ?2",
