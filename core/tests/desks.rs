@@ -1220,3 +1220,42 @@ fn a_desk_paired_with_one_desk_is_paired_with_the_others_it_knows() {
     send(&c, &b, 100);
     assert_eq!(names(&b), ["受付1"], "not even from c itself");
 }
+
+/// 同期 during an outage that goes on, once every change of it was sent (the demo takes
+/// them, or another desk sent them for this one): its group said 「まだ送っていない変更が
+/// あります」 though nothing waited. It now counts what waits.
+#[test]
+fn an_outage_whose_changes_are_all_sent_says_none_waits_while_it_goes_on() {
+    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    use tsunagi_core::monitor::NetState;
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let a = common::demo_desk(nine, |_| {});
+    let incident = a
+        .line(nine, NetState::Online, NetState::Offline)
+        .expect("an outage");
+    let id = a.rt.block_on(a.desk.call_list(false)).unwrap().entries[0]
+        .appointment_id
+        .clone();
+    a.rt.block_on(a.desk.record_call(CallRecord {
+        appointment_id: id,
+        outcome: CallOutcome::Cancelled,
+        new_start: None,
+        note: None,
+        staff: None,
+        replace_earlier: false,
+    }))
+    .unwrap();
+    let group = |a: &common::DemoDesk| {
+        a.rt.block_on(a.desk.sync_view())
+            .unwrap()
+            .groups
+            .into_iter()
+            .find(|g| g.incident == Some(incident))
+            .expect("the outage's group")
+    };
+    assert!(group(&a).waiting > 0, "queued, not sent");
+    a.rt.block_on(a.desk.drain_round()).unwrap();
+    let g = group(&a);
+    assert_eq!(g.waiting, 0, "{g:?}");
+    assert!(!g.reconciled, "the outage goes on");
+}

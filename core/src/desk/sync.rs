@@ -666,6 +666,7 @@ fn grouped(
             started_label: Some(shown.label(i.started_at)),
             ended_label: i.ended_at.map(|t| shown.label(t)),
             reconciled: i.reconciled,
+            waiting: 0,
             ops: Vec::new(),
         })
         .collect();
@@ -674,6 +675,7 @@ fn grouped(
         started_label: None,
         ended_label: None,
         reconciled: false,
+        waiting: 0,
         ops: Vec::new(),
     };
     for (incident, view) in views {
@@ -688,6 +690,9 @@ fn grouped(
     }
     if !loose.ops.is_empty() {
         groups.push(loose);
+    }
+    for g in &mut groups {
+        g.waiting = g.ops.iter().filter(|o| o.state != OpState::Done).count() as u32;
     }
     groups
 }

@@ -31,6 +31,8 @@ pub struct SyncGroup {
     pub ended_label: Option<String>,
     /// The line is back and nothing of it waits: the incident is closed.
     pub reconciled: bool,
+    /// Its ops not done yet (waiting to be sent, or for a person).
+    pub waiting: u32,
     pub ops: Vec<OpView>,
 }
 

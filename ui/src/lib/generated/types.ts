@@ -774,7 +774,11 @@ started_label: string | null, ended_label: string | null,
 /**
  * The line is back and nothing of it waits: the incident is closed.
  */
-reconciled: boolean, ops: Array<OpView>, };
+reconciled: boolean, 
+/**
+ * Its ops not done yet (waiting to be sent, or for a person).
+ */
+waiting: number, ops: Array<OpView>, };
 
 export type SyncView = { counts: OutboxCounts, source: SourceKind, 
 /**
