@@ -2338,31 +2338,12 @@ async fn issue_16_a_call_made_at_another_desk_shows_on_this_desks_list() {
     text_eventually(&client, "appointment-count", "the day to load", "件").await;
 
     // 受付1 shows a code (from its terminal); this desk types it in 設定 → 他の端末.
-    let mut show = tsunagi_testkit::ChildGuard::new(
-        "pair show",
-        rig.session
-            .command(cli_binary())
-            .args(["pair", "show", "--data-dir"])
-            .arg(other.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(show.child_mut().stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let code: String = line
-        .split('(')
-        .next()
-        .unwrap()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
+    let mut command = rig.session.command(cli_binary());
+    command
+        .args(["pair", "show", "--data-dir"])
+        .arg(other.path())
+        .stderr(Stdio::null());
+    let (mut show, code) = tsunagi_testkit::show_pairing_code(command);
     click(&client, "settings-button").await;
     type_into(&client, "pair-address", "127.0.0.1:48621").await;
     type_into(&client, "pair-code", &code).await;

@@ -249,27 +249,9 @@ fn memory_of_the_peer_service() {
         c
     };
     // b shows a code; a types it.
-    let mut show = ChildGuard::new(
-        "pair show",
-        cli(&b, &["pair", "show"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(show.child_mut().stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let code: String = line
-        .split('(')
-        .next()
-        .unwrap()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
+    let mut command = cli(&b, &["pair", "show"]);
+    command.stderr(Stdio::null());
+    let (mut show, code) = tsunagi_testkit::show_pairing_code(command);
     let joined = cli(&a, &["pair", "join", "127.0.0.1:48905", &code])
         .output()
         .unwrap();

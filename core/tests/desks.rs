@@ -78,6 +78,51 @@ fn log(d: &TestDesk) -> Vec<Record> {
     all
 }
 
+/// Desk `on` lists `other` as paired, named `name`, as a pairing by code would; `other`'s
+/// id.
+fn pair_by_hand(
+    on: &common::DemoDesk,
+    other: &common::DemoDesk,
+    name: &str,
+    at: DateTime<Utc>,
+) -> String {
+    let id = other.rt.block_on(other.desk.desk_id()).unwrap();
+    let audit = AuditEntry {
+        at,
+        staff: "院長".into(),
+        action: AuditAction::PeerPair,
+        records: Vec::new(),
+        detail: json!({}),
+    };
+    on.desk
+        .monitor_options(None, false)
+        .store
+        .unwrap()
+        .add_peer(&id, name, "10.0.0.1:48620", at, &audit)
+        .unwrap();
+    id
+}
+
+/// The first patient on desk `d`'s call list cancels (鈴木 takes the call): the
+/// appointment's id and the call's.
+fn cancel_first(d: &common::DemoDesk) -> (String, i64) {
+    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    let id = d.rt.block_on(d.desk.call_list(false)).unwrap().entries[0]
+        .appointment_id
+        .clone();
+    let call =
+        d.rt.block_on(d.desk.record_call(CallRecord {
+            appointment_id: id.clone(),
+            outcome: CallOutcome::Cancelled,
+            new_start: None,
+            note: None,
+            staff: Some("鈴木".into()),
+            replace_earlier: false,
+        }))
+        .unwrap();
+    (id, call)
+}
+
 /// A small deterministic generator (the seed is printed on failure).
 struct Lcg(u64);
 impl Lcg {
@@ -845,21 +890,7 @@ fn a_tick_from_a_desk_whose_clock_is_slow_joins_the_outage_of_a_desk_on_time() {
     // Two minutes in, they meet (the link's hello carries each desk's clock).
     on_time.clock.advance(Duration::minutes(2));
     slow.clock.advance(Duration::minutes(2));
-    let slow_id = slow.rt.block_on(slow.desk.desk_id()).unwrap();
-    let audit = AuditEntry {
-        at: nine,
-        staff: "院長".into(),
-        action: AuditAction::PeerPair,
-        records: Vec::new(),
-        detail: json!({}),
-    };
-    on_time
-        .desk
-        .monitor_options(None, false)
-        .store
-        .unwrap()
-        .add_peer(&slow_id, "受付2", "10.0.0.2:48620", nine, &audit)
-        .unwrap();
+    let slow_id = pair_by_hand(&on_time, &slow, "受付2", nine);
     on_time
         .rt
         .block_on(
@@ -886,7 +917,7 @@ fn a_tick_from_a_desk_whose_clock_is_slow_joins_the_outage_of_a_desk_on_time() {
 #[test]
 fn a_desk_just_started_takes_over_nothing_until_it_has_listened_for_the_grace() {
     use std::sync::Arc;
-    use tsunagi_core::calls::{CallOutcome, CallRecord};
+
     use tsunagi_core::clock::ManualClock;
     use tsunagi_core::config::DataDir;
     use tsunagi_core::{Desk, DeskOptions};
@@ -894,32 +925,11 @@ fn a_desk_just_started_takes_over_nothing_until_it_has_listened_for_the_grace() 
     let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
     let a = common::demo_desk(nine, |_| {});
     let b = common::demo_desk(nine, |_| {});
-    let id = a.rt.block_on(a.desk.call_list(false)).unwrap().entries[0]
-        .appointment_id
-        .clone();
-    a.rt.block_on(a.desk.record_call(CallRecord {
-        appointment_id: id,
-        outcome: CallOutcome::Cancelled,
-        new_start: None,
-        note: None,
-        staff: Some("鈴木".into()),
-        replace_earlier: false,
-    }))
-    .unwrap();
+    cancel_first(&a);
     share_demo(&a, &b);
     let queued = a.rt.block_on(a.desk.outbox()).unwrap().len();
-    let a_id = a.rt.block_on(a.desk.desk_id()).unwrap();
-    let audit = AuditEntry {
-        at: nine,
-        staff: "院長".into(),
-        action: AuditAction::PeerPair,
-        records: Vec::new(),
-        detail: json!({}),
-    };
+    let a_id = pair_by_hand(&b, &a, "受付1", nine);
     let store = b.desk.monitor_options(None, false).store.unwrap();
-    store
-        .add_peer(&a_id, "受付1", "10.0.0.1:48620", nine, &audit)
-        .unwrap();
     store.peer_seen(&a_id, nine, None).unwrap();
 
     // b is off for twenty minutes, then starts again: a has not been heard from since.
@@ -956,37 +966,15 @@ fn a_desk_just_started_takes_over_nothing_until_it_has_listened_for_the_grace() 
 /// over), nobody sent them for five minutes. An op's age is now read on this desk's clock.
 #[test]
 fn a_desk_whose_clock_is_slow_takes_over_a_gone_desks_ops_after_the_grace() {
-    use tsunagi_core::calls::{CallOutcome, CallRecord};
     // 2026-11-25 09:00 in Tokyo.
     let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
     let slow_by = Duration::minutes(5);
     let a = common::demo_desk(nine, |_| {});
     let b = common::demo_desk(nine - slow_by, |_| {});
-    let id = a.rt.block_on(a.desk.call_list(false)).unwrap().entries[0]
-        .appointment_id
-        .clone();
-    a.rt.block_on(a.desk.record_call(CallRecord {
-        appointment_id: id,
-        outcome: CallOutcome::Cancelled,
-        new_start: None,
-        note: None,
-        staff: Some("鈴木".into()),
-        replace_earlier: false,
-    }))
-    .unwrap();
+    cancel_first(&a);
     let queued = a.rt.block_on(a.desk.outbox()).unwrap().len();
-    let a_id = a.rt.block_on(a.desk.desk_id()).unwrap();
-    let audit = AuditEntry {
-        at: nine,
-        staff: "院長".into(),
-        action: AuditAction::PeerPair,
-        records: Vec::new(),
-        detail: json!({}),
-    };
+    let a_id = pair_by_hand(&b, &a, "受付1", nine - slow_by);
     let store = b.desk.monitor_options(None, false).store.unwrap();
-    store
-        .add_peer(&a_id, "受付1", "10.0.0.1:48620", nine - slow_by, &audit)
-        .unwrap();
     // They met at nine (b's clock said 08:55), and a's op came; then a went silent.
     store.peer_clock(&a_id, nine, nine - slow_by).unwrap();
     store.peer_seen(&a_id, nine - slow_by, None).unwrap();
@@ -1009,7 +997,7 @@ fn a_desk_whose_clock_is_slow_takes_over_a_gone_desks_ops_after_the_grace() {
 /// and from its count.
 #[test]
 fn an_outage_report_gathers_the_calls_and_receipts_of_every_desk() {
-    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    use tsunagi_core::calls::CallOutcome;
     use tsunagi_core::monitor::NetState;
     use tsunagi_core::report::ReportKind;
     // 2026-11-25 09:00 in Tokyo: the line drops at both desks.
@@ -1020,33 +1008,9 @@ fn an_outage_report_gathers_the_calls_and_receipts_of_every_desk() {
     let incident = b
         .line(nine, NetState::Online, NetState::Offline)
         .expect("an outage at b");
-    let a_id = a.rt.block_on(a.desk.desk_id()).unwrap();
-    let audit = AuditEntry {
-        at: nine,
-        staff: "院長".into(),
-        action: AuditAction::PeerPair,
-        records: Vec::new(),
-        detail: json!({}),
-    };
-    b.desk
-        .monitor_options(None, false)
-        .store
-        .unwrap()
-        .add_peer(&a_id, "受付1", "10.0.0.1:48620", nine, &audit)
-        .unwrap();
+    pair_by_hand(&b, &a, "受付1", nine);
     a.clock.advance(Duration::minutes(5));
-    let id = a.rt.block_on(a.desk.call_list(false)).unwrap().entries[0]
-        .appointment_id
-        .clone();
-    a.rt.block_on(a.desk.record_call(CallRecord {
-        appointment_id: id.clone(),
-        outcome: CallOutcome::Cancelled,
-        new_start: None,
-        note: None,
-        staff: Some("鈴木".into()),
-        replace_earlier: false,
-    }))
-    .unwrap();
+    let (id, _) = cancel_first(&a);
     a.rt.block_on(a.desk.add_receipt(tsunagi_core::receipts::ReceiptInput {
         amount: "3000".into(),
         method: tsunagi_core::receipts::PaymentMethod::Cash,
@@ -1086,7 +1050,7 @@ fn an_outage_report_gathers_the_calls_and_receipts_of_every_desk() {
 /// appointment is booked again here.
 #[test]
 fn another_desks_cancellation_shows_in_this_desks_appointments_until_taken_back() {
-    use tsunagi_core::calls::{CallOutcome, CallRecord, Withdrawable};
+    use tsunagi_core::calls::Withdrawable;
     // 2026-11-25 09:00 in Tokyo.
     let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
     let a = common::demo_desk(nine, |_| {});
@@ -1103,16 +1067,7 @@ fn another_desks_cancellation_shows_in_this_desks_appointments_until_taken_back(
             .map(|x| x.status.code().to_owned())
     };
     assert_eq!(status(&b).as_deref(), Some("booked"));
-    let call =
-        a.rt.block_on(a.desk.record_call(CallRecord {
-            appointment_id: id.clone(),
-            outcome: CallOutcome::Cancelled,
-            new_start: None,
-            note: None,
-            staff: Some("鈴木".into()),
-            replace_earlier: false,
-        }))
-        .unwrap();
+    let (_, call) = cancel_first(&a);
     share_demo(&a, &b);
     assert_eq!(status(&b).as_deref(), Some("cancelled"), "a's cancel at b");
     // A pull at b (the server still has it booked) keeps a's cancel shown.
@@ -1226,25 +1181,13 @@ fn a_desk_paired_with_one_desk_is_paired_with_the_others_it_knows() {
 /// あります」 though nothing waited. It now counts what waits.
 #[test]
 fn an_outage_whose_changes_are_all_sent_says_none_waits_while_it_goes_on() {
-    use tsunagi_core::calls::{CallOutcome, CallRecord};
     use tsunagi_core::monitor::NetState;
     let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
     let a = common::demo_desk(nine, |_| {});
     let incident = a
         .line(nine, NetState::Online, NetState::Offline)
         .expect("an outage");
-    let id = a.rt.block_on(a.desk.call_list(false)).unwrap().entries[0]
-        .appointment_id
-        .clone();
-    a.rt.block_on(a.desk.record_call(CallRecord {
-        appointment_id: id,
-        outcome: CallOutcome::Cancelled,
-        new_start: None,
-        note: None,
-        staff: None,
-        replace_earlier: false,
-    }))
-    .unwrap();
+    cancel_first(&a);
     let group = |a: &common::DemoDesk| {
         a.rt.block_on(a.desk.sync_view())
             .unwrap()

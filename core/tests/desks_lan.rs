@@ -119,27 +119,9 @@ impl Clinic {
 
     /// `host` shows a code, `joiner` types it.
     fn pair(&self, host: usize, joiner: usize) {
-        let mut show = self
-            .command(host, &["pair", "show"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(show.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let code: String = line
-            .trim_start_matches("pairing code")
-            .split('(')
-            .next()
-            .unwrap()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect();
-        assert_eq!(code.len(), 8, "{line}");
-        let mut show = ChildGuard::new("pair show", show);
+        let mut command = self.command(host, &["pair", "show"]);
+        command.stderr(Stdio::piped());
+        let (mut show, code) = tsunagi_testkit::show_pairing_code(command);
         let host_ip = self.lan.desks[host].ip.to_string();
         self.ok(joiner, &["pair", "join", &host_ip, &code]);
         wait_until(Duration::from_secs(10), "the showing desk paired", || {
@@ -183,16 +165,12 @@ impl Clinic {
     }
 
     /// Wait for `check`, showing the desks' logs when it never comes.
-    fn wait(&self, secs: u64, what: &str, mut check: impl FnMut() -> bool) {
-        let started = Instant::now();
-        while !check() {
-            assert!(
-                started.elapsed() < Duration::from_secs(secs),
-                "{what}: not within {secs} s\n{}",
-                self.logs()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+    fn wait(&self, secs: u64, what: &str, check: impl FnMut() -> bool) {
+        assert!(
+            wait_for(secs, check),
+            "{what}: not within {secs} s\n{}",
+            self.logs()
+        );
     }
 
     fn wait_connected(&self, i: usize, peers: usize) {

@@ -128,6 +128,30 @@ fn require(program: &str, package: &str) -> PathBuf {
     })
 }
 
+/// `tsunagi-cli pair show` (as `command`, its stderr set by the caller): the 8-digit code
+/// it prints first, and the process, which waits for the desk that types it.
+pub fn show_pairing_code(mut command: Command) -> (ChildGuard, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("tsunagi-cli pair show");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("its output"))
+        .read_line(&mut line)
+        .expect("its first line");
+    let code: String = line
+        .trim_start_matches("pairing code")
+        .split('(')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(code.len(), 8, "not a pairing code: {line}");
+    (ChildGuard::new("pair show", child), code)
+}
+
 /// Poll `check` until it is true or `timeout` passes.
 /// A test that runs the app or `tsunagi-cli` (on the system clock) and holds "today" for
 /// `span` starts clear of the clinic's midnight (Asia/Tokyo): when midnight would fall
