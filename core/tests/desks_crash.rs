@@ -93,6 +93,19 @@ fn a_desk_killed_at_30_points_while_catching_up_loses_nothing_and_takes_nothing_
 
     // 30 times: desk 1 records a burst (a catch-up of a few batches), desk 2 starts and is
     // killed a random moment later: before it connects, mid-batch, or after.
+    // Desk 1's log holds what pairing recorded (its `paired` record, which the other desks
+    // take as paired too) before the ticks; its side of the pairing ends a moment after
+    // desk 2's.
+    tsunagi_testkit::wait_until(Duration::from_secs(10), "desk 1 paired", || {
+        !rt.block_on(one.peers()).unwrap().is_empty()
+    });
+    let one_id = rt.block_on(one.desk_id()).unwrap();
+    let at_pairing = rt
+        .block_on(one.vector())
+        .unwrap()
+        .get(&one_id)
+        .copied()
+        .unwrap_or(0);
     let mut made = 0u64;
     let steps = 5u32;
     for round in 0..30 {
@@ -130,7 +143,7 @@ fn a_desk_killed_at_30_points_while_catching_up_loses_nothing_and_takes_nothing_
     // Started once more, it catches up: its own database holds all of desk 1's log. (Desk
     // 1's view of it is no proof: "connected" and "behind" still tell of the run killed a
     // moment ago.)
-    let one_id = rt.block_on(one.desk_id()).unwrap();
+    let records = at_pairing + made;
     let key = session.database_key(two_dir.path());
     let db = rusqlite::Connection::open(two_dir.path().join("tsunagi.db")).unwrap();
     db.pragma_update(None, "key", format!("x'{}'", hex::encode(&key)))
@@ -141,10 +154,10 @@ fn a_desk_killed_at_30_points_while_catching_up_loses_nothing_and_takes_nothing_
     };
     let mut two = start_two();
     let started = Instant::now();
-    while count("SELECT count(*) FROM desk_record WHERE desk = ?1") < made {
+    while count("SELECT count(*) FROM desk_record WHERE desk = ?1") < records {
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "desk 2 never caught up: {} of {made}\n{}",
+            "desk 2 never caught up: {} of {records}\n{}",
             count("SELECT count(*) FROM desk_record WHERE desk = ?1"),
             std::fs::read_to_string(two_dir.path().join("run.log")).unwrap_or_default()
         );
@@ -161,20 +174,20 @@ fn a_desk_killed_at_30_points_while_catching_up_loses_nothing_and_takes_nothing_
     // Every record of desk 1 is at desk 2 once, and applied once.
     assert_eq!(
         rt.block_on(one.vector()).unwrap().get(&one_id),
-        Some(&made),
-        "desk 1 made one record per tick"
+        Some(&records),
+        "desk 1 made one record per tick (after its pairing's)"
     );
     assert_eq!(
         count("SELECT count(*) FROM desk_record WHERE desk = ?1"),
-        made
+        records
     );
     assert_eq!(
         count("SELECT count(DISTINCT seq) FROM desk_record WHERE desk = ?1"),
-        made
+        records
     );
     assert_eq!(
         count("SELECT max(seq) FROM desk_record WHERE desk = ?1"),
-        made
+        records
     );
     assert_eq!(
         count("SELECT count(*) FROM checklist_tick WHERE desk = ?1"),
