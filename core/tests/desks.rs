@@ -1202,3 +1202,46 @@ fn an_outage_whose_changes_are_all_sent_says_none_waits_while_it_goes_on() {
     assert_eq!(g.waiting, 0, "{g:?}");
     assert!(!g.reconciled, "the outage goes on");
 }
+
+/// Issue 16: a desk switched on during an outage (the morning's first PC was on at 9:00, the
+/// second at 9:30) sees the outage begin only then. The first desk's ticks of 9:05 belonged
+/// to no outage there, so its checklist lacked them. A tick (only ever made in an outage)
+/// now joins the outage this desk saw begin soonest after it, within the hour, whichever
+/// came first: the tick or the outage.
+#[test]
+fn a_desk_switched_on_during_an_outage_shows_the_ticks_made_before_it_was_on() {
+    use tsunagi_core::monitor::NetState;
+    // 2026-11-25 09:00 in Tokyo.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let first = common::demo_desk(nine, |_| {});
+    first
+        .line(nine, NetState::Online, NetState::Offline)
+        .expect("the outage at the first desk");
+    first.clock.advance(Duration::minutes(5));
+    first
+        .rt
+        .block_on(first.desk.tick(1, true, Some("佐藤")))
+        .unwrap();
+
+    let step_1_done = |d: &common::DemoDesk| {
+        let list = d.rt.block_on(d.desk.checklist()).unwrap();
+        list.incident_id.is_some() && list.items.iter().any(|i| i.step == 1 && i.done)
+    };
+    // The record comes first, then the second desk sees the outage.
+    let half_past = nine + Duration::minutes(30);
+    let second = common::demo_desk(half_past, |_| {});
+    share_demo(&first, &second);
+    second.line(half_past, NetState::Online, NetState::Offline);
+    assert!(
+        step_1_done(&second),
+        "the tick joins the outage it sees begin"
+    );
+    // The outage first, then the record.
+    let third = common::demo_desk(half_past, |_| {});
+    third.line(half_past, NetState::Online, NetState::Offline);
+    share_demo(&first, &third);
+    assert!(
+        step_1_done(&third),
+        "the tick joins the outage already seen"
+    );
+}

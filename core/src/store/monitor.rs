@@ -137,7 +137,9 @@ impl Store {
                             state.as_str()
                         ],
                     )?;
-                    Some(tx.last_insert_rowid())
+                    let id = tx.last_insert_rowid();
+                    super::records::adopt_ticks(&tx, id, parse_ts(&t.since)?)?;
+                    Some(id)
                 }
             };
             let mut ended_drill = None;

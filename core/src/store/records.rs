@@ -79,6 +79,46 @@ pub(super) fn incident_of(
     incident_at(conn, at - chrono::Duration::milliseconds(offset))
 }
 
+/// How long before this desk's outage began another desk's checklist tick still belongs to
+/// it: a desk switched on during an outage (a morning) sees it begin only then.
+pub(super) const TICK_ADOPTED_WITHIN: chrono::Duration = chrono::Duration::minutes(60);
+
+/// The local outage a tick of desk `desk` at `at` belongs to. A tick is only ever made in
+/// an outage: when this desk had none open then (it was off), the outage it saw begin
+/// soonest after, within [`TICK_ADOPTED_WITHIN`].
+fn tick_incident_of(
+    conn: &rusqlite::Connection,
+    desk: &str,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<Option<i64>> {
+    if let Some(id) = incident_of(conn, desk, at)? {
+        return Ok(Some(id));
+    }
+    conn.query_row(
+        "SELECT id FROM incident WHERE started_at > ?1 AND started_at <= ?2
+         ORDER BY started_at LIMIT 1",
+        [ts(at), ts(at + TICK_ADOPTED_WITHIN)],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// An outage begins at this desk at `since`: the other desks' ticks of the hour before it
+/// that belong to no outage here (this desk was off when they were made) join it.
+pub(super) fn adopt_ticks(
+    tx: &rusqlite::Connection,
+    incident: i64,
+    since: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE checklist_tick SET incident_id = ?1
+         WHERE incident_id IS NULL AND drill = 0 AND desk IS NOT NULL
+           AND at >= ?2 AND at <= ?3",
+        params![incident, ts(since - TICK_ADOPTED_WITHIN), ts(since)],
+    )?;
+    Ok(())
+}
+
 /// The local incident a moment on this desk's clock belongs to: the one this desk had open
 /// then (or none, when this desk saw no outage at that time).
 pub(super) fn incident_at(
@@ -168,7 +208,7 @@ fn apply(
                      (incident_id, drill, step, step_text, done, staff, at, desk, hlc)
                  VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
-                    incident_of(tx, &record.desk, t.at)?,
+                    tick_incident_of(tx, &record.desk, t.at)?,
                     t.step,
                     t.text,
                     t.done,
