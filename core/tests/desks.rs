@@ -990,6 +990,17 @@ fn a_desk_whose_clock_is_slow_takes_over_a_gone_desks_ops_after_the_grace() {
         )
         .unwrap();
     assert_eq!(took as usize, queued, "a's ops, taken over after the grace");
+    // And the background sender sends them at once (found by the WAN test in the full
+    // suite): it held a call "for 元に戻す" by its made time on a's clock, five minutes
+    // ahead of b's, though nobody can take back an op taken over.
+    b.clock.set(at);
+    let round =
+        b.rt.block_on(
+            b.desk
+                .drain_round_until(&std::sync::atomic::AtomicBool::new(false), true),
+        )
+        .unwrap();
+    assert_eq!(round.delivered as usize, queued, "{round:?}");
 }
 
 /// Issue 16: an outage's report gathers every desk's work. Its receipts did (one ledger),

@@ -67,7 +67,8 @@ pub(super) fn has_live_change() -> String {
 }
 
 /// An op (`alias`) a person may still take back: a call's or a check-in's, made after the
-/// time in parameter `param` (NULL: nothing is held).
+/// time in parameter `param` (NULL: nothing is held). Not one taken over from another
+/// desk: nobody takes that back (and its time is on that desk's clock).
 fn held(alias: &str, param: &str) -> String {
     let kinds: Vec<String> = OpKind::ALL
         .into_iter()
@@ -75,7 +76,8 @@ fn held(alias: &str, param: &str) -> String {
         .map(|k| format!("'{}'", k.code()))
         .collect();
     format!(
-        "({alias}.kind IN ({}) AND {alias}.created_at > coalesce({param}, '9999'))",
+        "({alias}.kind IN ({}) AND {alias}.taken_from IS NULL
+          AND {alias}.created_at > coalesce({param}, '9999'))",
         kinds.join(", ")
     )
 }
