@@ -214,7 +214,11 @@ fn heavy_random_loss_is_never_offline() {
     rig.net.clear_faults();
     // Loss is remembered over the last 40 endpoint answers (a heartbeat gives one every
     // 2 s), so a lossy line turns green again about a minute and a half after it heals.
-    rig.expect("online", None, Duration::from_secs(120));
+    // Random loss can also dip below the mark for a while: a line already green again
+    // when the loss ends (seen once in a full run) has nothing more to say.
+    if rig.seen.last().map(|v| v["state"].clone()) != Some("online".into()) {
+        rig.expect("online", None, Duration::from_secs(120));
+    }
 }
 
 /// Issue 21: a tethered phone's line (300 ms ± 100 ms added each way) is slow, not down.
