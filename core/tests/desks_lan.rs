@@ -164,6 +164,17 @@ impl Clinic {
             .collect()
     }
 
+    /// Stop every desk running (SIGTERM): each stops cleanly.
+    fn stop_all_cleanly(&mut self) {
+        for run in self.runs.iter_mut().flatten() {
+            let status = run.stop(Duration::from_secs(10));
+            assert!(
+                status.is_some_and(|s| s.success()),
+                "a clean stop: {status:?}"
+            );
+        }
+    }
+
     /// Wait for `check`, showing the desks' logs when it never comes.
     fn wait(&self, secs: u64, what: &str, check: impl FnMut() -> bool) {
         assert!(
@@ -287,13 +298,7 @@ fn issue_16_three_desks_share_ticks_over_the_lan_and_catch_up_after_a_cut_or_a_k
             .iter()
             .all(|p| p["connected"] == true && p["behind"] == 0)
     });
-    for run in c.runs.iter_mut().flatten() {
-        let status = run.stop(Duration::from_secs(10));
-        assert!(
-            status.is_some_and(|s| s.success()),
-            "a clean stop: {status:?}"
-        );
-    }
+    c.stop_all_cleanly();
 }
 
 #[test]
@@ -302,17 +307,12 @@ fn issue_16_a_wrong_code_pairs_nothing_and_an_unpaired_desk_gets_nothing() {
     for i in 0..3 {
         c.start(i);
     }
-    // Desk 3 types a wrong code: refused, and the code is void.
-    let mut show = ChildGuard::new(
-        "pair show",
-        c.command(0, &["pair", "show"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    std::thread::sleep(Duration::from_millis(500));
+    // Desk 3 types a wrong code: refused, and the code is void. (Once the code is shown:
+    // a fixed half second was not always enough for `pair show` to listen, and the wrong
+    // code then met no desk at all.)
+    let mut command = c.command(0, &["pair", "show"]);
+    command.stderr(Stdio::piped());
+    let (mut show, _) = tsunagi_testkit::show_pairing_code(command);
     let ip = c.lan.desks[0].ip.to_string();
     let wrong = c.cli(2, &["pair", "join", &ip, "0000 0000"]);
     assert!(!wrong.status.success());
@@ -635,13 +635,7 @@ fn issue_16_the_internet_cut_three_desks_share_the_work_and_it_reaches_the_serve
         "personal data on the LAN ({} bytes captured)",
         bytes.len()
     );
-    for run in c.runs.iter_mut().flatten() {
-        let status = run.stop(Duration::from_secs(10));
-        assert!(
-            status.is_some_and(|s| s.success()),
-            "a clean stop: {status:?}"
-        );
-    }
+    c.stop_all_cleanly();
 }
 
 /// Issue 16, discovery: a desk's address changes (its DHCP lease, a new switch port). The
