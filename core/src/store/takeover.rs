@@ -60,15 +60,23 @@ pub(super) fn peer_appointment_changes(
     upstream: &str,
     appointment: Option<&str>,
 ) -> Result<Vec<(DateTime<Utc>, Change)>> {
-    let mut stmt = tx.prepare_cached(
+    use crate::outbox::OpKind;
+    // Only changes to appointments, and only that one's when asked: the mirror recomputes
+    // an appointment at every change, so this must not read every desk's op each time.
+    let mut stmt = tx.prepare_cached(&format!(
         "SELECT p.kind, p.payload, p.created_at, coalesce(d.clock_offset_ms, 0)
          FROM peer_op p LEFT JOIN peer d ON d.desk = p.desk
          WHERE p.settled IS NULL AND p.upstream = ?1
+           AND p.kind IN ('{}', '{}', '{}')
+           AND (?2 IS NULL OR json_extract(p.payload, '$.appointment_id') = ?2)
            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.op_key = p.op_key)
          ORDER BY p.created_at, p.desk, p.seq",
-    )?;
+        OpKind::AppointmentCancel.code(),
+        OpKind::AppointmentReschedule.code(),
+        OpKind::AppointmentArrival.code(),
+    ))?;
     let rows = stmt
-        .query_map([upstream], |r| {
+        .query_map(params![upstream, appointment], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -83,10 +91,7 @@ pub(super) fn peer_appointment_changes(
         let Ok(change) = Change::from_stored(&kind, &payload) else {
             continue;
         };
-        let Some((id, _)) = change.appointment_change() else {
-            continue;
-        };
-        if appointment.is_some_and(|a| a != id) {
+        if change.appointment_change().is_none() {
             continue;
         }
         let at = parse_ts(&at)? - chrono::Duration::milliseconds(offset);
