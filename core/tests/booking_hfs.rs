@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use common::kill::{kill_after, ok, seeded};
-use common::{cli, fhir_desk, quick_backoff, runtime, test_now, tokyo_today};
+use common::{cli, eight_oclock, fhir_desk, quick_backoff, runtime, test_now, tokyo_today};
 use serde_json::Value;
 use tsunagi_core::booking::BookingState;
 use tsunagi_core::calls::{CallOutcome, CallRecord};
@@ -23,15 +23,6 @@ use tsunagi_testkit::clinic::{clinic_day, schedule, slot};
 use tsunagi_testkit::fault_proxy::{Fault, FaultProxy};
 use tsunagi_testkit::hfs::Hfs;
 use tsunagi_testkit::Session;
-
-/// 08:00 at the clinic today: the desk's clock in the in-process tests.
-fn eight_oclock() -> DateTime<Utc> {
-    let cal = tsunagi_core::calendar::ClinicCalendar::parse("Asia/Tokyo").unwrap();
-    cal.at(
-        tokyo_today(),
-        chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
-    )
-}
 
 /// A patient on the phone cancels appointment `id`.
 fn cancelled(id: &str) -> CallRecord {

@@ -62,6 +62,17 @@ pub fn tokyo_today() -> NaiveDate {
         .date_naive()
 }
 
+/// 08:00 at the clinic today: the desk's clock where a test's story runs through the day
+/// (an outage morning, a pause until the end of the day). `test_now()` may be minutes
+/// before midnight in Tokyo, where a day's pause would end during the test.
+pub fn eight_oclock() -> DateTime<Utc> {
+    let cal = tsunagi_core::calendar::ClinicCalendar::parse("Asia/Tokyo").unwrap();
+    cal.at(
+        tokyo_today(),
+        chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+    )
+}
+
 /// Retries spaced 20–300 ms: a test drains through faults quickly.
 pub fn quick_backoff() -> tsunagi_core::outbox::backoff::Backoff {
     use tsunagi_core::outbox::backoff::{os_jitter, Backoff};
