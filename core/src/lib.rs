@@ -16,6 +16,7 @@ pub mod error;
 pub mod error_code;
 pub mod keychain;
 mod lockfile;
+pub mod logging;
 pub mod model;
 pub mod monitor;
 pub mod navigation;

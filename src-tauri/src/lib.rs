@@ -22,7 +22,8 @@ use crate::state::{Shell, Startup};
 pub fn run() {
     let startup = Startup::new(Instant::now());
     tune_webkit_before_start();
-    init_logging();
+    // Default: warnings, and Tsunagi's own info lines.
+    tsunagi_core::logging::init(Some("warn,tsunagi_app=info,tsunagi_core=info"));
     tsunagi_core::crash::install_panic_hook("tsunagi");
     let launch = LaunchArgs::from_env();
     // Taken over first thing, so a logout during start is a clean stop as well.
@@ -243,18 +244,6 @@ fn input_method_override(
             .any(|server| !server.trim().is_empty() && server.trim() != "none")
     });
     (!names_a_server).then_some("gtk-im-context-simple")
-}
-
-/// Logs go to stderr; `TSUNAGI_LOG` sets the filter (default: warnings, plus Tsunagi's own
-/// info lines). They never carry patient data.
-fn init_logging() {
-    let filter = std::env::var("TSUNAGI_LOG")
-        .unwrap_or_else(|_| "warn,tsunagi_app=info,tsunagi_core=info".to_owned());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }
 
 #[cfg(test)]

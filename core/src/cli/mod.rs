@@ -413,7 +413,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
-    init_logging();
+    crate::logging::init(None);
     crate::crash::install_panic_hook("tsunagi-cli");
     match run(cli) {
         Ok(code) => ExitCode::from(code),
@@ -470,16 +470,6 @@ fn usage_error(e: clap::Error) -> ExitCode {
 
 /// Logs go to stderr and are off unless asked for (`TSUNAGI_LOG=info`), so stdout stays
 /// clean for scripts and stderr carries one line per failure.
-fn init_logging() {
-    if let Ok(filter) = std::env::var("TSUNAGI_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .try_init();
-    }
-}
-
 fn exit_code(e: &CoreError) -> u8 {
     match e {
         CoreError::KeyMissing { .. } | CoreError::KeychainUnavailable { .. } => 3,
