@@ -133,6 +133,10 @@ const ALIVE_EVERY: Duration = Duration::from_secs(60);
 /// How often the route out is looked at between transitions (local only: no traffic).
 const PATH_EVERY: Duration = Duration::from_secs(5);
 
+/// How often a heartbeat reads the adapters while link events are watched (a lost event
+/// is noticed within this; a heartbeat that fails brings a full round, which reads them).
+const LINK_EVERY: Duration = Duration::from_secs(30);
+
 impl Monitor {
     pub fn spawn(options: MonitorOptions, runtime: &tokio::runtime::Handle) -> Monitor {
         let (commands, receiver) = mpsc::channel(8);
@@ -329,7 +333,8 @@ const LINK_SETTLE_MAX: Duration = Duration::from_millis(400);
 impl Task {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let link_changed = Arc::new(Notify::new());
-        let _watch = super::link::watch(link_changed.clone());
+        let watch = super::link::watch(link_changed.clone());
+        let mut last_link: Option<Instant> = None;
         let (run_id, mut carried) = self.start_run().await;
         let mut primary = self.prober.path();
         let recording = self.store.is_some() && self.recorder.try_hold();
@@ -383,9 +388,16 @@ impl Task {
                 wait = Duration::from_secs(3600);
                 continue;
             }
+            let full = link_event || self.machine.wants_full_round();
+            let link =
+                full || watch.is_none() || last_link.is_none_or(|t| t.elapsed() >= LINK_EVERY);
+            if link {
+                last_link = Some(Instant::now());
+            }
             let plan = Plan {
                 endpoint: self.machine.wants_endpoint(),
-                full: link_event || self.machine.wants_full_round(),
+                full,
+                link,
                 upstream: self.prober.has_upstream()
                     && (self.machine.upstream_failing()
                         || last_upstream.is_none_or(|t| t.elapsed() >= self.upstream_pace())),
