@@ -1501,6 +1501,334 @@ async fn issue_20_settings_cannot_be_changed_by_a_stray_key_or_click() {
     client.close().await.unwrap();
 }
 
+/// A booking vendor's export Tsunagi has never seen (issue 19): the date and time in one
+/// cell, two phone columns, a 受付No. `day` is `YYYY/MM/DD`.
+fn vendor_export(day: &str, rows: &[(&str, &str, &str)]) -> String {
+    let mut csv = String::from("受付No,診察日時,患者氏名,自宅TEL,携帯TEL,診療科,メモ\n");
+    for (id, time, name) in rows {
+        csv.push_str(&format!(
+            "{id},{day} {time},{name},03-3456-7890,090-1234-5678,内科,\n"
+        ));
+    }
+    csv
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_19_a_vendor_export_is_mapped_on_screen_once_and_read_by_its_header_next_time() {
+    let rig = Rig::start_on_desk_screen("csv-mapping");
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    let files = tempfile::tempdir().unwrap();
+    let day = tokyo_today().format("%Y/%m/%d").to_string();
+    let first = files.path().join("予約一覧.csv");
+    let text = vendor_export(
+        &day,
+        &[
+            ("R-101", "9:00", "山田 太郎"),
+            ("R-102", "9:30", "鈴木 花子"),
+            ("R-103", "10:00", "佐藤 健一"),
+        ],
+    );
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+    std::fs::write(&first, &sjis).unwrap();
+
+    click(&client, "settings-button").await;
+    type_into(&client, "csv-file", &first.display().to_string()).await;
+    let screen = text_eventually(&client, "csv-mapping", "the mapping screen", "列を教えて").await;
+    assert!(
+        screen.contains("鈴木 花子"),
+        "the first rows are shown: {screen}"
+    );
+    let needs = text_of(&client, "map-needs").await.unwrap_or_default();
+    assert!(needs.contains("氏名"), "{needs}");
+    let import = client
+        .find(Locator::Css("[data-testid=map-import]"))
+        .await
+        .unwrap();
+    assert!(
+        import.attr("disabled").await.unwrap().is_some(),
+        "no import before the date and the name are known"
+    );
+    for (column, field) in [
+        (0, "id"),
+        (1, "date_time"),
+        (2, "name"),
+        (3, "phone"),
+        (4, "phone"),
+    ] {
+        // WebKitWebDriver cannot click a <select>'s native popup: the choice is made as
+        // the popup makes it, by the value and a change event.
+        let chosen = client
+            .execute(
+                "const el = document.querySelector(`[data-testid=map-column-${arguments[0]}]`); \
+                 el.value = arguments[1]; el.dispatchEvent(new Event('change', { bubbles: true })); \
+                 return el.value;",
+                vec![json!(column), json!(field)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(chosen, json!(field), "column {column} offers {field}");
+    }
+    eventually(
+        "the mapping complete",
+        Duration::from_secs(10),
+        async || text_of(&client, "map-needs").await.is_none().then_some(()),
+    )
+    .await;
+    let name = client
+        .find(Locator::Css("[data-testid=map-name]"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("予約一覧"), "named after the file");
+    save_screenshot(&client, &rig.display, "csv-mapping-ja.png").await;
+    click(&client, "map-import").await;
+    let done = text_eventually(
+        &client,
+        "import-outcome",
+        "the import",
+        "3件の予約を取り込みました",
+    )
+    .await;
+    assert!(done.contains("「予約一覧」を保存しました"), "{done}");
+    click(&client, "settings-close").await;
+    eventually("the imported day", Duration::from_secs(20), async || {
+        (rows(&client).await == 3).then_some(())
+    })
+    .await;
+
+    // The next export, in UTF-8, is read by its header line alone: no question asked.
+    let second = files.path().join("予約一覧-2.csv");
+    std::fs::write(
+        &second,
+        vendor_export(
+            &day,
+            &[
+                ("R-101", "11:00", "山田 太郎"),
+                ("R-104", "11:30", "田中 一郎"),
+            ],
+        ),
+    )
+    .unwrap();
+    click(&client, "settings-button").await;
+    type_into(&client, "csv-file", &second.display().to_string()).await;
+    let done = text_eventually(
+        &client,
+        "import-outcome",
+        "the second import",
+        "2件の予約を取り込みました",
+    )
+    .await;
+    assert!(done.contains("「予約一覧」で読み取りました"), "{done}");
+    assert!(
+        text_of(&client, "csv-mapping").await.is_none(),
+        "no mapping screen the second time"
+    );
+    let listed = run_cli(&rig.session, rig.data_dir(), &["import", "mappings"]);
+    assert!(
+        listed.contains("予約一覧") && listed.contains("date_time=診察日時"),
+        "{listed}"
+    );
+
+    // The booking system saves each morning's export in a folder: watched from now on,
+    // through the mapping just saved.
+    let exports = tempfile::tempdir().unwrap();
+    type_into(
+        &client,
+        "folder-path",
+        &exports.path().display().to_string(),
+    )
+    .await;
+    let picked = client
+        .execute(
+            "const el = document.querySelector('[data-testid=folder-mapping]'); \
+             el.value = arguments[0]; el.dispatchEvent(new Event('change', { bubbles: true })); \
+             return el.value;",
+            vec![json!("予約一覧")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(picked, json!("予約一覧"), "the saved mapping is offered");
+    click(&client, "folder-save").await;
+    text_eventually(&client, "folder-state", "the folder watched", "監視中").await;
+    client
+        .execute(
+            "document.querySelector('[data-testid=csv-folder]').scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    save_screenshot(&client, &rig.display, "csv-folder-ja.png").await;
+    click(&client, "settings-close").await;
+    let morning = vendor_export(
+        &day,
+        &[
+            ("R-201", "9:00", "山田 太郎"),
+            ("R-202", "9:15", "鈴木 花子"),
+            ("R-203", "9:30", "佐藤 健一"),
+            ("R-204", "9:45", "高橋 秀樹"),
+        ],
+    );
+    let (morning, _, _) = encoding_rs::SHIFT_JIS.encode(&morning);
+    std::fs::write(exports.path().join("export_morning.csv"), &morning).unwrap();
+    eventually(
+        "the folder's file on screen",
+        Duration::from_secs(30),
+        async || (rows(&client).await == 4).then_some(()),
+    )
+    .await;
+    let from = text_of(&client, "folder-file").await.unwrap_or_default();
+    assert!(from.contains("export_morning.csv"), "{from}");
+    save_screenshot(&client, &rig.display, "csv-folder-day-ja.png").await;
+    let bad = format!(
+        "{}R-9,明日,田中 一郎,,,,\n",
+        vendor_export(&day, &[("R-205", "10:00", "伊藤 純")])
+    );
+    std::fs::write(exports.path().join("export_noon.csv"), bad).unwrap();
+    let refused = text_eventually(
+        &client,
+        "folder-refused",
+        "the refused file",
+        "export_noon.csv",
+    )
+    .await;
+    assert!(
+        refused.contains("3行目") && refused.contains("日時が読めません"),
+        "{refused}"
+    );
+    save_screenshot(&client, &rig.display, "csv-folder-refused-ja.png").await;
+    assert_eq!(rows(&client).await, 4, "the refused file changed nothing");
+    click(&client, "settings-button").await;
+
+    // Another vendor's file, in English; staff think better of it: nothing is imported.
+    click(&client, "language-en").await;
+    let other = files.path().join("bookings.csv");
+    std::fs::write(
+        &other,
+        format!("Ref,Visit,Patient,Mobile\nB-1,{day} 13:00,Kenji Mori,080-1111-2222\n"),
+    )
+    .unwrap();
+    type_into(&client, "csv-file", &other.display().to_string()).await;
+    text_eventually(
+        &client,
+        "csv-mapping",
+        "the English mapping screen",
+        "Which column",
+    )
+    .await;
+    let needs = text_eventually(&client, "map-needs", "what is missing", "name").await;
+    assert!(needs.contains("date and time or date"), "{needs}");
+    click(&client, "map-column-1").await;
+    save_screenshot(&client, &rig.display, "csv-mapping-en.png").await;
+    click(&client, "map-cancel").await;
+    assert!(text_of(&client, "csv-mapping").await.is_none());
+    click(&client, "settings-close").await;
+    assert_eq!(rows(&client).await, 4, "the cancelled file changed nothing");
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_19_orca_is_set_up_in_the_settings_and_the_sync_tab_says_what_goes_there() {
+    use tsunagi_testkit::orca::{OrcaAppointment, OrcaPatient, OrcaStandin, PASSWORD, USER};
+    let orca = OrcaStandin::start_weborca();
+    let today = tokyo_today().format("%Y-%m-%d").to_string();
+    for (n, (name, kana, time)) in [
+        ("日医　太郎", "ニチイ　タロウ", "09:00:00"),
+        ("鈴木　花子", "スズキ　ハナコ", "09:30:00"),
+        ("佐藤　健一", "サトウ　ケンイチ", "10:00:00"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = format!("{:05}", n + 1);
+        orca.add_patient(OrcaPatient {
+            id: id.clone(),
+            name: name.into(),
+            kana: kana.into(),
+            phone1: Some(format!("03-3333-000{n}")),
+            phone2: None,
+        });
+        orca.add_appointment(OrcaAppointment {
+            id: "01".into(),
+            patient: id,
+            date: today.clone(),
+            time: time.into(),
+            physician: "10001".into(),
+            department: "内科".into(),
+            visited: false,
+            note: String::new(),
+        });
+    }
+    let rig = Rig::start_on_desk_screen("orca-settings");
+    let client = rig.client().await;
+    text_eventually(&client, "appointment-count", "the day to load", "件").await;
+    click(&client, "settings-button").await;
+    click(&client, "source-orca").await;
+    type_into(&client, "orca-url", &orca.url()).await;
+    type_into(&client, "orca-user", USER).await;
+    type_into(&client, "orca-password", "wrong").await;
+    click(&client, "orca-save").await;
+    let refused = text_eventually(&client, "source-outcome", "the refusal", "認証").await;
+    assert!(!refused.contains("接続できました"), "{refused}");
+    client
+        .find(Locator::Css("[data-testid=orca-password]"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    type_into(&client, "orca-password", PASSWORD).await;
+    click(&client, "orca-save").await;
+    text_eventually(
+        &client,
+        "source-outcome",
+        "the connection",
+        "接続できました（3件の予約）",
+    )
+    .await;
+    client
+        .execute(
+            "document.querySelector('[data-testid=orca-form]').scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    save_screenshot(&client, &rig.display, "settings-orca-ja.png").await;
+    click(&client, "settings-close").await;
+    eventually("ORCA's day", Duration::from_secs(20), async || {
+        (rows(&client).await == 3).then_some(())
+    })
+    .await;
+    let listed = run_cli(&rig.session, rig.data_dir(), &["today"]);
+    assert!(
+        listed.contains("鈴木　花子") && listed.contains("03-3333-0001"),
+        "{listed}"
+    );
+
+    // ORCA refuses the next pull (a doctor code it no longer has): its own words are shown,
+    // and the day stays.
+    orca.force("appointlstv2", Some("12"));
+    click(&client, "sync-button").await;
+    let reason = text_eventually(
+        &client,
+        "orca-reason",
+        "ORCA's reason",
+        "ドクターが存在しません",
+    )
+    .await;
+    assert!(reason.contains("（12）"), "{reason}");
+    assert_eq!(rows(&client).await, 3, "the day stays");
+    save_screenshot(&client, &rig.display, "orca-refused-ja.png").await;
+    orca.force("appointlstv2", None);
+    click(&client, "tab-sync").await;
+    let note = text_eventually(&client, "sync-orca-note", "the ORCA note", "置き場所がない").await;
+    assert!(note.contains("キャンセルと日時変更"), "{note}");
+    save_screenshot(&client, &rig.display, "sync-orca-ja.png").await;
+    client.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receipts_taken_in_the_window_add_up_and_bad_amounts_are_named() {
     let rig = Rig::start_on_desk_screen("receipts");

@@ -104,6 +104,14 @@ pub struct SourceConfig {
     /// The FHIR server (kept when switching to another kind, to switch back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fhir: Option<FhirConfig>,
+    /// The ORCA server (kept when switching to another kind, to switch back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orca: Option<OrcaConfig>,
+    /// A folder the booking system saves its exports in: each new or changed CSV file
+    /// there is imported by itself (issue 19). Watched while the source is CSV (or the
+    /// demo, which its first import replaces).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<FolderConfig>,
 }
 
 impl Default for SourceConfig {
@@ -112,8 +120,29 @@ impl Default for SourceConfig {
             kind: SourceKind::Demo,
             days_ahead: default_days_ahead(),
             fhir: None,
+            orca: None,
+            folder: None,
         }
     }
+}
+
+/// The watched export folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FolderConfig {
+    pub path: PathBuf,
+    /// The saved column mapping to read its files through; none: the one saved for each
+    /// file's header line, else the column names Tsunagi knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<String>,
+    /// A file is read once it stayed unchanged this long (seconds): longer for a slow
+    /// network share that a booking system writes with long pauses.
+    #[serde(default = "default_quiet_secs")]
+    pub quiet_secs: u64,
+}
+
+fn default_quiet_secs() -> u64 {
+    crate::folder_watch::QUIET.as_secs()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -168,33 +197,78 @@ impl FhirConfig {
 
     /// The base URL, checked: http(s) only, and plain http only to loopback unless allowed.
     pub fn url(&self) -> std::result::Result<reqwest::Url, crate::source::SourceError> {
-        let bad = |why: &str| {
-            crate::source::SourceError::NotConfigured(format!(
-                "the FHIR base URL {:?} {why}",
-                self.base_url
-            ))
-        };
-        let url = reqwest::Url::parse(&self.base_url).map_err(|_| bad("is not a URL"))?;
-        match url.scheme() {
-            "https" => {}
-            "http" if self.allow_plain_http || is_loopback(&url) => {}
-            "http" => {
-                return Err(bad(
-                    "uses plain http to another machine; use https, or set \
-                     allow_plain_http = true in config.toml if the network is trusted",
-                ))
-            }
-            _ => return Err(bad("must start with https://")),
-        }
-        if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
-            return Err(bad("must be a server address without ? or #"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
+        checked_url("the FHIR base URL", &self.base_url, self.allow_plain_http)
+    }
+}
+
+/// An upstream's base URL, checked the same way for every kind: http(s) only, plain http
+/// only to loopback unless the IT helper allowed it, no query, no credentials in it.
+fn checked_url(
+    what: &str,
+    base_url: &str,
+    allow_plain_http: bool,
+) -> std::result::Result<reqwest::Url, crate::source::SourceError> {
+    let bad =
+        |why: &str| crate::source::SourceError::NotConfigured(format!("{what} {base_url:?} {why}"));
+    let url = reqwest::Url::parse(base_url).map_err(|_| bad("is not a URL"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_plain_http || is_loopback(&url) => {}
+        "http" => {
             return Err(bad(
-                "must not carry credentials (they belong in the keychain)",
-            ));
+                "uses plain http to another machine; use https, or set \
+                 allow_plain_http = true in config.toml if the network is trusted",
+            ))
         }
-        Ok(url)
+        _ => return Err(bad("must start with https://")),
+    }
+    if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must be a server address without ? or #"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "must not carry credentials (they belong in the keychain)",
+        ));
+    }
+    Ok(url)
+}
+
+/// ORCA (on premises: `http(s)://host:8000`) or WebORCA (its `https://…/api` prefix).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrcaConfig {
+    /// The API's base URL: `https://orca.clinic.lan:8000`, or WebORCA's `https://…/api`.
+    pub base_url: String,
+    /// The ORCA user (職員) the API signs in as; the password is in the OS keychain.
+    pub username: String,
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+    #[serde(default)]
+    pub allow_plain_http: bool,
+    /// Ask the appointment list one doctor at a time (ドクターコード); none: every
+    /// doctor's appointments in one request per day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub physicians: Vec<String>,
+}
+
+impl OrcaConfig {
+    pub fn new(base_url: &str, username: &str) -> OrcaConfig {
+        OrcaConfig {
+            base_url: base_url.trim().to_owned(),
+            username: username.trim().to_owned(),
+            timeout_secs: default_timeout_secs(),
+            allow_plain_http: false,
+            physicians: Vec::new(),
+        }
+    }
+
+    pub fn url(&self) -> std::result::Result<reqwest::Url, crate::source::SourceError> {
+        checked_url("the ORCA API URL", &self.base_url, self.allow_plain_http)
+    }
+
+    /// This server's key (`orca:<base URL>`).
+    pub fn upstream_key(&self) -> std::result::Result<String, crate::source::SourceError> {
+        Ok(crate::source::orca::OrcaSource::key(self.url()?.as_str()))
     }
 }
 
@@ -511,6 +585,14 @@ impl Config {
                     )
                 })?;
                 fhir.upstream_key()?
+            }
+            SourceKind::Orca => {
+                let orca = self.source.orca.as_ref().ok_or_else(|| {
+                    crate::source::SourceError::NotConfigured(
+                        "no ORCA API URL in the config".to_owned(),
+                    )
+                })?;
+                orca.upstream_key()?
             }
         })
     }

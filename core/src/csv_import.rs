@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate, NaiveTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use unicode_normalization::UnicodeNormalization;
 
@@ -22,7 +22,7 @@ const MAX_ROWS: usize = 20_000;
 const DEFAULT_MINUTES: i64 = 15;
 
 /// What is wrong, for a screen to say in its own language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProblemKind {
     /// Neither UTF-8 nor Shift_JIS.
@@ -34,10 +34,20 @@ pub enum ProblemKind {
     MissingColumn {
         column: RequiredColumn,
     },
+    /// A column the saved mapping names is not in this file's header.
+    MappedColumnMissing {
+        header: String,
+    },
+    /// A mapping gives one meaning (other than a phone) to two columns.
+    FieldTwice {
+        field: Field,
+    },
     NoAppointments,
     BadCsvLine,
     BadDate,
     BadTime,
+    /// The date-and-time column cannot be read.
+    BadDateTime,
     BadEnd,
     EmptyName,
     BadStatus,
@@ -48,7 +58,7 @@ pub enum ProblemKind {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum RequiredColumn {
     Date,
@@ -58,7 +68,7 @@ pub enum RequiredColumn {
 
 impl ProblemKind {
     /// English, for the CLI and logs. Names columns and formats, never patient data.
-    pub fn message(self) -> String {
+    pub fn message(&self) -> String {
         match self {
             ProblemKind::Encoding => "the text is neither UTF-8 nor Shift_JIS; save it from the spreadsheet as CSV (UTF-8)".into(),
             ProblemKind::TooLarge => format!("the file is larger than {} MB", MAX_BYTES / 1024 / 1024),
@@ -72,20 +82,32 @@ impl ProblemKind {
                     RequiredColumn::Name => "name (氏名)",
                 }
             ),
+            ProblemKind::MappedColumnMissing { header } => format!(
+                "the header has no {header:?} column, which the column mapping uses"
+            ),
+            ProblemKind::FieldTwice { field } => format!(
+                "the column mapping gives two columns the meaning {:?}",
+                field
+            ),
             ProblemKind::NoAppointments => "the file has no appointments".into(),
             ProblemKind::BadCsvLine => "this line is not valid CSV (an unclosed quote?)".into(),
             ProblemKind::BadDate => "the date is not a date like 2026-11-25 or 2026/11/25".into(),
             ProblemKind::BadTime => "the time is not a time like 09:30".into(),
+            ProblemKind::BadDateTime => {
+                "the date and time are not like 2026/11/25 09:30".into()
+            }
             ProblemKind::BadEnd => "the end time is not a time like 09:45".into(),
             ProblemKind::EmptyName => "the name is empty".into(),
             ProblemKind::BadStatus => "the status is not one of 予約, キャンセル, 来院, 受付 (or a FHIR code)".into(),
-            ProblemKind::Duplicate { first_line } => format!("the same appointment as on line {first_line}"),
+            ProblemKind::Duplicate { first_line } => {
+                format!("the same appointment as on line {first_line}")
+            }
         }
     }
 }
 
 /// One problem in the file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ImportProblem {
     /// 1-based line in the file; 0 for the file as a whole.
     #[ts(type = "number")]
@@ -99,8 +121,8 @@ impl ImportProblem {
     fn new(line: u64, problem: ProblemKind) -> Self {
         ImportProblem {
             line,
-            problem,
             message: problem.message(),
+            problem,
         }
     }
 }
@@ -116,7 +138,7 @@ pub enum ImportError {
 impl ImportError {
     pub fn problems(&self) -> Vec<ImportProblem> {
         match self {
-            ImportError::Unusable(kind) => vec![ImportProblem::new(0, *kind)],
+            ImportError::Unusable(kind) => vec![ImportProblem::new(0, kind.clone())],
             ImportError::Rows(p) => p.clone(),
         }
     }
@@ -131,33 +153,222 @@ pub struct CsvImport {
     pub last_date: NaiveDate,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Column {
+/// What a column means. A file whose header Tsunagi knows needs no mapping; any other
+/// vendor's export is read through a [`ColumnMapping`] staff made once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// 予約番号: keeps an appointment's id (and its calls and receipts) across imports.
     Id,
     Date,
     Time,
+    /// Date and time in one cell (`2026/11/25 9:30`).
+    DateTime,
     End,
     Name,
     Kana,
+    /// A phone number; several columns may hold one each.
     Phone,
     Reason,
     Status,
 }
 
-fn column_of(header: &str) -> Option<Column> {
-    let h: String = header.nfkc().collect::<String>().trim().to_lowercase();
-    Some(match h.as_str() {
-        "id" | "予約id" | "予約番号" => Column::Id,
-        "date" | "日付" | "予約日" | "受診日" => Column::Date,
-        "time" | "start" | "時刻" | "時間" | "予約時刻" | "開始時刻" => Column::Time,
-        "end" | "終了時刻" => Column::End,
-        "name" | "氏名" | "患者名" | "名前" | "お名前" => Column::Name,
-        "kana" | "フリガナ" | "ふりがな" | "カナ" | "よみ" | "読み" => Column::Kana,
-        "phone" | "phones" | "tel" | "電話" | "電話番号" | "連絡先" => Column::Phone,
-        "reason" | "来院理由" | "受診理由" | "内容" | "予約内容" => Column::Reason,
-        "status" | "状態" | "予約状態" => Column::Status,
+impl Field {
+    pub const ALL: [Field; 10] = [
+        Field::Id,
+        Field::Date,
+        Field::Time,
+        Field::DateTime,
+        Field::End,
+        Field::Name,
+        Field::Kana,
+        Field::Phone,
+        Field::Reason,
+        Field::Status,
+    ];
+
+    /// The field as the CLI and the config write it (`date_time`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::Date => "date",
+            Field::Time => "time",
+            Field::DateTime => "date_time",
+            Field::End => "end",
+            Field::Name => "name",
+            Field::Kana => "kana",
+            Field::Phone => "phone",
+            Field::Reason => "reason",
+            Field::Status => "status",
+        }
+    }
+}
+
+/// A mapping from `FIELD=HEADER` pairs (the CLI's `--column`), each header looked up in
+/// the file's header line. The error says which pair is wrong, in English.
+pub fn mapping_from_names(header: &[String], pairs: &[String]) -> Result<ColumnMapping, String> {
+    let mut columns = Vec::new();
+    for pair in pairs {
+        let (field, name) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--column {pair:?} is not FIELD=HEADER"))?;
+        let field = Field::ALL
+            .into_iter()
+            .find(|f| f.code() == field.trim())
+            .ok_or_else(|| {
+                let known: Vec<&str> = Field::ALL.iter().map(|f| f.code()).collect();
+                format!(
+                    "{:?} is not a field; one of {}",
+                    field.trim(),
+                    known.join(", ")
+                )
+            })?;
+        let wanted = normal(name);
+        let index = header
+            .iter()
+            .position(|h| normal(h) == wanted)
+            .ok_or_else(|| format!("the file's header has no column {:?}", name.trim()))?;
+        columns.push(MappedColumn {
+            index: index as u32,
+            header: header[index].clone(),
+            field,
+        });
+    }
+    let mapping = ColumnMapping { columns };
+    Columns::mapped(&mapping, header).map_err(|p| p.message())?;
+    Ok(mapping)
+}
+
+/// The meaning of a header Tsunagi knows by name.
+fn field_of(header: &str) -> Option<Field> {
+    Some(match normal(header).as_str() {
+        "id" | "予約id" | "予約番号" => Field::Id,
+        "date" | "日付" | "予約日" | "受診日" => Field::Date,
+        "time" | "start" | "時刻" | "時間" | "予約時刻" | "開始時刻" => Field::Time,
+        "datetime" | "date_time" | "日時" | "予約日時" | "受診日時" => Field::DateTime,
+        "end" | "終了時刻" => Field::End,
+        "name" | "氏名" | "患者名" | "名前" | "お名前" => Field::Name,
+        "kana" | "フリガナ" | "ふりがな" | "カナ" | "よみ" | "読み" => Field::Kana,
+        "phone" | "phones" | "tel" | "電話" | "電話番号" | "連絡先" => Field::Phone,
+        "reason" | "来院理由" | "受診理由" | "内容" | "予約内容" => Field::Reason,
+        "status" | "状態" | "予約状態" => Field::Status,
         _ => return None,
     })
+}
+
+/// One column of a saved mapping: where it was (`index`) and what it was called, so a
+/// file whose columns moved still finds it by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MappedColumn {
+    pub index: u32,
+    pub header: String,
+    pub field: Field,
+}
+
+/// Which column of a vendor's export means what. Columns not named are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ColumnMapping {
+    pub columns: Vec<MappedColumn>,
+}
+
+/// A header cell as compared: NFKC, trimmed, lower case.
+fn normal(header: &str) -> String {
+    header.nfkc().collect::<String>().trim().to_lowercase()
+}
+
+/// The header line as a mapping is remembered by: its cells, compared as [`normal`].
+pub fn header_key(header: &[String]) -> String {
+    header
+        .iter()
+        .map(|h| normal(h))
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
+}
+
+/// Where each meaning is in one file: one column each, several for phones.
+#[derive(Debug, Default)]
+struct Columns(HashMap<Field, Vec<usize>>);
+
+impl Columns {
+    fn add(&mut self, field: Field, index: usize) -> Result<(), ProblemKind> {
+        let at = self.0.entry(field).or_default();
+        if !at.is_empty() && field != Field::Phone {
+            return Err(ProblemKind::FieldTwice { field });
+        }
+        at.push(index);
+        Ok(())
+    }
+
+    fn has(&self, field: Field) -> bool {
+        self.0.contains_key(&field)
+    }
+
+    fn first(&self, field: Field) -> Option<usize> {
+        self.0.get(&field).and_then(|v| v.first().copied())
+    }
+
+    fn all(&self, field: Field) -> &[usize] {
+        self.0.get(&field).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The date (with the time, or both in one column) and the name must be there.
+    fn complete(self) -> Result<Columns, ProblemKind> {
+        let when = self.has(Field::DateTime) || (self.has(Field::Date) && self.has(Field::Time));
+        let missing = if !when && !self.has(Field::Date) {
+            Some(RequiredColumn::Date)
+        } else if !when {
+            Some(RequiredColumn::Time)
+        } else if !self.has(Field::Name) {
+            Some(RequiredColumn::Name)
+        } else {
+            None
+        };
+        match missing {
+            Some(column) => Err(ProblemKind::MissingColumn { column }),
+            None => Ok(self),
+        }
+    }
+
+    /// The columns Tsunagi knows by name (the first of each meaning wins).
+    fn known(headers: &[String]) -> Columns {
+        let mut columns = Columns::default();
+        for (i, h) in headers.iter().enumerate() {
+            if let Some(field) = field_of(h) {
+                if field == Field::Phone || !columns.has(field) {
+                    let _ = columns.add(field, i);
+                }
+            }
+        }
+        columns
+    }
+
+    /// A saved mapping applied to this file's header: each column where it was if its name
+    /// is still there, else wherever a column of that name is now.
+    fn mapped(mapping: &ColumnMapping, headers: &[String]) -> Result<Columns, ProblemKind> {
+        let mut columns = Columns::default();
+        for c in &mapping.columns {
+            let wanted = normal(&c.header);
+            let at = c.index as usize;
+            let index = if headers.get(at).is_some_and(|h| normal(h) == wanted) {
+                at
+            } else {
+                let mut same = headers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| normal(h) == wanted);
+                match (same.next(), same.next()) {
+                    (Some((i, _)), None) => i,
+                    _ => {
+                        return Err(ProblemKind::MappedColumnMissing {
+                            header: c.header.clone(),
+                        })
+                    }
+                }
+            };
+            columns.add(c.field, index)?;
+        }
+        columns.complete()
+    }
 }
 
 /// UTF-8 (with or without BOM) or Shift_JIS (Excel's default on Japanese Windows).
@@ -174,16 +385,34 @@ fn decode(bytes: &[u8]) -> Result<String, ImportError> {
 
 fn parse_date(raw: &str) -> Option<NaiveDate> {
     let s: String = raw.nfkc().collect::<String>().trim().to_owned();
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(&s, "%Y%m%d").ok();
+    }
     let s = s.replace(['/', '.', '年', '月'], "-").replace('日', "");
     NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()
 }
 
 fn parse_time(raw: &str) -> Option<NaiveTime> {
     let s: String = raw.nfkc().collect::<String>().trim().to_owned();
+    if s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveTime::parse_from_str(&s, "%H%M").ok();
+    }
     let s = s.replace('時', ":").replace('分', "");
     NaiveTime::parse_from_str(&s, "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(&s, "%H:%M:%S"))
         .ok()
+}
+
+/// Date and time in one cell: `2026/11/25 9:30`, `2026-11-25T09:30`, `2026年11月25日 9時30分`.
+fn parse_date_time(raw: &str) -> Option<(NaiveDate, NaiveTime)> {
+    let s: String = raw.nfkc().collect::<String>().trim().to_owned();
+    let s = s.replacen('T', " ", 1).replacen('日', "日 ", 1);
+    let mut parts = s.split_whitespace();
+    let (date, time) = (parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((parse_date(date)?, parse_time(time)?))
 }
 
 fn parse_status(raw: &str) -> Option<AppointmentStatus> {
@@ -220,20 +449,96 @@ fn stable_id(prefix: &str, parts: &[&str]) -> String {
     format!("{prefix}{hash:016x}")
 }
 
-pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, ImportError> {
+/// The header and the first rows of a file, for the screen where staff say which column
+/// is which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct CsvPreview {
+    pub header: Vec<String>,
+    /// The first data rows (at most [`PREVIEW_ROWS`]), as the file has them.
+    pub rows: Vec<Vec<String>>,
+    /// What Tsunagi takes each column for, by its name alone.
+    pub guess: Vec<Option<Field>>,
+}
+
+pub const PREVIEW_ROWS: usize = 5;
+
+fn reader_of(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+}
+
+fn read_header(reader: &mut csv::Reader<&[u8]>) -> Result<Vec<String>, ImportError> {
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|_| ImportError::Unusable(ProblemKind::NoHeader))?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    if header.iter().all(String::is_empty) {
+        return Err(ImportError::Unusable(ProblemKind::NoHeader));
+    }
+    Ok(header)
+}
+
+/// A file's header line (decoded), to find the mapping saved for it.
+pub fn header_of(bytes: &[u8]) -> Result<Vec<String>, ImportError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(ImportError::Unusable(ProblemKind::TooLarge));
+    }
+    read_header(&mut reader_of(&decode(bytes)?))
+}
+
+/// The file's header and first rows, and what each column looks like by its name.
+pub fn preview(bytes: &[u8]) -> Result<CsvPreview, ImportError> {
     if bytes.len() > MAX_BYTES {
         return Err(ImportError::Unusable(ProblemKind::TooLarge));
     }
     let text = decode(bytes)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|_| ImportError::Unusable(ProblemKind::NoHeader))?
-        .clone();
-    let columns = columns_of(&headers)?;
+    let mut reader = reader_of(&text);
+    let header = read_header(&mut reader)?;
+    let rows = reader
+        .records()
+        .filter_map(|r| r.ok())
+        .filter(|r| r.iter().any(|f| !f.trim().is_empty()))
+        .take(PREVIEW_ROWS)
+        .map(|r| r.iter().map(str::to_owned).collect())
+        .collect();
+    let known = Columns::known(&header);
+    let guess = (0..header.len())
+        .map(|i| {
+            known
+                .0
+                .iter()
+                .find(|(_, at)| at.contains(&i))
+                .map(|(field, _)| *field)
+        })
+        .collect();
+    Ok(CsvPreview {
+        header,
+        rows,
+        guess,
+    })
+}
+
+/// Read a whole file: through `mapping`, or by the column names Tsunagi knows.
+pub fn parse_csv(
+    bytes: &[u8],
+    calendar: &ClinicCalendar,
+    mapping: Option<&ColumnMapping>,
+) -> Result<CsvImport, ImportError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(ImportError::Unusable(ProblemKind::TooLarge));
+    }
+    let text = decode(bytes)?;
+    let mut reader = reader_of(&text);
+    let header = read_header(&mut reader)?;
+    let columns = match mapping {
+        Some(mapping) => Columns::mapped(mapping, &header),
+        None => Columns::known(&header).complete(),
+    }
+    .map_err(ImportError::Unusable)?;
 
     let mut problems = Vec::new();
     let mut appointments: Vec<Appointment> = Vec::new();
@@ -252,13 +557,8 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
             }
         };
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let cell = |c: Column| {
-            columns
-                .get(&c)
-                .and_then(|i| record.get(*i))
-                .map(str::trim)
-                .unwrap_or("")
-        };
+        let at = |i: usize| record.get(i).map(str::trim).unwrap_or("");
+        let cell = |f: Field| columns.first(f).map(at).unwrap_or("");
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -268,18 +568,22 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
             time,
             end,
             status,
-        }) = row_times(&cell, &mut problem)
+        }) = row_times(&cell, columns.has(Field::DateTime), &mut problem)
         else {
             continue;
         };
         // An empty name is one of the row's problems already.
-        let name = cell(Column::Name);
+        let name = cell(Field::Name);
         if name.is_empty() {
             continue;
         }
 
-        let kana = Some(cell(Column::Kana)).filter(|k| !k.is_empty());
-        let phones = split_phones(cell(Column::Phone));
+        let kana = Some(cell(Field::Kana)).filter(|k| !k.is_empty());
+        let phones: Vec<Phone> = columns
+            .all(Field::Phone)
+            .iter()
+            .flat_map(|i| split_phones(at(*i)))
+            .collect();
         let phone_key: Vec<&str> = phones.iter().map(|p| p.display.as_str()).collect();
         let patient_id = stable_id("csv-p-", &[name, kana.unwrap_or(""), &phone_key.join("/")]);
         if !patients.iter().any(|p| p.source_id == patient_id) {
@@ -291,7 +595,7 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
                 phones,
             });
         }
-        let id = match cell(Column::Id) {
+        let id = match cell(Field::Id) {
             "" => stable_id("csv-", &[&date.to_string(), &time.to_string(), &patient_id]),
             given => format!("csv-{given}"),
         };
@@ -314,7 +618,7 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
             start: Some(start),
             end: Some(end),
             status,
-            reason: Some(cell(Column::Reason).to_owned()).filter(|r| !r.is_empty()),
+            reason: Some(cell(Field::Reason).to_owned()).filter(|r| !r.is_empty()),
             patient_id: Some(patient_id),
         });
     }
@@ -322,29 +626,6 @@ pub fn parse_csv(bytes: &[u8], calendar: &ClinicCalendar) -> Result<CsvImport, I
         return Err(ImportError::Rows(problems));
     }
     import_of(patients, appointments, calendar)
-}
-
-/// Where each known column is (the first of its names wins); the date, time and name
-/// columns must be there.
-fn columns_of(headers: &csv::StringRecord) -> Result<HashMap<Column, usize>, ImportError> {
-    let mut columns: HashMap<Column, usize> = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        if let Some(c) = column_of(h) {
-            columns.entry(c).or_insert(i);
-        }
-    }
-    for (column, required) in [
-        (Column::Date, RequiredColumn::Date),
-        (Column::Time, RequiredColumn::Time),
-        (Column::Name, RequiredColumn::Name),
-    ] {
-        if !columns.contains_key(&column) {
-            return Err(ImportError::Unusable(ProblemKind::MissingColumn {
-                column: required,
-            }));
-        }
-    }
-    Ok(columns)
 }
 
 /// When a row's appointment is and its status.
@@ -358,18 +639,28 @@ struct RowTimes {
 /// A row's date, times and status; each cell that cannot be read is a problem of its own
 /// (all of them named at once, not the first only).
 fn row_times<'r>(
-    cell: &impl Fn(Column) -> &'r str,
+    cell: &impl Fn(Field) -> &'r str,
+    date_and_time_together: bool,
     problem: &mut impl FnMut(ProblemKind),
 ) -> Option<RowTimes> {
-    let date = parse_date(cell(Column::Date));
-    if date.is_none() {
-        problem(ProblemKind::BadDate);
-    }
-    let time = parse_time(cell(Column::Time));
-    if time.is_none() {
-        problem(ProblemKind::BadTime);
-    }
-    let end = match cell(Column::End) {
+    let (date, time) = if date_and_time_together {
+        let both = parse_date_time(cell(Field::DateTime));
+        if both.is_none() {
+            problem(ProblemKind::BadDateTime);
+        }
+        (both.map(|b| b.0), both.map(|b| b.1))
+    } else {
+        let date = parse_date(cell(Field::Date));
+        if date.is_none() {
+            problem(ProblemKind::BadDate);
+        }
+        let time = parse_time(cell(Field::Time));
+        if time.is_none() {
+            problem(ProblemKind::BadTime);
+        }
+        (date, time)
+    };
+    let end = match cell(Field::End) {
         "" => Some(None),
         raw => {
             let t = parse_time(raw);
@@ -379,10 +670,10 @@ fn row_times<'r>(
             t.map(Some)
         }
     };
-    if cell(Column::Name).is_empty() {
+    if cell(Field::Name).is_empty() {
         problem(ProblemKind::EmptyName);
     }
-    let status = parse_status(cell(Column::Status));
+    let status = parse_status(cell(Field::Status));
     if status.is_none() {
         problem(ProblemKind::BadStatus);
     }
@@ -436,7 +727,7 @@ mod tests {
         let csv = "日付,時刻,氏名,フリガナ,電話番号,来院理由\n\
                    ２０２６/１１/２５,９：３０,山田 太郎,ヤマダ タロウ,０９０−１２３４−５６７８／03-3456-7890,定期受診\n\
                    2026-11-25,10:00,𠮷田 稔,,,\n";
-        let import = parse_csv(csv.as_bytes(), &tokyo()).unwrap();
+        let import = parse_csv(csv.as_bytes(), &tokyo(), None).unwrap();
         let a = &import.snapshot.appointments;
         assert_eq!(a.len(), 2);
         assert_eq!(
@@ -457,10 +748,10 @@ mod tests {
         let text = "date,time,name,kana,phone,reason\n2026-11-25,09:00,佐藤 健一,ｻﾄｳ ｹﾝｲﾁ,03-3721-4408,発熱\n";
         let (sjis, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
         assert!(!unmappable);
-        let from_sjis = parse_csv(&sjis, &tokyo()).unwrap();
+        let from_sjis = parse_csv(&sjis, &tokyo(), None).unwrap();
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice(text.as_bytes());
-        let from_bom = parse_csv(&bom, &tokyo()).unwrap();
+        let from_bom = parse_csv(&bom, &tokyo(), None).unwrap();
         assert_eq!(from_sjis, from_bom);
         assert_eq!(
             from_bom.snapshot.patients[0].kana.as_deref(),
@@ -475,7 +766,8 @@ mod tests {
                    2026-13-01,09:10,B,\n\
                    2026-11-25,25:00,,\n\
                    2026-11-25,09:00,A,090-1234-5678\n";
-        let ImportError::Rows(problems) = parse_csv(csv.as_bytes(), &tokyo()).unwrap_err() else {
+        let ImportError::Rows(problems) = parse_csv(csv.as_bytes(), &tokyo(), None).unwrap_err()
+        else {
             panic!("row errors expected")
         };
         let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
@@ -493,7 +785,7 @@ mod tests {
             (b"foo,bar\n1,2\n", "no date"),
             (b"date,time,name\n", "no appointments"),
         ] {
-            let e = parse_csv(bytes, &tokyo()).unwrap_err();
+            let e = parse_csv(bytes, &tokyo(), None).unwrap_err();
             assert!(e.to_string().contains(why), "{e}");
         }
     }
@@ -501,8 +793,142 @@ mod tests {
     #[test]
     fn the_same_export_twice_gives_the_same_ids() {
         let csv = "date,time,name\n2026-11-25,09:00,山田\n";
-        let a = parse_csv(csv.as_bytes(), &tokyo()).unwrap();
-        let b = parse_csv(csv.as_bytes(), &tokyo()).unwrap();
+        let a = parse_csv(csv.as_bytes(), &tokyo(), None).unwrap();
+        let b = parse_csv(csv.as_bytes(), &tokyo(), None).unwrap();
         assert_eq!(a.snapshot, b.snapshot);
+    }
+
+    /// A vendor's export Tsunagi has never seen: no column name it knows.
+    const VENDOR: &str = "受付No,診察日時,患者氏名,カナ氏名,自宅TEL,携帯TEL,診療科,内容\n\
+                          A-0012,2026/11/25 9:30,山田 太郎,ヤマダ タロウ,03-3456-7890,090-1234-5678,内科,\n\
+                          A-0013,２０２６年１１月２５日 １０時００分,鈴木 花子,スズキ ハナコ,,080-2222-3333,小児科,初診\n";
+
+    fn vendor_mapping() -> ColumnMapping {
+        let col = |index: u32, header: &str, field| MappedColumn {
+            index,
+            header: header.into(),
+            field,
+        };
+        ColumnMapping {
+            columns: vec![
+                col(0, "受付No", Field::Id),
+                col(1, "診察日時", Field::DateTime),
+                col(2, "患者氏名", Field::Name),
+                col(3, "カナ氏名", Field::Kana),
+                col(4, "自宅TEL", Field::Phone),
+                col(5, "携帯TEL", Field::Phone),
+                col(6, "診療科", Field::Reason),
+            ],
+        }
+    }
+
+    #[test]
+    fn issue_19_a_header_never_seen_is_refused_until_mapped_and_previewed_for_the_mapping() {
+        let e = parse_csv(VENDOR.as_bytes(), &tokyo(), None).unwrap_err();
+        assert_eq!(
+            e,
+            ImportError::Unusable(ProblemKind::MissingColumn {
+                column: RequiredColumn::Date
+            })
+        );
+        let preview = preview(VENDOR.as_bytes()).unwrap();
+        assert_eq!(preview.header[1], "診察日時");
+        assert_eq!(preview.rows.len(), 2);
+        assert_eq!(preview.rows[1][2], "鈴木 花子");
+        assert_eq!(preview.guess[1], None, "a name Tsunagi does not know");
+        assert_eq!(preview.guess[7], Some(Field::Reason), "known by its name");
+    }
+
+    #[test]
+    fn issue_19_a_mapped_vendor_export_imports_in_utf8_and_shift_jis() {
+        let (sjis, _, unmappable) = encoding_rs::SHIFT_JIS.encode(VENDOR);
+        assert!(!unmappable);
+        for bytes in [VENDOR.as_bytes(), &sjis[..]] {
+            let import = parse_csv(bytes, &tokyo(), Some(&vendor_mapping())).unwrap();
+            let a = &import.snapshot.appointments;
+            assert_eq!(a[0].source_id, "csv-A-0012");
+            assert_eq!(
+                a[0].start.unwrap().to_rfc3339(),
+                "2026-11-25T00:30:00+00:00"
+            );
+            assert_eq!(
+                a[1].start.unwrap().to_rfc3339(),
+                "2026-11-25T01:00:00+00:00"
+            );
+            assert_eq!(a[1].reason.as_deref(), Some("小児科"));
+            let p = &import.snapshot.patients;
+            assert_eq!(p[0].kana.as_deref(), Some("ヤマダ タロウ"));
+            let phones: Vec<_> = p[0]
+                .phones
+                .iter()
+                .map(|p| p.e164.clone().unwrap())
+                .collect();
+            assert_eq!(
+                phones,
+                ["+81334567890", "+819012345678"],
+                "both phone columns"
+            );
+            assert_eq!(p[1].phones.len(), 1, "an empty phone cell adds none");
+        }
+    }
+
+    #[test]
+    fn issue_19_a_mapping_finds_a_moved_column_by_name_and_names_a_missing_one() {
+        let moved = "患者氏名,診察日時,受付No\n山田 太郎,20261125 0930,A-1\n";
+        let mut mapping = vendor_mapping();
+        mapping
+            .columns
+            .retain(|c| [Field::Id, Field::DateTime, Field::Name].contains(&c.field));
+        let import = parse_csv(moved.as_bytes(), &tokyo(), Some(&mapping)).unwrap();
+        assert_eq!(import.snapshot.patients[0].name, "山田 太郎");
+        assert_eq!(
+            import.snapshot.appointments[0].start.unwrap().to_rfc3339(),
+            "2026-11-25T00:30:00+00:00"
+        );
+
+        let renamed = "患者名,診察日時,受付No\n山田 太郎,2026/11/25 9:30,A-1\n";
+        let e = parse_csv(renamed.as_bytes(), &tokyo(), Some(&mapping)).unwrap_err();
+        assert!(e.to_string().contains("\"患者氏名\""), "{e}");
+
+        mapping.columns.push(MappedColumn {
+            index: 0,
+            header: "患者氏名".into(),
+            field: Field::DateTime,
+        });
+        let e = parse_csv(moved.as_bytes(), &tokyo(), Some(&mapping)).unwrap_err();
+        assert_eq!(
+            e,
+            ImportError::Unusable(ProblemKind::FieldTwice {
+                field: Field::DateTime
+            })
+        );
+    }
+
+    #[test]
+    fn issue_19_a_date_and_time_cell_that_cannot_be_read_is_named_with_its_line() {
+        let csv = "受付No,診察日時,患者氏名\nA-1,2026/11/25,山田\nA-2,明日の朝,鈴木\n";
+        let mut mapping = vendor_mapping();
+        mapping.columns.truncate(3);
+        let ImportError::Rows(problems) =
+            parse_csv(csv.as_bytes(), &tokyo(), Some(&mapping)).unwrap_err()
+        else {
+            panic!("row errors expected")
+        };
+        let got: Vec<_> = problems
+            .iter()
+            .map(|p| (p.line, p.problem.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [(2, ProblemKind::BadDateTime), (3, ProblemKind::BadDateTime)]
+        );
+    }
+
+    #[test]
+    fn issue_19_the_header_key_ignores_width_case_and_spaces() {
+        let a = header_key(&["受付No".into(), " 診察日時".into()]);
+        let b = header_key(&["受付ＮＯ".into(), "診察日時 ".into()]);
+        assert_eq!(a, b);
+        assert_ne!(a, header_key(&["診察日時".into(), "受付No".into()]));
     }
 }

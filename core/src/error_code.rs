@@ -51,6 +51,8 @@ error_codes! {
     SourceNotFhir = "source.not_fhir",
     SourceInvalid = "source.invalid",
     SourceTooLarge = "source.too_large",
+    /// ORCA answered with an Api_Result other than success (its meaning in the message).
+    SourceOrcaResult = "source.orca_result",
     SourceChangesWaiting = "source.changes_waiting",
     SourceSuperseded = "source.superseded",
     ImportUnusable = "import.unusable",
@@ -109,6 +111,9 @@ error_codes! {
     OutboxConflict = "outbox.conflict",
     /// The server keeps no versions to compare, so a person decides.
     OutboxNoVersions = "outbox.no_versions",
+    /// The clinic's system has no place for this record (ORCA: calls, receipts, check-ins);
+    /// it is kept on the desk.
+    OutboxNoPlace = "outbox.no_place",
     /// The pairing code typed did not match the one shown; that code is void.
     PeersCodeWrong = "peers.code_wrong",
     /// No desk paired within the code's minutes.

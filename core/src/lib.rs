@@ -14,6 +14,7 @@ pub mod csv_import;
 pub mod desk;
 pub mod error;
 pub mod error_code;
+pub mod folder_watch;
 pub mod keychain;
 mod lockfile;
 pub mod logging;
@@ -32,5 +33,7 @@ pub mod source;
 pub mod store;
 pub mod view;
 
-pub use desk::{Desk, DeskOptions, ImportReport, ImportResult, SettingsChange, SourceSetup};
+pub use desk::{
+    CsvColumns, Desk, DeskOptions, ImportReport, ImportResult, SettingsChange, SourceSetup,
+};
 pub use error::{CoreError, ErrorCode, ErrorPayload, Result};

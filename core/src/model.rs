@@ -119,6 +119,8 @@ pub enum SourceKind {
     Fhir,
     /// Morning CSV exports, imported by hand; nothing to pull.
     Csv,
+    /// ORCA (日医標準レセプトソフト) or WebORCA, through its API (issue 19).
+    Orca,
 }
 
 impl SourceKind {
@@ -127,6 +129,7 @@ impl SourceKind {
             SourceKind::Demo => "demo",
             SourceKind::Fhir => "fhir",
             SourceKind::Csv => "csv",
+            SourceKind::Orca => "orca",
         }
     }
 }

@@ -64,6 +64,44 @@ pub struct MirrorStatus {
     pub appointments: u32,
     pub patients: u32,
     pub last_pull: Option<PullView>,
+    /// The watched export folder's last file, while a folder is set.
+    pub folder: Option<FolderView>,
+}
+
+/// What the watched export folder did with a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct FolderView {
+    pub file_name: String,
+    /// The file's own time (the data's age): `HH:MM` today at the clinic, else `M/D HH:MM`.
+    pub modified_label: String,
+    /// Imported: how many appointments. None: refused, with `problems`.
+    pub imported: Option<u32>,
+    pub problems: Vec<crate::csv_import::ImportProblem>,
+}
+
+impl FolderView {
+    pub(crate) fn new(
+        record: &crate::store::FolderFileRecord,
+        cal: &ClinicCalendar,
+        now: DateTime<Utc>,
+    ) -> FolderView {
+        FolderView {
+            file_name: record.file_name.clone(),
+            modified_label: clinic_label(cal, record.modified_at, now),
+            imported: record.appointments,
+            problems: record.problems.clone(),
+        }
+    }
+}
+
+/// `HH:MM` when `at` is today at the clinic, else `M/D HH:MM`.
+fn clinic_label(cal: &ClinicCalendar, at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let t = cal.local(at);
+    if t.date_naive() == cal.today(now) {
+        t.format("%H:%M").to_string()
+    } else {
+        cal.day_and_time(at)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -86,6 +124,8 @@ pub struct Settings {
     pub days_ahead: u32,
     /// The FHIR server setup, kept even while another source is in use.
     pub fhir: Option<FhirSettings>,
+    /// The ORCA setup, kept even while another source is in use.
+    pub orca: Option<OrcaSettings>,
     pub data_dir: String,
     /// The call script as staff see it before filling (the built-in one unless changed).
     pub call_script: String,
@@ -100,6 +140,16 @@ pub struct Settings {
     pub booking_card: Option<crate::config::BookingCard>,
     /// Spend little on a backup or metered line (the owner may switch it off).
     pub frugal: bool,
+    /// The watched export folder, if one is set.
+    pub csv_folder: Option<CsvFolderSettings>,
+}
+
+/// The watched export folder as the settings screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct CsvFolderSettings {
+    pub path: String,
+    /// The saved mapping its files are read through (none: by each file's header line).
+    pub mapping: Option<String>,
 }
 
 /// The FHIR setup as the settings screen shows it: never the secret itself.
@@ -111,6 +161,15 @@ pub struct FhirSettings {
     /// Whether the OS keychain holds a token or password for it.
     pub has_credential: bool,
     pub allow_plain_http: bool,
+}
+
+/// The ORCA setup as the settings screen shows it: never the password itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct OrcaSettings {
+    pub base_url: String,
+    pub username: String,
+    /// Whether the OS keychain holds the password for it.
+    pub has_credential: bool,
 }
 
 /// Something the desk wants every open screen to know.
@@ -139,6 +198,11 @@ pub enum DeskEvent {
     },
     /// Work recorded on another desk arrived (a tick, a call): screens reload.
     SharedWork {},
+    /// The watched export folder imported or refused a file.
+    FolderRead {
+        view: FolderView,
+        status: MirrorStatus,
+    },
     /// The code shown on this desk was typed on another desk (`paired`: its name) or ended
     /// without it (`error`: why; none when it was closed here).
     PairingEnded {
@@ -182,19 +246,13 @@ impl MirrorStatus {
         meta: Option<MirrorMeta>,
         counts: MirrorCounts,
         last_pull: Option<PullRecord>,
+        folder: Option<crate::store::FolderFileRecord>,
     ) -> Self {
         let cal = config.calendar();
         let is_demo = config.source.kind == SourceKind::Demo;
         let clinic_name = config.shown_clinic_name();
         let synced = meta.as_ref().map(|m| cal.local(m.synced_at));
-        let synced_at_label = meta.as_ref().map(|m| {
-            let t = cal.local(m.synced_at);
-            if t.date_naive() == cal.today(now) {
-                t.format("%H:%M").to_string()
-            } else {
-                cal.day_and_time(m.synced_at)
-            }
-        });
+        let synced_at_label = meta.as_ref().map(|m| clinic_label(&cal, m.synced_at, now));
         MirrorStatus {
             configured_source: config.source.kind,
             mirrored_source: meta.map(|m| m.source_kind),
@@ -214,6 +272,9 @@ impl MirrorStatus {
                 error: p.error,
                 changed: p.changed,
             }),
+            folder: folder
+                .filter(|_| config.source.folder.is_some())
+                .map(|f| FolderView::new(&f, &cal, now)),
         }
     }
 }

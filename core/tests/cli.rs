@@ -284,6 +284,139 @@ fn import_csv_reports_each_problem_with_its_line_and_imports_a_good_file() {
 }
 
 #[test]
+fn issue_19_a_vendor_export_is_mapped_from_the_terminal_and_named_next_time() {
+    let session = Session::start();
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let day = (Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive()
+        + chrono::Days::new(1))
+    .format("%Y/%m/%d")
+    .to_string();
+    let vendor = files.path().join("export.csv");
+    std::fs::write(
+        &vendor,
+        format!("受付No,診察日時,患者氏名,携帯TEL\nR-1,{day} 9:00,山田,090-1234-5678\n"),
+    )
+    .unwrap();
+    let file = vendor.to_str().unwrap();
+
+    let o = cli(&session, data.path(), &["import", "csv", file]);
+    assert_eq!(o.status.code(), Some(6), "a header never seen is refused");
+    assert!(stderr(&o).contains("no date"), "{}", stderr(&o));
+
+    let o = cli(
+        &session,
+        data.path(),
+        &[
+            "import",
+            "csv",
+            file,
+            "--column",
+            "name=患者氏名",
+            "--mapping",
+            "予約",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("no date"),
+        "an incomplete mapping: {}",
+        stderr(&o)
+    );
+    let o = cli(
+        &session,
+        data.path(),
+        &[
+            "import",
+            "csv",
+            file,
+            "--column",
+            "when=診察日時",
+            "--mapping",
+            "予約",
+        ],
+    );
+    assert!(
+        stderr(&o).contains("\"when\" is not a field"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = cli(
+        &session,
+        data.path(),
+        &[
+            "import",
+            "csv",
+            file,
+            "--mapping",
+            "予約",
+            "--column",
+            "id=受付No",
+            "--column",
+            "date_time=診察日時",
+            "--column",
+            "name=患者氏名",
+            "--column",
+            "phone=携帯TEL",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("mapping \"予約\""), "{}", stdout(&o));
+
+    // The next file: by the header alone, or by the mapping's name.
+    for args in [
+        &["import", "csv", file][..],
+        &["import", "csv", file, "--mapping", "予約"],
+    ] {
+        let o = cli(&session, data.path(), args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(
+            stdout(&o).contains("imported 1 appointments"),
+            "{}",
+            stdout(&o)
+        );
+    }
+    // The export folder: a typo is refused before anything changes.
+    let exports = files.path().join("exports");
+    let missing = exports.to_str().unwrap();
+    let o = cli(
+        &session,
+        data.path(),
+        &["source", "csv", "--folder", missing],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    std::fs::create_dir(&exports).unwrap();
+    let o = cli(
+        &session,
+        data.path(),
+        &["source", "csv", "--folder", missing, "--mapping", "予約"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("export folder: {missing} (columns: 予約)")),
+        "{}",
+        stdout(&o)
+    );
+    let config = std::fs::read_to_string(data.path().join("config.toml")).unwrap();
+    assert!(
+        config.contains("[source.folder]") && config.contains("mapping = \"予約\""),
+        "{config}"
+    );
+
+    let o = cli(&session, data.path(), &["import", "mappings"]);
+    let listed = stdout(&o);
+    assert!(listed.starts_with("予約 (saved "), "{listed}");
+    assert!(
+        listed.contains("  date_time=診察日時\n  name=患者氏名\n"),
+        "{listed}"
+    );
+}
+
+#[test]
 fn calls_lists_who_to_phone_and_call_records_an_outcome() {
     let session = Session::start();
     let dir = tempfile::tempdir().unwrap();

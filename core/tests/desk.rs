@@ -526,3 +526,152 @@ fn issue_15_a_change_queued_from_the_terminal_wakes_the_apps_sender() {
         runtime.shutdown().await;
     });
 }
+
+/// A booking vendor's export (issue 19): no column name Tsunagi knows, the date and time in
+/// one cell, two phone columns, and a 受付No that stays with the appointment.
+fn vendor_export(rows: &[(&str, &str, &str)]) -> String {
+    let mut csv = String::from("受付No,診察日時,患者氏名,自宅TEL,携帯TEL,診療科\n");
+    for (id, when, name) in rows {
+        csv.push_str(&format!(
+            "{id},{when},{name},03-3456-7890,090-1234-5678,内科\n"
+        ));
+    }
+    csv
+}
+
+fn vendor_mapping() -> tsunagi_core::csv_import::ColumnMapping {
+    use tsunagi_core::csv_import::{ColumnMapping, Field, MappedColumn};
+    let col = |index: u32, header: &str, field| MappedColumn {
+        index,
+        header: header.into(),
+        field,
+    };
+    ColumnMapping {
+        columns: vec![
+            col(0, "受付No", Field::Id),
+            col(1, "診察日時", Field::DateTime),
+            col(2, "患者氏名", Field::Name),
+            col(3, "自宅TEL", Field::Phone),
+            col(4, "携帯TEL", Field::Phone),
+            col(5, "診療科", Field::Reason),
+        ],
+    }
+}
+
+#[tokio::test]
+async fn issue_19_a_vendor_export_mapped_once_is_read_by_its_header_next_morning_with_its_calls_attached(
+) {
+    use tsunagi_core::calls::{CallOutcome, CallRecord};
+    use tsunagi_core::CsvColumns;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(dir.path(), Arc::new(Keychain::mock()), None);
+    let morning = vendor_export(&[
+        ("R-101", "2026/11/25 10:30", "山田 太郎"),
+        ("R-102", "2026/11/25 11:00", "鈴木 花子"),
+    ]);
+
+    // Never seen: refused, nothing changes, the screen gets the rows to map.
+    let refused = desk
+        .import_csv_for_screen(morning.clone().into_bytes(), CsvColumns::Auto)
+        .await
+        .unwrap();
+    assert!(refused.report.is_none());
+    assert_eq!(
+        refused.problems[0].problem.clone(),
+        tsunagi_core::csv_import::ProblemKind::MissingColumn {
+            column: tsunagi_core::csv_import::RequiredColumn::Date
+        }
+    );
+    let preview = desk
+        .csv_preview(morning.clone().into_bytes())
+        .await
+        .unwrap();
+    assert_eq!(preview.rows[0][2], "山田 太郎");
+
+    // A mapping with a wrong row is not saved (the import changed nothing).
+    let broken = vendor_export(&[("R-101", "明日", "山田 太郎")]);
+    let new = |name: &str| CsvColumns::New {
+        name: name.into(),
+        mapping: vendor_mapping(),
+    };
+    let e = desk
+        .import_csv_with(broken.into_bytes(), new("予約システム"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "import.rows");
+    assert!(desk.csv_mappings().await.unwrap().is_empty());
+
+    let report = desk
+        .import_csv_with(morning.into_bytes(), new("予約システム"), None)
+        .await
+        .unwrap();
+    assert_eq!(report.appointments, 2);
+    assert_eq!(report.mapping.as_deref(), Some("予約システム"));
+    let saved = desk.csv_mappings().await.unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].header[1], "診察日時");
+
+    let yamada = "csv-R-101".to_owned();
+    desk.record_call(CallRecord {
+        appointment_id: yamada.clone(),
+        outcome: CallOutcome::NoAnswer,
+        new_start: None,
+        note: None,
+        staff: None,
+        replace_earlier: false,
+    })
+    .await
+    .unwrap();
+
+    // The next file, saved by the booking system in Shift_JIS: rows in another order, one
+    // moved, one new. Read through the saved mapping by its header line alone.
+    let next = vendor_export(&[
+        ("R-103", "2026/11/25 12:00", "佐藤 健一"),
+        ("R-101", "2026/11/25 14:00", "山田 太郎"),
+        ("R-102", "2026/11/25 11:00", "鈴木 花子"),
+    ]);
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&next);
+    let report = desk.import_csv(sjis.into_owned()).await.unwrap();
+    assert_eq!(report.appointments, 3);
+    assert_eq!(report.mapping.as_deref(), Some("予約システム"));
+
+    let list = desk.call_list(false).await.unwrap();
+    let entry = list
+        .entries
+        .iter()
+        .find(|e| e.appointment_id == yamada)
+        .expect("山田 is still on the list under the same id");
+    assert_eq!(entry.time_label, "14:00", "the moved time is read");
+    assert_eq!(
+        entry.attempts.iter().map(|a| a.outcome).collect::<Vec<_>>(),
+        [CallOutcome::NoAnswer],
+        "the morning's call stays with the appointment"
+    );
+    let phones = &entry.patient.as_ref().unwrap().phones;
+    assert_eq!(phones.len(), 2, "both phone columns");
+
+    // By name, as the CLI's --mapping and the watched folder ask for it.
+    let again = vendor_export(&[("R-101", "2026/11/25 15:00", "山田 太郎")]);
+    let by_name = desk
+        .import_csv_with(
+            again.into_bytes(),
+            CsvColumns::Saved {
+                name: "予約システム".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_name.appointments, 1);
+    let unknown = desk
+        .import_csv_with(
+            b"a,b\n1,2\n".to_vec(),
+            CsvColumns::Saved {
+                name: "ない".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(unknown.to_string().contains("\"ない\""), "{unknown}");
+}

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::{Days, TimeZone, Utc};
-use common::{fhir_desk, runtime, test_now, tokyo_today};
+use common::{cli_with_stdin as cli, fhir_desk, runtime, test_now, tokyo_today};
 use serde_json::{json, Value};
 use tsunagi_core::model::AppointmentStatus;
 use tsunagi_testkit::clinic::{clinic_day, mobile, names, STATUSES};
@@ -183,32 +183,6 @@ fn the_official_examples_mirror_on_their_own_day() {
             "work and mobile; the old number is not called"
         );
     }
-}
-
-fn cli(
-    session: &Session,
-    data: &std::path::Path,
-    args: &[&str],
-    stdin: &str,
-) -> std::process::Output {
-    use std::io::Write;
-    let mut child = session
-        .command(env!("CARGO_BIN_EXE_tsunagi-cli"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[test]

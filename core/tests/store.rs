@@ -103,6 +103,7 @@ fn unicode_names_round_trip_byte_for_byte() {
         keep_from: window.start,
         started_at: start,
         finished_at: start,
+        as_of: None,
     };
     store.replace_mirror(&snapshot, refresh, None).unwrap();
     drop(store);

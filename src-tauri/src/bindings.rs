@@ -12,7 +12,9 @@ use tsunagi_core::calls::{
 };
 use tsunagi_core::checklist::{ChecklistAction, ChecklistItem, ChecklistView};
 use tsunagi_core::config::{BookingCard, FhirAuthKind, Language, RetentionConfig};
-use tsunagi_core::csv_import::{ImportProblem, ProblemKind, RequiredColumn};
+use tsunagi_core::csv_import::{
+    ColumnMapping, CsvPreview, Field, ImportProblem, MappedColumn, ProblemKind, RequiredColumn,
+};
 use tsunagi_core::desk::{ChangesLeft, FreshStart, SignalsView, StaffView};
 use tsunagi_core::model::{AppointmentStatus, SourceKind, UpstreamNews};
 use tsunagi_core::monitor::advice::{Advice, LineView};
@@ -33,12 +35,13 @@ use tsunagi_core::receipts::{
 use tsunagi_core::report::{
     DrillEnd, IncidentReport, ReportBooking, ReportCall, ReportKind, ReportList, ReportSummary,
 };
+use tsunagi_core::store::SavedMapping;
 use tsunagi_core::view::{
-    AppointmentView, DeskEvent, FhirSettings, MirrorStatus, PatientView, PullView, Settings,
-    TodayView,
+    AppointmentView, CsvFolderSettings, DeskEvent, FhirSettings, FolderView, MirrorStatus,
+    OrcaSettings, PatientView, PullView, Settings, TodayView,
 };
 use tsunagi_core::{
-    ErrorCode, ErrorPayload, ImportReport, ImportResult, SettingsChange, SourceSetup,
+    CsvColumns, ErrorCode, ErrorPayload, ImportReport, ImportResult, SettingsChange, SourceSetup,
 };
 
 fn typescript() -> String {
@@ -53,13 +56,16 @@ fn typescript() -> String {
         PatientView::decl(&cfg),
         AppointmentView::decl(&cfg),
         PullView::decl(&cfg),
+        FolderView::decl(&cfg),
         MirrorStatus::decl(&cfg),
         TodayView::decl(&cfg),
         FhirAuthKind::decl(&cfg),
         FhirSettings::decl(&cfg),
+        OrcaSettings::decl(&cfg),
         RetentionConfig::decl(&cfg),
         Metered::decl(&cfg),
         BookingCard::decl(&cfg),
+        CsvFolderSettings::decl(&cfg),
         Settings::decl(&cfg),
         StaffView::decl(&cfg),
         AuditProblem::decl(&cfg),
@@ -69,6 +75,12 @@ fn typescript() -> String {
         SourceSetup::decl(&cfg),
         ChangesLeft::decl(&cfg),
         RequiredColumn::decl(&cfg),
+        Field::decl(&cfg),
+        MappedColumn::decl(&cfg),
+        ColumnMapping::decl(&cfg),
+        CsvColumns::decl(&cfg),
+        CsvPreview::decl(&cfg),
+        SavedMapping::decl(&cfg),
         ProblemKind::decl(&cfg),
         ImportProblem::decl(&cfg),
         ImportReport::decl(&cfg),

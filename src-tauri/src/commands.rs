@@ -6,6 +6,7 @@ use tsunagi_core::audit::AuditCheck;
 use tsunagi_core::booking::BookingView;
 use tsunagi_core::calls::{ArrivalRecord, CallListView, CallRecord, Withdrawable};
 use tsunagi_core::checklist::ChecklistView;
+use tsunagi_core::csv_import::CsvPreview;
 use tsunagi_core::desk::SignalsView;
 use tsunagi_core::desk::{FreshStart, StaffView};
 use tsunagi_core::monitor::advice::LineView;
@@ -15,8 +16,11 @@ use tsunagi_core::peers::{DesksView, PairingCode};
 use tsunagi_core::printout::{PrintRequest, Printout};
 use tsunagi_core::receipts::{LedgerView, ReceiptInput, ReceiptIssued, ReceiptPatient};
 use tsunagi_core::report::{IncidentReport, ReportKind, ReportList};
+use tsunagi_core::store::SavedMapping;
 use tsunagi_core::view::{MirrorStatus, Settings, TodayView};
-use tsunagi_core::{ErrorCode, ErrorPayload, ImportResult, SettingsChange, SourceSetup};
+use tsunagi_core::{
+    CsvColumns, ErrorCode, ErrorPayload, ImportResult, SettingsChange, SourceSetup,
+};
 
 use crate::state::{Shell, Startup};
 
@@ -192,20 +196,70 @@ pub async fn mark_signals_seen(shell: State<'_, Shell>, until: String) -> Answer
 }
 
 /// Import a CSV file: the request body is the file's bytes (read by the page from a file
-/// input), so nothing but the chosen file is ever read.
+/// input), so nothing but the chosen file is ever read. How its columns are read comes in
+/// the `tsunagi-columns` header (a URI-encoded `CsvColumns`; none: by its header line).
 #[tauri::command]
 pub async fn import_csv(
     shell: State<'_, Shell>,
     request: tauri::ipc::Request<'_>,
 ) -> Answer<ImportResult> {
     let desk = shell.ready()?;
-    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
-        return Err(ErrorPayload::new(
-            ErrorCode::InputInvalid,
-            "the file's bytes were expected",
-        ));
+    let bytes = raw_file(&request)?;
+    let columns = match request.headers().get(COLUMNS_HEADER) {
+        None => CsvColumns::Auto,
+        Some(value) => {
+            let json = value
+                .to_str()
+                .ok()
+                .and_then(|v| percent_encoding::percent_decode_str(v).decode_utf8().ok())
+                .ok_or_else(|| invalid("the column mapping is not URI-encoded text"))?;
+            serde_json::from_str(&json).map_err(|e| invalid(&format!("the column mapping: {e}")))?
+        }
     };
-    Ok(desk.import_csv_for_screen(bytes.clone()).await?)
+    Ok(desk.import_csv_for_screen(bytes, columns).await?)
+}
+
+/// The header and first rows of a CSV file (the raw request body), for the screen where
+/// staff say which column is which.
+#[tauri::command]
+pub async fn csv_preview(
+    shell: State<'_, Shell>,
+    request: tauri::ipc::Request<'_>,
+) -> Answer<CsvPreview> {
+    let desk = shell.ready()?;
+    Ok(desk.csv_preview(raw_file(&request)?).await?)
+}
+
+/// The column mappings staff have saved.
+#[tauri::command]
+pub async fn csv_mappings(shell: State<'_, Shell>) -> Answer<Vec<SavedMapping>> {
+    let desk = shell.ready()?;
+    Ok(desk.csv_mappings().await?)
+}
+
+/// Watch a folder for the booking system's exports (none: stop), read through the saved
+/// mapping `mapping` (none: by each file's header line).
+#[tauri::command]
+pub async fn set_csv_folder(
+    shell: State<'_, Shell>,
+    path: Option<String>,
+    mapping: Option<String>,
+) -> Answer<Settings> {
+    let desk = shell.ready()?;
+    Ok(desk.set_csv_folder(path, mapping).await?)
+}
+
+const COLUMNS_HEADER: &str = "tsunagi-columns";
+
+fn invalid(message: &str) -> ErrorPayload {
+    ErrorPayload::new(ErrorCode::InputInvalid, message)
+}
+
+fn raw_file(request: &tauri::ipc::Request<'_>) -> Answer<Vec<u8>> {
+    match request.body() {
+        tauri::ipc::InvokeBody::Raw(bytes) => Ok(bytes.clone()),
+        _ => Err(invalid("the file's bytes were expected")),
+    }
 }
 
 /// The UI reports its first render with appointments on screen (the launch benchmark

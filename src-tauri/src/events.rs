@@ -70,6 +70,11 @@ fn show(app: &AppHandle, event: RuntimeEvent) {
             notify(app, &notice);
             Ok(())
         }
+        // A file in the export folder was refused: said even with the window shut.
+        RuntimeEvent::FolderRefused { notice } => {
+            notify(app, &notice);
+            Ok(())
+        }
         // The window hears these through the desk's own events.
         RuntimeEvent::Recovered { .. } | RuntimeEvent::SheetWritten { .. } => Ok(()),
     };

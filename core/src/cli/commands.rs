@@ -11,7 +11,7 @@ use super::{
     AuditCommand, BookingCommand, ChecklistAction, OutboxCommand, PairCommand, ReceiptCommand,
     SourceArgs,
 };
-use crate::desk::{blocking, Desk, DeskOptions};
+use crate::desk::{blocking, CsvColumns, Desk, DeskOptions};
 use crate::error::{CoreError, Result};
 use crate::outbox::DrainEnd;
 use crate::report::ReportKind;
@@ -80,6 +80,21 @@ pub(super) async fn today(
 }
 
 pub(super) async fn source(desk: &Desk, args: SourceArgs, out: &mut impl Write) -> Result<u8> {
+    // The folder is checked first: a typo in it must not leave the source switched.
+    let folder = match &args.kind {
+        super::SourceCommand::Csv {
+            folder: Some(path),
+            mapping,
+            ..
+        } => Some((Some(path.display().to_string()), mapping.clone())),
+        super::SourceCommand::Csv {
+            no_folder: true, ..
+        } => Some((None, None)),
+        _ => None,
+    };
+    if let Some((Some(path), mapping)) = &folder {
+        desk.check_csv_folder(path, mapping.as_deref()).await?;
+    }
     let (setup, allow_plain_http) = super::source_setup(args.kind)?;
     let settings = desk.configure_source(
         setup,
@@ -89,6 +104,18 @@ pub(super) async fn source(desk: &Desk, args: SourceArgs, out: &mut impl Write) 
         },
     )?;
     written(writeln!(out, "source: {}", settings.source.code()))?;
+    if let Some((path, mapping)) = folder {
+        let settings = desk.set_csv_folder(path, mapping).await?;
+        written(match settings.csv_folder {
+            Some(f) => writeln!(
+                out,
+                "export folder: {} (columns: {})",
+                f.path,
+                f.mapping.as_deref().unwrap_or("by each file's header line")
+            ),
+            None => writeln!(out, "export folder: none"),
+        })?;
+    }
     // A CSV source has nothing to pull: its day comes from `import csv`.
     if settings.source == crate::model::SourceKind::Csv {
         return Ok(0);
@@ -96,10 +123,31 @@ pub(super) async fn source(desk: &Desk, args: SourceArgs, out: &mut impl Write) 
     pull(desk, out).await
 }
 
-pub(super) async fn import_csv(desk: &Desk, file: &Path, out: &mut impl Write) -> Result<u8> {
+pub(super) async fn import_csv(
+    desk: &Desk,
+    file: &Path,
+    mapping: Option<String>,
+    columns: &[String],
+    out: &mut impl Write,
+) -> Result<u8> {
     let bytes = read_file(file.to_owned()).await?;
-    let report = desk.import_csv(bytes).await?;
+    let columns = match (mapping, columns) {
+        (None, _) => CsvColumns::Auto,
+        (Some(name), []) => CsvColumns::Saved { name },
+        (Some(name), given) => {
+            let header = crate::csv_import::header_of(&bytes)?;
+            let mapping = crate::csv_import::mapping_from_names(&header, given)
+                .map_err(CoreError::InvalidInput)?;
+            CsvColumns::New { name, mapping }
+        }
+    };
+    let report = desk.import_csv_with(bytes, columns, None).await?;
     written(output::imported(out, &report))
+}
+
+pub(super) async fn mappings(desk: &Desk, out: &mut impl Write) -> Result<u8> {
+    let saved = desk.csv_mappings().await?;
+    written(output::mappings(out, &saved))
 }
 
 /// Run the monitor until SIGINT or SIGTERM, printing each transition as it is declared.

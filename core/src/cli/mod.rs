@@ -334,8 +334,20 @@ struct SourceArgs {
 enum SourceCommand {
     /// The built-in demo clinic
     Demo,
-    /// Morning CSV exports imported with `tsunagi-cli import csv`; nothing is pulled
-    Csv,
+    /// Morning CSV exports imported with `tsunagi-cli import csv`, or by themselves from a
+    /// watched export folder; nothing is pulled
+    Csv {
+        /// Import each new or changed CSV file saved in this folder, by itself
+        #[arg(long, value_name = "FOLDER", conflicts_with = "no_folder")]
+        folder: Option<PathBuf>,
+        /// Read the folder's files through the column mapping saved under this name
+        /// (default: the mapping saved for each file's header line)
+        #[arg(long, value_name = "NAME", requires = "folder")]
+        mapping: Option<String>,
+        /// Stop watching the export folder
+        #[arg(long)]
+        no_folder: bool,
+    },
     /// A FHIR R4 server; the token or password is read from standard input and kept only
     /// in the OS keychain, for this base URL only
     Fhir {
@@ -349,6 +361,23 @@ enum SourceCommand {
         basic: Option<String>,
         /// Read the basic-auth password from standard input
         #[arg(long, requires = "basic")]
+        password_stdin: bool,
+        /// Allow plain http to another machine (only on a trusted network)
+        #[arg(long)]
+        allow_plain_http: bool,
+    },
+    /// ORCA (日医標準レセプトソフト) through its API: on premises http(s)://host:8000, or
+    /// WebORCA's https://…/api. The operator's password is read from standard input and
+    /// kept only in the OS keychain, for this URL only
+    Orca {
+        /// The API's base URL, e.g. https://orca.clinic.lan:8000 (WebORCA: with /api)
+        url: String,
+        /// The ORCA operator (職員) the API signs in as
+        #[arg(long, value_name = "USER")]
+        user: String,
+        /// Read the operator's password from standard input (needed the first time for
+        /// this URL; without it the one in the keychain is kept)
+        #[arg(long)]
         password_stdin: bool,
         /// Allow plain http to another machine (only on a trusted network)
         #[arg(long)]
@@ -403,8 +432,23 @@ enum ReceiptCommand {
 
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
-    /// A CSV export (UTF-8 or Shift_JIS; columns in docs/csv-import.md)
-    Csv { file: PathBuf },
+    /// A CSV export (UTF-8 or Shift_JIS; columns in docs/csv-import.md). A file whose
+    /// header Tsunagi does not know is read through a column mapping: the one saved for
+    /// its header line, the one named by --mapping, or one made here with --column
+    Csv {
+        file: PathBuf,
+        /// Read the columns through the mapping saved under this name; with --column, save
+        /// the new mapping under this name (once the file imports)
+        #[arg(long, value_name = "NAME")]
+        mapping: Option<String>,
+        /// Say what a column of this file means, as FIELD=HEADER (repeat for each column).
+        /// FIELD: id (予約番号), date, time, date_time, end, name, kana, phone (may repeat),
+        /// reason, status
+        #[arg(long = "column", value_name = "FIELD=HEADER", requires = "mapping")]
+        columns: Vec<String>,
+    },
+    /// The saved column mappings: name, header line, and what each column means
+    Mappings,
 }
 
 /// Run the CLI with the process's arguments.
@@ -521,7 +565,7 @@ fn read_secret() -> Result<String> {
 fn source_setup(command: SourceCommand) -> Result<(SourceSetup, Option<bool>)> {
     Ok(match command {
         SourceCommand::Demo => (SourceSetup::Demo, None),
-        SourceCommand::Csv => (SourceSetup::Csv, None),
+        SourceCommand::Csv { .. } => (SourceSetup::Csv, None),
         SourceCommand::Fhir {
             url,
             token_stdin,
@@ -544,6 +588,19 @@ fn source_setup(command: SourceCommand) -> Result<(SourceSetup, Option<bool>)> {
                 Some(allow_plain_http),
             )
         }
+        SourceCommand::Orca {
+            url,
+            user,
+            password_stdin,
+            allow_plain_http,
+        } => (
+            SourceSetup::Orca {
+                base_url: url,
+                username: user,
+                secret: password_stdin.then(read_secret).transpose()?,
+            },
+            Some(allow_plain_http),
+        ),
     })
 }
 
@@ -586,7 +643,12 @@ async fn dispatch(desk: Arc<Desk>, command: Command, out: &mut impl std::io::Wri
         Command::Pull => c::pull(desk, out).await,
         Command::Today { date, json } => c::today(desk, date, json, out).await,
         Command::Source(args) => c::source(desk, args, out).await,
-        Command::Import(ImportCommand::Csv { file }) => c::import_csv(desk, &file, out).await,
+        Command::Import(ImportCommand::Csv {
+            file,
+            mapping,
+            columns,
+        }) => c::import_csv(desk, &file, mapping, &columns, out).await,
+        Command::Import(ImportCommand::Mappings) => c::mappings(desk, out).await,
         Command::Monitor { json } => c::monitor(desk, json, out).await,
         Command::Run { json } => c::written(run::run(desk.clone(), json, out).await?),
         Command::Receipt(command) => c::receipt(desk, command, out).await,

@@ -119,6 +119,9 @@ pub fn imported(out: &mut impl Write, report: &crate::desk::ImportReport) -> io:
             format!(" to {}", report.last_date)
         }
     )?;
+    if let Some(name) = &report.mapping {
+        writeln!(out, "columns read through the mapping {name:?}")?;
+    }
     if report.switched_to_csv {
         writeln!(out, "the source is now csv (it was the demo clinic)")?;
     }
@@ -127,6 +130,26 @@ pub fn imported(out: &mut impl Write, report: &crate::desk::ImportReport) -> io:
             out,
             "note: FHIR is still the source; its next successful pull replaces this import"
         )?;
+    }
+    Ok(())
+}
+
+/// Each saved mapping: its name and header, then one line per mapped column.
+pub fn mappings(out: &mut impl Write, saved: &[crate::store::SavedMapping]) -> io::Result<()> {
+    if saved.is_empty() {
+        return writeln!(out, "no column mappings saved");
+    }
+    for m in saved {
+        writeln!(
+            out,
+            "{} (saved {}): {}",
+            m.name,
+            m.saved_at.format("%Y-%m-%d %H:%M UTC"),
+            m.header.join(",")
+        )?;
+        for c in &m.mapping.columns {
+            writeln!(out, "  {}={}", c.field.code(), c.header)?;
+        }
     }
     Ok(())
 }

@@ -108,6 +108,9 @@ fn print(out: &mut impl Write, desk: &Desk, event: &RuntimeEvent, json: bool) ->
         }
         // The tray is the window's; its inputs are printed as they come.
         RuntimeEvent::Tray { .. } => return Ok(()),
+        RuntimeEvent::FolderRefused { notice } => {
+            format!("folder    {}: {}", notice.title, notice.body)
+        }
     };
     writeln!(out, "{at}  {text}")
 }
@@ -136,6 +139,23 @@ fn desk_text(event: &DeskEvent) -> String {
             counts.rejected
         ),
         DeskEvent::SharedWork {} => "desks     work from another desk arrived".to_owned(),
+        DeskEvent::FolderRead { view, .. } => match view.imported {
+            Some(n) => format!(
+                "folder    imported {} (saved {}): {n} appointments",
+                view.file_name, view.modified_label
+            ),
+            None => {
+                let lines: Vec<String> = view
+                    .problems
+                    .iter()
+                    .map(|p| match p.line {
+                        0 => p.message.clone(),
+                        line => format!("line {line}: {}", p.message),
+                    })
+                    .collect();
+                format!("folder    refused {}: {}", view.file_name, lines.join("; "))
+            }
+        },
         DeskEvent::PairingEnded { paired, error } => match (paired, error) {
             (Some(name), _) => format!("desks     paired with {name}"),
             (None, Some(e)) => format!("desks     the pairing code ended: {}", e.message),

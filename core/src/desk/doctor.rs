@@ -409,6 +409,7 @@ async fn examine_line(config: &Config, checks: &mut Vec<Check>) {
             full: true,
             upstream: true,
             endpoint: true,
+            link: true,
         })
         .await;
     let mut seen = std::collections::HashSet::new();

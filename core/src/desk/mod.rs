@@ -14,7 +14,7 @@ use crate::error::{CoreError, Result};
 use crate::keychain::Keychain;
 use crate::model::SourceKind;
 use crate::source::{fhir, AnySource, PullOutcome, PullRequest};
-use crate::store::{Create, DbKey, Refresh, Scope, Store};
+use crate::store::{Create, DbKey, MappingToSave, Refresh, SavedMapping, Scope, Store};
 use crate::view::{weekday_sunday_first, AppointmentView, DeskEvent, MirrorStatus, TodayView};
 
 pub(super) const CALL_SCRIPT_MAX: usize = 1000;
@@ -59,6 +59,38 @@ pub struct ImportReport {
     pub switched_to_csv: bool,
     /// FHIR is the source: its next successful pull replaces this import.
     pub upstream_replaces_it: bool,
+    /// The saved column mapping the file was read through (none: by the column names
+    /// Tsunagi knows).
+    pub mapping: Option<String>,
+}
+
+/// How an import reads a file's columns.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CsvColumns {
+    /// The mapping saved for the file's header line, else the column names Tsunagi knows.
+    Auto,
+    /// The mapping saved under this name (`--mapping NAME`).
+    Saved { name: String },
+    /// A mapping staff just made: saved under `name` for this header line once the file
+    /// imports.
+    New {
+        name: String,
+        mapping: crate::csv_import::ColumnMapping,
+    },
+}
+
+enum UsedMapping {
+    Saved(String),
+    New(String, crate::csv_import::ColumnMapping),
+}
+
+impl UsedMapping {
+    fn name(&self) -> &str {
+        match self {
+            UsedMapping::Saved(name) | UsedMapping::New(name, _) => name,
+        }
+    }
 }
 
 /// An import as the screen shows it: what was imported, or every problem (with line
@@ -82,6 +114,14 @@ pub enum SourceSetup {
         username: Option<String>,
         /// The bearer token or password; absent keeps the one already in the keychain for
         /// this same base URL (a new URL needs its own).
+        #[ts(optional)]
+        secret: Option<String>,
+    },
+    /// ORCA or WebORCA: the API's base URL, the ORCA operator and their password.
+    Orca {
+        base_url: String,
+        username: String,
+        /// The password; absent keeps the one already in the keychain for this URL.
         #[ts(optional)]
         secret: Option<String>,
     },
@@ -310,6 +350,7 @@ impl Desk {
                 keep_from,
                 started_at: started,
                 finished_at: finished,
+                as_of: None,
             };
             match fetched {
                 Ok(PullOutcome::Snapshot { snapshot, since }) => {
@@ -348,11 +389,48 @@ impl Desk {
     /// Import a morning CSV export: the mirror's days in the file become exactly its rows
     /// (a row with a change still waiting stays), or, if any row is wrong, nothing
     /// changes. Other days are not touched. An install still on the demo switches to CSV;
-    /// with FHIR set up, its next successful pull takes over again.
+    /// with FHIR set up, its next successful pull takes over again. The columns are read
+    /// through the mapping saved for the file's header line, else by the names Tsunagi
+    /// knows.
     pub async fn import_csv(&self, bytes: Vec<u8>) -> Result<ImportReport> {
+        self.import_csv_with(bytes, CsvColumns::Auto, None).await
+    }
+
+    /// [`Desk::import_csv`] with the columns read as `columns` says. `as_of` is the
+    /// file's own time when it is older than now (the watched folder): the data's age.
+    pub async fn import_csv_with(
+        &self,
+        bytes: Vec<u8>,
+        columns: CsvColumns,
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<ImportReport> {
         let cal = self.config().calendar();
         let started = self.clock.now();
-        let import = blocking(move || Ok(crate::csv_import::parse_csv(&bytes, &cal)?)).await?;
+        let store = self.store.clone();
+        let (import, used, header) = blocking(move || {
+            let header = crate::csv_import::header_of(&bytes)?;
+            let (mapping, used) = match columns {
+                CsvColumns::Auto => match store.csv_mapping_for(&header)? {
+                    Some(saved) => (Some(saved.mapping), Some(UsedMapping::Saved(saved.name))),
+                    None => (None, None),
+                },
+                CsvColumns::Saved { name } => {
+                    let saved = store.csv_mapping_named(&name)?.ok_or_else(|| {
+                        CoreError::InvalidInput(format!(
+                            "no column mapping is saved under the name {name:?} \
+                             (`tsunagi-cli import mappings` lists them)"
+                        ))
+                    })?;
+                    (Some(saved.mapping), Some(UsedMapping::Saved(saved.name)))
+                }
+                CsvColumns::New { name, mapping } => {
+                    (Some(mapping.clone()), Some(UsedMapping::New(name, mapping)))
+                }
+            };
+            let import = crate::csv_import::parse_csv(&bytes, &cal, mapping.as_ref())?;
+            Ok((import, used, header))
+        })
+        .await?;
         let switched = self.switch_demo_to_csv()?;
         let config = self.config();
         let keep_from = retention::mirror_keep_from(&config, started);
@@ -363,6 +441,7 @@ impl Desk {
             last_date: import.last_date.to_string(),
             switched_to_csv: switched,
             upstream_replaces_it: config.source.kind == SourceKind::Fhir,
+            mapping: used.as_ref().map(|u| u.name().to_owned()),
         };
         let audit = self.audit_entry(
             Actor::Person(None),
@@ -373,11 +452,13 @@ impl Desk {
                 "patients": report.patients,
                 "first_date": report.first_date,
                 "last_date": report.last_date,
+                "mapping": report.mapping,
             }),
         );
         let store = self.store.clone();
         let clock = self.clock.clone();
         blocking(move || {
+            let now = clock.now();
             let refresh = Refresh {
                 window: import.window,
                 scope: Scope::Days,
@@ -385,9 +466,18 @@ impl Desk {
                 since: None,
                 keep_from,
                 started_at: started,
-                finished_at: clock.now(),
+                finished_at: now,
+                as_of: as_of.filter(|t| *t < now),
             };
-            store.replace_mirror(&import.snapshot, refresh, Some(&audit))
+            let save = match &used {
+                Some(UsedMapping::New(name, mapping)) => Some(MappingToSave {
+                    name,
+                    header: &header,
+                    mapping,
+                }),
+                _ => None,
+            };
+            store.import_csv(&import.snapshot, refresh, &audit, save, now)
         })
         .await?;
         tracing::info!(appointments = report.appointments, "CSV imported");
@@ -396,9 +486,13 @@ impl Desk {
         Ok(report)
     }
 
-    /// `import_csv` for a screen: problems in the file are an answer, not an error.
-    pub async fn import_csv_for_screen(&self, bytes: Vec<u8>) -> Result<ImportResult> {
-        match self.import_csv(bytes).await {
+    /// `import_csv_with` for a screen: problems in the file are an answer, not an error.
+    pub async fn import_csv_for_screen(
+        &self,
+        bytes: Vec<u8>,
+        columns: CsvColumns,
+    ) -> Result<ImportResult> {
+        match self.import_csv_with(bytes, columns, None).await {
             Ok(report) => Ok(ImportResult {
                 report: Some(report),
                 problems: Vec::new(),
@@ -409,6 +503,17 @@ impl Desk {
             }),
             Err(e) => Err(e),
         }
+    }
+
+    /// A file's header and first rows, for the screen where staff map its columns.
+    pub async fn csv_preview(&self, bytes: Vec<u8>) -> Result<crate::csv_import::CsvPreview> {
+        blocking(move || Ok(crate::csv_import::preview(&bytes)?)).await
+    }
+
+    /// The column mappings staff have saved, by name.
+    pub async fn csv_mappings(&self) -> Result<Vec<SavedMapping>> {
+        let store = self.store.clone();
+        blocking(move || store.csv_mappings()).await
     }
 
     /// A pull that could not even start (no credential, a bad URL): logged and announced
@@ -450,6 +555,7 @@ impl Desk {
                 store.mirror_meta()?,
                 store.counts()?,
                 store.last_pull()?,
+                store.last_folder_file()?,
             ))
         })
         .await
@@ -547,6 +653,7 @@ pub(crate) async fn blocking<R: Send + 'static>(
 }
 
 pub mod doctor;
+mod folder;
 mod fresh;
 mod live_config;
 mod settings;

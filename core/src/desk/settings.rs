@@ -6,7 +6,7 @@
 use super::{Actor, Desk, SettingsChange, SourceSetup, CALL_SCRIPT_MAX};
 use crate::audit::AuditAction;
 use crate::booking::BookingError;
-use crate::config::{Config, FhirAuthKind, FhirConfig};
+use crate::config::{Config, FhirAuthKind, FhirConfig, OrcaConfig};
 use crate::error::{CoreError, Result};
 use crate::keychain::Keychain;
 use crate::model::SourceKind;
@@ -70,6 +70,16 @@ impl Desk {
         let has_credential = fhir_account
             .and_then(|account| self.keychain.get(&account).ok().flatten())
             .is_some();
+        let orca = c.source.orca.as_ref().map(|o| crate::view::OrcaSettings {
+            base_url: o.base_url.clone(),
+            username: o.username.clone(),
+            has_credential: o
+                .upstream_key()
+                .ok()
+                .map(|key| credential_account(&c.device_id, &key))
+                .and_then(|account| self.keychain.get(&account).ok().flatten())
+                .is_some(),
+        });
         Settings {
             language: c.language,
             autostart: c.autostart,
@@ -84,6 +94,7 @@ impl Desk {
                 has_credential,
                 allow_plain_http: f.allow_plain_http,
             }),
+            orca,
             data_dir: self.data_dir.root().display().to_string(),
             call_script_is_default: c.call_script.is_none(),
             call_script: c
@@ -95,6 +106,14 @@ impl Desk {
             retention: c.retention.clone(),
             booking_card: c.booking_card.clone(),
             frugal: c.monitor.frugal,
+            csv_folder: c
+                .source
+                .folder
+                .as_ref()
+                .map(|f| crate::view::CsvFolderSettings {
+                    path: f.path.display().to_string(),
+                    mapping: f.mapping.clone(),
+                }),
         }
     }
 
@@ -138,7 +157,9 @@ impl Desk {
             });
         }
         let secret = match &setup {
-            SourceSetup::Fhir { secret, .. } => secret.clone().map(zeroize::Zeroizing::new),
+            SourceSetup::Fhir { secret, .. } | SourceSetup::Orca { secret, .. } => {
+                secret.clone().map(zeroize::Zeroizing::new)
+            }
             _ => None,
         };
         // The secret is checked and stored for the URL being set up before the config names it.
@@ -162,6 +183,25 @@ impl Desk {
                 }
                 (FhirAuthKind::Basic, _) => {
                     return Err(invalid(format!("a password is needed for {host}")))
+                }
+            }
+        }
+        if let Some(orca) = planned
+            .source
+            .orca
+            .as_ref()
+            .filter(|_| planned.source.kind == SourceKind::Orca)
+        {
+            let account = credential_account(&planned.device_id, &orca.upstream_key()?);
+            let host = orca.url()?.host_str().unwrap_or("the server").to_owned();
+            match secret.as_deref().map(|s| s.trim()) {
+                Some(s) if !s.is_empty() => self.keychain.set(&account, s.as_bytes())?,
+                _ if self.keychain.get(&account)?.is_some() => {}
+                _ => {
+                    return Err(CoreError::Source(SourceError::NotConfigured(format!(
+                        "the ORCA password of {} is needed for {host}",
+                        orca.username
+                    ))))
                 }
             }
         }
@@ -302,6 +342,28 @@ fn apply_setup(
             }
             config.source.kind = SourceKind::Fhir;
             config.source.fhir = Some(fhir);
+        }
+        SourceSetup::Orca {
+            base_url, username, ..
+        } => {
+            let mut orca = config
+                .source
+                .orca
+                .take()
+                .filter(|o| o.base_url == base_url.trim())
+                .unwrap_or_else(|| OrcaConfig::new(base_url, username));
+            orca.username = username.trim().to_owned();
+            if orca.username.is_empty() {
+                return Err(CoreError::Source(SourceError::NotConfigured(
+                    "ORCA needs the operator's user ID (職員のユーザID)".into(),
+                )));
+            }
+            if let Some(allow) = allow_plain_http {
+                orca.allow_plain_http = allow;
+            }
+            orca.url()?;
+            config.source.kind = SourceKind::Orca;
+            config.source.orca = Some(orca);
         }
     }
     Ok(())

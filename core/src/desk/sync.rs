@@ -497,6 +497,11 @@ async fn attempt_op(
             Change::BookingResume(resume) => deliver_resume(source, op, resume, slots).await?,
             _ => deliver(source, op, language).await,
         },
+        Upstream::Orca {
+            source,
+            key,
+            calendar,
+        } if *key == op.upstream => crate::outbox::orca::deliver(source, op, calendar).await,
         _ => {
             return Err(CoreError::InvalidInput(format!(
                 "op {} is for another upstream than the source now",
@@ -512,6 +517,8 @@ impl Round {
     fn count(&mut self, op: &crate::store::OutboxRow, attempt: Attempt) -> bool {
         match attempt.delivery {
             Delivery::Done { .. } => self.delivered += 1,
+            // Settled on the desk (the upstream has no place for it): not sent, not parked.
+            Delivery::KeptHere { .. } => {}
             Delivery::Conflict { .. } | Delivery::Rejected { .. } => {
                 tracing::warn!(
                     seq = op.seq,

@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod booking;
 pub mod change;
 pub mod fhir;
+pub mod orca;
 pub mod sender;
 pub mod task;
 pub mod view;
@@ -122,6 +123,9 @@ pub enum Resolution {
     Discarded,
     /// Taken back by a person before it was sent (元に戻す, or 取り下げ in 同期).
     Withdrawn,
+    /// The upstream has no place for it (ORCA: a call's outcome, a receipt): kept on the
+    /// desk, in the reconciliation view and its CSV.
+    KeptHere,
 }
 
 impl Resolution {
@@ -131,6 +135,7 @@ impl Resolution {
             Resolution::TookServer => "took_server",
             Resolution::Discarded => "discarded",
             Resolution::Withdrawn => "withdrawn",
+            Resolution::KeptHere => "kept_here",
         }
     }
 
@@ -140,6 +145,7 @@ impl Resolution {
             Resolution::TookServer,
             Resolution::Discarded,
             Resolution::Withdrawn,
+            Resolution::KeptHere,
         ]
         .into_iter()
         .find(|r| r.code() == code)
@@ -231,7 +237,7 @@ pub fn settled_unsent(state: OpState, resolution: Option<Resolution>) -> bool {
     state == OpState::Done
         && matches!(
             resolution,
-            Some(Resolution::Withdrawn | Resolution::Discarded)
+            Some(Resolution::Withdrawn | Resolution::Discarded | Resolution::KeptHere)
         )
 }
 

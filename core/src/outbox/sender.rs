@@ -28,6 +28,12 @@ pub enum Upstream {
         source: FhirSource,
         key: String,
     },
+    /// ORCA: appointment changes through appointmodv2; the rest is kept on the desk.
+    Orca {
+        source: crate::source::orca::OrcaSource,
+        key: String,
+        calendar: crate::calendar::ClinicCalendar,
+    },
     /// The built-in demo clinic: it takes the changes made on demo data (always, whatever
     /// the source is now), so the whole flow can be tried.
     Demo,
@@ -47,6 +53,11 @@ impl Upstream {
                 key: config.upstream_key()?,
             },
             Some(AnySource::Demo(_)) => Upstream::Demo,
+            Some(AnySource::Orca(source)) => Upstream::Orca {
+                source,
+                key: config.upstream_key()?,
+                calendar: config.calendar(),
+            },
             None => Upstream::None,
         })
     }
@@ -54,7 +65,7 @@ impl Upstream {
     /// The key of the upstream this source sends to (besides the demo's own ops).
     pub fn key(&self) -> Option<&str> {
         match self {
-            Upstream::Fhir { key, .. } => Some(key),
+            Upstream::Fhir { key, .. } | Upstream::Orca { key, .. } => Some(key),
             Upstream::Demo => Some(crate::source::demo::SOURCE_KEY),
             Upstream::None => None,
         }

@@ -85,6 +85,8 @@ pub enum RuntimeEvent {
     MorningSummary { notice: Notice },
     /// What the tray shows changed.
     Tray { tray: TrayView },
+    /// The watched export folder refused a file: tell the desk even with the window shut.
+    FolderRefused { notice: Notice },
 }
 
 /// The lock that keeps one runtime per install.
@@ -324,6 +326,15 @@ impl Hub {
                 let (config, upstream) = self.parts.desk.monitor_targets();
                 self.parts.monitor.reconfigure(config, upstream).await;
                 self.update_tray(|_| {});
+            }
+            DeskEvent::FolderRead { view, status } => {
+                let pull = (status.clone(), false);
+                self.update_tray(|t| t.pull = Some(pull));
+                if view.imported.is_none() {
+                    let language = self.parts.desk.config().language;
+                    let notice = notice::folder_refused(language, view);
+                    self.emit(RuntimeEvent::FolderRefused { notice });
+                }
             }
             DeskEvent::OutboxChanged { .. }
             | DeskEvent::SharedWork {}

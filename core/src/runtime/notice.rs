@@ -90,6 +90,44 @@ pub(crate) fn morning(language: Language, view: &SignalsView) -> Option<Notice> 
     })
 }
 
+/// A file of the watched export folder was refused: which, and that nothing changed. The
+/// problems themselves are listed in the window (the notification names the first line).
+pub(crate) fn folder_refused(language: Language, view: &crate::view::FolderView) -> Notice {
+    let first = view.problems.iter().map(|p| p.line).find(|l| *l > 0);
+    let (title, body) = match language {
+        Language::Ja => (
+            "つなぎ：予約ファイルを取り込めませんでした",
+            match first {
+                Some(line) => format!(
+                    "{}（{}行目ほか {}件の問題）。予約データは変わっていません。設定の「取り込みフォルダ」で確認してください。",
+                    view.file_name, line, view.problems.len()
+                ),
+                None => format!(
+                    "{}：ファイルを読めません。予約データは変わっていません。設定の「取り込みフォルダ」で確認してください。",
+                    view.file_name
+                ),
+            },
+        ),
+        Language::En => (
+            "Tsunagi: an appointments file was refused",
+            match first {
+                Some(line) => format!(
+                    "{} (line {} and {} problem(s) in all). The appointments did not change. See the export folder in the settings.",
+                    view.file_name, line, view.problems.len()
+                ),
+                None => format!(
+                    "{}: the file cannot be read. The appointments did not change. See the export folder in the settings.",
+                    view.file_name
+                ),
+            },
+        ),
+    };
+    Notice {
+        title: title.to_owned(),
+        body,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,7 @@ pub(super) fn spawn_all(
             stop.clone(),
         )),
         handle.spawn(outside_watch(desk.clone(), stop.clone())),
+        handle.spawn(crate::folder_watch::run(desk.clone(), stop.clone())),
     ]
 }
 

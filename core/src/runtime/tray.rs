@@ -168,6 +168,7 @@ mod tests {
             appointments: 0,
             patients: 0,
             last_pull: None,
+            folder: None,
         };
         let inputs = TrayInputs {
             line: Some(line(NetState::Online, None)),

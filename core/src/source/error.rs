@@ -45,6 +45,17 @@ pub enum SourceError {
 
     #[error("the answer from {host} is larger than {limit} bytes")]
     TooLarge { host: String, limit: u64 },
+
+    #[error(
+        "ORCA at {host} answered {api} with Api_Result {code}: {words} (ORCA: {orca_message})"
+    )]
+    OrcaResult {
+        host: String,
+        api: &'static str,
+        code: String,
+        words: String,
+        orca_message: String,
+    },
 }
 
 /// A certificate the TLS layer refused, in words an IT helper can act on; `None` when the
@@ -87,6 +98,28 @@ pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<Stri
 }
 
 impl SourceError {
+    /// A request to `host` that got no answer: a timeout, a refused certificate, or the
+    /// innermost cause (refused, reset, unknown host; reqwest's own text repeats the URL).
+    pub fn from_transport(host: String, timeout: std::time::Duration, e: &reqwest::Error) -> Self {
+        if e.is_timeout() {
+            SourceError::Timeout {
+                host,
+                secs: timeout.as_secs(),
+            }
+        } else if let Some(reason) = certificate_problem(e) {
+            SourceError::Certificate { host, reason }
+        } else {
+            let mut cause: &dyn std::error::Error = e;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            SourceError::Unreachable {
+                host,
+                reason: cause.to_string(),
+            }
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             SourceError::NotConfigured(_) => ErrorCode::SourceNotConfigured,
@@ -99,6 +132,7 @@ impl SourceError {
             SourceError::NotFhir { .. } => ErrorCode::SourceNotFhir,
             SourceError::Invalid { .. } => ErrorCode::SourceInvalid,
             SourceError::TooLarge { .. } => ErrorCode::SourceTooLarge,
+            SourceError::OrcaResult { .. } => ErrorCode::SourceOrcaResult,
         }
     }
 
@@ -109,6 +143,6 @@ impl SourceError {
             SourceError::Unreachable { .. }
                 | SourceError::Timeout { .. }
                 | SourceError::Server { .. }
-        )
+        ) || matches!(self, SourceError::OrcaResult { code, .. } if code == "90")
     }
 }

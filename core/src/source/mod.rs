@@ -4,6 +4,7 @@
 pub mod demo;
 pub(crate) mod error;
 pub mod fhir;
+pub mod orca;
 
 pub use error::SourceError;
 
@@ -18,6 +19,39 @@ use crate::error::Result;
 use crate::keychain::Keychain;
 use crate::model::{MirrorSnapshot, SourceKind};
 use crate::store::MirrorState;
+
+/// An answer's body, refused as `TooLarge` past `limit` bytes (declared or as it comes).
+pub(crate) async fn read_limited(
+    response: &mut reqwest::Response,
+    limit: u64,
+    host: &str,
+    timeout: Duration,
+) -> std::result::Result<Vec<u8>, SourceError> {
+    let too_large = || SourceError::TooLarge {
+        host: host.to_owned(),
+        limit,
+    };
+    let declared = response
+        .headers()
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|l| l > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| SourceError::from_transport(host.to_owned(), timeout, &e))?
+    {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
 
 /// One pull: the clinic days to mirror.
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +102,10 @@ pub fn credential_account(device_id: &str, upstream_key: &str) -> String {
 /// An upstream key as a person reads it: `demo`, `csv`, or the server's base URL (screens
 /// put the first two in their own words).
 pub fn upstream_name(key: &str) -> String {
-    key.strip_prefix("fhir:").unwrap_or(key).to_owned()
+    key.strip_prefix("fhir:")
+        .or_else(|| key.strip_prefix("orca:"))
+        .unwrap_or(key)
+        .to_owned()
 }
 
 /// Where the FHIR credential lived before secrets were kept per server (one per install).
@@ -80,6 +117,7 @@ pub fn legacy_credential_account(device_id: &str) -> String {
 pub enum AnySource {
     Demo(demo::DemoSource),
     Fhir(fhir::FhirSource),
+    Orca(orca::OrcaSource),
 }
 
 impl AnySource {
@@ -92,6 +130,28 @@ impl AnySource {
         match config.source.kind {
             SourceKind::Demo => Ok(Some(AnySource::Demo(demo::DemoSource))),
             SourceKind::Csv => Ok(None),
+            SourceKind::Orca => {
+                let orca = config.source.orca.as_ref().ok_or_else(|| {
+                    SourceError::NotConfigured("no ORCA API URL in the config".to_owned())
+                })?;
+                let base = orca.url()?;
+                let account = credential_account(&config.device_id, &orca.upstream_key()?);
+                let password = keychain.get(&account)?.ok_or_else(|| {
+                    SourceError::NotConfigured(format!(
+                        "no ORCA password in the OS keychain for {}; enter it with \
+                         `tsunagi-cli source orca URL --user USER --password-stdin`",
+                        base.host_str().unwrap_or("the ORCA server")
+                    ))
+                })?;
+                Ok(Some(AnySource::Orca(orca::OrcaSource::new(
+                    base,
+                    orca.username.clone(),
+                    Zeroizing::new(String::from_utf8_lossy(&password).into_owned()),
+                    Duration::from_secs(orca.timeout_secs),
+                    orca.physicians.clone(),
+                    http.clone(),
+                ))))
+            }
             SourceKind::Fhir => {
                 let fhir = config.source.fhir.as_ref().ok_or_else(|| {
                     SourceError::NotConfigured("no FHIR base URL in the config".to_owned())
@@ -130,6 +190,7 @@ impl AnySource {
         match self {
             AnySource::Demo(_) => SourceKind::Demo,
             AnySource::Fhir(_) => SourceKind::Fhir,
+            AnySource::Orca(_) => SourceKind::Orca,
         }
     }
 
@@ -144,6 +205,7 @@ impl AnySource {
                 since: None,
             }),
             AnySource::Fhir(s) => Ok(s.fetch(request, previous).await?),
+            AnySource::Orca(s) => Ok(s.fetch(request).await?),
         }
     }
 }

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0023_peer_ops.sql"),
     include_str!("migrations/0024_peer_clock.sql"),
     include_str!("migrations/0025_peer_vouched.sql"),
+    include_str!("migrations/0026_csv_mapping.sql"),
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -101,6 +102,7 @@ mod pinned {
         "72d03845a98644a86cb390780aaf9e31762050848596c5fede8a0eb0feea0508",
         "9377e8368a91dcd5000c3c8dc0df2e6b2e3ba0f1c78a1b316bb56973e4b4c340",
         "628320d26667f842dc87ba032d3b444669ba34fcfe6d3c8cabc318616cfd7863",
+        "c7b798523e5b7b09952fb27c8ff47a14f501d066e12886f3abbfbd4889da3cb0",
     ];
 
     #[test]

@@ -59,6 +59,9 @@ pub struct Refresh<'a> {
     pub keep_from: DateTime<Utc>,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
+    /// When the data was true, if earlier than `finished_at`: a watched folder's file
+    /// is as old as its own time, not as old as its reading. The mirror's age shows this.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,50 +142,7 @@ impl Store {
         check_snapshot(snapshot)?;
         self.with(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if let Some(seen) = refresh.deliveries_seen {
-                let now: i64 = tx.query_row(
-                    "SELECT deliveries FROM sync_state WHERE id = 1",
-                    [],
-                    |r| r.get(0),
-                )?;
-                if now != seen {
-                    // A change reached the server while this snapshot was on its way: it is
-                    // older than what the desk knows. Nothing is written.
-                    return Err(CoreError::Superseded);
-                }
-            }
-            write_snapshot(
-                &tx,
-                snapshot,
-                refresh.window,
-                refresh.scope,
-                refresh.finished_at,
-            )?;
-            purge_before(&tx, refresh.keep_from)?;
-            tx.execute(
-                "INSERT INTO mirror_source (id, source_key, source_kind, synced_at, window_start, window_end, since)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (id) DO UPDATE SET source_key = excluded.source_key,
-                   source_kind = excluded.source_kind, synced_at = excluded.synced_at,
-                   window_start = excluded.window_start, window_end = excluded.window_end,
-                   since = excluded.since",
-                params![
-                    snapshot.source_key,
-                    snapshot.source_kind.code(),
-                    ts(refresh.finished_at),
-                    ts(refresh.window.start),
-                    ts(refresh.window.end),
-                    refresh.since
-                ],
-            )?;
-            let counts = MirrorCounts {
-                appointments: snapshot.appointments.len() as u32,
-                patients: snapshot.patients.len() as u32,
-            };
-            log_success(&tx, snapshot.source_kind.code(), refresh, counts, true)?;
-            if let Some(audit) = audit {
-                super::audit::append_in(&tx, audit)?;
-            }
+            let counts = replace_in(&tx, snapshot, refresh, audit)?;
             tx.commit()?;
             Ok(counts)
         })
@@ -905,4 +865,56 @@ fn show_live_changes(tx: &Transaction<'_>) -> Result<()> {
         recompute(tx, id)?;
     }
     Ok(())
+}
+
+/// [`Store::replace_mirror`] inside a transaction the caller commits.
+pub(super) fn replace_in(
+    tx: &rusqlite::Transaction<'_>,
+    snapshot: &MirrorSnapshot,
+    refresh: Refresh<'_>,
+    audit: Option<&crate::audit::AuditEntry>,
+) -> Result<MirrorCounts> {
+    if let Some(seen) = refresh.deliveries_seen {
+        let now: i64 = tx.query_row("SELECT deliveries FROM sync_state WHERE id = 1", [], |r| {
+            r.get(0)
+        })?;
+        if now != seen {
+            // A change reached the server while this snapshot was on its way: it is
+            // older than what the desk knows. Nothing is written.
+            return Err(CoreError::Superseded);
+        }
+    }
+    write_snapshot(
+        tx,
+        snapshot,
+        refresh.window,
+        refresh.scope,
+        refresh.finished_at,
+    )?;
+    purge_before(tx, refresh.keep_from)?;
+    tx.execute(
+                "INSERT INTO mirror_source (id, source_key, source_kind, synced_at, window_start, window_end, since)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET source_key = excluded.source_key,
+                   source_kind = excluded.source_kind, synced_at = excluded.synced_at,
+                   window_start = excluded.window_start, window_end = excluded.window_end,
+                   since = excluded.since",
+                params![
+                    snapshot.source_key,
+                    snapshot.source_kind.code(),
+                    ts(refresh.as_of.unwrap_or(refresh.finished_at)),
+                    ts(refresh.window.start),
+                    ts(refresh.window.end),
+                    refresh.since
+                ],
+            )?;
+    let counts = MirrorCounts {
+        appointments: snapshot.appointments.len() as u32,
+        patients: snapshot.patients.len() as u32,
+    };
+    log_success(tx, snapshot.source_kind.code(), refresh, counts, true)?;
+    if let Some(audit) = audit {
+        super::audit::append_in(tx, audit)?;
+    }
+    Ok(counts)
 }

@@ -5,6 +5,7 @@ mod audit;
 mod booking;
 mod calls;
 mod checklist;
+mod csv_mapping;
 mod drill;
 mod migrations;
 mod mirror;
@@ -19,6 +20,7 @@ mod takeover;
 
 pub use booking::{BookingInsert, BookingOp, BookingOps, HandStop};
 pub use calls::{ArrivalInsert, CallInsert};
+pub use csv_mapping::{FolderFileRecord, MappingToSave, SavedMapping};
 pub use migrations::LATEST_VERSION;
 pub(crate) use mirror::{parse_ts, ts};
 pub use mirror::{

@@ -85,7 +85,7 @@ fn held(alias: &str, param: &str) -> String {
 const COLUMNS: &str = "o.id, o.op_key, o.kind, o.payload, o.upstream, o.base_version,
     o.base_state, o.state, o.attempts, o.created_at, o.incident_id, o.chain, o.last_code,
     o.last_status, o.last_error, o.server_version, o.server_state, o.upstream_ref, o.done_at,
-    CASE WHEN o.withdrawn THEN 'withdrawn' ELSE o.resolution END, o.resolved_by, o.taken_from";
+    CASE WHEN o.withdrawn THEN 'withdrawn' WHEN o.kept_here THEN 'kept_here' ELSE o.resolution END, o.resolved_by, o.taken_from";
 
 fn unreadable(
     column: usize,
@@ -220,7 +220,7 @@ pub(super) fn follow_op(
 pub(super) fn tell_settled(tx: &rusqlite::Connection, at: DateTime<Utc>) -> Result<()> {
     let settled: Vec<OpSettledRecord> = {
         let mut stmt = tx.prepare_cached(
-            "SELECT op_key, CASE WHEN withdrawn THEN 'withdrawn' ELSE resolution END,
+            "SELECT op_key, CASE WHEN withdrawn THEN 'withdrawn' WHEN kept_here THEN 'kept_here' ELSE resolution END,
                     upstream_ref, server_version
              FROM outbox WHERE state = 'done' AND settle_told = 0 ORDER BY id",
         )?;
@@ -308,6 +308,12 @@ pub enum Delivery {
         status: Option<u16>,
         text: String,
         retryable: bool,
+    },
+    /// The upstream has no place for it (ORCA and a call's outcome): settled here, never
+    /// called sent; it stays in the reconciliation view and its CSV.
+    KeptHere {
+        code: crate::ErrorCode,
+        text: String,
     },
     /// Refused by the server (a 4xx): parked for a person.
     Rejected {
@@ -458,7 +464,7 @@ impl Store {
             // A done op that was taken back or entered by hand never reached the upstream
             // (crate::outbox::settled_unsent, on the resolution as the view reads it).
             let mut stmt = conn.prepare(
-                "SELECT state, CASE WHEN withdrawn THEN 'withdrawn' ELSE resolution END, count(*)
+                "SELECT state, CASE WHEN withdrawn THEN 'withdrawn' WHEN kept_here THEN 'kept_here' ELSE resolution END, count(*)
                    FROM outbox GROUP BY 1, 2",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -644,6 +650,14 @@ impl Store {
                         bump_deliveries(&tx)?;
                     }
                     // Incidents are closed at the end of the round, not once per op.
+                }
+                Delivery::KeptHere { code, text } => {
+                    tx.execute(
+                        "UPDATE outbox SET state = 'done', kept_here = 1, done_at = ?2,
+                             last_code = ?3, last_status = NULL, last_error = ?4
+                         WHERE id = ?1",
+                        params![seq, ts(at), code.as_str(), text],
+                    )?;
                 }
                 Delivery::Failed {
                     code, status, text, ..

@@ -185,17 +185,18 @@ pub(super) fn settled(
             }
             Some(code) => {
                 let withdrawn = code == Resolution::Withdrawn.code();
+                let kept_here = code == Resolution::KeptHere.code();
                 // A resolution this build does not know still ends the op here.
-                let resolution = (!withdrawn).then(|| {
+                let resolution = (!withdrawn && !kept_here).then(|| {
                     Resolution::parse(code)
                         .unwrap_or(Resolution::Discarded)
                         .code()
                 });
                 tx.execute(
                     "UPDATE outbox SET state = 'done', resolution = ?2, withdrawn = ?3,
-                         done_at = ?4, resolved_at = ?4, settle_told = 1
+                         kept_here = ?5, done_at = ?4, resolved_at = ?4, settle_told = 1
                      WHERE id = ?1",
-                    params![id, resolution, withdrawn, ts(at)],
+                    params![id, resolution, withdrawn, ts(at), kept_here],
                 )?;
             }
         }

@@ -192,3 +192,34 @@ pub fn cli(
         .output()
         .expect("run tsunagi-cli")
 }
+
+/// [`cli`] with `stdin` written to it (a token or password piped in, as the IT helper
+/// does).
+pub fn cli_with_stdin(
+    session: &tsunagi_testkit::Session,
+    data_dir: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = session
+        .command(env!("CARGO_BIN_EXE_tsunagi-cli"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("TSUNAGI_DATA_DIR")
+        .env_remove("TSUNAGI_LOG")
+        .env_remove("TSUNAGI_STAFF")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run tsunagi-cli");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}

@@ -244,9 +244,11 @@ struct Request {
     raw_len: usize,
 }
 
-/// Request headers a FHIR client's meaning depends on.
-const FORWARDED: [&str; 5] = [
+/// Request headers a client's meaning depends on, and its credentials (the ORCA stand-in
+/// checks them itself; hfs ignores them).
+const FORWARDED: [&str; 6] = [
     "accept",
+    "authorization",
     "content-type",
     "if-match",
     "if-none-exist",

@@ -14,6 +14,7 @@ pub mod lan;
 pub mod leak;
 pub mod monitor_rig;
 pub mod netns;
+pub mod orca;
 pub mod probe_servers;
 pub mod tls;
 

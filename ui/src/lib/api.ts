@@ -20,6 +20,9 @@ import type {
   ReceiptPatient,
   ErrorPayload,
   ImportResult,
+  CsvColumns,
+  CsvPreview,
+  SavedMapping,
   LineView,
   MirrorStatus,
   OpAction,
@@ -73,6 +76,20 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
+/** A command whose request body is a file's bytes. */
+async function raw<T>(
+  command: string,
+  bytes: Uint8Array,
+  headers?: Record<string, string>,
+): Promise<T> {
+  try {
+    return await invoke<T>(command, bytes, headers ? { headers } : undefined);
+  } catch (e) {
+    if (isErrorPayload(e)) throw new ApiError(e);
+    throw new ApiError({ code: 'internal.bridge', message: String(e) });
+  }
+}
+
 /** Codes for a database that cannot be opened for want of its key: only these may offer
  *  a fresh start (a locked file or an unreachable keychain must not cost the data). The
  *  list comes from core through the generated bindings. */
@@ -104,15 +121,18 @@ export const api = {
     call<Settings>('configure_source', { setup, confirmed }),
   /** How many changes a switch to `setup` would leave waiting for the current source. */
   sourceSwitchCheck: (setup: SourceSetup) => call<ChangesLeft>('source_switch_check', { setup }),
-  /** The file's bytes go as the raw request body. */
-  importCsv: async (bytes: Uint8Array): Promise<ImportResult> => {
-    try {
-      return await invoke<ImportResult>('import_csv', bytes);
-    } catch (e) {
-      if (isErrorPayload(e)) throw new ApiError(e);
-      throw new ApiError({ code: 'internal.bridge', message: String(e) });
-    }
+  /** The file's bytes go as the raw request body; how to read its columns in a header. */
+  importCsv: (bytes: Uint8Array, columns?: CsvColumns) => {
+    const headers = columns
+      ? { 'tsunagi-columns': encodeURIComponent(JSON.stringify(columns)) }
+      : undefined;
+    // prettier-ignore
+    return raw<ImportResult>('import_csv', bytes, headers);
   },
+  csvPreview: (bytes: Uint8Array) => raw<CsvPreview>('csv_preview', bytes),
+  csvMappings: () => call<SavedMapping[]>('csv_mappings'),
+  setCsvFolder: (path: string | null, mapping: string | null) =>
+    call<Settings>('set_csv_folder', { path, mapping }),
   markPopulated: (rows: number) => call<void>('mark_populated', { rows }),
   callList: (tomorrowMorning: boolean) =>
     call<CallListView>('call_list', { tomorrowMorning }),

@@ -11,6 +11,7 @@ import type {
   PaymentMethod,
   ProbeKind,
   ProblemKind,
+  Field,
 } from './generated/types';
 import {
   auditProblemText,
@@ -18,6 +19,8 @@ import {
   failureLabels,
   format,
   importProblemText,
+  orcaReason,
+  fieldLabel,
   messages,
   methodLabels,
   opActionLabels,
@@ -54,8 +57,17 @@ export function errorFor(code: string): ErrorText {
   return errorText(locale.lang, code);
 }
 
+/** ORCA's reason for a refusal, in the desk's language; null for other errors. */
+export function orcaReasonOf(message: string | undefined): string | null {
+  return message ? orcaReason(locale.lang, message) : null;
+}
+
 export function problemText(problem: ProblemKind): string {
   return importProblemText(locale.lang, problem);
+}
+
+export function csvFieldLabel(field: Field): string {
+  return fieldLabel(locale.lang, field);
 }
 
 export function auditProblemLabel(problem: AuditProblem): string {

@@ -5,6 +5,7 @@ import {
   failureLabels,
   format,
   importProblemText,
+  orcaReason,
   knownErrorCodes,
   messages,
   opActionLabels,
@@ -71,10 +72,13 @@ describe('messages', () => {
       { kind: 'too_many_rows' },
       { kind: 'no_header' },
       { kind: 'missing_column', column: 'time' },
+      { kind: 'mapped_column_missing', header: '診察日時' },
+      { kind: 'field_twice', field: 'date_time' },
       { kind: 'no_appointments' },
       { kind: 'bad_csv_line' },
       { kind: 'bad_date' },
       { kind: 'bad_time' },
+      { kind: 'bad_date_time' },
       { kind: 'bad_end' },
       { kind: 'empty_name' },
       { kind: 'bad_status' },
@@ -86,6 +90,14 @@ describe('messages', () => {
     }
     expect(importProblemText('ja', { kind: 'duplicate', first_line: 7 })).toContain('7行目');
     expect(importProblemText('ja', { kind: 'missing_column', column: 'time' })).toContain('時刻');
+  });
+
+  it("says ORCA's reason in ORCA's words in Japanese and in plain words in English", () => {
+    const message =
+      'ORCA at orca.lan answered appointlstv2 with Api_Result 12: a doctor code in Tsunagi\'s settings (physicians) does not exist in ORCA (ORCA: ドクターが存在しません)';
+    expect(orcaReason('ja', message)).toBe('ORCAの返答: ドクターが存在しません（12）');
+    expect(orcaReason('en', message)).toContain('does not exist in ORCA (12)');
+    expect(orcaReason('ja', 'cannot connect to orca.lan: refused')).toBeNull();
   });
 
   it('fills placeholders and leaves unknown ones visible', () => {

@@ -13,6 +13,7 @@ import type {
   PaymentMethod,
   ProbeKind,
   ProblemKind,
+  Field,
   RequiredColumn,
   Resolution,
 } from './generated/types';
@@ -104,6 +105,7 @@ const ja = {
   switchCancel: 'やめる',
   opWaitsFor: 'この変更は {host} に送られるのを待っています（いまの接続先ではありません）',
   opNoVersions: 'サーバーが版を記録していないため、変更前と同じか確かめられません。内容を確認して選んでください。',
+  syncOrcaNote: 'ORCAへ送るのは予約のキャンセルと日時変更だけです。通話の結果・領収書・受付はORCAに置き場所がないため送らず、この一覧とCSVに「送信なし」として残します。',
   opCsvNote: '送信先のシステムがありません。予約システムに手で入力したら「送信しない」を押してください。',
   drillTitle: '訓練モード',
   drillHint:
@@ -338,6 +340,40 @@ const ja = {
   importRejected: 'ファイルに問題があるため、何も取り込んでいません。直してからもう一度取り込んでください。',
   lineN: '{line}行目: ',
   csvHelp: '列: 日付, 時刻, 氏名, フリガナ, 電話番号, 来院理由（UTF-8 または Shift_JIS）',
+  importMappingUsed: '列の対応「{name}」で読み取りました。',
+  mapTitle: 'このファイルの列を教えてください',
+  mapIntro: '初めて見る形式のファイルです。列ごとに、それが何かを右で選んでください。対応は保存され、次からは同じ見出しのファイルをそのまま取り込みます。',
+  mapUnused: '（使わない）',
+  mapName: 'この対応の名前',
+  mapNeeds: 'あと必要な列: {fields}',
+  mapOr: 'または',
+  mapImport: 'この対応で取り込む',
+  mapCancel: 'やめる',
+  mapColumn: 'ファイルの列',
+  folderRefused: '予約ファイル「{file}」（{time} 保存）を取り込めませんでした。予約データは変わっていません。ファイルを直して保存し直すと、自動で取り込みます。',
+  folderMoreProblems: 'ほか {n}件',
+  sourceOrca: 'ORCA（日レセ）',
+  orcaUrl: 'ORCAのアドレス',
+  orcaUrlHint: '院内のORCAは http(s)://サーバ名:8000、WebORCAは末尾に /api を付けます。',
+  orcaUser: 'ORCAのユーザID',
+  folderInvalid: 'このフォルダは見つからないか、開けません。場所を確かめてください（共有フォルダなら、つながっているかも）。',
+  folderFile: '{file}（{time} 保存）より',
+  folderTitle: '取り込みフォルダ',
+  folderHelp: '予約システムが毎日CSVを書き出すフォルダを指定すると、新しいファイルや更新されたファイルを自動で取り込みます。',
+  folderPath: 'フォルダ',
+  folderMapping: '列の対応',
+  folderByHeader: '見出しで自動判別',
+  folderSave: 'このフォルダを監視する',
+  folderStop: '監視をやめる',
+  folderWatching: '監視中: {path}',
+  folderNotWatching: '監視していません',
+  folderFhirNote: '取得元がFHIRサーバの間は、フォルダは監視しません。',
+  mapSamples: '最初の数行の値',
+  mapListSep: '、',
+  mapPlus: '＋',
+  mapMeaning: 'この列は',
+  mapChange: '列の対応を指定して取り込む',
+  mapSaved: '列の対応「{name}」を保存しました。次からは同じ見出しのファイルをそのまま取り込みます。',
   syncFailedReason: '最新の予約を取得できませんでした（{reason}）。{time} 時点のデータを表示しています。',
 } as const;
 
@@ -430,6 +466,7 @@ const en: Record<MessageKey, string> = {
   switchCancel: 'Cancel',
   opWaitsFor: 'Waiting to be sent to {host} (not the current source)',
   opNoVersions: "The server keeps no versions, so Tsunagi cannot tell whether the appointment changed there. Check it and choose.",
+  syncOrcaNote: 'Only cancellations and new times of appointments go to ORCA. Call outcomes, receipts and check-ins have no place there: they are not sent, and stay in this list and its CSV as "not sent".',
   opCsvNote: 'There is no system to send this to. Once it is entered by hand, press "Don\'t send".',
   drillTitle: 'Drill mode',
   drillHint:
@@ -664,6 +701,40 @@ const en: Record<MessageKey, string> = {
   importRejected: 'The file has problems, so nothing was imported. Fix them and import it again.',
   lineN: 'line {line}: ',
   csvHelp: 'Columns: date, time, name, kana, phone, reason (UTF-8 or Shift_JIS)',
+  importMappingUsed: 'Read through the column mapping "{name}".',
+  mapTitle: 'Which column is which?',
+  mapIntro: 'Tsunagi has not seen a file like this before. For each column, choose on the right what it holds. The mapping is saved: files with the same header are imported as they are from now on.',
+  mapUnused: '(not used)',
+  mapName: 'Name of this mapping',
+  mapNeeds: 'Still needed: {fields}',
+  mapOr: 'or',
+  mapImport: 'Import with this mapping',
+  mapCancel: 'Cancel',
+  mapColumn: 'Column in the file',
+  folderRefused: 'The appointments file "{file}" (saved {time}) could not be imported. The appointments did not change. Fix the file and save it again: it is imported by itself.',
+  folderMoreProblems: 'and {n} more',
+  sourceOrca: 'ORCA',
+  orcaUrl: 'ORCA address',
+  orcaUrlHint: 'ORCA in the clinic: http(s)://server:8000. WebORCA: add /api at the end.',
+  orcaUser: 'ORCA user ID',
+  folderInvalid: 'This folder cannot be found or opened. Check where it is (for a shared folder, whether it is connected).',
+  folderFile: 'from {file} (saved {time})',
+  folderTitle: 'Export folder',
+  folderHelp: 'Name the folder where the booking system saves its daily CSV export: each new or changed file there is imported by itself.',
+  folderPath: 'Folder',
+  folderMapping: 'Columns',
+  folderByHeader: "By each file's header",
+  folderSave: 'Watch this folder',
+  folderStop: 'Stop watching',
+  folderWatching: 'Watching: {path}',
+  folderNotWatching: 'Not watching a folder',
+  folderFhirNote: 'While a FHIR server is the source, the folder is not watched.',
+  mapSamples: 'Values in the first rows',
+  mapListSep: ', ',
+  mapPlus: ' + ',
+  mapMeaning: 'This column is',
+  mapChange: 'Say which column is which, then import',
+  mapSaved: 'Saved the column mapping "{name}". Files with the same header are imported as they are from now on.',
   syncFailedReason: 'Could not fetch the latest appointments ({reason}). Showing data as of {time}.',
 };
 
@@ -772,6 +843,10 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
       title: '送信待ちの変更を読み取れません',
       action:
         'データが壊れているか、新しいつなぎで書かれています。変更は消していません。IT担当者に連絡してください（tsunagi-cli doctor）。',
+    },
+    'outbox.no_place': {
+      title: 'ORCAにはこの記録の置き場所がありません',
+      action: 'ORCAには送っていません。この一覧とCSVに残るので、必要ならORCAに手で入力してください。',
     },
     'outbox.no_versions': {
       title: 'サーバーの予約と照合できません',
@@ -966,6 +1041,11 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
       title: 'サーバの応答が大きすぎます',
       action: '通常ありえない大きさの応答です。IT担当者に連絡してください。',
     },
+    'source.orca_result': {
+      title: 'ORCAが問い合わせを断りました',
+      action:
+        'ORCAの職員設定やドクターコードを確かめてから「最新に更新」を押してください。それまで予約データは変わりません。',
+    },
     'receipt.amount_empty': {
       title: '金額を入力してください',
       action: '入力を直して、もう一度お試しください。',
@@ -1083,6 +1163,10 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
       title: 'A waiting change cannot be read',
       action:
         'The data is damaged or was written by a newer Tsunagi. Nothing was deleted. Call the IT helper (tsunagi-cli doctor).',
+    },
+    'outbox.no_place': {
+      title: 'ORCA has no place for this record',
+      action: 'It was not sent to ORCA. It stays in this list and its CSV; enter it in ORCA by hand if needed.',
     },
     'outbox.no_versions': {
       title: "Cannot compare with the server's appointment",
@@ -1277,6 +1361,11 @@ const errorTexts: Record<Language, Record<ErrorCode, ErrorText>> = {
       title: "The server's answer is too large",
       action: 'An answer this large is not normal. Contact your IT helper.',
     },
+    'source.orca_result': {
+      title: 'ORCA refused the request',
+      action:
+        'Check the ORCA user and the doctor codes, then press Sync now. The appointments do not change until then.',
+    },
     'receipt.amount_empty': {
       title: 'Enter an amount',
       action: 'Correct the entry and try again.',
@@ -1352,6 +1441,48 @@ export function errorText(lang: Language, code: string): ErrorText {
 
 export const knownErrorCodes = (lang: Language): string[] => Object.keys(errorTexts[lang]);
 
+const fieldLabels: Record<Language, Record<Field, string>> = {
+  ja: {
+    id: '予約番号',
+    date: '日付',
+    time: '時刻',
+    date_time: '日付と時刻',
+    end: '終了時刻',
+    name: '氏名',
+    kana: 'フリガナ',
+    phone: '電話番号',
+    reason: '来院理由',
+    status: '状態',
+  },
+  en: {
+    id: 'booking number',
+    date: 'date',
+    time: 'time',
+    date_time: 'date and time',
+    end: 'end time',
+    name: 'name',
+    kana: 'kana',
+    phone: 'phone',
+    reason: 'reason',
+    status: 'status',
+  },
+};
+
+/** What a CSV column holds, in words. */
+export function fieldLabel(lang: Language, field: Field): string {
+  return fieldLabels[lang][field];
+}
+
+/** ORCA's reason for refusing a request (`source.orca_result`), from the error's message:
+ *  ORCA's own words in Japanese, Tsunagi's plain words in English, with the code. `null`
+ *  when the message is not one (another error). */
+export function orcaReason(lang: Language, message: string): string | null {
+  const m = /Api_Result (\S+): (.*) \(ORCA: (.*)\)$/.exec(message);
+  if (!m) return null;
+  const [, code, words, orca] = m;
+  return lang === 'ja' && orca ? `ORCAの返答: ${orca}（${code}）` : `ORCA: ${words} (${code})`;
+}
+
 /** A CSV import problem in words; the switch fails to compile when a kind is added. */
 export function importProblemText(lang: Language, problem: ProblemKind): string {
   const ja = lang === 'ja';
@@ -1372,6 +1503,14 @@ export function importProblemText(lang: Language, problem: ProblemKind): string 
       return ja
         ? `見出しに「${column(problem.column)}」の列がありません。`
         : `The header has no "${column(problem.column)}" column.`;
+    case 'mapped_column_missing':
+      return ja
+        ? `見出しに、列の対応が使う「${problem.header}」の列がありません。`
+        : `The header has no "${problem.header}" column, which the column mapping uses.`;
+    case 'field_twice':
+      return ja
+        ? `「${fieldLabel(lang, problem.field)}」が2つの列に割り当てられています。`
+        : `Two columns are marked "${fieldLabel(lang, problem.field)}".`;
     case 'no_appointments':
       return ja ? '予約が1件も入っていません。' : 'The file holds no appointments.';
     case 'bad_csv_line':
@@ -1380,6 +1519,10 @@ export function importProblemText(lang: Language, problem: ProblemKind): string 
       return ja ? '日付が読めません（例: 2026/11/25）。' : 'The date cannot be read (e.g. 2026-11-25).';
     case 'bad_time':
       return ja ? '時刻が読めません（例: 9:30）。' : 'The time cannot be read (e.g. 09:30).';
+    case 'bad_date_time':
+      return ja
+        ? '日時が読めません（例: 2026/11/25 9:30）。'
+        : 'The date and time cannot be read (e.g. 2026-11-25 09:30).';
     case 'bad_end':
       return ja ? '終了時刻が読めません（例: 9:45）。' : 'The end time cannot be read (e.g. 09:45).';
     case 'empty_name':
@@ -1563,11 +1706,13 @@ export const resolutionLabels: Record<Language, Record<Resolution, string>> = {
     took_server: 'サーバーを採用',
     discarded: '送信しない（手入力）',
     withdrawn: '取り消し（送信前）',
+    kept_here: 'ORCAに置き場所なし（この一覧とCSVに記録）',
   },
   en: {
     kept_mine: 'Kept mine',
     took_server: "Took the server's",
     discarded: 'Not sent (entered by hand)',
     withdrawn: 'Taken back before sending',
+    kept_here: 'No place for it in ORCA (kept in this list and its CSV)',
   },
 };

@@ -10,7 +10,7 @@ pub use write::{Answer, Searched};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, DATE};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE};
 use reqwest::{StatusCode, Url};
 use zeroize::Zeroizing;
 
@@ -137,21 +137,7 @@ impl FhirSource {
 
     /// The body of an answer, refusing one larger than `MAX_PAGE_BYTES`.
     async fn read_body(&self, response: &mut reqwest::Response) -> Result<Vec<u8>, SourceError> {
-        let too_large = || SourceError::TooLarge {
-            host: self.host(),
-            limit: MAX_PAGE_BYTES,
-        };
-        if content_length(response.headers()).is_some_and(|l| l > MAX_PAGE_BYTES) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
-            if body.len() as u64 + chunk.len() as u64 > MAX_PAGE_BYTES {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        crate::source::read_limited(response, MAX_PAGE_BYTES, &self.host(), self.timeout).await
     }
 
     async fn get(&self, url: Url) -> Result<Page, SourceError> {
@@ -218,26 +204,7 @@ impl FhirSource {
     }
 
     fn transport(&self, e: reqwest::Error) -> SourceError {
-        let host = self.host();
-        if e.is_timeout() {
-            SourceError::Timeout {
-                host,
-                secs: self.timeout.as_secs(),
-            }
-        } else if let Some(reason) = crate::source::error::certificate_problem(&e) {
-            SourceError::Certificate { host, reason }
-        } else {
-            // The innermost cause says what happened (refused, reset, unknown host);
-            // reqwest's own text repeats the URL.
-            let mut cause: &dyn std::error::Error = &e;
-            while let Some(next) = cause.source() {
-                cause = next;
-            }
-            SourceError::Unreachable {
-                host,
-                reason: cause.to_string(),
-            }
-        }
+        SourceError::from_transport(self.host(), self.timeout, &e)
     }
 
     fn invalid(&self, reason: impl Into<String>) -> SourceError {
@@ -355,10 +322,6 @@ impl FhirSource {
         }
         Err(self.invalid(format!("more than {MAX_PAGES} pages of results")))
     }
-}
-
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 /// The issue codes of an OperationOutcome (`not-supported`, `invalid`, …). Its free text

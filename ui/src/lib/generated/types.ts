@@ -5,7 +5,7 @@ export type ErrorPayload = { code: ErrorCode | (string & {}), message: string, }
 
 export type Language = "ja" | "en";
 
-export type SourceKind = "demo" | "fhir" | "csv";
+export type SourceKind = "demo" | "fhir" | "csv" | "orca";
 
 export type AppointmentStatus = "proposed" | "pending" | "booked" | "arrived" | "fulfilled" | "cancelled" | "noshow" | "entered-in-error" | "checked-in" | "waitlist";
 
@@ -43,6 +43,16 @@ export type PullView = { finished_at: string, ok: boolean, error: ErrorPayload |
  */
 changed: boolean | null, };
 
+export type FolderView = { file_name: string, 
+/**
+ * The file's own time (the data's age): `HH:MM` today at the clinic, else `M/D HH:MM`.
+ */
+modified_label: string, 
+/**
+ * Imported: how many appointments. None: refused, with `problems`.
+ */
+imported: number | null, problems: Array<ImportProblem>, };
+
 export type MirrorStatus = { 
 /**
  * The upstream the config names.
@@ -63,7 +73,11 @@ synced_at: string | null,
 /**
  * `HH:MM` when that was today at the clinic, else `M/D HH:MM`.
  */
-synced_at_label: string | null, appointments: number, patients: number, last_pull: PullView | null, };
+synced_at_label: string | null, appointments: number, patients: number, last_pull: PullView | null, 
+/**
+ * The watched export folder's last file, while a folder is set.
+ */
+folder: FolderView | null, };
 
 export type TodayView = { 
 /**
@@ -82,6 +96,12 @@ export type FhirSettings = { base_url: string, auth: FhirAuthKind, username: str
  * Whether the OS keychain holds a token or password for it.
  */
 has_credential: boolean, allow_plain_http: boolean, };
+
+export type OrcaSettings = { base_url: string, username: string, 
+/**
+ * Whether the OS keychain holds the password for it.
+ */
+has_credential: boolean, };
 
 export type RetentionConfig = { 
 /**
@@ -118,11 +138,21 @@ stop_steps: string,
  */
 reopen_steps: string, };
 
+export type CsvFolderSettings = { path: string, 
+/**
+ * The saved mapping its files are read through (none: by each file's header line).
+ */
+mapping: string | null, };
+
 export type Settings = { language: Language, autostart: boolean, clinic_name: string | null, time_zone: string, source: SourceKind, days_ahead: number, 
 /**
  * The FHIR server setup, kept even while another source is in use.
  */
-fhir: FhirSettings | null, data_dir: string, 
+fhir: FhirSettings | null, 
+/**
+ * The ORCA setup, kept even while another source is in use.
+ */
+orca: OrcaSettings | null, data_dir: string, 
 /**
  * The call script as staff see it before filling (the built-in one unless changed).
  */
@@ -146,7 +176,11 @@ booking_card: BookingCard | null,
 /**
  * Spend little on a backup or metered line (the owner may switch it off).
  */
-frugal: boolean, };
+frugal: boolean, 
+/**
+ * The watched export folder, if one is set.
+ */
+csv_folder: CsvFolderSettings | null, };
 
 export type StaffView = { current: string | null, 
 /**
@@ -199,6 +233,10 @@ export type SourceSetup = { "kind": "demo" } | { "kind": "csv" } | { "kind": "fh
  * The bearer token or password; absent keeps the one already in the keychain for
  * this same base URL (a new URL needs its own).
  */
+secret?: string, } | { "kind": "orca", base_url: string, username: string, 
+/**
+ * The password; absent keeps the one already in the keychain for this URL.
+ */
 secret?: string, };
 
 export type ChangesLeft = { waiting: number, 
@@ -209,7 +247,27 @@ upstream: string, };
 
 export type RequiredColumn = "date" | "time" | "name";
 
-export type ProblemKind = { "kind": "encoding" } | { "kind": "too_large" } | { "kind": "too_many_rows" } | { "kind": "no_header" } | { "kind": "missing_column", column: RequiredColumn, } | { "kind": "no_appointments" } | { "kind": "bad_csv_line" } | { "kind": "bad_date" } | { "kind": "bad_time" } | { "kind": "bad_end" } | { "kind": "empty_name" } | { "kind": "bad_status" } | { "kind": "duplicate", first_line: number, };
+export type Field = "id" | "date" | "time" | "date_time" | "end" | "name" | "kana" | "phone" | "reason" | "status";
+
+export type MappedColumn = { index: number, header: string, field: Field, };
+
+export type ColumnMapping = { columns: Array<MappedColumn>, };
+
+export type CsvColumns = { "kind": "auto" } | { "kind": "saved", name: string, } | { "kind": "new", name: string, mapping: ColumnMapping, };
+
+export type CsvPreview = { header: Array<string>, 
+/**
+ * The first data rows (at most [`PREVIEW_ROWS`]), as the file has them.
+ */
+rows: Array<Array<string>>, 
+/**
+ * What Tsunagi takes each column for, by its name alone.
+ */
+guess: Array<Field | null>, };
+
+export type SavedMapping = { name: string, header: Array<string>, mapping: ColumnMapping, saved_at: string, };
+
+export type ProblemKind = { "kind": "encoding" } | { "kind": "too_large" } | { "kind": "too_many_rows" } | { "kind": "no_header" } | { "kind": "missing_column", column: RequiredColumn, } | { "kind": "mapped_column_missing", header: string, } | { "kind": "field_twice", field: Field, } | { "kind": "no_appointments" } | { "kind": "bad_csv_line" } | { "kind": "bad_date" } | { "kind": "bad_time" } | { "kind": "bad_date_time" } | { "kind": "bad_end" } | { "kind": "empty_name" } | { "kind": "bad_status" } | { "kind": "duplicate", first_line: number, };
 
 export type ImportProblem = { 
 /**
@@ -233,11 +291,16 @@ switched_to_csv: boolean,
 /**
  * FHIR is the source: its next successful pull replaces this import.
  */
-upstream_replaces_it: boolean, };
+upstream_replaces_it: boolean, 
+/**
+ * The saved column mapping the file was read through (none: by the column names
+ * Tsunagi knows).
+ */
+mapping: string | null, };
 
 export type ImportResult = { report: ImportReport | null, problems: Array<ImportProblem>, };
 
-export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, } | { "kind": "drill-changed", drill: number, ended_by: DrillEnd | null, } | { "kind": "config-changed", } | { "kind": "outbox-changed", counts: OutboxCounts, } | { "kind": "shared-work", } | { "kind": "pairing-ended", paired: string | null, error: ErrorPayload | null, };
+export type DeskEvent = { "kind": "mirror-updated", status: MirrorStatus, } | { "kind": "pull-failed", error: ErrorPayload, status: MirrorStatus, } | { "kind": "drill-changed", drill: number, ended_by: DrillEnd | null, } | { "kind": "config-changed", } | { "kind": "outbox-changed", counts: OutboxCounts, } | { "kind": "shared-work", } | { "kind": "folder-read", view: FolderView, status: MirrorStatus, } | { "kind": "pairing-ended", paired: string | null, error: ErrorPayload | null, };
 
 export type NetState = "online" | "degraded" | "offline";
 
@@ -623,7 +686,7 @@ export type OpState = "pending" | "sending" | "done" | "conflict" | "rejected";
 
 export type OpAction = "retry" | "keep_mine" | "take_server" | "discard" | "withdraw";
 
-export type Resolution = "kept_mine" | "took_server" | "discarded" | "withdrawn";
+export type Resolution = "kept_mine" | "took_server" | "discarded" | "withdrawn" | "kept_here";
 
 export type OutboxCounts = { pending: number, sending: number, done: number, not_sent: number, conflict: number, rejected: number, 
 /**
@@ -891,6 +954,7 @@ export const ERROR_CODES = [
   'source.not_fhir',
   'source.invalid',
   'source.too_large',
+  'source.orca_result',
   'source.changes_waiting',
   'source.superseded',
   'import.unusable',
@@ -931,6 +995,7 @@ export const ERROR_CODES = [
   'outbox.unknown_kind',
   'outbox.conflict',
   'outbox.no_versions',
+  'outbox.no_place',
   'peers.code_wrong',
   'peers.code_expired',
   'peers.code_invalid',
