@@ -191,6 +191,50 @@ fn hidden_phase(session: &Session, display: &Display, data: &std::path::Path, id
     app.stop(Duration::from_secs(5));
 }
 
+/// Issue 18: what the tray costs as a process of its own with no web engine
+/// (`tsunagi-tray`), beside the runtime alone (`tsunagi-cli run`), on the same install.
+/// Both are built next to the app by scripts/bench.sh.
+fn tray_process_phase(
+    session: &Session,
+    display: &Display,
+    data: &std::path::Path,
+    idle_secs: u64,
+) {
+    let dir = std::path::Path::new(APP).parent().unwrap();
+    for (name, args) in [("tsunagi-tray", &[][..]), ("tsunagi-cli", &["run"][..])] {
+        let bin = dir.join(name);
+        assert!(
+            bin.exists(),
+            "{} is not built: cargo build --release -p tsunagi-tray -p tsunagi-core",
+            bin.display()
+        );
+        let child = session
+            .command(&bin)
+            .arg("--data-dir")
+            .arg(data)
+            .args(args)
+            .env("DISPLAY", display.name())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(data.with_file_name(format!("{name}.log"))).unwrap())
+            .spawn()
+            .expect("start the tray process");
+        let mut guard = ChildGuard::new(name, child);
+        std::thread::sleep(Duration::from_secs(20));
+        assert!(guard.exited().is_none(), "{name} exited; see {name}.log");
+        let idle = idle_figures(guard.id() as i32, idle_secs);
+        println!(
+            "{name}{}: PSS {:.1} MB over {} processes, CPU {:.2} % over {:.0} s (goal ≤ 50 MB: {:.2}× the goal; < 0.2 % CPU)",
+            args.first().map(|a| format!(" {a}")).unwrap_or_default(),
+            idle.pss_mb,
+            idle.processes,
+            idle.cpu,
+            idle.secs,
+            idle.pss_mb / 50.0
+        );
+        guard.stop(Duration::from_secs(5));
+    }
+}
+
 /// The app's own mark: process start to the page reporting its first populated paint.
 fn reported_ms(log: &std::path::Path) -> Option<u64> {
     let mut text = String::new();
@@ -287,4 +331,5 @@ fn main() {
     drop(l);
 
     hidden_phase(&session, &display, &data, idle_secs.min(30));
+    tray_process_phase(&session, &display, &data, idle_secs);
 }

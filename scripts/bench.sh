@@ -11,7 +11,8 @@ ensure_rust
 ensure_node
 ui_deps
 ui_build
-step "cargo bench --bench launch (release build)"
+step "cargo bench --bench launch (release build; with the tray process and the CLI beside it)"
+cargo build --locked --release -p tsunagi-tray -p tsunagi-core --bin tsunagi-tray --bin tsunagi-cli
 cargo bench --locked -p tsunagi --bench launch
 ensure_hfs
 step "cargo bench --bench fhir_pull (300 appointments from hfs on loopback)"

@@ -17,12 +17,7 @@ const DRILL: &str = "drill";
 const QUIT: &str = "quit";
 
 fn icon(health: Health) -> Image<'static> {
-    let bytes: &'static [u8] = match health {
-        Health::Online => include_bytes!("../../icons/tray-online.png"),
-        Health::Degraded => include_bytes!("../../icons/tray-degraded.png"),
-        Health::Offline => include_bytes!("../../icons/tray-offline.png"),
-    };
-    Image::from_bytes(bytes).expect("tray icons are valid PNGs")
+    Image::from_bytes(health.icon_png()).expect("tray icons are valid PNGs")
 }
 
 fn menu(app: &AppHandle, labels: &TrayMenu) -> tauri::Result<Menu<tauri::Wry>> {

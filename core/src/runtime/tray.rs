@@ -18,6 +18,17 @@ pub enum Health {
     Offline,
 }
 
+impl Health {
+    /// The tray icon in this colour (PNG), the same picture in every shell that paints it.
+    pub fn icon_png(self) -> &'static [u8] {
+        match self {
+            Health::Online => include_bytes!("../../../icons/tray-online.png"),
+            Health::Degraded => include_bytes!("../../../icons/tray-degraded.png"),
+            Health::Offline => include_bytes!("../../../icons/tray-offline.png"),
+        }
+    }
+}
+
 /// The tray menu's labels, in the desk's language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrayMenu {
