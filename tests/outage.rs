@@ -217,3 +217,177 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
     );
     drop(app);
 }
+
+/// Issue 18: the tray process runs the desk all day with no web engine; the window is the
+/// app, started by the tray when it is needed and gone a while after it is hidden.
+/// Pulling the plug brings the window up with the offline banner (the runtime stays in the
+/// tray); closed to the tray, the window process exits after the grace period; a second
+/// launch brings it back, populated.
+#[test]
+fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves_when_hidden() {
+    let tray_program = std::path::Path::new(APP).with_file_name("tsunagi-tray");
+    assert!(
+        tray_program.exists(),
+        "build the tray first: cargo build -p tsunagi-tray ({})",
+        tray_program.display()
+    );
+    let session = Session::start();
+    let display = Display::start();
+    let net = Network::new(false);
+    let _endpoint = HttpEndpoint::serve(net.listen_tcp(&format!("{PUBLIC}:80")));
+    let _dns = DnsServer::serve(net.bind_udp(&format!("{PUBLIC}:53")), PUBLIC);
+    let data = tempfile::Builder::new()
+        .prefix("tsunagi-tray-outage-")
+        .tempdir()
+        .unwrap();
+    std::fs::write(
+        data.path().join("config.toml"),
+        format!(
+            "device_id = \"tray-outage\"\nlanguage = \"ja\"\nautostart = false\n\
+             [monitor]\nendpoints = [{{ url = \"http://{PUBLIC}/connect.txt\", expect = \"{CONNECT_BODY}\" }}]\n\
+             dns_name = \"probe.test\"\ndns_servers = [\"{PUBLIC}\"]\ngateway = \"{}\"\n",
+            net.primary.gateway
+        ),
+    )
+    .unwrap();
+    let log_path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("outage-tray.log");
+    let data_path = data.path().to_owned();
+    let start_tray = |log: std::fs::File| {
+        session
+            .command("ip")
+            .args(["netns", "exec", &net.desk])
+            .arg(&tray_program)
+            .args(["--hidden", "--data-dir"])
+            .arg(&data_path)
+            .env("DISPLAY", display.name())
+            .env("TSUNAGI_LOG", "info")
+            // The window it starts leaves 3 s after it is hidden (2 minutes by default).
+            .env("TSUNAGI_WINDOW_GRACE_SECS", "3")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start tsunagi-tray in the desk's namespace")
+    };
+    let child = start_tray(std::fs::File::create(&log_path).unwrap());
+    let tray_pid = child.id() as i32;
+    let app = App {
+        _app: ChildGuard::new("tsunagi-tray", child),
+        data,
+    };
+    let said = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    // The notifications are the tray process's now (the window may not be there).
+    let notes_path =
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("outage-tray-notifications.log");
+    let notes = session
+        .command("dbus-monitor")
+        .args([
+            "--session",
+            "interface='org.freedesktop.Notifications',member='Notify'",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(std::fs::File::create(&notes_path).unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-monitor (apt: dbus-bin)");
+    let _notes = ChildGuard::new("dbus-monitor", notes);
+    let x = X11::connect(&display.name());
+    wait_until(Duration::from_secs(60), "the tray's first mirror", || {
+        said().contains("mirror refreshed")
+    });
+    assert!(
+        x.find_window(WINDOW_TITLE)
+            .is_none_or(|w| !x.is_viewable(w)),
+        "the tray shows no window at a login start"
+    );
+    assert_eq!(
+        procfs::tree(tray_pid).len(),
+        1,
+        "no window process and no web engine while nothing needs them"
+    );
+
+    let cut = Instant::now();
+    net.set_link(&net.primary, false);
+    let mut window = 0;
+    wait_until(Duration::from_secs(15), "the window to come up", || match x
+        .find_window(WINDOW_TITLE)
+    {
+        Some(w) if x.is_viewable(w) => {
+            window = w;
+            true
+        }
+        _ => false,
+    });
+    wait_until(Duration::from_secs(10), "the red offline banner", || {
+        x.count_color(window, OFFLINE_RED) > 5_000
+    });
+    eprintln!(
+        "window process up with the offline banner {:?} after the cut",
+        cut.elapsed()
+    );
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    x.capture_png(
+        &display.name(),
+        window,
+        &dir.join("tray-outage-offline.png"),
+    );
+    wait_until(
+        Duration::from_secs(5),
+        "the tray's notification naming the failure",
+        || {
+            let notes = std::fs::read_to_string(&notes_path).unwrap_or_default();
+            notes.contains("回線が切れました") && notes.contains("ネットワークにつながっていません")
+        },
+    );
+    assert!(
+        said().contains("this is its window"),
+        "the window follows the tray's runtime: {}",
+        said()
+    );
+
+    net.set_link(&net.primary, true);
+    net.route_via(&net.primary);
+    wait_until(
+        Duration::from_secs(20),
+        "the banner to go when the line returns",
+        || x.count_color(window, OFFLINE_RED) == 0,
+    );
+
+    // Closed to the tray: after the grace period the window's process is gone, web engine
+    // and all; the tray keeps running.
+    assert!(
+        procfs::web_views(tray_pid) > 0,
+        "a shown window has its web view"
+    );
+    x.request_close(window);
+    wait_until(
+        Duration::from_secs(20),
+        "the window process to leave after the grace period",
+        || procfs::tree(tray_pid).len() == 1,
+    );
+    assert!(said().contains("the window process exits"), "{}", said());
+
+    // A second launch: the tray opens the window again, populated.
+    let populated = || said().matches("window populated").count();
+    let before = populated();
+    let second_log =
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("outage-tray-2.log");
+    let mut second = ChildGuard::new(
+        "tsunagi-tray (second launch)",
+        start_tray(std::fs::File::create(&second_log).unwrap()),
+    );
+    wait_until(Duration::from_secs(15), "the window back", || {
+        x.find_window(WINDOW_TITLE)
+            .is_some_and(|w| x.is_viewable(w))
+    });
+    wait_until(Duration::from_secs(15), "the new window populated", || {
+        populated() > before
+    });
+    wait_until(
+        Duration::from_secs(10),
+        "the second launch handing over and leaving",
+        || second.exited().is_some_and(|s| s.success()),
+    );
+    drop(app);
+}

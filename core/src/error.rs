@@ -157,7 +157,7 @@ pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
 /// What an error looks like on the wire to the UI: `{ code, message }`. The code is one of
 /// [`ErrorCode`]'s, or one an older build stored (a log read back keeps what it says).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 pub struct ErrorPayload {
     #[ts(type = "ErrorCode | (string & {})")]
     pub code: String,

@@ -675,3 +675,124 @@ async fn issue_19_a_vendor_export_mapped_once_is_read_by_its_header_next_morning
         .unwrap_err();
     assert!(unknown.to_string().contains("\"ない\""), "{unknown}");
 }
+
+/// Issue 18: the window runs in a process of its own and the runtime in the tray process.
+/// Over the local channel the window hears the runtime's events, asks for 最新に更新 and
+/// the line, and a change it writes itself reaches its screen as the runtime sees it; a
+/// second launch's "show" reaches the tray. Only this user can connect, and when the tray
+/// stops the window hears it (the socket is gone, asks fail with a code).
+#[test]
+fn issue_18_a_window_in_another_process_follows_the_runtime_over_the_local_channel() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tsunagi_core::runtime::local::{self, Ask, LocalClient};
+
+    let rt = two_worker_runtime();
+    let _guard = rt.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = Arc::new(Keychain::mock());
+    let tray_desk = Arc::new(open(dir.path(), keychain.clone(), Some("ja-JP")));
+    let runtime = runtime_without_timers(&tray_desk);
+    // A crash left a socket file behind: the tray serves anyway.
+    let address = local::address(&DataDir::at(dir.path()));
+    std::fs::write(&address, b"").unwrap();
+    let shows = Arc::new(AtomicUsize::new(0));
+    let on_show: local::OnShow = {
+        let shows = shows.clone();
+        Arc::new(move || {
+            shows.fetch_add(1, Ordering::SeqCst);
+        })
+    };
+    let (stop, stops) = tokio::sync::watch::channel(false);
+    let served = rt.spawn(local::serve(runtime.clone(), on_show, stops));
+
+    rt.block_on(async {
+        let window = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match LocalClient::connect(&DataDir::at(dir.path())).await {
+                    Ok(client) => break client,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+        })
+        .await
+        .expect("the tray's channel answers");
+        let mode = std::fs::metadata(&address).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the desk's user may connect");
+
+        let line = window.ask(Ask::Line).await.unwrap();
+        assert!(line["status"]["state"].is_string(), "a LineView: {line}");
+        assert!(line["advice"].is_object(), "a LineView: {line}");
+
+        // 最新に更新 from the window: the runtime pulls, answers, and says so.
+        let mut events = window.events();
+        let status = window.ask(Ask::SyncNow).await.unwrap();
+        assert_eq!(status["appointments"].as_u64(), Some(108), "{status}");
+        let announced = next_event(&mut events, |e| {
+            e["kind"] == "desk" && e["event"]["kind"] == "mirror-updated"
+        })
+        .await;
+        assert_eq!(announced["event"]["status"]["appointments"], 108);
+
+        // The window writes with its own desk (its own process), as the app does.
+        let window_desk = open(dir.path(), keychain.clone(), Some("ja-JP"));
+        cancel_first_appointment(&window_desk).await;
+        window.ask(Ask::Wrote).await.unwrap();
+        let queued = next_event(&mut events, |e| {
+            let counts = &e["event"]["counts"];
+            let total: u64 = [
+                "pending", "sending", "done", "not_sent", "conflict", "rejected",
+            ]
+            .iter()
+            .filter_map(|k| counts[*k].as_u64())
+            .sum();
+            e["kind"] == "desk" && e["event"]["kind"] == "outbox-changed" && total >= 1
+        })
+        .await;
+        assert!(queued["event"]["counts"].is_object());
+
+        window.ask(Ask::Show).await.unwrap();
+        assert_eq!(
+            shows.load(Ordering::SeqCst),
+            1,
+            "a second launch shows the window"
+        );
+
+        // The tray stops: its socket goes, and the window knows.
+        stop.send(true).unwrap();
+        served.await.unwrap().unwrap();
+        assert!(
+            !address.exists(),
+            "the socket is removed when the tray stops"
+        );
+        let mut closed = window.closed();
+        tokio::time::timeout(Duration::from_secs(5), closed.wait_for(|gone| *gone))
+            .await
+            .expect("the window hears the tray is gone")
+            .unwrap();
+        let refused = window.ask(Ask::Line).await.unwrap_err();
+        assert_eq!(refused.code, "internal.stopped");
+        assert!(LocalClient::connect(&DataDir::at(dir.path()))
+            .await
+            .is_err());
+        runtime.shutdown().await;
+    });
+}
+
+/// The first event from the tray's channel that `pick` accepts, within 10 s.
+async fn next_event(
+    events: &mut tokio::sync::broadcast::Receiver<serde_json::Value>,
+    pick: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(event) = events.recv().await {
+                if pick(&event) {
+                    return event;
+                }
+            }
+        }
+    })
+    .await
+    .expect("the event reaches the window")
+}

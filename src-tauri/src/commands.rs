@@ -53,7 +53,8 @@ pub async fn status(shell: State<'_, Shell>) -> Answer<MirrorStatus> {
 
 /// Send what waits, then pull (the 最新に更新 button); both are also announced as events.
 #[tauri::command]
-pub async fn sync_now(shell: State<'_, Shell>) -> Answer<MirrorStatus> {
+pub async fn sync_now(shell: State<'_, Shell>) -> Answer<serde_json::Value> {
+    // A `MirrorStatus`, from the runtime here or in the tray process.
     shell.sync_now().await
 }
 
@@ -105,8 +106,11 @@ pub async fn change_settings(
     let desk = shell.ready()?;
     let desk = desk.clone();
     let handle = app.clone();
+    // A window of the tray process: the tray sets the login item (to itself) when it
+    // sees the setting change.
+    let window_only = shell.is_window_only();
     let settings = tauri::async_runtime::spawn_blocking(move || {
-        if let Some(enabled) = change.autostart {
+        if let Some(enabled) = change.autostart.filter(|_| !window_only) {
             if !crate::apply_autostart(&handle, enabled) {
                 return Err(ErrorPayload::new(
                     ErrorCode::AutostartFailed,
@@ -162,9 +166,9 @@ pub async fn source_switch_check(
 
 /// How the line is, with what to tell the desk.
 #[tauri::command]
-pub async fn line_status(shell: State<'_, Shell>) -> Answer<LineView> {
-    let desk = shell.ready()?;
-    Ok(LineView::new(shell.line()?, None, &desk.config()))
+pub async fn line_status(shell: State<'_, Shell>) -> Answer<serde_json::Value> {
+    // A `LineView`, from the runtime here or in the tray process.
+    shell.line().await
 }
 
 /// The practice outage a drill shows (null without a drill).
@@ -178,8 +182,7 @@ pub async fn drill_line(shell: State<'_, Shell>) -> Answer<Option<LineView>> {
 /// when something changed, and in `line_status` either way.
 #[tauri::command]
 pub async fn probe_now(shell: State<'_, Shell>) -> Answer<()> {
-    shell.runtime()?.probe_now().await;
-    Ok(())
+    shell.probe_now().await
 }
 
 /// Outages, flaps and unclean stops the desk has not seen yet.

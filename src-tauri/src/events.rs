@@ -2,10 +2,15 @@
 //! has always listened to), the tray paints the view core decided, notifications show
 //! core's texts. Nothing here decides anything.
 
+use std::sync::Arc;
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
+
+use serde_json::Value;
+use tsunagi_core::runtime::local::{Ask, LocalClient};
 use tsunagi_core::runtime::{Notice, Runtime, RuntimeEvent};
+use tsunagi_core::Desk;
 
 /// The event name the UI listens to; its payload is a `DeskEvent`.
 pub const DESK_EVENT: &str = "desk-event";
@@ -35,6 +40,67 @@ pub fn forward(app: AppHandle, runtime: Runtime) {
             }
         }
     });
+}
+
+/// The window of the tray process's runtime: its events (as JSON, the same the page has
+/// always had) go to the page, the line going down raises the window, and what this
+/// window writes is announced, so the runtime sends it at once. The tray process paints
+/// the tray; the window leaves the tray alone.
+pub fn follow(app: AppHandle, tray: LocalClient, desk: Arc<Desk>) {
+    let mut events = tray.events();
+    let mut closed = tray.closed();
+    // Written here: the events of this process's own desk.
+    let mut own = desk.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Ok(event) => show_json(&app, event),
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                },
+                event = own.recv() => match event {
+                    Ok(event) => {
+                        if let Err(e) = app.emit(DESK_EVENT, &event) {
+                            tracing::warn!("could not reach the window: {e}");
+                        }
+                        let tray = tray.clone();
+                        tauri::async_runtime::spawn(async move {
+                            let _ = tray.ask(Ask::Wrote).await;
+                        });
+                    }
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                },
+                _ = closed.wait_for(|gone| *gone) => {
+                    // The tray process ended (終了, a crash): the window closes with it
+                    // rather than show a desk nobody watches the line for.
+                    tracing::warn!("the tray process is gone; the window closes");
+                    app.exit(0);
+                    break;
+                }
+            }
+        }
+    });
+}
+
+/// One runtime event from the tray process, as JSON.
+fn show_json(app: &AppHandle, event: Value) {
+    let sent = match event.get("kind").and_then(Value::as_str) {
+        Some("desk") => app.emit(DESK_EVENT, &event["event"]),
+        Some("line") => {
+            if event["raise_window"].as_bool() == Some(true) {
+                crate::windows::show_main(app);
+            }
+            app.emit(LINE_EVENT, &event["view"])
+        }
+        Some("morning_summary") => app.emit(SIGNALS_EVENT, ()),
+        // The tray and notifications belong to the tray process.
+        _ => Ok(()),
+    };
+    if let Err(e) = sent {
+        tracing::warn!("could not reach the window: {e}");
+    }
 }
 
 fn show(app: &AppHandle, event: RuntimeEvent) {

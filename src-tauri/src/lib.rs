@@ -17,7 +17,7 @@ use tauri::{Manager, RunEvent};
 use tauri_plugin_autostart::ManagerExt;
 
 use crate::launch::LaunchArgs;
-use crate::state::{Shell, Startup};
+use crate::state::{Background, Shell, Startup};
 
 pub fn run() {
     let startup = Startup::new(Instant::now());
@@ -119,7 +119,10 @@ pub fn run() {
                 // Built first, so the page loads while the tray and the events are set up.
                 windows::create_main(app.handle(), shell.language())?;
             }
-            tray::create(app.handle(), &tray_view(&shell))?;
+            // The tray process paints the tray when the runtime runs there.
+            if !shell.is_window_only() {
+                tray::create(app.handle(), &tray_view(&shell))?;
+            }
             attach(app.handle(), &shell);
             app.manage(shell);
             app.manage(startup);
@@ -167,18 +170,24 @@ pub fn run() {
 /// Connect the runtime to the window and the tray (at start, or once staff started over
 /// with a fresh mirror).
 pub(crate) fn attach(app: &tauri::AppHandle, shell: &Shell) {
-    let (Ok(desk), Ok(runtime)) = (shell.ready(), shell.runtime()) else {
+    let (Ok(desk), Ok(background)) = (shell.ready(), shell.background()) else {
         return;
     };
-    apply_autostart(app, desk.config().autostart);
-    events::forward(app.clone(), runtime);
+    match background {
+        Background::Here(runtime) => {
+            apply_autostart(app, desk.config().autostart);
+            events::forward(app.clone(), runtime);
+        }
+        // The tray process starts at login; this window follows its runtime.
+        Background::Tray(tray) => events::follow(app.clone(), tray, desk),
+    }
 }
 
 /// What the tray shows before the runtime says anything (or when the desk is unavailable).
 fn tray_view(shell: &Shell) -> tsunagi_core::runtime::TrayView {
-    match shell.runtime() {
-        Ok(runtime) => runtime.tray(),
-        Err(_) => tsunagi_core::runtime::TrayView::idle(shell.language()),
+    match shell.background() {
+        Ok(Background::Here(runtime)) => runtime.tray(),
+        Ok(Background::Tray(_)) | Err(_) => tsunagi_core::runtime::TrayView::idle(shell.language()),
     }
 }
 

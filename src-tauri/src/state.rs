@@ -1,18 +1,23 @@
 //! What the shell holds for the life of the app: the open desk and its runtime (all the
 //! background work lives in core's `Runtime`), or the reason the desk could not be opened
 //! (shown in the window instead of a crash).
+//!
+//! The runtime runs in this process, or in the tray process (`tsunagi-tray`, issue 18):
+//! then this process is only the window, follows the runtime over the local channel, and
+//! exits a while after the window was hidden.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use tsunagi_core::clock::SystemClock;
 use tsunagi_core::config::{DataDir, Language};
 use tsunagi_core::desk::FreshStart;
 use tsunagi_core::keychain::Keychain;
-use tsunagi_core::monitor::MonitorStatus;
+use tsunagi_core::monitor::advice::LineView;
+use tsunagi_core::runtime::local::{Ask, LocalClient};
 use tsunagi_core::runtime::{Runtime, RuntimeOptions};
-use tsunagi_core::view::MirrorStatus;
 use tsunagi_core::{Desk, DeskOptions, ErrorCode, ErrorPayload};
 
 use crate::launch::LaunchArgs;
@@ -28,7 +33,7 @@ pub struct Shell {
 enum State {
     Ready {
         desk: Arc<Desk>,
-        runtime: Runtime,
+        background: Background,
     },
     /// The desk could not be opened (missing key, damaged file, …): the window explains.
     Unavailable {
@@ -74,12 +79,23 @@ impl Shell {
         }
     }
 
-    /// The background work, or the error that keeps it from running.
-    pub fn runtime(&self) -> Result<Runtime, ErrorPayload> {
+    /// Where the background work runs, or the error that keeps it from running.
+    pub fn background(&self) -> Result<Background, ErrorPayload> {
         match self.state() {
-            State::Ready { runtime, .. } => Ok(runtime),
+            State::Ready { background, .. } => Ok(background),
             State::Unavailable { error, .. } => Err(error),
         }
+    }
+
+    /// Whether this process is only the window of a tray process's runtime.
+    pub fn is_window_only(&self) -> bool {
+        matches!(
+            self.state(),
+            State::Ready {
+                background: Background::Tray(_),
+                ..
+            }
+        )
     }
 
     /// Key lost: move the unreadable database aside and open a fresh one (core refuses
@@ -100,13 +116,34 @@ impl Shell {
         Ok(fresh)
     }
 
-    /// 最新に更新: send what waits, then refresh the mirror.
-    pub async fn sync_now(&self) -> Result<MirrorStatus, ErrorPayload> {
-        Ok(self.runtime()?.sync_now().await?)
+    /// 最新に更新: send what waits, then refresh the mirror. Answers a `MirrorStatus`.
+    pub async fn sync_now(&self) -> Result<Value, ErrorPayload> {
+        match self.background()? {
+            Background::Here(runtime) => json(runtime.sync_now().await?),
+            Background::Tray(tray) => tray.ask(Ask::SyncNow).await,
+        }
     }
 
-    pub fn line(&self) -> Result<MonitorStatus, ErrorPayload> {
-        Ok(self.runtime()?.line())
+    /// The line as screens show it (a `LineView`).
+    pub async fn line(&self) -> Result<Value, ErrorPayload> {
+        match self.background()? {
+            Background::Here(runtime) => {
+                let desk = runtime.desk();
+                json(LineView::new(runtime.line(), None, &desk.config()))
+            }
+            Background::Tray(tray) => tray.ask(Ask::Line).await,
+        }
+    }
+
+    /// Check the line again now.
+    pub async fn probe_now(&self) -> Result<(), ErrorPayload> {
+        match self.background()? {
+            Background::Here(runtime) => runtime.probe_now().await,
+            Background::Tray(tray) => {
+                tray.ask(Ask::ProbeNow).await?;
+            }
+        }
+        Ok(())
     }
 
     pub fn language(&self) -> Language {
@@ -117,8 +154,13 @@ impl Shell {
     }
 
     /// Stop the background work in order (the monitor marks this run as cleanly ended).
+    /// A window of the tray's runtime leaves it running.
     pub async fn shutdown(&self) {
-        if let State::Ready { runtime, .. } = self.state() {
+        if let State::Ready {
+            background: Background::Here(runtime),
+            ..
+        } = self.state()
+        {
             runtime.shutdown().await;
         }
     }
@@ -137,13 +179,44 @@ fn options(launch: &LaunchArgs) -> tsunagi_core::Result<DeskOptions> {
     })
 }
 
+/// Where the desk's background work runs.
+#[derive(Clone)]
+pub enum Background {
+    /// In this process.
+    Here(Runtime),
+    /// In the tray process, reached over the local channel.
+    Tray(LocalClient),
+}
+
+fn json(value: impl serde::Serialize) -> Result<Value, ErrorPayload> {
+    serde_json::to_value(value)
+        .map_err(|e| ErrorPayload::new(ErrorCode::InternalStopped, e.to_string()))
+}
+
 impl State {
-    /// Start the desk's background work (refused while `tsunagi-cli run` runs it).
+    /// Start the desk's background work, or follow the tray process that runs it (refused
+    /// while `tsunagi-cli run` runs it: the terminal's runtime serves no window).
     fn ready(desk: Desk) -> tsunagi_core::Result<State> {
         let desk = Arc::new(desk);
         let handle = tauri::async_runtime::handle();
-        let runtime = Runtime::start(desk.clone(), RuntimeOptions::default(), handle.inner())?;
-        Ok(State::Ready { desk, runtime })
+        let background =
+            match Runtime::start(desk.clone(), RuntimeOptions::default(), handle.inner()) {
+                Ok(runtime) => Background::Here(runtime),
+                Err(e) if e.code() == ErrorCode::StoreAlreadyRunning => {
+                    let data_dir = desk.data_dir().clone();
+                    match tauri::async_runtime::block_on(LocalClient::connect(&data_dir)) {
+                        Ok(tray) => {
+                            tracing::info!(
+                                "the runtime runs in the tray process; this is its window"
+                            );
+                            Background::Tray(tray)
+                        }
+                        Err(_) => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+        Ok(State::Ready { desk, background })
     }
 }
 

@@ -5,7 +5,8 @@
 //! no window until one is needed (an outage, the tray, a second launch), and a window
 //! hidden for [`grace`] is destroyed with its web view. A quick reopen within the grace
 //! period finds it as it was; a later one builds it anew, and the page puts back the tab,
-//! the filters and the scroll position it saved.
+//! the filters and the scroll position it saved. When the runtime runs in the tray process,
+//! this process is only the window and exits instead (see `state`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -143,6 +144,16 @@ fn release_later(app: &AppHandle) {
             return;
         };
         if still_mine && !window.is_visible().unwrap_or(true) {
+            // The window of the tray's runtime: the whole process goes (the web engine's
+            // libraries with it); the tray starts it again when it is needed.
+            let window_only = app
+                .try_state::<crate::state::Shell>()
+                .is_some_and(|shell| shell.is_window_only());
+            if window_only {
+                tracing::info!("hidden window released: the window process exits");
+                app.exit(0);
+                return;
+            }
             match window.destroy() {
                 Ok(()) => tracing::info!("hidden window released with its web view"),
                 Err(e) => tracing::warn!("the hidden window could not be released: {e}"),

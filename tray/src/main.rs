@@ -1,11 +1,11 @@
 //! `tsunagi-tray`: the desk's runtime (monitor, sender, puller, schedules) and its tray
 //! icon, in a process that never loads a web engine (issue 18).
 //!
-//! The window is a second process, started when it is needed; a process that links
-//! Tauri costs about 90 MB before it shows anything (docs/benchmarks.md), so the tray that
-//! runs all day must not be that process. This binary is that tray's foundation: it runs
-//! the runtime and paints the tray from what core's runtime decides, as the Tauri app
-//! does. Opening the window from here is not wired yet (see docs/benchmarks.md).
+//! The window is a second process (the app, `tsunagi`), started when it is needed: on an
+//! outage, from the tray, on a second launch. A process that links Tauri costs about 90 MB
+//! before it shows anything (docs/benchmarks.md), so the tray that runs all day must not
+//! be that process. The window finds the runtime here through the local channel
+//! (`tsunagi_core::runtime::local`) and exits a while after it is hidden.
 //!
 //! Threads: the main thread runs the OS event loop (tao: GTK on Linux, AppKit on macOS,
 //! the message loop on Windows), which the tray needs; one more thread runs a
@@ -17,11 +17,14 @@ use std::sync::Arc;
 use tao::event::{Event, StartCause};
 use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
 use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
-use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
+use tray_icon::{Icon, MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tsunagi_core::clock::SystemClock;
 use tsunagi_core::config::DataDir;
 use tsunagi_core::keychain::Keychain;
-use tsunagi_core::runtime::{Health, Runtime, RuntimeEvent, RuntimeOptions, TrayView};
+use tsunagi_core::runtime::{
+    local, Health, Notice, Runtime, RuntimeEvent, RuntimeOptions, TrayView,
+};
+use tsunagi_core::view::DeskEvent;
 use tsunagi_core::{Desk, DeskOptions};
 
 /// What the background thread tells the event loop.
@@ -34,11 +37,13 @@ enum Note {
 
 /// What the tray's menu asks of the background thread.
 enum Ask {
+    Show,
     Sync,
     Drill,
     Quit,
 }
 
+const OPEN: &str = "open";
 const SYNC: &str = "sync";
 const DRILL: &str = "drill";
 const QUIT: &str = "quit";
@@ -47,7 +52,20 @@ fn main() -> std::process::ExitCode {
     no_gl_before_gtk();
     tsunagi_core::logging::init(Some("warn,tsunagi_tray=info,tsunagi_core=info"));
     tsunagi_core::crash::install_panic_hook("tsunagi-tray");
-    let data_dir = data_dir_arg();
+    let folder = data_dir_arg().or_else(|| std::env::var_os("TSUNAGI_DATA_DIR").map(PathBuf::from));
+    let data_dir = match folder.map_or_else(DataDir::os_default, |d| Ok(DataDir::at(&d))) {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("tsunagi-tray: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // A second launch (the desk's icon clicked again, a login item and a click): the tray
+    // already running shows its window, and this one leaves.
+    if asked_the_running_tray(&data_dir) {
+        tracing::info!("Tsunagi is already running here; asked it to show its window");
+        return std::process::ExitCode::SUCCESS;
+    }
     let desk = match open_desk(data_dir) {
         Ok(desk) => Arc::new(desk),
         Err(e) => {
@@ -61,9 +79,10 @@ fn main() -> std::process::ExitCode {
     let proxy = event_loop.create_proxy();
     let (runtime_tx, runtime_rx) = std::sync::mpsc::sync_channel(1);
     let (ask, asked) = tokio::sync::mpsc::unbounded_channel::<Ask>();
+    let ask_again = ask.clone();
     let background = std::thread::Builder::new()
         .name("tsunagi-runtime".into())
-        .spawn(move || background(desk, proxy, runtime_tx, asked))
+        .spawn(move || background(desk, proxy, runtime_tx, ask_again, asked))
         .expect("a thread for the runtime");
     let Ok(Ok(runtime)) = runtime_rx.recv() else {
         let _ = background.join();
@@ -72,6 +91,7 @@ fn main() -> std::process::ExitCode {
 
     let mut tray: Option<TrayIcon> = None;
     let menu_events = MenuEvent::receiver();
+    let icon_events = TrayIconEvent::receiver();
     event_loop.run(move |event, _, flow| {
         *flow = ControlFlow::Wait;
         match event {
@@ -91,8 +111,21 @@ fn main() -> std::process::ExitCode {
             }
             _ => {}
         }
+        while let Ok(event) = icon_events.try_recv() {
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
+                let _ = ask.send(Ask::Show);
+            }
+        }
         while let Ok(event) = menu_events.try_recv() {
             match event.id.as_ref() {
+                OPEN => {
+                    let _ = ask.send(Ask::Show);
+                }
                 SYNC => {
                     let _ = ask.send(Ask::Sync);
                 }
@@ -108,11 +141,13 @@ fn main() -> std::process::ExitCode {
     });
 }
 
-/// The runtime's thread: start, forward tray changes, stop on 終了 or a stop signal.
+/// The runtime's thread: start, serve the window's channel, forward tray changes, open the
+/// window when it is needed, stop on 終了 or a stop signal.
 fn background(
     desk: Arc<Desk>,
     proxy: EventLoopProxy<Note>,
     started: std::sync::mpsc::SyncSender<tsunagi_core::Result<Runtime>>,
+    ask: tokio::sync::mpsc::UnboundedSender<Ask>,
     mut asked: tokio::sync::mpsc::UnboundedReceiver<Ask>,
 ) {
     let tokio = tokio::runtime::Builder::new_current_thread()
@@ -139,6 +174,20 @@ fn background(
         };
         let mut events = runtime.subscribe();
         let _ = started.send(Ok(runtime.clone()));
+        // The window's way to the runtime; a second launch's "show" comes this way too.
+        let (stop_channel, channel_stops) = tokio::sync::watch::channel(false);
+        let on_show: local::OnShow = Arc::new(move || {
+            let _ = ask.send(Ask::Show);
+        });
+        let channel = tokio::spawn(local::serve(runtime.clone(), on_show, channel_stops));
+        let window = Window::new(desk.data_dir().root().to_owned());
+        // Started by a person (not at login with `--hidden`): they want the window.
+        if !hidden_arg() {
+            window.open();
+        }
+        // The login item starts this process (the app's window follows it when needed).
+        let mut login_item = desk.config().autostart;
+        set_login_item(login_item);
         let stop = async {
             match signals.as_mut() {
                 Some(s) => s.recv().await,
@@ -150,6 +199,7 @@ fn background(
             tokio::select! {
                 _ = &mut stop => break,
                 ask = asked.recv() => match ask {
+                    Some(Ask::Show) => window.open(),
                     Some(Ask::Sync) => {
                         // The outcome reaches the tray as runtime events.
                         let runtime = runtime.clone();
@@ -158,11 +208,12 @@ fn background(
                         });
                     }
                     Some(Ask::Drill) => {
-                        // The runtime's tray event relabels the menu.
-                        let desk = desk.clone();
+                        // The runtime's tray event relabels the menu; the window shows it.
+                        let (desk, window) = (desk.clone(), window.clone());
                         tokio::spawn(async move {
-                            if let Err(e) = desk.toggle_drill(None).await {
-                                tracing::warn!(code = %e.code(), "drill from the tray failed: {e}");
+                            match desk.toggle_drill(None).await {
+                                Ok(_) => window.open(),
+                                Err(e) => tracing::warn!(code = %e.code(), "drill from the tray failed: {e}"),
                             }
                         });
                     }
@@ -172,22 +223,107 @@ fn background(
                     Ok(RuntimeEvent::Tray { tray }) => {
                         let _ = proxy.send_event(Note::Paint(tray));
                     }
+                    Ok(RuntimeEvent::Desk { event: DeskEvent::ConfigChanged {} }) => {
+                        // 起動時に開始 changed in the window's settings.
+                        let wanted = desk.config().autostart;
+                        if wanted != login_item {
+                            login_item = wanted;
+                            set_login_item(wanted);
+                        }
+                    }
+                    Ok(RuntimeEvent::Line { raise_window, notice, .. }) => {
+                        // The line went down: the desk needs the window now.
+                        if raise_window {
+                            window.open();
+                        }
+                        if let Some(notice) = notice {
+                            notify(notice);
+                        }
+                    }
+                    // Said even with no window: the morning summary, web booking still
+                    // stopped after a recovery, a file the export folder refused.
+                    Ok(RuntimeEvent::MorningSummary { notice })
+                    | Ok(RuntimeEvent::Recovered { booking: Some(notice), .. })
+                    | Ok(RuntimeEvent::FolderRefused { notice }) => notify(notice),
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 },
             }
         }
         tracing::info!("stopping cleanly");
+        let _ = stop_channel.send(true);
+        if let Ok(Err(e)) = channel.await {
+            tracing::warn!(code = %e.code(), "the window's channel failed: {e}");
+        }
         runtime.shutdown().await;
         let _ = proxy.send_event(Note::Stopped);
     });
 }
 
-fn open_desk(data_dir: Option<PathBuf>) -> tsunagi_core::Result<Desk> {
-    let data_dir = match data_dir {
-        Some(dir) => DataDir::at(&dir),
-        None => DataDir::os_default()?,
+/// Make the OS login item start this program hidden (`--hidden`), or remove it. The item
+/// is the one the app made before (same name), now pointing here. Failure is logged: the
+/// desk works without it, and the settings screen shows what was asked.
+fn set_login_item(enabled: bool) {
+    tokio::task::spawn_blocking(move || {
+        let program = match std::env::current_exe() {
+            Ok(p) => p.display().to_string(),
+            Err(e) => {
+                tracing::warn!("could not set start-at-login: {e}");
+                return;
+            }
+        };
+        let mut builder = auto_launch::AutoLaunchBuilder::new();
+        builder
+            .set_app_name("Tsunagi")
+            .set_app_path(&program)
+            .set_args(&["--hidden"]);
+        #[cfg(target_os = "macos")]
+        builder.set_macos_launch_mode(auto_launch::MacOSLaunchMode::LaunchAgent);
+        let done = builder.build().and_then(|item| {
+            if enabled {
+                // Written every time: it may still name the app from before the tray.
+                item.enable()
+            } else if item.is_enabled()? {
+                item.disable()
+            } else {
+                Ok(())
+            }
+        });
+        match done {
+            Ok(()) => tracing::info!(enabled, "start-at-login set for the tray"),
+            Err(e) => tracing::warn!("could not change start-at-login: {e}"),
+        }
+    });
+}
+
+/// Show one of core's notices as a desktop notification (off the async thread: it is a
+/// round trip to the desktop's notification service).
+fn notify(notice: Notice) {
+    tokio::task::spawn_blocking(move || {
+        let shown = notify_rust::Notification::new()
+            .appname("Tsunagi")
+            .summary(&notice.title)
+            .body(&notice.body)
+            .show();
+        if let Err(e) = shown {
+            // No notification service (a bare test display): the tray and window still say it.
+            tracing::warn!("could not show a notification: {e}");
+        }
+    });
+}
+
+/// Whether a tray already runs for this folder and was asked to show its window.
+fn asked_the_running_tray(data_dir: &DataDir) -> bool {
+    let Ok(tokio) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return false;
     };
+    tokio.block_on(local::ask_to_show(data_dir))
+}
+
+fn open_desk(data_dir: DataDir) -> tsunagi_core::Result<Desk> {
     Desk::open(DeskOptions {
         data_dir,
         keychain: Arc::new(Keychain::os()),
@@ -204,11 +340,20 @@ fn no_gl_before_gtk() {
     #[cfg(target_os = "linux")]
     if std::env::var_os("GDK_GL").is_none() {
         std::env::set_var("GDK_GL", "disable");
+        // The window's web engine is left to choose for itself.
+        std::env::set_var(GL_SET_HERE, "1");
     }
 }
 
-/// `--data-dir DIR` (as the app takes it); other arguments (`--hidden`) change nothing
-/// here: this process never shows a window.
+/// Marks `GDK_GL` as set by [`no_gl_before_gtk`], not by the user.
+const GL_SET_HERE: &str = "TSUNAGI_TRAY_SET_GDK_GL";
+
+/// `--hidden`: started at login; the window waits until it is needed.
+fn hidden_arg() -> bool {
+    std::env::args_os().skip(1).any(|a| a == "--hidden")
+}
+
+/// `--data-dir DIR` (as the app takes it).
 fn data_dir_arg() -> Option<PathBuf> {
     let mut args = std::env::args_os().skip(1);
     while let Some(arg) = args.next() {
@@ -220,6 +365,53 @@ fn data_dir_arg() -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// The window: the app (`tsunagi`, beside this program) started for this data folder. It
+/// finds the runtime here through the local channel. Started again while it runs, the app
+/// shows the window it has (it lets one instance run) and the new process leaves.
+#[derive(Clone)]
+struct Window {
+    data_dir: PathBuf,
+    program: PathBuf,
+}
+
+impl Window {
+    fn new(data_dir: PathBuf) -> Window {
+        // `TSUNAGI_WINDOW_PROGRAM`: another build of the app (the IT helper's, the tests').
+        let program = std::env::var_os("TSUNAGI_WINDOW_PROGRAM")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                let me = std::env::current_exe().unwrap_or_default();
+                me.with_file_name(format!("tsunagi{}", std::env::consts::EXE_SUFFIX))
+            });
+        Window { data_dir, program }
+    }
+
+    fn open(&self) {
+        let mut command = std::process::Command::new(&self.program);
+        command
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .stdin(std::process::Stdio::null());
+        if std::env::var_os(GL_SET_HERE).is_some() {
+            command.env_remove("GDK_GL").env_remove(GL_SET_HERE);
+        }
+        let started = command.spawn();
+        match started {
+            Ok(mut child) => {
+                tracing::info!(pid = child.id(), "window process started");
+                // Waited for, so it leaves no zombie behind when it exits.
+                std::thread::spawn(move || {
+                    let _ = child.wait();
+                });
+            }
+            Err(e) => tracing::error!(
+                program = %self.program.display(),
+                "the window could not be started: {e}"
+            ),
+        }
+    }
 }
 
 fn icon(health: Health) -> Icon {
@@ -235,7 +427,8 @@ fn icon(health: Health) -> Icon {
 
 fn menu(view: &TrayView) -> Menu {
     let menu = Menu::new();
-    let items: [&dyn tray_icon::menu::IsMenuItem; 4] = [
+    let items: [&dyn tray_icon::menu::IsMenuItem; 5] = [
+        &MenuItem::with_id(OPEN, &view.menu.open, true, None),
         &MenuItem::with_id(SYNC, &view.menu.sync, true, None),
         &MenuItem::with_id(DRILL, &view.menu.drill, true, None),
         &PredefinedMenuItem::separator(),

@@ -9,6 +9,7 @@
 //! work), then the sender and the puller (after the op or pull in flight), last the
 //! monitor (it marks the run as cleanly ended). See docs/runtime.md.
 
+pub mod local;
 mod notice;
 mod schedule;
 mod tray;
