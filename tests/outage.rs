@@ -384,6 +384,14 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
     wait_until(Duration::from_secs(15), "the new window populated", || {
         populated() > before
     });
+    // Where the desk left it: the call list the outage opened, though the line is up now
+    // (a window built on a good line opens on 予約一覧 otherwise).
+    let log = said();
+    let last = log
+        .lines()
+        .rfind(|l| l.contains("window populated"))
+        .unwrap();
+    assert!(last.contains("tab=\"calls\""), "{last}");
     wait_until(
         Duration::from_secs(10),
         "the second launch handing over and leaving",

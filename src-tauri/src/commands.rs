@@ -268,10 +268,13 @@ fn raw_file(request: &tauri::ipc::Request<'_>) -> Answer<Vec<u8>> {
 /// The UI reports its first render with appointments on screen (the launch benchmark
 /// reads this line).
 #[tauri::command]
-pub fn mark_populated(startup: State<'_, Startup>, rows: u32) {
+pub fn mark_populated(startup: State<'_, Startup>, rows: u32, tab: String) {
     if let Some(elapsed) = startup.first_report() {
+        // The tab's name is one of the page's own (no patient data); cut short regardless.
+        let tab: String = tab.chars().take(16).collect();
         tracing::info!(
             rows,
+            tab,
             elapsed_ms = elapsed.as_millis() as u64,
             "window populated"
         );

@@ -133,7 +133,7 @@ export const api = {
   csvMappings: () => call<SavedMapping[]>('csv_mappings'),
   setCsvFolder: (path: string | null, mapping: string | null) =>
     call<Settings>('set_csv_folder', { path, mapping }),
-  markPopulated: (rows: number) => call<void>('mark_populated', { rows }),
+  markPopulated: (rows: number, tab: string) => call<void>('mark_populated', { rows, tab }),
   callList: (tomorrowMorning: boolean) =>
     call<CallListView>('call_list', { tomorrowMorning }),
   recordCall: (record: CallRecord, tomorrowMorning: boolean) =>
