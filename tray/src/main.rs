@@ -49,6 +49,7 @@ const DRILL: &str = "drill";
 const QUIT: &str = "quit";
 
 fn main() -> std::process::ExitCode {
+    one_malloc_arena();
     no_gl_before_gtk();
     tsunagi_core::logging::init(Some("warn,tsunagi_tray=info,tsunagi_core=info"));
     tsunagi_core::crash::install_panic_hook("tsunagi-tray");
@@ -342,6 +343,19 @@ fn no_gl_before_gtk() {
         std::env::set_var("GDK_GL", "disable");
         // The window's web engine is left to choose for itself.
         std::env::set_var(GL_SET_HERE, "1");
+    }
+}
+
+/// One malloc arena for the whole process. glibc gives each thread that allocates an arena
+/// of its own (the event loop, the runtime, the blocking pool); their partly used pages
+/// were 3.3 MB of this all-day process's 51 MB (PSS, measured with MALLOC_ARENA_MAX=1).
+/// Its threads are idle nearly always, so they share one without contention worth the
+/// memory. Called first, before any other thread exists.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before other threads start.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 
