@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set everything up and start Tsunagi (the demo clinic until an upstream is configured).
-# Usage: scripts/run.sh [app arguments, e.g. --data-dir DIR]
+# Usage: scripts/run.sh [arguments, e.g. --data-dir DIR]
+# Starts the tray process (tsunagi-tray: the runtime and the tray icon, no web engine),
+# which opens the window (the app, tsunagi) now and whenever it is needed.
 source "$(dirname "$0")/lib.sh"
 
 apt_install "${BUILD_PACKAGES[@]}"
@@ -9,9 +11,9 @@ ensure_node
 ui_deps
 ui_build
 step "Building Tsunagi (release; the first build takes a few minutes)"
-cargo build --release --locked -p tsunagi -p tsunagi-core --bins
-app=$CARGO_TARGET_DIR/release/tsunagi
-echo "Tsunagi: $app"
+cargo build --release --locked -p tsunagi -p tsunagi-core -p tsunagi-tray --bins
+app=$CARGO_TARGET_DIR/release/tsunagi-tray
+echo "Tsunagi: $app (the window: $CARGO_TARGET_DIR/release/tsunagi)"
 echo "CLI:     $CARGO_TARGET_DIR/release/tsunagi-cli"
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "$(uname)" != "Linux" ]; then
