@@ -28,6 +28,38 @@ fn save(x: &X11, display: &Display, window: u32, name: &str) {
     }
 }
 
+/// A Japanese desk whose monitor probes the "internet" namespace of `net`.
+fn seed_config(data: &std::path::Path, net: &Network, device: &str) {
+    std::fs::write(
+        data.join("config.toml"),
+        format!(
+            "device_id = \"{device}\"\nlanguage = \"ja\"\nautostart = false\n\
+             [monitor]\nendpoints = [{{ url = \"http://{PUBLIC}/connect.txt\", expect = \"{CONNECT_BODY}\" }}]\n\
+             dns_name = \"probe.test\"\ndns_servers = [\"{PUBLIC}\"]\ngateway = \"{}\"\n",
+            net.primary.gateway
+        ),
+    )
+    .unwrap();
+}
+
+/// What is asked of the desktop's notification service (there is none on a test display;
+/// the bus still carries the request), logged to `name` in the test's temp folder.
+fn watch_notifications(session: &Session, name: &str) -> (ChildGuard, std::path::PathBuf) {
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let notes = session
+        .command("dbus-monitor")
+        .args([
+            "--session",
+            "interface='org.freedesktop.Notifications',member='Notify'",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(std::fs::File::create(&path).unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-monitor (apt: dbus-bin)");
+    (ChildGuard::new("dbus-monitor", notes), path)
+}
+
 struct App {
     data: tempfile::TempDir,
     _app: ChildGuard,
@@ -51,16 +83,7 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
         .prefix("tsunagi-outage-")
         .tempdir()
         .unwrap();
-    std::fs::write(
-        data.path().join("config.toml"),
-        format!(
-            "device_id = \"outage\"\nlanguage = \"ja\"\nautostart = false\n\
-             [monitor]\nendpoints = [{{ url = \"http://{PUBLIC}/connect.txt\", expect = \"{CONNECT_BODY}\" }}]\n\
-             dns_name = \"probe.test\"\ndns_servers = [\"{PUBLIC}\"]\ngateway = \"{}\"\n",
-            net.primary.gateway
-        ),
-    )
-    .unwrap();
+    seed_config(data.path(), &net, "outage");
     let log_path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("outage-app.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let child = session
@@ -83,22 +106,7 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
         data,
     };
 
-    // What the app asks the desktop's notification service to show (there is none on a
-    // test display; the bus still carries the request).
-    let notes_path =
-        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("outage-notifications.log");
-    let notes = session
-        .command("dbus-monitor")
-        .args([
-            "--session",
-            "interface='org.freedesktop.Notifications',member='Notify'",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(std::fs::File::create(&notes_path).unwrap()))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dbus-monitor (apt: dbus-bin)");
-    let _notes = ChildGuard::new("dbus-monitor", notes);
+    let (_notes, notes_path) = watch_notifications(&session, "outage-notifications.log");
 
     let x = X11::connect(&display.name());
     wait_until(Duration::from_secs(30), "the monitor's heartbeats", || {
@@ -240,16 +248,7 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
         .prefix("tsunagi-tray-outage-")
         .tempdir()
         .unwrap();
-    std::fs::write(
-        data.path().join("config.toml"),
-        format!(
-            "device_id = \"tray-outage\"\nlanguage = \"ja\"\nautostart = false\n\
-             [monitor]\nendpoints = [{{ url = \"http://{PUBLIC}/connect.txt\", expect = \"{CONNECT_BODY}\" }}]\n\
-             dns_name = \"probe.test\"\ndns_servers = [\"{PUBLIC}\"]\ngateway = \"{}\"\n",
-            net.primary.gateway
-        ),
-    )
-    .unwrap();
+    seed_config(data.path(), &net, "tray-outage");
     let log_path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("outage-tray.log");
     let data_path = data.path().to_owned();
     let start_tray = |log: std::fs::File| {
@@ -277,20 +276,7 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
     };
     let said = || std::fs::read_to_string(&log_path).unwrap_or_default();
     // The notifications are the tray process's now (the window may not be there).
-    let notes_path =
-        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("outage-tray-notifications.log");
-    let notes = session
-        .command("dbus-monitor")
-        .args([
-            "--session",
-            "interface='org.freedesktop.Notifications',member='Notify'",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(std::fs::File::create(&notes_path).unwrap()))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dbus-monitor (apt: dbus-bin)");
-    let _notes = ChildGuard::new("dbus-monitor", notes);
+    let (_notes, notes_path) = watch_notifications(&session, "outage-tray-notifications.log");
     let x = X11::connect(&display.name());
     wait_until(Duration::from_secs(60), "the tray's first mirror", || {
         said().contains("mirror refreshed")
