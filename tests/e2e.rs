@@ -1344,28 +1344,7 @@ async fn an_outage_opens_on_the_call_list(rig: Rig, size: &str) {
         Duration::from_secs(10),
         async || {
             let v = client
-                .execute(
-                    "const h = window.innerHeight; \
-                     const rows = [...document.querySelectorAll('[data-testid=call-row]')]; \
-                     const seen = (el) => { const r = el.getBoundingClientRect(); \
-                       if (r.top < 0 || r.bottom > h) return false; \
-                       const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); \
-                       return !!hit && el.contains(hit); }; \
-                     const list = document.querySelector('[data-testid=call-list]'); \
-                     const check = document.querySelector('[data-testid=checklist]'); \
-                     const first = document.querySelector('[data-testid=call-row]:not(.reached)'); \
-                     const name = rows[0]?.querySelector('.name'); \
-                     return { \
-                       tab: document.querySelector('[role=tab][aria-selected=true]')?.dataset.testid ?? null, \
-                       visible: rows.slice(0, 3).filter(seen).length, \
-                       focused: !!first && document.activeElement === first, \
-                       beside: !!list && !!check && check.getBoundingClientRect().left >= list.getBoundingClientRect().right \
-                         && check.getBoundingClientRect().top < h, \
-                       diagnosis: !!document.querySelector('[data-testid=diagnosis]'), \
-                       namePx: name ? parseFloat(getComputedStyle(name).fontSize) : 0, \
-                       height: h };",
-                    vec![],
-                )
+                .execute(tsunagi_testkit::page::OUTAGE_SCREEN, vec![])
                 .await
                 .ok()?;
             (v["tab"] == "tab-calls" && v["visible"] == 3 && v["focused"] == true).then_some(v)

@@ -6,6 +6,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use tsunagi_testkit::netns::{Network, PUBLIC};
 use tsunagi_testkit::probe_servers::{DnsServer, HttpEndpoint, CONNECT_BODY};
 use tsunagi_testkit::procfs;
@@ -58,6 +59,77 @@ fn watch_notifications(session: &Session, name: &str) -> (ChildGuard, std::path:
         .spawn()
         .expect("dbus-monitor (apt: dbus-bin)");
     (ChildGuard::new("dbus-monitor", notes), path)
+}
+
+/// WebKit's own WebDriver attached to a window another process started: the tray runs
+/// with automation allowed and WebKit's inspector server on `inspector`, and the window it
+/// starts inherits both. The driver runs in the desk's namespace, where that server
+/// listens; logs to `name` in the test's temp folder. One per window process.
+fn attach_driver(
+    session: &Session,
+    net: &Network,
+    inspector: u16,
+    name: &str,
+) -> (ChildGuard, u16) {
+    let port = free_port();
+    let log = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let driver = session
+        .command("ip")
+        .args(["netns", "exec", &net.desk, "WebKitWebDriver"])
+        .arg(format!("--port={port}"))
+        .arg(format!("--target=127.0.0.1:{inspector}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(log).unwrap()))
+        .spawn()
+        .expect("WebKitWebDriver (apt: webkit2gtk-driver)");
+    let driver = ChildGuard::new("WebKitWebDriver", driver);
+    net.within_desk(|| {
+        wait_until(Duration::from_secs(20), "WebKitWebDriver to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })
+    });
+    (driver, port)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The outage screen read in the page over a WebDriver session on the running window
+/// (`tsunagi_testkit::page::OUTAGE_SCREEN`), once `ready` accepts it or after 15 s. The
+/// session ends; the window stays.
+fn read_screen(net: &Network, port: u16, ready: impl Fn(&Value) -> bool + Sync) -> Value {
+    net.within_desk(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let client = fantoccini::ClientBuilder::native()
+                .capabilities(serde_json::Map::new())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+                .expect("a WebDriver session with the window the tray started");
+            let deadline = Instant::now() + Duration::from_secs(15);
+            let screen = loop {
+                let v = client
+                    .execute(tsunagi_testkit::page::OUTAGE_SCREEN, vec![])
+                    .await
+                    .unwrap_or(Value::Null);
+                if ready(&v) || Instant::now() > deadline {
+                    break v;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            client.close().await.expect("end the WebDriver session");
+            screen
+        })
+    })
 }
 
 struct App {
@@ -228,9 +300,10 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
 
 /// Issue 18: the tray process runs the desk all day with no web engine; the window is the
 /// app, started by the tray when it is needed and gone a while after it is hidden.
-/// Pulling the plug brings the window up with the offline banner (the runtime stays in the
-/// tray); closed to the tray, the window process exits after the grace period; a second
-/// launch brings it back, populated.
+/// On a 1366×768 desk screen, pulling the plug brings the window up with the offline banner
+/// (the runtime stays in the tray) and, read over WebDriver, the call list with its first
+/// patient not yet reached in focus and on screen; closed to the tray, the window process
+/// exits after the grace period; a second launch brings it back, populated, on the same tab.
 #[test]
 fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves_when_hidden() {
     let tray_program = std::path::Path::new(APP).with_file_name("tsunagi-tray");
@@ -240,7 +313,7 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
         tray_program.display()
     );
     let session = Session::start();
-    let display = Display::start();
+    let display = Display::desk_screen();
     let net = Network::new(false);
     let _endpoint = HttpEndpoint::serve(net.listen_tcp(&format!("{PUBLIC}:80")));
     let _dns = DnsServer::serve(net.bind_udp(&format!("{PUBLIC}:53")), PUBLIC);
@@ -251,6 +324,9 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
     seed_config(data.path(), &net, "tray-outage");
     let log_path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("outage-tray.log");
     let data_path = data.path().to_owned();
+    // The windows the tray starts can be driven over WebDriver (WebKit's inspector server,
+    // inside the desk's namespace).
+    let inspector = free_port();
     let start_tray = |log: std::fs::File| {
         session
             .command("ip")
@@ -262,6 +338,8 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
             .env("TSUNAGI_LOG", "info")
             // The window it starts leaves 3 s after it is hidden (2 minutes by default).
             .env("TSUNAGI_WINDOW_GRACE_SECS", "3")
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            .env("WEBKIT_INSPECTOR_SERVER", format!("127.0.0.1:{inspector}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
@@ -311,6 +389,35 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
         "window process up with the offline banner {:?} after the cut",
         cut.elapsed()
     );
+    // What the receptionist meets: the call list, the first patient to call in focus.
+    let (mut driver, port) = attach_driver(&session, &net, inspector, "outage-tray-driver.log");
+    let screen = read_screen(&net, port, |v| {
+        v["tab"] == "tab-calls" && v["focused"] == true && v["focusedSeen"] == true
+    });
+    eprintln!("the outage screen over WebDriver: {screen}");
+    assert_eq!(
+        screen["tab"], "tab-calls",
+        "opens on the call list: {screen}"
+    );
+    assert_eq!(
+        screen["focused"], true,
+        "the keyboard on the first patient not yet reached: {screen}"
+    );
+    assert_eq!(
+        screen["focusedSeen"], true,
+        "that patient on screen without scrolling: {screen}"
+    );
+    let rows = screen["rows"].as_u64().unwrap();
+    assert_eq!(
+        screen["visible"].as_u64().unwrap(),
+        rows.min(3),
+        "the first three patients on screen: {screen}"
+    );
+    assert_eq!(
+        screen["beside"], true,
+        "the checklist beside the list: {screen}"
+    );
+    driver.stop(Duration::from_secs(5));
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e");
     std::fs::create_dir_all(&dir).unwrap();
     x.capture_png(
@@ -372,12 +479,13 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
     });
     // Where the desk left it: the call list the outage opened, though the line is up now
     // (a window built on a good line opens on 予約一覧 otherwise).
-    let log = said();
-    let last = log
-        .lines()
-        .rfind(|l| l.contains("window populated"))
-        .unwrap();
-    assert!(last.contains("tab=\"calls\""), "{last}");
+    let (mut driver, port) = attach_driver(&session, &net, inspector, "outage-tray-driver-2.log");
+    let screen = read_screen(&net, port, |v| {
+        v["tab"] == "tab-calls" && v["rows"].as_u64() > Some(0)
+    });
+    assert_eq!(screen["tab"], "tab-calls", "the same tab: {screen}");
+    assert!(screen["rows"].as_u64() > Some(0), "populated: {screen}");
+    driver.stop(Duration::from_secs(5));
     wait_until(
         Duration::from_secs(10),
         "the second launch handing over and leaving",

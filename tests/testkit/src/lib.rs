@@ -15,6 +15,7 @@ pub mod leak;
 pub mod monitor_rig;
 pub mod netns;
 pub mod orca;
+pub mod page;
 pub mod probe_servers;
 pub mod tls;
 
