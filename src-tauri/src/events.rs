@@ -104,45 +104,25 @@ fn show_json(app: &AppHandle, event: Value) {
 }
 
 fn show(app: &AppHandle, event: RuntimeEvent) {
+    if event.raises_window() {
+        // Also when it was hidden in the tray: the desk needs it now.
+        crate::windows::show_main(app);
+    }
+    if let Some(notice) = event.notice() {
+        notify(app, notice);
+    }
     let sent = match event {
         RuntimeEvent::Desk { event } => app.emit(DESK_EVENT, &event),
-        RuntimeEvent::Line {
-            view,
-            notice,
-            raise_window,
-        } => {
-            if raise_window {
-                // Also when it was hidden in the tray: the desk needs it now.
-                crate::windows::show_main(app);
-            }
-            if let Some(notice) = notice {
-                notify(app, &notice);
-            }
-            app.emit(LINE_EVENT, &view)
-        }
-        RuntimeEvent::MorningSummary { notice } => {
-            notify(app, &notice);
-            app.emit(SIGNALS_EVENT, ())
-        }
+        RuntimeEvent::Line { view, .. } => app.emit(LINE_EVENT, &view),
+        RuntimeEvent::MorningSummary { .. } => app.emit(SIGNALS_EVENT, ()),
         RuntimeEvent::Tray { tray } => {
             crate::tray::paint(app, &tray);
             Ok(())
         }
-        // Web booking still stopped: a reminder (the window's strip says it too).
-        RuntimeEvent::Recovered {
-            booking: Some(notice),
-            ..
-        } => {
-            notify(app, &notice);
-            Ok(())
-        }
-        // A file in the export folder was refused: said even with the window shut.
-        RuntimeEvent::FolderRefused { notice } => {
-            notify(app, &notice);
-            Ok(())
-        }
-        // The window hears these through the desk's own events.
-        RuntimeEvent::Recovered { .. } | RuntimeEvent::SheetWritten { .. } => Ok(()),
+        // The window hears these through the desk's own events (the notice above).
+        RuntimeEvent::Recovered { .. }
+        | RuntimeEvent::SheetWritten { .. }
+        | RuntimeEvent::FolderRefused { .. } => Ok(()),
     };
     if let Err(e) = sent {
         tracing::warn!("could not reach the window: {e}");

@@ -221,32 +221,31 @@ fn background(
                     Some(Ask::Quit) | None => break,
                 },
                 event = events.recv() => match event {
-                    Ok(RuntimeEvent::Tray { tray }) => {
-                        let _ = proxy.send_event(Note::Paint(tray));
-                    }
-                    Ok(RuntimeEvent::Desk { event: DeskEvent::ConfigChanged {} }) => {
-                        // 起動時に開始 changed in the window's settings.
-                        let wanted = desk.config().autostart;
-                        if wanted != login_item {
-                            login_item = wanted;
-                            set_login_item(wanted);
-                        }
-                    }
-                    Ok(RuntimeEvent::Line { raise_window, notice, .. }) => {
+                    Ok(event) => {
                         // The line went down: the desk needs the window now.
-                        if raise_window {
+                        if event.raises_window() {
                             window.open();
                         }
-                        if let Some(notice) = notice {
-                            notify(notice);
+                        // Said even with no window.
+                        if let Some(notice) = event.notice() {
+                            notify(notice.clone());
+                        }
+                        match event {
+                            RuntimeEvent::Tray { tray } => {
+                                let _ = proxy.send_event(Note::Paint(tray));
+                            }
+                            RuntimeEvent::Desk { event: DeskEvent::ConfigChanged {} } => {
+                                // 起動時に開始 changed in the window's settings.
+                                let wanted = desk.config().autostart;
+                                if wanted != login_item {
+                                    login_item = wanted;
+                                    set_login_item(wanted);
+                                }
+                            }
+                            _ => {}
                         }
                     }
-                    // Said even with no window: the morning summary, web booking still
-                    // stopped after a recovery, a file the export folder refused.
-                    Ok(RuntimeEvent::MorningSummary { notice })
-                    | Ok(RuntimeEvent::Recovered { booking: Some(notice), .. })
-                    | Ok(RuntimeEvent::FolderRefused { notice }) => notify(notice),
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 },
             }

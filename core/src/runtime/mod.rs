@@ -90,6 +90,36 @@ pub enum RuntimeEvent {
     FolderRefused { notice: Notice },
 }
 
+impl RuntimeEvent {
+    /// What the desk is told by the OS even with the window shut, if anything: a change of
+    /// the line's state, the morning summary, web booking still stopped after a recovery,
+    /// a file the export folder refused.
+    pub fn notice(&self) -> Option<&Notice> {
+        match self {
+            RuntimeEvent::Line { notice, .. } => notice.as_ref(),
+            RuntimeEvent::Recovered { booking, .. } => booking.as_ref(),
+            RuntimeEvent::MorningSummary { notice } | RuntimeEvent::FolderRefused { notice } => {
+                Some(notice)
+            }
+            RuntimeEvent::Desk { .. }
+            | RuntimeEvent::SheetWritten { .. }
+            | RuntimeEvent::Tray { .. } => None,
+        }
+    }
+
+    /// Whether the desk needs the window in front now, also when it was hidden or not
+    /// there at all: the line went down.
+    pub fn raises_window(&self) -> bool {
+        matches!(
+            self,
+            RuntimeEvent::Line {
+                raise_window: true,
+                ..
+            }
+        )
+    }
+}
+
 /// The lock that keeps one runtime per install.
 const LOCK_FILE: &str = "runtime.lock";
 
