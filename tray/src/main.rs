@@ -234,6 +234,11 @@ fn background(
                             RuntimeEvent::Tray { tray } => {
                                 let _ = proxy.send_event(Note::Paint(tray));
                             }
+                            // A pull is done: what it held is given back until the next.
+                            RuntimeEvent::Desk { event: DeskEvent::MirrorUpdated { .. } } => {
+                                let desk = desk.clone();
+                                tokio::task::spawn_blocking(move || give_back_memory(&desk));
+                            }
                             RuntimeEvent::Desk { event: DeskEvent::ConfigChanged {} } => {
                                 // 起動時に開始 changed in the window's settings.
                                 let wanted = desk.config().autostart;
@@ -355,6 +360,21 @@ fn one_malloc_arena() {
     // SAFETY: mallopt only sets an allocator parameter; called before other threads start.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+/// Give back the memory a pull used: the database's page cache, and the heap's free pages
+/// (glibc keeps them for the next allocation otherwise; the tray waits a minute or more
+/// between pulls).
+fn give_back_memory(desk: &Desk) {
+    if let Err(e) = desk.release_memory() {
+        tracing::debug!(code = %e.code(), "could not shrink the database's cache: {e}");
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the OS, under the allocator's
+    // own locks.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -238,6 +238,13 @@ impl Desk {
         &self.data_dir
     }
 
+    /// Hand back what the database keeps for speed after a burst of work (its page cache),
+    /// for a process that waits all day between pulls (the tray). Blocking: call it from
+    /// the blocking pool.
+    pub fn release_memory(&self) -> Result<()> {
+        self.store.shrink_memory()
+    }
+
     /// The config as last read, from memory (no file I/O, so any thread may ask). It is
     /// read again from `config.toml` before every request upstream ([`Desk::fresh_config`])
     /// and every few seconds while a runtime runs.

@@ -183,6 +183,11 @@ impl Store {
         Ok(done)
     }
 
+    /// Give SQLite's page cache back (`PRAGMA shrink_memory`); later reads fill it again.
+    pub fn shrink_memory(&self) -> Result<()> {
+        self.with(|conn| Ok(conn.execute_batch("PRAGMA shrink_memory")?))
+    }
+
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
         let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut conn).map_err(|e| classify(e, &self.path))
