@@ -1,3 +1,5 @@
+// No console window on Windows for a release build (the login item starts it).
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 //! `tsunagi-tray`: the desk's runtime (monitor, sender, puller, schedules) and its tray
 //! icon, in a process that never loads a web engine (issue 18).
 //!
