@@ -679,8 +679,9 @@ async fn issue_19_a_vendor_export_mapped_once_is_read_by_its_header_next_morning
 /// Issue 18: the window runs in a process of its own and the runtime in the tray process.
 /// Over the local channel the window hears the runtime's events, asks for 最新に更新 and
 /// the line, and a change it writes itself reaches its screen as the runtime sees it; a
-/// second launch's "show" reaches the tray. Only this user can connect, and when the tray
-/// stops the window hears it (the socket is gone, asks fail with a code).
+/// second launch's "show" reaches the tray; the line comes in the language the window just
+/// chose. Only this user can connect, and when the tray stops the window hears it (the
+/// socket is gone, asks fail with a code).
 #[test]
 fn issue_18_a_window_in_another_process_follows_the_runtime_over_the_local_channel() {
     use std::os::unix::fs::PermissionsExt;
@@ -750,6 +751,26 @@ fn issue_18_a_window_in_another_process_follows_the_runtime_over_the_local_chann
         })
         .await;
         assert!(queued["event"]["counts"].is_object());
+
+        // The window switches the desk to English and asks for the line at once, before
+        // its "wrote" reaches the tray: the banner and diagnosis come in English (they
+        // stayed Japanese: the tray worded them from the config it read before).
+        window_desk
+            .change_settings(SettingsChange {
+                language: Some(Language::En),
+                ..SettingsChange::default()
+            })
+            .unwrap();
+        let line = window.ask(Ask::Line).await.unwrap();
+        let english = tsunagi_core::monitor::advice::LineView::new(
+            runtime.line(),
+            None,
+            &window_desk.config(),
+        );
+        assert_eq!(
+            line["advice"]["headline"], english.advice.headline,
+            "the line in the language just chosen: {line}"
+        );
 
         window.ask(Ask::Show).await.unwrap();
         assert_eq!(

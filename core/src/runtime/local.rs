@@ -170,8 +170,10 @@ async fn answer(runtime: &Runtime, on_show: &OnShow, ask: Ask) -> Result<Value, 
             Ok(Value::Null)
         }
         Ask::Line => {
-            let desk = runtime.desk();
-            let view = LineView::new(runtime.line(), None, &desk.config());
+            // Worded as config.toml says now: the window may have changed the language a
+            // moment ago, before its `wrote` arrives (one small file read).
+            let config = runtime.desk().fresh_config().await;
+            let view = LineView::new(runtime.line(), None, &config);
             json(serde_json::to_value(view))
         }
         Ask::Wrote => {
