@@ -40,8 +40,12 @@ fn spawn(
     log: &std::path::Path,
     extra: &[&str],
 ) -> ChildGuard {
+    // The app running the desk itself (`--no-tray`): the figures from before the tray
+    // process, and of a desk where it is not installed. `tray_process_phase` measures the
+    // tray with its window.
     let child = session
         .command(APP)
+        .arg("--no-tray")
         .arg("--data-dir")
         .arg(data)
         .args(extra)

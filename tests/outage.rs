@@ -160,7 +160,17 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
     let log = std::fs::File::create(&log_path).unwrap();
     let child = session
         .command("ip")
-        .args(["netns", "exec", &net.desk, APP, "--hidden", "--data-dir"])
+        // The app runs the desk itself, as where tsunagi-tray is not installed beside it
+        // (the tray process's own test follows).
+        .args([
+            "netns",
+            "exec",
+            &net.desk,
+            APP,
+            "--no-tray",
+            "--hidden",
+            "--data-dir",
+        ])
         .arg(data.path())
         .env("DISPLAY", display.name())
         .env("TSUNAGI_LOG", "info")
@@ -461,6 +471,30 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
     );
     assert!(said().contains("the window process exits"), "{}", said());
 
+    // The app started hidden (a login item from before the tray process) while the tray
+    // runs the desk: nothing is asked of it, so it leaves at once.
+    let old_login_item = session
+        .command("ip")
+        .args(["netns", "exec", &net.desk, APP, "--hidden", "--data-dir"])
+        .arg(&data_path)
+        .env("DISPLAY", display.name())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the app, hidden");
+    let mut old_login_item = ChildGuard::new("tsunagi --hidden", old_login_item);
+    wait_until(
+        Duration::from_secs(15),
+        "the hidden app to leave the desk to the tray",
+        || old_login_item.exited().is_some_and(|s| s.success()),
+    );
+    assert!(
+        x.find_window(WINDOW_TITLE)
+            .is_none_or(|w| !x.is_viewable(w)),
+        "no window for a hidden start"
+    );
+
     // A second launch: the tray opens the window again, populated.
     let populated = || said().matches("window populated").count();
     let before = populated();
@@ -491,5 +525,6 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
         "the second launch handing over and leaving",
         || second.exited().is_some_and(|s| s.success()),
     );
+
     drop(app);
 }

@@ -127,6 +127,14 @@ pub fn run() {
             app.manage(shell);
             app.manage(startup);
             app.manage(windows::Hides::default());
+            // Started hidden (a login item from before the tray process, or by hand) while
+            // the tray process runs the desk: no window is asked for, so nothing is left to
+            // do here.
+            if !show && app.state::<Shell>().is_window_only() {
+                tracing::info!("the tray process runs the desk; no window was asked for");
+                app.handle().exit(0);
+                return Ok(());
+            }
             // Started at login: no window (and no web engine) until one is needed.
             if show {
                 windows::show_main(app.handle());

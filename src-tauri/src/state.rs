@@ -2,10 +2,13 @@
 //! background work lives in core's `Runtime`), or the reason the desk could not be opened
 //! (shown in the window instead of a crash).
 //!
-//! The runtime runs in this process, or in the tray process (`tsunagi-tray`, issue 18):
-//! then this process is only the window, follows the runtime over the local channel, and
-//! exits a while after the window was hidden.
+//! The runtime runs in the tray process (`tsunagi-tray`, issue 18): this process is only
+//! the window, follows the runtime over the local channel, and exits a while after the
+//! window was hidden. Launched by hand with no tray running, it starts the tray first.
+//! Where `tsunagi-tray` is not installed beside the app (or with `--no-tray`), the runtime
+//! runs in this process, with the tray icon.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -44,7 +47,10 @@ enum State {
 
 impl Shell {
     pub fn open(launch: &LaunchArgs) -> Shell {
-        let state = match options(launch).and_then(Desk::open).and_then(State::ready) {
+        let state = match options(launch)
+            .and_then(Desk::open)
+            .and_then(|desk| State::ready(desk, launch))
+        {
             Ok(state) => state,
             Err(e) => {
                 tracing::error!(code = %e.code(), "cannot open the desk: {e}");
@@ -112,7 +118,7 @@ impl Shell {
             }
         }
         let (desk, fresh) = Desk::start_fresh(options(&self.launch)?)?;
-        *state = State::ready(desk)?;
+        *state = State::ready(desk, &self.launch)?;
         Ok(fresh)
     }
 
@@ -194,10 +200,17 @@ fn json(value: impl serde::Serialize) -> Result<Value, ErrorPayload> {
 }
 
 impl State {
-    /// Start the desk's background work, or follow the tray process that runs it (refused
-    /// while `tsunagi-cli run` runs it: the terminal's runtime serves no window).
-    fn ready(desk: Desk) -> tsunagi_core::Result<State> {
+    /// Follow the tray process that runs the desk (starting it when none runs), or start
+    /// the desk's background work here (refused while `tsunagi-cli run` runs it: the
+    /// terminal's runtime serves no window).
+    fn ready(desk: Desk, launch: &LaunchArgs) -> tsunagi_core::Result<State> {
         let desk = Arc::new(desk);
+        if let Some(tray) = follow_tray(desk.data_dir(), launch) {
+            return Ok(State::Ready {
+                desk,
+                background: Background::Tray(tray),
+            });
+        }
         let handle = tauri::async_runtime::handle();
         let background =
             match Runtime::start(desk.clone(), RuntimeOptions::default(), handle.inner()) {
@@ -218,6 +231,88 @@ impl State {
             };
         Ok(State::Ready { desk, background })
     }
+}
+
+/// How long a tray started here may take to answer on the local channel (it opens the
+/// desk and starts the runtime first).
+const TRAY_START: Duration = Duration::from_secs(20);
+
+/// The tray process running this desk: the one already there, or one started now. `None`:
+/// the desk runs in this process (`--no-tray`, no `tsunagi-tray` installed beside the app,
+/// or it could not start).
+fn follow_tray(data_dir: &DataDir, launch: &LaunchArgs) -> Option<LocalClient> {
+    let connect = || tauri::async_runtime::block_on(LocalClient::connect(data_dir)).ok();
+    let following = |tray| {
+        tracing::info!("the runtime runs in the tray process; this is its window");
+        Some(tray)
+    };
+    if let Some(tray) = connect() {
+        return following(tray);
+    }
+    if launch.no_tray {
+        return None;
+    }
+    let program = tray_program()?;
+    let mut child = match start_tray(&program, data_dir) {
+        Ok(child) => child,
+        Err(e) => {
+            tracing::warn!(program = %program.display(), "could not start the tray process ({e}); the desk runs in this process");
+            return None;
+        }
+    };
+    tracing::info!(pid = child.id(), "started the tray process");
+    let started = Instant::now();
+    let tray = loop {
+        if let Some(tray) = connect() {
+            break Some(tray);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            tracing::warn!(
+                "the tray process stopped as it started ({status}); the desk runs in this process"
+            );
+            return None;
+        }
+        if started.elapsed() > TRAY_START {
+            tracing::warn!("the tray process did not answer; the desk runs in this process");
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Waited for, so it leaves no zombie behind if it ends before this window.
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    following(tray?)
+}
+
+/// `tsunagi-tray` beside this program (`TSUNAGI_TRAY_PROGRAM`: another build), if it is
+/// there.
+fn tray_program() -> Option<PathBuf> {
+    let program = std::env::var_os("TSUNAGI_TRAY_PROGRAM")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let me = std::env::current_exe().ok()?;
+            Some(me.with_file_name(format!("tsunagi-tray{}", std::env::consts::EXE_SUFFIX)))
+        })?;
+    program.is_file().then_some(program)
+}
+
+/// The tray, hidden (this process is its window). It runs on when this window leaves; it
+/// stays in this process's group, so a terminal's Ctrl-C (and a test's cleanup) stops both.
+fn start_tray(program: &Path, data_dir: &DataDir) -> std::io::Result<std::process::Child> {
+    let mut command = std::process::Command::new(program);
+    command
+        .arg(crate::launch::HIDDEN_FLAG)
+        .arg("--data-dir")
+        .arg(data_dir.root())
+        .stdin(std::process::Stdio::null());
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        // DETACHED_PROCESS: no console window for it.
+        command.creation_flags(0x0000_0008);
+    }
+    command.spawn()
 }
 
 /// When the window was asked for (the process start, or a window built again after it was
