@@ -554,7 +554,16 @@ pub mod x11 {
         pub fn find_window(&self, title: &str) -> Option<Window> {
             let mut look = vec![self.root];
             while let Some(parent) = look.pop() {
-                let tree = self.conn.query_tree(parent).ok()?.reply().ok()?;
+                // A window may be destroyed while the tree is walked (another process's,
+                // leaving): skip it rather than give up the search.
+                let Some(tree) = self
+                    .conn
+                    .query_tree(parent)
+                    .ok()
+                    .and_then(|c| c.reply().ok())
+                else {
+                    continue;
+                };
                 for w in tree.children {
                     if self.title(w).contains(title) && self.speaks_wm_delete(w) {
                         return Some(w);
