@@ -132,6 +132,48 @@ fn read_screen(net: &Network, port: u16, ready: impl Fn(&Value) -> bool + Sync) 
     })
 }
 
+/// Pull the line's plug: the window comes up (within `wait`) with the red offline banner.
+/// Answers the window and how long that took from the cut.
+fn cut_and_see_the_window(net: &Network, x: &X11, wait: Duration) -> (u32, Duration) {
+    let cut = Instant::now();
+    net.set_link(&net.primary, false);
+    let mut window = 0;
+    wait_until(wait, "the window to come up", || {
+        match x.find_window(WINDOW_TITLE) {
+            Some(w) if x.is_viewable(w) => {
+                window = w;
+                true
+            }
+            _ => false,
+        }
+    });
+    wait_until(Duration::from_secs(10), "the red offline banner", || {
+        x.count_color(window, OFFLINE_RED) > 5_000
+    });
+    (window, cut.elapsed())
+}
+
+/// Plug the line back in: the banner goes.
+fn plug_back(net: &Network, x: &X11, window: u32) {
+    net.set_link(&net.primary, true);
+    net.route_via(&net.primary);
+    wait_until(
+        Duration::from_secs(20),
+        "the banner to go when the line returns",
+        || x.count_color(window, OFFLINE_RED) == 0,
+    );
+}
+
+/// Whether a notification asked for so far (the log of [`watch_notifications`]) says
+/// all of `words`.
+fn notified(log: &std::path::Path, words: &[&str]) -> bool {
+    let notes = std::fs::read_to_string(log).unwrap_or_default();
+    words.iter().all(|w| notes.contains(w))
+}
+
+/// What the offline notification says: what happened and what failed.
+const OFFLINE_NOTICE: [&str; 2] = ["回線が切れました", "ネットワークにつながっていません"];
+
 struct App {
     data: tempfile::TempDir,
     _app: ChildGuard,
@@ -208,40 +250,16 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
         "no web engine at all while hidden after a login start"
     );
 
-    let cut = Instant::now();
-    net.set_link(&net.primary, false);
-    let mut window = 0;
-    wait_until(Duration::from_secs(10), "the window to come up", || match x
-        .find_window(WINDOW_TITLE)
-    {
-        Some(w) if x.is_viewable(w) => {
-            window = w;
-            true
-        }
-        _ => false,
-    });
-    wait_until(Duration::from_secs(10), "the red offline banner", || {
-        x.count_color(window, OFFLINE_RED) > 5_000
-    });
-    let shown_after = cut.elapsed();
+    let (window, shown_after) = cut_and_see_the_window(&net, &x, Duration::from_secs(10));
     eprintln!("window up with the offline banner {shown_after:?} after the cut");
     save(&x, &display, window, "outage-offline.png");
     wait_until(
         Duration::from_secs(5),
         "a notification naming the failure",
-        || {
-            let notes = std::fs::read_to_string(&notes_path).unwrap_or_default();
-            notes.contains("回線が切れました") && notes.contains("ネットワークにつながっていません")
-        },
+        || notified(&notes_path, &OFFLINE_NOTICE),
     );
 
-    net.set_link(&net.primary, true);
-    net.route_via(&net.primary);
-    wait_until(
-        Duration::from_secs(20),
-        "the banner to go when the line returns",
-        || x.count_color(window, OFFLINE_RED) == 0,
-    );
+    plug_back(&net, &x, window);
     assert!(
         x.is_viewable(window),
         "the window stays for the desk to see"
@@ -249,11 +267,7 @@ fn pulling_the_plug_brings_the_hidden_window_up_with_the_offline_banner() {
     wait_until(
         Duration::from_secs(5),
         "a notification that the line is back",
-        || {
-            std::fs::read_to_string(&notes_path)
-                .unwrap_or_default()
-                .contains("回線が復旧しました")
-        },
+        || notified(&notes_path, &["回線が復旧しました"]),
     );
     save(&x, &display, window, "outage-recovered.png");
 
@@ -380,25 +394,8 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
         "no window process and no web engine while nothing needs them"
     );
 
-    let cut = Instant::now();
-    net.set_link(&net.primary, false);
-    let mut window = 0;
-    wait_until(Duration::from_secs(15), "the window to come up", || match x
-        .find_window(WINDOW_TITLE)
-    {
-        Some(w) if x.is_viewable(w) => {
-            window = w;
-            true
-        }
-        _ => false,
-    });
-    wait_until(Duration::from_secs(10), "the red offline banner", || {
-        x.count_color(window, OFFLINE_RED) > 5_000
-    });
-    eprintln!(
-        "window process up with the offline banner {:?} after the cut",
-        cut.elapsed()
-    );
+    let (window, shown_after) = cut_and_see_the_window(&net, &x, Duration::from_secs(15));
+    eprintln!("window process up with the offline banner {shown_after:?} after the cut");
     // What the receptionist meets: the call list, the first patient to call in focus.
     let (mut driver, port) = attach_driver(&session, &net, inspector, "outage-tray-driver.log");
     let screen = read_screen(&net, port, |v| {
@@ -438,10 +435,7 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
     wait_until(
         Duration::from_secs(5),
         "the tray's notification naming the failure",
-        || {
-            let notes = std::fs::read_to_string(&notes_path).unwrap_or_default();
-            notes.contains("回線が切れました") && notes.contains("ネットワークにつながっていません")
-        },
+        || notified(&notes_path, &OFFLINE_NOTICE),
     );
     assert!(
         said().contains("this is its window"),
@@ -449,13 +443,7 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
         said()
     );
 
-    net.set_link(&net.primary, true);
-    net.route_via(&net.primary);
-    wait_until(
-        Duration::from_secs(20),
-        "the banner to go when the line returns",
-        || x.count_color(window, OFFLINE_RED) == 0,
-    );
+    plug_back(&net, &x, window);
 
     // Closed to the tray: after the grace period the window's process is gone, web engine
     // and all; the tray keeps running.
