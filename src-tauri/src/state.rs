@@ -19,7 +19,7 @@ use tsunagi_core::config::{DataDir, Language};
 use tsunagi_core::desk::FreshStart;
 use tsunagi_core::keychain::Keychain;
 use tsunagi_core::monitor::advice::LineView;
-use tsunagi_core::runtime::local::{Ask, LocalClient};
+use tsunagi_core::runtime::local::{self, Ask, LocalClient};
 use tsunagi_core::runtime::{Runtime, RuntimeOptions};
 use tsunagi_core::{Desk, DeskOptions, ErrorCode, ErrorPayload};
 
@@ -288,12 +288,7 @@ fn follow_tray(data_dir: &DataDir, launch: &LaunchArgs) -> Option<LocalClient> {
 /// `tsunagi-tray` beside this program (`TSUNAGI_TRAY_PROGRAM`: another build), if it is
 /// there.
 fn tray_program() -> Option<PathBuf> {
-    let program = std::env::var_os("TSUNAGI_TRAY_PROGRAM")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let me = std::env::current_exe().ok()?;
-            Some(me.with_file_name(format!("tsunagi-tray{}", std::env::consts::EXE_SUFFIX)))
-        })?;
+    let program = local::program_beside_me("tsunagi-tray", "TSUNAGI_TRAY_PROGRAM");
     program.is_file().then_some(program)
 }
 

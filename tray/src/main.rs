@@ -413,13 +413,7 @@ struct Window {
 
 impl Window {
     fn new(data_dir: PathBuf) -> Window {
-        // `TSUNAGI_WINDOW_PROGRAM`: another build of the app (the IT helper's, the tests').
-        let program = std::env::var_os("TSUNAGI_WINDOW_PROGRAM")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                let me = std::env::current_exe().unwrap_or_default();
-                me.with_file_name(format!("tsunagi{}", std::env::consts::EXE_SUFFIX))
-            });
+        let program = local::program_beside_me("tsunagi", "TSUNAGI_WINDOW_PROGRAM");
         Window { data_dir, program }
     }
 

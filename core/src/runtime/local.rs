@@ -68,6 +68,18 @@ enum Down<'a> {
     Error { reply: u64, error: ErrorPayload },
 }
 
+/// One of the install's programs (`tsunagi`, `tsunagi-tray`): the one named by the
+/// environment variable `overridden_by` (another build: the IT helper's, the tests'), or
+/// the one installed beside the running program.
+pub fn program_beside_me(name: &str, overridden_by: &str) -> PathBuf {
+    std::env::var_os(overridden_by)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let me = std::env::current_exe().unwrap_or_default();
+            me.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+        })
+}
+
 /// Where this data folder's runtime listens.
 pub fn address(data_dir: &DataDir) -> PathBuf {
     data_dir.root().join(SOCKET)
