@@ -42,9 +42,12 @@ apt_install() {
 ensure_rust() {
   command -v cargo >/dev/null 2>&1 ||
     die "Rust is not installed. Install it with rustup (https://rustup.rs), then run this again."
-  local minor
+  # The oldest Rust the workspace builds with is the one Cargo.toml names (rust-version).
+  local minor needed
   minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
-  [ "$minor" -ge 85 ] || die "Rust 1.85 or newer is needed (have $(rustc --version)); run: rustup update"
+  needed=$(sed -nE 's/^rust-version = "1\.([0-9]+)".*/\1/p' "$ROOT/Cargo.toml")
+  [ "$minor" -ge "$needed" ] ||
+    die "Rust 1.$needed or newer is needed (have $(rustc --version)); run: rustup update"
 }
 
 ensure_node() {
