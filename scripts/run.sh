@@ -11,6 +11,9 @@ ensure_node
 ui_deps
 ui_build
 step "Building Tsunagi (release; the first build takes a few minutes)"
+# On Windows and macOS the app's build copies tsunagi-tray and tsunagi-cli beside it
+# (Tauri's externalBin): they are built and staged first.
+[ "$(uname)" = Linux ] || "$ROOT/scripts/stage-programs.sh"
 cargo build --release --locked -p tsunagi -p tsunagi-core -p tsunagi-tray --bins
 app=$CARGO_TARGET_DIR/release/tsunagi-tray
 echo "Tsunagi: $app (the window: $CARGO_TARGET_DIR/release/tsunagi)"

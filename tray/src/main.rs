@@ -78,7 +78,15 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let event_loop = EventLoopBuilder::<Note>::with_user_event().build();
+    #[allow(unused_mut)] // changed on macOS only
+    let mut event_loop = EventLoopBuilder::<Note>::with_user_event().build();
+    // A tray, not an app in the Dock or the app switcher (the window's process is one).
+    #[cfg(target_os = "macos")]
+    {
+        use tao::platform::macos::{ActivationPolicy, EventLoopExtMacOS};
+        event_loop.set_activation_policy(ActivationPolicy::Accessory);
+    }
+    notifications_sent_as_tsunagi();
     let proxy = event_loop.create_proxy();
     let (runtime_tx, runtime_rx) = std::sync::mpsc::sync_channel(1);
     let (ask, asked) = tokio::sync::mpsc::unbounded_channel::<Ask>();
@@ -307,16 +315,36 @@ fn set_login_item(enabled: bool) {
 /// round trip to the desktop's notification service).
 fn notify(notice: Notice) {
     tokio::task::spawn_blocking(move || {
-        let shown = notify_rust::Notification::new()
+        let mut notification = notify_rust::Notification::new();
+        notification
             .appname("Tsunagi")
             .summary(&notice.title)
-            .body(&notice.body)
-            .show();
+            .body(&notice.body);
+        // Windows names a toast's sender by the app id its Start menu entry registered
+        // (the installer's, Tsunagi's identifier); a build not installed has none, and
+        // notify-rust's default (PowerShell) is what can show.
+        #[cfg(windows)]
+        if !cfg!(debug_assertions) {
+            notification.app_id(tsunagi_core::config::APP_IDENTIFIER);
+        }
+        let shown = notification.show();
         if let Err(e) = shown {
             // No notification service (a bare test display): the tray and window still say it.
             tracing::warn!("could not show a notification: {e}");
         }
     });
+}
+
+/// macOS sends a notification as the app bundle it names: Tsunagi's (the tray runs
+/// inside Tsunagi.app). A debug build is not in a bundle the system knows, so it keeps
+/// notify-rust's default sender. Elsewhere the notification itself names its sender.
+fn notifications_sent_as_tsunagi() {
+    #[cfg(target_os = "macos")]
+    if !cfg!(debug_assertions) {
+        if let Err(e) = notify_rust::set_application(tsunagi_core::config::APP_IDENTIFIER) {
+            tracing::warn!("notifications will not be sent as Tsunagi: {e}");
+        }
+    }
 }
 
 /// Whether a tray already runs for this folder and was asked to show its window.
