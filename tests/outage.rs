@@ -104,6 +104,17 @@ fn free_port() -> u16 {
 /// (`tsunagi_testkit::page::OUTAGE_SCREEN`), once `ready` accepts it or after 15 s. The
 /// session ends; the window stays.
 fn read_screen(net: &Network, port: u16, ready: impl Fn(&Value) -> bool + Sync) -> Value {
+    in_window(net, port, tsunagi_testkit::page::OUTAGE_SCREEN, ready)
+}
+
+/// `script`'s answer in the page over a WebDriver session on the running window, once
+/// `ready` accepts it or after 15 s. The session ends; the window stays.
+fn in_window(
+    net: &Network,
+    port: u16,
+    script: &str,
+    ready: impl Fn(&Value) -> bool + Sync,
+) -> Value {
     net.within_desk(|| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -118,7 +129,7 @@ fn read_screen(net: &Network, port: u16, ready: impl Fn(&Value) -> bool + Sync) 
             let deadline = Instant::now() + Duration::from_secs(15);
             let screen = loop {
                 let v = client
-                    .execute(tsunagi_testkit::page::OUTAGE_SCREEN, vec![])
+                    .execute(script, vec![])
                     .await
                     .unwrap_or(Value::Null);
                 if ready(&v) || Instant::now() > deadline {
@@ -360,8 +371,8 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
             .arg(&data_path)
             .env("DISPLAY", display.name())
             .env("TSUNAGI_LOG", "info")
-            // The window it starts leaves 3 s after it is hidden (2 minutes by default).
-            .env("TSUNAGI_WINDOW_GRACE_SECS", "3")
+            // The window it starts leaves 6 s after it is hidden (2 minutes by default).
+            .env("TSUNAGI_WINDOW_GRACE_SECS", "6")
             .env("TAURI_WEBVIEW_AUTOMATION", "true")
             .env("WEBKIT_INSPECTOR_SERVER", format!("127.0.0.1:{inspector}"))
             .stdin(Stdio::null())
@@ -512,6 +523,39 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
         Duration::from_secs(10),
         "the second launch handing over and leaving",
         || second.exited().is_some_and(|s| s.success()),
+    );
+
+    // Launched again while the window is there, shown and then hidden within its grace
+    // period: the tray raises that window over the channel and starts no other window
+    // process (it used to start one on every raise, which only handed the raise on).
+    let started = || said().matches("window process started").count();
+    let started_before = started();
+    let window = x.find_window(WINDOW_TITLE).expect("the window");
+    for hidden in [false, true] {
+        if hidden {
+            x.request_close(window);
+            wait_until(Duration::from_secs(5), "the window hidden", || {
+                !x.is_viewable(window)
+            });
+        }
+        let mut again = ChildGuard::new(
+            "tsunagi-tray (launched again)",
+            start_tray(std::fs::File::create(&second_log).unwrap()),
+        );
+        wait_until(
+            Duration::from_secs(10),
+            "the launch handing over and leaving",
+            || again.exited().is_some_and(|s| s.success()),
+        );
+        wait_until(Duration::from_secs(5), "the window raised", || {
+            x.is_viewable(window)
+        });
+    }
+    assert_eq!(
+        started(),
+        started_before,
+        "no window process started for a window that was there: {}",
+        said()
     );
 
     drop(app);

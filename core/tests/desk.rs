@@ -698,14 +698,14 @@ fn issue_18_a_window_in_another_process_follows_the_runtime_over_the_local_chann
     let address = local::address(&DataDir::at(dir.path()));
     std::fs::write(&address, b"").unwrap();
     let shows = Arc::new(AtomicUsize::new(0));
-    let on_show: local::OnShow = {
+    let windows = {
         let shows = shows.clone();
-        Arc::new(move || {
+        local::Windows::new(move || {
             shows.fetch_add(1, Ordering::SeqCst);
         })
     };
     let (stop, stops) = tokio::sync::watch::channel(false);
-    let served = rt.spawn(local::serve(runtime.clone(), on_show, stops));
+    let served = rt.spawn(local::serve(runtime.clone(), windows, stops));
 
     rt.block_on(async {
         let window = tokio::time::timeout(Duration::from_secs(10), async {
@@ -796,6 +796,104 @@ fn issue_18_a_window_in_another_process_follows_the_runtime_over_the_local_chann
         assert!(LocalClient::connect(&DataDir::at(dir.path()))
             .await
             .is_err());
+        runtime.shutdown().await;
+    });
+}
+
+/// A raise (an outage, the tray, a second launch) reaches the window that follows the
+/// runtime over the channel; a new window is started only when none is there. Before, the
+/// tray started the app's process on every raise, even with a window open (a second Tauri
+/// process that only handed the raise on through the single-instance lock). A window that
+/// leaves says so first: a raise sent before arrives ahead of the answer, so the window
+/// stays for it; one sent after starts a new window once the old one is gone.
+#[test]
+fn issue_18_a_raise_reaches_the_window_that_is_there_instead_of_starting_another() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tsunagi_core::runtime::local::{self, Ask, LocalClient};
+
+    let rt = two_worker_runtime();
+    let _guard = rt.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Arc::new(open(dir.path(), Arc::new(Keychain::mock()), Some("ja-JP")));
+    let runtime = runtime_without_timers(&desk);
+    let started = Arc::new(AtomicUsize::new(0));
+    let windows = {
+        let started = started.clone();
+        local::Windows::new(move || {
+            started.fetch_add(1, Ordering::SeqCst);
+        })
+    };
+    let (stop, stops) = tokio::sync::watch::channel(false);
+    let served = rt.spawn(local::serve(runtime.clone(), windows.clone(), stops));
+    let data_dir = DataDir::at(dir.path());
+
+    rt.block_on(async {
+        let connect = || async {
+            tokio::time::timeout(Duration::from_secs(10), async {
+                loop {
+                    match LocalClient::connect(&data_dir).await {
+                        Ok(client) => break client,
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    }
+                }
+            })
+            .await
+            .expect("the tray's channel answers")
+        };
+        let second_launch = || async { assert!(local::ask_to_show(&data_dir).await) };
+        let started_now = || started.load(Ordering::SeqCst);
+
+        // No window yet: a raise starts one.
+        windows.raise();
+        assert_eq!(started_now(), 1, "no window was there: one is started");
+
+        // The window comes up and says it is one: raises reach it, none starts another.
+        let window = connect().await;
+        let mut shows = window.show_requests();
+        window.ask(Ask::Window).await.unwrap();
+        second_launch().await;
+        windows.raise();
+        tokio::time::timeout(Duration::from_secs(5), shows.wait_for(|n| *n == 2))
+            .await
+            .expect("both raises reach the window that is there")
+            .unwrap();
+        assert_eq!(started_now(), 1, "no second window process for a window that is there");
+
+        // A raise sent just before the window says it leaves arrives ahead of the answer,
+        // so the window knows to stay.
+        windows.raise();
+        window.ask(Ask::Leaving).await.unwrap();
+        assert_eq!(*shows.borrow(), 3, "the raise is seen before `leaving` is answered");
+        window.ask(Ask::Window).await.unwrap();
+
+        // It leaves for good: a raise from then on waits until its process is gone, then
+        // starts a new window.
+        window.ask(Ask::Leaving).await.unwrap();
+        second_launch().await;
+        assert_eq!(*shows.borrow(), 3, "a leaving window is not asked to show itself");
+        assert_eq!(started_now(), 1, "not while the leaving window still runs");
+        drop((window, shows));
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while started_now() < 2 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("a new window is started once the one that left is gone");
+
+        // The new window follows; its raise is its own.
+        let window = connect().await;
+        let mut shows = window.show_requests();
+        window.ask(Ask::Window).await.unwrap();
+        second_launch().await;
+        tokio::time::timeout(Duration::from_secs(5), shows.wait_for(|n| *n == 1))
+            .await
+            .expect("the new window is raised")
+            .unwrap();
+        assert_eq!(started_now(), 2);
+
+        stop.send(true).unwrap();
+        served.await.unwrap().unwrap();
         runtime.shutdown().await;
     });
 }

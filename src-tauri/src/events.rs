@@ -44,16 +44,28 @@ pub fn forward(app: AppHandle, runtime: Runtime) {
 
 /// The window of the tray process's runtime: its events (as JSON, the same the page has
 /// always had) go to the page, the line going down raises the window, and what this
-/// window writes is announced, so the runtime sends it at once. The tray process paints
-/// the tray; the window leaves the tray alone.
+/// window writes is announced, so the runtime sends it at once. The tray raises this
+/// window over the channel (an outage, its menu, a second launch) rather than start
+/// another. The tray process paints the tray; the window leaves the tray alone.
 pub fn follow(app: AppHandle, tray: LocalClient, desk: Arc<Desk>) {
     let mut events = tray.events();
     let mut closed = tray.closed();
+    let mut raises = tray.show_requests();
     // Written here: the events of this process's own desk.
     let mut own = desk.subscribe();
     tauri::async_runtime::spawn(async move {
+        if let Err(e) = tray.ask(Ask::Window).await {
+            // The tray then starts a window of its own for a raise (the single-instance
+            // lock brings it here): slower, nothing lost.
+            tracing::warn!(code = %e.code, "the tray did not take this window: {}", e.message);
+        }
         loop {
             tokio::select! {
+                Ok(()) = raises.changed() => {
+                    let asked = *raises.borrow_and_update();
+                    crate::windows::show_main(&app);
+                    crate::windows::raised(&app, asked);
+                }
                 event = events.recv() => match event {
                     Ok(event) => show_json(&app, event),
                     Err(RecvError::Lagged(_)) => {}

@@ -113,6 +113,8 @@ pub fn run() {
         ])
         .on_window_event(windows::on_window_event)
         .setup(move |app| {
+            // Before anything can show or hide the window.
+            app.manage(windows::Hides::default());
             let shell = Shell::open(&launch);
             let show = !launch.hidden || shell.desk().is_none();
             if show {
@@ -126,7 +128,6 @@ pub fn run() {
             attach(app.handle(), &shell);
             app.manage(shell);
             app.manage(startup);
-            app.manage(windows::Hides::default());
             // Started hidden (a login item from before the tray process, or by hand) while
             // the tray process runs the desk: no window is asked for, so nothing is left to
             // do here.

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder, Window, WindowEvent};
 use tsunagi_core::config::Language;
+use tsunagi_core::runtime::local::{Ask, LocalClient};
 use tsunagi_core::navigation::{decide, Navigation};
 
 pub const MAIN: &str = "main";
@@ -26,9 +27,21 @@ fn grace() -> Duration {
         .map_or(Duration::from_secs(120), Duration::from_secs)
 }
 
-/// Counts hides: a timer only destroys the window if no show or hide came after it.
+/// Counts hides and shows: a timer only destroys the window if no show or hide came
+/// after it. Also how many of the tray's raises this window has shown (see
+/// [`release_later`]).
 #[derive(Default)]
-pub struct Hides(AtomicU64);
+pub struct Hides {
+    changes: AtomicU64,
+    raised: AtomicU64,
+}
+
+/// The tray's raises up to `asked` have been shown.
+pub fn raised(app: &AppHandle, asked: u64) {
+    if let Some(hides) = app.try_state::<Hides>() {
+        hides.raised.fetch_max(asked, Ordering::SeqCst);
+    }
+}
 
 /// Create the (hidden) main window. The page learns its language before its first paint,
 /// so a Japanese desk never flashes English while settings load.
@@ -89,7 +102,7 @@ fn lighten_webkit(window: &tauri::WebviewWindow) -> tauri::Result<()> {
 pub fn show_main(app: &AppHandle) {
     if let Some(hides) = app.try_state::<Hides>() {
         // A timer started by an earlier hide must leave the window alone now.
-        hides.0.fetch_add(1, Ordering::SeqCst);
+        hides.changes.fetch_add(1, Ordering::SeqCst);
     }
     let window = match app.get_webview_window(MAIN) {
         Some(window) => window,
@@ -132,32 +145,67 @@ fn release_later(app: &AppHandle) {
     let Some(hides) = app.try_state::<Hides>() else {
         return;
     };
-    let mine = hides.0.fetch_add(1, Ordering::SeqCst) + 1;
+    let mine = hides.changes.fetch_add(1, Ordering::SeqCst) + 1;
     let app = app.clone();
     let wait = grace();
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(wait).await;
-        let still_mine = app
-            .try_state::<Hides>()
-            .is_some_and(|h| h.0.load(Ordering::SeqCst) == mine);
-        let Some(window) = app.get_webview_window(MAIN) else {
-            return;
+        let still_hidden = |app: &AppHandle| {
+            app.try_state::<Hides>()
+                .is_some_and(|h| h.changes.load(Ordering::SeqCst) == mine)
+                && app
+                    .get_webview_window(MAIN)
+                    .is_some_and(|w| !w.is_visible().unwrap_or(true))
         };
-        if still_mine && !window.is_visible().unwrap_or(true) {
-            // The window of the tray's runtime: the whole process goes (the web engine's
-            // libraries with it); the tray starts it again when it is needed.
-            let window_only = app
-                .try_state::<crate::state::Shell>()
-                .is_some_and(|shell| shell.is_window_only());
-            if window_only {
+        if !still_hidden(&app) {
+            return;
+        }
+        // The window of the tray's runtime: the whole process goes (the web engine's
+        // libraries with it); the tray starts it again when it is needed.
+        let tray = app
+            .try_state::<crate::state::Shell>()
+            .and_then(|shell| match shell.background() {
+                Ok(crate::state::Background::Tray(tray)) => Some(tray),
+                _ => None,
+            });
+        if let Some(tray) = tray {
+            if leave(&app, &tray, still_hidden).await {
                 tracing::info!("hidden window released: the window process exits");
                 app.exit(0);
-                return;
             }
+            return;
+        }
+        if let Some(window) = app.get_webview_window(MAIN) {
             match window.destroy() {
                 Ok(()) => tracing::info!("hidden window released with its web view"),
                 Err(e) => tracing::warn!("the hidden window could not be released: {e}"),
             }
         }
     });
+}
+
+/// Tell the tray this window leaves, and whether it still may: a raise the tray sent
+/// before it heard arrives ahead of its answer (`show_requests` counts it), and then the
+/// window stays, shown, and follows again.
+async fn leave(
+    app: &AppHandle,
+    tray: &LocalClient,
+    still_hidden: impl Fn(&AppHandle) -> bool,
+) -> bool {
+    if tray.ask(Ask::Leaving).await.is_err() {
+        // The tray is gone; the window closes with it (events::follow) anyway.
+        return true;
+    }
+    let asked = *tray.show_requests().borrow();
+    let shown = app
+        .try_state::<Hides>()
+        .map_or(0, |h| h.raised.load(Ordering::SeqCst));
+    if asked == shown && still_hidden(app) {
+        return true;
+    }
+    tracing::info!("raised as it was leaving: the window stays");
+    if let Err(e) = tray.ask(Ask::Window).await {
+        tracing::warn!(code = %e.code, "the tray did not take this window back: {}", e.message);
+    }
+    false
 }

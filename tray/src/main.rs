@@ -90,10 +90,9 @@ fn main() -> std::process::ExitCode {
     let proxy = event_loop.create_proxy();
     let (runtime_tx, runtime_rx) = std::sync::mpsc::sync_channel(1);
     let (ask, asked) = tokio::sync::mpsc::unbounded_channel::<Ask>();
-    let ask_again = ask.clone();
     let background = std::thread::Builder::new()
         .name("tsunagi-runtime".into())
-        .spawn(move || background(desk, proxy, runtime_tx, ask_again, asked))
+        .spawn(move || background(desk, proxy, runtime_tx, asked))
         .expect("a thread for the runtime");
     let Ok(Ok(runtime)) = runtime_rx.recv() else {
         let _ = background.join();
@@ -158,7 +157,6 @@ fn background(
     desk: Arc<Desk>,
     proxy: EventLoopProxy<Note>,
     started: std::sync::mpsc::SyncSender<tsunagi_core::Result<Runtime>>,
-    ask: tokio::sync::mpsc::UnboundedSender<Ask>,
     mut asked: tokio::sync::mpsc::UnboundedReceiver<Ask>,
 ) {
     let tokio = tokio::runtime::Builder::new_current_thread()
@@ -185,16 +183,19 @@ fn background(
         };
         let mut events = runtime.subscribe();
         let _ = started.send(Ok(runtime.clone()));
-        // The window's way to the runtime; a second launch's "show" comes this way too.
+        // The window's way to the runtime; a second launch's "show" comes this way too. A
+        // window already there is raised over it; the app is started only when none is.
         let (stop_channel, channel_stops) = tokio::sync::watch::channel(false);
-        let on_show: local::OnShow = Arc::new(move || {
-            let _ = ask.send(Ask::Show);
-        });
-        let channel = tokio::spawn(local::serve(runtime.clone(), on_show, channel_stops));
         let window = Window::new(desk.data_dir().root().to_owned());
+        let windows = local::Windows::new(move || window.start());
+        let channel = tokio::spawn(local::serve(
+            runtime.clone(),
+            windows.clone(),
+            channel_stops,
+        ));
         // Started by a person (not at login with `--hidden`): they want the window.
         if !hidden_arg() {
-            window.open();
+            windows.raise();
         }
         // The login item starts this process (the app's window follows it when needed).
         let mut login_item = desk.config().autostart;
@@ -210,7 +211,7 @@ fn background(
             tokio::select! {
                 _ = &mut stop => break,
                 ask = asked.recv() => match ask {
-                    Some(Ask::Show) => window.open(),
+                    Some(Ask::Show) => windows.raise(),
                     Some(Ask::Sync) => {
                         // The outcome reaches the tray as runtime events.
                         let runtime = runtime.clone();
@@ -220,10 +221,10 @@ fn background(
                     }
                     Some(Ask::Drill) => {
                         // The runtime's tray event relabels the menu; the window shows it.
-                        let (desk, window) = (desk.clone(), window.clone());
+                        let (desk, windows) = (desk.clone(), windows.clone());
                         tokio::spawn(async move {
                             match desk.toggle_drill(None).await {
-                                Ok(_) => window.open(),
+                                Ok(_) => windows.raise(),
                                 Err(e) => tracing::warn!(code = %e.code(), "drill from the tray failed: {e}"),
                             }
                         });
@@ -234,7 +235,7 @@ fn background(
                     Ok(event) => {
                         // The line went down: the desk needs the window now.
                         if event.raises_window() {
-                            window.open();
+                            windows.raise();
                         }
                         // Said even with no window.
                         if let Some(notice) = event.notice() {
@@ -431,9 +432,8 @@ fn data_dir_arg() -> Option<PathBuf> {
 }
 
 /// The window: the app (`tsunagi`, beside this program) started for this data folder. It
-/// finds the runtime here through the local channel. Started again while it runs, the app
-/// shows the window it has (it lets one instance run) and the new process leaves.
-#[derive(Clone)]
+/// finds the runtime here through the local channel, and from then on is raised over it
+/// (`local::Windows`).
 struct Window {
     data_dir: PathBuf,
     program: PathBuf,
@@ -445,7 +445,7 @@ impl Window {
         Window { data_dir, program }
     }
 
-    fn open(&self) {
+    fn start(&self) {
         let mut command = std::process::Command::new(&self.program);
         command
             .arg("--data-dir")

@@ -14,7 +14,14 @@
 //! What travels: one JSON object per line, both ways.
 //! - Up (window → runtime): `{"id": 7, "ask": "sync_now"}`; asks are [`Ask`]'s.
 //! - Down: `{"event": RuntimeEvent}` as the runtime says it, and `{"reply": 7, "ok": …}`
-//!   or `{"reply": 7, "error": {code, message}}`.
+//!   or `{"reply": 7, "error": {code, message}}`; `{"show": true}` to a window that said it
+//!   is one (`window`): show yourself.
+//!
+//! Raising the window ([`Windows`]): the window there is asked to show itself; a new one is
+//! started only when none is. A window that leaves (hidden past its grace period) says so
+//! first (`leaving`); a raise from then on starts a new window once the old one's
+//! connection is gone, and a raise sent before arrives ahead of the answer to `leaving`,
+//! so the window sees it and stays.
 //!
 //! The window passes the events on to its page as they are: they are the same JSON the
 //! in-process window has always sent.
@@ -42,6 +49,12 @@ const SOCKET: &str = "runtime.sock";
 pub enum Ask {
     /// Show the window (a second launch asks the running tray).
     Show,
+    /// This connection is a window: raise it with `{"show": true}` instead of starting
+    /// another. Answers `null`.
+    Window,
+    /// This window is about to exit (hidden past its grace period): the next raise starts
+    /// a new one once this connection is gone. Answers `null`, after any `show` sent to it.
+    Leaving,
     /// 最新に更新: send what waits, then refresh the mirror. Answers a `MirrorStatus`.
     SyncNow,
     /// Check the line again now. Answers `null`.
@@ -66,6 +79,7 @@ enum Down<'a> {
     Event { event: &'a RuntimeEvent },
     Ok { reply: u64, ok: Value },
     Error { reply: u64, error: ErrorPayload },
+    Show { show: bool },
 }
 
 /// One of the install's programs (`tsunagi`, `tsunagi-tray`): the one named by the
@@ -85,27 +99,138 @@ pub fn address(data_dir: &DataDir) -> PathBuf {
     data_dir.root().join(SOCKET)
 }
 
-/// What the process that serves the channel is asked to do itself (the runtime answers the
-/// rest): show its window.
-pub type OnShow = Arc<dyn Fn() + Send + Sync>;
+/// The windows that follow the runtime over the channel, and how one is raised (an
+/// outage, the tray, a second launch): the window there is asked to show itself, and only
+/// when there is none is a new one started. Clones share one registry.
+#[derive(Clone)]
+pub struct Windows {
+    registry: Arc<Mutex<Registry>>,
+    start: Arc<dyn Fn() + Send + Sync>,
+}
+
+#[derive(Default)]
+struct Registry {
+    next: u64,
+    /// In the order they said they are windows; the newest is raised.
+    followers: Vec<Follower>,
+    /// A raise came while the only windows were leaving: start one when they are gone.
+    start_when_gone: bool,
+}
+
+struct Follower {
+    conversation: u64,
+    lines: tokio::sync::mpsc::UnboundedSender<String>,
+    leaving: bool,
+}
+
+impl Windows {
+    /// `start` starts a window (the tray: the app's process); called with no lock held.
+    pub fn new(start: impl Fn() + Send + Sync + 'static) -> Windows {
+        Windows {
+            registry: Arc::default(),
+            start: Arc::new(start),
+        }
+    }
+
+    /// Bring a window up: the one following the runtime, or a new one.
+    pub fn raise(&self) {
+        let mut registry = lock(&self.registry);
+        let asked = registry
+            .followers
+            .iter()
+            .rev()
+            .filter(|w| !w.leaving)
+            .any(|w| w.lines.send(show_line()).is_ok());
+        if asked {
+            return;
+        }
+        if !registry.followers.is_empty() {
+            // Leaving, or its connection is closing: the new window once it is gone (two
+            // windows of one desk at once would fight over the single-instance lock).
+            registry.start_when_gone = true;
+            return;
+        }
+        drop(registry);
+        (self.start)();
+    }
+
+    fn conversation(&self) -> u64 {
+        let mut registry = lock(&self.registry);
+        registry.next += 1;
+        registry.next
+    }
+
+    /// A conversation said it is a window (again, after a `leaving` it took back).
+    fn follow(&self, conversation: u64, lines: &tokio::sync::mpsc::UnboundedSender<String>) {
+        let mut registry = lock(&self.registry);
+        registry
+            .followers
+            .retain(|w| w.conversation != conversation);
+        // A raise that waited for a leaving window is this one's now.
+        let raise = std::mem::take(&mut registry.start_when_gone);
+        if raise {
+            let _ = lines.send(show_line());
+        }
+        registry.followers.push(Follower {
+            conversation,
+            lines: lines.clone(),
+            leaving: false,
+        });
+    }
+
+    /// The window is about to exit. Under the registry's lock, so a raise either reached
+    /// it before (and is ahead of the answer on its channel) or waits for it to be gone.
+    fn leaving(&self, conversation: u64) {
+        let mut registry = lock(&self.registry);
+        for w in registry.followers.iter_mut() {
+            if w.conversation == conversation {
+                w.leaving = true;
+            }
+        }
+    }
+
+    /// A conversation ended (the window's process exited, or a second launch's ask done).
+    fn gone(&self, conversation: u64) {
+        let mut registry = lock(&self.registry);
+        registry
+            .followers
+            .retain(|w| w.conversation != conversation);
+        let start = registry.followers.is_empty() && std::mem::take(&mut registry.start_when_gone);
+        drop(registry);
+        if start {
+            (self.start)();
+        }
+    }
+}
+
+impl std::fmt::Debug for Windows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Windows").finish_non_exhaustive()
+    }
+}
+
+fn show_line() -> String {
+    serde_json::to_string(&Down::Show { show: true }).expect("a show is JSON") + "\n"
+}
 
 /// Serve the channel for `runtime` until `stop` turns true. Call it in the process that
 /// started the runtime (it holds the install's lock, so no other server is live).
 pub async fn serve(
     runtime: Runtime,
-    on_show: OnShow,
+    windows: Windows,
     stop: watch::Receiver<bool>,
 ) -> crate::Result<()> {
     let path = address(runtime.desk().data_dir());
-    platform::serve(path, runtime, on_show, stop).await
+    platform::serve(path, runtime, windows, stop).await
 }
 
 /// One window's conversation: events down as they come, answers to its asks.
-async fn converse<R, W>(read: R, write: W, runtime: Runtime, on_show: OnShow)
+async fn converse<R, W>(read: R, write: W, runtime: Runtime, windows: Windows)
 where
     R: tokio::io::AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    let conversation = windows.conversation();
     let (lines_tx, mut lines_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     // One writer, so an event and a reply never interleave within a line.
     let writer = tokio::spawn(async move {
@@ -137,11 +262,17 @@ where
                             continue;
                         }
                     };
-                    let (runtime, on_show, lines_tx) =
-                        (runtime.clone(), on_show.clone(), lines_tx.clone());
+                    // Said in order: a window's `leaving` never overtakes its `window`.
+                    match request.ask {
+                        Ask::Window => windows.follow(conversation, &lines_tx),
+                        Ask::Leaving => windows.leaving(conversation),
+                        _ => {}
+                    }
+                    let (runtime, windows, lines_tx) =
+                        (runtime.clone(), windows.clone(), lines_tx.clone());
                     // Asks run side by side: a 最新に更新 in flight never holds a probe up.
                     tokio::spawn(async move {
-                        let reply = match answer(&runtime, &on_show, request.ask).await {
+                        let reply = match answer(&runtime, &windows, request.ask).await {
                             Ok(ok) => Down::Ok { reply: request.id, ok },
                             Err(error) => Down::Error { reply: request.id, error },
                         };
@@ -153,6 +284,7 @@ where
             },
         }
     }
+    windows.gone(conversation);
     drop(lines_tx);
     let _ = writer.await;
 }
@@ -167,15 +299,17 @@ fn send(lines: &tokio::sync::mpsc::UnboundedSender<String>, down: &Down<'_>) {
     }
 }
 
-async fn answer(runtime: &Runtime, on_show: &OnShow, ask: Ask) -> Result<Value, ErrorPayload> {
+async fn answer(runtime: &Runtime, windows: &Windows, ask: Ask) -> Result<Value, ErrorPayload> {
     let json = |v: Result<Value, serde_json::Error>| {
         v.map_err(|e| ErrorPayload::new(ErrorCode::InternalStopped, e.to_string()))
     };
     match ask {
         Ask::Show => {
-            on_show();
+            windows.raise();
             Ok(Value::Null)
         }
+        // Registered as the ask was read (see `converse`).
+        Ask::Window | Ask::Leaving => Ok(Value::Null),
         Ask::SyncNow => json(serde_json::to_value(runtime.sync_now().await?)),
         Ask::ProbeNow => {
             runtime.probe_now().await;
@@ -207,6 +341,7 @@ struct ClientInner {
     lines: tokio::sync::mpsc::UnboundedSender<String>,
     pending: Arc<Mutex<Pending>>,
     events: broadcast::Sender<Value>,
+    shows: watch::Receiver<u64>,
     closed: watch::Receiver<bool>,
 }
 
@@ -244,6 +379,7 @@ impl LocalClient {
         let pending = Arc::new(Mutex::new(Pending::default()));
         let (events, _) = broadcast::channel(256);
         let (closed_tx, closed) = watch::channel(false);
+        let (shows_tx, shows) = watch::channel(0u64);
         tokio::spawn(async move {
             let mut write = write;
             while let Some(line) = to_write.recv().await {
@@ -263,6 +399,11 @@ impl LocalClient {
                 };
                 if let Some(event) = down.get_mut("event") {
                     let _ = events.send(event.take());
+                    continue;
+                }
+                if down.get("show").and_then(Value::as_bool) == Some(true) {
+                    // Counted before any later reply is handed out (see `show_requests`).
+                    shows_tx.send_modify(|n| *n += 1);
                     continue;
                 }
                 let Some(id) = down.get("reply").and_then(Value::as_u64) else {
@@ -288,6 +429,7 @@ impl LocalClient {
                 lines,
                 pending,
                 events,
+                shows,
                 closed,
             }),
         }
@@ -318,14 +460,21 @@ impl LocalClient {
         self.inner.events.subscribe()
     }
 
+    /// How many times the runtime asked this window to show itself (after it said it is a
+    /// window). A show sent before the runtime heard `leaving` is counted here before the
+    /// answer to `leaving` returns.
+    pub fn show_requests(&self) -> watch::Receiver<u64> {
+        self.inner.shows.clone()
+    }
+
     /// Turns true once the runtime's end of the channel is gone.
     pub fn closed(&self) -> watch::Receiver<bool> {
         self.inner.closed.clone()
     }
 }
 
-fn lock(pending: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
-    pending.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Ask the runtime serving `data_dir` to show its window: a second launch's whole job.
@@ -346,7 +495,7 @@ mod platform {
     pub(super) async fn serve(
         path: PathBuf,
         runtime: Runtime,
-        on_show: OnShow,
+        windows: Windows,
         mut stop: watch::Receiver<bool>,
     ) -> crate::Result<()> {
         let io = |source| CoreError::Io {
@@ -375,7 +524,7 @@ mod platform {
                             continue;
                         }
                         let (read, write) = stream.into_split();
-                        conversations.spawn(converse(read, write, runtime.clone(), on_show.clone()));
+                        conversations.spawn(converse(read, write, runtime.clone(), windows.clone()));
                     }
                     Err(e) => {
                         tracing::warn!("the runtime's channel could not take a window: {e}");
@@ -435,7 +584,7 @@ mod platform {
     pub(super) async fn serve(
         path: PathBuf,
         runtime: Runtime,
-        on_show: OnShow,
+        windows: Windows,
         mut stop: watch::Receiver<bool>,
     ) -> crate::Result<()> {
         let name = pipe_name(&path);
@@ -463,7 +612,7 @@ mod platform {
                     .map_err(io)?;
                 let stream = std::mem::replace(&mut server, next);
                 let (read, write) = tokio::io::split(stream);
-                conversations.spawn(converse(read, write, runtime.clone(), on_show.clone()));
+                conversations.spawn(converse(read, write, runtime.clone(), windows.clone()));
             }
             if *stop.borrow() {
                 break;
