@@ -107,6 +107,13 @@ fn read_screen(net: &Network, port: u16, ready: impl Fn(&Value) -> bool + Sync) 
     in_window(net, port, tsunagi_testkit::page::OUTAGE_SCREEN, ready)
 }
 
+/// Where the desk is in the call list: its "not reached only" filter and how far the
+/// page is scrolled.
+const CALL_LIST_PLACE: &str = "const box = document.querySelector('[data-testid=not-reached-only]'); \
+     const main = document.querySelector('main'); \
+     return { filter: box ? box.checked : null, scroll: main ? Math.round(main.scrollTop) : null, \
+       room: main ? main.scrollHeight - main.clientHeight : 0 };";
+
 /// `script`'s answer in the page over a WebDriver session on the running window, once
 /// `ready` accepts it or after 15 s. The session ends; the window stays.
 fn in_window(
@@ -456,6 +463,28 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
 
     plug_back(&net, &x, window);
 
+    // The desk narrows the call list to those not reached yet and scrolls down a way: the
+    // window built again later comes back to both.
+    let (mut driver, port) = attach_driver(&session, &net, inspector, "outage-tray-driver-place.log");
+    let left = in_window(
+        &net,
+        port,
+        &format!(
+            "{{ const box = document.querySelector('[data-testid=not-reached-only]'); \
+             if (box && !box.checked) box.click(); \
+             const main = document.querySelector('main'); \
+             if (main) main.scrollTop = Math.min(240, main.scrollHeight - main.clientHeight); }} \
+             {CALL_LIST_PLACE}"
+        ),
+        |v| v["filter"] == true && v["scroll"].as_u64() > Some(0),
+    );
+    driver.stop(Duration::from_secs(5));
+    eprintln!("the call list as the desk left it: {left}");
+    assert_eq!(left["filter"], true, "the filter set: {left}");
+    assert!(left["scroll"].as_u64() > Some(0), "the call list scrolled: {left}");
+    // The page keeps its place 300 ms after scrolling stops.
+    std::thread::sleep(Duration::from_secs(1));
+
     // Closed to the tray: after the grace period the window's process is gone, web engine
     // and all; the tray keeps running.
     assert!(
@@ -518,6 +547,13 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
     });
     assert_eq!(screen["tab"], "tab-calls", "the same tab: {screen}");
     assert!(screen["rows"].as_u64() > Some(0), "populated: {screen}");
+    let place = in_window(&net, port, CALL_LIST_PLACE, |v| v["scroll"] == left["scroll"]);
+    eprintln!("the call list in the window built again: {place}");
+    assert_eq!(
+        (&place["filter"], &place["scroll"]),
+        (&left["filter"], &left["scroll"]),
+        "the same filter and scroll position as the desk left them: {place}, left {left}"
+    );
     driver.stop(Duration::from_secs(5));
     wait_until(
         Duration::from_secs(10),
