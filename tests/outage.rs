@@ -109,7 +109,8 @@ fn read_screen(net: &Network, port: u16, ready: impl Fn(&Value) -> bool + Sync) 
 
 /// Where the desk is in the call list: its "not reached only" filter and how far the
 /// page is scrolled.
-const CALL_LIST_PLACE: &str = "const box = document.querySelector('[data-testid=not-reached-only]'); \
+const CALL_LIST_PLACE: &str =
+    "const box = document.querySelector('[data-testid=not-reached-only]'); \
      const main = document.querySelector('main'); \
      return { filter: box ? box.checked : null, scroll: main ? Math.round(main.scrollTop) : null, \
        room: main ? main.scrollHeight - main.clientHeight : 0 };";
@@ -135,10 +136,7 @@ fn in_window(
                 .expect("a WebDriver session with the window the tray started");
             let deadline = Instant::now() + Duration::from_secs(15);
             let screen = loop {
-                let v = client
-                    .execute(script, vec![])
-                    .await
-                    .unwrap_or(Value::Null);
+                let v = client.execute(script, vec![]).await.unwrap_or(Value::Null);
                 if ready(&v) || Instant::now() > deadline {
                     break v;
                 }
@@ -465,7 +463,8 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
 
     // The desk narrows the call list to those not reached yet and scrolls down a way: the
     // window built again later comes back to both.
-    let (mut driver, port) = attach_driver(&session, &net, inspector, "outage-tray-driver-place.log");
+    let (mut driver, port) =
+        attach_driver(&session, &net, inspector, "outage-tray-driver-place.log");
     let left = in_window(
         &net,
         port,
@@ -481,7 +480,10 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
     driver.stop(Duration::from_secs(5));
     eprintln!("the call list as the desk left it: {left}");
     assert_eq!(left["filter"], true, "the filter set: {left}");
-    assert!(left["scroll"].as_u64() > Some(0), "the call list scrolled: {left}");
+    assert!(
+        left["scroll"].as_u64() > Some(0),
+        "the call list scrolled: {left}"
+    );
     // The page keeps its place 300 ms after scrolling stops.
     std::thread::sleep(Duration::from_secs(1));
 
@@ -547,7 +549,9 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
     });
     assert_eq!(screen["tab"], "tab-calls", "the same tab: {screen}");
     assert!(screen["rows"].as_u64() > Some(0), "populated: {screen}");
-    let place = in_window(&net, port, CALL_LIST_PLACE, |v| v["scroll"] == left["scroll"]);
+    let place = in_window(&net, port, CALL_LIST_PLACE, |v| {
+        v["scroll"] == left["scroll"]
+    });
     eprintln!("the call list in the window built again: {place}");
     assert_eq!(
         (&place["filter"], &place["scroll"]),

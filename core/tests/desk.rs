@@ -857,20 +857,32 @@ fn issue_18_a_raise_reaches_the_window_that_is_there_instead_of_starting_another
             .await
             .expect("both raises reach the window that is there")
             .unwrap();
-        assert_eq!(started_now(), 1, "no second window process for a window that is there");
+        assert_eq!(
+            started_now(),
+            1,
+            "no second window process for a window that is there"
+        );
 
         // A raise sent just before the window says it leaves arrives ahead of the answer,
         // so the window knows to stay.
         windows.raise();
         window.ask(Ask::Leaving).await.unwrap();
-        assert_eq!(*shows.borrow(), 3, "the raise is seen before `leaving` is answered");
+        assert_eq!(
+            *shows.borrow(),
+            3,
+            "the raise is seen before `leaving` is answered"
+        );
         window.ask(Ask::Window).await.unwrap();
 
         // It leaves for good: a raise from then on waits until its process is gone, then
         // starts a new window.
         window.ask(Ask::Leaving).await.unwrap();
         second_launch().await;
-        assert_eq!(*shows.borrow(), 3, "a leaving window is not asked to show itself");
+        assert_eq!(
+            *shows.borrow(),
+            3,
+            "a leaving window is not asked to show itself"
+        );
         assert_eq!(started_now(), 1, "not while the leaving window still runs");
         drop((window, shows));
         tokio::time::timeout(Duration::from_secs(5), async {

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder, Window, WindowEvent};
 use tsunagi_core::config::Language;
-use tsunagi_core::runtime::local::{Ask, LocalClient};
 use tsunagi_core::navigation::{decide, Navigation};
+use tsunagi_core::runtime::local::{Ask, LocalClient};
 
 pub const MAIN: &str = "main";
 
@@ -162,12 +162,12 @@ fn release_later(app: &AppHandle) {
         }
         // The window of the tray's runtime: the whole process goes (the web engine's
         // libraries with it); the tray starts it again when it is needed.
-        let tray = app
-            .try_state::<crate::state::Shell>()
-            .and_then(|shell| match shell.background() {
-                Ok(crate::state::Background::Tray(tray)) => Some(tray),
-                _ => None,
-            });
+        let tray =
+            app.try_state::<crate::state::Shell>()
+                .and_then(|shell| match shell.background() {
+                    Ok(crate::state::Background::Tray(tray)) => Some(tray),
+                    _ => None,
+                });
         if let Some(tray) = tray {
             if leave(&app, &tray, still_hidden).await {
                 tracing::info!("hidden window released: the window process exits");
