@@ -3,7 +3,7 @@
 # app under a virtual display, pulling a 300-appointment day from hfs, draining 300 and
 # 3,000 ops into hfs, desks sharing an outage on a LAN, and the monitor's
 # detection, recovery, loss, a slow line and idle traffic in network namespaces (needs root).
-# TSUNAGI_BENCH_RUNS / _IDLE_SECS / _TRIALS / _LOSS_SECS / _DELAY_SECS override.
+# TSUNAGI_BENCH_RUNS / _IDLE_SECS / _AFTER_HIDE_SECS / _TRIALS / _LOSS_SECS / _DELAY_SECS override.
 source "$(dirname "$0")/lib.sh"
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
