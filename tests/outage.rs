@@ -11,7 +11,10 @@ use tsunagi_testkit::netns::{Network, PUBLIC};
 use tsunagi_testkit::probe_servers::{DnsServer, HttpEndpoint, CONNECT_BODY};
 use tsunagi_testkit::procfs;
 use tsunagi_testkit::x11::X11;
-use tsunagi_testkit::{stop_processes_with_arg, wait_until, ChildGuard, Display, Session};
+use tsunagi_testkit::{
+    send_signal, stop_processes_with_arg, wait_until, ChildGuard, Display, KillOnDrop, Session,
+    SIGKILL, SIGTERM,
+};
 
 const APP: &str = env!("CARGO_BIN_EXE_tsunagi");
 const WINDOW_TITLE: &str = "Tsunagi";
@@ -595,6 +598,61 @@ fn issue_18_the_tray_process_opens_the_window_on_an_outage_and_the_window_leaves
         started(),
         started_before,
         "no window process started for a window that was there: {}",
+        said()
+    );
+
+    // The tray process crashes (killed): the window stays on screen, starts the tray again
+    // and follows it (it used to close with it, leaving the line unwatched).
+    let window_pid = *procfs::named(tray_pid, "tsunagi")
+        .first()
+        .expect("the window's process under the tray");
+    // Whatever this part leaves running is stopped even if it fails.
+    let _leftovers = KillOnDrop(vec![window_pid]);
+    send_signal(tray_pid, SIGKILL);
+    wait_until(
+        Duration::from_secs(30),
+        "the window to start the tray again",
+        || !procfs::named(window_pid, "tsunagi-tray").is_empty(),
+    );
+    let new_tray = procfs::named(window_pid, "tsunagi-tray")[0];
+    let _leftovers = KillOnDrop(vec![window_pid, new_tray]);
+    wait_until(
+        Duration::from_secs(20),
+        "the window following the new tray",
+        || said().contains("this window follows it"),
+    );
+    assert!(x.is_viewable(window), "the window stayed on screen");
+    // The new tray answers a launch and raises the same window.
+    x.request_close(window);
+    wait_until(Duration::from_secs(5), "the window hidden", || {
+        !x.is_viewable(window)
+    });
+    let mut again = ChildGuard::new(
+        "tsunagi-tray (launched after the crash)",
+        start_tray(std::fs::File::create(&second_log).unwrap()),
+    );
+    wait_until(
+        Duration::from_secs(10),
+        "the launch handing over to the new tray",
+        || again.exited().is_some_and(|s| s.success()),
+    );
+    wait_until(
+        Duration::from_secs(5),
+        "the window raised by the new tray",
+        || x.is_viewable(window),
+    );
+    // The new tray stops (終了, the session ending): the window closes with it, and
+    // nothing starts the tray again.
+    send_signal(new_tray, SIGTERM);
+    wait_until(
+        Duration::from_secs(20),
+        "the window to close with the stopped tray",
+        || !std::path::Path::new(&format!("/proc/{window_pid}")).exists(),
+    );
+    assert_eq!(
+        said().matches("starting it again").count(),
+        1,
+        "a stopped tray is not started again: {}",
         said()
     );
 

@@ -910,6 +910,61 @@ fn issue_18_a_raise_reaches_the_window_that_is_there_instead_of_starting_another
     });
 }
 
+/// A window whose tray process is gone tells a stop from a crash by what the runtime left
+/// in the database: one that stopped marked its run ended, and the window closes with it;
+/// one that crashed did not, and the window starts it again (not in a loop: a second crash
+/// within a minute of that leaves it down). Before, the window closed on a crash as well,
+/// and nobody watched the line until the next login.
+#[test]
+fn issue_18_a_window_tells_a_stopped_tray_from_a_crashed_one() {
+    use tsunagi_core::runtime::local::{after_the_runtime_left, AfterTheRuntime};
+
+    let rt = two_worker_runtime();
+    let _guard = rt.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = Arc::new(Keychain::mock());
+    let tray_desk = Arc::new(open(dir.path(), keychain.clone(), Some("ja-JP")));
+    let window_desk = open(dir.path(), keychain, Some("ja-JP"));
+    let hour = Duration::from_secs(3600);
+    let runtime = tsunagi_core::runtime::Runtime::start(
+        tray_desk.clone(),
+        tsunagi_core::runtime::RuntimeOptions {
+            pull_every: hour,
+            send_every: hour,
+            ..Default::default()
+        },
+        &tokio::runtime::Handle::current(),
+    )
+    .unwrap();
+    rt.block_on(async {
+        // Running, as a crash leaves it: its run is not marked ended.
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while window_desk.last_runtime_stopped_cleanly().await.unwrap() != Some(false) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the runtime records its run");
+        assert_eq!(
+            after_the_runtime_left(&window_desk, None).await,
+            AfterTheRuntime::StartAgain,
+            "a crashed tray is started again"
+        );
+        assert_eq!(
+            after_the_runtime_left(&window_desk, Some(std::time::Instant::now())).await,
+            AfterTheRuntime::Close,
+            "not again within a minute of starting it again"
+        );
+
+        runtime.shutdown().await;
+        assert_eq!(
+            after_the_runtime_left(&window_desk, None).await,
+            AfterTheRuntime::Close,
+            "a stopped tray (終了) is not started again"
+        );
+    });
+}
+
 /// The first event from the tray's channel that `pick` accepts, within 10 s.
 async fn next_event(
     events: &mut tokio::sync::broadcast::Receiver<serde_json::Value>,

@@ -3,12 +3,12 @@
 //! core's texts. Nothing here decides anything.
 
 use std::sync::Arc;
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use serde_json::Value;
-use tsunagi_core::runtime::local::{Ask, LocalClient};
+use tsunagi_core::runtime::local::{self, AfterTheRuntime, Ask, LocalClient};
 use tsunagi_core::runtime::{Notice, Runtime, RuntimeEvent};
 use tsunagi_core::Desk;
 
@@ -47,10 +47,20 @@ pub fn forward(app: AppHandle, runtime: Runtime) {
 /// window writes is announced, so the runtime sends it at once. The tray raises this
 /// window over the channel (an outage, its menu, a second launch) rather than start
 /// another. The tray process paints the tray; the window leaves the tray alone.
-pub fn follow(app: AppHandle, tray: LocalClient, desk: Arc<Desk>) {
+///
+/// When the tray process ends, the window closes with it if it stopped (終了, the session
+/// ending); if it crashed, the window starts it again and follows the new one (core
+/// decides: `local::after_the_runtime_left`). `started_again`: when this window last did.
+pub fn follow(
+    app: AppHandle,
+    tray: LocalClient,
+    desk: Arc<Desk>,
+    started_again: Option<std::time::Instant>,
+) {
     let mut events = tray.events();
     let mut closed = tray.closed();
     let mut raises = tray.show_requests();
+    crate::windows::raised(&app, 0);
     // Written here: the events of this process's own desk.
     let mut own = desk.subscribe();
     tauri::async_runtime::spawn(async move {
@@ -59,7 +69,7 @@ pub fn follow(app: AppHandle, tray: LocalClient, desk: Arc<Desk>) {
             // lock brings it here): slower, nothing lost.
             tracing::warn!(code = %e.code, "the tray did not take this window: {}", e.message);
         }
-        loop {
+        let tray_gone = loop {
             tokio::select! {
                 Ok(()) = raises.changed() => {
                     let asked = *raises.borrow_and_update();
@@ -69,7 +79,7 @@ pub fn follow(app: AppHandle, tray: LocalClient, desk: Arc<Desk>) {
                 event = events.recv() => match event {
                     Ok(event) => show_json(&app, event),
                     Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => break,
+                    Err(RecvError::Closed) => break false,
                 },
                 event = own.recv() => match event {
                     Ok(event) => {
@@ -82,18 +92,50 @@ pub fn follow(app: AppHandle, tray: LocalClient, desk: Arc<Desk>) {
                         });
                     }
                     Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => break,
+                    Err(RecvError::Closed) => break false,
                 },
-                _ = closed.wait_for(|gone| *gone) => {
-                    // The tray process ended (終了, a crash): the window closes with it
-                    // rather than show a desk nobody watches the line for.
-                    tracing::warn!("the tray process is gone; the window closes");
-                    app.exit(0);
-                    break;
-                }
+                _ = closed.wait_for(|gone| *gone) => break true,
             }
+        };
+        if tray_gone {
+            after_the_tray(&app, &desk, started_again).await;
         }
     });
+}
+
+/// The tray process is gone. Stopped (終了, the session ending): the window closes with it
+/// rather than show a desk nobody watches the line for. Crashed: it is started again and
+/// this window follows it, its screen as it was.
+async fn after_the_tray(
+    app: &AppHandle,
+    desk: &Arc<Desk>,
+    started_again: Option<std::time::Instant>,
+) {
+    if local::after_the_runtime_left(desk, started_again).await == AfterTheRuntime::Close {
+        tracing::warn!("the tray process is gone; the window closes");
+        app.exit(0);
+        return;
+    }
+    tracing::warn!("the tray process ended without stopping; starting it again");
+    let data_dir = desk.data_dir().clone();
+    let started =
+        tauri::async_runtime::spawn_blocking(move || crate::state::start_and_follow(&data_dir))
+            .await
+            .ok()
+            .flatten();
+    let (Some(tray), Some(shell)) = (started, app.try_state::<crate::state::Shell>()) else {
+        tracing::warn!("the tray process could not be started again; the window closes");
+        app.exit(0);
+        return;
+    };
+    tracing::info!("the tray process runs again; this window follows it");
+    shell.follow_again(tray.clone());
+    follow(
+        app.clone(),
+        tray,
+        desk.clone(),
+        Some(std::time::Instant::now()),
+    );
 }
 
 /// One runtime event from the tray process, as JSON.

@@ -188,7 +188,7 @@ pub(crate) fn attach(app: &tauri::AppHandle, shell: &Shell) {
             events::forward(app.clone(), runtime);
         }
         // The tray process starts at login; this window follows its runtime.
-        Background::Tray(tray) => events::follow(app.clone(), tray, desk),
+        Background::Tray(tray) => events::follow(app.clone(), tray, desk, None),
     }
 }
 

@@ -104,6 +104,15 @@ impl Shell {
         )
     }
 
+    /// Follow `tray`, a tray process started again after the one followed so far ended
+    /// without stopping (see `events::follow`).
+    pub fn follow_again(&self, tray: LocalClient) {
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if let State::Ready { background, .. } = &mut *state {
+            *background = Background::Tray(tray);
+        }
+    }
+
     /// Key lost: move the unreadable database aside and open a fresh one (core refuses
     /// every other reason the desk could not open).
     pub fn start_fresh(&self) -> Result<FreshStart, ErrorPayload> {
@@ -241,17 +250,20 @@ const TRAY_START: Duration = Duration::from_secs(20);
 /// the desk runs in this process (`--no-tray`, no `tsunagi-tray` installed beside the app,
 /// or it could not start).
 fn follow_tray(data_dir: &DataDir, launch: &LaunchArgs) -> Option<LocalClient> {
-    let connect = || tauri::async_runtime::block_on(LocalClient::connect(data_dir)).ok();
-    let following = |tray| {
-        tracing::info!("the runtime runs in the tray process; this is its window");
-        Some(tray)
+    let tray = match tauri::async_runtime::block_on(LocalClient::connect(data_dir)) {
+        Ok(tray) => tray,
+        Err(_) if launch.no_tray => return None,
+        Err(_) => start_and_follow(data_dir)?,
     };
-    if let Some(tray) = connect() {
-        return following(tray);
-    }
-    if launch.no_tray {
-        return None;
-    }
+    tracing::info!("the runtime runs in the tray process; this is its window");
+    Some(tray)
+}
+
+/// Start the tray process (hidden; this process is its window) and follow it once it
+/// answers on the channel. `None`: it is not installed beside the app, or did not start.
+/// Blocks while the tray starts (up to [`TRAY_START`]).
+pub fn start_and_follow(data_dir: &DataDir) -> Option<LocalClient> {
+    let connect = || tauri::async_runtime::block_on(LocalClient::connect(data_dir)).ok();
     let program = tray_program()?;
     let mut child = match start_tray(&program, data_dir) {
         Ok(child) => child,
@@ -282,7 +294,7 @@ fn follow_tray(data_dir: &DataDir, launch: &LaunchArgs) -> Option<LocalClient> {
     std::thread::spawn(move || {
         let _ = child.wait();
     });
-    following(tray?)
+    tray
 }
 
 /// `tsunagi-tray` beside this program (`TSUNAGI_TRAY_PROGRAM`: another build), if it is

@@ -36,10 +36,11 @@ pub struct Hides {
     raised: AtomicU64,
 }
 
-/// The tray's raises up to `asked` have been shown.
+/// The tray's raises up to `asked` have been shown (counted per connection to the tray:
+/// 0 when this window follows a tray anew).
 pub fn raised(app: &AppHandle, asked: u64) {
     if let Some(hides) = app.try_state::<Hides>() {
-        hides.raised.fetch_max(asked, Ordering::SeqCst);
+        hides.raised.store(asked, Ordering::SeqCst);
     }
 }
 

@@ -267,11 +267,13 @@ fn background(
             }
         }
         tracing::info!("stopping cleanly");
+        // The run is marked ended before the channel closes: the window reads that mark to
+        // tell a stop (it closes too) from a crash (it starts the tray again).
+        runtime.shutdown().await;
         let _ = stop_channel.send(true);
         if let Ok(Err(e)) = channel.await {
             tracing::warn!(code = %e.code(), "the window's channel failed: {e}");
         }
-        runtime.shutdown().await;
         let _ = proxy.send_event(Note::Stopped);
     });
 }

@@ -93,6 +93,13 @@ impl Desk {
         .await
     }
 
+    /// Whether the last runtime to run this desk stopped cleanly (終了, the session
+    /// ending: it marks its run ended) rather than crashed. `None`: none has run here.
+    pub async fn last_runtime_stopped_cleanly(&self) -> Result<Option<bool>> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.monitor_health()?.last_run.map(|(_, clean)| clean))).await
+    }
+
     /// The desk has seen the signals up to `until` (from `signals`).
     pub async fn mark_signals_seen(&self, until: &str) -> Result<()> {
         let until = chrono::DateTime::parse_from_rfc3339(until)

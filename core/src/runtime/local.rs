@@ -477,6 +477,42 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// What a window does once the runtime it followed is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterTheRuntime {
+    /// It stopped (終了, the session ending): the window closes with it.
+    Close,
+    /// It ended without stopping (a crash, killed): the window starts it again and follows
+    /// the new one, so the line stays watched and the desk keeps its screen.
+    StartAgain,
+}
+
+/// A runtime that ends without stopping this soon after the window started it again is
+/// left down: the window closes rather than start it in a loop.
+pub const START_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Decide, once the channel closed, from what the runtime left in the database: one that
+/// stopped marked its run ended before it closed the channel. `started_again`: when this
+/// window last started the runtime after a crash.
+pub async fn after_the_runtime_left(
+    desk: &crate::Desk,
+    started_again: Option<std::time::Instant>,
+) -> AfterTheRuntime {
+    let stopped = match desk.last_runtime_stopped_cleanly().await {
+        Ok(clean) => clean == Some(true),
+        Err(e) => {
+            tracing::warn!(code = %e.code(), "cannot tell how the runtime ended: {e}");
+            false
+        }
+    };
+    let again_too_soon = started_again.is_some_and(|at| at.elapsed() < START_AGAIN_AFTER);
+    if stopped || again_too_soon {
+        AfterTheRuntime::Close
+    } else {
+        AfterTheRuntime::StartAgain
+    }
+}
+
 /// Ask the runtime serving `data_dir` to show its window: a second launch's whole job.
 /// `false` when no runtime answered.
 pub async fn ask_to_show(data_dir: &DataDir) -> bool {

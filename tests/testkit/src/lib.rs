@@ -20,7 +20,7 @@ pub mod probe_servers;
 pub mod tls;
 
 /// The signal numbers for [`ChildGuard::stop_with`].
-pub use libc::{SIGHUP, SIGINT, SIGTERM};
+pub use libc::{SIGHUP, SIGINT, SIGKILL, SIGTERM};
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -456,6 +456,26 @@ pub fn stop_processes_with_arg(needle: &str) {
     }
 }
 
+/// Send `signal` to `pid`.
+pub fn send_signal(pid: i32, signal: libc::c_int) {
+    // SAFETY: kill(2) on a pid the test chose; no memory is involved.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
+/// SIGKILL for processes a test did not start itself (found under others in /proc),
+/// should the test stop before they leave.
+pub struct KillOnDrop(pub Vec<i32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            send_signal(*pid, libc::SIGKILL);
+        }
+    }
+}
+
 /// Power cut: SIGKILL every process whose command line holds `needle`, at once.
 pub fn kill_processes_with_arg(needle: &str) {
     for pid in processes_with_arg(needle) {
@@ -735,6 +755,18 @@ pub mod procfs {
             .iter()
             .filter(|name| name.starts_with("WebKitWebProces"))
             .count()
+    }
+
+    /// The processes named `name` (as the kernel keeps it, 15 characters at most) among
+    /// `pid` and its descendants.
+    pub fn named(pid: i32, name: &str) -> Vec<i32> {
+        tree(pid)
+            .into_iter()
+            .filter(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .is_ok_and(|comm| comm.trim() == name)
+            })
+            .collect()
     }
 
     /// `pid` and all its descendants.
