@@ -1563,6 +1563,14 @@ async fn issue_19_a_vendor_export_is_mapped_on_screen_once_and_read_by_its_heade
         .await
         .unwrap();
     assert_eq!(name.as_deref(), Some("予約一覧"), "named after the file");
+    // Choosing in the last rows scrolled the dialog: the picture starts at its title.
+    client
+        .execute(
+            "document.querySelector('[data-testid=csv-mapping]').scrollIntoView({ block: 'start' })",
+            vec![],
+        )
+        .await
+        .unwrap();
     save_screenshot(&client, &rig.display, "csv-mapping-ja.png").await;
     click(&client, "map-import").await;
     let done = text_eventually(
